@@ -1,0 +1,119 @@
+"""Reading tagged sentences from the toy CSV format or from CoNLL-U files.
+
+Both readers return the same thing, a list of (words, tags) pairs, so the rest of the
+code does not care where the data came from. Every problem with a file is raised as a
+DataError whose message is one line naming the file, the line and what is wrong.
+"""
+import io
+from pathlib import Path
+
+import pandas as pd
+
+
+class DataError(Exception):
+    """A problem with an input file, described in one line for the user."""
+
+
+def read_tagged_sentences(path):
+    """Read `path` as CoNLL-U if it ends in .conllu, otherwise as the toy CSV format."""
+    path = Path(path)
+    if path.suffix == ".conllu":
+        return read_conllu(path)
+    return read_csv(path)
+
+
+def read_text(path):
+    """Return the whole file as a str; a missing file or bad UTF-8 is a DataError."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, not a file") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DataError(f"{path} line {line}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
+
+
+def read_csv(path):
+    """Read a CSV file with columns `text` and `tag`: one sentence per row, space-separated."""
+    text = read_text(path)
+    if not text.strip():
+        raise DataError(f"{path}: file is empty")
+    try:
+        # dtype=str and keep_default_na=False keep words such as "NA" or "null" as text
+        # instead of turning them into NaN, and leave empty cells as "" so we can report them.
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as error:
+        reason = " ".join(str(error).split())  # pandas' message may span lines
+        raise DataError(f"{path}: not a valid CSV file: {reason}") from None
+    for column in ("text", "tag"):
+        if column not in table.columns:
+            found = ", ".join(map(str, table.columns))
+            raise DataError(f"{path}: missing column '{column}' (found: {found})")
+    if len(table) == 0:
+        raise DataError(f"{path}: no sentences (only a header)")
+
+    sentences = []
+    for row_number, (text_cell, tag_cell) in enumerate(zip(table["text"], table["tag"])):
+        line = row_number + 2  # line 1 is the header
+        words, tags = text_cell.split(), tag_cell.split()
+        if not words:
+            raise DataError(f"{path} line {line}: empty 'text' cell")
+        if not tags:
+            raise DataError(f"{path} line {line}: empty 'tag' cell")
+        if len(words) != len(tags):
+            raise DataError(
+                f"{path} line {line}: {len(words)} tokens in 'text' but {len(tags)} tags in 'tag'"
+            )
+        sentences.append((words, tags))
+    return sentences
+
+
+def read_conllu(path):
+    """Read the word forms (column 2) and UPOS tags (column 4) of a CoNLL-U file.
+
+    Comment lines, multiword-token ranges (ids like 3-4) and empty nodes (ids like 5.1)
+    are skipped; a blank line ends a sentence.
+    """
+    sentences = []
+    words, tags = [], []
+    sentence_start = None  # line where the current sentence began, for error messages
+    lines = read_text(path).split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final newline does not start another line
+    for line_number, line in enumerate(lines, start=1):
+        line = line.rstrip("\r")
+        if not line:
+            if sentence_start is not None:
+                if not words:
+                    raise DataError(f"{path} line {sentence_start}: sentence has no words")
+                sentences.append((words, tags))
+            words, tags, sentence_start = [], [], None
+            continue
+        if sentence_start is None:
+            sentence_start = line_number
+        if line.startswith("#"):
+            continue
+        columns = line.split("\t")
+        if len(columns) != 10:
+            raise DataError(f"{path} line {line_number}: expected 10 tab-separated columns, found {len(columns)}")
+        token_id = columns[0]
+        if "-" in token_id or "." in token_id:
+            continue
+        if not token_id.isdigit():
+            raise DataError(f"{path} line {line_number}: bad token id {token_id!r}")
+        form, upos = columns[1], columns[3]
+        if not form or upos in ("", "_"):
+            raise DataError(f"{path} line {line_number}: missing word form or UPOS tag")
+        words.append(form)
+        tags.append(upos)
+    if sentence_start is not None:  # a file may end without the final blank line
+        if not words:
+            raise DataError(f"{path} line {sentence_start}: sentence has no words")
+        sentences.append((words, tags))
+    if not sentences:
+        raise DataError(f"{path}: no sentences")
+    return sentences

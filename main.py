@@ -1,0 +1,256 @@
+"""Train the LSTM part-of-speech tagger and tag sentences with it.
+
+    python main.py                     # the tutorial: train on train.csv, tag "The dog ate the book"
+    python main.py --train TRAIN --dev DEV [options] --save MODEL.pt
+    python main.py --load MODEL.pt --eval FILE [--report]
+    python main.py --load MODEL.pt --predict "some sentence"     (or --predict - for stdin)
+"""
+import argparse
+import copy
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from checkpoint import load_checkpoint, save_checkpoint
+from data import DataError, read_tagged_sentences
+from model_lstm_tagger import LSTMTagger
+from train import (chars_to_dictionary, evaluate, make_batches, per_tag_scores, predict_proba,
+                   predict_tags, seqs_to_dictionary, train, word_count_tensor)
+
+DEFAULT_TRAIN = Path(__file__).with_name("train.csv")
+DEFAULT_SENTENCE = "The dog ate the book"
+
+
+def parse_args(argv=None):
+    """The command line; the defaults reproduce the README's first run."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    data = parser.add_argument_group("data")
+    data.add_argument("--train", default=str(DEFAULT_TRAIN),
+                      help="training data, .csv (columns text,tag) or .conllu (default: train.csv next to main.py)")
+    data.add_argument("--dev", help="development data (.csv or .conllu): evaluated after every epoch; "
+                                    "the best epoch's model is the one kept and saved")
+    data.add_argument("--save", metavar="MODEL.pt", help="write the trained model (the best on --dev, if given) here")
+    data.add_argument("--load", metavar="MODEL.pt", help="load a saved model instead of training one")
+    data.add_argument("--eval", metavar="FILE", help="print the tagging accuracy on FILE (.csv or .conllu)")
+    data.add_argument("--report", action="store_true", help="with --eval: also per-tag precision, recall and F1")
+    data.add_argument("--predict",
+                      help="sentence to tag, words separated by spaces; '-' tags each line of standard input "
+                           f"(default when training: {DEFAULT_SENTENCE!r})")
+
+    model = parser.add_argument_group("model")
+    model.add_argument("--loss", choices=["nll", "ce"], default="nll",
+                       help="nll: the model outputs log_softmax, trained with NLLLoss; "
+                            "ce: it outputs logits, trained with CrossEntropyLoss (default: nll)")
+    model.add_argument("--embedding-dim", type=int, default=6, help="size of the word vectors (default: 6)")
+    model.add_argument("--hidden-dim", type=int, default=6, help="size of the LSTM's hidden state (default: 6)")
+    model.add_argument("--bidirectional", action="store_true", help="read each sentence in both directions")
+    model.add_argument("--num-layers", type=int, default=1, help="number of stacked LSTM layers (default: 1)")
+    model.add_argument("--dropout", type=float, default=0.0,
+                       help="dropout on the LSTM's inputs and outputs, and between its layers (default: 0)")
+    model.add_argument("--chars", action="store_true",
+                       help="add character-level features: an LSTM over each word's characters")
+    model.add_argument("--char-embedding-dim", type=int, default=32, help="with --chars: size of the character vectors (default: 32)")
+    model.add_argument("--char-hidden-dim", type=int, default=64,
+                       help="with --chars: hidden size of the character LSTM, per direction (default: 64)")
+
+    training = parser.add_argument_group("training")
+    training.add_argument("--epochs", type=int, default=300, help="passes over the training data (default: 300)")
+    training.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd", help="(default: sgd)")
+    training.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
+    training.add_argument("--batch-size", type=int, default=1, help="sentences per training step (default: 1)")
+    training.add_argument("--clip-grad", type=float, default=0.0,
+                          help="clip the gradient norm to this value; 0 turns clipping off (default: 0)")
+    training.add_argument("--unk-alpha", type=float, default=0.0,
+                          help="replace each training word with <unk> with probability a/(a+count), "
+                               "so the <unk> vector is learned; 0 turns it off (default: 0)")
+    training.add_argument("--log-every", type=int, default=50,
+                          help="print the loss every N epochs; with --dev every epoch is printed (default: 50)")
+    training.add_argument("--seed", type=int, default=1, help="seed for random, numpy and torch (default: 1)")
+    training.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="(default: cpu)")
+    training.add_argument("--eval-batch-size", type=int, default=512,
+                          help="sentences per batch when tagging and evaluating (default: 512)")
+    args = parser.parse_args(argv)
+    if args.predict is None and not args.load:
+        args.predict = DEFAULT_SENTENCE
+    for name in ("epochs", "embedding_dim", "hidden_dim", "num_layers", "batch_size", "log_every",
+                 "eval_batch_size", "char_embedding_dim", "char_hidden_dim"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0.0 <= args.dropout < 1.0:
+        parser.error("--dropout must be in [0, 1)")
+    if args.predict is not None and args.predict != "-" and not args.predict.split():
+        parser.error("--predict needs at least one word (or '-' to read standard input)")
+    if args.load and (args.dev or args.save):
+        parser.error("--load uses a trained model; --dev and --save are for training")
+    if args.report and not args.eval:
+        parser.error("--report goes with --eval")
+    return args
+
+
+def check_device(name):
+    """Fail early, in one line, when the asked-for accelerator is not there."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DataError("--device cuda: no CUDA device is available on this machine")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise DataError("--device mps: MPS is not available on this machine")
+    return torch.device(name)
+
+
+def probability_table(words, tag_names, probabilities):
+    """Format a (len(words), len(tag_names)) probability tensor with tag names as headers."""
+    width = max(len(word) for word in words) + 2
+    lines = ["word".ljust(width) + "".join(f"{tag:>8}" for tag in tag_names)]
+    for word, row in zip(words, probabilities.tolist()):
+        lines.append(word.ljust(width) + "".join(f"{p:8.4f}" for p in row))
+    return "\n".join(lines)
+
+
+def print_probabilities(title, model, words, word_to_ix, tag_to_ix, char_to_ix, device):
+    """Print the model's tag probabilities for one sentence."""
+    batch = make_batches([words], word_to_ix, char_to_ix=char_to_ix, device=device)[0]
+    print(f"{title}:")
+    print(probability_table(words, list(tag_to_ix), predict_proba(model, batch)[0]))
+
+
+def tag_and_print(model, predict, word_to_ix, tag_to_ix, char_to_ix, args, device):
+    """Print word/TAG for the --predict sentence, or for every line of stdin with '-'."""
+    lines = sys.stdin.read().splitlines() if predict == "-" else [predict]
+    sentences = [line.split() for line in lines]
+    tagged = predict_tags(model, [s for s in sentences if s], word_to_ix, tag_to_ix, char_to_ix,
+                          args.eval_batch_size, device)
+    tagged = iter(tagged)
+    for words in sentences:
+        # An empty input line gives an empty output line, so outputs line up with inputs.
+        print(" ".join(f"{word}/{tag}" for word, tag in zip(words, next(tagged))) if words else "")
+
+
+def print_evaluation(model, path, word_to_ix, tag_to_ix, char_to_ix, args, device):
+    """Print accuracy on a labelled file, accuracy on unseen words and, with --report, per tag."""
+    data = read_tagged_sentences(path)
+    result = evaluate(model, data, word_to_ix, tag_to_ix, char_to_ix, args.eval_batch_size, device)
+    print(f"accuracy: {result.accuracy:.4f} ({result.total} tokens)")
+    print(f"unseen-word accuracy: {result.unseen_accuracy:.4f} ({result.unseen_total} tokens)")
+    if args.report:
+        print(f"{'tag':<8}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+        for tag, (precision, recall, f1, support) in per_tag_scores(result.gold, result.predicted).items():
+            print(f"{tag:<8}{precision:10.4f}{recall:10.4f}{f1:10.4f}{support:10d}")
+
+
+def show_path(path):
+    """A path as the user typed it; the default (absolute) one relative to here if below it."""
+    path = Path(path)
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+def run_training(args, device):
+    """Train a tagger as the options say; returns (model, word_to_ix, tag_to_ix, char_to_ix)."""
+    training_data = read_tagged_sentences(args.train)
+    dev_data = read_tagged_sentences(args.dev) if args.dev else None
+    word_to_ix, tag_to_ix = seqs_to_dictionary(training_data)
+    char_to_ix = chars_to_dictionary(training_data) if args.chars else None
+
+    settings = dict(embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim,
+                    vocab_size=len(word_to_ix), tagset_size=len(tag_to_ix), is_nll_loss=args.loss == "nll",
+                    bidirectional=args.bidirectional, num_layers=args.num_layers, dropout=args.dropout)
+    if args.chars:
+        settings.update(char_vocab_size=len(char_to_ix), char_embedding_dim=args.char_embedding_dim,
+                        char_hidden_dim=args.char_hidden_dim)
+    model = LSTMTagger(**settings).to(device)
+    # The two losses are the same function of the logits: log_softmax is part of the model
+    # on the NLL path and part of the loss on the cross-entropy path.
+    loss_function = nn.NLLLoss() if args.loss == "nll" else nn.CrossEntropyLoss()
+    if args.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+
+    n_train_tokens = sum(len(words) for words, _ in training_data)
+    print(f"training data: {show_path(args.train)}: {len(training_data)} sentences, {n_train_tokens} tokens")
+    if dev_data:
+        print(f"dev data: {show_path(args.dev)}: {len(dev_data)} sentences, "
+              f"{sum(len(words) for words, _ in dev_data)} tokens")
+    if len(word_to_ix) <= 50:
+        print(f"word_to_ix: {word_to_ix}")
+        print(f"tag_to_ix: {tag_to_ix}")
+    else:
+        print(f"vocabulary: {len(word_to_ix)} words, {len(tag_to_ix)} tags"
+              + (f", {len(char_to_ix)} characters" if char_to_ix else ""))
+    print(f"model: {sum(p.numel() for p in model.parameters())} parameters")
+
+    predict_words = args.predict.split() if args.predict not in (None, "-") else None
+    if predict_words:
+        print_probabilities("probabilities before training", model, predict_words,
+                            word_to_ix, tag_to_ix, char_to_ix, device)
+
+    batches = make_batches(training_data, word_to_ix, tag_to_ix, char_to_ix, args.batch_size, device)
+    word_counts = word_count_tensor(training_data, word_to_ix).to(device)
+    best = {"accuracy": -1.0, "state": None}
+    clock = {"start": time.perf_counter(), "training": 0.0, "epoch_start": time.perf_counter()}
+
+    def after_epoch(epoch, mean_loss):
+        epoch_seconds = time.perf_counter() - clock["epoch_start"]
+        clock["training"] += epoch_seconds
+        if dev_data is None:
+            if epoch % args.log_every == 0 or epoch == args.epochs:
+                print(f"epoch {epoch:3d} | loss {mean_loss:.4f}")
+        else:
+            result = evaluate(model, dev_data, word_to_ix, tag_to_ix, char_to_ix, args.eval_batch_size, device)
+            improved = result.accuracy > best["accuracy"]
+            if improved:
+                best["accuracy"] = result.accuracy
+                best["state"] = copy.deepcopy(model.state_dict())
+                if args.save:
+                    save_checkpoint(args.save, model, settings, word_to_ix, tag_to_ix, char_to_ix)
+            print(f"epoch {epoch:3d} | loss {mean_loss:.4f} | dev accuracy {result.accuracy:.4f}"
+                  f" | {n_train_tokens / epoch_seconds:,.0f} tokens/s"
+                  f" | {time.perf_counter() - clock['start']:.1f} s" + (" | best" if improved else ""),
+                  flush=True)
+        clock["epoch_start"] = time.perf_counter()
+
+    train(model, batches, loss_function, optimizer, args.epochs, clip_grad=args.clip_grad,
+          word_counts=word_counts, unk_alpha=args.unk_alpha, after_epoch=after_epoch,
+          progress=dev_data is not None)
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
+        print(f"best dev accuracy: {best['accuracy']:.4f}")
+    elif args.save:
+        save_checkpoint(args.save, model, settings, word_to_ix, tag_to_ix, char_to_ix)
+
+    if predict_words:
+        print_probabilities("probabilities after training", model, predict_words,
+                            word_to_ix, tag_to_ix, char_to_ix, device)
+    print(f"training time: {clock['training']:.2f} s")
+    return model, word_to_ix, tag_to_ix, char_to_ix
+
+
+def main(argv=None):
+    """Run what the command line asks; a bad input ends with a one-line error and exit code 2."""
+    args = parse_args(argv)
+    try:
+        device = check_device(args.device)
+        # One seed for every source of randomness, set before anything random happens.
+        random.seed(args.seed)
+        np.random.seed(args.seed)
+        torch.manual_seed(args.seed)
+        if args.load:
+            model, word_to_ix, tag_to_ix, char_to_ix = load_checkpoint(args.load, device)
+        else:
+            print("settings: " + " ".join(f"{name}={show_path(value) if name == 'train' else value}"
+                                          for name, value in vars(args).items() if value is not None))
+            model, word_to_ix, tag_to_ix, char_to_ix = run_training(args, device)
+        if args.eval:
+            print_evaluation(model, args.eval, word_to_ix, tag_to_ix, char_to_ix, args, device)
+        if args.predict is not None:
+            tag_and_print(model, args.predict, word_to_ix, tag_to_ix, char_to_ix, args, device)
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

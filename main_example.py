@@ -1,0 +1,213 @@
+"""A numerical walk through softmax, log_softmax, NLLLoss and CrossEntropyLoss.
+
+    python main_example.py
+
+Every number printed here is computed here; the README quotes this output and a test
+checks that the two agree.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def heading(title):
+    """Print a section heading."""
+    print(f"\n== {title} ==")
+
+
+def nll_worked_example():
+    """Section 1: what F.nll_loss computes on the probabilities [[0.8, 0.2], [0.6, 0.4]]."""
+    probabilities = torch.tensor([[0.8, 0.2], [0.6, 0.4]])
+    target = torch.tensor([0, 0])
+    log_probs = probabilities.log()
+    n = len(target)
+    # NLLLoss does not check that its input holds log-probabilities: feed it anything.
+    not_log_probs = torch.tensor([[2.0, -1.0], [0.5, 3.0]])
+    not_target = torch.tensor([0, 1])
+    return {
+        "log_probs": log_probs,
+        "mean": F.nll_loss(log_probs, target).item(),
+        "sum": F.nll_loss(log_probs, target, reduction="sum").item(),
+        "by_hand": (-log_probs[range(n), target].mean()).item(),
+        "arbitrary": F.nll_loss(not_log_probs, not_target).item(),
+        "arbitrary_by_hand": (-not_log_probs[range(n), not_target].mean()).item(),
+    }
+
+
+def nll_equals_cross_entropy(n=4, classes=5, seed=0):
+    """Section 2: NLL(log_softmax(x)) vs cross_entropy(x): values and gradients agree."""
+    generator = torch.Generator().manual_seed(seed)
+    logits = torch.randn(n, classes, generator=generator) * 3
+    target = torch.randint(classes, (n,), generator=generator)
+
+    x_nll = logits.clone().requires_grad_()
+    nll = F.nll_loss(F.log_softmax(x_nll, dim=-1), target)
+    nll.backward()
+    x_ce = logits.clone().requires_grad_()
+    ce = F.cross_entropy(x_ce, target)
+    ce.backward()
+    # The gradient of the mean cross entropy is (softmax(x) - one_hot(target)) / n.
+    formula = (F.softmax(logits, dim=-1) - F.one_hot(target, classes)) / n
+    return {
+        "nll": nll.item(), "ce": ce.item(),
+        "loss_difference": abs(nll.item() - ce.item()),
+        "gradient_difference": (x_nll.grad - x_ce.grad).abs().max().item(),
+        "formula_difference": (x_ce.grad - formula).abs().max().item(),
+    }
+
+
+def recover_probabilities(seed=0):
+    """Section 3: exp(log_softmax(x)) and softmax(x, dim=-1) give the same rows, summing to 1."""
+    logits = torch.randn(3, 4, generator=torch.Generator().manual_seed(seed)) * 3
+    from_log = F.log_softmax(logits, dim=-1).exp()
+    direct = F.softmax(logits, dim=-1)
+    return {"from_log": from_log, "direct": direct,
+            "difference": (from_log - direct).abs().max().item(), "row_sums": direct.sum(dim=-1)}
+
+
+def first_overflowing_integer(dtype):
+    """The smallest whole number whose exp is inf in `dtype`."""
+    x = 1
+    while not torch.isinf(torch.exp(torch.tensor(float(x), dtype=dtype))):
+        x += 1
+    return x
+
+
+def naive_and_fused_loss(gap, dtype=torch.float32):
+    """Loss and gradient of -log(softmax(x))[0] and cross_entropy(x, 0) for logits [0, gap].
+
+    The true class trails the other by `gap`; both losses should equal about `gap`.
+    Returns (naive_loss, naive_gradient_finite, fused_loss, fused_gradient_finite).
+    """
+    x_naive = torch.tensor([[0.0, gap]], dtype=dtype, requires_grad=True)
+    naive = -torch.log(F.softmax(x_naive, dim=-1))[0, 0]
+    naive.backward()
+    x_fused = torch.tensor([[0.0, gap]], dtype=dtype, requires_grad=True)
+    fused = F.cross_entropy(x_fused, torch.tensor([0]))
+    fused.backward()
+    return naive.item(), bool(x_naive.grad.isfinite().all()), fused.item(), bool(x_fused.grad.isfinite().all())
+
+
+def logsumexp_by_hand(x):
+    """log(sum(exp(x))) over the last dimension without overflow: subtract the max first."""
+    biggest = x.max(dim=-1, keepdim=True).values
+    return (biggest + (x - biggest).exp().sum(dim=-1, keepdim=True).log()).squeeze(-1)
+
+
+def true_class_gradients(p_true):
+    """Section 5: d loss / d (true-class logit) for cross entropy and for MSE on softmax.
+
+    Two classes, with logits chosen so that softmax gives the true class probability p_true.
+    """
+    gradients = []
+    for loss_name in ("ce", "mse"):
+        logits = torch.tensor([[math.log(p_true), math.log(1 - p_true)]], dtype=torch.float64, requires_grad=True)
+        target = torch.tensor([0])
+        if loss_name == "ce":
+            loss = F.cross_entropy(logits, target)
+        else:
+            loss = F.mse_loss(F.softmax(logits, dim=-1), F.one_hot(target, 2).double())
+        loss.backward()
+        gradients.append(logits.grad[0, 0].item())
+    return tuple(gradients)
+
+
+def cross_entropy_is_kl_plus_entropy(seed=0):
+    """Section 5: with soft targets q, cross_entropy(x, q) = KL(q || softmax(x)) + H(q)."""
+    logits = torch.randn(1, 3, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    q = torch.tensor([[0.7, 0.2, 0.1]], dtype=torch.float64)
+    ce = F.cross_entropy(logits, q).item()  # a float target is read as class probabilities
+    kl = F.kl_div(F.log_softmax(logits, dim=-1), q, reduction="batchmean").item()
+    entropy = -(q * q.log()).sum().item()
+    return {"ce": ce, "kl": kl, "entropy": entropy}
+
+
+def where_equivalence_stops():
+    """Section 6: label smoothing (cross entropy only) and class weights (a weighted mean)."""
+    logits = torch.tensor([[2.0, 0.5, -1.0], [0.0, 1.0, 0.0], [1.5, -0.5, 0.3]])
+    target = torch.tensor([0, 1, 2])
+    log_probs = F.log_softmax(logits, dim=-1)
+    eps, classes = 0.1, logits.size(1)
+    smoothed = F.cross_entropy(logits, target, label_smoothing=eps).item()
+    # Label smoothing mixes the one-hot target with a uniform one: (1 - eps) * CE + eps * mean(-log p).
+    smoothed_by_hand = ((1 - eps) * F.nll_loss(log_probs, target) + eps * (-log_probs.mean(dim=-1)).mean()).item()
+    weight = torch.tensor([1.0, 2.0, 5.0])
+    per_token = F.nll_loss(log_probs, target, reduction="none")
+    return {
+        "plain": F.cross_entropy(logits, target).item(),
+        "smoothed": smoothed, "smoothed_by_hand": smoothed_by_hand, "classes": classes,
+        "weighted_nll": F.nll_loss(log_probs, target, weight=weight).item(),
+        "weighted_ce": F.cross_entropy(logits, target, weight=weight).item(),
+        "weighted_by_hand": ((weight[target] * per_token).sum() / weight[target].sum()).item(),
+        "weighted_over_n": ((weight[target] * per_token).sum() / len(target)).item(),
+    }
+
+
+def main():
+    """Print the six sections."""
+    heading("1. What F.nll_loss really computes")
+    one = nll_worked_example()
+    print("probabilities [[0.8, 0.2], [0.6, 0.4]], targets [0, 0]")
+    print(f"log-probabilities: {one['log_probs'].tolist()[0][0]:.4f} {one['log_probs'].tolist()[0][1]:.4f}"
+          f" / {one['log_probs'].tolist()[1][0]:.4f} {one['log_probs'].tolist()[1][1]:.4f}")
+    print(f"nll_loss (reduction='mean'): {one['mean']:.4f}")
+    print(f"nll_loss (reduction='sum'):  {one['sum']:.4f}   (the textbook negative log-likelihood)")
+    print(f"-log_probs[range(n), target].mean(): {one['by_hand']:.4f}")
+    print("NLLLoss checks nothing: on [[2.0, -1.0], [0.5, 3.0]] with targets [0, 1], not log-probabilities,")
+    print(f"nll_loss = {one['arbitrary']:.4f} = -mean(x[i, target[i]]) = {one['arbitrary_by_hand']:.4f}"
+          " (a negative 'loss'): a gather, a negation and a mean")
+
+    heading("2. nll_loss(log_softmax(x)) == cross_entropy(x)")
+    two = nll_equals_cross_entropy()
+    print(f"random logits, 4 rows x 5 classes: nll_loss(log_softmax(x)) = {two['nll']:.6f},"
+          f" cross_entropy(x) = {two['ce']:.6f}")
+    print(f"max |difference| in the loss:             {two['loss_difference']:.1e}")
+    print(f"max |difference| in d loss / d logits:    {two['gradient_difference']:.1e}")
+    print(f"max |gradient - (softmax(x) - one_hot)/n|: {two['formula_difference']:.1e}")
+
+    heading("3. Probabilities back from each output")
+    three = recover_probabilities()
+    print(f"max |exp(log_softmax(x)) - softmax(x, dim=-1)|: {three['difference']:.1e}")
+    print("row sums: " + " ".join(f"{s:.6f}" for s in three["row_sums"].tolist()))
+
+    heading("4. Why not log(softmax(x))")
+    for dtype, name in ((torch.float32, "float32"), (torch.float64, "float64")):
+        print(f"{name}: exp overflows above log(max) = {math.log(torch.finfo(dtype).max):.2f};"
+              f" first integer with exp(x) = inf: {first_overflowing_integer(dtype)}")
+    big = torch.tensor([1000.0, 0.0])
+    naive_softmax = big.exp() / big.exp().sum()
+    print(f"logits [1000, 0]: exp(x) / exp(x).sum() = {naive_softmax.tolist()};"
+          f" torch.softmax = {F.softmax(big, dim=-1).tolist()} (it subtracts the max first)")
+    print("true class trails by gap (float32):  -log(softmax(x))[t]  grad ok   cross_entropy  grad ok")
+    for gap in (10.0, 88.0, 89.0, 100.0, 103.0, 104.0):
+        naive, naive_ok, fused, fused_ok = naive_and_fused_loss(gap)
+        print(f"  gap {gap:5.0f}                     {naive:18.4f}  {str(naive_ok):>7}   {fused:13.4f}  {str(fused_ok):>7}")
+    x = torch.tensor([1000.0, 999.0, 10.0])
+    print(f"log-sum-exp by hand on [1000, 999, 10]: {logsumexp_by_hand(x).item():.4f};"
+          f" torch.logsumexp: {torch.logsumexp(x, dim=-1).item():.4f};"
+          f" naive log(exp(x).sum()): {x.exp().sum().log().item()}")
+
+    heading("5. Why cross entropy rather than MSE")
+    print("p(true class)   d CE / d logit   d MSE(softmax) / d logit")
+    for p in (0.001, 0.01, 0.1, 0.5, 0.9, 0.99):
+        ce_grad, mse_grad = true_class_gradients(p)
+        print(f"{p:13.3f}   {ce_grad:14.4f}   {mse_grad:24.6f}")
+    print("MLE: minimising cross entropy maximises the log-likelihood of the training tags.")
+    print("KL: cross entropy = KL(target || predicted) + entropy(target); the entropy does not depend on the model.")
+    five = cross_entropy_is_kl_plus_entropy()
+    print(f"soft target [0.7, 0.2, 0.1]: cross_entropy = {five['ce']:.6f}, KL = {five['kl']:.6f},"
+          f" entropy = {five['entropy']:.6f}, KL + entropy = {five['kl'] + five['entropy']:.6f}")
+
+    heading("6. Where the equivalence stops")
+    six = where_equivalence_stops()
+    print(f"cross_entropy: {six['plain']:.4f}; with label_smoothing=0.1: {six['smoothed']:.4f}"
+          f" = 0.9 * nll + 0.1 * mean(-log p) = {six['smoothed_by_hand']:.4f} (nll_loss has no such option)")
+    print(f"class weights [1, 2, 5], targets [0, 1, 2]: nll_loss = {six['weighted_nll']:.4f},"
+          f" cross_entropy = {six['weighted_ce']:.4f}")
+    print(f"  = sum(w[t] * loss) / sum(w[t]) = {six['weighted_by_hand']:.4f},"
+          f" not sum(w[t] * loss) / n = {six['weighted_over_n']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The LSTM part-of-speech tagger of PyTorch's "Sequence Models and LSTM Networks" tutorial.
+
+With its defaults this is the tutorial's model: word embeddings -> LSTM -> linear layer.
+The keyword options add what real data needs (a bidirectional, deeper LSTM, dropout and
+character-level word features); they are all off by default.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+PAD_IX = 0  # index of the padding "word" (and padding character) in every vocabulary
+UNK_IX = 1  # index of the unknown word (and unknown character)
+
+
+class LSTMTagger(nn.Module):
+    """Tags each word of a sentence.
+
+    forward returns log-probabilities (log_softmax, to train with NLLLoss) when
+    is_nll_loss is True, and raw scores (logits, to train with CrossEntropyLoss) otherwise.
+    """
+
+    def __init__(self, embedding_dim, hidden_dim, vocab_size, tagset_size, is_nll_loss=True,
+                 bidirectional=False, num_layers=1, dropout=0.0,
+                 char_vocab_size=0, char_embedding_dim=0, char_hidden_dim=0):
+        super().__init__()
+        self.is_nll_loss = is_nll_loss
+        self.hidden_dim = hidden_dim
+
+        # One vector per word; padding_idx keeps the padding vector at zero, untrained.
+        self.word_embeddings = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_IX)
+
+        # Optional: a small bidirectional LSTM reads each word letter by letter, so that
+        # words never seen in training still get features (suffixes, capitals, digits).
+        self.use_chars = char_vocab_size > 0
+        lstm_input_dim = embedding_dim
+        if self.use_chars:
+            self.char_embeddings = nn.Embedding(char_vocab_size, char_embedding_dim, padding_idx=PAD_IX)
+            self.char_lstm = nn.LSTM(char_embedding_dim, char_hidden_dim, batch_first=True, bidirectional=True)
+            lstm_input_dim += 2 * char_hidden_dim
+
+        # The LSTM takes word vectors as inputs and outputs hidden states of size hidden_dim
+        # (twice that when it reads the sentence in both directions).
+        self.lstm = nn.LSTM(lstm_input_dim, hidden_dim, num_layers=num_layers, batch_first=True,
+                            bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0)
+        self.dropout = nn.Dropout(dropout)
+
+        # The linear layer that maps from hidden state space to tag space.
+        self.hidden2tag = nn.Linear(hidden_dim * (2 if bidirectional else 1), tagset_size)
+
+    def forward(self, sentence, lengths=None, chars=None):
+        """Score every word: (seq_len,) indices -> (seq_len, tagset_size).
+
+        A batch works too: sentence (batch, seq_len) padded with PAD_IX, lengths (batch,)
+        the real lengths -> (batch, seq_len, tagset_size); rows past a sentence's end are
+        padding. chars, needed when the model uses characters, comes from
+        train.chars_to_tensors: (char_ids, char_lengths, word_positions).
+        """
+        if sentence.dim() == 1:
+            return self.forward(sentence.unsqueeze(0), lengths, chars).squeeze(0)
+
+        embeds = self.word_embeddings(sentence)  # (batch, seq_len, embedding_dim)
+        if self.use_chars:
+            embeds = torch.cat([embeds, self.char_features(*chars)], dim=-1)
+        embeds = self.dropout(embeds)
+
+        # No hidden state is passed in, so every call starts from zeros: nothing carries
+        # over from one sentence (or batch) to the next.
+        if lengths is None:
+            lstm_out, _ = self.lstm(embeds)  # (batch, seq_len, hidden_dim * directions)
+        else:
+            # Packing makes the LSTM stop at each sentence's real end, so padding never
+            # reaches a real word's state (in either direction).
+            packed = pack_padded_sequence(embeds, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            packed_out, _ = self.lstm(packed)
+            lstm_out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=sentence.size(1))
+
+        tag_space = self.hidden2tag(self.dropout(lstm_out))  # (batch, seq_len, tagset_size)
+        if self.is_nll_loss:
+            return F.log_softmax(tag_space, dim=-1)
+        return tag_space
+
+    def char_features(self, char_ids, char_lengths, word_positions):
+        """Run the character LSTM once per distinct word and place the results per token.
+
+        char_ids (n_words, max_word_len), char_lengths (n_words,), word_positions
+        (batch, seq_len) indexing into the n_words -> (batch, seq_len, 2 * char_hidden_dim).
+        """
+        char_embeds = self.char_embeddings(char_ids)  # (n_words, max_word_len, char_embedding_dim)
+        packed = pack_padded_sequence(char_embeds, char_lengths.cpu(), batch_first=True, enforce_sorted=False)
+        _, (final_hidden, _) = self.char_lstm(packed)  # (2, n_words, char_hidden_dim)
+        per_word = torch.cat([final_hidden[0], final_hidden[1]], dim=-1)  # (n_words, 2 * char_hidden_dim)
+        return per_word[word_positions]

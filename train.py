@@ -1,0 +1,242 @@
+"""Dictionaries, index tensors, the training loop, prediction and evaluation for LSTMTagger."""
+import random
+from collections import Counter
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pad_sequence
+from tqdm import tqdm
+
+from model_lstm_tagger import PAD_IX, UNK_IX
+
+IGNORE_IX = -100  # tag index at padded positions; NLLLoss and CrossEntropyLoss skip it by default
+
+
+def seqs_to_dictionary(training_data):
+    """Map every word and every tag of [(words, tags), ...] to an index, in first-seen order.
+
+    Words start at 2: index 0 is reserved for padding and 1 for words never seen in training.
+    """
+    word_to_ix = {"<pad>": PAD_IX, "<unk>": UNK_IX}
+    tag_to_ix = {}
+    for words, tags in training_data:
+        for word in words:
+            word_to_ix.setdefault(word, len(word_to_ix))
+        for tag in tags:
+            tag_to_ix.setdefault(tag, len(tag_to_ix))
+    return word_to_ix, tag_to_ix
+
+
+def chars_to_dictionary(training_data):
+    """Map every character of the training words to an index (0: padding, 1: unknown)."""
+    char_to_ix = {"<pad>": PAD_IX, "<unk>": UNK_IX}
+    for words, _ in training_data:
+        for word in words:
+            for char in word:
+                char_to_ix.setdefault(char, len(char_to_ix))
+    return char_to_ix
+
+
+def prepare_sequence(seq, to_ix):
+    """Turn a list of tokens into a 1-D tensor of indices; unknown tokens get UNK_IX."""
+    return torch.tensor([to_ix.get(token, UNK_IX) for token in seq], dtype=torch.long)
+
+
+def chars_to_tensors(sentences, char_to_ix):
+    """Character inputs for a batch, built once per distinct word rather than once per token.
+
+    Returns char_ids (n_words, max_word_len), char_lengths (n_words,) and word_positions
+    (batch, seq_len): for each token, the row of its word in char_ids (0 at padding).
+    """
+    word_row = {}
+    positions = []
+    for words in sentences:
+        positions.append(torch.tensor([word_row.setdefault(word, len(word_row)) for word in words]))
+    distinct_words = list(word_row)
+    char_ids = pad_sequence([prepare_sequence(word, char_to_ix) for word in distinct_words],
+                            batch_first=True, padding_value=PAD_IX)
+    char_lengths = torch.tensor([len(word) for word in distinct_words])
+    word_positions = pad_sequence(positions, batch_first=True, padding_value=0)
+    return char_ids, char_lengths, word_positions
+
+
+@dataclass
+class Batch:
+    """Padded tensors for a group of sentences, ready for LSTMTagger.forward."""
+    words: torch.Tensor         # (batch, seq_len) word indices, PAD_IX after each sentence
+    lengths: torch.Tensor       # (batch,) real sentence lengths; stays on the CPU for packing
+    tags: torch.Tensor | None   # (batch, seq_len) tag indices, IGNORE_IX at padding
+    chars: tuple | None         # chars_to_tensors(...) output, when the model reads characters
+    sentence_ids: list          # position of each row's sentence in the caller's list
+
+    def to(self, device):
+        """Return this batch with its tensors moved to `device` (lengths stay on the CPU)."""
+        chars = tuple(t.to(device) for t in self.chars) if self.chars is not None else None
+        tags = self.tags.to(device) if self.tags is not None else None
+        return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids)
+
+
+def make_batches(sentences, word_to_ix, tag_to_ix=None, char_to_ix=None, batch_size=1, device="cpu"):
+    """Group word lists (or (words, tags) pairs when tag_to_ix is given) into Batches.
+
+    Sentences are sorted by length first, so that each batch holds sentences of similar
+    length and little of it is padding. Each Batch remembers where its sentences came from.
+    """
+    order = sorted(range(len(sentences)), key=lambda i: len(_words(sentences[i])))
+    batches = []
+    for start in range(0, len(order), batch_size):
+        ids = order[start:start + batch_size]
+        word_lists = [_words(sentences[i]) for i in ids]
+        words = pad_sequence([prepare_sequence(w, word_to_ix) for w in word_lists],
+                             batch_first=True, padding_value=PAD_IX)
+        lengths = torch.tensor([len(w) for w in word_lists])
+        tags = None
+        if tag_to_ix is not None:
+            tags = pad_sequence([torch.tensor([tag_to_ix[t] for t in sentences[i][1]]) for i in ids],
+                                batch_first=True, padding_value=IGNORE_IX)
+        chars = chars_to_tensors(word_lists, char_to_ix) if char_to_ix is not None else None
+        batches.append(Batch(words, lengths, tags, chars, ids).to(device))
+    return batches
+
+
+def _words(sentence):
+    """The words of a sentence given either as a word list or as a (words, tags) pair."""
+    return sentence[0] if isinstance(sentence, tuple) else sentence
+
+
+def word_count_tensor(training_data, word_to_ix):
+    """Training-set count of each word index, as floats; padding and <unk> count as infinite."""
+    counts = Counter(word for words, _ in training_data for word in words)
+    tensor = torch.tensor([float(counts[word]) for word in word_to_ix])
+    tensor[PAD_IX] = tensor[UNK_IX] = float("inf")
+    return tensor
+
+
+def replace_rare_words(words, word_counts, unk_alpha):
+    """Randomly swap training words for <unk>, rare words more often: p = a / (a + count).
+
+    This is how the <unk> embedding gets trained: without it, <unk> never occurs in
+    training and unknown words at test time all share one random vector.
+    """
+    counts = word_counts[words]
+    replace = torch.rand(words.shape, device=words.device) < unk_alpha / (unk_alpha + counts)
+    return words.masked_fill(replace, UNK_IX)
+
+
+def train(model, batches, loss_function, optimizer, epochs, clip_grad=None,
+          word_counts=None, unk_alpha=0.0, after_epoch=None, progress=False):
+    """Train for `epochs` passes over `batches`; return each epoch's mean loss per token.
+
+    With batches of one sentence this is the tutorial's loop. The order of the batches is
+    shuffled every epoch with Python's `random`, so the caller's seed fixes it.
+    after_epoch(epoch, mean_loss), if given, is called after each epoch (to log, evaluate or
+    save); this function prints nothing (the optional tqdm bar goes to stderr).
+    """
+    epoch_losses = []
+    order = list(range(len(batches)))
+    for epoch in range(1, epochs + 1):
+        model.train()
+        random.shuffle(order)
+        loss_sum, token_count = 0.0, 0
+        for i in tqdm(order, desc=f"epoch {epoch}", leave=False,
+                      disable=None if progress else True):  # None: shown only on a terminal
+            batch = batches[i]
+            # PyTorch accumulates gradients, so clear them out before each step.
+            model.zero_grad()
+            words = batch.words
+            if unk_alpha > 0:
+                words = replace_rare_words(words, word_counts, unk_alpha)
+            tag_scores = model(words, batch.lengths, batch.chars)  # (batch, seq_len, tagset_size)
+            # Flatten to (tokens, tagset_size); padded positions have target IGNORE_IX and
+            # the loss averages over the real tokens only.
+            loss = loss_function(tag_scores.flatten(0, 1), batch.tags.flatten())
+            loss.backward()
+            if clip_grad:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
+            optimizer.step()
+            n_tokens = int(batch.lengths.sum())
+            loss_sum += loss.item() * n_tokens
+            token_count += n_tokens
+        epoch_losses.append(loss_sum / token_count)
+        if after_epoch is not None:
+            after_epoch(epoch, epoch_losses[-1])
+    return epoch_losses
+
+
+def predict_proba(model, batch):
+    """Tag probabilities (batch, seq_len, tagset_size) for a Batch; padded rows are meaningless.
+
+    The NLL model outputs log-probabilities, so exp recovers probabilities; the
+    cross-entropy model outputs logits, so softmax over the tag dimension does.
+    """
+    model.eval()
+    with torch.no_grad():
+        scores = model(batch.words, batch.lengths, batch.chars)
+    if model.is_nll_loss:
+        return scores.exp()
+    return F.softmax(scores, dim=-1)
+
+
+def predict_tags(model, sentences, word_to_ix, tag_to_ix, char_to_ix=None, batch_size=256, device="cpu"):
+    """Tag each word list in `sentences`; returns one list of tag names per sentence."""
+    ix_to_tag = list(tag_to_ix)
+    predicted = [None] * len(sentences)
+    for batch in make_batches(sentences, word_to_ix, char_to_ix=char_to_ix, batch_size=batch_size, device=device):
+        model.eval()
+        with torch.no_grad():
+            best = model(batch.words, batch.lengths, batch.chars).argmax(dim=-1).tolist()  # (batch, seq_len)
+        for row, sentence_id in enumerate(batch.sentence_ids):
+            length = int(batch.lengths[row])
+            predicted[sentence_id] = [ix_to_tag[ix] for ix in best[row][:length]]
+    return predicted
+
+
+@dataclass
+class Evaluation:
+    """Token-level results of tagging a data set whose gold tags are known."""
+    correct: int
+    total: int
+    unseen_correct: int  # over words that never occur in the training data
+    unseen_total: int
+    gold: list           # every gold tag, in order
+    predicted: list      # every predicted tag, in the same order
+
+    @property
+    def accuracy(self):
+        return self.correct / self.total
+
+    @property
+    def unseen_accuracy(self):
+        return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
+
+
+def evaluate(model, data, word_to_ix, tag_to_ix, char_to_ix=None, batch_size=256, device="cpu"):
+    """Tag the (words, tags) pairs in `data` and count how many tags are right."""
+    predicted = predict_tags(model, [words for words, _ in data], word_to_ix, tag_to_ix,
+                             char_to_ix, batch_size, device)
+    result = Evaluation(0, 0, 0, 0, [], [])
+    for (words, gold_tags), predicted_tags in zip(data, predicted):
+        for word, gold, guess in zip(words, gold_tags, predicted_tags):
+            right = gold == guess
+            result.correct += right
+            result.total += 1
+            if word not in word_to_ix:
+                result.unseen_correct += right
+                result.unseen_total += 1
+        result.gold.extend(gold_tags)
+        result.predicted.extend(predicted_tags)
+    return result
+
+
+def per_tag_scores(gold, predicted):
+    """Precision, recall, F1 and support of each gold tag: {tag: (p, r, f1, support)}."""
+    true_positive = Counter(g for g, p in zip(gold, predicted) if g == p)
+    gold_count, predicted_count = Counter(gold), Counter(predicted)
+    scores = {}
+    for tag in sorted(gold_count):
+        precision = true_positive[tag] / predicted_count[tag] if predicted_count[tag] else 0.0
+        recall = true_positive[tag] / gold_count[tag]
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[tag] = (precision, recall, f1, gold_count[tag])
+    return scores
