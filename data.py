@@ -4,7 +4,9 @@ Both readers return the same thing, a list of (words, tags) pairs, so the rest o
 code does not care where the data came from. Every problem with a file is raised as a
 DataError whose message is one line naming the file, the line and what is wrong.
 """
+import csv
 import io
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -43,9 +45,19 @@ def read_csv(path):
     if not text.strip():
         raise DataError(f"{path}: file is empty")
     try:
-        # dtype=str and keep_default_na=False keep words such as "NA" or "null" as text
-        # instead of turning them into NaN, and leave empty cells as "" so we can report them.
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        with warnings.catch_warnings():
+            # pandas only warns (and drops data) when a row has more fields than the header.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            # dtype=str and keep_default_na=False keep words such as "NA" or "null" as text
+            # instead of NaN, and leave empty cells as "" so that we can report them;
+            # index_col=False stops pandas from silently using extra fields as an index.
+            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
+    except pd.errors.ParserWarning:
+        rows = csv.reader(io.StringIO(text))
+        n_columns = len(next(rows))
+        line = next(i for i, row in enumerate(rows, start=2) if len(row) > n_columns)
+        raise DataError(f"{path} line {line}: more fields than the header's {n_columns} columns"
+                        " (quote a cell that contains commas)") from None
     except pd.errors.ParserError as error:
         reason = " ".join(str(error).split())  # pandas' message may span lines
         raise DataError(f"{path}: not a valid CSV file: {reason}") from None
@@ -117,3 +129,16 @@ def read_conllu(path):
     if not sentences:
         raise DataError(f"{path}: no sentences")
     return sentences
+
+
+def write_conllu_slice(source, destination, n_sentences):
+    """Copy the first n_sentences sentences of a CoNLL-U file (for quick tests and timings)."""
+    kept, sentences = [], 0
+    with open(source, encoding="utf-8") as lines:
+        for line in lines:
+            kept.append(line)
+            if not line.strip():
+                sentences += 1
+                if sentences == n_sentences:
+                    break
+    Path(destination).write_text("".join(kept), encoding="utf-8")

@@ -62,6 +62,8 @@ def parse_args(argv=None):
     training.add_argument("--epochs", type=int, default=300, help="passes over the training data (default: 300)")
     training.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd", help="(default: sgd)")
     training.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
+    training.add_argument("--lr-decay", type=float, default=1.0,
+                          help="multiply the learning rate by this after every epoch (default: 1, constant)")
     training.add_argument("--batch-size", type=int, default=1, help="sentences per training step (default: 1)")
     training.add_argument("--clip-grad", type=float, default=0.0,
                           help="clip the gradient norm to this value; 0 turns clipping off (default: 0)")
@@ -147,6 +149,18 @@ def show_path(path):
     return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
+def describe_settings(args):
+    """The options that shape this run, as name=value (unused and switched-off ones left out)."""
+    shown = []
+    for name, value in vars(args).items():
+        if value is None or value is False or name in ("report", "eval_batch_size"):
+            continue
+        if name.startswith("char_") and not args.chars:
+            continue
+        shown.append(f"{name}={show_path(value) if name == 'train' else value}")
+    return " ".join(shown)
+
+
 def run_training(args, device):
     """Train a tagger as the options say; returns (model, word_to_ix, tag_to_ix, char_to_ix)."""
     training_data = read_tagged_sentences(args.train)
@@ -212,7 +226,7 @@ def run_training(args, device):
                   flush=True)
         clock["epoch_start"] = time.perf_counter()
 
-    train(model, batches, loss_function, optimizer, args.epochs, clip_grad=args.clip_grad,
+    train(model, batches, loss_function, optimizer, args.epochs, clip_grad=args.clip_grad, lr_decay=args.lr_decay,
           word_counts=word_counts, unk_alpha=args.unk_alpha, after_epoch=after_epoch,
           progress=dev_data is not None)
     if best["state"] is not None:
@@ -240,8 +254,7 @@ def main(argv=None):
         if args.load:
             model, word_to_ix, tag_to_ix, char_to_ix = load_checkpoint(args.load, device)
         else:
-            print("settings: " + " ".join(f"{name}={show_path(value) if name == 'train' else value}"
-                                          for name, value in vars(args).items() if value is not None))
+            print("settings: " + describe_settings(args))
             model, word_to_ix, tag_to_ix, char_to_ix = run_training(args, device)
         if args.eval:
             print_evaluation(model, args.eval, word_to_ix, tag_to_ix, char_to_ix, args, device)

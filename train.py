@@ -124,17 +124,19 @@ def replace_rare_words(words, word_counts, unk_alpha):
     return words.masked_fill(replace, UNK_IX)
 
 
-def train(model, batches, loss_function, optimizer, epochs, clip_grad=None,
+def train(model, batches, loss_function, optimizer, epochs, clip_grad=None, lr_decay=1.0,
           word_counts=None, unk_alpha=0.0, after_epoch=None, progress=False):
     """Train for `epochs` passes over `batches`; return each epoch's mean loss per token.
 
     With batches of one sentence this is the tutorial's loop. The order of the batches is
-    shuffled every epoch with Python's `random`, so the caller's seed fixes it.
+    shuffled every epoch with Python's `random`, so the caller's seed fixes it. After each
+    epoch the learning rate is multiplied by lr_decay (1.0: constant).
     after_epoch(epoch, mean_loss), if given, is called after each epoch (to log, evaluate or
     save); this function prints nothing (the optional tqdm bar goes to stderr).
     """
     epoch_losses = []
     order = list(range(len(batches)))
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=lr_decay)
     for epoch in range(1, epochs + 1):
         model.train()
         random.shuffle(order)
@@ -159,6 +161,7 @@ def train(model, batches, loss_function, optimizer, epochs, clip_grad=None,
             loss_sum += loss.item() * n_tokens
             token_count += n_tokens
         epoch_losses.append(loss_sum / token_count)
+        schedule.step()
         if after_epoch is not None:
             after_epoch(epoch, epoch_losses[-1])
     return epoch_losses

@@ -1,0 +1,261 @@
+"""Train and measure taggers on UD English EWT and print the README's results table.
+
+    pip install -r requirements-bench.txt
+    python benchmark.py              # about 30 minutes on 2 CPU cores; saves benchmark_results.json
+    python benchmark.py --show       # print the table again from benchmark_results.json
+
+Each row runs in a child process of its own, one after another, so that its peak memory is
+its own and no two torch processes compete for the CPU. Run it alone on the machine.
+"""
+import argparse
+import contextlib
+import io
+import json
+import platform
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+TRAIN_FILE, DEV_FILE = "en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu"
+# The README's recipe, less --train, --dev and --save (None marks a switch that takes no value).
+RECIPE = {"--loss": "nll", "--optimizer": "adam", "--lr": 0.002, "--batch-size": 32, "--epochs": 20,
+          "--embedding-dim": 100, "--hidden-dim": 200, "--num-layers": 2, "--bidirectional": None,
+          "--chars": None, "--char-embedding-dim": 32, "--char-hidden-dim": 64, "--dropout": 0.5,
+          "--unk-alpha": 0.25, "--clip-grad": 5, "--seed": 1}
+CHAR_OPTIONS = ("--chars", "--char-embedding-dim", "--char-hidden-dim")
+ROWS = {
+    "most-frequent-tag": "most frequent tag per word (unknown words: the most common tag)",
+    "nltk-perceptron": "NLTK averaged perceptron (5 iterations)",
+    "day1-lstm": "Day-1 model: one-directional LSTM, words only",
+    "bilstm": "BiLSTM, words only",
+    "bilstm-chars": "BiLSTM + character LSTM (the recipe)",
+}
+BATCH_SIZE_SENTENCES = 1000  # training sentences used to compare batch size 1 with the recipe's
+
+
+def as_flags(options, leave_out=()):
+    """Command-line flags from an options dict, without the options named in leave_out."""
+    flags = []
+    for name, value in options.items():
+        if name not in leave_out:
+            flags += [name] if value is None else [name, str(value)]
+    return flags
+
+
+def neural_flags(row, epochs):
+    """main.py flags for a neural row: the recipe with parts switched off."""
+    options = dict(RECIPE, **{"--epochs": epochs})
+    if row == "bilstm-chars":
+        return as_flags(options)
+    if row == "bilstm":
+        return as_flags(options, CHAR_OPTIONS)
+    return as_flags(options, CHAR_OPTIONS + ("--bidirectional",))
+
+
+def peak_memory_mb():
+    """This process's peak resident memory in MB (ru_maxrss is KB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def best_of(repeats, function):
+    """Run `function` `repeats` times; return (fastest seconds, its last result)."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def accuracy_counts(data, predicted, known_words):
+    """(accuracy, unseen-word accuracy) of predicted tag lists against (words, tags) data."""
+    right = total = unseen_right = unseen_total = 0
+    for (words, gold), guess in zip(data, predicted):
+        for word, g, p in zip(words, gold, guess):
+            right += g == p
+            total += 1
+            if word not in known_words:
+                unseen_right += g == p
+                unseen_total += 1
+    return right / total, unseen_right / unseen_total
+
+
+def run_classic_row(row, train_path, dev_path):
+    """Train and measure the most-frequent-tag baseline or NLTK's perceptron, in this process."""
+    from data import read_tagged_sentences
+    train_start = time.perf_counter()
+    training_data = read_tagged_sentences(train_path)
+    n_train_tokens = sum(len(words) for words, _ in training_data)
+    known_words = {word for words, _ in training_data for word in words}
+    if row == "most-frequent-tag":
+        tag_counts = defaultdict(Counter)
+        for words, tags in training_data:
+            for word, tag in zip(words, tags):
+                tag_counts[word][tag] += 1
+        best_tag = {word: counts.most_common(1)[0][0] for word, counts in tag_counts.items()}
+        fallback = Counter(tag for _, tags in training_data for tag in tags).most_common(1)[0][0]
+        tag_sentence = lambda words: [best_tag.get(word, fallback) for word in words]
+    else:
+        from nltk.tag.perceptron import PerceptronTagger
+        random.seed(1)  # the perceptron shuffles its training sentences with `random`
+        tagger = PerceptronTagger(load=False)
+        tagger.train([list(zip(words, tags)) for words, tags in training_data], nr_iter=5)
+        tag_sentence = lambda words: [tag for _, tag in tagger.tag(words)]
+    train_seconds = time.perf_counter() - train_start
+
+    def read_and_tag():
+        dev_data = read_tagged_sentences(dev_path)
+        return dev_data, [tag_sentence(words) for words, _ in dev_data]
+    tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
+    accuracy, unseen = accuracy_counts(dev_data, predicted, known_words)
+    n_dev_tokens = sum(len(words) for words, _ in dev_data)
+    return dict(accuracy=accuracy, unseen=unseen, train_seconds=train_seconds,
+                train_tokens_per_s=n_train_tokens * (5 if row == "nltk-perceptron" else 1) / train_seconds,
+                tag_tokens_per_s=n_dev_tokens / tag_seconds)
+
+
+def run_neural_row(row, train_path, dev_path, epochs):
+    """Train a tagger through main.py's own code with the recipe's flags, then measure tagging."""
+    import main
+    from checkpoint import load_checkpoint
+    from data import read_tagged_sentences
+    from train import predict_tags
+    with tempfile.TemporaryDirectory() as folder:
+        model_path = Path(folder) / "model.pt"
+        output = io.StringIO()
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(output):
+            main.main(["--train", str(train_path), "--dev", str(dev_path), "--save", str(model_path),
+                       "--predict", "x", *neural_flags(row, epochs)])
+        wall_seconds = time.perf_counter() - start
+        model, word_to_ix, tag_to_ix, char_to_ix = load_checkpoint(model_path)
+    text = output.getvalue()
+    training_seconds = float(re.search(r"training time: ([\d.]+) s", text).group(1))
+    epochs = len(re.findall(r"^epoch ", text, flags=re.M))
+    n_train_tokens = int(re.search(r"sentences, (\d+) tokens", text).group(1))
+
+    def read_and_tag():
+        dev_data = read_tagged_sentences(dev_path)
+        return dev_data, predict_tags(model, [words for words, _ in dev_data], word_to_ix, tag_to_ix, char_to_ix)
+    tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
+    accuracy, unseen = accuracy_counts(dev_data, predicted, word_to_ix)
+    best_epoch = max((float(a), int(e)) for e, a in re.findall(r"^epoch +(\d+) .*dev accuracy ([\d.]+)", text, flags=re.M))
+    return dict(accuracy=accuracy, unseen=unseen, train_seconds=wall_seconds,
+                train_tokens_per_s=n_train_tokens * epochs / training_seconds,
+                tag_tokens_per_s=sum(len(w) for w, _ in dev_data) / tag_seconds,
+                best_epoch=best_epoch[1], epochs=epochs)
+
+
+def run_batch_size_row(batch_size, train_path):
+    """Training tokens/s of the recipe's model on the first sentences, one epoch, no dev set."""
+    import main
+    from data import write_conllu_slice
+    with tempfile.TemporaryDirectory() as folder:
+        subset = Path(folder) / "subset.conllu"
+        write_conllu_slice(train_path, subset, BATCH_SIZE_SENTENCES)
+        flags = as_flags(RECIPE, ("--epochs", "--batch-size"))
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            main.main(["--train", str(subset), "--predict", "x", "--epochs", "1",
+                       "--batch-size", str(batch_size), *flags])
+    text = output.getvalue()
+    seconds = float(re.search(r"training time: ([\d.]+) s", text).group(1))
+    tokens = int(re.search(r"sentences, (\d+) tokens", text).group(1))
+    return dict(train_tokens_per_s=tokens / seconds, train_seconds=seconds, tokens=tokens)
+
+
+def run_one(name, train_path, dev_path, epochs):
+    """Child process: run one row and print its figures as one JSON line."""
+    if name.startswith("batch-"):
+        result = run_batch_size_row(int(name.split("-")[1]), train_path)
+    elif name in ("most-frequent-tag", "nltk-perceptron"):
+        result = run_classic_row(name, train_path, dev_path)
+    else:
+        result = run_neural_row(name, train_path, dev_path, epochs)
+    result["peak_mb"] = peak_memory_mb()
+    print(json.dumps(result))
+
+
+def machine_description():
+    """One line about the machine the figures were measured on."""
+    import torch
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), flags=re.M)
+        cpu = names[0] if names else cpu
+    return (f"{cpu}, {torch.get_num_threads()} torch threads, Python {platform.python_version()}, "
+            f"torch {torch.__version__}")
+
+
+def print_table(results):
+    """Print the machine, the recipe, the results table and the batch-size comparison."""
+    rows = results["rows"]
+    print(f"machine: {results['machine']}")
+    print(f"recipe: {results['recipe']}")
+    print()
+    print("| tagger | dev accuracy | unseen words | training time | training tokens/s | tagging tokens/s | peak memory |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, description in ROWS.items():
+        if name in rows:
+            r = rows[name]
+            print(f"| {description} | {r['accuracy']:.2%} | {r['unseen']:.2%} | {r['train_seconds']:.0f} s"
+                  f" | {r['train_tokens_per_s']:,.0f} | {r['tag_tokens_per_s']:,.0f} | {r['peak_mb']:,.0f} MB |")
+    if "batch-1" in rows and "batch-32" in rows:
+        one, many = rows["batch-1"], rows["batch-32"]
+        print()
+        print(f"Training speed of the recipe's model, one epoch over the first {BATCH_SIZE_SENTENCES} training"
+              f" sentences ({one['tokens']} tokens): batch size 1: {one['train_tokens_per_s']:,.0f} tokens/s;"
+              f" batch size 32: {many['train_tokens_per_s']:,.0f} tokens/s"
+              f" ({many['train_tokens_per_s'] / one['train_tokens_per_s']:.1f} times as fast).")
+
+
+def main(argv=None):
+    """Run the rows, each in its own child process, save the figures and print the table."""
+    parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "shared/data/ud_english_ewt"),
+                        help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: ../shared/data/ud_english_ewt)")
+    parser.add_argument("--rows", nargs="+", default=[*ROWS, "batch-1", "batch-32"], choices=[*ROWS, "batch-1", "batch-32"],
+                        help="rows to run (default: all)")
+    parser.add_argument("--epochs", type=int, default=RECIPE["--epochs"],
+                        help=f"epochs for the neural rows (default: the recipe's {RECIPE['--epochs']})")
+    parser.add_argument("--results", default=str(Path(__file__).with_name("benchmark_results.json")),
+                        help="JSON file the figures are saved to (rows not run are kept) (default: benchmark_results.json)")
+    parser.add_argument("--show", action="store_true", help="print the table from --results without measuring")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # used by the child processes
+    args = parser.parse_args(argv)
+    train_path, dev_path = Path(args.data) / TRAIN_FILE, Path(args.data) / DEV_FILE
+    results_path = Path(args.results)
+    if args.one:
+        run_one(args.one, train_path, dev_path, args.epochs)
+        return
+    if args.show:
+        print_table(json.loads(results_path.read_text()))
+        return
+    for path in (train_path, dev_path):
+        if not path.exists():
+            sys.exit(f"error: {path}: no such file (git clone https://github.com/UniversalDependencies/UD_English-EWT)")
+
+    results = json.loads(results_path.read_text()) if results_path.exists() else {"rows": {}}
+    results["machine"] = machine_description()
+    results["recipe"] = f"python main.py --train {TRAIN_FILE} --dev {DEV_FILE} {' '.join(as_flags(RECIPE))} --save ewt.pt"
+    for name in args.rows:
+        child = subprocess.run([sys.executable, __file__, "--data", args.data, "--epochs", str(args.epochs),
+                                "--one", name], capture_output=True, text=True)
+        if child.returncode != 0:
+            sys.exit(f"error: row {name} failed:\n{child.stderr}")
+        results["rows"][name] = json.loads(child.stdout.strip().splitlines()[-1])
+        print(f"{name}: {results['rows'][name]}", file=sys.stderr, flush=True)
+        results_path.write_text(json.dumps(results, indent=1) + "\n")
+    print_table(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Shared helpers: run the repository's scripts, and compare README output blocks with real output."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the modules live flat in the repository root
+
+EWT = ROOT.parent / "shared" / "data" / "ud_english_ewt"
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:e[+-]\d+)?|-?inf|nan")
+
+
+def run_script(*args, stdin="", cwd=ROOT, timeout=600):
+    """Run a repository script with this Python and return the CompletedProcess.
+
+    pytest runs tests one after another, so at most one of these torch processes runs
+    at a time (two at once on 2 cores slow each other down about tenfold).
+    """
+    return subprocess.run([sys.executable, *map(str, args)], input=stdin, capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)
+
+
+def readme_block(command):
+    """The README's fenced block whose first line is `$ command`, without that line."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```text\n(.*?)```", text, flags=re.S):
+        first, _, rest = block.partition("\n")
+        if first == f"$ {command}":
+            return rest
+    pytest.fail(f"README.md has no ```text block starting with '$ {command}'")
+
+
+def _as_float(token):
+    return float(token.replace(",", ""))
+
+
+def assert_same_output(expected, actual, timing_factor=5.0):
+    """Compare printed output line by line: words exactly, numbers to the printed precision.
+
+    Tolerances: a number may differ by one unit in its last printed digit; numbers below
+    1e-6 in size (float rounding noise such as 7.5e-09) only need to stay below 1e-6; a
+    timing (on a line with "time" or ending in " s") may differ by `timing_factor` either way.
+    """
+    expected_lines, actual_lines = expected.rstrip("\n").split("\n"), actual.rstrip("\n").split("\n")
+    assert len(expected_lines) == len(actual_lines), f"README shows {len(expected_lines)} lines, output has {len(actual_lines)}"
+    for want, got in zip(expected_lines, actual_lines):
+        assert NUMBER.sub("#", want) == NUMBER.sub("#", got), f"README line\n  {want}\ndiffers from output\n  {got}"
+        timing = "time" in want or want.rstrip().endswith(" s")
+        for w, g in zip(NUMBER.findall(want), NUMBER.findall(got)):
+            a, b = _as_float(w), _as_float(g)
+            if timing:
+                assert b <= a * timing_factor and a <= b * timing_factor, f"timing {g} vs README {w}: {got}"
+            elif abs(a) < 1e-6 and abs(b) < 1e-6:
+                continue
+            elif a != b:
+                decimals = len(w.split("e")[0].partition(".")[2])
+                unit = 10.0 ** -decimals * (10.0 ** int(w.split("e")[1]) if "e" in w else 1.0)
+                assert abs(a - b) <= unit * 1.001, f"number {g} vs README {w} in line: {got}"

@@ -1,0 +1,78 @@
+"""Saving and loading a trained tagger, and the one-line errors for bad checkpoint files."""
+import pytest
+import torch
+
+from checkpoint import load_checkpoint, save_checkpoint
+from data import DataError
+from model_lstm_tagger import LSTMTagger
+from train import chars_to_dictionary, predict_tags, seqs_to_dictionary
+
+DATA = [("The dog ate the apple".split(), "DET NN V DET NN".split())]
+
+
+def saved_model(tmp_path):
+    word_to_ix, tag_to_ix = seqs_to_dictionary(DATA)
+    char_to_ix = chars_to_dictionary(DATA)
+    settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(word_to_ix), tagset_size=len(tag_to_ix),
+                    is_nll_loss=False, bidirectional=True, char_vocab_size=len(char_to_ix),
+                    char_embedding_dim=2, char_hidden_dim=2)
+    torch.manual_seed(0)
+    model = LSTMTagger(**settings)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model, settings, word_to_ix, tag_to_ix, char_to_ix)
+    return path, model, word_to_ix, tag_to_ix, char_to_ix
+
+
+def test_round_trip_restores_weights_vocabularies_and_settings(tmp_path):
+    path, model, word_to_ix, tag_to_ix, char_to_ix = saved_model(tmp_path)
+    loaded, loaded_words, loaded_tags, loaded_chars = load_checkpoint(path)
+    assert (loaded_words, loaded_tags, loaded_chars) == (word_to_ix, tag_to_ix, char_to_ix)
+    assert loaded.is_nll_loss is False and loaded.lstm.bidirectional
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, loaded.state_dict()[name])
+    sentences = [["The", "cat", "ate"]]
+    assert predict_tags(loaded, sentences, word_to_ix, tag_to_ix, char_to_ix) == \
+        predict_tags(model, sentences, word_to_ix, tag_to_ix, char_to_ix)
+    assert not (tmp_path / "model.pt.tmp").exists()
+
+
+def test_missing_checkpoint(tmp_path):
+    with pytest.raises(DataError, match=r"missing\.pt: no such file$"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_truncated_checkpoint(tmp_path):
+    path, *_ = saved_model(tmp_path)
+    path.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(DataError, match=r"model\.pt: not a readable PyTorch checkpoint"):
+        load_checkpoint(path)
+
+
+def test_text_file_is_not_a_checkpoint(tmp_path):
+    path = tmp_path / "notes.pt"
+    path.write_text("hello")
+    with pytest.raises(DataError, match=r"notes\.pt: not a readable PyTorch checkpoint"):
+        load_checkpoint(path)
+
+
+def test_foreign_checkpoint(tmp_path):
+    path = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, path)
+    with pytest.raises(DataError, match=r"other\.pt: not a checkpoint written by this tagger$"):
+        load_checkpoint(path)
+
+
+def test_pickled_code_is_refused_not_run(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "x", "payload": DataError("a custom class")}, path)
+    with pytest.raises(DataError, match="not a readable PyTorch checkpoint"):
+        load_checkpoint(path)
+
+
+def test_weights_that_do_not_fit_the_settings(tmp_path):
+    path, *_ = saved_model(tmp_path)
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint["settings"]["hidden_dim"] = 5
+    torch.save(checkpoint, path)
+    with pytest.raises(DataError, match="weights do not match its settings"):
+        load_checkpoint(path)

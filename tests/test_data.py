@@ -1,0 +1,98 @@
+"""Reading the toy CSV format and CoNLL-U files, and the one-line errors for bad files."""
+import pytest
+
+from data import DataError, read_conllu, read_csv, read_tagged_sentences
+
+
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def test_read_csv_returns_words_and_tags(tmp_path):
+    path = write(tmp_path, "t.csv", "text,tag\nThe dog ate,DET NN V\nNA null,X X\n")
+    # "NA" and "null" must stay words: pandas would turn them into NaN by default.
+    assert read_csv(path) == [(["The", "dog", "ate"], ["DET", "NN", "V"]), (["NA", "null"], ["X", "X"])]
+
+
+def test_repository_train_csv_is_the_tutorial_data():
+    from conftest import ROOT
+    assert read_csv(ROOT / "train.csv") == [
+        ("The dog ate the apple".split(), "DET NN V DET NN".split()),
+        ("Everybody read that book".split(), "NN V DET NN".split()),
+    ]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "t.csv: file is empty"),
+    ("text,tag\n", "t.csv: no sentences (only a header)"),
+    ("text,tags\nThe dog,DET NN\n", "t.csv: missing column 'tag' (found: text, tags)"),
+    ("words,tag\nThe dog,DET NN\n", "t.csv: missing column 'text' (found: words, tag)"),
+    ("text,tag\nThe dog,DET NN\n,DET\n", "t.csv line 3: empty 'text' cell"),
+    ("text,tag\nThe dog,\n", "t.csv line 2: empty 'tag' cell"),
+    ("text,tag\nThe dog,DET NN\nThe dog ate,DET NN\n", "t.csv line 3: 3 tokens in 'text' but 2 tags in 'tag'"),
+    (b"text,tag\nThe dog,DET NN\ncaf\xe9 ok,NN NN\n", "t.csv line 3: not valid UTF-8 (byte 0xe9)"),
+])
+def test_bad_csv_is_a_one_line_error_naming_file_and_line(tmp_path, content, message):
+    path = write(tmp_path, "t.csv", content)
+    with pytest.raises(DataError) as error:
+        read_csv(path)
+    assert str(error.value) == f"{tmp_path}/{message}"
+    assert "\n" not in str(error.value)
+
+
+def test_missing_file_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match=r"nope\.csv: no such file$"):
+        read_tagged_sentences(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("content, message", [
+    ("text,tag\nThe dog,DET NN,extra\nA dog,DET NN\n", "t.csv line 2: more fields than the header's 2 columns"),
+    ("text,tag\nThe dog,DET NN\nA dog,DET NN\nA b,X Y,z\n", "Expected 2 fields in line 4, saw 3"),
+    ('text,tag\n"The dog,DET NN\n', "not a valid CSV file: Error tokenizing data"),
+])
+def test_unparseable_csv_is_a_one_line_error(tmp_path, content, message):
+    path = write(tmp_path, "t.csv", content)
+    with pytest.raises(DataError) as error:
+        read_csv(path)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+CONLLU = """# sent_id = 1
+# text = Don't stop.
+1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_
+1\tDo\tdo\tAUX\t_\t_\t0\troot\t_\t_
+2\tn't\tnot\tPART\t_\t_\t1\tadvmod\t_\t_
+3\tstop\tstop\tVERB\t_\t_\t1\tconj\t_\t_
+3.1\tgo\tgo\tVERB\t_\t_\t_\t_\t_\t_
+4\t.\t.\tPUNCT\t_\t_\t1\tpunct\t_\t_
+
+1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_
+"""
+
+
+def test_read_conllu_skips_comments_ranges_and_empty_nodes(tmp_path):
+    path = write(tmp_path, "t.conllu", CONLLU)  # the last sentence has no final blank line
+    assert read_tagged_sentences(path) == [
+        (["Do", "n't", "stop", "."], ["AUX", "PART", "VERB", "PUNCT"]),
+        (["Hi"], ["INTJ"]),
+    ]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\n", "t.conllu line 1: expected 10 tab-separated columns, found 9"),
+    ("1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n\n# sent_id = 2\n1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_\n\n",
+     "t.conllu line 3: sentence has no words"),
+    ("# only a comment\n\n", "t.conllu line 1: sentence has no words"),
+    ("x\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n", "t.conllu line 1: bad token id 'x'"),
+    ("1\tHi\thi\t_\t_\t_\t0\troot\t_\t_\n", "t.conllu line 1: missing word form or UPOS tag"),
+    (b"1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n\n1\t\xff\thi\tINTJ\t_\t_\t0\troot\t_\t_\n",
+     "t.conllu line 3: not valid UTF-8 (byte 0xff)"),
+    ("", "t.conllu: no sentences"),
+])
+def test_bad_conllu_is_a_one_line_error_naming_file_and_line(tmp_path, content, message):
+    path = write(tmp_path, "t.conllu", content)
+    with pytest.raises(DataError) as error:
+        read_conllu(path)
+    assert str(error.value) == f"{tmp_path}/{message}"

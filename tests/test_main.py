@@ -1,0 +1,119 @@
+"""main.py end to end: the README's first run, unseen words, bad input, save/load/eval/predict."""
+import re
+
+import pytest
+
+import main
+from conftest import ROOT, assert_same_output, readme_block, run_script
+
+
+def test_default_run_matches_the_readme_and_tags_the_sentence():
+    result = run_script("main.py")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith("The/DET dog/NN ate/V the/DET book/NN")
+    assert_same_output(readme_block("python main.py"), result.stdout)
+    seconds = float(re.search(r"training time: ([\d.]+) s", result.stdout).group(1))
+    assert seconds < 4.0
+
+
+def test_nll_and_ce_print_the_same_losses_and_probabilities():
+    nll = main_output(["--loss", "nll"])
+    ce = main_output(["--loss", "ce"])
+    strip = lambda text: [line for line in text.splitlines() if not line.startswith(("settings:", "training time:"))]
+    assert strip(nll) == strip(ce)
+    assert "The/DET dog/NN ate/V the/DET book/NN" in ce
+
+
+def test_main_runs_from_another_directory(tmp_path):
+    result = run_script(ROOT / "main.py", "--epochs", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"training data: {ROOT / 'train.csv'}: 2 sentences, 9 tokens" in result.stdout
+
+
+def main_output(argv, capsys=None):
+    """Run main.main in this process (faster than a subprocess) and return what it printed."""
+    import contextlib
+    import io
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        main.main(argv)
+    return buffer.getvalue()
+
+
+def test_unseen_word_is_tagged_without_error():
+    output = main_output(["--predict", "The cat ate the book"])
+    assert output.rstrip().endswith("The/DET cat/NN ate/V the/DET book/NN")
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    first, again = main_output(["--epochs", "50"]), main_output(["--epochs", "50"])
+    other = main_output(["--epochs", "50", "--seed", "2"])
+    drop_time = lambda text: re.sub(r"training time: .*", "", text)
+    assert drop_time(first) == drop_time(again)
+    assert re.search(r"epoch  50 \| loss [\d.]+", first).group() != re.search(r"epoch  50 \| loss [\d.]+", other).group()
+
+
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    (b"", "file is empty"),
+    (b"words,tag\na,X\n", "missing column 'text'"),
+    (b"text,tag\na b,X\n", "line 2: 2 tokens in 'text' but 1 tags in 'tag'"),
+    (b"text,tag\na,\n", "line 2: empty 'tag' cell"),
+    (b"text,tag\n\xff,X\n", "line 2: not valid UTF-8"),
+])
+def test_bad_training_file_exits_2_with_one_line(tmp_path, capsys, content, message):
+    path = tmp_path / "t.csv" if content is None else write(tmp_path, "t.csv", content)
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(["--train", str(path)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}") and message in err and err.count("\n") == 1
+
+
+def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
+    path = write(tmp_path, "t.csv", b"text,tag\nThe dog,DET\n")
+    result = run_script("main.py", "--train", path)
+    assert result.returncode == 2
+    assert result.stderr == f"error: {path} line 2: 2 tokens in 'text' but 1 tags in 'tag'\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--predict", ""], "--predict needs at least one word"),
+    (["--predict", "   "], "--predict needs at least one word"),
+    (["--epochs", "0"], "--epochs must be at least 1"),
+    (["--report"], "--report goes with --eval"),
+])
+def test_bad_options_exit_2_with_a_usage_error(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_unavailable_device_is_a_one_line_error(capsys):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(SystemExit):
+        main.main(["--device", "cuda"])
+    assert capsys.readouterr().err == "error: --device cuda: no CUDA device is available on this machine\n"
+
+
+def test_save_load_eval_and_predict_from_stdin(tmp_path):
+    model_path = tmp_path / "toy.pt"
+    main_output(["--save", str(model_path)])
+    assert model_path.exists() and not (tmp_path / "toy.pt.tmp").exists()
+    output = main_output(["--load", str(model_path), "--eval", str(ROOT / "train.csv"), "--report"])
+    lines = output.splitlines()
+    assert lines[0] == "accuracy: 1.0000 (9 tokens)"
+    assert lines[1] == "unseen-word accuracy: nan (0 tokens)"
+    assert lines[2].split() == ["tag", "precision", "recall", "f1", "support"]
+    assert lines[3].split() == ["DET", "1.0000", "1.0000", "1.0000", "3"]
+    result = run_script("main.py", "--load", model_path, "--predict", "-", stdin="The dog ate\n\nthat book\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"

@@ -1,0 +1,153 @@
+"""Every claim that main_example.py prints, the README's loss section, and the figures."""
+import math
+import re
+import struct
+import time
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import main_example as ex
+from conftest import ROOT, NUMBER, assert_same_output, readme_block, run_script
+
+
+def test_nll_worked_example():
+    one = ex.nll_worked_example()
+    assert one["mean"] == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2, abs=1e-6)
+    assert round(one["mean"], 4) == 0.3670 and round(one["sum"], 4) == 0.7340
+    assert one["by_hand"] == pytest.approx(one["mean"], abs=1e-7)
+
+
+def test_nll_loss_does_not_check_its_input():
+    one = ex.nll_worked_example()
+    assert one["arbitrary"] == one["arbitrary_by_hand"] == -2.5
+
+
+def test_nll_of_log_softmax_equals_cross_entropy_with_its_gradient_formula():
+    two = ex.nll_equals_cross_entropy()
+    assert two["nll"] == pytest.approx(two["ce"], abs=1e-6)
+    assert two["gradient_difference"] < 1e-6 and two["formula_difference"] < 1e-6
+
+
+def test_probabilities_recovered_both_ways_sum_to_one():
+    three = ex.recover_probabilities()
+    assert three["difference"] < 1e-6
+    torch.testing.assert_close(three["row_sums"], torch.ones(3))
+
+
+def test_overflow_limits_of_exp():
+    assert ex.first_overflowing_integer(torch.float32) == 89
+    assert ex.first_overflowing_integer(torch.float64) == 710
+    assert math.log(torch.finfo(torch.float32).max) == pytest.approx(88.72, abs=0.005)
+    assert math.log(torch.finfo(torch.float64).max) == pytest.approx(709.78, abs=0.005)
+
+
+def test_log_of_softmax_fails_where_cross_entropy_stays_exact():
+    assert ex.naive_and_fused_loss(88.0) == (88.0, True, 88.0, True)
+    naive, naive_ok, fused, fused_ok = ex.naive_and_fused_loss(89.0)
+    assert not naive_ok and fused_ok and fused == 89.0      # the gradient breaks first
+    naive, naive_ok, fused, fused_ok = ex.naive_and_fused_loss(100.0)
+    assert abs(naive - 100.0) > 0.01 and fused == 100.0    # then the loss itself is off
+    naive, naive_ok, fused, fused_ok = ex.naive_and_fused_loss(104.0)
+    assert naive == math.inf and fused == 104.0 and fused_ok
+
+
+def test_logsumexp_by_hand_matches_torch_where_the_naive_formula_overflows():
+    x = torch.tensor([1000.0, 999.0, 10.0])
+    torch.testing.assert_close(ex.logsumexp_by_hand(x), torch.logsumexp(x, dim=-1))
+    assert torch.isinf(x.exp().sum().log())
+
+
+def test_cross_entropy_gradient_stays_large_when_mse_vanishes():
+    ce, mse = ex.true_class_gradients(0.001)
+    assert ce == pytest.approx(0.001 - 1)             # softmax - one_hot
+    assert mse == pytest.approx(-2 * 0.001 * 0.999 ** 2)  # d/dz of mean((p - y)^2) over 2 classes
+    assert abs(mse) < 0.01 * abs(ce)
+
+
+def test_cross_entropy_is_kl_plus_entropy():
+    five = ex.cross_entropy_is_kl_plus_entropy()
+    assert five["ce"] == pytest.approx(five["kl"] + five["entropy"], abs=1e-12)
+
+
+def test_label_smoothing_and_class_weights():
+    six = ex.where_equivalence_stops()
+    assert six["smoothed"] == pytest.approx(six["smoothed_by_hand"], abs=1e-6)
+    assert six["smoothed"] > six["plain"]
+    assert six["weighted_nll"] == pytest.approx(six["weighted_ce"], abs=1e-6)
+    assert six["weighted_nll"] == pytest.approx(six["weighted_by_hand"], abs=1e-6)
+    assert six["weighted_over_n"] != pytest.approx(six["weighted_by_hand"], abs=1e-3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(1, 6), classes=st.integers(2, 6), extra=st.sampled_from([None, 1, 3]),
+       dtype=st.sampled_from([torch.float32, torch.float64]), reduction=st.sampled_from(["mean", "sum", "none"]),
+       scale=st.sampled_from([1.0, 30.0, 1e4]), use_weight=st.booleans(), ignore=st.booleans(),
+       seed=st.integers(0, 2**31 - 1))
+def test_property_nll_of_log_softmax_equals_cross_entropy(n, classes, extra, dtype, reduction, scale,
+                                                          use_weight, ignore, seed):
+    generator = torch.Generator().manual_seed(seed)
+    shape = (n, classes) if extra is None else (n, classes, extra)
+    logits = (torch.randn(shape, generator=generator) * scale).to(dtype)
+    target = torch.randint(classes, (n,) if extra is None else (n, extra), generator=generator)
+    options = {"reduction": reduction}
+    if use_weight:
+        options["weight"] = (torch.rand(classes, generator=generator) + 0.1).to(dtype)
+    if ignore:
+        options["ignore_index"] = 0
+        target.view(-1)[0] = 1  # keep at least one counted target, so 'mean' is defined
+
+    x_nll = logits.clone().requires_grad_()
+    nll = F.nll_loss(F.log_softmax(x_nll, dim=1), target, **options)
+    nll.sum().backward()
+    x_ce = logits.clone().requires_grad_()
+    ce = F.cross_entropy(x_ce, target, **options)
+    ce.sum().backward()
+
+    assert torch.isfinite(ce).all() and torch.isfinite(x_ce.grad).all()
+    torch.testing.assert_close(nll, ce)
+    torch.testing.assert_close(x_nll.grad, x_ce.grad)
+    if ignore:
+        assert (x_ce.grad.movedim(1, -1)[target == 0] == 0).all()  # ignored targets get no gradient
+
+
+def example_output():
+    result = run_script("main_example.py")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_script_runs_quickly_and_matches_the_readme():
+    start = time.perf_counter()
+    output = example_output()
+    assert time.perf_counter() - start < 3.0
+    assert [line for line in output.splitlines() if line.startswith("== ")] == [
+        "== 1. What F.nll_loss really computes ==", "== 2. nll_loss(log_softmax(x)) == cross_entropy(x) ==",
+        "== 3. Probabilities back from each output ==", "== 4. Why not log(softmax(x)) ==",
+        "== 5. Why cross entropy rather than MSE ==", "== 6. Where the equivalence stops =="]
+    assert_same_output(readme_block("python main_example.py"), output.lstrip("\n"))
+
+
+def test_every_number_quoted_in_the_readme_section_is_printed():
+    """The prose quotes numbers in `backticks`; each must appear in main_example.py's output."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Why log_softmax and NLLLoss", 1)[1].split("\n## ", 1)[0]
+    printed = set(NUMBER.findall(example_output()))
+    quoted = [n for code in re.findall(r"`([^`\n]+)`", section) if not re.search(r"[A-Za-z_(]", code)
+              for n in NUMBER.findall(code)]
+    assert len(quoted) >= 10
+    assert [n for n in quoted if n not in printed] == []
+
+
+def test_figure_command_writes_valid_pngs(tmp_path):
+    result = run_script("figures.py", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("loss_vs_gap.png", "gradient_vs_probability.png"):
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", data[16:24])
+        assert width >= 400 and height >= 300
+        assert (ROOT / "figures" / name).exists()  # the README embeds the committed copy
