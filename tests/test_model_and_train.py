@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from model_lstm_tagger import PAD_IX, UNK_IX, LSTMTagger
-from train import (IGNORE_IX, chars_to_dictionary, chars_to_tensors, evaluate, make_batches,
+from train import (IGNORE_IX, Vocabulary, chars_to_dictionary, chars_to_tensors, evaluate, make_batches,
                    per_tag_scores, predict_proba, predict_tags, prepare_sequence,
                    replace_rare_words, seqs_to_dictionary, train, word_count_tensor)
 
@@ -38,104 +38,111 @@ def test_chars_to_tensors_builds_each_distinct_word_once():
     assert char_ids[1].tolist() == [char_to_ix["c"], PAD_IX]
 
 
-def model_for(data, is_nll_loss=True, **options):
-    word_to_ix, tag_to_ix = seqs_to_dictionary(data)
-    if options.pop("chars", False):
-        char_to_ix = chars_to_dictionary(data)
-        options.update(char_vocab_size=len(char_to_ix), char_embedding_dim=4, char_hidden_dim=3)
-    else:
-        char_to_ix = None
+def test_vocabulary_lowercase_shares_one_entry_and_keeps_characters():
+    vocab = Vocabulary.from_training_data([(["The", "the", "THE"], ["D", "D", "D"])], chars=True, lowercase=True)
+    assert list(vocab.word_to_ix) == ["<pad>", "<unk>", "the"]
+    assert vocab.word_ids(["The", "tHe", "cat"]).tolist() == [2, 2, UNK_IX]
+    assert vocab.knows("THE") and not vocab.knows("cat")
+    assert "T" in vocab.char_to_ix and "t" in vocab.char_to_ix
+    cased = Vocabulary.from_training_data([(["The", "the"], ["D", "D"])])
+    assert cased.word_ids(["The", "the", "THE"]).tolist() == [2, 3, UNK_IX] and cased.char_to_ix is None
+
+
+def model_for(data, is_nll_loss=True, chars=False, **options):
+    vocab = Vocabulary.from_training_data(data, chars=chars)
+    if chars:
+        options.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=4, char_hidden_dim=3)
     torch.manual_seed(0)
-    model = LSTMTagger(5, 4, len(word_to_ix), len(tag_to_ix), is_nll_loss=is_nll_loss, **options)
-    return model, word_to_ix, tag_to_ix, char_to_ix
+    model = LSTMTagger(5, 4, len(vocab.word_to_ix), len(vocab.tag_to_ix), is_nll_loss=is_nll_loss, **options)
+    return model, vocab
 
 
 def test_forward_shapes_and_nll_output_is_log_probabilities():
-    model, word_to_ix, _, _ = model_for(TOY)
-    scores = model(prepare_sequence(TOY[0][0], word_to_ix))
+    model, vocab = model_for(TOY)
+    scores = model(vocab.word_ids(TOY[0][0]))
     assert scores.shape == (5, 3)
     torch.testing.assert_close(scores.exp().sum(dim=1), torch.ones(5))
 
 
 def test_ce_model_outputs_logits_that_log_softmax_turns_into_the_nll_output():
-    nll_model, word_to_ix, _, _ = model_for(TOY, is_nll_loss=True)
-    ce_model, _, _, _ = model_for(TOY, is_nll_loss=False)
-    sentence = prepare_sequence(TOY[1][0], word_to_ix)
+    nll_model, vocab = model_for(TOY, is_nll_loss=True)
+    ce_model, _ = model_for(TOY, is_nll_loss=False)
+    sentence = vocab.word_ids(TOY[1][0])
     logits = ce_model(sentence)
     assert not torch.allclose(logits.exp().sum(dim=1), torch.ones(4))  # raw scores, not log-probabilities
     torch.testing.assert_close(torch.log_softmax(logits, dim=1), nll_model(sentence))
 
 
 def test_no_hidden_state_leaks_from_one_sentence_to_the_next():
-    model, word_to_ix, _, _ = model_for(TOY)
-    second = prepare_sequence(TOY[1][0], word_to_ix)
+    model, vocab = model_for(TOY)
+    second = vocab.word_ids(TOY[1][0])
     alone = model(second)
-    model(prepare_sequence(TOY[0][0], word_to_ix))
+    model(vocab.word_ids(TOY[0][0]))
     torch.testing.assert_close(model(second), alone)
 
 
 @pytest.mark.parametrize("options", [{}, {"bidirectional": True, "num_layers": 2},
                                      {"bidirectional": True, "chars": True}])
 def test_padding_does_not_leak_into_loss_or_predictions(options):
-    model, word_to_ix, tag_to_ix, char_to_ix = model_for(MIXED, **options)
+    model, vocab = model_for(MIXED, **options)
     model.eval()
     loss_function = nn.NLLLoss()
-    (batch,) = make_batches(MIXED, word_to_ix, tag_to_ix, char_to_ix, batch_size=len(MIXED))
+    (batch,) = make_batches(MIXED, vocab, with_tags=True, batch_size=len(MIXED))
     assert batch.words.shape == (5, 7) and (batch.words == PAD_IX).any()
     batched_loss = loss_function(model(batch.words, batch.lengths, batch.chars).flatten(0, 1), batch.tags.flatten())
 
     total, tokens = 0.0, 0
-    for single in make_batches(MIXED, word_to_ix, tag_to_ix, char_to_ix, batch_size=1):
+    for single in make_batches(MIXED, vocab, with_tags=True, batch_size=1):
         loss = loss_function(model(single.words, single.lengths, single.chars).flatten(0, 1), single.tags.flatten())
         total += loss.item() * len(single.tags[0])
         tokens += len(single.tags[0])
     assert batched_loss.item() == pytest.approx(total / tokens, abs=1e-6)
 
     sentences = [words for words, _ in MIXED]
-    assert predict_tags(model, sentences, word_to_ix, tag_to_ix, char_to_ix, batch_size=5) == \
-        predict_tags(model, sentences, word_to_ix, tag_to_ix, char_to_ix, batch_size=1)
+    assert predict_tags(model, sentences, vocab, batch_size=5) == predict_tags(model, sentences, vocab, batch_size=1)
 
 
 def test_make_batches_pads_tags_with_ignore_index_and_remembers_sentence_order():
-    word_to_ix, tag_to_ix = seqs_to_dictionary(MIXED)
-    batches = make_batches(MIXED, word_to_ix, tag_to_ix, batch_size=2)
+    vocab = Vocabulary.from_training_data(MIXED)
+    batches = make_batches(MIXED, vocab, with_tags=True, batch_size=2)
     assert [b.sentence_ids for b in batches] == [[3, 1], [2, 4], [0]]  # sorted by length
-    assert batches[0].tags.tolist() == [[tag_to_ix["Y"], IGNORE_IX], [tag_to_ix["Y"], tag_to_ix["X"]]]
+    y, x = vocab.tag_to_ix["Y"], vocab.tag_to_ix["X"]
+    assert batches[0].tags.tolist() == [[y, IGNORE_IX], [y, x]]
 
 
 def train_toy(is_nll_loss, epochs=60):
-    model, word_to_ix, tag_to_ix, _ = model_for(TOY, is_nll_loss=is_nll_loss)
+    model, vocab = model_for(TOY, is_nll_loss=is_nll_loss)
     random.seed(1)
-    batches = make_batches(TOY, word_to_ix, tag_to_ix)
+    batches = make_batches(TOY, vocab, with_tags=True)
     loss_function = nn.NLLLoss() if is_nll_loss else nn.CrossEntropyLoss()
     losses = train(model, batches, loss_function, torch.optim.SGD(model.parameters(), lr=0.1), epochs)
-    return model, word_to_ix, tag_to_ix, losses
+    return model, vocab, losses
 
 
 def test_train_returns_a_falling_mean_loss_per_epoch():
-    _, _, _, losses = train_toy(True)
-    assert len(losses) == 60 and losses[-1] < losses[0] * 0.5
+    _, _, losses = train_toy(True, epochs=150)
+    assert len(losses) == 150 and losses[-1] < losses[0] * 0.5
 
 
 def test_nll_and_cross_entropy_models_train_identically():
-    _, _, _, nll_losses = train_toy(True)
-    _, _, _, ce_losses = train_toy(False)
+    _, _, nll_losses = train_toy(True)
+    _, _, ce_losses = train_toy(False)
     assert max(abs(a - b) for a, b in zip(nll_losses, ce_losses)) < 1e-6
 
 
 @pytest.mark.parametrize("is_nll_loss", [True, False])
 def test_predict_proba_rows_are_probabilities(is_nll_loss):
-    model, word_to_ix, tag_to_ix, _ = train_toy(is_nll_loss, epochs=5)
-    (batch,) = make_batches([TOY[0][0]], word_to_ix)
+    model, vocab, _ = train_toy(is_nll_loss, epochs=5)
+    (batch,) = make_batches([TOY[0][0]], vocab)
     probabilities = predict_proba(model, batch)[0]
     assert probabilities.shape == (5, 3) and (probabilities >= 0).all()
     torch.testing.assert_close(probabilities.sum(dim=-1), torch.ones(5))
 
 
 def test_evaluate_counts_right_tags_and_unseen_words():
-    model, word_to_ix, tag_to_ix, _ = train_toy(True, epochs=300)
+    model, vocab, _ = train_toy(True, epochs=300)
     data = [("The cat ate the book".split(), "DET NN V DET NN".split())]
-    result = evaluate(model, data, word_to_ix, tag_to_ix)
+    result = evaluate(model, data, vocab)
     assert (result.total, result.unseen_total) == (5, 1)
     assert result.accuracy == 1.0 and result.unseen_accuracy == 1.0
 
@@ -147,11 +154,11 @@ def test_per_tag_scores():
 
 
 def test_replace_rare_words_follows_alpha_over_alpha_plus_count():
-    word_to_ix, _ = seqs_to_dictionary(MIXED)
-    counts = word_count_tensor(MIXED, word_to_ix)
-    assert counts[PAD_IX] == float("inf") and counts[word_to_ix["c"]] == 3
+    vocab = Vocabulary.from_training_data(MIXED)
+    counts = word_count_tensor(MIXED, vocab)
+    assert counts[PAD_IX] == float("inf") and counts[vocab.word_to_ix["c"]] == 3
     torch.manual_seed(0)
-    words = torch.full((200_000,), word_to_ix["c"])
+    words = torch.full((200_000,), vocab.word_to_ix["c"])
     replaced = (replace_rare_words(words, counts, 1.0) == UNK_IX).float().mean().item()
     assert replaced == pytest.approx(1 / (1 + 3), abs=0.01)
     padding = torch.full((1000,), PAD_IX)
