@@ -200,7 +200,8 @@ def run_training(args, device):
     if predict_words:
         print_probabilities("probabilities before training", model, predict_words, vocab, device)
 
-    batches = make_batches(training_data, vocab, with_tags=True, batch_size=args.batch_size, device=device)
+    batches = make_batches([words for words, _ in training_data], vocab, [tags for _, tags in training_data],
+                           args.batch_size, device)
     word_counts = word_count_tensor(training_data, vocab).to(device)
     best_accuracy, best_state = -1.0, None
     start = epoch_start = time.perf_counter()

@@ -53,22 +53,24 @@ class Vocabulary:
     @classmethod
     def from_training_data(cls, training_data, chars=False, lowercase=False):
         """Build the dictionaries from [(words, tags), ...]."""
-        keyed = [(cls.keys(words, lowercase), tags) for words, tags in training_data]
-        word_to_ix, tag_to_ix = seqs_to_dictionary(keyed)
-        return cls(word_to_ix, tag_to_ix, chars_to_dictionary(training_data) if chars else None, lowercase)
+        vocab = cls({}, {}, None, lowercase)
+        keyed = [([vocab.key(word) for word in words], tags) for words, tags in training_data]
+        vocab.word_to_ix, vocab.tag_to_ix = seqs_to_dictionary(keyed)
+        if chars:
+            vocab.char_to_ix = chars_to_dictionary(training_data)
+        return vocab
 
-    @staticmethod
-    def keys(words, lowercase):
-        """The forms under which `words` are looked up in word_to_ix."""
-        return [word.lower() for word in words] if lowercase else list(words)
+    def key(self, word):
+        """The form under which `word` is looked up in word_to_ix."""
+        return word.lower() if self.lowercase else word
 
     def word_ids(self, words):
         """A 1-D tensor of word indices; words not seen in training get UNK_IX."""
-        return prepare_sequence(self.keys(words, self.lowercase), self.word_to_ix)
+        return prepare_sequence([self.key(word) for word in words], self.word_to_ix)
 
     def knows(self, word):
         """Whether `word` (in its looked-up form) occurred in the training data."""
-        return self.keys([word], self.lowercase)[0] in self.word_to_ix
+        return self.key(word) in self.word_to_ix
 
 
 def prepare_sequence(seq, to_ix):
@@ -110,36 +112,31 @@ class Batch:
         return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids)
 
 
-def make_batches(sentences, vocab, with_tags=False, batch_size=1, device="cpu"):
-    """Group word lists, or (words, tags) pairs when with_tags is True, into Batches.
+def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu"):
+    """Group sentences (lists of words) into Batches; with `tags`, one tag list per sentence.
 
     Sentences are sorted by length first, so that each batch holds sentences of similar
     length and little of it is padding. Each Batch remembers where its sentences came from.
     """
-    order = sorted(range(len(sentences)), key=lambda i: len(_words(sentences[i])))
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
     batches = []
     for start in range(0, len(order), batch_size):
         ids = order[start:start + batch_size]
-        word_lists = [_words(sentences[i]) for i in ids]
+        word_lists = [sentences[i] for i in ids]
         words = pad_sequence([vocab.word_ids(w) for w in word_lists], batch_first=True, padding_value=PAD_IX)
         lengths = torch.tensor([len(w) for w in word_lists])
-        tags = None
-        if with_tags:
-            tags = pad_sequence([torch.tensor([vocab.tag_to_ix[t] for t in sentences[i][1]]) for i in ids],
-                                batch_first=True, padding_value=IGNORE_IX)
+        tag_ids = None
+        if tags is not None:
+            tag_ids = pad_sequence([torch.tensor([vocab.tag_to_ix[t] for t in tags[i]]) for i in ids],
+                                   batch_first=True, padding_value=IGNORE_IX)
         chars = chars_to_tensors(word_lists, vocab.char_to_ix) if vocab.char_to_ix is not None else None
-        batches.append(Batch(words, lengths, tags, chars, ids).to(device))
+        batches.append(Batch(words, lengths, tag_ids, chars, ids).to(device))
     return batches
-
-
-def _words(sentence):
-    """The words of a sentence given either as a word list or as a (words, tags) pair."""
-    return sentence[0] if isinstance(sentence, tuple) else sentence
 
 
 def word_count_tensor(training_data, vocab):
     """Training-set count of each word index, as floats; padding and <unk> count as infinite."""
-    counts = Counter(key for words, _ in training_data for key in vocab.keys(words, vocab.lowercase))
+    counts = Counter(vocab.key(word) for words, _ in training_data for word in words)
     tensor = torch.tensor([float(counts[word]) for word in vocab.word_to_ix])
     tensor[PAD_IX] = tensor[UNK_IX] = float("inf")
     return tensor

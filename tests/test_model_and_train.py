@@ -10,6 +10,11 @@ from train import (IGNORE_IX, Vocabulary, chars_to_dictionary, chars_to_tensors,
                    per_tag_scores, predict_proba, predict_tags, prepare_sequence,
                    replace_rare_words, seqs_to_dictionary, train, word_count_tensor)
 
+def batches_of(data, vocab, batch_size=1):
+    """make_batches over (words, tags) pairs."""
+    return make_batches([words for words, _ in data], vocab, [tags for _, tags in data], batch_size)
+
+
 TOY = [("The dog ate the apple".split(), "DET NN V DET NN".split()),
        ("Everybody read that book".split(), "NN V DET NN".split())]
 # Sentences of different lengths, with a repeated word inside a batch.
@@ -87,12 +92,12 @@ def test_padding_does_not_leak_into_loss_or_predictions(options):
     model, vocab = model_for(MIXED, **options)
     model.eval()
     loss_function = nn.NLLLoss()
-    (batch,) = make_batches(MIXED, vocab, with_tags=True, batch_size=len(MIXED))
+    (batch,) = batches_of(MIXED, vocab, batch_size=len(MIXED))
     assert batch.words.shape == (5, 7) and (batch.words == PAD_IX).any()
     batched_loss = loss_function(model(batch.words, batch.lengths, batch.chars).flatten(0, 1), batch.tags.flatten())
 
     total, tokens = 0.0, 0
-    for single in make_batches(MIXED, vocab, with_tags=True, batch_size=1):
+    for single in batches_of(MIXED, vocab):
         loss = loss_function(model(single.words, single.lengths, single.chars).flatten(0, 1), single.tags.flatten())
         total += loss.item() * len(single.tags[0])
         tokens += len(single.tags[0])
@@ -104,7 +109,7 @@ def test_padding_does_not_leak_into_loss_or_predictions(options):
 
 def test_make_batches_pads_tags_with_ignore_index_and_remembers_sentence_order():
     vocab = Vocabulary.from_training_data(MIXED)
-    batches = make_batches(MIXED, vocab, with_tags=True, batch_size=2)
+    batches = batches_of(MIXED, vocab, batch_size=2)
     assert [b.sentence_ids for b in batches] == [[3, 1], [2, 4], [0]]  # sorted by length
     y, x = vocab.tag_to_ix["Y"], vocab.tag_to_ix["X"]
     assert batches[0].tags.tolist() == [[y, IGNORE_IX], [y, x]]
@@ -113,7 +118,7 @@ def test_make_batches_pads_tags_with_ignore_index_and_remembers_sentence_order()
 def train_toy(is_nll_loss, epochs=60):
     model, vocab = model_for(TOY, is_nll_loss=is_nll_loss)
     random.seed(1)
-    batches = make_batches(TOY, vocab, with_tags=True)
+    batches = batches_of(TOY, vocab)
     loss_function = nn.NLLLoss() if is_nll_loss else nn.CrossEntropyLoss()
     losses = train(model, batches, loss_function, torch.optim.SGD(model.parameters(), lr=0.1), epochs)
     return model, vocab, losses
@@ -163,3 +168,4 @@ def test_replace_rare_words_follows_alpha_over_alpha_plus_count():
     assert replaced == pytest.approx(1 / (1 + 3), abs=0.01)
     padding = torch.full((1000,), PAD_IX)
     assert (replace_rare_words(padding, counts, 1.0) == PAD_IX).all()
+

@@ -21,7 +21,7 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", dev, 100)
     result = run_script("main.py", "--train", train, "--dev", dev, "--save", model, "--epochs", "1",
                         "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16", "--bidirectional",
-                        "--chars", "--embedding-dim", "32", "--hidden-dim", "32", "--unk-alpha", "0.25")
+                        "--chars", "--lowercase", "--embedding-dim", "32", "--hidden-dim", "32", "--unk-alpha", "0.25")
     assert result.returncode == 0, result.stderr
     epoch_line = re.search(r"^epoch   1 \| loss ([\d.]+) \| dev accuracy ([\d.]+) \| [\d,]+ tokens/s \| [\d.]+ s \| best$",
                            result.stdout, flags=re.M)
