@@ -126,3 +126,11 @@ def test_save_load_eval_and_predict_from_stdin(tmp_path):
     result = run_script("main.py", "--load", model_path, "--predict", "-", stdin="The dog ate\n\nthat book\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"
+
+
+def test_readme_comparison_catches_changed_numbers_and_words():
+    assert_same_output("loss 0.3670 | 7.5e-09 | time 0.60 s\n", "loss 0.3671 | 3.1e-08 | time 1.90 s\n")
+    for changed in ("loss 0.3690 | 7.5e-09 | time 0.60 s", "lost 0.3670 | 7.5e-09 | time 0.60 s",
+                    "loss 0.3670 | 7.5e-09 | time 3.10 s", "loss 0.3670 | 7.5e-09 | time 0.60 s\nextra"):
+        with pytest.raises(AssertionError):
+            assert_same_output("loss 0.3670 | 7.5e-09 | time 0.60 s\n", changed)
