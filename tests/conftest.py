@@ -42,22 +42,21 @@ def assert_same_output(expected, actual, timing_factor=5.0):
 
     Tolerances: a number may differ by one unit in its last printed digit; numbers below
     1e-6 in size (float rounding noise such as 7.5e-09) only need to stay below 1e-6; a
-    timing (on a line with "time" or ending in " s") may differ by `timing_factor` either way.
+    duration in seconds (a number followed by " s") may differ by `timing_factor` either way.
     """
     expected_lines, actual_lines = expected.rstrip("\n").split("\n"), actual.rstrip("\n").split("\n")
     assert len(expected_lines) == len(actual_lines), f"README shows {len(expected_lines)} lines, output has {len(actual_lines)}"
     for want, got in zip(expected_lines, actual_lines):
         assert NUMBER.sub("#", want) == NUMBER.sub("#", got), f"README line\n  {want}\ndiffers from output\n  {got}"
-        timing = "time" in want or want.rstrip().endswith(" s")
-        for w, g in zip(NUMBER.findall(want), NUMBER.findall(got)):
-            if w == g:  # also covers nan and inf, which never compare equal as floats
+        for w, g in zip(NUMBER.finditer(want), NUMBER.finditer(got)):
+            if w.group() == g.group():  # also covers nan and inf, which never compare equal as floats
                 continue
-            a, b = _as_float(w), _as_float(g)
-            if timing:
-                assert b <= a * timing_factor and a <= b * timing_factor, f"timing {g} vs README {w}: {got}"
+            a, b = _as_float(w.group()), _as_float(g.group())
+            if re.match(r" s\b", want[w.end():]):
+                assert b <= a * timing_factor and a <= b * timing_factor, f"timing {g.group()} vs README {w.group()}: {got}"
             elif abs(a) < 1e-6 and abs(b) < 1e-6:
                 continue
             else:
-                decimals = len(w.split("e")[0].partition(".")[2])
-                unit = 10.0 ** -decimals * (10.0 ** int(w.split("e")[1]) if "e" in w else 1.0)
-                assert abs(a - b) <= unit * 1.001, f"number {g} vs README {w} in line: {got}"
+                mantissa, _, exponent = w.group().partition("e")
+                unit = 10.0 ** (-len(mantissa.partition(".")[2]) + (int(exponent) if exponent else 0))
+                assert abs(a - b) <= unit * 1.001, f"number {g.group()} vs README {w.group()} in line: {got}"
