@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from data import DataError
+from data import InputError
 from model_lstm_tagger import LSTMTagger
 from train import Vocabulary
 
@@ -37,11 +37,11 @@ def save_checkpoint(path, model, settings, vocab):
 def load_checkpoint(path, device="cpu"):
     """Rebuild a saved tagger; returns (model, vocab).
 
-    Any problem (missing, truncated or foreign file) is raised as a one-line DataError.
+    Any problem (missing, truncated or foreign file) is raised as a one-line InputError.
     """
     if not Path(path).is_file():
-        raise DataError(f"{path}: no such file")
-    unreadable = DataError(f"{path}: not a readable PyTorch checkpoint (truncated or another format)")
+        raise InputError(f"{path}: no such file")
+    unreadable = InputError(f"{path}: not a readable PyTorch checkpoint (truncated or another format)")
     if not zipfile.is_zipfile(path):  # torch.save writes a zip archive
         raise unreadable
     try:
@@ -50,12 +50,12 @@ def load_checkpoint(path, device="cpu"):
     except (RuntimeError, EOFError, ValueError, KeyError, pickle.UnpicklingError, zipfile.BadZipFile):
         raise unreadable from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
-        raise DataError(f"{path}: not a checkpoint written by this tagger")
+        raise InputError(f"{path}: not a checkpoint written by this tagger")
     model = LSTMTagger(**checkpoint["settings"])
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError:
-        raise DataError(f"{path}: its weights do not match its settings (damaged checkpoint)") from None
+        raise InputError(f"{path}: its weights do not match its settings (damaged checkpoint)") from None
     vocab = Vocabulary(checkpoint["word_to_ix"], checkpoint["tag_to_ix"], checkpoint["char_to_ix"] or None,
                        checkpoint["lowercase"])
     return model.to(device), vocab

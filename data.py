@@ -2,7 +2,7 @@
 
 Both readers return the same thing, a list of (words, tags) pairs, so the rest of the
 code does not care where the data came from. Every problem with a file is raised as a
-DataError whose message is one line naming the file, the line and what is wrong.
+InputError whose message is one line naming the file, the line and what is wrong.
 """
 import csv
 import io
@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 
-class DataError(Exception):
-    """A problem with an input file, described in one line for the user."""
+class InputError(Exception):
+    """A problem with an input (a file, a checkpoint, an option), described in one line for the user."""
 
 
 def read_tagged_sentences(path):
@@ -25,25 +25,25 @@ def read_tagged_sentences(path):
 
 
 def read_text(path):
-    """Return the whole file as a str; a missing file or bad UTF-8 is a DataError."""
+    """Return the whole file as a str; a missing file or bad UTF-8 is a InputError."""
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
+        raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, not a file") from None
+        raise InputError(f"{path}: is a directory, not a file") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise DataError(f"{path} line {line}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
+        raise InputError(f"{path} line {line}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
 
 
 def read_csv(path):
     """Read a CSV file with columns `text` and `tag`: one sentence per row, space-separated."""
     text = read_text(path)
     if not text.strip():
-        raise DataError(f"{path}: file is empty")
+        raise InputError(f"{path}: file is empty")
     try:
         with warnings.catch_warnings():
             # pandas only warns (and drops data) when a row has more fields than the header.
@@ -56,28 +56,28 @@ def read_csv(path):
         rows = csv.reader(io.StringIO(text))
         n_columns = len(next(rows))
         line = next(i for i, row in enumerate(rows, start=2) if len(row) > n_columns)
-        raise DataError(f"{path} line {line}: more fields than the header's {n_columns} columns"
+        raise InputError(f"{path} line {line}: more fields than the header's {n_columns} columns"
                         " (quote a cell that contains commas)") from None
     except pd.errors.ParserError as error:
         reason = " ".join(str(error).split())  # pandas' message may span lines
-        raise DataError(f"{path}: not a valid CSV file: {reason}") from None
+        raise InputError(f"{path}: not a valid CSV file: {reason}") from None
     for column in ("text", "tag"):
         if column not in table.columns:
             found = ", ".join(map(str, table.columns))
-            raise DataError(f"{path}: missing column '{column}' (found: {found})")
+            raise InputError(f"{path}: missing column '{column}' (found: {found})")
     if len(table) == 0:
-        raise DataError(f"{path}: no sentences (only a header)")
+        raise InputError(f"{path}: no sentences (only a header)")
 
     sentences = []
     for row_number, (text_cell, tag_cell) in enumerate(zip(table["text"], table["tag"])):
         line = row_number + 2  # line 1 is the header
         words, tags = text_cell.split(), tag_cell.split()
         if not words:
-            raise DataError(f"{path} line {line}: empty 'text' cell")
+            raise InputError(f"{path} line {line}: empty 'text' cell")
         if not tags:
-            raise DataError(f"{path} line {line}: empty 'tag' cell")
+            raise InputError(f"{path} line {line}: empty 'tag' cell")
         if len(words) != len(tags):
-            raise DataError(
+            raise InputError(
                 f"{path} line {line}: {len(words)} tokens in 'text' but {len(tags)} tags in 'tag'"
             )
         sentences.append((words, tags))
@@ -101,7 +101,7 @@ def read_conllu(path):
         if not line:
             if sentence_start is not None:
                 if not words:
-                    raise DataError(f"{path} line {sentence_start}: sentence has no words")
+                    raise InputError(f"{path} line {sentence_start}: sentence has no words")
                 sentences.append((words, tags))
             words, tags, sentence_start = [], [], None
             continue
@@ -111,23 +111,23 @@ def read_conllu(path):
             continue
         columns = line.split("\t")
         if len(columns) != 10:
-            raise DataError(f"{path} line {line_number}: expected 10 tab-separated columns, found {len(columns)}")
+            raise InputError(f"{path} line {line_number}: expected 10 tab-separated columns, found {len(columns)}")
         token_id = columns[0]
         if "-" in token_id or "." in token_id:
             continue
         if not token_id.isdigit():
-            raise DataError(f"{path} line {line_number}: bad token id {token_id!r}")
+            raise InputError(f"{path} line {line_number}: bad token id {token_id!r}")
         form, upos = columns[1], columns[3]
         if not form or upos in ("", "_"):
-            raise DataError(f"{path} line {line_number}: missing word form or UPOS tag")
+            raise InputError(f"{path} line {line_number}: missing word form or UPOS tag")
         words.append(form)
         tags.append(upos)
     if sentence_start is not None:  # a file may end without the final blank line
         if not words:
-            raise DataError(f"{path} line {sentence_start}: sentence has no words")
+            raise InputError(f"{path} line {sentence_start}: sentence has no words")
         sentences.append((words, tags))
     if not sentences:
-        raise DataError(f"{path}: no sentences")
+        raise InputError(f"{path}: no sentences")
     return sentences
 
 

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 
 from checkpoint import load_checkpoint, save_checkpoint
-from data import DataError, read_tagged_sentences
+from data import InputError, read_tagged_sentences
 from model_lstm_tagger import LSTMTagger
 from train import (Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tags, train,
                    word_count_tensor)
@@ -100,9 +100,9 @@ def parse_args(argv=None):
 def check_device(name):
     """Fail early, in one line, when the asked-for accelerator is not there."""
     if name == "cuda" and not torch.cuda.is_available():
-        raise DataError("--device cuda: no CUDA device is available on this machine")
+        raise InputError("--device cuda: no CUDA device is available on this machine")
     if name == "mps" and not torch.backends.mps.is_available():
-        raise DataError("--device mps: MPS is not available on this machine")
+        raise InputError("--device mps: MPS is not available on this machine")
     return torch.device(name)
 
 
@@ -261,7 +261,7 @@ def main(argv=None):
             print_evaluation(model, args.eval, vocab, args, device)
         if args.predict is not None:
             tag_and_print(model, args.predict, vocab, args, device)
-    except DataError as error:
+    except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
 

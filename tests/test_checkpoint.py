@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from checkpoint import load_checkpoint, save_checkpoint
-from data import DataError
+from data import InputError
 from model_lstm_tagger import LSTMTagger
 from train import Vocabulary, predict_tags
 
@@ -35,35 +35,35 @@ def test_round_trip_restores_weights_vocabularies_and_settings(tmp_path):
 
 
 def test_missing_checkpoint(tmp_path):
-    with pytest.raises(DataError, match=r"missing\.pt: no such file$"):
+    with pytest.raises(InputError, match=r"missing\.pt: no such file$"):
         load_checkpoint(tmp_path / "missing.pt")
 
 
 def test_truncated_checkpoint(tmp_path):
     path, *_ = saved_model(tmp_path)
     path.write_bytes(path.read_bytes()[:500])
-    with pytest.raises(DataError, match=r"model\.pt: not a readable PyTorch checkpoint"):
+    with pytest.raises(InputError, match=r"model\.pt: not a readable PyTorch checkpoint"):
         load_checkpoint(path)
 
 
 def test_text_file_is_not_a_checkpoint(tmp_path):
     path = tmp_path / "notes.pt"
     path.write_text("hello")
-    with pytest.raises(DataError, match=r"notes\.pt: not a readable PyTorch checkpoint"):
+    with pytest.raises(InputError, match=r"notes\.pt: not a readable PyTorch checkpoint"):
         load_checkpoint(path)
 
 
 def test_foreign_checkpoint(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(3)}, path)
-    with pytest.raises(DataError, match=r"other\.pt: not a checkpoint written by this tagger$"):
+    with pytest.raises(InputError, match=r"other\.pt: not a checkpoint written by this tagger$"):
         load_checkpoint(path)
 
 
 def test_pickled_code_is_refused_not_run(tmp_path):
     path = tmp_path / "evil.pt"
-    torch.save({"format": "x", "payload": DataError("a custom class")}, path)
-    with pytest.raises(DataError, match="not a readable PyTorch checkpoint"):
+    torch.save({"format": "x", "payload": InputError("a custom class")}, path)
+    with pytest.raises(InputError, match="not a readable PyTorch checkpoint"):
         load_checkpoint(path)
 
 
@@ -72,5 +72,5 @@ def test_weights_that_do_not_fit_the_settings(tmp_path):
     checkpoint = torch.load(path, weights_only=True)
     checkpoint["settings"]["hidden_dim"] = 5
     torch.save(checkpoint, path)
-    with pytest.raises(DataError, match="weights do not match its settings"):
+    with pytest.raises(InputError, match="weights do not match its settings"):
         load_checkpoint(path)

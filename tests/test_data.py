@@ -1,7 +1,7 @@
 """Reading the toy CSV format and CoNLL-U files, and the one-line errors for bad files."""
 import pytest
 
-from data import DataError, read_conllu, read_csv, read_tagged_sentences
+from data import InputError, read_conllu, read_csv, read_tagged_sentences
 
 
 def write(tmp_path, name, content):
@@ -36,14 +36,14 @@ def test_repository_train_csv_is_the_tutorial_data():
 ])
 def test_bad_csv_is_a_one_line_error_naming_file_and_line(tmp_path, content, message):
     path = write(tmp_path, "t.csv", content)
-    with pytest.raises(DataError) as error:
+    with pytest.raises(InputError) as error:
         read_csv(path)
     assert str(error.value) == f"{tmp_path}/{message}"
     assert "\n" not in str(error.value)
 
 
 def test_missing_file_is_a_data_error(tmp_path):
-    with pytest.raises(DataError, match=r"nope\.csv: no such file$"):
+    with pytest.raises(InputError, match=r"nope\.csv: no such file$"):
         read_tagged_sentences(tmp_path / "nope.csv")
 
 
@@ -54,7 +54,7 @@ def test_missing_file_is_a_data_error(tmp_path):
 ])
 def test_unparseable_csv_is_a_one_line_error(tmp_path, content, message):
     path = write(tmp_path, "t.csv", content)
-    with pytest.raises(DataError) as error:
+    with pytest.raises(InputError) as error:
         read_csv(path)
     assert message in str(error.value) and "\n" not in str(error.value)
 
@@ -93,6 +93,6 @@ def test_read_conllu_skips_comments_ranges_and_empty_nodes(tmp_path):
 ])
 def test_bad_conllu_is_a_one_line_error_naming_file_and_line(tmp_path, content, message):
     path = write(tmp_path, "t.conllu", content)
-    with pytest.raises(DataError) as error:
+    with pytest.raises(InputError) as error:
         read_conllu(path)
     assert str(error.value) == f"{tmp_path}/{message}"
