@@ -7,6 +7,7 @@
 """
 import argparse
 import copy
+import os
 import random
 import sys
 import time
@@ -261,9 +262,15 @@ def main(argv=None):
             print_evaluation(model, args.eval, vocab, args, device)
         if args.predict is not None:
             tag_and_print(model, args.predict, vocab, args, device)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below rather than at exit
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    except BrokenPipeError:
+        # Whoever read our output (`head`, say) has stopped reading: stop quietly, as other
+        # command-line tools do, instead of printing a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -134,3 +134,14 @@ def test_readme_comparison_catches_changed_numbers_and_words():
                     "loss 0.3670 | 7.5e-09 | time 3.10 s", "loss 0.3670 | 7.5e-09 | time 0.60 s\nextra"):
         with pytest.raises(AssertionError):
             assert_same_output("loss 0.3670 | 7.5e-09 | time 0.60 s\n", changed)
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    import subprocess
+    import sys
+    reader_gone = subprocess.Popen([sys.executable, "main.py", "--epochs", "1"], cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader_gone.stdout.close()  # like `| head -0`: nobody reads what main.py prints
+    stderr = reader_gone.stderr.read()
+    assert reader_gone.wait(timeout=600) == 1
+    assert b"Traceback" not in stderr and b"BrokenPipeError" not in stderr
