@@ -36,6 +36,7 @@ ROWS = {
     "bilstm": "BiLSTM, words only",
     "bilstm-chars": "BiLSTM + character LSTM (the recipe)",
 }
+BATCH_ROWS = ("batch-1", f"batch-{RECIPE['--batch-size']}")  # batch size 1 against the recipe's
 BATCH_SIZE_SENTENCES = 1000  # training sentences used to compare batch size 1 with the recipe's
 
 
@@ -74,22 +75,10 @@ def best_of(repeats, function):
     return best, result
 
 
-def accuracy_counts(data, predicted, is_known):
-    """(accuracy, unseen-word accuracy) of predicted tag lists against (words, tags) data."""
-    right = total = unseen_right = unseen_total = 0
-    for (words, gold), guess in zip(data, predicted):
-        for word, g, p in zip(words, gold, guess):
-            right += g == p
-            total += 1
-            if not is_known(word):
-                unseen_right += g == p
-                unseen_total += 1
-    return right / total, unseen_right / unseen_total
-
-
 def run_classic_row(row, train_path, dev_path):
     """Train and measure the most-frequent-tag baseline or NLTK's perceptron, in this process."""
     from data import read_tagged_sentences
+    from train import score_tags
     train_start = time.perf_counter()
     training_data = read_tagged_sentences(train_path)
     n_train_tokens = sum(len(words) for words, _ in training_data)
@@ -114,9 +103,9 @@ def run_classic_row(row, train_path, dev_path):
         dev_data = read_tagged_sentences(dev_path)
         return dev_data, [tag_sentence(words) for words, _ in dev_data]
     tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
-    accuracy, unseen = accuracy_counts(dev_data, predicted, known_words.__contains__)
+    score = score_tags(dev_data, predicted, known_words.__contains__)
     n_dev_tokens = sum(len(words) for words, _ in dev_data)
-    return dict(accuracy=accuracy, unseen=unseen, train_seconds=train_seconds,
+    return dict(accuracy=score.accuracy, unseen=score.unseen_accuracy, train_seconds=train_seconds,
                 train_tokens_per_s=n_train_tokens * (5 if row == "nltk-perceptron" else 1) / train_seconds,
                 tag_tokens_per_s=n_dev_tokens / tag_seconds)
 
@@ -126,7 +115,7 @@ def run_neural_row(row, train_path, dev_path, epochs):
     import main
     from checkpoint import load_checkpoint
     from data import read_tagged_sentences
-    from train import predict_tags
+    from train import predict_tags, score_tags
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.pt"
         output = io.StringIO()
@@ -145,9 +134,9 @@ def run_neural_row(row, train_path, dev_path, epochs):
         dev_data = read_tagged_sentences(dev_path)
         return dev_data, predict_tags(model, [words for words, _ in dev_data], vocab)
     tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
-    accuracy, unseen = accuracy_counts(dev_data, predicted, vocab.knows)
+    score = score_tags(dev_data, predicted, vocab.knows)
     best_epoch = max((float(a), int(e)) for e, a in re.findall(r"^epoch +(\d+) .*dev accuracy ([\d.]+)", text, flags=re.M))
-    return dict(accuracy=accuracy, unseen=unseen, train_seconds=wall_seconds,
+    return dict(accuracy=score.accuracy, unseen=score.unseen_accuracy, train_seconds=wall_seconds,
                 train_tokens_per_s=n_train_tokens * epochs / training_seconds,
                 tag_tokens_per_s=sum(len(w) for w, _ in dev_data) / tag_seconds,
                 best_epoch=best_epoch[1], epochs=epochs)
@@ -208,12 +197,12 @@ def print_table(results):
             r = rows[name]
             print(f"| {description} | {r['accuracy']:.2%} | {r['unseen']:.2%} | {r['train_seconds']:.0f} s"
                   f" | {r['train_tokens_per_s']:,.0f} | {r['tag_tokens_per_s']:,.0f} | {r['peak_mb']:,.0f} MB |")
-    if "batch-1" in rows and "batch-32" in rows:
-        one, many = rows["batch-1"], rows["batch-32"]
+    if all(name in rows for name in BATCH_ROWS):
+        one, many = (rows[name] for name in BATCH_ROWS)
         print()
         print(f"Training speed of the recipe's model, one epoch over the first {BATCH_SIZE_SENTENCES} training"
               f" sentences ({one['tokens']} tokens): batch size 1: {one['train_tokens_per_s']:,.0f} tokens/s;"
-              f" batch size 32: {many['train_tokens_per_s']:,.0f} tokens/s"
+              f" batch size {RECIPE['--batch-size']}: {many['train_tokens_per_s']:,.0f} tokens/s"
               f" ({many['train_tokens_per_s'] / one['train_tokens_per_s']:.1f} times as fast).")
 
 
@@ -222,7 +211,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "shared/data/ud_english_ewt"),
                         help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: ../shared/data/ud_english_ewt)")
-    parser.add_argument("--rows", nargs="+", default=[*ROWS, "batch-1", "batch-32"], choices=[*ROWS, "batch-1", "batch-32"],
+    parser.add_argument("--rows", nargs="+", default=[*ROWS, *BATCH_ROWS], choices=[*ROWS, *BATCH_ROWS],
                         help="rows to run (default: all)")
     parser.add_argument("--epochs", type=int, default=RECIPE["--epochs"],
                         help=f"epochs for the neural rows (default: the recipe's {RECIPE['--epochs']})")

@@ -25,7 +25,7 @@ def read_tagged_sentences(path):
 
 
 def read_text(path):
-    """Return the whole file as a str; a missing file or bad UTF-8 is a InputError."""
+    """Return the whole file as a str; a missing file or bad UTF-8 is an InputError."""
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:

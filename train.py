@@ -246,13 +246,21 @@ class Evaluation:
 def evaluate(model, data, vocab, batch_size=512, device="cpu"):
     """Tag the (words, tags) pairs in `data` and count how many tags are right."""
     predicted = predict_tags(model, [words for words, _ in data], vocab, batch_size, device)
+    return score_tags(data, predicted, vocab.knows)
+
+
+def score_tags(data, predicted, is_known):
+    """Count right tags in `predicted` (one tag list per sentence) against (words, tags) data.
+
+    is_known(word) says whether a word occurred in training, for the unseen-word count.
+    """
     result = Evaluation(0, 0, 0, 0, [], [])
     for (words, gold_tags), predicted_tags in zip(data, predicted):
         for word, gold, guess in zip(words, gold_tags, predicted_tags):
             right = gold == guess
             result.correct += right
             result.total += 1
-            if not vocab.knows(word):
+            if not is_known(word):
                 result.unseen_correct += right
                 result.unseen_total += 1
         result.gold.extend(gold_tags)

@@ -48,14 +48,15 @@ def test_benchmark_measures_on_a_slice(tmp_path):
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", tmp_path / "en_ewt-ud-dev.conllu", 100)
     results_path = tmp_path / "results.json"
     result = run_script("benchmark.py", "--data", tmp_path, "--epochs", "1", "--results", results_path,
-                        "--rows", "most-frequent-tag", "bilstm-chars", "batch-1", "batch-32")
+                        "--rows", "most-frequent-tag", "bilstm-chars", *benchmark.BATCH_ROWS)
     assert result.returncode == 0, result.stderr
     rows = json.loads(results_path.read_text())["rows"]
     for name in ("most-frequent-tag", "bilstm-chars"):
         assert 0.2 < rows[name]["accuracy"] <= 1 and 0 <= rows[name]["unseen"] <= 1
         assert rows[name]["tag_tokens_per_s"] > 0 and rows[name]["peak_mb"] > 10
     assert rows["bilstm-chars"]["epochs"] == 1
-    assert rows["batch-32"]["train_tokens_per_s"] > rows["batch-1"]["train_tokens_per_s"]
+    one, batched = benchmark.BATCH_ROWS
+    assert rows[batched]["train_tokens_per_s"] > rows[one]["train_tokens_per_s"]
     assert re.search(r"^\| most frequent tag per word .* MB \|$", result.stdout, flags=re.M)
 
 

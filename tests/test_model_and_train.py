@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from model_lstm_tagger import PAD_IX, UNK_IX, LSTMTagger
 from train import (IGNORE_IX, Vocabulary, chars_to_dictionary, chars_to_tensors, evaluate, make_batches,
-                   per_tag_scores, predict_proba, predict_tags, prepare_sequence,
+                   per_tag_scores, predict_proba, predict_tags, prepare_sequence, score_tags,
                    replace_rare_words, seqs_to_dictionary, train, word_count_tensor)
 
 def batches_of(data, vocab, batch_size=1):
@@ -169,3 +169,11 @@ def test_replace_rare_words_follows_alpha_over_alpha_plus_count():
     padding = torch.full((1000,), PAD_IX)
     assert (replace_rare_words(padding, counts, 1.0) == PAD_IX).all()
 
+
+
+def test_score_tags_counts_right_tags_overall_and_on_unseen_words():
+    data = [(["a", "b", "c"], ["X", "Y", "X"]), (["d"], ["Y"])]
+    result = score_tags(data, [["X", "X", "X"], ["Y"]], is_known={"a", "b"}.__contains__)
+    assert (result.correct, result.total) == (3, 4)
+    assert (result.unseen_correct, result.unseen_total) == (2, 2)
+    assert result.gold == ["X", "Y", "X", "Y"] and result.predicted == ["X", "X", "X", "Y"]
