@@ -20,8 +20,8 @@ import torch.nn as nn
 from checkpoint import load_checkpoint, save_checkpoint
 from data import InputError, read_tagged_sentences
 from model_lstm_tagger import LSTMTagger
-from train import (Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tags, train,
-                   word_count_tensor)
+from train import (Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tags,
+                   subnormals_flushed_to_zero, train, word_count_tensor)
 
 DEFAULT_TRAIN = Path(__file__).with_name("train.csv")
 DEFAULT_SENTENCE = "The dog ate the book"
@@ -247,30 +247,32 @@ def run_training(args, device):
 def main(argv=None):
     """Run what the command line asks; a bad input ends with a one-line error and exit code 2."""
     args = parse_args(argv)
-    try:
-        device = check_device(args.device)
-        # One seed for every source of randomness, set before anything random happens.
-        random.seed(args.seed)
-        np.random.seed(args.seed)
-        torch.manual_seed(args.seed)
-        if args.load:
-            model, vocab = load_checkpoint(args.load, device)
-        else:
-            print("settings: " + describe_settings(args))
-            model, vocab = run_training(args, device)
-        if args.eval:
-            print_evaluation(model, args.eval, vocab, args, device)
-        if args.predict is not None:
-            tag_and_print(model, args.predict, vocab, args, device)
-        sys.stdout.flush()  # here, so that a closed pipe is caught below rather than at exit
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-    except BrokenPipeError:
-        # Whoever read our output (`head`, say) has stopped reading: stop quietly, as other
-        # command-line tools do, instead of printing a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
+    # First, before any torch work starts PyTorch's CPU threads (see subnormals_flushed_to_zero).
+    with subnormals_flushed_to_zero():
+        try:
+            device = check_device(args.device)
+            # One seed for every source of randomness, set before anything random happens.
+            random.seed(args.seed)
+            np.random.seed(args.seed)
+            torch.manual_seed(args.seed)
+            if args.load:
+                model, vocab = load_checkpoint(args.load, device)
+            else:
+                print("settings: " + describe_settings(args))
+                model, vocab = run_training(args, device)
+            if args.eval:
+                print_evaluation(model, args.eval, vocab, args, device)
+            if args.predict is not None:
+                tag_and_print(model, args.predict, vocab, args, device)
+            sys.stdout.flush()  # here, so that a closed pipe is caught below rather than at exit
+        except InputError as error:
+            print(f"error: {error}", file=sys.stderr)
+            sys.exit(2)
+        except BrokenPipeError:
+            # Whoever read our output (`head`, say) has stopped reading: stop quietly, as other
+            # command-line tools do, instead of printing a traceback.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Dictionaries, index tensors, the training loop, prediction and evaluation for LSTMTagger."""
+import contextlib
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -151,6 +152,26 @@ def replace_rare_words(words, word_counts, unk_alpha):
     counts = word_counts[words]
     replace = torch.rand(words.shape, device=words.device) < unk_alpha / (unk_alpha + counts)
     return words.masked_fill(replace, UNK_IX)
+
+
+@contextlib.contextmanager
+def subnormals_flushed_to_zero():
+    """Within this block, the CPU counts subnormal floats (float32: below 1.2e-38) as zero.
+
+    Adam keeps a running average of each weight's gradient that shrinks by 10% at every step
+    in which the weight gets no gradient. For the vector of a rare word it decays into such
+    subnormal floats, which CPUs compute many times slower than normal ones, so without this
+    training slows down as they pile up (most at batch size 1, which takes the most steps).
+    Rounding them to zero changes nothing that matters.
+    Enter it before any other torch work: the threads PyTorch starts for its CPU work copy
+    the setting when they start, so threads started earlier keep the slow default. PyTorch's
+    default (off) is restored on the way out.
+    """
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def train(model, batches, loss_function, optimizer, epochs, clip_grad=None, lr_decay=1.0,

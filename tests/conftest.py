@@ -1,10 +1,11 @@
-"""Shared helpers: run the repository's scripts, and compare README output blocks with real output."""
+"""Shared helpers: run the repository's scripts, compare README output blocks with real output."""
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the modules live flat in the repository root
@@ -21,6 +22,11 @@ def run_script(*args, stdin="", cwd=ROOT, timeout=600):
     """
     return subprocess.run([sys.executable, *map(str, args)], input=stdin, capture_output=True,
                           text=True, cwd=cwd, timeout=timeout)
+
+
+def subnormal_survives():
+    """Whether a float32 subnormal number survives arithmetic (by PyTorch's default it does)."""
+    return (torch.tensor([1e-39]) * 1.0).item() != 0.0
 
 
 def readme_block(command):

@@ -4,7 +4,8 @@ import re
 import pytest
 
 import main
-from conftest import ROOT, assert_same_output, readme_block, run_script
+from conftest import ROOT, assert_same_output, readme_block, run_script, subnormal_survives
+from train import train
 
 
 def test_default_run_matches_the_readme_and_tags_the_sentence():
@@ -59,6 +60,19 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
     drop_time = lambda text: re.sub(r"training time: .*", "", text)
     assert drop_time(first) == drop_time(again)
     assert re.search(r"epoch  50 \| loss [\d.]+", first).group() != re.search(r"epoch  50 \| loss [\d.]+", other).group()
+
+
+def test_training_runs_with_subnormals_flushed_and_main_restores_the_default(monkeypatch):
+    seen_while_training = []
+
+    def recording_train(*args, **kwargs):
+        seen_while_training.append(subnormal_survives())
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(main, "train", recording_train)
+    main_output(["--epochs", "1"])
+    assert seen_while_training == [False]
+    assert subnormal_survives()
 
 
 def write(tmp_path, name, content):

@@ -5,10 +5,12 @@ import pytest
 import torch
 import torch.nn as nn
 
+from conftest import subnormal_survives
 from model_lstm_tagger import PAD_IX, UNK_IX, LSTMTagger
 from train import (IGNORE_IX, Vocabulary, chars_to_dictionary, chars_to_tensors, evaluate, make_batches,
                    per_tag_scores, predict_proba, predict_tags, prepare_sequence, score_tags,
-                   replace_rare_words, seqs_to_dictionary, train, word_count_tensor)
+                   replace_rare_words, seqs_to_dictionary, subnormals_flushed_to_zero, train,
+                   word_count_tensor)
 
 def batches_of(data, vocab, batch_size=1):
     """make_batches over (words, tags) pairs."""
@@ -127,6 +129,13 @@ def train_toy(is_nll_loss, epochs=60):
 def test_train_returns_a_falling_mean_loss_per_epoch():
     _, _, losses = train_toy(True, epochs=150)
     assert len(losses) == 150 and losses[-1] < losses[0] * 0.5
+
+
+def test_subnormals_flushed_to_zero_inside_the_block_only():
+    assert subnormal_survives()
+    with subnormals_flushed_to_zero():
+        assert not subnormal_survives()
+    assert subnormal_survives()
 
 
 def test_nll_and_cross_entropy_models_train_identically():
