@@ -79,6 +79,15 @@ def prepare_sequence(seq, to_ix):
     return torch.tensor([to_ix.get(token, UNK_IX) for token in seq], dtype=torch.long)
 
 
+def split_and_pad(flat, lengths, padding_value):
+    """Cut a 1-D tensor into consecutive pieces of the given lengths; pad them into one 2-D tensor.
+
+    make_batches builds one tensor per batch and cuts it, rather than one tensor per word or
+    sentence: making a tensor has a fixed cost that, paid per word, would dominate.
+    """
+    return pad_sequence(flat.split(lengths), batch_first=True, padding_value=padding_value)
+
+
 def chars_to_tensors(sentences, char_to_ix):
     """Character inputs for a batch, built once per distinct word rather than once per token.
 
@@ -86,15 +95,14 @@ def chars_to_tensors(sentences, char_to_ix):
     (batch, seq_len): for each token, the row of its word in char_ids (0 at padding).
     """
     word_row = {}
-    positions = []
-    for words in sentences:
-        positions.append(torch.tensor([word_row.setdefault(word, len(word_row)) for word in words]))
+    positions = [word_row.setdefault(word, len(word_row)) for words in sentences for word in words]
     distinct_words = list(word_row)
-    char_ids = pad_sequence([prepare_sequence(word, char_to_ix) for word in distinct_words],
-                            batch_first=True, padding_value=PAD_IX)
-    char_lengths = torch.tensor([len(word) for word in distinct_words])
-    word_positions = pad_sequence(positions, batch_first=True, padding_value=0)
-    return char_ids, char_lengths, word_positions
+    word_lengths = [len(word) for word in distinct_words]
+    all_chars = prepare_sequence([char for word in distinct_words for char in word], char_to_ix)
+    char_ids = split_and_pad(all_chars, word_lengths, PAD_IX)
+    sentence_lengths = [len(words) for words in sentences]
+    word_positions = split_and_pad(torch.tensor(positions, dtype=torch.long), sentence_lengths, 0)
+    return char_ids, torch.tensor(word_lengths), word_positions
 
 
 @dataclass
@@ -124,14 +132,14 @@ def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu"):
     for start in range(0, len(order), batch_size):
         ids = order[start:start + batch_size]
         word_lists = [sentences[i] for i in ids]
-        words = pad_sequence([vocab.word_ids(w) for w in word_lists], batch_first=True, padding_value=PAD_IX)
-        lengths = torch.tensor([len(w) for w in word_lists])
+        lengths = [len(words) for words in word_lists]
+        words = split_and_pad(vocab.word_ids([word for words in word_lists for word in words]), lengths, PAD_IX)
         tag_ids = None
         if tags is not None:
-            tag_ids = pad_sequence([torch.tensor([vocab.tag_to_ix[t] for t in tags[i]]) for i in ids],
-                                   batch_first=True, padding_value=IGNORE_IX)
+            all_tags = torch.tensor([vocab.tag_to_ix[tag] for i in ids for tag in tags[i]], dtype=torch.long)
+            tag_ids = split_and_pad(all_tags, lengths, IGNORE_IX)
         chars = chars_to_tensors(word_lists, vocab.char_to_ix) if vocab.char_to_ix is not None else None
-        batches.append(Batch(words, lengths, tag_ids, chars, ids).to(device))
+        batches.append(Batch(words, torch.tensor(lengths), tag_ids, chars, ids).to(device))
     return batches
 
 

@@ -8,8 +8,8 @@ import torch.nn as nn
 from conftest import subnormal_survives
 from model_lstm_tagger import PAD_IX, UNK_IX, LSTMTagger
 from train import (IGNORE_IX, Vocabulary, chars_to_dictionary, chars_to_tensors, evaluate, make_batches,
-                   per_tag_scores, predict_proba, predict_tags, prepare_sequence, score_tags,
-                   replace_rare_words, seqs_to_dictionary, subnormals_flushed_to_zero, train,
+                   per_tag_scores, predict_proba, predict_tags, prepare_sequence, replace_rare_words,
+                   score_tags, seqs_to_dictionary, split_and_pad, subnormals_flushed_to_zero, train,
                    word_count_tensor)
 
 def batches_of(data, vocab, batch_size=1):
@@ -35,6 +35,11 @@ def test_seqs_to_dictionary_reserves_padding_and_unknown_then_first_seen_order()
 def test_prepare_sequence_maps_unknown_tokens_to_unk():
     word_to_ix, _ = seqs_to_dictionary(TOY)
     assert prepare_sequence("The cat ate".split(), word_to_ix).tolist() == [2, UNK_IX, 4]
+
+
+def test_split_and_pad_cuts_in_order_and_pads_each_piece():
+    padded = split_and_pad(torch.tensor([1, 2, 3, 4, 5, 6]), [1, 3, 2], padding_value=-1)
+    assert padded.tolist() == [[1, -1, -1], [2, 3, 4], [5, 6, -1]]
 
 
 def test_chars_to_tensors_builds_each_distinct_word_once():
