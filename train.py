@@ -244,9 +244,7 @@ def predict_tags(model, sentences, vocab, batch_size=512, device="cpu"):
     ix_to_tag = list(vocab.tag_to_ix)
     predicted = [None] * len(sentences)
     for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device):
-        model.eval()
-        with torch.no_grad():
-            best = model(batch.words, batch.lengths, batch.chars).argmax(dim=-1).tolist()  # (batch, seq_len)
+        best = predict_proba(model, batch).argmax(dim=-1).tolist()  # (batch, seq_len)
         for row, sentence_id in enumerate(batch.sentence_ids):
             length = int(batch.lengths[row])
             predicted[sentence_id] = [ix_to_tag[ix] for ix in best[row][:length]]
