@@ -112,25 +112,34 @@ def run_classic_row(row, train_path, dev_path):
                 tag_tokens_per_s=n_dev_tokens / tag_seconds)
 
 
+def run_main(argv):
+    """Run main.py's main() in this process; return its output, training seconds and training tokens.
+
+    `--predict x` keeps the probability tables it prints before and after training to one word.
+    """
+    import main
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        main.main([*argv, "--predict", "x"])
+    text = output.getvalue()
+    training_seconds = float(re.search(r"training time: ([\d.]+) s", text).group(1))
+    n_train_tokens = int(re.search(r"sentences, (\d+) tokens", text).group(1))
+    return text, training_seconds, n_train_tokens
+
+
 def run_neural_row(row, train_path, dev_path, epochs):
     """Train a tagger through main.py's own code with the recipe's flags, then measure tagging."""
-    import main
     from checkpoint import load_checkpoint
     from data import read_tagged_sentences
     from train import predict_tags, score_tags
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.pt"
-        output = io.StringIO()
         start = time.perf_counter()
-        with contextlib.redirect_stdout(output):
-            main.main(["--train", str(train_path), "--dev", str(dev_path), "--save", str(model_path),
-                       "--predict", "x", *neural_flags(row, epochs)])
+        text, training_seconds, n_train_tokens = run_main(
+            ["--train", str(train_path), "--dev", str(dev_path), "--save", str(model_path), *neural_flags(row, epochs)])
         wall_seconds = time.perf_counter() - start
         model, vocab = load_checkpoint(model_path)
-    text = output.getvalue()
-    training_seconds = float(re.search(r"training time: ([\d.]+) s", text).group(1))
     epochs = len(re.findall(r"^epoch ", text, flags=re.M))
-    n_train_tokens = int(re.search(r"sentences, (\d+) tokens", text).group(1))
 
     def read_and_tag():
         dev_data = read_tagged_sentences(dev_path)
@@ -150,13 +159,7 @@ def run_speed_row(model, batch_size, train_path):
     The model is the row's own (its vocabulary is the whole training file's); only the batch
     size changes, so batch size 1 is the Day-1 one-sentence-at-a-time loop on the same model.
     """
-    import main
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        main.main(["--train", str(train_path), "--predict", "x", *neural_flags(model, 1, batch_size)])
-    text = output.getvalue()
-    seconds = float(re.search(r"training time: ([\d.]+) s", text).group(1))
-    tokens = int(re.search(r"sentences, (\d+) tokens", text).group(1))
+    _, seconds, tokens = run_main(["--train", str(train_path), *neural_flags(model, 1, batch_size)])
     return dict(train_tokens_per_s=tokens / seconds, train_seconds=seconds, tokens=tokens)
 
 
