@@ -89,6 +89,21 @@ def naive_and_fused_loss(gap, dtype=torch.float32):
     return naive.item(), bool(x_naive.grad.isfinite().all()), fused.item(), bool(x_fused.grad.isfinite().all())
 
 
+def subnormal_onset_and_first_wrong_gap(dtype=torch.float32):
+    """Where log(softmax(x)) starts to lose precision, for logits [0, gap].
+
+    Returns (gap, first_wrong): from `gap` = -log(smallest normal float) on, the true class's
+    probability is a subnormal float, which has fewer significant bits the smaller it gets;
+    `first_wrong` is the first whole gap at which -log(softmax(x))[t], printed to 4 decimals,
+    is no longer the gap itself.
+    """
+    gap = -math.log(torch.finfo(dtype).tiny)
+    first_wrong = math.ceil(gap)
+    while f"{naive_and_fused_loss(float(first_wrong), dtype)[0]:.4f}" == f"{first_wrong:.4f}":
+        first_wrong += 1
+    return gap, first_wrong
+
+
 def logsumexp_by_hand(x):
     """log(sum(exp(x))) over the last dimension without overflow: subtract the max first."""
     biggest = x.max(dim=-1, keepdim=True).values
@@ -180,9 +195,12 @@ def main():
     print(f"logits [1000, 0]: exp(x) / exp(x).sum() = {naive_softmax.tolist()};"
           f" torch.softmax = {F.softmax(big, dim=-1).tolist()} (it subtracts the max first)")
     print("true class trails by gap (float32):  -log(softmax(x))[t]  grad ok   cross_entropy  grad ok")
-    for gap in (10.0, 88.0, 89.0, 100.0, 103.0, 104.0):
+    for gap in (10.0, 88.0, 89.0, 96.0, 100.0, 103.0, 104.0):
         naive, naive_ok, fused, fused_ok = naive_and_fused_loss(gap)
         print(f"  gap {gap:5.0f}                     {naive:18.4f}  {str(naive_ok):>7}   {fused:13.4f}  {str(fused_ok):>7}")
+    subnormal_gap, first_wrong = subnormal_onset_and_first_wrong_gap()
+    print(f"p = exp(-gap) is subnormal (below {torch.finfo(torch.float32).tiny:.4e}) from gap {subnormal_gap:.2f};"
+          f" -log(softmax(x))[t] first prints wrong at gap {first_wrong}")
     x = torch.tensor([1000.0, 999.0, 10.0])
     print(f"log-sum-exp by hand on [1000, 999, 10]: {logsumexp_by_hand(x).item():.4f};"
           f" torch.logsumexp: {torch.logsumexp(x, dim=-1).item():.4f};"

@@ -69,8 +69,8 @@ class LSTMTagger(nn.Module):
         if lengths is None:
             lstm_out, _ = self.lstm(embeds)  # (batch, seq_len, hidden_dim * directions)
         else:
-            # Packing makes the LSTM stop at each sentence's real end, so padding never
-            # reaches a real word's state (in either direction).
+            # Packing makes the forward direction stop at each sentence's real end and the
+            # backward direction start there, so padding never reaches a real word's state.
             packed = pack_padded_sequence(embeds, lengths.cpu(), batch_first=True, enforce_sorted=False)
             packed_out, _ = self.lstm(packed)
             lstm_out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=sentence.size(1))

@@ -171,9 +171,12 @@ def subnormals_flushed_to_zero():
     subnormal floats, which CPUs compute many times slower than normal ones, so without this
     training slows down as they pile up (most at batch size 1, which takes the most steps).
     Rounding them to zero changes nothing that matters.
-    Enter it before any other torch work: the threads PyTorch starts for its CPU work copy
-    the setting when they start, so threads started earlier keep the slow default. PyTorch's
-    default (off) is restored on the way out.
+    torch.set_flush_denormal sets a flag in the floating-point control register of the
+    calling thread only. A new thread gets a copy of its creator's register when the
+    operating system creates it, so the worker threads PyTorch creates for its CPU work flush
+    only if they are created inside this block: enter it before any other torch work.
+    On the way out, only the calling thread's flag is set back to the default (off); worker
+    threads created inside the block go on flushing for as long as they live.
     """
     torch.set_flush_denormal(True)
     try:

@@ -24,8 +24,12 @@ def run_script(*args, stdin="", cwd=ROOT, timeout=600):
                           text=True, cwd=cwd, timeout=timeout)
 
 
-def subnormal_survives():
-    """Whether a float32 subnormal number survives arithmetic (by PyTorch's default it does)."""
+def subnormal_survives_on_this_thread():
+    """Whether a float32 subnormal survives arithmetic on the calling thread (by default it does).
+
+    A one-element multiply runs on the calling thread; PyTorch's worker threads have flags of
+    their own (see test_worker_threads_created_inside_the_flush_block_keep_flushing).
+    """
     return (torch.tensor([1e-39]) * 1.0).item() != 0.0
 
 

@@ -1,11 +1,16 @@
 """main.py end to end: the README's first run, unseen words, bad input, save/load/eval/predict."""
+import contextlib
+import copy
+import io
 import re
 
 import pytest
+import torch
 
 import main
-from conftest import ROOT, assert_same_output, readme_block, run_script, subnormal_survives
-from train import train
+from conftest import ROOT, assert_same_output, readme_block, run_script, subnormal_survives_on_this_thread
+from checkpoint import load_checkpoint
+from train import Evaluation, train
 
 
 def test_default_run_matches_the_readme_and_tags_the_sentence():
@@ -31,8 +36,6 @@ def test_main_runs_from_another_directory(tmp_path):
 
 def main_output(argv):
     """Run main.main in this process (faster than a subprocess) and return what it printed."""
-    import contextlib
-    import io
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         main.main(argv)
@@ -62,17 +65,17 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
     assert re.search(r"epoch  50 \| loss [\d.]+", first).group() != re.search(r"epoch  50 \| loss [\d.]+", other).group()
 
 
-def test_training_runs_with_subnormals_flushed_and_main_restores_the_default(monkeypatch):
+def test_training_runs_with_subnormals_flushed_and_main_restores_the_calling_threads_default(monkeypatch):
     seen_while_training = []
 
     def recording_train(*args, **kwargs):
-        seen_while_training.append(subnormal_survives())
+        seen_while_training.append(subnormal_survives_on_this_thread())
         return train(*args, **kwargs)
 
     monkeypatch.setattr(main, "train", recording_train)
     main_output(["--epochs", "1"])
     assert seen_while_training == [False]
-    assert subnormal_survives()
+    assert subnormal_survives_on_this_thread()
 
 
 def write(tmp_path, name, content):
@@ -159,3 +162,60 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
     stderr = reader_gone.stderr.read()
     assert reader_gone.wait(timeout=600) == 1
     assert b"Traceback" not in stderr and b"BrokenPipeError" not in stderr
+
+
+def probability_row(output, word, title="probabilities after training"):
+    """The numbers of `word`'s row in the table printed under `title`."""
+    table = output.split(title + ":\n", 1)[1]
+    return next(line.split()[1:] for line in table.splitlines() if line.split()[0] == word)
+
+
+def test_unseen_word_row_depends_only_on_the_words_before_it():
+    """The Day-1 LSTM reads left to right: "The cat" and "The cat ate the book" give "cat" one row."""
+    short = probability_row(main_output(["--predict", "The cat"]), "cat")
+    whole = probability_row(main_output(["--predict", "The cat ate the book"]), "cat")
+    assert short == whole
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f'`python main.py --predict "The cat"` prints the same row for "cat",\n`{"  ".join(short)}`' in readme
+    bidirectional = ["--bidirectional", "--epochs", "30"]
+    assert (probability_row(main_output(["--predict", "The cat", *bidirectional]), "cat")
+            != probability_row(main_output(["--predict", "The cat ate the book", *bidirectional]), "cat"))
+
+
+def test_the_seed_is_set_before_the_model_is_built(monkeypatch):
+    """The untrained weights depend on --seed alone, not on what ran before in the process."""
+    initial_weights = []
+
+    def recording_train(model, *args, **kwargs):
+        initial_weights.append({name: tensor.clone() for name, tensor in model.state_dict().items()})
+        return train(model, *args, **kwargs)
+
+    monkeypatch.setattr(main, "train", recording_train)
+    for seed in ("1", "1", "2"):
+        torch.rand(100)  # disturb the global generator between runs
+        main_output(["--epochs", "1", "--seed", seed])
+    first, again, other = initial_weights
+    assert all(torch.equal(first[name], again[name]) for name in first)
+    assert not torch.equal(first["hidden2tag.weight"], other["hidden2tag.weight"])
+
+
+def test_dev_keeps_and_saves_the_best_epoch_not_the_last(monkeypatch, tmp_path):
+    """Dev accuracies 0.9, 0.5, 0.7 (scripted): the model returned and the file saved are epoch 1's."""
+    accuracies, weights_when_evaluated = iter([90, 50, 70]), []
+
+    def scripted_evaluate(model, *args, **kwargs):
+        weights_when_evaluated.append(copy.deepcopy(model.state_dict()))
+        return Evaluation(next(accuracies), 100, 0, 0, [], [])
+
+    monkeypatch.setattr(main, "evaluate", scripted_evaluate)
+    path = tmp_path / "best.pt"
+    args = main.parse_args(["--dev", str(ROOT / "train.csv"), "--epochs", "3", "--save", str(path)])
+    torch.manual_seed(args.seed)
+    with contextlib.redirect_stdout(io.StringIO()) as output:
+        model, _ = main.run_training(args, torch.device("cpu"))
+    assert "best dev accuracy: 0.9000" in output.getvalue()
+    epoch_1, _, epoch_3 = weights_when_evaluated
+    saved, _ = load_checkpoint(path)
+    for name, tensor in epoch_1.items():
+        assert torch.equal(model.state_dict()[name], tensor) and torch.equal(saved.state_dict()[name], tensor)
+    assert not torch.equal(epoch_1["hidden2tag.weight"], epoch_3["hidden2tag.weight"])

@@ -55,6 +55,16 @@ def test_log_of_softmax_fails_where_cross_entropy_stays_exact():
     assert naive == math.inf and fused == 104.0 and fused_ok
 
 
+def test_subnormal_probabilities_start_at_87_and_rounding_shows_first_at_96():
+    gap, first_wrong = ex.subnormal_onset_and_first_wrong_gap()
+    assert gap == pytest.approx(-math.log(torch.finfo(torch.float32).tiny)) and round(gap, 2) == 87.34
+    p_at_88 = F.softmax(torch.tensor([0.0, 88.0]), dim=-1)[0].item()
+    assert 0 < p_at_88 < torch.finfo(torch.float32).tiny  # subnormal already ...
+    assert ex.naive_and_fused_loss(88.0)[0] == 88.0       # ... while the loss is still exact
+    assert first_wrong == 96
+    assert f"{ex.naive_and_fused_loss(95.0)[0]:.4f}" == "95.0000" != f"{ex.naive_and_fused_loss(96.0)[0]:.4f}"
+
+
 def test_logsumexp_by_hand_matches_torch_where_the_naive_formula_overflows():
     x = torch.tensor([1000.0, 999.0, 10.0])
     torch.testing.assert_close(ex.logsumexp_by_hand(x), torch.logsumexp(x, dim=-1))

@@ -1,11 +1,12 @@
 """LSTMTagger and the functions of train.py."""
+import copy
 import random
 
 import pytest
 import torch
 import torch.nn as nn
 
-from conftest import subnormal_survives
+from conftest import run_script, subnormal_survives_on_this_thread
 from model_lstm_tagger import PAD_IX, UNK_IX, LSTMTagger
 from train import (IGNORE_IX, Vocabulary, chars_to_dictionary, chars_to_tensors, evaluate, make_batches,
                    per_tag_scores, predict_proba, predict_tags, prepare_sequence, replace_rare_words,
@@ -136,11 +137,33 @@ def test_train_returns_a_falling_mean_loss_per_epoch():
     assert len(losses) == 150 and losses[-1] < losses[0] * 0.5
 
 
-def test_subnormals_flushed_to_zero_inside_the_block_only():
-    assert subnormal_survives()
+def test_subnormals_flushed_to_zero_inside_the_block_only_on_the_calling_thread():
+    assert subnormal_survives_on_this_thread()
     with subnormals_flushed_to_zero():
-        assert not subnormal_survives()
-    assert subnormal_survives()
+        assert not subnormal_survives_on_this_thread()
+    assert subnormal_survives_on_this_thread()
+
+
+WORKER_THREADS_SCRIPT = """
+import numpy as np, torch
+from train import subnormals_flushed_to_zero
+torch.set_num_threads(2)
+x = torch.from_numpy(np.full(1_000_000, 1e-39, dtype=np.float32))  # numpy: no torch thread yet
+with subnormals_flushed_to_zero():
+    inside = (x * 1.0 == 0).float().mean().item()  # big enough to run on 2 threads: creates the worker
+after = (x * 1.0 == 0).float().mean().item()
+print(inside, after, (x[:1] * 1.0 == 0).item())
+"""
+
+
+def test_worker_threads_created_inside_the_flush_block_keep_flushing():
+    """What the docstring of subnormals_flushed_to_zero says: only the calling thread is reset."""
+    result = run_script("-c", WORKER_THREADS_SCRIPT)
+    assert result.returncode == 0, result.stderr
+    inside, after, calling_thread_flushes = result.stdout.split()
+    assert float(inside) == 1.0
+    assert 0.0 < float(after) < 1.0  # the worker's share of the multiply still comes out as zero
+    assert calling_thread_flushes == "False"
 
 
 def test_nll_and_cross_entropy_models_train_identically():
@@ -191,3 +214,61 @@ def test_score_tags_counts_right_tags_overall_and_on_unseen_words():
     assert (result.correct, result.total) == (3, 4)
     assert (result.unseen_correct, result.unseen_total) == (2, 2)
     assert result.gold == ["X", "Y", "X", "Y"] and result.predicted == ["X", "X", "X", "Y"]
+
+
+def test_character_features_of_a_word_do_not_depend_on_the_other_words_of_its_batch():
+    """Packing: a short word padded to the batch's longest must read only its own letters."""
+    data = [(["ab", "abcdefg"], ["X", "Y"])]
+    model, vocab = model_for(data, chars=True)
+    alone = model.char_features(*chars_to_tensors([["ab"]], vocab.char_to_ix))
+    with_a_long_word = model.char_features(*chars_to_tensors([["abcdefg", "ab"]], vocab.char_to_ix))
+    torch.testing.assert_close(with_a_long_word[0, 1], alone[0, 0])
+
+
+def test_predict_proba_switches_dropout_off():
+    model, vocab = model_for(TOY, bidirectional=True, dropout=0.5)
+    (batch,) = make_batches([TOY[0][0]], vocab)
+    model.train()  # as the training loop leaves it
+    first = predict_proba(model, batch)
+    model.train()
+    torch.testing.assert_close(predict_proba(model, batch), first, rtol=0, atol=0)
+    assert not model.training
+
+
+def test_learning_rate_decays_once_per_epoch_not_per_batch():
+    model, vocab = model_for(TOY)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    random.seed(0)
+    train(model, batches_of(TOY, vocab), nn.NLLLoss(), optimizer, epochs=1, lr_decay=0.5)  # two batches
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05)
+    train(model, batches_of(TOY, vocab), nn.NLLLoss(), optimizer, epochs=2, lr_decay=0.5)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05 * 0.25)
+
+
+def test_gradients_are_cleared_before_each_step():
+    """train() on two batches equals two plain SGD steps, each on a fresh gradient."""
+    model, vocab = model_for(TOY)
+    reference = copy.deepcopy(model)
+    batches = batches_of(TOY[:1], vocab) * 2  # the same batch twice, so the order cannot matter
+    train(model, batches, nn.NLLLoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=1)
+    for batch in batches:
+        loss = nn.NLLLoss()(reference(batch.words, batch.lengths).flatten(0, 1), batch.tags.flatten())
+        gradients = torch.autograd.grad(loss, list(reference.parameters()))
+        with torch.no_grad():
+            for parameter, gradient in zip(reference.parameters(), gradients):
+                parameter -= 0.1 * gradient
+    for trained, expected in zip(model.parameters(), reference.parameters()):
+        torch.testing.assert_close(trained, expected)
+
+
+@pytest.mark.parametrize("is_nll_loss", [True, False])
+def test_a_batch_is_normalised_over_the_tag_dimension(is_nll_loss):
+    """Three sentences, up to 7 words, 2 tags: only the last dimension may sum to one."""
+    model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss)
+    (batch,) = batches_of(MIXED[:3], vocab, batch_size=3)
+    probabilities = predict_proba(model, batch)
+    assert probabilities.shape == (3, 7, 2)
+    torch.testing.assert_close(probabilities.sum(dim=-1), torch.ones(3, 7))
+    logits = model(batch.words, batch.lengths)
+    if is_nll_loss:  # log-probabilities: exp sums to one over the tags at every position
+        torch.testing.assert_close(logits.exp().sum(dim=-1), torch.ones(3, 7))
