@@ -40,6 +40,7 @@ NEURAL_ROWS = ("day1-lstm", "bilstm", "bilstm-chars")
 BATCH_SIZES = (1, RECIPE["--batch-size"])  # one sentence at a time (the Day-1 loop) against the recipe's
 # Training-speed rows: each neural model, one epoch at each batch size, e.g. "bilstm-chars-batch-32".
 SPEED_ROWS = {f"{model}-batch-{size}": (model, size) for model in NEURAL_ROWS for size in BATCH_SIZES}
+ADAM_ROW = "adam-step"  # milliseconds per Adam step on the recipe's model, fused and not
 
 
 def as_flags(options, leave_out=()):
@@ -163,9 +164,37 @@ def run_speed_row(model, batch_size, train_path):
     return dict(train_tokens_per_s=tokens / seconds, train_seconds=seconds, tokens=tokens)
 
 
+def run_adam_step_row(train_path, steps=30):
+    """Milliseconds per optimizer step on the recipe's model: fused Adam (main.py's) and the default.
+
+    Every weight gets a random gradient, as the word embedding's dense gradient does in
+    training; each optimizer takes `steps` timed steps after 3 untimed ones.
+    """
+    import torch
+    import main
+    from data import read_tagged_sentences
+    args = main.parse_args(["--train", str(train_path), *as_flags(RECIPE)])
+    torch.manual_seed(args.seed)
+    model, _, _ = main.build_model(args, read_tagged_sentences(train_path), "cpu")
+    for parameter in model.parameters():
+        parameter.grad = torch.randn_like(parameter)
+    result = {"parameters": sum(p.numel() for p in model.parameters())}
+    for name, fused in (("fused_ms", True), ("default_ms", False)):
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, fused=fused)
+        for _ in range(3):
+            optimizer.step()
+        start = time.perf_counter()
+        for _ in range(steps):
+            optimizer.step()
+        result[name] = (time.perf_counter() - start) / steps * 1000
+    return result
+
+
 def run_one(name, train_path, dev_path, epochs):
     """Child process: run one row and print its figures as one JSON line."""
-    if name in SPEED_ROWS:
+    if name == ADAM_ROW:
+        result = run_adam_step_row(train_path)
+    elif name in SPEED_ROWS:
         result = run_speed_row(*SPEED_ROWS[name], train_path)
     elif name in ("most-frequent-tag", "nltk-perceptron"):
         result = run_classic_row(name, train_path, dev_path)
@@ -213,6 +242,11 @@ def print_table(results):
         for model in speed_models:
             slow, fast = (rows[f"{model}-batch-{size}"]["train_tokens_per_s"] for size in BATCH_SIZES)
             print(f"| {ROWS[model]} | {slow:,.0f} | {fast:,.0f} | {fast / slow:.1f}x |")
+    if ADAM_ROW in rows:
+        adam = rows[ADAM_ROW]
+        print()
+        print(f"Adam step on the recipe's model ({adam['parameters']:,} weights): fused {adam['fused_ms']:.2f} ms,"
+              f" default {adam['default_ms']:.2f} ms ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
 
 
 def main(argv=None):
@@ -220,7 +254,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "shared/data/ud_english_ewt"),
                         help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: ../shared/data/ud_english_ewt)")
-    parser.add_argument("--rows", nargs="+", default=[*ROWS, *SPEED_ROWS], choices=[*ROWS, *SPEED_ROWS],
+    parser.add_argument("--rows", nargs="+", default=[*ROWS, *SPEED_ROWS, ADAM_ROW], choices=[*ROWS, *SPEED_ROWS, ADAM_ROW],
                         help="rows to run (default: all)")
     parser.add_argument("--epochs", type=int, default=RECIPE["--epochs"],
                         help=f"epochs for the neural rows (default: the recipe's {RECIPE['--epochs']})")
@@ -242,7 +276,7 @@ def main(argv=None):
             sys.exit(f"error: {path}: no such file (git clone https://github.com/UniversalDependencies/UD_English-EWT)")
 
     results = json.loads(results_path.read_text()) if results_path.exists() else {"rows": {}}
-    results["rows"] = {name: row for name, row in results["rows"].items() if name in ROWS or name in SPEED_ROWS}
+    results["rows"] = {name: row for name, row in results["rows"].items() if name in ROWS or name in SPEED_ROWS or name == ADAM_ROW}
     results["machine"] = machine_description()
     results["recipe"] = f"python main.py --train {TRAIN_FILE} --dev {DEV_FILE} {' '.join(as_flags(RECIPE))} --save ewt.pt"
     for name in args.rows:

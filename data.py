@@ -1,4 +1,4 @@
-"""Reading tagged sentences from the toy CSV format or from CoNLL-U files.
+"""Reading tagged sentences from the toy CSV format or from CoNLL-U files, and writing CoNLL-U.
 
 Both readers return the same thing, a list of (words, tags) pairs, so the rest of the
 code does not care where the data came from. Every problem with a file is raised as
@@ -32,11 +32,16 @@ def read_text(path):
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not a file") from None
+    return decode_utf8(raw, path)
+
+
+def decode_utf8(raw, source):
+    """Decode bytes read from `source` (a path, or "standard input"); bad UTF-8 is an InputError."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise InputError(f"{path} line {line}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
+        raise InputError(f"{source} line {line}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
 
 
 def read_csv(path):
@@ -84,11 +89,12 @@ def read_csv(path):
     return sentences
 
 
-def read_conllu(path):
+def read_conllu(path, tags_required=True):
     """Read the word forms (column 2) and UPOS tags (column 4) of a CoNLL-U file.
 
     Comment lines, multiword-token ranges (ids like 3-4) and empty nodes (ids like 5.1)
-    are skipped; a blank line ends a sentence.
+    are skipped; a blank line ends a sentence. With tags_required=False a file still to be
+    tagged may have "_" as its tags.
     """
     sentences = []
     words, tags = [], []
@@ -118,7 +124,7 @@ def read_conllu(path):
         if not token_id.isdigit():
             raise InputError(f"{path} line {line_number}: bad token id {token_id!r}")
         form, upos = columns[1], columns[3]
-        if not form or upos in ("", "_"):
+        if not form or (tags_required and upos in ("", "_")):
             raise InputError(f"{path} line {line_number}: missing word form or UPOS tag")
         words.append(form)
         tags.append(upos)
@@ -142,3 +148,42 @@ def write_conllu_slice(source, destination, n_sentences):
                 if sentences == n_sentences:
                     break
     Path(destination).write_text("".join(kept), encoding="utf-8")
+
+
+def replace_upos(conllu_text, tags):
+    """conllu_text with the UPOS column of each word line replaced by the next of `tags`.
+
+    Every other byte stays as it was: comments, multiword-token and empty-node lines, the
+    other nine columns, line endings. The word lines are the ones read_conllu reads.
+    """
+    tags = iter(tags)
+    lines = conllu_text.split("\n")
+    for i, line in enumerate(lines):
+        columns = line.split("\t")
+        if len(columns) == 10 and columns[0].isdigit():
+            columns[3] = next(tags)
+            lines[i] = "\t".join(columns)
+    return "\n".join(lines)
+
+
+def conllu_sentence(text, tokens, tags, head="_"):
+    """One sentence in CoNLL-U, ending in a blank line: `# text`, then a line per word.
+
+    tokens are tokenizer.Tokens; tags holds one tag per word (of all the tokens, in order).
+    A token of several words gets a range line ("3-4") before its words; SpaceAfter=No marks
+    a token with no space after it in the text. Columns the tagger does not predict hold
+    "_"; `head` fills the HEAD column (evaluation scripts want a number there).
+    """
+    lines = [f"# text = {text}"]
+    tags = iter(tags)
+    word_id = 1
+    for token in tokens:
+        misc = "_" if token.space_after else "SpaceAfter=No"
+        if len(token.words) > 1:
+            last_id = word_id + len(token.words) - 1
+            lines.append(f"{word_id}-{last_id}\t{token.text}\t_\t_\t_\t_\t_\t_\t_\t{misc}")
+            misc = "_"  # the range line carries it for the whole token
+        for word in token.words:
+            lines.append(f"{word_id}\t{word}\t_\t{next(tags)}\t_\t_\t{head}\t_\t_\t{misc}")
+            word_id += 1
+    return "\n".join(lines) + "\n\n"

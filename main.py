@@ -3,7 +3,9 @@
     python main.py                     # the tutorial: train on train.csv, tag "The dog ate the book"
     python main.py --train TRAIN --dev DEV [options] --save MODEL.pt
     python main.py --load MODEL.pt --eval FILE [--report]
-    python main.py --load MODEL.pt --predict "some sentence"     (or --predict - for stdin)
+    python main.py --load MODEL.pt --predict "Some text."        (or --predict - for stdin)
+    python main.py --load MODEL.pt --predict - --conllu < text.txt > tagged.conllu
+    python main.py --load MODEL.pt --tag-conllu FILE.conllu > tagged.conllu
 """
 import argparse
 import copy
@@ -18,8 +20,9 @@ import torch
 import torch.nn as nn
 
 from checkpoint import load_checkpoint, save_checkpoint
-from data import InputError, read_tagged_sentences
+from data import InputError, conllu_sentence, decode_utf8, read_conllu, read_tagged_sentences, read_text, replace_upos
 from model_lstm_tagger import LSTMTagger
+from tokenizer import split_on_whitespace, tokenize
 from train import (Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tags,
                    subnormals_flushed_to_zero, train, word_count_tensor)
 
@@ -40,8 +43,18 @@ def parse_args(argv=None):
     data.add_argument("--eval", metavar="FILE", help="print the tagging accuracy on FILE (.csv or .conllu)")
     data.add_argument("--report", action="store_true", help="with --eval: also per-tag precision, recall and F1")
     data.add_argument("--predict",
-                      help="sentence to tag, words separated by spaces; '-' tags each line of standard input "
+                      help="text of one sentence to tag; '-' tags each line of standard input as one sentence. "
+                           "The text is split into tokens and words as UD English EWT does (can't -> ca n't); "
+                           "prints word/TAG for each word, one line per input line "
                            f"(default when training: {DEFAULT_SENTENCE!r})")
+    data.add_argument("--pretokenized", action="store_true",
+                      help="with --predict: the words are already separated by spaces; split on spaces only")
+    data.add_argument("--conllu", action="store_true",
+                      help="with --predict: write CoNLL-U (ID, FORM, UPOS, SpaceAfter=No; '_' elsewhere), "
+                           "one sentence per input line; empty input lines produce no sentence")
+    data.add_argument("--tag-conllu", metavar="FILE",
+                      help="tag the words of a CoNLL-U file, keeping its tokenization, and write it to standard "
+                           "output with only the UPOS column replaced")
 
     model = parser.add_argument_group("model")
     model.add_argument("--loss", choices=["nll", "ce"], default="nll",
@@ -81,7 +94,11 @@ def parse_args(argv=None):
     training.add_argument("--eval-batch-size", type=int, default=512,
                           help="sentences per batch when tagging and evaluating (default: 512)")
     args = parser.parse_args(argv)
-    if args.predict is None and not args.load:
+    if (args.conllu or args.pretokenized) and args.predict is None:
+        parser.error("--conllu and --pretokenized go with --predict")
+    if args.tag_conllu and args.predict is not None:
+        parser.error("--tag-conllu tags a file; it does not go with --predict")
+    if args.predict is None and not args.load and not args.tag_conllu:
         args.predict = DEFAULT_SENTENCE
     for name in ("epochs", "embedding_dim", "hidden_dim", "num_layers", "batch_size", "log_every",
                  "eval_batch_size", "char_embedding_dim", "char_hidden_dim"):
@@ -123,14 +140,43 @@ def print_probabilities(title, model, words, vocab, device):
     print(probability_table(words, list(vocab.tag_to_ix), predict_proba(model, batch)[0]))
 
 
+def input_lines(predict):
+    """The --predict text as a list of lines: the argument itself, or standard input for '-'."""
+    if predict != "-":
+        return [predict]
+    return decode_utf8(sys.stdin.buffer.read(), "standard input").splitlines()
+
+
+def tokens_of(text, pretokenized):
+    """The tokens of one input line: the tokenizer's, or with --pretokenized, split on spaces."""
+    return split_on_whitespace(text) if pretokenized else tokenize(text)
+
+
+def words_of(tokens):
+    """The words of a list of tokens, in order (a contraction's token gives two)."""
+    return [word for token in tokens for word in token.words]
+
+
 def tag_and_print(model, predict, vocab, args, device):
-    """Print word/TAG for the --predict sentence, or for every line of stdin with '-'."""
-    lines = sys.stdin.read().splitlines() if predict == "-" else [predict]
-    sentences = [line.split() for line in lines]
+    """Tag the --predict text, or every line of stdin with '-'; print word/TAG or CoNLL-U."""
+    lines = input_lines(predict)
+    tokens_per_line = [tokens_of(line, args.pretokenized) for line in lines]
+    sentences = [words_of(tokens) for tokens in tokens_per_line]
     tagged = iter(predict_tags(model, [s for s in sentences if s], vocab, args.eval_batch_size, device))
-    for words in sentences:
-        # An empty input line gives an empty output line, so outputs line up with inputs.
-        print(" ".join(f"{word}/{tag}" for word, tag in zip(words, next(tagged))) if words else "")
+    for line, tokens, words in zip(lines, tokens_per_line, sentences):
+        if args.conllu:
+            if words:  # an empty line is no sentence
+                sys.stdout.write(conllu_sentence(line, tokens, next(tagged)))
+        else:
+            # An empty input line gives an empty output line, so outputs line up with inputs.
+            print(" ".join(f"{word}/{tag}" for word, tag in zip(words, next(tagged))) if words else "")
+
+
+def tag_conllu_file(model, path, vocab, args, device):
+    """Write the CoNLL-U file at `path` to stdout with its UPOS column replaced by predicted tags."""
+    sentences = read_conllu(path, tags_required=False)  # checks the file: one-line errors
+    predicted = predict_tags(model, [words for words, _ in sentences], vocab, args.eval_batch_size, device)
+    sys.stdout.write(replace_upos(read_text(path), (tag for tags in predicted for tag in tags)))
 
 
 def print_evaluation(model, path, vocab, args, device):
@@ -163,27 +209,33 @@ def describe_settings(args):
     return " ".join(shown)
 
 
-def run_training(args, device):
-    """Train a tagger as the options say; returns (model, vocab)."""
-    training_data = read_tagged_sentences(args.train)
-    dev_data = read_tagged_sentences(args.dev) if args.dev else None
+def build_model(args, training_data, device):
+    """The dictionaries and the untrained model the options describe: (model, vocab, settings)."""
     vocab = Vocabulary.from_training_data(training_data, chars=args.chars, lowercase=args.lowercase)
-
     settings = dict(embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim,
                     vocab_size=len(vocab.word_to_ix), tagset_size=len(vocab.tag_to_ix), is_nll_loss=args.loss == "nll",
                     bidirectional=args.bidirectional, num_layers=args.num_layers, dropout=args.dropout)
     if args.chars:
         settings.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=args.char_embedding_dim,
                         char_hidden_dim=args.char_hidden_dim)
-    model = LSTMTagger(**settings).to(device)
+    return LSTMTagger(**settings).to(device), vocab, settings
+
+
+def run_training(args, device):
+    """Train a tagger as the options say; returns (model, vocab)."""
+    training_data = read_tagged_sentences(args.train)
+    dev_data = read_tagged_sentences(args.dev) if args.dev else None
+    model, vocab, settings = build_model(args, training_data, device)
     # The two losses are the same function of the logits: log_softmax is part of the model
     # on the NLL path and part of the loss on the cross-entropy path.
     loss_function = nn.NLLLoss() if args.loss == "nll" else nn.CrossEntropyLoss()
     if args.optimizer == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
     else:
-        # fused: one kernel updates every parameter, about 6x faster per step on CPU than the
-        # default loop over parameters (the word embedding alone has over a million weights).
+        # fused: one kernel per parameter tensor makes a single pass over its weights and Adam
+        # state, where the default runs several whole-tensor operations one after another; the
+        # word embedding alone has over a million weights. `python benchmark.py --rows adam-step`
+        # measures both on the recipe's model (see the README).
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, fused=True)
 
     n_train_tokens = sum(len(words) for words, _ in training_data)
@@ -199,7 +251,7 @@ def run_training(args, device):
               + (f", {len(vocab.char_to_ix)} characters" if vocab.char_to_ix else ""))
     print(f"model: {sum(p.numel() for p in model.parameters())} parameters")
 
-    predict_words = args.predict.split() if args.predict not in (None, "-") else None
+    predict_words = words_of(tokens_of(args.predict, args.pretokenized)) if args.predict not in (None, "-") else None
     if predict_words:
         print_probabilities("probabilities before training", model, predict_words, vocab, device)
 
@@ -264,6 +316,8 @@ def main(argv=None):
                 print_evaluation(model, args.eval, vocab, args, device)
             if args.predict is not None:
                 tag_and_print(model, args.predict, vocab, args, device)
+            if args.tag_conllu:
+                tag_conllu_file(model, args.tag_conllu, vocab, args, device)
             sys.stdout.flush()  # here, so that a closed pipe is caught below rather than at exit
         except InputError as error:
             print(f"error: {error}", file=sys.stderr)

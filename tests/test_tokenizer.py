@@ -1,0 +1,118 @@
+"""The tokenizer: one or more examples per rule, multiword tokens, and that no character is lost."""
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import EWT
+from tokenizer import Token, split_on_whitespace, split_words, tokenize
+
+
+def shown(text):
+    """Tokens as one string: tokens separated by " | ", a multiword token's words in brackets."""
+    return " | ".join(t.text if t.words == [t.text] else f"{t.text}[{' '.join(t.words)}]" for t in tokenize(text))
+
+
+@pytest.mark.parametrize("text, expected", [
+    # punctuation is split from words
+    ("Thanks, John!", "Thanks | , | John | !"),
+    ('He said "no" (twice).', 'He | said | " | no | " | ( | twice | ) | .'),
+    # ... but kept inside URLs, e-mail addresses and numbers
+    ("See http://example.com/a?b=1.", "See | http://example.com/a?b=1 | ."),
+    ("Mail john@example.com, please.", "Mail | john@example.com | , | please | ."),
+    ("Write to franz371...@gmail.com.", "Write | to | franz371...@gmail.com | ."),
+    ("It costs $3.50, not 1,000.", "It | costs | $ | 3.50 | , | not | 1,000 | ."),
+    ("At 10:30 on 08/16/2000.", "At | 10:30 | on | 08/16/2000 | ."),
+    ("Call 713-853-3989 or +44 x3-5213.", "Call | 713-853-3989 | or | +44 | x3 | - | 5213 | ."),
+    ("The 1990s and the 20th.", "The | 1990s | and | the | 20th | ."),
+    # abbreviations and initials keep their period
+    ("Mr. Smith of the U.S. met Dr. Lee, e.g. here.", "Mr. | Smith | of | the | U.S. | met | Dr. | Lee | , | e.g. | here | ."),
+    ("George W. Bush", "George | W. | Bush"),
+    # file names, domains, dotted names, hashtags
+    ("Open report.pdf on example.com.", "Open | report.pdf | on | example.com | ."),
+    ("Post to alt.animals.cat today", "Post | to | alt.animals.cat | today"),
+    ("Love it #blessed @john", "Love | it | #blessed | @john"),
+    ("See w/ b/c", "See | w/ | b/c"),
+    # hyphens: kept after a prefix, otherwise split as the treebank does
+    ("Send an e-mail to the non-profit.", "Send | an | e-mail | to | the | non-profit | ."),
+    ("A long-term plan", "A | long | - | term | plan"),
+    ("A&E and AT&T", "A&E | and | AT&T"),
+    # runs of punctuation stay together, emoticons are one token
+    ("Thanks!! Really?! Wait... ***", "Thanks | !! | Really | ?! | Wait | ... | ***"),
+    ("So -- yes ..?", "So | -- | yes | ..?"),
+    ("Great :) see you ;-) :D", "Great | :) | see | you | ;-) | :D"),
+    # contractions and possessives: one token, two words
+    ("I can't believe it's not butter!", "I | can't[ca n't] | believe | it's[it 's] | not | butter | !"),
+    ("Don't, won't, I'm, they're, we've, you'll, I'd", "Don't[Do n't] | , | won't[wo n't] | , | I'm[I 'm] | , | "
+     "they're[they 're] | , | we've[we 've] | , | you'll[you 'll] | , | I'd[I 'd]"),
+    ("The company's and the parents' cars", "The | company's[company 's] | and | the | parents'[parents '] | cars"),
+    ("I cannot, I'm gonna, we gotta", "I | cannot[can not] | , | I'm[I 'm] | gonna[gon na] | , | we | gotta[got ta]"),
+    ("dont cant it’s", "dont[do nt] | cant[ca nt] | it’s[it ’s]"),
+    # not contractions: words that only look like them
+    ("They were in the 70's at O'Brien's", "They | were | in | the | 70's | at | O'Brien's[O'Brien 's]"),
+])
+def test_tokenizer_examples(text, expected):
+    assert shown(text) == expected
+
+
+def test_space_after_is_false_only_inside_a_chunk():
+    tokens = tokenize("Hi, you!")
+    assert [(t.text, t.space_after) for t in tokens] == [("Hi", False), (",", True), ("you", False), ("!", True)]
+
+
+def test_split_words_leaves_ordinary_words_alone():
+    assert split_words("butter") == ["butter"] and split_words("were") == ["were"]
+    assert split_words("can't") == ["ca", "n't"] and split_words("CAN'T") == ["CA", "N'T"]
+
+
+def test_split_on_whitespace_makes_one_word_per_token():
+    assert split_on_whitespace(" a  b,c ") == [Token("a", ["a"]), Token("b,c", ["b,c"])]
+
+
+@pytest.mark.parametrize("text", ["!?!?.,;", "   \t ", "\x00\x07a\x1bb", "x" * 100_000, "a." * 50_000,
+                                  "-a" * 50_000, "1," * 50_000, "@" * 100_000, "'a" * 50_000, ".a@" * 30_000,
+                                  "👍🏽 日本語の文 Привет, мир! مرحبا"])
+def test_hard_input_loses_nothing(text):
+    tokens = tokenize(text)
+    assert "".join(t.text for t in tokens) == re.sub(r"\s", "", text)
+    assert all("".join(t.words) == t.text for t in tokens)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
+       | st.text(alphabet=" .,'’-!?:;@/#$&()\"abcAB12", max_size=80))
+def test_property_no_character_is_lost_or_invented(text):
+    tokens = tokenize(text)
+    assert "".join(t.text for t in tokens) == re.sub(r"\s", "", text)
+    assert all(t.text and not re.search(r"\s", t.text) for t in tokens)
+    assert all("".join(t.words) == t.text and all(t.words) for t in tokens)
+
+
+@pytest.mark.skipif(not (EWT / "en_ewt-ud-dev.conllu").exists(), reason=f"UD English EWT not found at {EWT}")
+def test_dev_sentences_tokenized_as_the_treebank_does():
+    """Share of dev sentences whose tokens and words are exactly the treebank's (measured: 0.9495)."""
+    from data import read_text
+    exact = total = 0
+    for block in read_text(EWT / "en_ewt-ud-dev.conllu").split("\n\n"):
+        text = re.search(r"^# text = (.*)$", block, flags=re.M)
+        if not text:
+            continue
+        gold, words_left = [], 0
+        for line in block.splitlines():
+            columns = line.split("\t")
+            if len(columns) != 10 or "." in columns[0]:
+                continue
+            if "-" in columns[0]:
+                first, last = map(int, columns[0].split("-"))
+                gold.append((columns[1], []))
+                words_left = last - first + 1
+            elif words_left:
+                gold[-1][1].append(columns[1])
+                words_left -= 1
+            else:
+                gold.append((columns[1], [columns[1]]))
+        total += 1
+        exact += [(t.text, t.words) for t in tokenize(text.group(1))] == gold
+    assert total == 2001
+    assert exact / total >= 0.945

@@ -1,0 +1,102 @@
+"""Split raw English text into tokens and words the way UD English EWT does.
+
+    tokenize("I can't believe it's not butter!")
+    -> I | can't (words: ca, n't) | believe | it's (words: it, 's) | not | butter | !
+
+A token is a piece of the text as written; a word is what the tagger tags. Most tokens are
+one word, but a contraction or a possessive is one token that stands for two words ("can't"
+is "ca" + "n't", "Bush's" is "Bush" + "'s"), as in the treebank the model learned from.
+The rules are regular expressions read from the treebank's training split; none of them
+can lose or invent a character, because the last rule takes any one character.
+"""
+import re
+from dataclasses import dataclass
+
+
+@dataclass
+class Token:
+    """One token: its text as written, the words it stands for, and whether a space follows it."""
+    text: str
+    words: list
+    space_after: bool = True
+
+
+# Short words that end in a period and keep it (the treebank writes "Mr." as one token).
+ABBREVIATIONS = ("mr mrs ms dr st mt ft jr sr vs etc inc co corp ltd gen gov lt col capt sgt rev prof sen rep"
+                 " no jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun"
+                 " dept est approx misc fig ca cf al ave blvd univ ext sts drs ps pvt ect").split()
+# Prefixes that the treebank keeps joined to the rest of the word ("e-mail", "non-profit");
+# other hyphenated words are split into word, hyphen, word ("long - term").
+HYPHEN_PREFIXES = "e non mid pre anti re post co over pro multi ex sub semi cross neo inter intra un bi counter mis vice".split()
+
+# The token rules, tried in this order at each position of a whitespace-separated chunk.
+# Repetitions that could run far ahead ({1,64}, {0,8}) are bounded, so that no rule scans to
+# the end of a long chunk at every position: tokenizing stays linear in the text's length.
+TOKEN = re.compile(r"""
+    (?:https?://|ftp://|www\.)[^\s<>"]*[^\s<>".,;:!?)\]'>]         # URL, without trailing punctuation
+  | [\w.+-]{1,64}@\w[\w-]*(?:\.[\w-]+)*                             # e-mail address (also name...@host.com)
+  | (?<![\w:])[:;=][-'^o]?[)(\]\[DPpOo3/\\|*$@](?![\w)(])             # emoticon such as :) ;-) :D
+  | \^_*\^ | <3                                                     # emoticons ^_^ and <3
+  | (?:\d{3}-)?\d{1,3}-\d{4}(?!\d)                                 # phone number 713-853-3989, 345-9945, 3-5213
+  | \+\d+                                                           # country code +44
+  | \d+(?:[.,:/]\d+)+(?:st|nd|rd|th|s)?                              # number 3.5, 1,000, 10:30, 08/16/2000
+  | \d+(?:st|nd|rd|th|s|am|pm|AM|PM)?(?![\w'])                       # number, ordinal 20th, decade 1990s
+  | (?:[A-Za-z]\.){2,}(?![A-Za-z])                                   # abbreviation with dots: U.S., p.m., e.g.
+  | (?i:(?:""" + "|".join(ABBREVIATIONS) + r"""))\.(?!\w)          # abbreviation: Mr., Dr., etc., Sept.
+  | [A-Z]\.(?=$|[^.\w])                                              # initial: George W. Bush
+  | \.?\w+(?:\.\w+){0,8}\.(?i:com|org|net|edu|gov|uk|de|ca|doc|docx|xls|xlsx|pdf|txt|htm|html|jpg|gif|zip)(?!\w)  # file or domain
+  | [a-z]+(?:\.[a-z]+){1,8}(?![\w.])                                 # dotted name: alt.animals.cat
+  | (?i:w/o|b/c|w/|l/c)(?!\w)                                        # shorthand with a slash: w/, b/c
+  | [#@][A-Za-z_]\w*                                                 # hashtag or user name
+  | (?i:""" + "|".join(HYPHEN_PREFIXES) + r""")-\w+                 # word with a kept prefix: e-mail, non-profit
+  | \w+(?:&\w+)+(?:['’]s)?                                           # A&E, AT&T, PG&E's
+  | [A-Za-z]+s['’](?![\w'’])                                         # plural possessive: parents'
+  | \w+(?:['’`]\w+)*                                                 # word, with any contraction or possessive
+  | ['‘’`]{2}                                                        # doubled quote '' or ``
+  | \.*[!?][!?.]* | \.{2,}                                          # runs of . ! ? such as ... !! ?! ..?
+  | -{2,} | \*+ | ([^\w\s])\1+                                       # other runs: -- *** << ==
+  | .                                                                # anything else: one character
+""", re.VERBOSE | re.DOTALL)
+
+# How one token becomes several words, as in the treebank. Each rule: a pattern for the whole
+# token (case-insensitive) whose groups are the words.
+WORD_SPLITS = [
+    re.compile(r"(?i)(.+?)(n['’`]t)"),                              # don't -> do n't, can't -> ca n't, won't -> wo n't
+    re.compile(r"(?i)(?!\d+['’`]s$)(.+?)(['’`](?:s|m|d|re|ve|ll))"),  # it's, I'm, they're, you'll, Bush's (not 70's)
+    re.compile(r"(?i)(.+s)(['’])"),                                  # plural possessive: parents' -> parents '
+    re.compile(r"(?i)(du)(n)(no)"),                                  # dunno -> du n no
+    re.compile(r"(?i)(can)(not)"),                                   # cannot -> can not
+    re.compile(r"(?i)(gon|wan)(na)"),                                # gonna -> gon na, wanna -> wan na
+    re.compile(r"(?i)(got|out)(ta)"),                                # gotta -> got ta, outta -> out ta
+    re.compile(r"(?i)(do|does|did|is|was|were|are|has|have|had|could|would|should|ai|ca|wo)(nt)"),  # dont -> do nt
+    re.compile(r"(?i)(i)(m|ve)"),                                    # im -> i m, ive -> i ve
+    re.compile(r"(?i)(you|they)(re)"),                               # youre -> you re (not "were": a word)
+]
+
+
+def split_words(token_text):
+    """The words of one token: ["ca", "n't"] for "can't", [token_text] for most tokens."""
+    for rule in WORD_SPLITS:
+        match = rule.fullmatch(token_text)
+        if match:
+            return list(match.groups())
+    return [token_text]
+
+
+def tokenize(text):
+    """Split the raw text of one sentence into Tokens; their texts joined give `text` less its spaces."""
+    tokens = []
+    for chunk in re.finditer(r"\S+", text):
+        start, end = chunk.span()
+        position = start
+        while position < end:
+            piece = TOKEN.match(text, position, end).group()
+            position += len(piece)
+            # A space follows only the last token of a chunk (or the text ends there).
+            tokens.append(Token(piece, split_words(piece), space_after=position == end))
+    return tokens
+
+
+def split_on_whitespace(text):
+    """Tokens for text whose words are already separated by spaces: one word per token."""
+    return [Token(word, [word]) for word in text.split()]
