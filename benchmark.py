@@ -15,6 +15,7 @@ import platform
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ BATCH_SIZES = (1, RECIPE["--batch-size"])  # one sentence at a time (the Day-1 l
 # Training-speed rows: each neural model, one epoch at each batch size, e.g. "bilstm-chars-batch-32".
 SPEED_ROWS = {f"{model}-batch-{size}": (model, size) for model in NEURAL_ROWS for size in BATCH_SIZES}
 ADAM_ROW = "adam-step"  # milliseconds per Adam step on the recipe's model, fused and not
+RAW_TEXT_ROW = "raw-text"  # the recipe's model on dev's raw text, scored by the official UD scorer
 
 
 def as_flags(options, leave_out=()):
@@ -128,8 +130,11 @@ def run_main(argv):
     return text, training_seconds, n_train_tokens
 
 
-def run_neural_row(row, train_path, dev_path, epochs):
-    """Train a tagger through main.py's own code with the recipe's flags, then measure tagging."""
+def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
+    """Train a tagger through main.py's own code with the recipe's flags, then measure tagging.
+
+    keep_model: where to copy the trained model (the recipe's, for the raw-text row).
+    """
     from checkpoint import load_checkpoint
     from data import read_tagged_sentences
     from train import predict_tags, score_tags
@@ -140,6 +145,8 @@ def run_neural_row(row, train_path, dev_path, epochs):
             ["--train", str(train_path), "--dev", str(dev_path), "--save", str(model_path), *neural_flags(row, epochs)])
         wall_seconds = time.perf_counter() - start
         model, vocab = load_checkpoint(model_path)
+        if keep_model:
+            shutil.copyfile(model_path, keep_model)
     epochs = len(re.findall(r"^epoch ", text, flags=re.M))
 
     def read_and_tag():
@@ -190,16 +197,73 @@ def run_adam_step_row(train_path, steps=30):
     return result
 
 
-def run_one(name, train_path, dev_path, epochs):
+def udeval_f1(gold_path, system_path):
+    """F1 (in %) of tokens, words and UPOS tags from udeval, the official UD scorer (udtools)."""
+    from udtools.argparser import parse_args_scorer
+    from udtools.udeval import evaluate_wrapper
+    # The tagger predicts no tree: the files we score have HEAD 0 on every word, so many roots.
+    scores = evaluate_wrapper(parse_args_scorer(["--multiple-roots-okay", str(gold_path), str(system_path)]))
+    return {name: 100 * scores[name].f1 for name in ("Tokens", "Words", "UPOS")}
+
+
+def nltk_tokens(text):
+    """NLTK's TreebankWordTokenizer as Tokens of one word each, located in the original text."""
+    from nltk.tokenize import TreebankWordTokenizer
+    from tokenizer import Token
+    spans = list(TreebankWordTokenizer().span_tokenize(text))
+    return [Token(text[start:end], [text[start:end]], space_after=end == len(text) or text[end].isspace())
+            for start, end in spans]
+
+
+def run_raw_text_row(dev_path, model_path):
+    """Score the recipe's model with udeval: on the treebank's tokens, and from raw text.
+
+    From raw text, each dev sentence's `# text` line is tokenized (by tokenizer.py or by NLTK),
+    tagged and written as CoNLL-U; the speed counts reading that text from a file, tokenizing,
+    tagging and writing CoNLL-U, best of 3.
+    """
+    import main
+    from checkpoint import load_checkpoint
+    from data import conllu_sentence, read_conllu, read_text, replace_upos
+    from tokenizer import tokenize
+    from train import predict_tags, score_tags
+    model, vocab = load_checkpoint(model_path)
+    dev_data = read_conllu(dev_path)
+    predicted = predict_tags(model, [words for words, _ in dev_data], vocab)
+    result = {"accuracy": score_tags(dev_data, predicted, vocab.knows).accuracy * 100}
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        (folder / "gold-tokens.conllu").write_text(
+            replace_upos(read_text(dev_path), (tag for tags in predicted for tag in tags)), encoding="utf-8")
+        result["gold_tokens_upos"] = udeval_f1(dev_path, folder / "gold-tokens.conllu")["UPOS"]
+        texts = re.findall(r"^# text = (.*)$", read_text(dev_path), flags=re.M)
+        (folder / "dev.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+        for name, tokenize_line in (("ours", tokenize), ("nltk", nltk_tokens)):
+            system = folder / f"{name}.conllu"
+
+            def tag_raw_text():
+                lines = read_text(folder / "dev.txt").splitlines()
+                tagged = main.tag_lines(model, lines, vocab, tokenize_line)
+                system.write_text("".join(conllu_sentence(line, tokens, tags, head="0")
+                                          for line, (tokens, tags) in zip(lines, tagged) if tags), encoding="utf-8")
+                return sum(len(tags) for _, tags in tagged)
+            seconds, n_words = best_of(3, tag_raw_text)
+            result[name] = dict(udeval_f1(dev_path, system), words_per_s=n_words / seconds)
+    return result
+
+
+def run_one(name, train_path, dev_path, epochs, model_path):
     """Child process: run one row and print its figures as one JSON line."""
-    if name == ADAM_ROW:
+    if name == RAW_TEXT_ROW:
+        result = run_raw_text_row(dev_path, model_path)
+    elif name == ADAM_ROW:
         result = run_adam_step_row(train_path)
     elif name in SPEED_ROWS:
         result = run_speed_row(*SPEED_ROWS[name], train_path)
     elif name in ("most-frequent-tag", "nltk-perceptron"):
         result = run_classic_row(name, train_path, dev_path)
     else:
-        result = run_neural_row(name, train_path, dev_path, epochs)
+        result = run_neural_row(name, train_path, dev_path, epochs, model_path if name == "bilstm-chars" else None)
     result["peak_mb"] = peak_memory_mb()
     print(json.dumps(result))
 
@@ -242,6 +306,18 @@ def print_table(results):
         for model in speed_models:
             slow, fast = (rows[f"{model}-batch-{size}"]["train_tokens_per_s"] for size in BATCH_SIZES)
             print(f"| {ROWS[model]} | {slow:,.0f} | {fast:,.0f} | {fast / slow:.1f}x |")
+    if RAW_TEXT_ROW in rows:
+        raw = rows[RAW_TEXT_ROW]
+        print()
+        print("The recipe's model on dev, scored by udeval (the official UD scorer); on the treebank's own"
+              f" tokens its UPOS F1 is {raw['gold_tokens_upos']:.2f}, our accuracy {raw['accuracy']:.2f}.")
+        print("From raw text (each sentence's `# text` line), read, tokenized, tagged and written as CoNLL-U:")
+        print()
+        print("| tokenizer | Tokens F1 | Words F1 | UPOS F1 | words/s |")
+        print("| --- | --- | --- | --- | --- |")
+        for name, description in (("ours", "tokenizer.py"), ("nltk", "NLTK TreebankWordTokenizer")):
+            r = raw[name]
+            print(f"| {description} | {r['Tokens']:.2f} | {r['Words']:.2f} | {r['UPOS']:.2f} | {r['words_per_s']:,.0f} |")
     if ADAM_ROW in rows:
         adam = rows[ADAM_ROW]
         print()
@@ -254,19 +330,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "shared/data/ud_english_ewt"),
                         help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: ../shared/data/ud_english_ewt)")
-    parser.add_argument("--rows", nargs="+", default=[*ROWS, *SPEED_ROWS, ADAM_ROW], choices=[*ROWS, *SPEED_ROWS, ADAM_ROW],
+    parser.add_argument("--rows", nargs="+", default=[*ROWS, *SPEED_ROWS, ADAM_ROW, RAW_TEXT_ROW], choices=[*ROWS, *SPEED_ROWS, ADAM_ROW, RAW_TEXT_ROW],
                         help="rows to run (default: all)")
     parser.add_argument("--epochs", type=int, default=RECIPE["--epochs"],
                         help=f"epochs for the neural rows (default: the recipe's {RECIPE['--epochs']})")
     parser.add_argument("--results", default=str(Path(__file__).with_name("benchmark_results.json")),
                         help="JSON file the figures are saved to (rows not run are kept) (default: benchmark_results.json)")
+    parser.add_argument("--model", default=str(Path(__file__).with_name("benchmark_recipe.pt")),
+                        help="the recipe row saves its model here, and the raw-text row tags with it"
+                             " (default: benchmark_recipe.pt)")
     parser.add_argument("--show", action="store_true", help="print the table from --results without measuring")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # used by the child processes
     args = parser.parse_args(argv)
     train_path, dev_path = Path(args.data) / TRAIN_FILE, Path(args.data) / DEV_FILE
     results_path = Path(args.results)
     if args.one:
-        run_one(args.one, train_path, dev_path, args.epochs)
+        run_one(args.one, train_path, dev_path, args.epochs, args.model)
         return
     if args.show:
         print_table(json.loads(results_path.read_text()))
@@ -276,12 +355,12 @@ def main(argv=None):
             sys.exit(f"error: {path}: no such file (git clone https://github.com/UniversalDependencies/UD_English-EWT)")
 
     results = json.loads(results_path.read_text()) if results_path.exists() else {"rows": {}}
-    results["rows"] = {name: row for name, row in results["rows"].items() if name in ROWS or name in SPEED_ROWS or name == ADAM_ROW}
+    results["rows"] = {name: row for name, row in results["rows"].items() if name in ROWS or name in SPEED_ROWS or name in (ADAM_ROW, RAW_TEXT_ROW)}
     results["machine"] = machine_description()
     results["recipe"] = f"python main.py --train {TRAIN_FILE} --dev {DEV_FILE} {' '.join(as_flags(RECIPE))} --save ewt.pt"
     for name in args.rows:
         child = subprocess.run([sys.executable, __file__, "--data", args.data, "--epochs", str(args.epochs),
-                                "--one", name], capture_output=True, text=True)
+                                "--model", args.model, "--one", name], capture_output=True, text=True)
         if child.returncode != 0:
             sys.exit(f"error: row {name} failed:\n{child.stderr}")
         results["rows"][name] = json.loads(child.stdout.strip().splitlines()[-1])

@@ -147,29 +147,33 @@ def input_lines(predict):
     return decode_utf8(sys.stdin.buffer.read(), "standard input").splitlines()
 
 
-def tokens_of(text, pretokenized):
-    """The tokens of one input line: the tokenizer's, or with --pretokenized, split on spaces."""
-    return split_on_whitespace(text) if pretokenized else tokenize(text)
-
-
 def words_of(tokens):
     """The words of a list of tokens, in order (a contraction's token gives two)."""
     return [word for token in tokens for word in token.words]
 
 
+def tag_lines(model, lines, vocab, tokenize_line, batch_size=512, device="cpu"):
+    """Split each line of text into tokens and tag their words: one (tokens, tags) pair per line.
+
+    tokenize_line(text) -> Tokens. A line with no words gives ([], []).
+    """
+    tokens_per_line = [tokenize_line(line) for line in lines]
+    sentences = [words_of(tokens) for tokens in tokens_per_line]
+    tagged = iter(predict_tags(model, [words for words in sentences if words], vocab, batch_size, device))
+    return [(tokens, next(tagged) if words else []) for tokens, words in zip(tokens_per_line, sentences)]
+
+
 def tag_and_print(model, predict, vocab, args, device):
     """Tag the --predict text, or every line of stdin with '-'; print word/TAG or CoNLL-U."""
     lines = input_lines(predict)
-    tokens_per_line = [tokens_of(line, args.pretokenized) for line in lines]
-    sentences = [words_of(tokens) for tokens in tokens_per_line]
-    tagged = iter(predict_tags(model, [s for s in sentences if s], vocab, args.eval_batch_size, device))
-    for line, tokens, words in zip(lines, tokens_per_line, sentences):
+    tokenize_line = split_on_whitespace if args.pretokenized else tokenize
+    for line, (tokens, tags) in zip(lines, tag_lines(model, lines, vocab, tokenize_line, args.eval_batch_size, device)):
         if args.conllu:
-            if words:  # an empty line is no sentence
-                sys.stdout.write(conllu_sentence(line, tokens, next(tagged)))
+            if tags:  # an empty line is no sentence
+                sys.stdout.write(conllu_sentence(line, tokens, tags))
         else:
             # An empty input line gives an empty output line, so outputs line up with inputs.
-            print(" ".join(f"{word}/{tag}" for word, tag in zip(words, next(tagged))) if words else "")
+            print(" ".join(f"{word}/{tag}" for word, tag in zip(words_of(tokens), tags)))
 
 
 def tag_conllu_file(model, path, vocab, args, device):
@@ -251,7 +255,9 @@ def run_training(args, device):
               + (f", {len(vocab.char_to_ix)} characters" if vocab.char_to_ix else ""))
     print(f"model: {sum(p.numel() for p in model.parameters())} parameters")
 
-    predict_words = words_of(tokens_of(args.predict, args.pretokenized)) if args.predict not in (None, "-") else None
+    predict_words = None
+    if args.predict not in (None, "-"):
+        predict_words = words_of(split_on_whitespace(args.predict) if args.pretokenized else tokenize(args.predict))
     if predict_words:
         print_probabilities("probabilities before training", model, predict_words, vocab, device)
 

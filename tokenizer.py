@@ -60,33 +60,38 @@ TOKEN = re.compile(r"""
 
 # How one token becomes several words, as in the treebank. Each rule: a pattern for the whole
 # token (case-insensitive) whose groups are the words.
-WORD_SPLITS = [
-    re.compile(r"(?i)(.+?)(n['’`]t)"),                              # don't -> do n't, can't -> ca n't, won't -> wo n't
-    re.compile(r"(?i)(?!\d+['’`]s$)(.+?)(['’`](?:s|m|d|re|ve|ll))"),  # it's, I'm, they're, you'll, Bush's (not 70's)
-    re.compile(r"(?i)(.+s)(['’])"),                                  # plural possessive: parents' -> parents '
-    re.compile(r"(?i)(du)(n)(no)"),                                  # dunno -> du n no
-    re.compile(r"(?i)(can)(not)"),                                   # cannot -> can not
-    re.compile(r"(?i)(gon|wan)(na)"),                                # gonna -> gon na, wanna -> wan na
-    re.compile(r"(?i)(got|out)(ta)"),                                # gotta -> got ta, outta -> out ta
-    re.compile(r"(?i)(do|does|did|is|was|were|are|has|have|had|could|would|should|ai|ca|wo)(nt)"),  # dont -> do nt
-    re.compile(r"(?i)(i)(m|ve)"),                                    # im -> i m, ive -> i ve
-    re.compile(r"(?i)(you|they)(re)"),                               # youre -> you re (not "were": a word)
+WORD_SPLIT_RULES = [
+    r"(.+?)(n['’`]t)",                              # don't -> do n't, can't -> ca n't, won't -> wo n't
+    r"(?!\d+['’`]s$)(.+?)(['’`](?:s|m|d|re|ve|ll))",  # it's, I'm, they're, you'll, Bush's (not 70's)
+    r"(.+s)(['’])",                                  # plural possessive: parents' -> parents '
+    r"(du)(n)(no)",                                  # dunno -> du n no
+    r"(can)(not)",                                   # cannot -> can not
+    r"(gon|wan)(na)",                                # gonna -> gon na, wanna -> wan na
+    r"(got|out)(ta)",                                # gotta -> got ta, outta -> out ta
+    r"(do|does|did|is|was|were|are|has|have|had|could|would|should|ai|ca|wo)(nt)",  # dont -> do nt
+    r"(i)(m|ve)",                                    # im -> i m, ive -> i ve
+    r"(you|they)(re)",                               # youre -> you re (not "were": a word)
 ]
+# All the rules in one pattern, tried once per token; the groups of the rule that matched
+# are the words (the other rules' groups are None).
+WORD_SPLITS = re.compile("|".join(f"(?:{rule})" for rule in WORD_SPLIT_RULES), re.IGNORECASE)
 
 
 def split_words(token_text):
     """The words of one token: ["ca", "n't"] for "can't", [token_text] for most tokens."""
-    for rule in WORD_SPLITS:
-        match = rule.fullmatch(token_text)
-        if match:
-            return list(match.groups())
-    return [token_text]
+    match = WORD_SPLITS.fullmatch(token_text)
+    if match is None:
+        return [token_text]
+    return [word for word in match.groups() if word is not None]
 
 
 def tokenize(text):
     """Split the raw text of one sentence into Tokens; their texts joined give `text` less its spaces."""
     tokens = []
     for chunk in re.finditer(r"\S+", text):
+        if chunk.group().isalnum():  # most chunks are plain words: no rule splits those into tokens
+            tokens.append(Token(chunk.group(), split_words(chunk.group())))
+            continue
         start, end = chunk.span()
         position = start
         while position < end:

@@ -52,7 +52,8 @@ def assert_same_output(expected, actual, timing_factor=5.0):
 
     Tolerances: a number may differ by one unit in its last printed digit; numbers below
     1e-6 in size (float rounding noise such as 7.5e-09) only need to stay below 1e-6; a
-    duration in seconds (a number followed by " s") may differ by `timing_factor` either way.
+    duration in seconds (a number followed by " s") or a ratio of two durations (a number
+    followed by "x)") may differ by `timing_factor` either way.
     """
     expected_lines, actual_lines = expected.rstrip("\n").split("\n"), actual.rstrip("\n").split("\n")
     assert len(expected_lines) == len(actual_lines), f"README shows {len(expected_lines)} lines, output has {len(actual_lines)}"
@@ -62,7 +63,7 @@ def assert_same_output(expected, actual, timing_factor=5.0):
             if w.group() == g.group():  # also covers nan and inf, which never compare equal as floats
                 continue
             a, b = _as_float(w.group()), _as_float(g.group())
-            if re.match(r" s\b", want[w.end():]):
+            if re.match(r" s\b|x\)", want[w.end():]):
                 assert b <= a * timing_factor and a <= b * timing_factor, f"timing {g.group()} vs README {w.group()}: {got}"
             elif abs(a) < 1e-6 and abs(b) < 1e-6:
                 continue

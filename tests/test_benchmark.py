@@ -11,7 +11,7 @@ from data import read_conllu, write_conllu_slice
 
 def readme_results_section():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    return readme.split("## Real data: UD English EWT", 1)[1].split("\n## ", 1)[0]
+    return readme.split("## Real data: UD English EWT", 1)[1].split("\n## Tests", 1)[0]  # and "Tagging your own text"
 
 
 def test_readme_table_is_what_benchmark_prints_from_its_saved_results():
@@ -19,9 +19,10 @@ def test_readme_table_is_what_benchmark_prints_from_its_saved_results():
     assert shown.returncode == 0, shown.stderr
     printed = set(shown.stdout.splitlines())
     table = [line for line in readme_results_section().splitlines() if line.startswith("| ")]
-    assert len(table) == 2 + len(benchmark.ROWS) + 2 + len(benchmark.NEURAL_ROWS)
+    assert len(table) == 2 + len(benchmark.ROWS) + 2 + len(benchmark.NEURAL_ROWS) + 2 + 2
     assert [line for line in table if line not in printed] == []
-    for prefix in ("machine: ", "Training tokens/s by batch size"):
+    for prefix in ("machine: ", "Training tokens/s by batch size", "Adam step on the recipe's model",
+                   "The recipe's model on dev, scored by udeval", "From raw text"):
         line = next(line for line in shown.stdout.splitlines() if line.startswith(prefix))
         assert line in readme_results_section()
 
@@ -52,9 +53,15 @@ def test_benchmark_measures_on_a_slice(tmp_path):
     results_path = tmp_path / "results.json"
     recipe_speed_rows = [f"bilstm-chars-batch-{size}" for size in benchmark.BATCH_SIZES]
     result = run_script("benchmark.py", "--data", tmp_path, "--epochs", "1", "--results", results_path,
-                        "--rows", "most-frequent-tag", "bilstm-chars", *recipe_speed_rows)
+                        "--model", tmp_path / "recipe.pt", "--rows", "most-frequent-tag", "bilstm-chars",
+                        *recipe_speed_rows, "raw-text")
     assert result.returncode == 0, result.stderr
     rows = json.loads(results_path.read_text())["rows"]
+    raw = rows["raw-text"]  # tagged with the model the recipe row kept
+    assert raw["accuracy"] == pytest.approx(100 * rows["bilstm-chars"]["accuracy"])
+    assert raw["gold_tokens_upos"] == pytest.approx(raw["accuracy"])  # udeval counts as we do
+    assert raw["ours"]["Tokens"] > 99 and raw["ours"]["Words"] > 98.5 and raw["ours"]["words_per_s"] > 0
+    assert raw["nltk"]["Words"] < raw["ours"]["Words"]
     for name in ("most-frequent-tag", "bilstm-chars"):
         assert 0.2 < rows[name]["accuracy"] <= 1 and 0 <= rows[name]["unseen"] <= 1
         assert rows[name]["tag_tokens_per_s"] > 0 and rows[name]["peak_mb"] > 10
@@ -81,3 +88,25 @@ def test_readme_headline_figures_are_the_recipe_row():
 def test_readme_tag_count_is_the_training_files():
     tags = {tag for _, sentence_tags in read_conllu(EWT / "en_ewt-ud-train.conllu") for tag in sentence_tags}
     assert f"({len(tags)} universal POS tags)" in readme_results_section()
+
+
+def test_official_scorer_agrees_with_our_accuracy_in_the_saved_results():
+    """udeval's UPOS F1 on the treebank's own tokens is our accuracy, to every printed digit."""
+    raw = json.loads((ROOT / "benchmark_results.json").read_text())["rows"]["raw-text"]
+    assert f"{raw['gold_tokens_upos']:.4f}" == f"{raw['accuracy']:.4f}"
+    recipe = json.loads((ROOT / "benchmark_results.json").read_text())["rows"]["bilstm-chars"]
+    assert f"{raw['accuracy']:.4f}" == f"{100 * recipe['accuracy']:.4f}"  # the recipe row's own model
+
+
+def test_udeval_f1_scores_a_wrong_tag_and_a_wrong_split(tmp_path):
+    """The scorer on a hand-made pair: one word of three mis-tagged, then one token split in two."""
+    pytest.importorskip("udtools")
+    gold = "# text = a bc\n1\ta\t_\tX\t_\t_\t0\t_\t_\t_\n2\tbc\t_\tY\t_\t_\t0\t_\t_\t_\n\n"
+    (tmp_path / "gold.conllu").write_text(gold)
+    (tmp_path / "tag.conllu").write_text(gold.replace("\tX\t", "\tY\t"))
+    (tmp_path / "split.conllu").write_text("# text = a bc\n1\ta\t_\tX\t_\t_\t0\t_\t_\t_\n"
+                                           "2\tb\t_\tY\t_\t_\t0\t_\t_\tSpaceAfter=No\n3\tc\t_\tY\t_\t_\t0\t_\t_\t_\n\n")
+    assert benchmark.udeval_f1(tmp_path / "gold.conllu", tmp_path / "tag.conllu") == {
+        "Tokens": 100.0, "Words": 100.0, "UPOS": 50.0}
+    split = benchmark.udeval_f1(tmp_path / "gold.conllu", tmp_path / "split.conllu")
+    assert split["Tokens"] == pytest.approx(100 * 2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))  # P 1/3, R 1/2

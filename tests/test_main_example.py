@@ -14,6 +14,26 @@ import main_example as ex
 from conftest import ROOT, NUMBER, assert_same_output, readme_block, run_script
 
 
+def test_lstm_step_by_step_equals_one_call_and_split_calls_continue_it():
+    zero = ex.lstm_step_by_step_and_whole()
+    assert zero["step_vs_whole"] < 1e-6 and zero["last_out_vs_h_n"] < 1e-6
+    assert zero["split_vs_whole"] < 1e-6 and zero["split_gradient_difference"] < 1e-6
+    assert zero["shape"] == (5, 1, 3) and zero["batch_first_shape"] == (1, 5, 3)
+    assert zero["batch_first_difference"] < 1e-6
+
+
+def test_one_call_is_faster_than_a_loop_of_single_steps():
+    seconds = ex.lstm_loop_and_call_seconds(steps=300)
+    assert seconds["call"] < seconds["loop"]
+
+
+def test_a_kept_hidden_state_leaks_and_breaks_backward_and_the_tagger_keeps_none():
+    state = ex.why_the_tagger_keeps_no_state()
+    assert state["stateful_difference"] > 1e-3
+    assert state["error"].startswith("Trying to backward through the graph a second time")
+    assert state["stateless_difference"] == 0.0
+
+
 def test_nll_worked_example():
     one = ex.nll_worked_example()
     assert one["mean"] == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2, abs=1e-6)
@@ -138,6 +158,7 @@ def test_script_runs_quickly_and_matches_the_readme():
     output = example_output()
     assert time.perf_counter() - start < 3.0
     assert [line for line in output.splitlines() if line.startswith("== ")] == [
+        "== 0. An LSTM one step at a time, or the whole sequence at once ==",
         "== 1. What F.nll_loss really computes ==", "== 2. nll_loss(log_softmax(x)) == cross_entropy(x) ==",
         "== 3. Probabilities back from each output ==", "== 4. Why not log(softmax(x)) ==",
         "== 5. Why cross entropy rather than MSE ==", "== 6. Where the equivalence stops =="]
