@@ -163,3 +163,15 @@ def test_readme_tagging_examples(command, toy_model):
     else:
         argv[argv.index("ewt.pt")] = str(toy_model)
         assert without_tags(run_main(argv)) == without_tags(shown)
+
+
+def test_conllu_sentence_puts_space_after_on_the_range_line_only():
+    from data import conllu_sentence
+    from tokenizer import tokenize
+    text = "Don't!"
+    lines = conllu_sentence(text, tokenize(text), ["AUX", "PART", "PUNCT"], head="0").split("\n")
+    assert lines == ["# text = Don't!",
+                     "1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No",
+                     "1\tDo\t_\tAUX\t_\t_\t0\t_\t_\t_",
+                     "2\tn't\t_\tPART\t_\t_\t0\t_\t_\t_",
+                     "3\t!\t_\tPUNCT\t_\t_\t0\t_\t_\t_", "", ""]
