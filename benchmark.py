@@ -9,6 +9,7 @@ its own and no two torch processes compete for the CPU. Run it alone on the mach
 """
 import argparse
 import contextlib
+import functools
 import io
 import json
 import platform
@@ -222,9 +223,8 @@ def run_raw_text_row(dev_path, model_path):
     tagged and written as CoNLL-U; the speed counts reading that text from a file, tokenizing,
     tagging and writing CoNLL-U, best of 3.
     """
-    import main
     from checkpoint import load_checkpoint
-    from data import conllu_sentence, read_conllu, read_text, replace_upos
+    from data import read_conllu, read_text, replace_upos
     from tokenizer import tokenize
     from train import predict_tags, score_tags
     model, vocab = load_checkpoint(model_path)
@@ -240,16 +240,21 @@ def run_raw_text_row(dev_path, model_path):
         (folder / "dev.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
         for name, tokenize_line in (("ours", tokenize), ("nltk", nltk_tokens)):
             system = folder / f"{name}.conllu"
-
-            def tag_raw_text():
-                lines = read_text(folder / "dev.txt").splitlines()
-                tagged = main.tag_lines(model, lines, vocab, tokenize_line)
-                system.write_text("".join(conllu_sentence(line, tokens, tags, head="0")
-                                          for line, (tokens, tags) in zip(lines, tagged) if tags), encoding="utf-8")
-                return sum(len(tags) for _, tags in tagged)
-            seconds, n_words = best_of(3, tag_raw_text)
+            seconds, n_words = best_of(3, functools.partial(tag_raw_text_file, model, vocab, tokenize_line,
+                                                            folder / "dev.txt", system))
             result[name] = dict(udeval_f1(dev_path, system), words_per_s=n_words / seconds)
     return result
+
+
+def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
+    """Tokenize and tag each line of a text file, write CoNLL-U (HEAD 0); return the number of words."""
+    import main
+    from data import conllu_sentence, read_text
+    lines = read_text(text_path).splitlines()
+    tagged = main.tag_lines(model, lines, vocab, tokenize_line)
+    conllu_path.write_text("".join(conllu_sentence(line, tokens, tags, head="0")
+                                   for line, (tokens, tags) in zip(lines, tagged) if tags), encoding="utf-8")
+    return sum(len(tags) for _, tags in tagged)
 
 
 def run_one(name, train_path, dev_path, epochs, model_path):
