@@ -44,6 +44,7 @@ BATCH_SIZES = (1, RECIPE["--batch-size"])  # one sentence at a time (the Day-1 l
 SPEED_ROWS = {f"{model}-batch-{size}": (model, size) for model in NEURAL_ROWS for size in BATCH_SIZES}
 ADAM_ROW = "adam-step"  # milliseconds per Adam step on the recipe's model, fused and not
 RAW_TEXT_ROW = "raw-text"  # the recipe's model on dev's raw text, scored by the official UD scorer
+ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, RAW_TEXT_ROW]
 
 
 def as_flags(options, leave_out=()):
@@ -226,17 +227,17 @@ def run_raw_text_row(dev_path, model_path):
     from checkpoint import load_checkpoint
     from data import read_conllu, read_text, replace_upos
     from tokenizer import tokenize
-    from train import predict_tags, score_tags
+    from train import evaluate
     model, vocab = load_checkpoint(model_path)
-    dev_data = read_conllu(dev_path)
-    predicted = predict_tags(model, [words for words, _ in dev_data], vocab)
-    result = {"accuracy": score_tags(dev_data, predicted, vocab.knows).accuracy * 100}
+    evaluation = evaluate(model, read_conllu(dev_path), vocab)
+    result = {"accuracy": evaluation.accuracy * 100}
+    dev_text = read_text(dev_path)
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        (folder / "gold-tokens.conllu").write_text(
-            replace_upos(read_text(dev_path), (tag for tags in predicted for tag in tags)), encoding="utf-8")
+        # evaluation.predicted holds every predicted tag in file order, as replace_upos takes them.
+        (folder / "gold-tokens.conllu").write_text(replace_upos(dev_text, evaluation.predicted), encoding="utf-8")
         result["gold_tokens_upos"] = udeval_f1(dev_path, folder / "gold-tokens.conllu")["UPOS"]
-        texts = re.findall(r"^# text = (.*)$", read_text(dev_path), flags=re.M)
+        texts = re.findall(r"^# text = (.*)$", dev_text, flags=re.M)
         (folder / "dev.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
         for name, tokenize_line in (("ours", tokenize), ("nltk", nltk_tokens)):
             system = folder / f"{name}.conllu"
@@ -335,7 +336,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "shared/data/ud_english_ewt"),
                         help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: ../shared/data/ud_english_ewt)")
-    parser.add_argument("--rows", nargs="+", default=[*ROWS, *SPEED_ROWS, ADAM_ROW, RAW_TEXT_ROW], choices=[*ROWS, *SPEED_ROWS, ADAM_ROW, RAW_TEXT_ROW],
+    parser.add_argument("--rows", nargs="+", default=ALL_ROWS, choices=ALL_ROWS,
                         help="rows to run (default: all)")
     parser.add_argument("--epochs", type=int, default=RECIPE["--epochs"],
                         help=f"epochs for the neural rows (default: the recipe's {RECIPE['--epochs']})")
@@ -360,7 +361,7 @@ def main(argv=None):
             sys.exit(f"error: {path}: no such file (git clone https://github.com/UniversalDependencies/UD_English-EWT)")
 
     results = json.loads(results_path.read_text()) if results_path.exists() else {"rows": {}}
-    results["rows"] = {name: row for name, row in results["rows"].items() if name in ROWS or name in SPEED_ROWS or name in (ADAM_ROW, RAW_TEXT_ROW)}
+    results["rows"] = {name: row for name, row in results["rows"].items() if name in ALL_ROWS}
     results["machine"] = machine_description()
     results["recipe"] = f"python main.py --train {TRAIN_FILE} --dev {DEV_FILE} {' '.join(as_flags(RECIPE))} --save ewt.pt"
     for name in args.rows:

@@ -152,6 +152,11 @@ def words_of(tokens):
     return [word for token in tokens for word in token.words]
 
 
+def line_tokenizer(args):
+    """How --predict text is split: as the treebank does, or with --pretokenized on spaces only."""
+    return split_on_whitespace if args.pretokenized else tokenize
+
+
 def tag_lines(model, lines, vocab, tokenize_line, batch_size=512, device="cpu"):
     """Split each line of text into tokens and tag their words: one (tokens, tags) pair per line.
 
@@ -166,8 +171,8 @@ def tag_lines(model, lines, vocab, tokenize_line, batch_size=512, device="cpu"):
 def tag_and_print(model, predict, vocab, args, device):
     """Tag the --predict text, or every line of stdin with '-'; print word/TAG or CoNLL-U."""
     lines = input_lines(predict)
-    tokenize_line = split_on_whitespace if args.pretokenized else tokenize
-    for line, (tokens, tags) in zip(lines, tag_lines(model, lines, vocab, tokenize_line, args.eval_batch_size, device)):
+    tagged = tag_lines(model, lines, vocab, line_tokenizer(args), args.eval_batch_size, device)
+    for line, (tokens, tags) in zip(lines, tagged):
         if args.conllu:
             if tags:  # an empty line is no sentence
                 sys.stdout.write(conllu_sentence(line, tokens, tags))
@@ -257,7 +262,7 @@ def run_training(args, device):
 
     predict_words = None
     if args.predict not in (None, "-"):
-        predict_words = words_of(split_on_whitespace(args.predict) if args.pretokenized else tokenize(args.predict))
+        predict_words = words_of(line_tokenizer(args)(args.predict))
     if predict_words:
         print_probabilities("probabilities before training", model, predict_words, vocab, device)
 
