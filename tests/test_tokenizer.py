@@ -116,3 +116,10 @@ def test_dev_sentences_tokenized_as_the_treebank_does():
         exact += [(t.text, t.words) for t in tokenize(text.group(1))] == gold
     assert total == 2001
     assert exact / total >= 0.945
+
+
+@pytest.mark.parametrize("chunk", ["butter", "5pm", "20th", "1990s", "x3", "B2B", "日本語", "cannot", "Straße"])
+def test_the_rules_keep_an_alphanumeric_chunk_whole_as_the_fast_path_assumes(chunk):
+    """tokenize() skips the rules for alphanumeric chunks; the first matching rule must take them whole."""
+    from tokenizer import TOKEN
+    assert chunk.isalnum() and TOKEN.match(chunk).group() == chunk
