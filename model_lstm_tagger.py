@@ -48,20 +48,24 @@ class LSTMTagger(nn.Module):
         # The linear layer that maps from hidden state space to tag space.
         self.hidden2tag = nn.Linear(hidden_dim * (2 if bidirectional else 1), tagset_size)
 
-    def forward(self, sentence, lengths=None, chars=None):
+    def forward(self, sentence, lengths=None, chars=None, char_features=None):
         """Score every word: (seq_len,) indices -> (seq_len, tagset_size).
 
         A batch works too: sentence (batch, seq_len) padded with PAD_IX, lengths (batch,)
         the real lengths -> (batch, seq_len, tagset_size); rows past a sentence's end are
         padding. chars, needed when the model uses characters, comes from
-        train.chars_to_tensors: (char_ids, char_lengths, word_positions).
+        train.chars_to_tensors: (char_ids, char_lengths, word_positions). A caller that has
+        run the character LSTM already passes its output, (batch, seq_len, 2 * char_hidden_dim),
+        as char_features instead.
         """
         if sentence.dim() == 1:
-            return self.forward(sentence.unsqueeze(0), lengths, chars).squeeze(0)
+            return self.forward(sentence.unsqueeze(0), lengths, chars, char_features).squeeze(0)
 
         embeds = self.word_embeddings(sentence)  # (batch, seq_len, embedding_dim)
         if self.use_chars:
-            embeds = torch.cat([embeds, self.char_features(*chars)], dim=-1)
+            if char_features is None:
+                char_features = self.char_features(*chars)
+            embeds = torch.cat([embeds, char_features], dim=-1)
         embeds = self.dropout(embeds)
 
         # No hidden state is passed in, so every call starts from zeros: nothing carries
@@ -86,8 +90,15 @@ class LSTMTagger(nn.Module):
         char_ids (n_words, max_word_len), char_lengths (n_words,), word_positions
         (batch, seq_len) indexing into the n_words -> (batch, seq_len, 2 * char_hidden_dim).
         """
+        return self.word_char_vectors(char_ids, char_lengths)[word_positions]
+
+    def word_char_vectors(self, char_ids, char_lengths):
+        """The character LSTM's vector of each word: (n_words, max_word_len) -> (n_words, 2 * char_hidden_dim).
+
+        It is the last hidden state of each direction: the forward one after the last letter,
+        the backward one after the first.
+        """
         char_embeds = self.char_embeddings(char_ids)  # (n_words, max_word_len, char_embedding_dim)
         packed = pack_padded_sequence(char_embeds, char_lengths.cpu(), batch_first=True, enforce_sorted=False)
         _, (final_hidden, _) = self.char_lstm(packed)  # (2, n_words, char_hidden_dim)
-        per_word = torch.cat([final_hidden[0], final_hidden[1]], dim=-1)  # (n_words, 2 * char_hidden_dim)
-        return per_word[word_positions]
+        return torch.cat([final_hidden[0], final_hidden[1]], dim=-1)

@@ -12,6 +12,9 @@ from tqdm import tqdm
 from model_lstm_tagger import PAD_IX, UNK_IX
 
 IGNORE_IX = -100  # tag index at padded positions; NLLLoss and CrossEntropyLoss skip it by default
+# Sentences per batch when tagging. Measured on 2 CPU cores (benchmark.py --rows raw-text): 128
+# tags faster than 512 or 1024, whose larger tensors fit the caches less well.
+TAGGING_BATCH_SIZE = 128
 
 
 def seqs_to_dictionary(training_data):
@@ -121,11 +124,12 @@ class Batch:
         return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids)
 
 
-def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu"):
+def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu", with_chars=True):
     """Group sentences (lists of words) into Batches; with `tags`, one tag list per sentence.
 
     Sentences are sorted by length first, so that each batch holds sentences of similar
     length and little of it is padding. Each Batch remembers where its sentences came from.
+    with_chars=False leaves out the character inputs (predict_tags builds its own).
     """
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
     batches = []
@@ -138,7 +142,9 @@ def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu"):
         if tags is not None:
             all_tags = torch.tensor([vocab.tag_to_ix[tag] for i in ids for tag in tags[i]], dtype=torch.long)
             tag_ids = split_and_pad(all_tags, lengths, IGNORE_IX)
-        chars = chars_to_tensors(word_lists, vocab.char_to_ix) if vocab.char_to_ix is not None else None
+        chars = None
+        if with_chars and vocab.char_to_ix is not None:
+            chars = chars_to_tensors(word_lists, vocab.char_to_ix)
         batches.append(Batch(words, torch.tensor(lengths), tag_ids, chars, ids).to(device))
     return batches
 
@@ -242,15 +248,45 @@ def predict_proba(model, batch):
     return F.softmax(scores, dim=-1)
 
 
-def predict_tags(model, sentences, vocab, batch_size=512, device="cpu"):
+def char_vector_table(model, sentences, char_to_ix, device="cpu", chunk_size=512):
+    """The character LSTM's vector of every distinct word in `sentences`, and where each token's is.
+
+    Returns table (n_words, 2 * char_hidden_dim) and word_positions (n_sentences, max_len): the
+    row of each token's word in the table. For tagging many sentences this is faster than the
+    per-batch character inputs of make_batches: a word that recurs across batches is read once,
+    and the words go through the LSTM sorted by length, chunk_size at a time, so a packed call
+    never runs the 100-odd steps of one long URL for a few words alone.
+    """
+    char_ids, char_lengths, word_positions = chars_to_tensors(sentences, char_to_ix)
+    table = torch.empty(len(char_lengths), 2 * model.char_lstm.hidden_size, device=device)
+    by_length = char_lengths.argsort()
+    for start in range(0, len(by_length), chunk_size):
+        rows = by_length[start:start + chunk_size]
+        longest = int(char_lengths[rows].max())
+        table[rows.to(device)] = model.word_char_vectors(char_ids[rows, :longest].to(device), char_lengths[rows])
+    return table, word_positions.to(device)
+
+
+def predict_tags(model, sentences, vocab, batch_size=TAGGING_BATCH_SIZE, device="cpu"):
     """Tag each word list in `sentences`; returns one list of tag names per sentence."""
+    if not sentences:
+        return []
     ix_to_tag = list(vocab.tag_to_ix)
     predicted = [None] * len(sentences)
-    for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device):
-        best = predict_proba(model, batch).argmax(dim=-1).tolist()  # (batch, seq_len)
-        for row, sentence_id in enumerate(batch.sentence_ids):
-            length = int(batch.lengths[row])
-            predicted[sentence_id] = [ix_to_tag[ix] for ix in best[row][:length]]
+    model.eval()  # dropout off
+    with torch.no_grad():
+        if vocab.char_to_ix is not None:
+            table, word_positions = char_vector_table(model, sentences, vocab.char_to_ix, device)
+        for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device, with_chars=False):
+            char_features = None
+            if vocab.char_to_ix is not None:
+                char_features = table[word_positions[batch.sentence_ids, :batch.words.size(1)]]
+            scores = model(batch.words, batch.lengths, char_features=char_features)
+            # The highest score is the highest probability: softmax keeps the order.
+            best = scores.argmax(dim=-1).tolist()  # (batch, seq_len)
+            for row, sentence_id in enumerate(batch.sentence_ids):
+                length = int(batch.lengths[row])
+                predicted[sentence_id] = [ix_to_tag[ix] for ix in best[row][:length]]
     return predicted
 
 
@@ -273,7 +309,7 @@ class Evaluation:
         return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
 
 
-def evaluate(model, data, vocab, batch_size=512, device="cpu"):
+def evaluate(model, data, vocab, batch_size=TAGGING_BATCH_SIZE, device="cpu"):
     """Tag the (words, tags) pairs in `data` and count how many tags are right."""
     predicted = predict_tags(model, [words for words, _ in data], vocab, batch_size, device)
     return score_tags(data, predicted, vocab.knows)

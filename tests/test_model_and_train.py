@@ -8,7 +8,8 @@ import torch.nn as nn
 
 from conftest import run_script, subnormal_survives_on_this_thread
 from model_lstm_tagger import PAD_IX, UNK_IX, LSTMTagger
-from train import (IGNORE_IX, Vocabulary, chars_to_dictionary, chars_to_tensors, evaluate, make_batches,
+from train import (IGNORE_IX, Vocabulary, char_vector_table, chars_to_dictionary, chars_to_tensors, evaluate,
+                   make_batches,
                    per_tag_scores, predict_proba, predict_tags, prepare_sequence, replace_rare_words,
                    score_tags, seqs_to_dictionary, split_and_pad, subnormals_flushed_to_zero, train,
                    word_count_tensor)
@@ -223,6 +224,30 @@ def test_character_features_of_a_word_do_not_depend_on_the_other_words_of_its_ba
     alone = model.char_features(*chars_to_tensors([["ab"]], vocab.char_to_ix))
     with_a_long_word = model.char_features(*chars_to_tensors([["abcdefg", "ab"]], vocab.char_to_ix))
     torch.testing.assert_close(with_a_long_word[0, 1], alone[0, 0])
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 512])
+def test_char_vector_table_matches_the_per_batch_character_features(chunk_size):
+    """predict_tags reads each distinct word once, sorted by length; training reads per batch."""
+    sentences = [words for words, _ in MIXED] + [["abcdefg", "ab", "g"]]
+    model, vocab = model_for(MIXED + [(sentences[-1], ["X", "Y", "X"])], chars=True)
+    table, positions = char_vector_table(model, sentences, vocab.char_to_ix, chunk_size=chunk_size)
+    for i, words in enumerate(sentences):
+        per_batch = model.char_features(*chars_to_tensors([words], vocab.char_to_ix))[0]
+        torch.testing.assert_close(table[positions[i, :len(words)]], per_batch)
+
+
+def test_predict_tags_agrees_with_predict_proba_on_a_character_model():
+    data = MIXED + [(["abcdefg", "ab", "g"], ["X", "Y", "X"])]
+    model, vocab = model_for(data, chars=True, bidirectional=True)
+    sentences = [words for words, _ in data]
+    ix_to_tag = list(vocab.tag_to_ix)
+    expected = []
+    for words in sentences:
+        (batch,) = make_batches([words], vocab)
+        expected.append([ix_to_tag[ix] for ix in predict_proba(model, batch)[0].argmax(dim=-1).tolist()])
+    assert predict_tags(model, sentences, vocab, batch_size=4) == expected
+    assert predict_tags(model, [], vocab) == []
 
 
 def test_predict_proba_switches_dropout_off():
