@@ -23,7 +23,7 @@ from checkpoint import load_checkpoint, save_checkpoint
 from data import InputError, conllu_sentence, decode_utf8, read_conllu, read_tagged_sentences, read_text, replace_upos
 from model_lstm_tagger import LSTMTagger
 from tokenizer import split_on_whitespace, tokenize
-from train import (TAGGING_BATCH_SIZE, Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tags,
+from train import (Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tags,
                    subnormals_flushed_to_zero, train, word_count_tensor)
 
 DEFAULT_TRAIN = Path(__file__).with_name("train.csv")
@@ -91,8 +91,8 @@ def parse_args(argv=None):
                           help="print the loss every N epochs; with --dev every epoch is printed (default: 50)")
     training.add_argument("--seed", type=int, default=1, help="seed for random, numpy and torch (default: 1)")
     training.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="(default: cpu)")
-    training.add_argument("--eval-batch-size", type=int, default=TAGGING_BATCH_SIZE,
-                          help=f"sentences per batch when tagging and evaluating (default: {TAGGING_BATCH_SIZE})")
+    training.add_argument("--eval-batch-size", type=int, default=512,
+                          help="sentences per batch when tagging and evaluating (default: 512)")
     args = parser.parse_args(argv)
     if (args.conllu or args.pretokenized) and args.predict is None:
         parser.error("--conllu and --pretokenized go with --predict")
@@ -157,7 +157,7 @@ def line_tokenizer(args):
     return split_on_whitespace if args.pretokenized else tokenize
 
 
-def tag_lines(model, lines, vocab, tokenize_line, batch_size=TAGGING_BATCH_SIZE, device="cpu"):
+def tag_lines(model, lines, vocab, tokenize_line, batch_size=512, device="cpu"):
     """Split each line of text into tokens and tag their words: one (tokens, tags) pair per line.
 
     tokenize_line(text) -> Tokens. A line with no words gives ([], []).

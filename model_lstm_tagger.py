@@ -70,7 +70,9 @@ class LSTMTagger(nn.Module):
 
         # No hidden state is passed in, so every call starts from zeros: nothing carries
         # over from one sentence (or batch) to the next.
-        if lengths is None:
+        if lengths is None or bool((lengths == sentence.size(1)).all()):
+            # No padding, so nothing to pack; on the CPU an unpacked LSTM also runs faster
+            # (PyTorch's oneDNN kernels), which is why predict_tags batches equal lengths.
             lstm_out, _ = self.lstm(embeds)  # (batch, seq_len, hidden_dim * directions)
         else:
             # Packing makes the forward direction stop at each sentence's real end and the
@@ -99,6 +101,9 @@ class LSTMTagger(nn.Module):
         the backward one after the first.
         """
         char_embeds = self.char_embeddings(char_ids)  # (n_words, max_word_len, char_embedding_dim)
-        packed = pack_padded_sequence(char_embeds, char_lengths.cpu(), batch_first=True, enforce_sorted=False)
-        _, (final_hidden, _) = self.char_lstm(packed)  # (2, n_words, char_hidden_dim)
+        if bool((char_lengths == char_ids.size(1)).all()):
+            _, (final_hidden, _) = self.char_lstm(char_embeds)  # words of one length: no padding
+        else:
+            packed = pack_padded_sequence(char_embeds, char_lengths.cpu(), batch_first=True, enforce_sorted=False)
+            _, (final_hidden, _) = self.char_lstm(packed)  # (2, n_words, char_hidden_dim)
         return torch.cat([final_hidden[0], final_hidden[1]], dim=-1)

@@ -12,9 +12,6 @@ from tqdm import tqdm
 from model_lstm_tagger import PAD_IX, UNK_IX
 
 IGNORE_IX = -100  # tag index at padded positions; NLLLoss and CrossEntropyLoss skip it by default
-# Sentences per batch when tagging. Measured on 2 CPU cores (benchmark.py --rows raw-text): 128
-# tags faster than 512 or 1024, whose larger tensors fit the caches less well.
-TAGGING_BATCH_SIZE = 128
 
 
 def seqs_to_dictionary(training_data):
@@ -124,17 +121,23 @@ class Batch:
         return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids)
 
 
-def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu", with_chars=True):
+def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu", same_length=False, with_chars=True):
     """Group sentences (lists of words) into Batches; with `tags`, one tag list per sentence.
 
     Sentences are sorted by length first, so that each batch holds sentences of similar
     length and little of it is padding. Each Batch remembers where its sentences came from.
+    same_length=True starts a new batch at each new length as well, so no batch has padding.
     with_chars=False leaves out the character inputs (predict_tags builds its own).
     """
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    groups = []
+    for i in order:
+        if (not groups or len(groups[-1]) == batch_size
+                or same_length and len(sentences[i]) != len(sentences[groups[-1][0]])):
+            groups.append([])
+        groups[-1].append(i)
     batches = []
-    for start in range(0, len(order), batch_size):
-        ids = order[start:start + batch_size]
+    for ids in groups:
         word_lists = [sentences[i] for i in ids]
         lengths = [len(words) for words in word_lists]
         words = split_and_pad(vocab.word_ids([word for words in word_lists for word in words]), lengths, PAD_IX)
@@ -248,26 +251,23 @@ def predict_proba(model, batch):
     return F.softmax(scores, dim=-1)
 
 
-def char_vector_table(model, sentences, char_to_ix, device="cpu", chunk_size=512):
+def char_vector_table(model, sentences, char_to_ix, device="cpu"):
     """The character LSTM's vector of every distinct word in `sentences`, and where each token's is.
 
     Returns table (n_words, 2 * char_hidden_dim) and word_positions (n_sentences, max_len): the
     row of each token's word in the table. For tagging many sentences this is faster than the
     per-batch character inputs of make_batches: a word that recurs across batches is read once,
-    and the words go through the LSTM sorted by length, chunk_size at a time, so a packed call
-    never runs the 100-odd steps of one long URL for a few words alone.
+    and words of one length at a time go through the LSTM unpacked.
     """
     char_ids, char_lengths, word_positions = chars_to_tensors(sentences, char_to_ix)
     table = torch.empty(len(char_lengths), 2 * model.char_lstm.hidden_size, device=device)
-    by_length = char_lengths.argsort()
-    for start in range(0, len(by_length), chunk_size):
-        rows = by_length[start:start + chunk_size]
-        longest = int(char_lengths[rows].max())
-        table[rows.to(device)] = model.word_char_vectors(char_ids[rows, :longest].to(device), char_lengths[rows])
+    for length in char_lengths.unique().tolist():
+        rows = (char_lengths == length).nonzero().squeeze(1)
+        table[rows.to(device)] = model.word_char_vectors(char_ids[rows, :length].to(device), char_lengths[rows])
     return table, word_positions.to(device)
 
 
-def predict_tags(model, sentences, vocab, batch_size=TAGGING_BATCH_SIZE, device="cpu"):
+def predict_tags(model, sentences, vocab, batch_size=512, device="cpu"):
     """Tag each word list in `sentences`; returns one list of tag names per sentence."""
     if not sentences:
         return []
@@ -277,7 +277,9 @@ def predict_tags(model, sentences, vocab, batch_size=TAGGING_BATCH_SIZE, device=
     with torch.no_grad():
         if vocab.char_to_ix is not None:
             table, word_positions = char_vector_table(model, sentences, vocab.char_to_ix, device)
-        for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device, with_chars=False):
+        # Sentences of one length per batch: no padding, so the LSTM runs unpacked (faster).
+        for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device,
+                                  same_length=True, with_chars=False):
             char_features = None
             if vocab.char_to_ix is not None:
                 char_features = table[word_positions[batch.sentence_ids, :batch.words.size(1)]]
@@ -309,7 +311,7 @@ class Evaluation:
         return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
 
 
-def evaluate(model, data, vocab, batch_size=TAGGING_BATCH_SIZE, device="cpu"):
+def evaluate(model, data, vocab, batch_size=512, device="cpu"):
     """Tag the (words, tags) pairs in `data` and count how many tags are right."""
     predicted = predict_tags(model, [words for words, _ in data], vocab, batch_size, device)
     return score_tags(data, predicted, vocab.knows)

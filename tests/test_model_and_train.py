@@ -116,6 +116,29 @@ def test_padding_does_not_leak_into_loss_or_predictions(options):
     assert predict_tags(model, sentences, vocab, batch_size=5) == predict_tags(model, sentences, vocab, batch_size=1)
 
 
+def test_make_batches_same_length_never_pads_and_keeps_every_sentence_once():
+    _, vocab = model_for(MIXED)
+    sentences = [words for words, _ in MIXED] + [["a", "b"], ["c", "d"], ["e", "f"]]
+    batches = make_batches(sentences, vocab, batch_size=2, same_length=True)
+    assert all((batch.lengths == batch.words.size(1)).all() for batch in batches)
+    # lengths 1, 2, 2, 2, 2, 3, 4, 7: four of length 2 make two batches of 2
+    assert [len(batch.sentence_ids) for batch in batches] == [1, 2, 2, 1, 1, 1]
+    assert sorted(i for batch in batches for i in batch.sentence_ids) == list(range(len(sentences)))
+
+
+def test_an_unpadded_batch_scores_as_the_packed_path_does():
+    """forward skips packing when no sentence is padded; the packed path must agree with it."""
+    model, vocab = model_for(MIXED, chars=True, bidirectional=True)
+    (batch,) = make_batches([["a", "b", "c"], ["g", "f", "e"]], vocab, batch_size=2)
+    unpacked = model(batch.words, batch.lengths, batch.chars)
+    char_ids, char_lengths, positions = batch.chars
+    # One column of padding more, so forward packs.
+    padded = torch.cat([batch.words, torch.full((2, 1), PAD_IX)], dim=1)
+    padded_positions = torch.cat([positions, torch.zeros(2, 1, dtype=torch.long)], dim=1)
+    packed = model(padded, batch.lengths, (char_ids, char_lengths, padded_positions))
+    torch.testing.assert_close(packed[:, :3], unpacked)
+
+
 def test_make_batches_pads_tags_with_ignore_index_and_remembers_sentence_order():
     vocab = Vocabulary.from_training_data(MIXED)
     batches = batches_of(MIXED, vocab, batch_size=2)
@@ -226,12 +249,11 @@ def test_character_features_of_a_word_do_not_depend_on_the_other_words_of_its_ba
     torch.testing.assert_close(with_a_long_word[0, 1], alone[0, 0])
 
 
-@pytest.mark.parametrize("chunk_size", [1, 2, 512])
-def test_char_vector_table_matches_the_per_batch_character_features(chunk_size):
-    """predict_tags reads each distinct word once, sorted by length; training reads per batch."""
-    sentences = [words for words, _ in MIXED] + [["abcdefg", "ab", "g"]]
-    model, vocab = model_for(MIXED + [(sentences[-1], ["X", "Y", "X"])], chars=True)
-    table, positions = char_vector_table(model, sentences, vocab.char_to_ix, chunk_size=chunk_size)
+def test_char_vector_table_matches_the_per_batch_character_features():
+    """predict_tags reads each distinct word once, one length at a time; training reads per batch."""
+    sentences = [words for words, _ in MIXED] + [["abcdefg", "ab", "g", "ba"]]
+    model, vocab = model_for(MIXED + [(sentences[-1], ["X", "Y", "X", "Y"])], chars=True)
+    table, positions = char_vector_table(model, sentences, vocab.char_to_ix)
     for i, words in enumerate(sentences):
         per_batch = model.char_features(*chars_to_tensors([words], vocab.char_to_ix))[0]
         torch.testing.assert_close(table[positions[i, :len(words)]], per_batch)
