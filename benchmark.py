@@ -29,11 +29,12 @@ TRAIN_FILE, DEV_FILE = "en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu"
 RECIPE = {"--loss": "nll", "--optimizer": "adam", "--lr": 0.002, "--lr-decay": 0.93, "--batch-size": 32,
           "--epochs": 28, "--embedding-dim": 100, "--hidden-dim": 128, "--bidirectional": None,
           "--lowercase": None, "--chars": None, "--char-embedding-dim": 32, "--char-hidden-dim": 100,
-          "--dropout": 0.33, "--unk-alpha": 1, "--clip-grad": 5, "--seed": 1}
+          "--dropout": 0.33, "--unk-alpha": 1, "--clip-grad": 5, "--xpos": None, "--seed": 1}
 CHAR_OPTIONS = ("--chars", "--char-embedding-dim", "--char-hidden-dim")
 ROWS = {
     "most-frequent-tag": "most frequent tag per word (unknown words: the most common tag)",
     "nltk-perceptron": "NLTK averaged perceptron (5 iterations)",
+    "nltk-perceptron-xpos": "NLTK averaged perceptron on XPOS tags (5 iterations)",
     "day1-lstm": "Day-1 model: one-directional LSTM, words only",
     "bilstm": "BiLSTM, words only",
     "bilstm-chars": "BiLSTM + character LSTM (the recipe)",
@@ -62,8 +63,8 @@ def neural_flags(row, epochs, batch_size=RECIPE["--batch-size"]):
     if row == "bilstm-chars":
         return as_flags(options)
     if row == "bilstm":
-        return as_flags(options, CHAR_OPTIONS)
-    return as_flags(options, CHAR_OPTIONS + ("--bidirectional",))
+        return as_flags(options, CHAR_OPTIONS + ("--xpos",))
+    return as_flags(options, CHAR_OPTIONS + ("--bidirectional", "--xpos"))
 
 
 def peak_memory_mb():
@@ -83,9 +84,14 @@ def best_of(repeats, function):
 
 
 def run_classic_row(row, train_path, dev_path):
-    """Train and measure the most-frequent-tag baseline or NLTK's perceptron, in this process."""
-    from data import read_tagged_sentences
+    """Train and measure the most-frequent-tag baseline or NLTK's perceptron, in this process.
+
+    The -xpos row trains and scores the perceptron on the XPOS column instead of UPOS.
+    """
+    from data import UPOS, XPOS, read_conllu
     from train import score_tags
+    column = XPOS if row.endswith("-xpos") else UPOS
+    read_tagged_sentences = functools.partial(read_conllu, tag_column=column)
     train_start = time.perf_counter()
     training_data = read_tagged_sentences(train_path)
     n_train_tokens = sum(len(words) for words, _ in training_data)
@@ -112,6 +118,9 @@ def run_classic_row(row, train_path, dev_path):
     tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
     score = score_tags(dev_data, predicted, known_words.__contains__)
     n_dev_tokens = sum(len(words) for words, _ in dev_data)
+    if column == XPOS:
+        return dict(xpos_accuracy=score.accuracy, unseen=score.unseen_accuracy, train_seconds=train_seconds,
+                    train_tokens_per_s=n_train_tokens * 5 / train_seconds, tag_tokens_per_s=n_dev_tokens / tag_seconds)
     return dict(accuracy=score.accuracy, unseen=score.unseen_accuracy, train_seconds=train_seconds,
                 train_tokens_per_s=n_train_tokens * (5 if row == "nltk-perceptron" else 1) / train_seconds,
                 tag_tokens_per_s=n_dev_tokens / tag_seconds)
@@ -138,8 +147,8 @@ def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
     keep_model: where to copy the trained model (the recipe's, for the raw-text row).
     """
     from checkpoint import load_checkpoint
-    from data import read_tagged_sentences
-    from train import predict_tags, score_tags
+    from data import XPOS, read_conllu, read_tagged_sentences
+    from train import predict_tag_sets, score_tags
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.pt"
         start = time.perf_counter()
@@ -153,14 +162,18 @@ def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
 
     def read_and_tag():
         dev_data = read_tagged_sentences(dev_path)
-        return dev_data, predict_tags(model, [words for words, _ in dev_data], vocab)
-    tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
+        return dev_data, predict_tag_sets(model, [words for words, _ in dev_data], vocab)
+    tag_seconds, (dev_data, (predicted, predicted_xpos)) = best_of(3, read_and_tag)
     score = score_tags(dev_data, predicted, vocab.knows)
     best_epoch = max((float(a), int(e)) for e, a in re.findall(r"^epoch +(\d+) .*dev accuracy ([\d.]+)", text, flags=re.M))
-    return dict(accuracy=score.accuracy, unseen=score.unseen_accuracy, train_seconds=wall_seconds,
-                train_tokens_per_s=n_train_tokens * epochs / training_seconds,
-                tag_tokens_per_s=sum(len(w) for w, _ in dev_data) / tag_seconds,
-                best_epoch=best_epoch[1], epochs=epochs)
+    result = dict(accuracy=score.accuracy, unseen=score.unseen_accuracy, train_seconds=wall_seconds,
+                  train_tokens_per_s=n_train_tokens * epochs / training_seconds,
+                  tag_tokens_per_s=sum(len(w) for w, _ in dev_data) / tag_seconds,
+                  best_epoch=best_epoch[1], epochs=epochs)
+    if predicted_xpos is not None:
+        result["xpos_accuracy"] = score_tags(read_conllu(dev_path, tag_column=XPOS), predicted_xpos,
+                                             vocab.knows).accuracy
+    return result
 
 
 def run_speed_row(model, batch_size, train_path):
@@ -181,10 +194,11 @@ def run_adam_step_row(train_path, steps=30):
     """
     import torch
     import main
-    from data import read_tagged_sentences
+    from data import XPOS, read_conllu
     args = main.parse_args(["--train", str(train_path), *as_flags(RECIPE)])
     torch.manual_seed(args.seed)
-    model, _, _ = main.build_model(args, read_tagged_sentences(train_path), "cpu")
+    train_xpos = [tags for _, tags in read_conllu(train_path, tag_column=XPOS)] if args.xpos else None
+    model, _, _ = main.build_model(args, read_conllu(train_path), "cpu", train_xpos)
     for parameter in model.parameters():
         parameter.grad = torch.randn_like(parameter)
     result = {"parameters": sum(p.numel() for p in model.parameters())}
@@ -256,9 +270,10 @@ def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     from data import conllu_sentence, read_text
     lines = read_text(text_path).splitlines()
     tagged = main.tag_lines(model, lines, vocab, tokenize_line)
-    conllu_path.write_text("".join(conllu_sentence(line, tokens, tags, head="0")
-                                   for line, (tokens, tags) in zip(lines, tagged) if tags), encoding="utf-8")
-    return sum(len(tags) for _, tags in tagged)
+    conllu_path.write_text("".join(conllu_sentence(line, tokens, tags, head="0", xpos_tags=xpos_tags)
+                                   for line, (tokens, tags, xpos_tags) in zip(lines, tagged) if tags),
+                           encoding="utf-8")
+    return sum(len(tags) for _, tags, _ in tagged)
 
 
 def run_one(name, train_path, dev_path, epochs, model_path):
@@ -269,7 +284,7 @@ def run_one(name, train_path, dev_path, epochs, model_path):
         result = run_adam_step_row(train_path)
     elif name in SPEED_ROWS:
         result = run_speed_row(*SPEED_ROWS[name], train_path)
-    elif name in ("most-frequent-tag", "nltk-perceptron"):
+    elif name in ("most-frequent-tag", "nltk-perceptron", "nltk-perceptron-xpos"):
         result = run_classic_row(name, train_path, dev_path)
     else:
         result = run_neural_row(name, train_path, dev_path, epochs, model_path if name == "bilstm-chars" else None)
@@ -295,12 +310,15 @@ def print_table(results):
     print(f"machine: {results['machine']}")
     print(f"recipe: {results['recipe']}")
     print()
-    print("| tagger | dev accuracy | unseen words | training time | training tokens/s | tagging tokens/s | peak memory |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| tagger | dev UPOS accuracy | dev XPOS accuracy | unseen words | training time | training tokens/s"
+          " | tagging tokens/s | peak memory |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, description in ROWS.items():
         if name in rows:
             r = rows[name]
-            print(f"| {description} | {r['accuracy']:.2%} | {r['unseen']:.2%} | {r['train_seconds']:.0f} s"
+            upos = f"{r['accuracy']:.2%}" if "accuracy" in r else "-"
+            xpos = f"{r['xpos_accuracy']:.2%}" if "xpos_accuracy" in r else "-"
+            print(f"| {description} | {upos} | {xpos} | {r['unseen']:.2%} | {r['train_seconds']:.0f} s"
                   f" | {r['train_tokens_per_s']:,.0f} | {r['tag_tokens_per_s']:,.0f} | {r['peak_mb']:,.0f} MB |")
     speed_models = [model for model in NEURAL_ROWS
                     if all(f"{model}-batch-{size}" in rows for size in BATCH_SIZES)]

@@ -27,6 +27,7 @@ def save_checkpoint(path, model, settings, vocab):
         "tag_to_ix": vocab.tag_to_ix,
         "char_to_ix": vocab.char_to_ix or {},
         "lowercase": vocab.lowercase,
+        "xpos_to_ix": vocab.xpos_to_ix or {},
         "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()},
     }
     temporary = path.with_name(path.name + ".tmp")
@@ -56,6 +57,7 @@ def load_checkpoint(path, device="cpu"):
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError:
         raise InputError(f"{path}: its weights do not match its settings (damaged checkpoint)") from None
+    # Checkpoints saved before the XPOS layer existed have no "xpos_to_ix".
     vocab = Vocabulary(checkpoint["word_to_ix"], checkpoint["tag_to_ix"], checkpoint["char_to_ix"] or None,
-                       checkpoint["lowercase"])
+                       checkpoint["lowercase"], checkpoint.get("xpos_to_ix") or None)
     return model.to(device), vocab

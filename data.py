@@ -89,12 +89,16 @@ def read_csv(path):
     return sentences
 
 
-def read_conllu(path, tags_required=True):
+UPOS, XPOS = 3, 4  # the CoNLL-U columns (counted from 0) of the universal and the treebank's own tag
+
+
+def read_conllu(path, tags_required=True, tag_column=UPOS):
     """Read the word forms (column 2) and UPOS tags (column 4) of a CoNLL-U file.
 
-    Comment lines, multiword-token ranges (ids like 3-4) and empty nodes (ids like 5.1)
-    are skipped; a blank line ends a sentence. With tags_required=False a file still to be
-    tagged may have "_" as its tags.
+    tag_column=XPOS reads the treebank-specific tags (column 5; Penn Treebank tags in UD
+    English) instead. Comment lines, multiword-token ranges (ids like 3-4) and empty nodes
+    (ids like 5.1) are skipped; a blank line ends a sentence. With tags_required=False a
+    file still to be tagged may have "_" as its tags.
     """
     sentences = []
     words, tags = [], []
@@ -123,11 +127,13 @@ def read_conllu(path, tags_required=True):
             continue
         if not token_id.isdigit():
             raise InputError(f"{path} line {line_number}: bad token id {token_id!r}")
-        form, upos = columns[1], columns[3]
-        if not form or (tags_required and upos in ("", "_")):
-            raise InputError(f"{path} line {line_number}: missing word form or UPOS tag")
+        form, tag = columns[1], columns[tag_column]
+        if not form:
+            raise InputError(f"{path} line {line_number}: missing word form")
+        if tags_required and tag in ("", "_"):
+            raise InputError(f"{path} line {line_number}: missing {'UPOS' if tag_column == UPOS else 'XPOS'} tag")
         words.append(form)
-        tags.append(upos)
+        tags.append(tag)
     if sentence_start is not None:  # a file may end without the final blank line
         if not words:
             raise InputError(f"{path} line {sentence_start}: sentence has no words")
@@ -150,32 +156,38 @@ def write_conllu_slice(source, destination, n_sentences):
     Path(destination).write_text("".join(kept), encoding="utf-8")
 
 
-def replace_upos(conllu_text, tags):
+def replace_upos(conllu_text, tags, xpos_tags=None):
     """conllu_text with the UPOS column of each word line replaced by the next of `tags`.
 
-    Every other byte stays as it was: comments, multiword-token and empty-node lines, the
-    other nine columns, line endings. The word lines are the ones read_conllu reads.
+    With xpos_tags, the XPOS column too. Every other byte stays as it was: comments,
+    multiword-token and empty-node lines, the other columns, line endings. The word lines
+    are the ones read_conllu reads.
     """
     tags = iter(tags)
+    xpos_tags = iter(xpos_tags) if xpos_tags is not None else None
     lines = conllu_text.split("\n")
     for i, line in enumerate(lines):
         columns = line.split("\t")
         if len(columns) == 10 and columns[0].isdigit():
-            columns[3] = next(tags)
+            columns[UPOS] = next(tags)
+            if xpos_tags is not None:
+                columns[XPOS] = next(xpos_tags)
             lines[i] = "\t".join(columns)
     return "\n".join(lines)
 
 
-def conllu_sentence(text, tokens, tags, head="_"):
+def conllu_sentence(text, tokens, tags, head="_", xpos_tags=None):
     """One sentence in CoNLL-U, ending in a blank line: `# text`, then a line per word.
 
-    tokens are tokenizer.Tokens; tags holds one tag per word (of all the tokens, in order).
-    A token of several words gets a range line ("3-4") before its words; SpaceAfter=No marks
-    a token with no space after it in the text. Columns the tagger does not predict hold
-    "_"; `head` fills the HEAD column (evaluation scripts want a number there).
+    tokens are tokenizer.Tokens; tags holds one tag per word (of all the tokens, in order),
+    and xpos_tags, if given, one XPOS tag per word. A token of several words gets a range
+    line ("3-4") before its words; SpaceAfter=No marks a token with no space after it in the
+    text. Columns the tagger does not predict hold "_"; `head` fills the HEAD column
+    (evaluation scripts want a number there).
     """
     lines = [f"# text = {text}"]
     tags = iter(tags)
+    xpos_tags = iter(xpos_tags) if xpos_tags is not None else None
     word_id = 1
     for token in tokens:
         misc = "_" if token.space_after else "SpaceAfter=No"
@@ -184,6 +196,7 @@ def conllu_sentence(text, tokens, tags, head="_"):
             lines.append(f"{word_id}-{last_id}\t{token.text}\t_\t_\t_\t_\t_\t_\t_\t{misc}")
             misc = "_"  # the range line carries it for the whole token
         for word in token.words:
-            lines.append(f"{word_id}\t{word}\t_\t{next(tags)}\t_\t_\t{head}\t_\t_\t{misc}")
+            xpos = next(xpos_tags) if xpos_tags is not None else "_"
+            lines.append(f"{word_id}\t{word}\t_\t{next(tags)}\t{xpos}\t_\t{head}\t_\t_\t{misc}")
             word_id += 1
     return "\n".join(lines) + "\n\n"

@@ -20,10 +20,11 @@ import torch
 import torch.nn as nn
 
 from checkpoint import load_checkpoint, save_checkpoint
-from data import InputError, conllu_sentence, decode_utf8, read_conllu, read_tagged_sentences, read_text, replace_upos
+from data import (XPOS, InputError, conllu_sentence, decode_utf8, read_conllu, read_tagged_sentences, read_text,
+                  replace_upos)
 from model_lstm_tagger import LSTMTagger
 from tokenizer import split_on_whitespace, tokenize
-from train import (Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tags,
+from train import (Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tag_sets,
                    subnormals_flushed_to_zero, train, word_count_tensor)
 
 DEFAULT_TRAIN = Path(__file__).with_name("train.csv")
@@ -66,6 +67,10 @@ def parse_args(argv=None):
     model.add_argument("--num-layers", type=int, default=1, help="number of stacked LSTM layers (default: 1)")
     model.add_argument("--dropout", type=float, default=0.0,
                        help="dropout on the LSTM's inputs and outputs, and between its layers (default: 0)")
+    model.add_argument("--xpos", action="store_true",
+                       help="also learn and predict the treebank's own tags (CoNLL-U column 5, XPOS: Penn "
+                            "Treebank tags in UD English) with a second output layer; the training loss is "
+                            "the sum of the UPOS and XPOS losses. Needs .conllu training data")
     model.add_argument("--lowercase", action="store_true",
                        help="look words up in lower case (one vector for 'The' and 'the'); "
                             "the character LSTM still sees capitals")
@@ -112,6 +117,8 @@ def parse_args(argv=None):
         parser.error("--load uses a trained model; --dev and --save are for training")
     if args.report and not args.eval:
         parser.error("--report goes with --eval")
+    if args.xpos and (args.load or Path(args.train).suffix != ".conllu"):
+        parser.error("--xpos trains on the XPOS column of a .conllu file; it does not go with .csv data or --load")
     return args
 
 
@@ -158,46 +165,70 @@ def line_tokenizer(args):
 
 
 def tag_lines(model, lines, vocab, tokenize_line, batch_size=512, device="cpu"):
-    """Split each line of text into tokens and tag their words: one (tokens, tags) pair per line.
+    """Split each line of text into tokens and tag their words: one (tokens, tags, xpos_tags) per line.
 
-    tokenize_line(text) -> Tokens. A line with no words gives ([], []).
+    tokenize_line(text) -> Tokens. A line with no words gives ([], [], []); xpos_tags is
+    None for a model without the XPOS layer.
     """
     tokens_per_line = [tokenize_line(line) for line in lines]
     sentences = [words_of(tokens) for tokens in tokens_per_line]
-    tagged = iter(predict_tags(model, [words for words in sentences if words], vocab, batch_size, device))
-    return [(tokens, next(tagged) if words else []) for tokens, words in zip(tokens_per_line, sentences)]
+    upos, xpos = predict_tag_sets(model, [words for words in sentences if words], vocab, batch_size, device)
+    upos, xpos = iter(upos), iter(xpos) if xpos is not None else None
+    tagged = []
+    for tokens, words in zip(tokens_per_line, sentences):
+        xpos_tags = None if xpos is None else next(xpos) if words else []
+        tagged.append((tokens, next(upos) if words else [], xpos_tags))
+    return tagged
 
 
 def tag_and_print(model, predict, vocab, args, device):
     """Tag the --predict text, or every line of stdin with '-'; print word/TAG or CoNLL-U."""
     lines = input_lines(predict)
     tagged = tag_lines(model, lines, vocab, line_tokenizer(args), args.eval_batch_size, device)
-    for line, (tokens, tags) in zip(lines, tagged):
+    for line, (tokens, tags, xpos_tags) in zip(lines, tagged):
         if args.conllu:
             if tags:  # an empty line is no sentence
-                sys.stdout.write(conllu_sentence(line, tokens, tags))
+                sys.stdout.write(conllu_sentence(line, tokens, tags, xpos_tags=xpos_tags))
         else:
-            # An empty input line gives an empty output line, so outputs line up with inputs.
-            print(" ".join(f"{word}/{tag}" for word, tag in zip(words_of(tokens), tags)))
+            # word/UPOS, or word/UPOS/XPOS. An empty input line gives an empty output line, so
+            # outputs line up with inputs.
+            tag_columns = zip(tags, xpos_tags) if xpos_tags is not None else zip(tags)
+            print(" ".join("/".join((word, *word_tags)) for word, word_tags in zip(words_of(tokens), tag_columns)))
 
 
 def tag_conllu_file(model, path, vocab, args, device):
     """Write the CoNLL-U file at `path` to stdout with its UPOS column replaced by predicted tags."""
     sentences = read_conllu(path, tags_required=False)  # checks the file: one-line errors
-    predicted = predict_tags(model, [words for words, _ in sentences], vocab, args.eval_batch_size, device)
-    sys.stdout.write(replace_upos(read_text(path), (tag for tags in predicted for tag in tags)))
+    upos, xpos = predict_tag_sets(model, [words for words, _ in sentences], vocab, args.eval_batch_size, device)
+    xpos_tags = (tag for tags in xpos for tag in tags) if xpos is not None else None
+    sys.stdout.write(replace_upos(read_text(path), (tag for tags in upos for tag in tags), xpos_tags))
 
 
 def print_evaluation(model, path, vocab, args, device):
-    """Print accuracy on a labelled file, accuracy on unseen words and, with --report, per tag."""
+    """Print accuracy on a labelled file, accuracy on unseen words and, with --report, per tag.
+
+    For a model with the XPOS layer and a .conllu file, XPOS accuracy follows on the next line.
+    """
     data = read_tagged_sentences(path)
-    result = evaluate(model, data, vocab, args.eval_batch_size, device)
+    result = evaluate(model, data, vocab, args.eval_batch_size, device, xpos_gold_tags(model, path))
     print(f"accuracy: {result.accuracy:.4f} ({result.total} tokens)")
+    if result.xpos is not None:
+        print(f"xpos accuracy: {result.xpos.accuracy:.4f} ({result.xpos.total} tokens)")
     print(f"unseen-word accuracy: {result.unseen_accuracy:.4f} ({result.unseen_total} tokens)")
     if args.report:
-        print(f"{'tag':<8}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
-        for tag, (precision, recall, f1, support) in per_tag_scores(result.gold, result.predicted).items():
-            print(f"{tag:<8}{precision:10.4f}{recall:10.4f}{f1:10.4f}{support:10d}")
+        for title, scored in (("tag", result), ("xpos tag", result.xpos)):
+            if scored is None:
+                continue
+            print(f"{title:<8}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+            for tag, (precision, recall, f1, support) in per_tag_scores(scored.gold, scored.predicted).items():
+                print(f"{tag:<8}{precision:10.4f}{recall:10.4f}{f1:10.4f}{support:10d}")
+
+
+def xpos_gold_tags(model, path):
+    """The XPOS tags of a .conllu file, one list per sentence, if the model predicts them; else None."""
+    if not model.has_xpos or Path(path).suffix != ".conllu":
+        return None
+    return [tags for _, tags in read_conllu(path, tag_column=XPOS)]
 
 
 def show_path(path):
@@ -218,15 +249,21 @@ def describe_settings(args):
     return " ".join(shown)
 
 
-def build_model(args, training_data, device):
-    """The dictionaries and the untrained model the options describe: (model, vocab, settings)."""
-    vocab = Vocabulary.from_training_data(training_data, chars=args.chars, lowercase=args.lowercase)
+def build_model(args, training_data, device, train_xpos=None):
+    """The dictionaries and the untrained model the options describe: (model, vocab, settings).
+
+    train_xpos: the training data's XPOS tags, one list per sentence, with --xpos.
+    """
+    vocab = Vocabulary.from_training_data(training_data, chars=args.chars, lowercase=args.lowercase,
+                                          xpos_tags=train_xpos)
     settings = dict(embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim,
                     vocab_size=len(vocab.word_to_ix), tagset_size=len(vocab.tag_to_ix), is_nll_loss=args.loss == "nll",
                     bidirectional=args.bidirectional, num_layers=args.num_layers, dropout=args.dropout)
     if args.chars:
         settings.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=args.char_embedding_dim,
                         char_hidden_dim=args.char_hidden_dim)
+    if train_xpos is not None:
+        settings.update(xpos_tagset_size=len(vocab.xpos_to_ix))
     return LSTMTagger(**settings).to(device), vocab, settings
 
 
@@ -234,7 +271,12 @@ def run_training(args, device):
     """Train a tagger as the options say; returns (model, vocab)."""
     training_data = read_tagged_sentences(args.train)
     dev_data = read_tagged_sentences(args.dev) if args.dev else None
-    model, vocab, settings = build_model(args, training_data, device)
+    train_xpos = dev_xpos = None
+    if args.xpos:
+        train_xpos = [tags for _, tags in read_conllu(args.train, tag_column=XPOS)]
+        if args.dev and Path(args.dev).suffix == ".conllu":
+            dev_xpos = [tags for _, tags in read_conllu(args.dev, tag_column=XPOS)]
+    model, vocab, settings = build_model(args, training_data, device, train_xpos)
     # The two losses are the same function of the logits: log_softmax is part of the model
     # on the NLL path and part of the loss on the cross-entropy path.
     loss_function = nn.NLLLoss() if args.loss == "nll" else nn.CrossEntropyLoss()
@@ -267,7 +309,7 @@ def run_training(args, device):
         print_probabilities("probabilities before training", model, predict_words, vocab, device)
 
     batches = make_batches([words for words, _ in training_data], vocab, [tags for _, tags in training_data],
-                           args.batch_size, device)
+                           args.batch_size, device, xpos_tags=train_xpos)
     word_counts = word_count_tensor(training_data, vocab).to(device)
     best_accuracy, best_state = -1.0, None
     start = epoch_start = time.perf_counter()
@@ -281,13 +323,14 @@ def run_training(args, device):
             if epoch % args.log_every == 0 or epoch == args.epochs:
                 print(f"epoch {epoch:3d} | loss {mean_loss:.4f}")
         else:
-            result = evaluate(model, dev_data, vocab, args.eval_batch_size, device)
-            improved = result.accuracy > best_accuracy
+            result = evaluate(model, dev_data, vocab, args.eval_batch_size, device, dev_xpos)
+            improved = result.accuracy > best_accuracy  # UPOS decides, with or without --xpos
             if improved:
                 best_accuracy, best_state = result.accuracy, copy.deepcopy(model.state_dict())
                 if args.save:
                     save_checkpoint(args.save, model, settings, vocab)
-            print(f"epoch {epoch:3d} | loss {mean_loss:.4f} | dev accuracy {result.accuracy:.4f}"
+            xpos = f" | dev xpos {result.xpos.accuracy:.4f}" if result.xpos is not None else ""
+            print(f"epoch {epoch:3d} | loss {mean_loss:.4f} | dev accuracy {result.accuracy:.4f}{xpos}"
                   f" | {n_train_tokens / epoch_seconds:,.0f} tokens/s"
                   f" | {time.perf_counter() - start:.1f} s" + (" | best" if improved else ""), flush=True)
         epoch_start = time.perf_counter()

@@ -18,11 +18,13 @@ class LSTMTagger(nn.Module):
 
     forward returns log-probabilities (log_softmax, to train with NLLLoss) when
     is_nll_loss is True, and raw scores (logits, to train with CrossEntropyLoss) otherwise.
+    With xpos_tagset_size > 0 a second output layer tags each word with a second tag set
+    (the treebank's own tags, XPOS) from the same LSTM states, and forward returns a pair.
     """
 
     def __init__(self, embedding_dim, hidden_dim, vocab_size, tagset_size, is_nll_loss=True,
                  bidirectional=False, num_layers=1, dropout=0.0,
-                 char_vocab_size=0, char_embedding_dim=0, char_hidden_dim=0):
+                 char_vocab_size=0, char_embedding_dim=0, char_hidden_dim=0, xpos_tagset_size=0):
         super().__init__()
         self.is_nll_loss = is_nll_loss
         self.hidden_dim = hidden_dim
@@ -47,9 +49,16 @@ class LSTMTagger(nn.Module):
 
         # The linear layer that maps from hidden state space to tag space.
         self.hidden2tag = nn.Linear(hidden_dim * (2 if bidirectional else 1), tagset_size)
+        # Optional: the same for the XPOS tags (Penn Treebank tags in UD English).
+        self.has_xpos = xpos_tagset_size > 0
+        if self.has_xpos:
+            self.hidden2xpos = nn.Linear(hidden_dim * (2 if bidirectional else 1), xpos_tagset_size)
 
     def forward(self, sentence, lengths=None, chars=None, char_features=None):
         """Score every word: (seq_len,) indices -> (seq_len, tagset_size).
+
+        With the XPOS layer it returns (UPOS scores, XPOS scores), the second of shape
+        (..., xpos_tagset_size).
 
         A batch works too: sentence (batch, seq_len) padded with PAD_IX, lengths (batch,)
         the real lengths -> (batch, seq_len, tagset_size); rows past a sentence's end are
@@ -59,7 +68,10 @@ class LSTMTagger(nn.Module):
         as char_features instead.
         """
         if sentence.dim() == 1:
-            return self.forward(sentence.unsqueeze(0), lengths, chars, char_features).squeeze(0)
+            scores = self.forward(sentence.unsqueeze(0), lengths, chars, char_features)
+            if self.has_xpos:
+                return scores[0].squeeze(0), scores[1].squeeze(0)
+            return scores.squeeze(0)
 
         embeds = self.word_embeddings(sentence)  # (batch, seq_len, embedding_dim)
         if self.use_chars:
@@ -81,7 +93,14 @@ class LSTMTagger(nn.Module):
             packed_out, _ = self.lstm(packed)
             lstm_out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=sentence.size(1))
 
-        tag_space = self.hidden2tag(self.dropout(lstm_out))  # (batch, seq_len, tagset_size)
+        lstm_out = self.dropout(lstm_out)
+        tag_space = self.hidden2tag(lstm_out)  # (batch, seq_len, tagset_size)
+        if self.has_xpos:
+            return self.output(tag_space), self.output(self.hidden2xpos(lstm_out))
+        return self.output(tag_space)
+
+    def output(self, tag_space):
+        """Log-probabilities for NLLLoss, or the logits themselves for CrossEntropyLoss."""
         if self.is_nll_loss:
             return F.log_softmax(tag_space, dim=-1)
         return tag_space

@@ -50,15 +50,18 @@ class Vocabulary:
     tag_to_ix: dict
     char_to_ix: dict | None = None  # None when the model reads no characters
     lowercase: bool = False
+    xpos_to_ix: dict | None = None  # None when the model has no XPOS layer
 
     @classmethod
-    def from_training_data(cls, training_data, chars=False, lowercase=False):
-        """Build the dictionaries from [(words, tags), ...]."""
+    def from_training_data(cls, training_data, chars=False, lowercase=False, xpos_tags=None):
+        """Build the dictionaries from [(words, tags), ...]; xpos_tags: one XPOS list per sentence."""
         vocab = cls({}, {}, None, lowercase)
         keyed = [([vocab.key(word) for word in words], tags) for words, tags in training_data]
         vocab.word_to_ix, vocab.tag_to_ix = seqs_to_dictionary(keyed)
         if chars:
             vocab.char_to_ix = chars_to_dictionary(training_data)
+        if xpos_tags is not None:
+            _, vocab.xpos_to_ix = seqs_to_dictionary([([], tags) for tags in xpos_tags])
         return vocab
 
     def key(self, word):
@@ -113,17 +116,21 @@ class Batch:
     tags: torch.Tensor | None   # (batch, seq_len) tag indices, IGNORE_IX at padding
     chars: tuple | None         # chars_to_tensors(...) output, when the model reads characters
     sentence_ids: list          # position of each row's sentence in the caller's list
+    xpos: torch.Tensor | None = None  # (batch, seq_len) XPOS tag indices, as tags
 
     def to(self, device):
         """Return this batch with its tensors moved to `device` (lengths stay on the CPU)."""
         chars = tuple(t.to(device) for t in self.chars) if self.chars is not None else None
         tags = self.tags.to(device) if self.tags is not None else None
-        return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids)
+        xpos = self.xpos.to(device) if self.xpos is not None else None
+        return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids, xpos)
 
 
-def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu", same_length=False, with_chars=True):
+def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu", same_length=False, with_chars=True,
+                 xpos_tags=None):
     """Group sentences (lists of words) into Batches; with `tags`, one tag list per sentence.
 
+    xpos_tags, if given, holds one XPOS tag list per sentence, for a model with an XPOS layer.
     Sentences are sorted by length first, so that each batch holds sentences of similar
     length and little of it is padding. Each Batch remembers where its sentences came from.
     same_length=True starts a new batch at each new length as well, so no batch has padding.
@@ -141,14 +148,17 @@ def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu", same_l
         word_lists = [sentences[i] for i in ids]
         lengths = [len(words) for words in word_lists]
         words = split_and_pad(vocab.word_ids([word for words in word_lists for word in words]), lengths, PAD_IX)
-        tag_ids = None
+        tag_ids = xpos_ids = None
         if tags is not None:
             all_tags = torch.tensor([vocab.tag_to_ix[tag] for i in ids for tag in tags[i]], dtype=torch.long)
             tag_ids = split_and_pad(all_tags, lengths, IGNORE_IX)
+        if xpos_tags is not None:
+            all_xpos = torch.tensor([vocab.xpos_to_ix[tag] for i in ids for tag in xpos_tags[i]], dtype=torch.long)
+            xpos_ids = split_and_pad(all_xpos, lengths, IGNORE_IX)
         chars = None
         if with_chars and vocab.char_to_ix is not None:
             chars = chars_to_tensors(word_lists, vocab.char_to_ix)
-        batches.append(Batch(words, torch.tensor(lengths), tag_ids, chars, ids).to(device))
+        batches.append(Batch(words, torch.tensor(lengths), tag_ids, chars, ids, xpos_ids).to(device))
     return batches
 
 
@@ -220,9 +230,14 @@ def train(model, batches, loss_function, optimizer, epochs, clip_grad=None, lr_d
             if unk_alpha > 0:
                 words = replace_rare_words(words, word_counts, unk_alpha)
             tag_scores = model(words, batch.lengths, batch.chars)  # (batch, seq_len, tagset_size)
+            if model.has_xpos:
+                tag_scores, xpos_scores = tag_scores
             # Flatten to (tokens, tagset_size); padded positions have target IGNORE_IX and
             # the loss averages over the real tokens only.
             loss = loss_function(tag_scores.flatten(0, 1), batch.tags.flatten())
+            if model.has_xpos:
+                # The sum of the two tasks' losses: the LSTM learns states that serve both.
+                loss = loss + loss_function(xpos_scores.flatten(0, 1), batch.xpos.flatten())
             loss.backward()
             if clip_grad:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
@@ -246,6 +261,8 @@ def predict_proba(model, batch):
     model.eval()
     with torch.no_grad():
         scores = model(batch.words, batch.lengths, batch.chars)
+    if model.has_xpos:
+        scores = scores[0]  # the UPOS scores
     if model.is_nll_loss:
         return scores.exp()
     return F.softmax(scores, dim=-1)
@@ -269,10 +286,17 @@ def char_vector_table(model, sentences, char_to_ix, device="cpu"):
 
 def predict_tags(model, sentences, vocab, batch_size=512, device="cpu"):
     """Tag each word list in `sentences`; returns one list of tag names per sentence."""
+    return predict_tag_sets(model, sentences, vocab, batch_size, device)[0]
+
+
+def predict_tag_sets(model, sentences, vocab, batch_size=512, device="cpu"):
+    """Tag each word list in `sentences`: (UPOS tag lists, XPOS tag lists or None without that layer)."""
     if not sentences:
-        return []
+        return [], [] if model.has_xpos else None
     ix_to_tag = list(vocab.tag_to_ix)
+    ix_to_xpos = list(vocab.xpos_to_ix) if model.has_xpos else None
     predicted = [None] * len(sentences)
+    predicted_xpos = [None] * len(sentences) if model.has_xpos else None
     model.eval()  # dropout off
     with torch.no_grad():
         if vocab.char_to_ix is not None:
@@ -284,12 +308,17 @@ def predict_tags(model, sentences, vocab, batch_size=512, device="cpu"):
             if vocab.char_to_ix is not None:
                 char_features = table[word_positions[batch.sentence_ids, :batch.words.size(1)]]
             scores = model(batch.words, batch.lengths, char_features=char_features)
+            if model.has_xpos:
+                scores, xpos_scores = scores
+                best_xpos = xpos_scores.argmax(dim=-1).tolist()
             # The highest score is the highest probability: softmax keeps the order.
             best = scores.argmax(dim=-1).tolist()  # (batch, seq_len)
             for row, sentence_id in enumerate(batch.sentence_ids):
                 length = int(batch.lengths[row])
                 predicted[sentence_id] = [ix_to_tag[ix] for ix in best[row][:length]]
-    return predicted
+                if model.has_xpos:
+                    predicted_xpos[sentence_id] = [ix_to_xpos[ix] for ix in best_xpos[row][:length]]
+    return predicted, predicted_xpos
 
 
 @dataclass
@@ -301,6 +330,7 @@ class Evaluation:
     unseen_total: int
     gold: list           # every gold tag, in order
     predicted: list      # every predicted tag, in the same order
+    xpos: "Evaluation | None" = None  # the same for XPOS tags, when they were evaluated
 
     @property
     def accuracy(self):
@@ -311,10 +341,17 @@ class Evaluation:
         return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
 
 
-def evaluate(model, data, vocab, batch_size=512, device="cpu"):
-    """Tag the (words, tags) pairs in `data` and count how many tags are right."""
-    predicted = predict_tags(model, [words for words, _ in data], vocab, batch_size, device)
-    return score_tags(data, predicted, vocab.knows)
+def evaluate(model, data, vocab, batch_size=512, device="cpu", xpos_gold=None):
+    """Tag the (words, tags) pairs in `data` and count how many tags are right.
+
+    xpos_gold, one XPOS tag list per sentence, also scores a model's XPOS layer (in .xpos).
+    """
+    sentences = [words for words, _ in data]
+    predicted, predicted_xpos = predict_tag_sets(model, sentences, vocab, batch_size, device)
+    result = score_tags(data, predicted, vocab.knows)
+    if xpos_gold is not None and predicted_xpos is not None:
+        result.xpos = score_tags(list(zip(sentences, xpos_gold)), predicted_xpos, vocab.knows)
+    return result
 
 
 def score_tags(data, predicted, is_known):

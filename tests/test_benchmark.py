@@ -36,10 +36,11 @@ def test_readme_recipe_is_the_benchmarked_recipe():
 
 
 def test_recipe_rows_switch_off_the_right_parts():
-    assert "--chars" in benchmark.neural_flags("bilstm-chars", 20)
-    assert "--chars" not in benchmark.neural_flags("bilstm", 20) and "--bidirectional" in benchmark.neural_flags("bilstm", 20)
+    assert "--chars" in benchmark.neural_flags("bilstm-chars", 20) and "--xpos" in benchmark.neural_flags("bilstm-chars", 20)
+    bilstm = benchmark.neural_flags("bilstm", 20)
+    assert "--chars" not in bilstm and "--xpos" not in bilstm and "--bidirectional" in bilstm
     day1 = benchmark.neural_flags("day1-lstm", 3)
-    assert "--bidirectional" not in day1 and "--char-hidden-dim" not in day1
+    assert "--bidirectional" not in day1 and "--char-hidden-dim" not in day1 and "--xpos" not in day1
     assert day1[day1.index("--epochs") + 1] == "3"
     one_at_a_time = benchmark.neural_flags("bilstm-chars", 1, batch_size=1)
     assert one_at_a_time[one_at_a_time.index("--batch-size") + 1] == "1"
@@ -53,7 +54,7 @@ def test_benchmark_measures_on_a_slice(tmp_path):
     results_path = tmp_path / "results.json"
     recipe_speed_rows = [f"bilstm-chars-batch-{size}" for size in benchmark.BATCH_SIZES]
     result = run_script("benchmark.py", "--data", tmp_path, "--epochs", "1", "--results", results_path,
-                        "--model", tmp_path / "recipe.pt", "--rows", "most-frequent-tag", "bilstm-chars",
+                        "--model", tmp_path / "recipe.pt", "--rows", "most-frequent-tag", "nltk-perceptron-xpos", "bilstm-chars",
                         *recipe_speed_rows, "raw-text")
     assert result.returncode == 0, result.stderr
     rows = json.loads(results_path.read_text())["rows"]
@@ -66,6 +67,10 @@ def test_benchmark_measures_on_a_slice(tmp_path):
         assert 0.2 < rows[name]["accuracy"] <= 1 and 0 <= rows[name]["unseen"] <= 1
         assert rows[name]["tag_tokens_per_s"] > 0 and rows[name]["peak_mb"] > 10
     assert rows["bilstm-chars"]["epochs"] == 1
+    assert 0.2 < rows["bilstm-chars"]["xpos_accuracy"] <= 1  # the recipe learns XPOS too
+    assert 0.5 < rows["nltk-perceptron-xpos"]["xpos_accuracy"] <= 1 and "accuracy" not in rows["nltk-perceptron-xpos"]
+    assert re.search(r"^\| NLTK averaged perceptron on XPOS tags \(5 iterations\) \| - \| \d+\.\d\d% \|",
+                     result.stdout, flags=re.M)
     one, batched = recipe_speed_rows
     assert rows[one]["tokens"] == rows[batched]["tokens"] > 1000  # the whole (sliced) training file
     assert rows[batched]["train_tokens_per_s"] > rows[one]["train_tokens_per_s"]

@@ -5,7 +5,7 @@ import torch
 from checkpoint import load_checkpoint, save_checkpoint
 from data import InputError
 from model_lstm_tagger import LSTMTagger
-from train import Vocabulary, predict_tags
+from train import Vocabulary, predict_tag_sets, predict_tags
 
 DATA = [("The dog ate the apple".split(), "DET NN V DET NN".split())]
 
@@ -32,6 +32,29 @@ def test_round_trip_restores_weights_vocabularies_and_settings(tmp_path):
     sentences = [["The", "cat", "ate"]]
     assert predict_tags(loaded, sentences, vocab) == predict_tags(model, sentences, vocab)
     assert not (tmp_path / "model.pt.tmp").exists()
+
+
+def test_round_trip_with_the_xpos_layer_and_an_older_checkpoint_without_it(tmp_path):
+    xpos_tags = [["DT", "NN", "VBD", "DT", "NN"]]
+    vocab = Vocabulary.from_training_data(DATA, xpos_tags=xpos_tags)
+    settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix), tagset_size=len(vocab.tag_to_ix),
+                    xpos_tagset_size=len(vocab.xpos_to_ix))
+    torch.manual_seed(0)
+    model = LSTMTagger(**settings)
+    save_checkpoint(tmp_path / "xpos.pt", model, settings, vocab)
+    loaded, loaded_vocab = load_checkpoint(tmp_path / "xpos.pt")
+    assert loaded.has_xpos and loaded_vocab.xpos_to_ix == {"DT": 0, "NN": 1, "VBD": 2}
+    sentences = [["The", "cat", "ate"]]
+    assert predict_tag_sets(loaded, sentences, loaded_vocab) == predict_tag_sets(model, sentences, vocab)
+
+    # A checkpoint written before the XPOS layer existed has no "xpos_to_ix" entry.
+    path, model, vocab = saved_model(tmp_path)
+    checkpoint = torch.load(path, weights_only=True)
+    del checkpoint["xpos_to_ix"]
+    torch.save(checkpoint, path)
+    loaded, loaded_vocab = load_checkpoint(path)
+    assert not loaded.has_xpos and loaded_vocab.xpos_to_ix is None
+    assert predict_tag_sets(loaded, sentences, loaded_vocab) == (predict_tags(model, sentences, vocab), None)
 
 
 def test_missing_checkpoint(tmp_path):

@@ -1,7 +1,7 @@
 """Reading the toy CSV format and CoNLL-U files, and the one-line errors for bad files."""
 import pytest
 
-from data import InputError, read_conllu, read_csv, read_tagged_sentences
+from data import XPOS, InputError, read_conllu, read_csv, read_tagged_sentences, replace_upos
 
 
 def write(tmp_path, name, content):
@@ -86,7 +86,7 @@ def test_read_conllu_skips_comments_ranges_and_empty_nodes(tmp_path):
      "t.conllu line 3: sentence has no words"),
     ("# only a comment\n\n", "t.conllu line 1: sentence has no words"),
     ("x\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n", "t.conllu line 1: bad token id 'x'"),
-    ("1\tHi\thi\t_\t_\t_\t0\troot\t_\t_\n", "t.conllu line 1: missing word form or UPOS tag"),
+    ("1\tHi\thi\t_\t_\t_\t0\troot\t_\t_\n", "t.conllu line 1: missing UPOS tag"),
     (b"1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n\n1\t\xff\thi\tINTJ\t_\t_\t0\troot\t_\t_\n",
      "t.conllu line 3: not valid UTF-8 (byte 0xff)"),
     ("", "t.conllu: no sentences"),
@@ -96,3 +96,41 @@ def test_bad_conllu_is_a_one_line_error_naming_file_and_line(tmp_path, content, 
     with pytest.raises(InputError) as error:
         read_conllu(path)
     assert str(error.value) == f"{tmp_path}/{message}"
+
+
+XPOS_CONLLU = """# text = Don't stop.
+1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_
+1\tDo\tdo\tAUX\tVBP\t_\t0\troot\t_\t_
+2\tn't\tnot\tPART\tRB\t_\t1\tadvmod\t_\t_
+3\tstop\tstop\tVERB\tVB\t_\t1\tconj\t_\tSpaceAfter=No
+4\t.\t.\tPUNCT\t.\t_\t1\tpunct\t_\t_
+
+"""
+
+
+def test_read_conllu_reads_xpos_from_column_5(tmp_path):
+    path = write(tmp_path, "t.conllu", XPOS_CONLLU)
+    assert read_conllu(path, tag_column=XPOS) == [(["Do", "n't", "stop", "."], ["VBP", "RB", "VB", "."])]
+    assert read_conllu(path) == [(["Do", "n't", "stop", "."], ["AUX", "PART", "VERB", "PUNCT"])]
+
+
+def test_missing_xpos_is_a_one_line_error_naming_the_line(tmp_path):
+    path = write(tmp_path, "t.conllu", XPOS_CONLLU.replace("\tVB\t", "\t_\t"))
+    with pytest.raises(InputError) as error:
+        read_conllu(path, tag_column=XPOS)
+    assert str(error.value) == f"{path} line 5: missing XPOS tag"
+    assert read_conllu(path)[0][1][2] == "VERB"  # UPOS alone does not need it
+
+
+def test_replace_upos_with_xpos_changes_columns_4_and_5_only():
+    replaced = replace_upos(XPOS_CONLLU, ["A", "B", "C", "D"], ["w", "x", "y", "z"])
+    old_lines, new_lines = XPOS_CONLLU.split("\n"), replaced.split("\n")
+    assert len(old_lines) == len(new_lines)
+    for old, new in zip(old_lines, new_lines):
+        old_columns, new_columns = old.split("\t"), new.split("\t")
+        if len(old_columns) == 10 and old_columns[0].isdigit():
+            assert new_columns[3:5] != old_columns[3:5]
+            assert new_columns[:3] + new_columns[5:] == old_columns[:3] + old_columns[5:]
+        else:
+            assert new == old
+    assert [line.split("\t")[3:5] for line in new_lines[2:6]] == [["A", "w"], ["B", "x"], ["C", "y"], ["D", "z"]]

@@ -114,6 +114,7 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
     (["--predict", "   "], "--predict needs at least one word"),
     (["--epochs", "0"], "--epochs must be at least 1"),
     (["--report"], "--report goes with --eval"),
+    (["--xpos"], "--xpos trains on the XPOS column of a .conllu file"),
 ])
 def test_bad_options_exit_2_with_a_usage_error(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:

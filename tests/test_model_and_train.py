@@ -9,10 +9,9 @@ import torch.nn as nn
 from conftest import run_script, subnormal_survives_on_this_thread
 from model_lstm_tagger import PAD_IX, UNK_IX, LSTMTagger
 from train import (IGNORE_IX, Vocabulary, char_vector_table, chars_to_dictionary, chars_to_tensors, evaluate,
-                   make_batches,
-                   per_tag_scores, predict_proba, predict_tags, prepare_sequence, replace_rare_words,
-                   score_tags, seqs_to_dictionary, split_and_pad, subnormals_flushed_to_zero, train,
-                   word_count_tensor)
+                   make_batches, per_tag_scores, predict_proba, predict_tag_sets, predict_tags, prepare_sequence,
+                   replace_rare_words, score_tags, seqs_to_dictionary, split_and_pad, subnormals_flushed_to_zero,
+                   train, word_count_tensor)
 
 def batches_of(data, vocab, batch_size=1):
     """make_batches over (words, tags) pairs."""
@@ -62,10 +61,17 @@ def test_vocabulary_lowercase_shares_one_entry_and_keeps_characters():
     assert cased.word_ids(["The", "the", "THE"]).tolist() == [2, 3, UNK_IX] and cased.char_to_ix is None
 
 
-def model_for(data, is_nll_loss=True, chars=False, **options):
-    vocab = Vocabulary.from_training_data(data, chars=chars)
+def xpos_of(data):
+    """Made-up XPOS tags for (words, tags) data: a finer tag set that depends on the word too."""
+    return [[f"{tag}{ord(word[0]) % 2}" for word, tag in zip(words, tags)] for words, tags in data]
+
+
+def model_for(data, is_nll_loss=True, chars=False, xpos=False, **options):
+    vocab = Vocabulary.from_training_data(data, chars=chars, xpos_tags=xpos_of(data) if xpos else None)
     if chars:
         options.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=4, char_hidden_dim=3)
+    if xpos:
+        options.update(xpos_tagset_size=len(vocab.xpos_to_ix))
     torch.manual_seed(0)
     model = LSTMTagger(5, 4, len(vocab.word_to_ix), len(vocab.tag_to_ix), is_nll_loss=is_nll_loss, **options)
     return model, vocab
@@ -114,6 +120,56 @@ def test_padding_does_not_leak_into_loss_or_predictions(options):
 
     sentences = [words for words, _ in MIXED]
     assert predict_tags(model, sentences, vocab, batch_size=5) == predict_tags(model, sentences, vocab, batch_size=1)
+
+
+@pytest.mark.parametrize("is_nll_loss", [True, False])
+def test_the_xpos_layer_gives_a_second_set_of_scores_from_the_same_states(is_nll_loss):
+    model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss, xpos=True, bidirectional=True)
+    assert len(vocab.xpos_to_ix) == 4 and model.hidden2xpos.out_features == 4
+    (batch,) = batches_of(MIXED, vocab, batch_size=len(MIXED))
+    upos, xpos = model(batch.words, batch.lengths)
+    assert upos.shape == (5, 7, 2) and xpos.shape == (5, 7, 4)
+    if is_nll_loss:  # both heads end in log_softmax
+        torch.testing.assert_close(upos.exp().sum(dim=-1), torch.ones(5, 7))
+        torch.testing.assert_close(xpos.exp().sum(dim=-1), torch.ones(5, 7))
+    single_upos, single_xpos = model(vocab.word_ids(MIXED[1][0]))
+    assert single_upos.shape == (2, 2) and single_xpos.shape == (2, 4)
+
+
+def test_the_training_loss_is_the_sum_of_the_upos_and_xpos_losses():
+    model, vocab = model_for(MIXED, xpos=True, bidirectional=True)
+    batches = make_batches([words for words, _ in MIXED], vocab, [tags for _, tags in MIXED], batch_size=len(MIXED),
+                           xpos_tags=xpos_of(MIXED))
+    upos, xpos = model(batches[0].words, batches[0].lengths)
+    loss_function = nn.NLLLoss()
+    expected = (loss_function(upos.flatten(0, 1), batches[0].tags.flatten()).item()
+                + loss_function(xpos.flatten(0, 1), batches[0].xpos.flatten()).item())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the loss is measured, nothing moves
+    (loss,) = train(model, batches, loss_function, optimizer, epochs=1)
+    assert loss == pytest.approx(expected, rel=1e-6)
+
+
+def test_padding_leaks_into_neither_head():
+    model, vocab = model_for(MIXED, xpos=True, bidirectional=True, chars=True)
+    model.eval()
+    xpos = xpos_of(MIXED)
+    sentences = [words for words, _ in MIXED]
+    (batch,) = make_batches(sentences, vocab, batch_size=len(MIXED))
+    upos_batched, xpos_batched = model(batch.words, batch.lengths, batch.chars)
+    for row, i in enumerate(batch.sentence_ids):
+        (single,) = make_batches([sentences[i]], vocab)
+        upos_single, xpos_single = model(single.words, single.lengths, single.chars)
+        n = len(sentences[i])
+        torch.testing.assert_close(upos_batched[row, :n], upos_single[0])
+        torch.testing.assert_close(xpos_batched[row, :n], xpos_single[0])
+    upos_tags, xpos_tags = predict_tag_sets(model, sentences, vocab, batch_size=5)
+    assert (upos_tags, xpos_tags) == predict_tag_sets(model, sentences, vocab, batch_size=1)
+    assert [len(tags) for tags in xpos_tags] == [len(words) for words in sentences]
+    assert set(tag for tags in xpos_tags for tag in tags) <= set(vocab.xpos_to_ix)
+    result = evaluate(model, MIXED, vocab, xpos_gold=xpos)
+    assert result.xpos.total == result.total == sum(len(words) for words in sentences)
+    assert result.xpos.predicted == [tag for tags in xpos_tags for tag in tags]
+    assert evaluate(model, MIXED, vocab).xpos is None
 
 
 def test_make_batches_same_length_never_pads_and_keeps_every_sentence_once():

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from conftest import EWT, run_script
-from data import read_conllu, write_conllu_slice
+from data import XPOS, read_conllu, write_conllu_slice
 
 pytestmark = pytest.mark.skipif(not (EWT / "en_ewt-ud-train.conllu").exists(),
                                 reason=f"UD English EWT not found at {EWT} (see README: Real data)")
@@ -20,14 +20,15 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", train, 400)
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", dev, 100)
     result = run_script("main.py", "--train", train, "--dev", dev, "--save", model, "--epochs", "1",
-                        "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16", "--bidirectional",
+                        "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16", "--bidirectional", "--xpos",
                         "--chars", "--lowercase", "--embedding-dim", "32", "--hidden-dim", "32", "--unk-alpha", "0.25")
     assert result.returncode == 0, result.stderr
-    epoch_line = re.search(r"^epoch   1 \| loss ([\d.]+) \| dev accuracy ([\d.]+) \| [\d,]+ tokens/s \| [\d.]+ s \| best$",
-                           result.stdout, flags=re.M)
+    epoch_line = re.search(r"^epoch   1 \| loss ([\d.]+) \| dev accuracy ([\d.]+) \| dev xpos ([\d.]+) \| [\d,]+ tokens/s"
+                           r" \| [\d.]+ s \| best$", result.stdout, flags=re.M)
     assert epoch_line, result.stdout
-    dev_accuracy = float(epoch_line.group(2))
-    assert dev_accuracy > 0.3  # far above chance (1/17) after one epoch on 400 sentences
+    dev_accuracy, dev_xpos = float(epoch_line.group(2)), float(epoch_line.group(3))
+    # far above chance (1/17 UPOS, 1/50 XPOS) after one epoch on 400 sentences
+    assert dev_accuracy > 0.3 and dev_xpos > 0.2
     assert model.exists()
 
     evaluation = run_script("main.py", "--load", model, "--eval", dev, "--report")
@@ -35,12 +36,38 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     lines = evaluation.stdout.splitlines()
     n_tokens = sum(len(words) for words, _ in read_conllu(dev))
     assert lines[0] == f"accuracy: {dev_accuracy:.4f} ({n_tokens} tokens)"  # the saved model is the best one
-    assert re.fullmatch(r"unseen-word accuracy: 0\.\d{4} \(\d+ tokens\)", lines[1])
-    assert lines[2].split() == ["tag", "precision", "recall", "f1", "support"]
-    assert {line.split()[0] for line in lines[3:]} >= {"NOUN", "VERB", "DET", "PUNCT"}
+    assert lines[1] == f"xpos accuracy: {dev_xpos:.4f} ({n_tokens} tokens)"
+    assert re.fullmatch(r"unseen-word accuracy: 0\.\d{4} \(\d+ tokens\)", lines[2])
+    assert lines[3].split() == ["tag", "precision", "recall", "f1", "support"]
+    xpos_header = lines.index(next(line for line in lines if line.startswith("xpos tag")))
+    assert {line.split()[0] for line in lines[4:xpos_header]} >= {"NOUN", "VERB", "DET", "PUNCT"}
+    assert {line.split()[0] for line in lines[xpos_header + 1:]} >= {"NN", "VBD", "DT", "."}
 
-    tagged = run_script("main.py", "--load", model, "--predict", "-", stdin="The dog barked .\nI saw it .\n")
+    tagged = run_script("main.py", "--load", model, "--predict", "-", stdin="The dog barked.\nI saw it.\n")
     assert tagged.returncode == 0, tagged.stderr
     outputs = tagged.stdout.splitlines()
     assert len(outputs) == 2 and [pair.split("/")[0] for pair in outputs[0].split()] == ["The", "dog", "barked", "."]
-    assert outputs[0].split()[0] == "The/DET" and outputs[0].split()[-1] == "./PUNCT"
+    assert outputs[0].split()[0] == "The/DET/DT" and outputs[0].split()[-1] == "./PUNCT/."
+
+    conllu = run_script("main.py", "--load", model, "--predict", "The dog barked.", "--conllu")
+    assert conllu.returncode == 0, conllu.stderr
+    (path := tmp_path / "tagged.conllu").write_text(conllu.stdout, encoding="utf-8")
+    upos = [tag.split("/")[1] for tag in outputs[0].split()]
+    xpos = [tag.split("/")[2] for tag in outputs[0].split()]
+    assert read_conllu(path) == [(["The", "dog", "barked", "."], upos)]
+    assert read_conllu(path, tag_column=XPOS) == [(["The", "dog", "barked", "."], xpos)]
+
+
+def test_xpos_training_data_without_xpos_is_a_one_line_error(tmp_path):
+    train = tmp_path / "train.conllu"
+    write_conllu_slice(EWT / "en_ewt-ud-train.conllu", train, 20)
+    lines = train.read_text(encoding="utf-8").split("\n")
+    line_number, line = next((i, line) for i, line in enumerate(lines, start=1)
+                             if line[:1].isdigit() and "-" not in line.split("\t")[0] and i > 30)
+    columns = line.split("\t")
+    columns[4] = "_"
+    lines[line_number - 1] = "\t".join(columns)
+    train.write_text("\n".join(lines), encoding="utf-8")
+    result = run_script("main.py", "--train", train, "--xpos", "--epochs", "1")
+    assert result.returncode == 2
+    assert result.stderr == f"error: {train} line {line_number}: missing XPOS tag\n"

@@ -140,15 +140,18 @@ RECIPE_MODEL = ROOT / "benchmark_recipe.pt"  # the recipe's model, which benchma
 
 
 def without_tags(output):
-    """Printed tagging output with the tags left out: word/TAG -> word, CoNLL-U UPOS -> _."""
+    """Printed tagging output with the tags left out: word/UPOS(/XPOS) -> word, CoNLL-U UPOS, XPOS -> _.
+
+    (The example sentence has no "/" in a word.)
+    """
     lines = []
     for line in output.splitlines():
         columns = line.split("\t")
         if len(columns) == 10:
-            columns[3] = "_"
+            columns[3] = columns[4] = "_"
             lines.append("\t".join(columns))
         else:
-            lines.append(line if line.startswith("#") else " ".join(p.rsplit("/", 1)[0] for p in line.split()))
+            lines.append(line if line.startswith("#") else " ".join(p.split("/")[0] for p in line.split()))
     return "\n".join(lines)
 
 
@@ -175,3 +178,15 @@ def test_conllu_sentence_puts_space_after_on_the_range_line_only():
                      "1\tDo\t_\tAUX\t_\t_\t0\t_\t_\t_",
                      "2\tn't\t_\tPART\t_\t_\t0\t_\t_\t_",
                      "3\t!\t_\tPUNCT\t_\t_\t0\t_\t_\t_", "", ""]
+
+
+def test_conllu_sentence_fills_the_xpos_column_when_given():
+    from data import conllu_sentence
+    from tokenizer import tokenize
+    text = "I can't."
+    lines = conllu_sentence(text, tokenize(text), ["PRON", "AUX", "PART", "PUNCT"],
+                            xpos_tags=["PRP", "MD", "RB", "."]).split("\n")
+    word_lines = [line.split("\t") for line in lines if line and line[0].isdigit() and "-" not in line.split("\t")[0]]
+    assert [(columns[1], columns[3], columns[4]) for columns in word_lines] == [
+        ("I", "PRON", "PRP"), ("ca", "AUX", "MD"), ("n't", "PART", "RB"), (".", "PUNCT", ".")]
+    assert lines[2].split("\t")[:2] == ["2-3", "can't"] and lines[2].split("\t")[2:9] == ["_"] * 7  # no tags
