@@ -6,7 +6,7 @@ import pytest
 
 import benchmark
 from conftest import EWT, ROOT, run_script
-from data import read_conllu, write_conllu_slice
+from data import XPOS, read_conllu, write_conllu_slice
 
 
 def readme_results_section():
@@ -85,7 +85,9 @@ def test_readme_headline_figures_are_the_recipe_row():
     threads = re.search(r"(\d+) torch threads", results["machine"]).group(1)
     headline = re.compile(re.escape(f"{recipe['accuracy']:.2%} dev accuracy (") + r"\d+ universal POS tags\)"
                           + re.escape(f", trained from scratch on {threads} CPU cores"
-                                      f" in {recipe['train_seconds'] / 60:.1f} minutes"))
+                                      f" in {recipe['train_seconds'] / 60:.1f} minutes")
+                          + re.escape(f", and, from the same model, the treebank's Penn Treebank tags (XPOS)"
+                                      f" at {recipe['xpos_accuracy']:.2%}."))
     assert headline.search(" ".join(readme_results_section().split()))
 
 
@@ -93,6 +95,10 @@ def test_readme_headline_figures_are_the_recipe_row():
 def test_readme_tag_count_is_the_training_files():
     tags = {tag for _, sentence_tags in read_conllu(EWT / "en_ewt-ud-train.conllu") for tag in sentence_tags}
     assert f"({len(tags)} universal POS tags)" in readme_results_section()
+    xpos = {tag for _, sentence_tags in read_conllu(EWT / "en_ewt-ud-train.conllu", tag_column=XPOS)
+            for tag in sentence_tags}
+    # the README names three XPOS tags and counts the rest
+    assert f"`JJR` and {len(xpos) - 3} more in the training split" in " ".join(readme_results_section().split())
 
 
 def test_official_scorer_agrees_with_our_accuracy_in_the_saved_results():
