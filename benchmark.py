@@ -118,12 +118,10 @@ def run_classic_row(row, train_path, dev_path):
     tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
     score = score_tags(dev_data, predicted, known_words.__contains__)
     n_dev_tokens = sum(len(words) for words, _ in dev_data)
-    if column == XPOS:
-        return dict(xpos_accuracy=score.accuracy, unseen=score.unseen_accuracy, train_seconds=train_seconds,
-                    train_tokens_per_s=n_train_tokens * 5 / train_seconds, tag_tokens_per_s=n_dev_tokens / tag_seconds)
-    return dict(accuracy=score.accuracy, unseen=score.unseen_accuracy, train_seconds=train_seconds,
-                train_tokens_per_s=n_train_tokens * (5 if row == "nltk-perceptron" else 1) / train_seconds,
-                tag_tokens_per_s=n_dev_tokens / tag_seconds)
+    return {"xpos_accuracy" if column == XPOS else "accuracy": score.accuracy, "unseen": score.unseen_accuracy,
+            "train_seconds": train_seconds,
+            "train_tokens_per_s": n_train_tokens * (5 if row.startswith("nltk") else 1) / train_seconds,
+            "tag_tokens_per_s": n_dev_tokens / tag_seconds}
 
 
 def run_main(argv):
@@ -147,7 +145,7 @@ def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
     keep_model: where to copy the trained model (the recipe's, for the raw-text row).
     """
     from checkpoint import load_checkpoint
-    from data import XPOS, read_conllu, read_tagged_sentences
+    from data import read_tagged_sentences, read_xpos_tags
     from train import predict_tag_sets, score_tags
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.pt"
@@ -171,8 +169,8 @@ def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
                   tag_tokens_per_s=sum(len(w) for w, _ in dev_data) / tag_seconds,
                   best_epoch=best_epoch[1], epochs=epochs)
     if predicted_xpos is not None:
-        result["xpos_accuracy"] = score_tags(read_conllu(dev_path, tag_column=XPOS), predicted_xpos,
-                                             vocab.knows).accuracy
+        dev_xpos = list(zip([words for words, _ in dev_data], read_xpos_tags(dev_path)))
+        result["xpos_accuracy"] = score_tags(dev_xpos, predicted_xpos, vocab.knows).accuracy
     return result
 
 
@@ -194,10 +192,10 @@ def run_adam_step_row(train_path, steps=30):
     """
     import torch
     import main
-    from data import XPOS, read_conllu
+    from data import read_conllu, read_xpos_tags
     args = main.parse_args(["--train", str(train_path), *as_flags(RECIPE)])
     torch.manual_seed(args.seed)
-    train_xpos = [tags for _, tags in read_conllu(train_path, tag_column=XPOS)] if args.xpos else None
+    train_xpos = read_xpos_tags(train_path) if args.xpos else None
     model, _, _ = main.build_model(args, read_conllu(train_path), "cpu", train_xpos)
     for parameter in model.parameters():
         parameter.grad = torch.randn_like(parameter)

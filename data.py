@@ -143,6 +143,11 @@ def read_conllu(path, tags_required=True, tag_column=UPOS):
     return sentences
 
 
+def read_xpos_tags(path):
+    """The XPOS tags of a CoNLL-U file, one list per sentence (a missing one is an InputError)."""
+    return [tags for _, tags in read_conllu(path, tag_column=XPOS)]
+
+
 def write_conllu_slice(source, destination, n_sentences):
     """Copy the first n_sentences sentences of a CoNLL-U file (for quick tests and timings)."""
     kept, sentences = [], 0

@@ -20,8 +20,8 @@ import torch
 import torch.nn as nn
 
 from checkpoint import load_checkpoint, save_checkpoint
-from data import (XPOS, InputError, conllu_sentence, decode_utf8, read_conllu, read_tagged_sentences, read_text,
-                  replace_upos)
+from data import (InputError, conllu_sentence, decode_utf8, read_conllu, read_tagged_sentences, read_text,
+                  read_xpos_tags, replace_upos)
 from model_lstm_tagger import LSTMTagger
 from tokenizer import split_on_whitespace, tokenize
 from train import (Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tag_sets,
@@ -228,7 +228,7 @@ def xpos_gold_tags(model, path):
     """The XPOS tags of a .conllu file, one list per sentence, if the model predicts them; else None."""
     if not model.has_xpos or Path(path).suffix != ".conllu":
         return None
-    return [tags for _, tags in read_conllu(path, tag_column=XPOS)]
+    return read_xpos_tags(path)
 
 
 def show_path(path):
@@ -271,12 +271,9 @@ def run_training(args, device):
     """Train a tagger as the options say; returns (model, vocab)."""
     training_data = read_tagged_sentences(args.train)
     dev_data = read_tagged_sentences(args.dev) if args.dev else None
-    train_xpos = dev_xpos = None
-    if args.xpos:
-        train_xpos = [tags for _, tags in read_conllu(args.train, tag_column=XPOS)]
-        if args.dev and Path(args.dev).suffix == ".conllu":
-            dev_xpos = [tags for _, tags in read_conllu(args.dev, tag_column=XPOS)]
+    train_xpos = read_xpos_tags(args.train) if args.xpos else None
     model, vocab, settings = build_model(args, training_data, device, train_xpos)
+    dev_xpos = xpos_gold_tags(model, args.dev) if args.dev else None
     # The two losses are the same function of the logits: log_softmax is part of the model
     # on the NLL path and part of the loss on the cross-entropy path.
     loss_function = nn.NLLLoss() if args.loss == "nll" else nn.CrossEntropyLoss()

@@ -130,9 +130,9 @@ def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu", same_l
                  xpos_tags=None):
     """Group sentences (lists of words) into Batches; with `tags`, one tag list per sentence.
 
-    xpos_tags, if given, holds one XPOS tag list per sentence, for a model with an XPOS layer.
     Sentences are sorted by length first, so that each batch holds sentences of similar
     length and little of it is padding. Each Batch remembers where its sentences came from.
+    xpos_tags, if given, holds one XPOS tag list per sentence, for a model with an XPOS layer.
     same_length=True starts a new batch at each new length as well, so no batch has padding.
     with_chars=False leaves out the character inputs (predict_tags builds its own).
     """

@@ -1,7 +1,8 @@
 """Reading the toy CSV format and CoNLL-U files, and the one-line errors for bad files."""
 import pytest
 
-from data import XPOS, InputError, read_conllu, read_csv, read_tagged_sentences, replace_upos
+from data import (XPOS, InputError, read_conllu, read_csv, read_tagged_sentences, read_xpos_tags,
+                  replace_upos)
 
 
 def write(tmp_path, name, content):
@@ -111,6 +112,7 @@ XPOS_CONLLU = """# text = Don't stop.
 def test_read_conllu_reads_xpos_from_column_5(tmp_path):
     path = write(tmp_path, "t.conllu", XPOS_CONLLU)
     assert read_conllu(path, tag_column=XPOS) == [(["Do", "n't", "stop", "."], ["VBP", "RB", "VB", "."])]
+    assert read_xpos_tags(path) == [["VBP", "RB", "VB", "."]]
     assert read_conllu(path) == [(["Do", "n't", "stop", "."], ["AUX", "PART", "VERB", "PUNCT"])]
 
 
