@@ -19,7 +19,6 @@ def save_checkpoint(path, model, settings, vocab):
     The file is written under a temporary name and then renamed, so an interrupted save
     never leaves a half-written checkpoint where a good one was.
     """
-    path = Path(path)
     checkpoint = {
         "format": FORMAT,
         "settings": settings,  # keyword arguments of LSTMTagger
@@ -28,18 +27,23 @@ def save_checkpoint(path, model, settings, vocab):
         "char_to_ix": vocab.char_to_ix or {},
         "lowercase": vocab.lowercase,
         "xpos_to_ix": vocab.xpos_to_ix or {},
+        "word_counts": vocab.word_counts or {},
+        "temperature": model.temperature,
         "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()},
     }
+    write_atomically(checkpoint, path)
+
+
+def write_atomically(checkpoint, path):
+    """torch.save under a temporary name, then rename: a crash never leaves half a file at `path`."""
+    path = Path(path)
     temporary = path.with_name(path.name + ".tmp")
     torch.save(checkpoint, temporary)
     os.replace(temporary, path)
 
 
-def load_checkpoint(path, device="cpu"):
-    """Rebuild a saved tagger; returns (model, vocab).
-
-    Any problem (missing, truncated or foreign file) is raised as a one-line InputError.
-    """
+def read_checkpoint(path):
+    """The dictionary save_checkpoint wrote; a problem (missing, truncated or foreign file) is an InputError."""
     if not Path(path).is_file():
         raise InputError(f"{path}: no such file")
     unreadable = InputError(f"{path}: not a readable PyTorch checkpoint (truncated or another format)")
@@ -52,12 +56,30 @@ def load_checkpoint(path, device="cpu"):
         raise unreadable from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         raise InputError(f"{path}: not a checkpoint written by this tagger")
+    return checkpoint
+
+
+def load_checkpoint(path, device="cpu"):
+    """Rebuild a saved tagger; returns (model, vocab).
+
+    Any problem (missing, truncated, foreign or damaged file) is raised as a one-line InputError.
+    """
+    checkpoint = read_checkpoint(path)
     model = LSTMTagger(**checkpoint["settings"])
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError:
         raise InputError(f"{path}: its weights do not match its settings (damaged checkpoint)") from None
-    # Checkpoints saved before the XPOS layer existed have no "xpos_to_ix".
+    # Older checkpoints may lack "xpos_to_ix", "word_counts" and "temperature".
     vocab = Vocabulary(checkpoint["word_to_ix"], checkpoint["tag_to_ix"], checkpoint["char_to_ix"] or None,
-                       checkpoint["lowercase"], checkpoint.get("xpos_to_ix") or None)
+                       checkpoint["lowercase"], checkpoint.get("xpos_to_ix") or None,
+                       checkpoint.get("word_counts") or None)
+    model.temperature = checkpoint.get("temperature", 1.0)
     return model.to(device), vocab
+
+
+def save_temperature(path, temperature):
+    """Store a fitted temperature in the checkpoint at `path` (see evaluation.fit_temperature)."""
+    checkpoint = read_checkpoint(path)
+    checkpoint["temperature"] = temperature
+    write_atomically(checkpoint, path)

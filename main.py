@@ -3,6 +3,7 @@
     python main.py                     # the tutorial: train on train.csv, tag "The dog ate the book"
     python main.py --train TRAIN --dev DEV [options] --save MODEL.pt
     python main.py --load MODEL.pt --eval FILE [--report]
+    python main.py --load MODEL.pt --eval DEV --fit-temperature    (calibrate the probabilities)
     python main.py --load MODEL.pt --predict "Some text."        (or --predict - for stdin)
     python main.py --load MODEL.pt --predict - --conllu < text.txt > tagged.conllu
     python main.py --load MODEL.pt --tag-conllu FILE.conllu > tagged.conllu
@@ -19,21 +20,33 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from checkpoint import load_checkpoint, save_checkpoint
+from checkpoint import load_checkpoint, save_checkpoint, save_temperature
 from data import (InputError, conllu_sentence, decode_utf8, read_conllu, read_tagged_sentences, read_text,
                   read_xpos_tags, replace_upos)
 from model_lstm_tagger import LSTMTagger
 from tokenizer import split_on_whitespace, tokenize
-from train import (Vocabulary, evaluate, make_batches, per_tag_scores, predict_proba, predict_tag_sets,
-                   subnormals_flushed_to_zero, train, word_count_tensor)
+from evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature, per_tag_scores,
+                        probability_scores, top_confusions)
+from train import (Vocabulary, make_batches, predict_proba, predict_tag_sets, subnormals_flushed_to_zero, train,
+                   word_count_tensor)
 
 DEFAULT_TRAIN = Path(__file__).with_name("train.csv")
 DEFAULT_SENTENCE = "The dog ate the book"
+PROBABILITY_SCORES = f"""\
+how --report scores the UPOS probabilities p, over the words of the --eval file (g: a word's gold tag;
+words whose gold tag never occurred in training are left out, as p(g) is 0 for them):
+  NLL    mean over words of -ln p(g): the loss that training minimises, here on other text
+  Brier  mean over words of the sum over all tags t of (p(t) - 1 if t = g else 0)^2; 0 best, 2 worst
+  ECE    expected calibration error: the words go into {N_BINS} bins of equal width by the confidence
+         c = max over t of p(t): (0, 1/{N_BINS}], (1/{N_BINS}, 2/{N_BINS}], ..., ({N_BINS - 1}/{N_BINS}, 1]; ECE is the sum
+         over bins of (words in the bin / all words) * |accuracy in the bin - mean c in the bin|
+"""
 
 
 def parse_args(argv=None):
     """The command line; the defaults reproduce the README's first run."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=PROBABILITY_SCORES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     data = parser.add_argument_group("data")
     data.add_argument("--train", default=str(DEFAULT_TRAIN),
                       help="training data, .csv (columns text,tag) or .conllu (default: train.csv next to main.py)")
@@ -42,7 +55,16 @@ def parse_args(argv=None):
     data.add_argument("--save", metavar="MODEL.pt", help="write the trained model (the best on --dev, if given) here")
     data.add_argument("--load", metavar="MODEL.pt", help="load a saved model instead of training one")
     data.add_argument("--eval", metavar="FILE", help="print the tagging accuracy on FILE (.csv or .conllu)")
-    data.add_argument("--report", action="store_true", help="with --eval: also per-tag precision, recall and F1")
+    data.add_argument("--report", action="store_true",
+                      help="with --eval: also per-tag precision, recall and F1; how good the UPOS probabilities "
+                           "are (see below); the 10 most frequent errors (gold tag -> predicted tag, count, "
+                           "share of all errors); and accuracy by how often the word occurs in training")
+    data.add_argument("--temperature", type=float, metavar="T",
+                      help="with --load: report UPOS probabilities softmax(scores / T) instead of the "
+                           "checkpoint's temperature (1 unless --fit-temperature stored one); tags do not change")
+    data.add_argument("--fit-temperature", action="store_true",
+                      help="with --load and --eval: find the temperature T that minimises the mean NLL of the "
+                           "UPOS probabilities on the --eval file (your dev data) and store it in the checkpoint")
     data.add_argument("--predict",
                       help="text of one sentence to tag; '-' tags each line of standard input as one sentence. "
                            "The text is split into tokens and words as UD English EWT does (can't -> ca n't); "
@@ -89,6 +111,9 @@ def parse_args(argv=None):
     training.add_argument("--batch-size", type=int, default=1, help="sentences per training step (default: 1)")
     training.add_argument("--clip-grad", type=float, default=0.0,
                           help="clip the gradient norm to this value; 0 turns clipping off (default: 0)")
+    training.add_argument("--label-smoothing", type=float, metavar="EPS",
+                          help="with --loss ce: train towards 1 - EPS on the gold tag and EPS spread evenly over "
+                               "all tags, CrossEntropyLoss(label_smoothing=EPS) (default: 0)")
     training.add_argument("--unk-alpha", type=float, default=0.0,
                           help="replace each training word with <unk> with probability a/(a+count), "
                                "so the <unk> vector is learned; 0 turns it off (default: 0)")
@@ -117,6 +142,15 @@ def parse_args(argv=None):
         parser.error("--load uses a trained model; --dev and --save are for training")
     if args.report and not args.eval:
         parser.error("--report goes with --eval")
+    if args.fit_temperature and not (args.load and args.eval):
+        parser.error("--fit-temperature fits on the --eval file and stores the result in the --load checkpoint")
+    if args.temperature is not None and (not args.load or args.temperature <= 0):
+        parser.error("--temperature goes with --load and must be above 0")
+    if args.label_smoothing is not None and args.loss != "ce":
+        parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has no "
+                     "label_smoothing option (main_example.py section 6)")
+    if args.label_smoothing is not None and not 0.0 <= args.label_smoothing < 1.0:
+        parser.error("--label-smoothing must be in [0, 1)")
     if args.xpos and (args.load or Path(args.train).suffix != ".conllu"):
         parser.error("--xpos trains on the XPOS column of a .conllu file; it does not go with .csv data or --load")
     return args
@@ -205,23 +239,56 @@ def tag_conllu_file(model, path, vocab, args, device):
 
 
 def print_evaluation(model, path, vocab, args, device):
-    """Print accuracy on a labelled file, accuracy on unseen words and, with --report, per tag.
+    """Print accuracy on a labelled file, accuracy on unseen words and, with --report, the rest.
 
     For a model with the XPOS layer and a .conllu file, XPOS accuracy follows on the next line.
     """
     data = read_tagged_sentences(path)
+    if args.fit_temperature:
+        model.temperature = 1.0  # fit from the model's own scores, whatever was stored before
     result = evaluate(model, data, vocab, args.eval_batch_size, device, xpos_gold_tags(model, path))
     print(f"accuracy: {result.accuracy:.4f} ({result.total} tokens)")
     if result.xpos is not None:
         print(f"xpos accuracy: {result.xpos.accuracy:.4f} ({result.xpos.total} tokens)")
     print(f"unseen-word accuracy: {result.unseen_accuracy:.4f} ({result.unseen_total} tokens)")
+    if args.fit_temperature:
+        print_probability_scores(result, model.temperature)
+        model.temperature = fit_temperature(result.log_probs, result.gold_ix)
+        save_temperature(args.load, model.temperature)
+        print(f"fitted temperature: {model.temperature:.4f} (minimum NLL on {path}; saved in {args.load})")
+        result = evaluate(model, data, vocab, args.eval_batch_size, device)
     if args.report:
-        for title, scored in (("tag", result), ("xpos tag", result.xpos)):
-            if scored is None:
-                continue
-            print(f"{title:<8}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
-            for tag, (precision, recall, f1, support) in per_tag_scores(scored.gold, scored.predicted).items():
-                print(f"{tag:<8}{precision:10.4f}{recall:10.4f}{f1:10.4f}{support:10d}")
+        print_report(result, vocab, model.temperature)
+    elif args.fit_temperature:
+        print_probability_scores(result, model.temperature)
+
+
+def print_probability_scores(result, temperature):
+    """One line: NLL, Brier score and ECE of an Evaluation's UPOS probabilities."""
+    scores = probability_scores(result.log_probs, result.gold_ix)
+    print(f"probabilities at temperature {temperature:.4f}: NLL {scores['nll']:.4f} | Brier {scores['brier']:.4f}"
+          f" | ECE {scores['ece']:.4f}")
+
+
+def print_report(result, vocab, temperature):
+    """--report: per-tag scores, probability scores, frequent errors, accuracy by training frequency."""
+    for title, scored in (("tag", result), ("xpos tag", result.xpos)):
+        if scored is None:
+            continue
+        print(f"{title:<8}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+        for tag, (precision, recall, f1, support) in per_tag_scores(scored.gold, scored.predicted).items():
+            print(f"{tag:<8}{precision:10.4f}{recall:10.4f}{f1:10.4f}{support:10d}")
+    print_probability_scores(result, temperature)
+    print("most frequent errors (gold -> predicted, count, share of all errors):")
+    for gold, predicted, count, share in top_confusions(result.gold, result.predicted):
+        print(f"  {gold:>6} -> {predicted:<6}{count:7d}{share:8.1%}")
+    if vocab.word_counts is None:
+        print("accuracy by training frequency: not known (the checkpoint has no word counts)")
+        return
+    print("accuracy by how often the word occurs in training:")
+    for band, accuracy, tokens in accuracy_by_frequency(result.words, result.gold, result.predicted,
+                                                        vocab.training_count):
+        print(f"  {band:<14}{accuracy:8.4f} ({tokens} tokens)")
 
 
 def xpos_gold_tags(model, path):
@@ -276,7 +343,7 @@ def run_training(args, device):
     dev_xpos = xpos_gold_tags(model, args.dev) if args.dev else None
     # The two losses are the same function of the logits: log_softmax is part of the model
     # on the NLL path and part of the loss on the cross-entropy path.
-    loss_function = nn.NLLLoss() if args.loss == "nll" else nn.CrossEntropyLoss()
+    loss_function = nn.NLLLoss() if args.loss == "nll" else nn.CrossEntropyLoss(label_smoothing=args.label_smoothing or 0.0)
     if args.optimizer == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
     else:
@@ -307,7 +374,7 @@ def run_training(args, device):
 
     batches = make_batches([words for words, _ in training_data], vocab, [tags for _, tags in training_data],
                            args.batch_size, device, xpos_tags=train_xpos)
-    word_counts = word_count_tensor(training_data, vocab).to(device)
+    word_counts = word_count_tensor(vocab).to(device)
     best_accuracy, best_state = -1.0, None
     start = epoch_start = time.perf_counter()
     training_seconds = 0.0  # time spent in training epochs, dev evaluation left out
@@ -327,7 +394,10 @@ def run_training(args, device):
                 if args.save:
                     save_checkpoint(args.save, model, settings, vocab)
             xpos = f" | dev xpos {result.xpos.accuracy:.4f}" if result.xpos is not None else ""
+            # Held-out NLL and ECE: confidence can keep growing after accuracy stops improving.
+            scores = probability_scores(result.log_probs, result.gold_ix)
             print(f"epoch {epoch:3d} | loss {mean_loss:.4f} | dev accuracy {result.accuracy:.4f}{xpos}"
+                  f" | dev nll {scores['nll']:.4f} | dev ece {scores['ece']:.4f}"
                   f" | {n_train_tokens / epoch_seconds:,.0f} tokens/s"
                   f" | {time.perf_counter() - start:.1f} s" + (" | best" if improved else ""), flush=True)
         epoch_start = time.perf_counter()
@@ -360,6 +430,8 @@ def main(argv=None):
             torch.manual_seed(args.seed)
             if args.load:
                 model, vocab = load_checkpoint(args.load, device)
+                if args.temperature is not None:
+                    model.temperature = args.temperature
             else:
                 print("settings: " + describe_settings(args))
                 model, vocab = run_training(args, device)

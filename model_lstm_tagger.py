@@ -54,6 +54,11 @@ class LSTMTagger(nn.Module):
         if self.has_xpos:
             self.hidden2xpos = nn.Linear(hidden_dim * (2 if bidirectional else 1), xpos_tagset_size)
 
+        # Not learned in training and not used by forward: the UPOS probabilities that prediction
+        # reports are softmax(scores / temperature). evaluation.fit_temperature fits it on dev
+        # data after training, to make them honest; it never changes which tag is chosen.
+        self.temperature = 1.0
+
     def forward(self, sentence, lengths=None, chars=None, char_features=None):
         """Score every word: (seq_len,) indices -> (seq_len, tagset_size).
 

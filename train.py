@@ -1,4 +1,4 @@
-"""Dictionaries, index tensors, the training loop, prediction and evaluation for LSTMTagger."""
+"""Dictionaries, index tensors, the training loop and prediction for LSTMTagger (scores: evaluation.py)."""
 import contextlib
 import random
 from collections import Counter
@@ -51,6 +51,7 @@ class Vocabulary:
     char_to_ix: dict | None = None  # None when the model reads no characters
     lowercase: bool = False
     xpos_to_ix: dict | None = None  # None when the model has no XPOS layer
+    word_counts: dict | None = None  # training count of each looked-up word form (None: not kept)
 
     @classmethod
     def from_training_data(cls, training_data, chars=False, lowercase=False, xpos_tags=None):
@@ -58,6 +59,7 @@ class Vocabulary:
         vocab = cls({}, {}, None, lowercase)
         keyed = [([vocab.key(word) for word in words], tags) for words, tags in training_data]
         vocab.word_to_ix, vocab.tag_to_ix = seqs_to_dictionary(keyed)
+        vocab.word_counts = dict(Counter(word for words, _ in keyed for word in words))
         if chars:
             vocab.char_to_ix = chars_to_dictionary(training_data)
         if xpos_tags is not None:
@@ -75,6 +77,10 @@ class Vocabulary:
     def knows(self, word):
         """Whether `word` (in its looked-up form) occurred in the training data."""
         return self.key(word) in self.word_to_ix
+
+    def training_count(self, word):
+        """How often `word` (in its looked-up form) occurred in the training data."""
+        return self.word_counts.get(self.key(word), 0)
 
 
 def prepare_sequence(seq, to_ix):
@@ -162,10 +168,9 @@ def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu", same_l
     return batches
 
 
-def word_count_tensor(training_data, vocab):
+def word_count_tensor(vocab):
     """Training-set count of each word index, as floats; padding and <unk> count as infinite."""
-    counts = Counter(vocab.key(word) for words, _ in training_data for word in words)
-    tensor = torch.tensor([float(counts[word]) for word in vocab.word_to_ix])
+    tensor = torch.tensor([float(vocab.word_counts.get(word, 0)) for word in vocab.word_to_ix])
     tensor[PAD_IX] = tensor[UNK_IX] = float("inf")
     return tensor
 
@@ -255,17 +260,17 @@ def train(model, batches, loss_function, optimizer, epochs, clip_grad=None, lr_d
 def predict_proba(model, batch):
     """Tag probabilities (batch, seq_len, tagset_size) for a Batch; padded rows are meaningless.
 
-    The NLL model outputs log-probabilities, so exp recovers probabilities; the
-    cross-entropy model outputs logits, so softmax over the tag dimension does.
+    softmax over the tag dimension turns the cross-entropy model's logits into probabilities;
+    on the NLL model's log-probabilities it is the same as exp, as they already sum to one
+    after it. Scores are divided by the model's temperature first (1 unless one was fitted;
+    see evaluation.fit_temperature).
     """
     model.eval()
     with torch.no_grad():
         scores = model(batch.words, batch.lengths, batch.chars)
     if model.has_xpos:
         scores = scores[0]  # the UPOS scores
-    if model.is_nll_loss:
-        return scores.exp()
-    return F.softmax(scores, dim=-1)
+    return F.softmax(scores / model.temperature, dim=-1)
 
 
 def char_vector_table(model, sentences, char_to_ix, device="cpu"):
@@ -284,6 +289,28 @@ def char_vector_table(model, sentences, char_to_ix, device="cpu"):
     return table, word_positions.to(device)
 
 
+@torch.no_grad()  # on a generator, no_grad holds while it runs, not while its caller does
+def scored_batches(model, sentences, vocab, batch_size=512, device="cpu"):
+    """Run the model over `sentences` (word lists): yield (batch, UPOS scores, XPOS scores or None).
+
+    Each batch holds sentences of one length: no padding, so the LSTM runs unpacked (faster),
+    and every row of the scores is a whole sentence. The character LSTM reads each distinct
+    word once, for all the batches.
+    """
+    if not sentences:
+        return
+    model.eval()  # dropout off
+    if vocab.char_to_ix is not None:
+        table, word_positions = char_vector_table(model, sentences, vocab.char_to_ix, device)
+    for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device,
+                              same_length=True, with_chars=False):
+        char_features = None
+        if vocab.char_to_ix is not None:
+            char_features = table[word_positions[batch.sentence_ids, :batch.words.size(1)]]
+        scores = model(batch.words, batch.lengths, char_features=char_features)
+        yield (batch, *scores) if model.has_xpos else (batch, scores, None)
+
+
 def predict_tags(model, sentences, vocab, batch_size=512, device="cpu"):
     """Tag each word list in `sentences`; returns one list of tag names per sentence."""
     return predict_tag_sets(model, sentences, vocab, batch_size, device)[0]
@@ -291,96 +318,38 @@ def predict_tags(model, sentences, vocab, batch_size=512, device="cpu"):
 
 def predict_tag_sets(model, sentences, vocab, batch_size=512, device="cpu"):
     """Tag each word list in `sentences`: (UPOS tag lists, XPOS tag lists or None without that layer)."""
-    if not sentences:
-        return [], [] if model.has_xpos else None
     ix_to_tag = list(vocab.tag_to_ix)
     ix_to_xpos = list(vocab.xpos_to_ix) if model.has_xpos else None
     predicted = [None] * len(sentences)
     predicted_xpos = [None] * len(sentences) if model.has_xpos else None
-    model.eval()  # dropout off
-    with torch.no_grad():
-        if vocab.char_to_ix is not None:
-            table, word_positions = char_vector_table(model, sentences, vocab.char_to_ix, device)
-        # Sentences of one length per batch: no padding, so the LSTM runs unpacked (faster).
-        for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device,
-                                  same_length=True, with_chars=False):
-            char_features = None
-            if vocab.char_to_ix is not None:
-                char_features = table[word_positions[batch.sentence_ids, :batch.words.size(1)]]
-            scores = model(batch.words, batch.lengths, char_features=char_features)
-            if model.has_xpos:
-                scores, xpos_scores = scores
-                best_xpos = xpos_scores.argmax(dim=-1).tolist()
-            # The highest score is the highest probability: softmax keeps the order.
-            best = scores.argmax(dim=-1).tolist()  # (batch, seq_len)
+    for batch, scores, xpos_scores in scored_batches(model, sentences, vocab, batch_size, device):
+        # The highest score is the highest probability: softmax keeps the order.
+        best = scores.argmax(dim=-1).tolist()  # (batch, seq_len)
+        for row, sentence_id in enumerate(batch.sentence_ids):
+            predicted[sentence_id] = [ix_to_tag[ix] for ix in best[row]]
+        if xpos_scores is not None:
+            best_xpos = xpos_scores.argmax(dim=-1).tolist()
             for row, sentence_id in enumerate(batch.sentence_ids):
-                length = int(batch.lengths[row])
-                predicted[sentence_id] = [ix_to_tag[ix] for ix in best[row][:length]]
-                if model.has_xpos:
-                    predicted_xpos[sentence_id] = [ix_to_xpos[ix] for ix in best_xpos[row][:length]]
+                predicted_xpos[sentence_id] = [ix_to_xpos[ix] for ix in best_xpos[row]]
     return predicted, predicted_xpos
 
 
-@dataclass
-class Evaluation:
-    """Token-level results of tagging a data set whose gold tags are known."""
-    correct: int
-    total: int
-    unseen_correct: int  # over words that never occur in the training data
-    unseen_total: int
-    gold: list           # every gold tag, in order
-    predicted: list      # every predicted tag, in the same order
-    xpos: "Evaluation | None" = None  # the same for XPOS tags, when they were evaluated
+def predict_log_probs(model, sentences, vocab, batch_size=512, device="cpu"):
+    """Log-probabilities of every tag for every word: one (len(words), tags) CPU tensor per sentence.
 
-    @property
-    def accuracy(self):
-        return self.correct / self.total
-
-    @property
-    def unseen_accuracy(self):
-        return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
-
-
-def evaluate(model, data, vocab, batch_size=512, device="cpu", xpos_gold=None):
-    """Tag the (words, tags) pairs in `data` and count how many tags are right.
-
-    xpos_gold, one XPOS tag list per sentence, also scores a model's XPOS layer (in .xpos).
+    Returns (UPOS, XPOS or None without that layer). The UPOS scores are divided by the
+    model's temperature first (1 unless one was fitted; see evaluation.fit_temperature).
     """
-    sentences = [words for words, _ in data]
-    predicted, predicted_xpos = predict_tag_sets(model, sentences, vocab, batch_size, device)
-    result = score_tags(data, predicted, vocab.knows)
-    if xpos_gold is not None and predicted_xpos is not None:
-        result.xpos = score_tags(list(zip(sentences, xpos_gold)), predicted_xpos, vocab.knows)
-    return result
-
-
-def score_tags(data, predicted, is_known):
-    """Count right tags in `predicted` (one tag list per sentence) against (words, tags) data.
-
-    is_known(word) says whether a word occurred in training, for the unseen-word count.
-    """
-    result = Evaluation(0, 0, 0, 0, [], [])
-    for (words, gold_tags), predicted_tags in zip(data, predicted):
-        for word, gold, guess in zip(words, gold_tags, predicted_tags):
-            right = gold == guess
-            result.correct += right
-            result.total += 1
-            if not is_known(word):
-                result.unseen_correct += right
-                result.unseen_total += 1
-        result.gold.extend(gold_tags)
-        result.predicted.extend(predicted_tags)
-    return result
-
-
-def per_tag_scores(gold, predicted):
-    """Precision, recall, F1 and support of each gold tag: {tag: (p, r, f1, support)}."""
-    true_positive = Counter(g for g, p in zip(gold, predicted) if g == p)
-    gold_count, predicted_count = Counter(gold), Counter(predicted)
-    scores = {}
-    for tag in sorted(gold_count):
-        precision = true_positive[tag] / predicted_count[tag] if predicted_count[tag] else 0.0
-        recall = true_positive[tag] / gold_count[tag]
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        scores[tag] = (precision, recall, f1, gold_count[tag])
-    return scores
+    log_probs = [None] * len(sentences)
+    xpos_log_probs = [None] * len(sentences) if model.has_xpos else None
+    for batch, scores, xpos_scores in scored_batches(model, sentences, vocab, batch_size, device):
+        # log_softmax also turns the cross-entropy model's logits into log-probabilities; on
+        # the NLL model's log-probabilities at temperature 1 it changes nothing.
+        scores = F.log_softmax(scores / model.temperature, dim=-1).cpu()
+        for row, sentence_id in enumerate(batch.sentence_ids):
+            log_probs[sentence_id] = scores[row]
+        if xpos_scores is not None:
+            xpos_scores = F.log_softmax(xpos_scores, dim=-1).cpu()
+            for row, sentence_id in enumerate(batch.sentence_ids):
+                xpos_log_probs[sentence_id] = xpos_scores[row]
+    return log_probs, xpos_log_probs

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from checkpoint import load_checkpoint, save_checkpoint
+from checkpoint import load_checkpoint, save_checkpoint, save_temperature
 from data import InputError
 from model_lstm_tagger import LSTMTagger
 from train import Vocabulary, predict_tag_sets, predict_tags
@@ -55,6 +55,25 @@ def test_round_trip_with_the_xpos_layer_and_an_older_checkpoint_without_it(tmp_p
     loaded, loaded_vocab = load_checkpoint(path)
     assert not loaded.has_xpos and loaded_vocab.xpos_to_ix is None
     assert predict_tag_sets(loaded, sentences, loaded_vocab) == (predict_tags(model, sentences, vocab), None)
+
+
+def test_word_counts_and_a_fitted_temperature_are_kept_and_older_checkpoints_load_without_them(tmp_path):
+    path, model, vocab = saved_model(tmp_path)
+    assert vocab.word_counts == {"the": 2, "dog": 1, "ate": 1, "apple": 1}  # lowercase: "The" is "the"
+    loaded, loaded_vocab = load_checkpoint(path)
+    assert loaded_vocab.training_count("THE") == 2 and loaded_vocab.training_count("cat") == 0
+    assert loaded.temperature == 1.0
+    save_temperature(path, 1.7)
+    loaded, loaded_vocab = load_checkpoint(path)
+    assert loaded.temperature == 1.7 and loaded_vocab == vocab and not (tmp_path / "model.pt.tmp").exists()
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, loaded.state_dict()[name])
+
+    checkpoint = torch.load(path, weights_only=True)
+    del checkpoint["word_counts"], checkpoint["temperature"]
+    torch.save(checkpoint, path)
+    loaded, loaded_vocab = load_checkpoint(path)
+    assert loaded.temperature == 1.0 and loaded_vocab.word_counts is None
 
 
 def test_missing_checkpoint(tmp_path):

@@ -2,6 +2,7 @@
 import contextlib
 import copy
 import io
+import math
 import re
 
 import pytest
@@ -10,7 +11,8 @@ import torch
 import main
 from conftest import ROOT, assert_same_output, readme_block, run_script, subnormal_survives_on_this_thread
 from checkpoint import load_checkpoint
-from train import Evaluation, train
+from evaluation import Evaluation
+from train import train
 
 
 def test_default_run_matches_the_readme_and_tags_the_sentence():
@@ -115,6 +117,10 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
     (["--epochs", "0"], "--epochs must be at least 1"),
     (["--report"], "--report goes with --eval"),
     (["--xpos"], "--xpos trains on the XPOS column of a .conllu file"),
+    (["--label-smoothing", "0.1"], "--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has no"),
+    (["--loss", "ce", "--label-smoothing", "1"], "--label-smoothing must be in [0, 1)"),
+    (["--fit-temperature"], "--fit-temperature fits on the --eval file"),
+    (["--temperature", "2"], "--temperature goes with --load"),
 ])
 def test_bad_options_exit_2_with_a_usage_error(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
@@ -141,9 +147,46 @@ def test_save_load_eval_and_predict_from_stdin(tmp_path):
     assert lines[1] == "unseen-word accuracy: nan (0 tokens)"
     assert lines[2].split() == ["tag", "precision", "recall", "f1", "support"]
     assert lines[3].split() == ["DET", "1.0000", "1.0000", "1.0000", "3"]
+    assert re.search(r"^probabilities at temperature 1.0000: NLL 0\.\d{4} \| Brier 0\.\d{4} \| ECE 0\.\d{4}$",
+                     output, flags=re.M)
+    assert "most frequent errors (gold -> predicted, count, share of all errors):\n" in output  # none here
+    assert [line.split() for line in lines[-5:]] == [
+        "accuracy by how often the word occurs in training:".split(), ["unseen", "nan", "(0", "tokens)"],
+        ["1-10", "1.0000", "(9", "tokens)"], ["11-100", "nan", "(0", "tokens)"],
+        ["more", "than", "100", "nan", "(0", "tokens)"]]
     result = run_script("main.py", "--load", model_path, "--predict", "-", stdin="The dog ate\n\nthat book\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"
+
+
+def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_tags(tmp_path):
+    model_path = tmp_path / "toy.pt"
+    main_output(["--save", str(model_path)])
+    # The training sentences, and the same words with two tags changed: the model gets those wrong.
+    eval_path = write(tmp_path, "eval.csv", b"text,tag\nThe dog ate the apple,DET NN V DET NN\n"
+                                            b"Everybody read that book,NN V DET NN\nThe dog ate the book,DET V V DET V\n")
+    before = main_output(["--load", str(model_path), "--eval", str(eval_path), "--report"])
+    fitted = main_output(["--load", str(model_path), "--eval", str(eval_path), "--fit-temperature"])
+    temperature = load_checkpoint(model_path)[0].temperature
+    assert temperature != 1.0 and f"fitted temperature: {temperature:.4f}" in fitted
+    after = main_output(["--load", str(model_path), "--eval", str(eval_path), "--report"])
+    nll = lambda text, t: float(re.search(rf"^probabilities at temperature {t:.4f}: NLL ([\d.]+)", text, re.M).group(1))
+    assert nll(after, temperature) < nll(before, 1.0)
+    assert nll(fitted, 1.0) == nll(before, 1.0) and nll(fitted, temperature) == nll(after, temperature)
+    # The same tags, so the same accuracy and the same per-tag and error tables.
+    same = lambda text: [line for line in text.splitlines() if not line.startswith("probabilities at")]
+    assert same(after) == same(before) and before.splitlines()[0] == "accuracy: 0.8571 (14 tokens)"
+    assert main_output(["--load", str(model_path), "--eval", str(eval_path), "--report", "--temperature", "1"]) == before
+
+
+def test_label_smoothing_keeps_the_loss_above_the_entropy_of_the_smoothed_target():
+    """With EPS = 0.1 and 3 tags the target is (0.9 + 0.1/3, 0.1/3, 0.1/3): no model gets below its entropy."""
+    eps, n_tags = 0.1, 3
+    target = [1 - eps + eps / n_tags] + [eps / n_tags] * (n_tags - 1)
+    floor = -sum(q * math.log(q) for q in target)
+    last_loss = lambda text: float(re.findall(r"^epoch +\d+ \| loss ([\d.]+)", text, flags=re.M)[-1])
+    assert last_loss(main_output(["--loss", "ce", "--label-smoothing", str(eps)])) > floor
+    assert last_loss(main_output(["--loss", "ce"])) < floor / 2
 
 
 def test_readme_comparison_catches_changed_numbers_and_words():
@@ -209,7 +252,8 @@ def test_dev_keeps_and_saves_the_best_epoch_not_the_last(monkeypatch, tmp_path):
 
     def scripted_evaluate(model, *args, **kwargs):
         weights_when_evaluated.append(copy.deepcopy(model.state_dict()))
-        return Evaluation(next(accuracies), 100, 0, 0, [], [])
+        return Evaluation(next(accuracies), 100, 0, 0, [], [], log_probs=torch.zeros(1, 1),
+                          gold_ix=torch.zeros(1, dtype=torch.long))
 
     monkeypatch.setattr(main, "evaluate", scripted_evaluate)
     path = tmp_path / "best.pt"

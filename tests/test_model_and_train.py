@@ -8,10 +8,11 @@ import torch.nn as nn
 
 from conftest import run_script, subnormal_survives_on_this_thread
 from model_lstm_tagger import PAD_IX, UNK_IX, LSTMTagger
-from train import (IGNORE_IX, Vocabulary, char_vector_table, chars_to_dictionary, chars_to_tensors, evaluate,
-                   make_batches, per_tag_scores, predict_proba, predict_tag_sets, predict_tags, prepare_sequence,
-                   replace_rare_words, score_tags, seqs_to_dictionary, split_and_pad, subnormals_flushed_to_zero,
-                   train, word_count_tensor)
+from evaluation import evaluate
+from train import (IGNORE_IX, Vocabulary, char_vector_table, chars_to_dictionary, chars_to_tensors, make_batches,
+                   predict_log_probs, predict_proba, predict_tag_sets, predict_tags, prepare_sequence,
+                   replace_rare_words, seqs_to_dictionary, split_and_pad, subnormals_flushed_to_zero, train,
+                   word_count_tensor)
 
 def batches_of(data, vocab, batch_size=1):
     """make_batches over (words, tags) pairs."""
@@ -261,23 +262,13 @@ def test_predict_proba_rows_are_probabilities(is_nll_loss):
     torch.testing.assert_close(probabilities.sum(dim=-1), torch.ones(5))
 
 
-def test_evaluate_counts_right_tags_and_unseen_words():
-    model, vocab, _ = train_toy(True, epochs=300)
-    data = [("The cat ate the book".split(), "DET NN V DET NN".split())]
-    result = evaluate(model, data, vocab)
-    assert (result.total, result.unseen_total) == (5, 1)
-    assert result.accuracy == 1.0 and result.unseen_accuracy == 1.0
 
 
-def test_per_tag_scores():
-    scores = per_tag_scores(["A", "A", "B", "B"], ["A", "B", "B", "B"])
-    assert scores["A"] == (1.0, 0.5, pytest.approx(2 / 3), 2)
-    assert scores["B"] == (pytest.approx(2 / 3), 1.0, pytest.approx(0.8), 2)
 
 
 def test_replace_rare_words_follows_alpha_over_alpha_plus_count():
     vocab = Vocabulary.from_training_data(MIXED)
-    counts = word_count_tensor(MIXED, vocab)
+    counts = word_count_tensor(vocab)
     assert counts[PAD_IX] == float("inf") and counts[vocab.word_to_ix["c"]] == 3
     torch.manual_seed(0)
     words = torch.full((200_000,), vocab.word_to_ix["c"])
@@ -288,12 +279,6 @@ def test_replace_rare_words_follows_alpha_over_alpha_plus_count():
 
 
 
-def test_score_tags_counts_right_tags_overall_and_on_unseen_words():
-    data = [(["a", "b", "c"], ["X", "Y", "X"]), (["d"], ["Y"])]
-    result = score_tags(data, [["X", "X", "X"], ["Y"]], is_known={"a", "b"}.__contains__)
-    assert (result.correct, result.total) == (3, 4)
-    assert (result.unseen_correct, result.unseen_total) == (2, 2)
-    assert result.gold == ["X", "Y", "X", "Y"] and result.predicted == ["X", "X", "X", "Y"]
 
 
 def test_character_features_of_a_word_do_not_depend_on_the_other_words_of_its_batch():
@@ -375,3 +360,22 @@ def test_a_batch_is_normalised_over_the_tag_dimension(is_nll_loss):
     logits = model(batch.words, batch.lengths)
     if is_nll_loss:  # log-probabilities: exp sums to one over the tags at every position
         torch.testing.assert_close(logits.exp().sum(dim=-1), torch.ones(3, 7))
+
+
+@pytest.mark.parametrize("is_nll_loss", [True, False])
+def test_predict_log_probs_agrees_with_predict_proba_and_the_predicted_tags(is_nll_loss):
+    """One tensor per sentence, in the caller's order, for both heads; exp gives predict_proba's rows."""
+    model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss, chars=True, xpos=True)
+    sentences = [words for words, _ in MIXED]
+    log_probs, xpos_log_probs = predict_log_probs(model, sentences, vocab)
+    upos, xpos = predict_tag_sets(model, sentences, vocab)
+    ix_to_tag, ix_to_xpos = list(vocab.tag_to_ix), list(vocab.xpos_to_ix)
+    for words, sentence_log_probs, sentence_xpos, tags, xpos_tags in zip(sentences, log_probs, xpos_log_probs, upos, xpos):
+        assert sentence_log_probs.shape == (len(words), len(vocab.tag_to_ix))
+        assert sentence_xpos.shape == (len(words), len(vocab.xpos_to_ix))
+        (batch,) = make_batches([words], vocab)
+        torch.testing.assert_close(sentence_log_probs.exp(), predict_proba(model, batch)[0])
+        assert [ix_to_tag[ix] for ix in sentence_log_probs.argmax(dim=-1).tolist()] == tags
+        assert [ix_to_xpos[ix] for ix in sentence_xpos.argmax(dim=-1).tolist()] == xpos_tags
+        torch.testing.assert_close(sentence_xpos.exp().sum(dim=-1), torch.ones(len(words)))
+    assert predict_log_probs(model, [], vocab) == ([], [])

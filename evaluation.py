@@ -1,0 +1,201 @@
+"""How good a trained tagger is on data with gold tags: accuracy, per-tag scores, errors, calibration."""
+from collections import Counter
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from train import predict_log_probs
+
+N_BINS = 15  # confidence bins of the expected calibration error and the reliability diagram
+FREQUENCY_BANDS = (("unseen", 0, 0), ("1-10", 1, 10), ("11-100", 11, 100), ("more than 100", 101, float("inf")))
+
+
+@dataclass
+class Evaluation:
+    """Token-level results of tagging a data set whose gold tags are known."""
+    correct: int
+    total: int
+    unseen_correct: int  # over words that never occur in the training data
+    unseen_total: int
+    gold: list           # every gold tag, in order
+    predicted: list      # every predicted tag, in the same order
+    xpos: "Evaluation | None" = None  # the same for XPOS tags, when they were evaluated
+    words: list = field(default_factory=list)  # every word, in the same order
+    log_probs: torch.Tensor | None = None  # (tokens, tags): the model's log-probabilities, when kept
+    gold_ix: torch.Tensor | None = None    # (tokens,): each gold tag's column in log_probs, -1 if none
+
+    @property
+    def accuracy(self):
+        return self.correct / self.total
+
+    @property
+    def unseen_accuracy(self):
+        return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
+
+
+def evaluate(model, data, vocab, batch_size=512, device="cpu", xpos_gold=None):
+    """Tag the (words, tags) pairs in `data`, count how many tags are right and keep the probabilities.
+
+    xpos_gold, one XPOS tag list per sentence, also scores a model's XPOS layer (in .xpos).
+    The UPOS log-probabilities (at the model's temperature) go in .log_probs, for
+    probability_scores; a gold tag the model has never seen gets -1 in .gold_ix.
+    """
+    sentences = [words for words, _ in data]
+    log_probs, xpos_log_probs = predict_log_probs(model, sentences, vocab, batch_size, device)
+    result = score_tags(data, most_likely_tags(log_probs, vocab.tag_to_ix), vocab.knows)
+    result.log_probs = torch.cat(log_probs) if log_probs else torch.empty(0, len(vocab.tag_to_ix))
+    result.gold_ix = torch.tensor([vocab.tag_to_ix.get(tag, -1) for tag in result.gold], dtype=torch.long)
+    if xpos_gold is not None and xpos_log_probs is not None:
+        predicted_xpos = most_likely_tags(xpos_log_probs, vocab.xpos_to_ix)
+        result.xpos = score_tags(list(zip(sentences, xpos_gold)), predicted_xpos, vocab.knows)
+    return result
+
+
+def most_likely_tags(log_probs, tag_to_ix):
+    """The highest-probability tag of each word: one tag list per (words, tags) log-probability tensor."""
+    ix_to_tag = list(tag_to_ix)
+    return [[ix_to_tag[ix] for ix in sentence.argmax(dim=-1).tolist()] for sentence in log_probs]
+
+
+def score_tags(data, predicted, is_known):
+    """Count right tags in `predicted` (one tag list per sentence) against (words, tags) data.
+
+    is_known(word) says whether a word occurred in training, for the unseen-word count.
+    """
+    result = Evaluation(0, 0, 0, 0, [], [])
+    for (words, gold_tags), predicted_tags in zip(data, predicted):
+        for word, gold, guess in zip(words, gold_tags, predicted_tags):
+            right = gold == guess
+            result.correct += right
+            result.total += 1
+            if not is_known(word):
+                result.unseen_correct += right
+                result.unseen_total += 1
+        result.words.extend(words)
+        result.gold.extend(gold_tags)
+        result.predicted.extend(predicted_tags)
+    return result
+
+
+def per_tag_scores(gold, predicted):
+    """Precision, recall, F1 and support of each gold tag: {tag: (p, r, f1, support)}."""
+    true_positive = Counter(g for g, p in zip(gold, predicted) if g == p)
+    gold_count, predicted_count = Counter(gold), Counter(predicted)
+    scores = {}
+    for tag in sorted(gold_count):
+        precision = true_positive[tag] / predicted_count[tag] if predicted_count[tag] else 0.0
+        recall = true_positive[tag] / gold_count[tag]
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[tag] = (precision, recall, f1, gold_count[tag])
+    return scores
+
+
+def top_confusions(gold, predicted, n=10):
+    """The n most frequent errors: [(gold tag, predicted tag, count, share of all errors), ...]."""
+    errors = Counter((g, p) for g, p in zip(gold, predicted) if g != p)
+    n_errors = sum(errors.values())
+    return [(g, p, count, count / n_errors) for (g, p), count in errors.most_common(n)]
+
+
+def confusion_matrix(gold, predicted, tags):
+    """counts[i][j]: how many words of gold tag tags[i] were tagged tags[j] (tags outside `tags` skipped)."""
+    index = {tag: i for i, tag in enumerate(tags)}
+    counts = [[0] * len(tags) for _ in tags]
+    for g, p in zip(gold, predicted):
+        if g in index and p in index:
+            counts[index[g]][index[p]] += 1
+    return counts
+
+
+def accuracy_by_frequency(words, gold, predicted, training_count):
+    """Accuracy by how often each word occurred in training: [(band, accuracy or nan, tokens), ...].
+
+    training_count(word) -> the count; the bands are FREQUENCY_BANDS (unseen, 1-10, 11-100, more).
+    """
+    right, total = Counter(), Counter()
+    for word, g, p in zip(words, gold, predicted):
+        count = training_count(word)
+        band = next(name for name, low, high in FREQUENCY_BANDS if low <= count <= high)
+        right[band] += g == p
+        total[band] += 1
+    return [(name, right[name] / total[name] if total[name] else float("nan"), total[name])
+            for name, _, _ in FREQUENCY_BANDS]
+
+
+def known_gold(log_probs, gold_ix):
+    """Keep the tokens whose gold tag the model knows (gold_ix >= 0): its probability is 0 otherwise."""
+    keep = gold_ix >= 0
+    return log_probs[keep], gold_ix[keep]
+
+
+def mean_nll(log_probs, gold_ix):
+    """Mean negative log-likelihood per token: the average of -ln p(gold tag), what training minimises."""
+    return -log_probs.gather(1, gold_ix.unsqueeze(1)).mean().item()
+
+
+def brier_score(log_probs, gold_ix):
+    """Mean over tokens of sum over tags of (p(tag) - 1 if tag is gold else 0)^2: 0 is best, 2 worst."""
+    one_hot = F.one_hot(gold_ix, log_probs.size(1)).float()
+    return ((log_probs.exp() - one_hot) ** 2).sum(dim=1).mean().item()
+
+
+def calibration_bins(log_probs, gold_ix, n_bins=N_BINS):
+    """Tokens binned by the top tag's probability p into (0, 1/n], (1/n, 2/n], ..., ((n-1)/n, 1].
+
+    Returns one (tokens, mean confidence, accuracy) per bin; an empty bin has nan for both.
+    """
+    confidence, guess = log_probs.exp().max(dim=1)
+    right = (guess == gold_ix).float()
+    bins = (confidence * n_bins).ceil().long().clamp(1, n_bins) - 1
+    result = []
+    for b in range(n_bins):
+        in_bin = bins == b
+        n = int(in_bin.sum())
+        result.append((n, confidence[in_bin].mean().item() if n else float("nan"),
+                       right[in_bin].mean().item() if n else float("nan")))
+    return result
+
+
+def expected_calibration_error(log_probs, gold_ix, n_bins=N_BINS):
+    """ECE: over the calibration_bins, sum of (tokens in bin / all tokens) * |accuracy - mean confidence|."""
+    total = len(gold_ix)
+    return sum(n / total * abs(accuracy - confidence)
+               for n, confidence, accuracy in calibration_bins(log_probs, gold_ix, n_bins) if n)
+
+
+def probability_scores(log_probs, gold_ix):
+    """{"nll", "brier", "ece"} over the tokens whose gold tag the model knows."""
+    log_probs, gold_ix = known_gold(log_probs, gold_ix)
+    return {"nll": mean_nll(log_probs, gold_ix), "brier": brier_score(log_probs, gold_ix),
+            "ece": expected_calibration_error(log_probs, gold_ix)}
+
+
+def rescale(log_probs, temperature):
+    """Log-probabilities softmax(scores / T), from log-probabilities at T = 1.
+
+    log_probs differ from the logits by one constant per token, which log_softmax removes,
+    so dividing them by T is dividing the logits by T. The order of the tags never changes.
+    """
+    return F.log_softmax(log_probs / temperature, dim=-1)
+
+
+def fit_temperature(log_probs, gold_ix, low=0.05, high=20.0, steps=100):
+    """The temperature T in [low, high] at which rescale(log_probs, T) has the lowest mean NLL.
+
+    The NLL is a convex function of 1/T (a log-sum-exp of straight lines in 1/T, minus a
+    straight line), so it has a single minimum and a ternary search finds it: compare the
+    NLL at two inner points and drop the third of the interval that cannot hold the minimum.
+    """
+    log_probs, gold_ix = known_gold(log_probs, gold_ix)
+
+    def nll_at(inverse_temperature):
+        return mean_nll(rescale(log_probs, 1 / inverse_temperature), gold_ix)
+    left, right = 1 / high, 1 / low  # the search runs over 1/T
+    for _ in range(steps):
+        third = (right - left) / 3
+        if nll_at(left + third) < nll_at(right - third):
+            right -= third  # the minimum is not in the last third
+        else:
+            left += third
+    return 2 / (left + right)
