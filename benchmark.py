@@ -43,9 +43,15 @@ NEURAL_ROWS = ("day1-lstm", "bilstm", "bilstm-chars")
 BATCH_SIZES = (1, RECIPE["--batch-size"])  # one sentence at a time (the Day-1 loop) against the recipe's
 # Training-speed rows: each neural model, one epoch at each batch size, e.g. "bilstm-chars-batch-32".
 SPEED_ROWS = {f"{model}-batch-{size}": (model, size) for model in NEURAL_ROWS for size in BATCH_SIZES}
+LABEL_SMOOTHING = 0.1
+LABEL_SMOOTHING_ROW = "label-smoothing"  # the recipe trained with CrossEntropyLoss(label_smoothing=0.1)
+LEARNING_CURVE_ROW = "learning-curve"  # the recipe and NLTK's perceptron on the first part of the training split
+LEARNING_CURVE_PARTS = (8, 4, 2)  # 1/8, 1/4 and 1/2 of the sentences; all of them: the recipe and NLTK rows
 ADAM_ROW = "adam-step"  # milliseconds per Adam step on the recipe's model, fused and not
 RAW_TEXT_ROW = "raw-text"  # the recipe's model on dev's raw text, scored by the official UD scorer
-ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, RAW_TEXT_ROW]
+ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW]
+EPOCH_LINE = re.compile(r"^epoch +(\d+) \| loss ([\d.]+) \| dev accuracy ([\d.]+) .*\| dev nll ([\d.]+) \| dev ece ([\d.]+)",
+                        flags=re.M)
 
 
 def as_flags(options, leave_out=()):
@@ -62,6 +68,8 @@ def neural_flags(row, epochs, batch_size=RECIPE["--batch-size"]):
     options = dict(RECIPE, **{"--epochs": epochs, "--batch-size": batch_size})
     if row == "bilstm-chars":
         return as_flags(options)
+    if row == LABEL_SMOOTHING_ROW:
+        return as_flags(dict(options, **{"--loss": "ce", "--label-smoothing": LABEL_SMOOTHING}))
     if row == "bilstm":
         return as_flags(options, CHAR_OPTIONS + ("--xpos",))
     return as_flags(options, CHAR_OPTIONS + ("--bidirectional", "--xpos"))
@@ -89,7 +97,7 @@ def run_classic_row(row, train_path, dev_path):
     The -xpos row trains and scores the perceptron on the XPOS column instead of UPOS.
     """
     from data import UPOS, XPOS, read_conllu
-    from train import score_tags
+    from evaluation import score_tags
     column = XPOS if row.endswith("-xpos") else UPOS
     read_tagged_sentences = functools.partial(read_conllu, tag_column=column)
     train_start = time.perf_counter()
@@ -140,13 +148,14 @@ def run_main(argv):
 
 
 def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
-    """Train a tagger through main.py's own code with the recipe's flags, then measure tagging.
+    """Train a tagger through main.py's own code with the row's flags, then measure and examine it.
 
     keep_model: where to copy the trained model (the recipe's, for the raw-text row).
     """
     from checkpoint import load_checkpoint
     from data import read_tagged_sentences, read_xpos_tags
-    from train import predict_tag_sets, score_tags
+    from evaluation import score_tags
+    from train import predict_tag_sets
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.pt"
         start = time.perf_counter()
@@ -156,22 +165,63 @@ def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
         model, vocab = load_checkpoint(model_path)
         if keep_model:
             shutil.copyfile(model_path, keep_model)
-    epochs = len(re.findall(r"^epoch ", text, flags=re.M))
+    history = [dict(epoch=int(epoch), loss=float(loss), dev_accuracy=float(accuracy), dev_nll=float(nll),
+                    dev_ece=float(ece)) for epoch, loss, accuracy, nll, ece in EPOCH_LINE.findall(text)]
 
     def read_and_tag():
         dev_data = read_tagged_sentences(dev_path)
         return dev_data, predict_tag_sets(model, [words for words, _ in dev_data], vocab)
     tag_seconds, (dev_data, (predicted, predicted_xpos)) = best_of(3, read_and_tag)
     score = score_tags(dev_data, predicted, vocab.knows)
-    best_epoch = max((float(a), int(e)) for e, a in re.findall(r"^epoch +(\d+) .*dev accuracy ([\d.]+)", text, flags=re.M))
+    best_epoch = max(history, key=lambda epoch: epoch["dev_accuracy"])["epoch"]  # the first, on a tie
     result = dict(accuracy=score.accuracy, unseen=score.unseen_accuracy, train_seconds=wall_seconds,
-                  train_tokens_per_s=n_train_tokens * epochs / training_seconds,
+                  train_tokens_per_s=n_train_tokens * len(history) / training_seconds,
                   tag_tokens_per_s=sum(len(w) for w, _ in dev_data) / tag_seconds,
-                  best_epoch=best_epoch[1], epochs=epochs)
+                  best_epoch=best_epoch, epochs=len(history), history=history)
     if predicted_xpos is not None:
         dev_xpos = list(zip([words for words, _ in dev_data], read_xpos_tags(dev_path)))
         result["xpos_accuracy"] = score_tags(dev_xpos, predicted_xpos, vocab.knows).accuracy
+    result.update(examine(model, vocab, dev_data))
     return result
+
+
+def examine(model, vocab, dev_data):
+    """What the probabilities of a trained model mean on dev, before and after temperature scaling,
+    and where it errs: the figures behind the README's calibration and error tables and figures."""
+    from evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix, evaluate, fit_temperature,
+                            probability_scores, rescale, top_confusions)
+    result = evaluate(model, dev_data, vocab)  # at temperature 1: the checkpoint holds no other
+    temperature = fit_temperature(result.log_probs, result.gold_ix)
+    scaled = rescale(result.log_probs, temperature)
+    # The matrix's tags: gold tags from the most frequent down, then any tag only ever predicted.
+    tags = [tag for tag, _ in Counter(result.gold).most_common()]
+    tags += sorted(set(result.predicted) - set(tags))
+    return dict(probabilities={"as_trained": probability_scores(result.log_probs, result.gold_ix),
+                               "scaled": probability_scores(scaled, result.gold_ix)},
+                bins={"as_trained": calibration_bins(result.log_probs, result.gold_ix),
+                      "scaled": calibration_bins(scaled, result.gold_ix)},
+                temperature=temperature, confusions=top_confusions(result.gold, result.predicted),
+                confusion_tags=tags, confusion_matrix=confusion_matrix(result.gold, result.predicted, tags),
+                by_frequency=accuracy_by_frequency(result.words, result.gold, result.predicted, vocab.training_count))
+
+
+def run_learning_curve_row(train_path, dev_path, epochs):
+    """The recipe and NLTK's perceptron trained on the first 1/8, 1/4 and 1/2 of the training sentences."""
+    from data import read_conllu, write_conllu_slice
+    n_sentences = len(read_conllu(train_path))
+    points = []
+    with tempfile.TemporaryDirectory() as folder:
+        part_path = Path(folder) / TRAIN_FILE
+        for part in LEARNING_CURVE_PARTS:
+            write_conllu_slice(train_path, part_path, n_sentences // part)
+            point = {"sentences": n_sentences // part, "tokens": sum(len(w) for w, _ in read_conllu(part_path))}
+            recipe = run_neural_row("bilstm-chars", part_path, dev_path, epochs)
+            nltk = run_classic_row("nltk-perceptron", part_path, dev_path)
+            for name, figures in (("recipe", recipe), ("nltk", nltk)):
+                point[name] = {"accuracy": figures["accuracy"], "train_seconds": figures["train_seconds"]}
+            points.append(point)
+    n_tokens = sum(len(words) for words, _ in read_conllu(train_path))
+    return {"points": points, "sentences": n_sentences, "tokens": n_tokens}
 
 
 def run_speed_row(model, batch_size, train_path):
@@ -239,7 +289,7 @@ def run_raw_text_row(dev_path, model_path):
     from checkpoint import load_checkpoint
     from data import read_conllu, read_text, replace_upos
     from tokenizer import tokenize
-    from train import evaluate
+    from evaluation import evaluate
     model, vocab = load_checkpoint(model_path)
     dev_text = read_text(dev_path)
     result = {}
@@ -278,6 +328,8 @@ def run_one(name, train_path, dev_path, epochs, model_path):
     """Child process: run one row and print its figures as one JSON line."""
     if name == RAW_TEXT_ROW:
         result = run_raw_text_row(dev_path, model_path)
+    elif name == LEARNING_CURVE_ROW:
+        result = run_learning_curve_row(train_path, dev_path, epochs)
     elif name == ADAM_ROW:
         result = run_adam_step_row(train_path)
     elif name in SPEED_ROWS:
@@ -343,11 +395,89 @@ def print_table(results):
         for name, description in (("ours", "tokenizer.py"), ("nltk", "NLTK TreebankWordTokenizer")):
             r = raw[name]
             print(f"| {description} | {r['Tokens']:.2f} | {r['Words']:.2f} | {r['UPOS']:.2f} | {r['words_per_s']:,.0f} |")
+    print_probability_tables(rows)
+    print_learning_curve(rows)
     if ADAM_ROW in rows:
         adam = rows[ADAM_ROW]
         print()
         print(f"Adam step on the recipe's model ({adam['parameters']:,} weights): fused {adam['fused_ms']:.2f} ms,"
               f" default {adam['default_ms']:.2f} ms ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
+
+
+def print_probability_tables(rows):
+    """The recipe's probabilities on dev (as trained, temperature-scaled, with label smoothing) and its errors."""
+    recipe = rows.get("bilstm-chars", {})
+    if "probabilities" not in recipe:
+        return
+    print()
+    print("The recipe's UPOS probabilities on dev (NLL, Brier and ECE as `python main.py --help` defines them):")
+    print()
+    print("| model | dev UPOS accuracy | NLL per token | Brier score | ECE (15 bins) |")
+    print("| --- | --- | --- | --- | --- |")
+    models = [("the recipe (NLLLoss)", recipe)]
+    if LABEL_SMOOTHING_ROW in rows:
+        models.append((f"the recipe with label smoothing {LABEL_SMOOTHING} (`--loss ce --label-smoothing"
+                       f" {LABEL_SMOOTHING}`)", rows[LABEL_SMOOTHING_ROW]))
+    for description, row in models:
+        for key, how in (("as_trained", "as trained"), ("scaled", f"temperature {row['temperature']:.2f} fitted on dev")):
+            p = row["probabilities"][key]
+            print(f"| {description}, {how} | {row['accuracy']:.2%} | {p['nll']:.4f} | {p['brier']:.4f} | {p['ece']:.4f} |")
+    print()
+    print("Dev figures from the epoch lines: the epoch with the lowest dev NLL, the best epoch (the model"
+          " kept) and the last:")
+    print()
+    print("| model | epoch | dev UPOS accuracy | dev NLL per token | dev ECE |")
+    print("| --- | --- | --- | --- | --- |")
+    for name in ("bilstm", "bilstm-chars"):
+        if "history" in rows.get(name, {}):
+            row = rows[name]
+            lowest_nll = min(row["history"], key=lambda epoch: epoch["dev_nll"])["epoch"]
+            labels = defaultdict(list)  # one line per epoch, with all its labels
+            for epoch, label in ((lowest_nll, "lowest NLL"), (row["best_epoch"], "best"), (row["epochs"], "last")):
+                labels[epoch].append(label)
+            for epoch, which in labels.items():
+                e = row["history"][epoch - 1]
+                print(f"| {ROWS[name]} | {epoch} ({', '.join(which)}) | {e['dev_accuracy']:.2%} | {e['dev_nll']:.4f}"
+                      f" | {e['dev_ece']:.4f} |")
+    n_errors = sum(sum(counts) for counts in recipe["confusion_matrix"]) - sum(
+        recipe["confusion_matrix"][i][i] for i in range(len(recipe["confusion_tags"])))
+    print()
+    print(f"The recipe's ten most frequent errors on dev (of {n_errors:,}):")
+    print()
+    print("| gold tag | predicted tag | count | share of errors |")
+    print("| --- | --- | --- | --- |")
+    for gold, predicted, count, share in recipe["confusions"]:
+        print(f"| {gold} | {predicted} | {count} | {share:.1%} |")
+    print()
+    print("The recipe's accuracy on dev by how often the word occurs in training:")
+    print()
+    print("| occurrences in training | dev tokens | dev UPOS accuracy |")
+    print("| --- | --- | --- |")
+    for band, accuracy, tokens in recipe["by_frequency"]:
+        print(f"| {band} | {tokens:,} | {accuracy:.2%} |")
+
+
+def print_learning_curve(rows):
+    """Dev accuracy and training time of the recipe and NLTK's perceptron by the amount of training data."""
+    if LEARNING_CURVE_ROW not in rows or "bilstm-chars" not in rows or "nltk-perceptron" not in rows:
+        return
+    print()
+    print("Learning curve: trained on the first part of the training sentences, scored on all of dev:")
+    print()
+    print("| training sentences | training tokens | the recipe: dev UPOS | its training time"
+          " | NLTK perceptron: dev UPOS | its training time |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for point in learning_curve_points(rows):
+        recipe, nltk = point["recipe"], point["nltk"]
+        print(f"| {point['sentences']:,} | {point['tokens']:,} | {recipe['accuracy']:.2%} | {recipe['train_seconds']:.0f} s"
+              f" | {nltk['accuracy']:.2%} | {nltk['train_seconds']:.0f} s |")
+
+
+def learning_curve_points(rows):
+    """The learning-curve row's points, and the whole training split's from the recipe and NLTK rows."""
+    whole = {"sentences": rows[LEARNING_CURVE_ROW]["sentences"], "tokens": rows[LEARNING_CURVE_ROW]["tokens"],
+             "recipe": rows["bilstm-chars"], "nltk": rows["nltk-perceptron"]}
+    return [*rows[LEARNING_CURVE_ROW]["points"], whole]
 
 
 def main(argv=None):

@@ -1,8 +1,9 @@
-"""Draw the README's two figures from the functions in main_example.py.
+"""Draw the README's figures: two from the functions in main_example.py, four from benchmark_results.json.
 
     python figures.py --out figures      # needs matplotlib (pip install -r requirements-dev.txt)
 """
 import argparse
+import json
 from pathlib import Path
 
 import matplotlib
@@ -10,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # draw to files; no window, no display needed
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before this import)
 
+from benchmark import ROWS, learning_curve_points  # noqa: E402
 from main_example import naive_and_fused_loss, true_class_gradients  # noqa: E402
 
 
@@ -55,15 +57,114 @@ def plot_gradients(path):
     plt.close(figure)
 
 
+def plot_reliability(path, recipe):
+    """Accuracy against confidence per bin, before and after temperature scaling, and tokens per bin."""
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 6), sharex=True, height_ratios=(3, 1))
+    n_bins = len(recipe["bins"]["as_trained"])
+    centres = [(b + 0.5) / n_bins for b in range(n_bins)]
+    top.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    for key, label, marker in (("as_trained", "as trained", "o"),
+                               ("scaled", f"temperature {recipe['temperature']:.2f}", "x")):
+        bins = [(confidence, accuracy) for n, confidence, accuracy in recipe["bins"][key] if n]
+        top.plot(*zip(*bins), marker=marker, label=f"{label} (ECE {recipe['probabilities'][key]['ece']:.4f})")
+    top.set_ylabel("accuracy of the words in the bin")
+    top.set_title("Reliability of the recipe's UPOS probabilities on dev")
+    top.legend(loc="upper left")
+    bottom.bar(centres, [n for n, _, _ in recipe["bins"]["as_trained"]], width=1 / n_bins * 0.9, color="grey")
+    bottom.set_yscale("log")
+    bottom.set_ylabel("words (as trained)")
+    bottom.set_xlabel(f"confidence: the top tag's probability ({n_bins} bins of equal width)")
+    bottom.set_xlim(0, 1)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def plot_confusions(path, recipe):
+    """The confusion matrix, each gold row divided by its words, with the diagonal left blank."""
+    tags, counts = recipe["confusion_tags"], recipe["confusion_matrix"]
+    shares = [[count / sum(row) if i != j else float("nan") for j, count in enumerate(row)]
+              for i, row in enumerate(counts)]  # nan: drawn blank, so that the errors show
+    figure, axes = plt.subplots(figsize=(8, 7))
+    image = axes.imshow(shares, cmap="Reds", vmin=0)
+    for i, row in enumerate(shares):
+        for j, share in enumerate(row):
+            if share >= 0.005:  # label the visible cells: half a percent of the row and up
+                axes.text(j, i, f"{share:.0%}" if share >= 0.01 else "<1%", ha="center", va="center", fontsize=7,
+                          color="white" if share > 0.2 else "black")
+    axes.set_xticks(range(len(tags)), tags, rotation=90)
+    axes.set_yticks(range(len(tags)), [f"{tag} ({sum(row):,})" for tag, row in zip(tags, counts)])
+    axes.set_xlabel("predicted tag")
+    axes.set_ylabel("gold tag (dev words)")
+    axes.set_title("Where the recipe errs on dev: share of each gold tag's words")
+    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
+    figure.savefig(path, dpi=100, bbox_inches="tight")  # "tight": the long tick labels stay in the picture
+    plt.close(figure)
+
+
+def plot_training_curves(path, rows):
+    """Mean training loss and dev accuracy per epoch, for the recipe and the words-only BiLSTM."""
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    for name in ("bilstm", "bilstm-chars"):
+        history = rows[name]["history"]
+        epochs = [e["epoch"] for e in history]
+        # The recipe learns XPOS too: its training loss is the sum of its UPOS and XPOS losses.
+        both = " (UPOS + XPOS loss)" if "xpos_accuracy" in rows[name] else ""
+        loss_axes.plot(epochs, [e["loss"] for e in history], label=ROWS[name] + both)
+        accuracy_axes.plot(epochs, [e["dev_accuracy"] for e in history], label=ROWS[name])
+        best = rows[name]["best_epoch"]
+        accuracy_axes.plot([best], [history[best - 1]["dev_accuracy"]], marker="o", color="black")
+    loss_axes.set_yscale("log")
+    loss_axes.set_ylabel("mean training loss per word (log scale)")
+    accuracy_axes.set_ylabel("dev UPOS accuracy (dot: the epoch kept)")
+    for axes in (loss_axes, accuracy_axes):
+        axes.set_xlabel("epoch")
+        axes.legend()
+    figure.suptitle("Training curves on UD English EWT")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def plot_learning_curve(path, rows):
+    """Dev accuracy and training time against the number of training sentences, for both taggers."""
+    points = learning_curve_points(rows)
+    sentences = [point["sentences"] for point in points]
+    figure, (accuracy_axes, time_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    for key, label in (("recipe", ROWS["bilstm-chars"]), ("nltk", ROWS["nltk-perceptron"])):
+        accuracy_axes.plot(sentences, [point[key]["accuracy"] for point in points], marker="o", label=label)
+        time_axes.plot(sentences, [point[key]["train_seconds"] for point in points], marker="o", label=label)
+    accuracy_axes.set_ylabel("dev UPOS accuracy")
+    time_axes.set_ylabel("training time (s)")
+    for axes in (accuracy_axes, time_axes):
+        axes.set_xscale("log", base=2)
+        axes.set_xticks(sentences, [f"{n:,}" for n in sentences])
+        axes.set_xlabel("training sentences (the first 1/8, 1/4, 1/2, all)")
+        axes.legend()
+    figure.suptitle("How much data: learning curves on UD English EWT")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
 def main(argv=None):
-    """Write loss_vs_gap.png and gradient_vs_probability.png into --out."""
+    """Write the README's figures into --out."""
     parser = argparse.ArgumentParser(description="Draw the README's figures.")
     parser.add_argument("--out", default="figures", help="folder to write the PNG files to (default: figures)")
-    out = Path(parser.parse_args(argv).out)
+    parser.add_argument("--results", default=str(Path(__file__).with_name("benchmark_results.json")),
+                        help="the benchmark's saved figures (default: benchmark_results.json)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    plot_loss_against_gap(out / "loss_vs_gap.png")
-    plot_gradients(out / "gradient_vs_probability.png")
-    print(f"wrote {out / 'loss_vs_gap.png'} and {out / 'gradient_vs_probability.png'}")
+    rows = json.loads(Path(args.results).read_text())["rows"]
+    drawings = {"loss_vs_gap.png": plot_loss_against_gap, "gradient_vs_probability.png": plot_gradients,
+                "reliability.png": lambda path: plot_reliability(path, rows["bilstm-chars"]),
+                "confusions.png": lambda path: plot_confusions(path, rows["bilstm-chars"]),
+                "training_curves.png": lambda path: plot_training_curves(path, rows),
+                "learning_curve.png": lambda path: plot_learning_curve(path, rows)}
+    for name, draw in drawings.items():
+        draw(out / name)
+        print(f"wrote {out / name}")
 
 
 if __name__ == "__main__":

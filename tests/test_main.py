@@ -177,6 +177,9 @@ def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_
     same = lambda text: [line for line in text.splitlines() if not line.startswith("probabilities at")]
     assert same(after) == same(before) and before.splitlines()[0] == "accuracy: 0.8571 (14 tokens)"
     assert main_output(["--load", str(model_path), "--eval", str(eval_path), "--report", "--temperature", "1"]) == before
+    # Fitting again starts from the model's own scores (temperature 1), not from the stored temperature.
+    assert main_output(["--load", str(model_path), "--eval", str(eval_path), "--fit-temperature"]) == fitted
+    assert load_checkpoint(model_path)[0].temperature == temperature
 
 
 def test_label_smoothing_keeps_the_loss_above_the_entropy_of_the_smoothed_target():

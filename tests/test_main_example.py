@@ -179,7 +179,8 @@ def test_every_number_quoted_in_the_readme_section_is_printed():
 def test_figure_command_writes_valid_pngs(tmp_path):
     result = run_script("figures.py", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
-    for name in ("loss_vs_gap.png", "gradient_vs_probability.png"):
+    for name in ("loss_vs_gap.png", "gradient_vs_probability.png", "reliability.png", "confusions.png",
+                 "training_curves.png", "learning_curve.png"):
         data = (tmp_path / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = struct.unpack(">II", data[16:24])

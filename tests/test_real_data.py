@@ -23,8 +23,8 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
                         "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16", "--bidirectional", "--xpos",
                         "--chars", "--lowercase", "--embedding-dim", "32", "--hidden-dim", "32", "--unk-alpha", "0.25")
     assert result.returncode == 0, result.stderr
-    epoch_line = re.search(r"^epoch   1 \| loss ([\d.]+) \| dev accuracy ([\d.]+) \| dev xpos ([\d.]+) \| [\d,]+ tokens/s"
-                           r" \| [\d.]+ s \| best$", result.stdout, flags=re.M)
+    epoch_line = re.search(r"^epoch   1 \| loss ([\d.]+) \| dev accuracy ([\d.]+) \| dev xpos ([\d.]+) \| dev nll ([\d.]+)"
+                           r" \| dev ece ([\d.]+) \| [\d,]+ tokens/s \| [\d.]+ s \| best$", result.stdout, flags=re.M)
     assert epoch_line, result.stdout
     dev_accuracy, dev_xpos = float(epoch_line.group(2)), float(epoch_line.group(3))
     # far above chance (1/17 UPOS, 1/50 XPOS) after one epoch on 400 sentences
@@ -42,6 +42,20 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     xpos_header = lines.index(next(line for line in lines if line.startswith("xpos tag")))
     assert {line.split()[0] for line in lines[4:xpos_header]} >= {"NOUN", "VERB", "DET", "PUNCT"}
     assert {line.split()[0] for line in lines[xpos_header + 1:]} >= {"NN", "VBD", "DT", "."}
+    # The epoch line's dev NLL and ECE are the report's, at temperature 1: the saved model is that epoch's.
+    probabilities = next(line for line in lines if line.startswith("probabilities at temperature"))
+    assert probabilities.startswith(f"probabilities at temperature 1.0000: NLL {epoch_line.group(4)} | Brier 0.")
+    assert probabilities.endswith(f" | ECE {epoch_line.group(5)}")
+    errors = lines.index("most frequent errors (gold -> predicted, count, share of all errors):")
+    assert len([line for line in lines[errors + 1:] if "->" in line]) == 10
+    bands = lines[-4:]
+    assert sum(int(re.search(r"\((\d+) tokens\)", band).group(1)) for band in bands) == n_tokens
+
+    fitted = run_script("main.py", "--load", model, "--eval", dev, "--fit-temperature")
+    assert fitted.returncode == 0, fitted.stderr
+    assert fitted.stdout.splitlines()[:3] == lines[:3]  # the same tags
+    nlls = [float(n) for n in re.findall(r"^probabilities at temperature [\d.]+: NLL ([\d.]+)", fitted.stdout, flags=re.M)]
+    assert len(nlls) == 2 and nlls[1] < nlls[0]
 
     tagged = run_script("main.py", "--load", model, "--predict", "-", stdin="The dog barked.\nI saw it.\n")
     assert tagged.returncode == 0, tagged.stderr
