@@ -26,7 +26,7 @@ from data import (InputError, conllu_sentence, decode_utf8, read_conllu, read_ta
 from model_lstm_tagger import LSTMTagger
 from tokenizer import split_on_whitespace, tokenize
 from evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature, per_tag_scores,
-                        probability_scores, top_confusions)
+                        probability_scores, rescale, top_confusions)
 from train import (Vocabulary, make_batches, predict_proba, predict_tag_sets, subnormals_flushed_to_zero, train,
                    word_count_tensor)
 
@@ -256,7 +256,7 @@ def print_evaluation(model, path, vocab, args, device):
         model.temperature = fit_temperature(result.log_probs, result.gold_ix)
         save_temperature(args.load, model.temperature)
         print(f"fitted temperature: {model.temperature:.4f} (minimum NLL on {path}; saved in {args.load})")
-        result = evaluate(model, data, vocab, args.eval_batch_size, device)
+        result.log_probs = rescale(result.log_probs, model.temperature)  # the tags stay the same
     if args.report:
         print_report(result, vocab, model.temperature)
     elif args.fit_temperature:

@@ -51,9 +51,12 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     bands = lines[-4:]
     assert sum(int(re.search(r"\((\d+) tokens\)", band).group(1)) for band in bands) == n_tokens
 
-    fitted = run_script("main.py", "--load", model, "--eval", dev, "--fit-temperature")
+    fitted = run_script("main.py", "--load", model, "--eval", dev, "--fit-temperature", "--report")
     assert fitted.returncode == 0, fitted.stderr
-    assert fitted.stdout.splitlines()[:3] == lines[:3]  # the same tags
+    fitted_lines = fitted.stdout.splitlines()
+    assert fitted_lines[:3] == lines[:3]  # the same tags
+    report = lambda report_lines: [line for line in report_lines if not line.startswith(("probabilities", "fitted"))]
+    assert report(fitted_lines) == report(lines)  # both per-tag tables, the errors, the frequency bands
     nlls = [float(n) for n in re.findall(r"^probabilities at temperature [\d.]+: NLL ([\d.]+)", fitted.stdout, flags=re.M)]
     assert len(nlls) == 2 and nlls[1] < nlls[0]
 
