@@ -53,7 +53,7 @@ def evaluate(model, data, vocab, batch_size=512, device="cpu", xpos_gold=None):
 
 
 def most_likely_tags(log_probs, tag_to_ix):
-    """The highest-probability tag of each word: one tag list per (words, tags) log-probability tensor."""
+    """The highest-probability tag of each word: one tag list per sentence's (words, tags) log-probabilities."""
     ix_to_tag = list(tag_to_ix)
     return [[ix_to_tag[ix] for ix in sentence.argmax(dim=-1).tolist()] for sentence in log_probs]
 
