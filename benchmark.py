@@ -208,20 +208,20 @@ def examine(model, vocab, dev_data):
 def run_learning_curve_row(train_path, dev_path, epochs):
     """The recipe and NLTK's perceptron trained on the first 1/8, 1/4 and 1/2 of the training sentences."""
     from data import read_conllu, write_conllu_slice
-    n_sentences = len(read_conllu(train_path))
+    sentence_lengths = [len(words) for words, _ in read_conllu(train_path)]
+    n_sentences = len(sentence_lengths)
     points = []
     with tempfile.TemporaryDirectory() as folder:
         part_path = Path(folder) / TRAIN_FILE
         for part in LEARNING_CURVE_PARTS:
             write_conllu_slice(train_path, part_path, n_sentences // part)
-            point = {"sentences": n_sentences // part, "tokens": sum(len(w) for w, _ in read_conllu(part_path))}
+            point = {"sentences": n_sentences // part, "tokens": sum(sentence_lengths[:n_sentences // part])}
             recipe = run_neural_row("bilstm-chars", part_path, dev_path, epochs)
             nltk = run_classic_row("nltk-perceptron", part_path, dev_path)
             for name, figures in (("recipe", recipe), ("nltk", nltk)):
                 point[name] = {"accuracy": figures["accuracy"], "train_seconds": figures["train_seconds"]}
             points.append(point)
-    n_tokens = sum(len(words) for words, _ in read_conllu(train_path))
-    return {"points": points, "sentences": n_sentences, "tokens": n_tokens}
+    return {"points": points, "sentences": n_sentences, "tokens": sum(sentence_lengths)}
 
 
 def run_speed_row(model, batch_size, train_path):
