@@ -1,5 +1,6 @@
 """The tokenizer: one or more examples per rule, multiword tokens, and that no character is lost."""
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -123,3 +124,51 @@ def test_the_rules_keep_an_alphanumeric_chunk_whole_as_the_fast_path_assumes(chu
     """tokenize() skips the rules for alphanumeric chunks; the first matching rule must take them whole."""
     from tokenizer import TOKEN
     assert chunk.isalnum() and TOKEN.match(chunk).group() == chunk
+
+
+# Inputs built to make a rule scan far ahead and then fail: a letter-dot run with no final dot
+# (the abbreviation rule), digits or letters before a character that ends no rule, URL and
+# e-mail beginnings, and long runs of punctuation. Each is a function of a repeat count.
+ADVERSARIAL_INPUTS = {
+    "letter-dot run, no final dot": lambda k: "a." * k + "a",
+    "capital-dot run": lambda k: "A." * k + "A",
+    "letter-dot run before a domain ending": lambda k: "a." * k + "co",
+    "letters then a dot": lambda k: "ab." * k + "a",
+    "digits then a letter": lambda k: "1" * (2 * k) + "x,",
+    "digit-dot run": lambda k: "1." * k + "x",
+    "digit-hyphen run": lambda k: "1-" * k,
+    "URL start, then dots": lambda k: "www." + "." * (2 * k),
+    "repeated URL starts": lambda k: "http://" * k,
+    "at signs": lambda k: "a@" * k,
+    "ampersands": lambda k: "a&a'" * k,
+    "plural possessive start": lambda k: "s" * (2 * k) + "'x",
+    "quotes": lambda k: "'" * (2 * k) + "a",
+    "dots": lambda k: "." * (2 * k) + "a",
+    "colons": lambda k: ":" * (2 * k) + ")",
+    "hyphen-letter run": lambda k: "-a" * k,
+    "kept-prefix run": lambda k: "e-" * k,
+}
+
+
+def best_time(function, repeats=3):
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL_INPUTS)
+def test_tokenizing_time_grows_linearly_with_the_length(name):
+    """8 times the text must take well under 64 times as long (which a rule that rescans would take).
+
+    A ratio of two times measured in one run, never an absolute time: linear gives about 8,
+    and the bound of 20 leaves room for timing noise. The short text is long enough (4,000
+    characters or more) for a quadratic rule to show: the abbreviation rule unbounded took 38x.
+    """
+    make = ADVERSARIAL_INPUTS[name]
+    short, long = make(2000), make(16000)
+    tokenize(short)  # warm up (the regular expression's first use)
+    ratio = best_time(lambda: tokenize(long)) / best_time(lambda: tokenize(short))
+    assert ratio < 20, f"{name}: 8x the text took {ratio:.0f}x as long"
