@@ -1,8 +1,13 @@
 """Train and measure taggers on UD English EWT and print the README's results table.
 
     pip install -r requirements-bench.txt
-    python benchmark.py              # about 20 minutes on 2 CPU cores; saves benchmark_results.json
+    python benchmark.py              # EWT's train and dev files next to this script; saves benchmark_results.json
+    python benchmark.py --data DIR   # the EWT files in another folder
     python benchmark.py --show       # print the table again from benchmark_results.json
+
+A full run takes more than 40 minutes on 2 CPU cores: the training times of the rows stored in
+benchmark_results.json add up to 39 minutes (`--show` prints that sum), and tagging, scoring and
+starting each row's process come on top.
 
 Each row runs in a child process of its own, one after another, so that its peak memory is
 its own and no two torch processes compete for the CPU. Run it alone on the machine.
@@ -48,8 +53,10 @@ LABEL_SMOOTHING_ROW = "label-smoothing"  # the recipe trained with CrossEntropyL
 LEARNING_CURVE_ROW = "learning-curve"  # the recipe and NLTK's perceptron on the first part of the training split
 LEARNING_CURVE_PARTS = (8, 4, 2)  # 1/8, 1/4 and 1/2 of the sentences; all of them: the recipe and NLTK rows
 ADAM_ROW = "adam-step"  # milliseconds per Adam step on the recipe's model, fused and not
+STEP_COST_ROW = "step-cost"  # milliseconds of a batch-size-1 step's parts, for each neural model
+STEP_COST_LENGTHS = (10, 40)  # sentence lengths, in words, whose steps are timed
 RAW_TEXT_ROW = "raw-text"  # the recipe's model on dev's raw text, scored by the official UD scorer
-ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW]
+ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW]
 EPOCH_LINE = re.compile(r"^epoch +(\d+) \| loss ([\d.]+) \| dev accuracy ([\d.]+) .*\| dev nll ([\d.]+) \| dev ece ([\d.]+)",
                         flags=re.M)
 
@@ -261,6 +268,61 @@ def run_adam_step_row(train_path, steps=30):
     return result
 
 
+def run_step_cost_row(train_path, repeats=30):
+    """The parts of one training step at batch size 1, in milliseconds, for each neural row's model.
+
+    For a training sentence of each length in STEP_COST_LENGTHS: forward, loss and backward
+    together; then the fused Adam step, which updates every weight whatever the sentence.
+    Each is the median of `repeats` timed runs after 3 untimed ones.
+    """
+    import statistics
+    import torch
+    import main
+    from data import read_conllu, read_xpos_tags
+    from train import make_batches
+    training_data, train_xpos = read_conllu(train_path), read_xpos_tags(train_path)
+    sentence_ids = [next(i for i, (words, _) in enumerate(training_data) if len(words) == length)
+                    for length in STEP_COST_LENGTHS]
+
+    def median_ms(function):
+        for _ in range(3):
+            function()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000
+
+    result = {}
+    for row in NEURAL_ROWS:
+        args = main.parse_args(["--train", str(train_path), *neural_flags(row, 1, 1)])
+        torch.manual_seed(args.seed)
+        xpos = train_xpos if args.xpos else None
+        model, vocab, _ = main.build_model(args, training_data, "cpu", xpos)
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, fused=True)
+        loss_function = torch.nn.NLLLoss()
+        figures = {}
+        for length, i in zip(STEP_COST_LENGTHS, sentence_ids):
+            words, tags = training_data[i]
+            batch = make_batches([words], vocab, [tags], xpos_tags=[xpos[i]] if xpos else None)[0]
+
+            def forward_and_backward():
+                model.zero_grad()
+                scores = model(batch.words, batch.lengths, batch.chars)
+                if model.has_xpos:
+                    scores, xpos_scores = scores
+                    loss = loss_function(scores.flatten(0, 1), batch.tags.flatten()) + loss_function(
+                        xpos_scores.flatten(0, 1), batch.xpos.flatten())
+                else:
+                    loss = loss_function(scores.flatten(0, 1), batch.tags.flatten())
+                loss.backward()
+            figures[f"forward_backward_{length}_ms"] = median_ms(forward_and_backward)
+        figures["adam_ms"] = median_ms(optimizer.step)
+        result[row] = figures
+    return result
+
+
 def udeval_f1(gold_path, system_path):
     """F1 (in %) of tokens, words and UPOS tags from udeval, the official UD scorer (udtools)."""
     from udtools.argparser import parse_args_scorer
@@ -332,6 +394,8 @@ def run_one(name, train_path, dev_path, epochs, model_path):
         result = run_learning_curve_row(train_path, dev_path, epochs)
     elif name == ADAM_ROW:
         result = run_adam_step_row(train_path)
+    elif name == STEP_COST_ROW:
+        result = run_step_cost_row(train_path)
     elif name in SPEED_ROWS:
         result = run_speed_row(*SPEED_ROWS[name], train_path)
     elif name in ("most-frequent-tag", "nltk-perceptron", "nltk-perceptron-xpos"):
@@ -402,6 +466,9 @@ def print_table(results):
         print()
         print(f"Adam step on the recipe's model ({adam['parameters']:,} weights): fused {adam['fused_ms']:.2f} ms,"
               f" default {adam['default_ms']:.2f} ms ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
+    print_step_cost(rows)
+    print()
+    print(f"The training times of all the rows above, added up: {total_training_minutes(rows):.0f} minutes.")
 
 
 def print_probability_tables(rows):
@@ -467,10 +534,55 @@ def print_learning_curve(rows):
     print("| training sentences | training tokens | the recipe: dev UPOS | its training time"
           " | NLTK perceptron: dev UPOS | its training time |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for point in learning_curve_points(rows):
+    points = learning_curve_points(rows)
+    for point in points:
         recipe, nltk = point["recipe"], point["nltk"]
         print(f"| {point['sentences']:,} | {point['tokens']:,} | {recipe['accuracy']:.2%} | {recipe['train_seconds']:.0f} s"
               f" | {nltk['accuracy']:.2%} | {nltk['train_seconds']:.0f} s |")
+    print()
+    gains = {name: ", ".join(f"{100 * (after[name]['accuracy'] - before[name]['accuracy']):+.2f}"
+                             for before, after in zip(points, points[1:])) for name in ("recipe", "nltk")}
+    print(f"Dev UPOS gained per doubling of the training sentences, in points: the recipe {gains['recipe']};"
+          f" NLTK's perceptron {gains['nltk']}.")
+    fixed, per_token = straight_line([point["tokens"] for point in points],
+                                     [point["recipe"]["train_seconds"] for point in points])
+    print(f"A straight line through the recipe's (training tokens, training time) points: {fixed:.0f} s fixed"
+          f" plus {1000 * per_token:.1f} s per 1,000 training tokens.")
+
+
+def print_step_cost(rows):
+    """The parts of a batch-size-1 training step, and the fixed part a batch of 32 shares."""
+    if STEP_COST_ROW not in rows:
+        return
+    short, long = STEP_COST_LENGTHS
+    print()
+    print(f"One training step at batch size 1, in milliseconds (median of 30): forward, loss and backward on a"
+          f" training sentence of {short} and of {long} words, the part of it that does not grow with the length"
+          f" (the line through the two, at 0 words), and the Adam step:")
+    print()
+    print(f"| model | forward + backward, {short} words | {long} words | fixed part | Adam step |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in NEURAL_ROWS:
+        r = rows[STEP_COST_ROW][row]
+        fixed, _ = straight_line(STEP_COST_LENGTHS, [r[f"forward_backward_{n}_ms"] for n in STEP_COST_LENGTHS])
+        print(f"| {ROWS[row]} | {r[f'forward_backward_{short}_ms']:.2f} | {r[f'forward_backward_{long}_ms']:.2f}"
+              f" | {fixed:.2f} | {r['adam_ms']:.2f} |")
+
+
+def straight_line(xs, ys):
+    """The least-squares line through the points (xs, ys): (intercept, slope)."""
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = (sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys))
+             / sum((x - mean_x) ** 2 for x in xs))
+    return mean_y - slope * mean_x, slope
+
+
+def total_training_minutes(rows):
+    """The training times of all the stored rows, learning-curve points included, added up, in minutes."""
+    seconds = sum(row.get("train_seconds", 0.0) for row in rows.values())
+    for point in rows.get(LEARNING_CURVE_ROW, {}).get("points", []):
+        seconds += point["recipe"]["train_seconds"] + point["nltk"]["train_seconds"]
+    return seconds / 60
 
 
 def learning_curve_points(rows):
@@ -483,8 +595,9 @@ def learning_curve_points(rows):
 def main(argv=None):
     """Run the rows, each in its own child process, save the figures and print the table."""
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "shared/data/ud_english_ewt"),
-                        help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: ../shared/data/ud_english_ewt)")
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parent),
+                        help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: the folder of benchmark.py,"
+                             " where the README's 'Get the data' puts them)")
     parser.add_argument("--rows", nargs="+", default=ALL_ROWS, choices=ALL_ROWS,
                         help="rows to run (default: all)")
     parser.add_argument("--epochs", type=int, default=RECIPE["--epochs"],
@@ -507,7 +620,8 @@ def main(argv=None):
         return
     for path in (train_path, dev_path):
         if not path.exists():
-            sys.exit(f"error: {path}: no such file (git clone https://github.com/UniversalDependencies/UD_English-EWT)")
+            sys.exit(f"error: {path}: no such file; copy the EWT files there (README: Get the data) or give"
+                     " their folder with --data")
 
     results = json.loads(results_path.read_text()) if results_path.exists() else {"rows": {}}
     results["rows"] = {name: row for name, row in results["rows"].items() if name in ALL_ROWS}

@@ -68,16 +68,19 @@ def parse_args(argv=None):
     data.add_argument("--predict",
                       help="text of one sentence to tag; '-' tags each line of standard input as one sentence. "
                            "The text is split into tokens and words as UD English EWT does (can't -> ca n't); "
-                           "prints word/TAG for each word, one line per input line "
+                           "prints word/UPOS for each word (word/UPOS/XPOS for a model trained with --xpos), "
+                           "one line per input line "
                            f"(default when training: {DEFAULT_SENTENCE!r})")
     data.add_argument("--pretokenized", action="store_true",
                       help="with --predict: the words are already separated by spaces; split on spaces only")
     data.add_argument("--conllu", action="store_true",
-                      help="with --predict: write CoNLL-U (ID, FORM, UPOS, SpaceAfter=No; '_' elsewhere), "
+                      help="with --predict: write CoNLL-U (ID, FORM, UPOS, XPOS for a model trained with --xpos, "
+                           "SpaceAfter=No; '_' elsewhere), "
                            "one sentence per input line; empty input lines produce no sentence")
     data.add_argument("--tag-conllu", metavar="FILE",
                       help="tag the words of a CoNLL-U file, keeping its tokenization, and write it to standard "
-                           "output with only the UPOS column replaced")
+                           "output with only the UPOS column replaced (and the XPOS column, for a model trained "
+                           "with --xpos)")
 
     model = parser.add_argument_group("model")
     model.add_argument("--loss", choices=["nll", "ce"], default="nll",
@@ -231,7 +234,7 @@ def tag_and_print(model, predict, vocab, args, device):
 
 
 def tag_conllu_file(model, path, vocab, args, device):
-    """Write the CoNLL-U file at `path` to stdout with its UPOS column replaced by predicted tags."""
+    """Write the CoNLL-U file at `path` to stdout with its UPOS (and, with the XPOS layer, XPOS) column replaced."""
     sentences = read_conllu(path, tags_required=False)  # checks the file: one-line errors
     upos, xpos = predict_tag_sets(model, [words for words, _ in sentences], vocab, args.eval_batch_size, device)
     xpos_tags = (tag for tags in xpos for tag in tags) if xpos is not None else None
@@ -418,7 +421,11 @@ def run_training(args, device):
 
 
 def main(argv=None):
-    """Run what the command line asks; a bad input ends with a one-line error and exit code 2."""
+    """Run what the command line asks.
+
+    A bad file ends with one line on stderr and exit code 2; a bad option, as argparse does it,
+    with the usage summary and then one line, also exit code 2.
+    """
     args = parse_args(argv)
     # First, before any torch work starts PyTorch's CPU threads (see subnormals_flushed_to_zero).
     with subnormals_flushed_to_zero():

@@ -24,7 +24,9 @@ def heading(title):
 def lstm_step_by_step_and_whole(seed=1):
     """Section 0: the tutorial's nn.LSTM(3, 3) over five inputs, one step at a time and in one call.
 
-    Both start from the same (h_0, c_0). Returns the largest differences between the ways.
+    Both start from the same (h_0, c_0). Returns the largest differences between the ways,
+    and between the step-by-step run and the tutorial's one-call run, which draws a new random
+    (h_0, c_0) first (the random draws follow the tutorial's order, so with seed 1 they are its numbers).
     """
     torch.manual_seed(seed)
     lstm = nn.LSTM(3, 3)  # input size 3, hidden size 3, as in the tutorial
@@ -39,6 +41,10 @@ def lstm_step_by_step_and_whole(seed=1):
     stepped = torch.cat(step_outputs)  # (5, 1, 3)
     # The whole sequence in one call, from the same initial state.
     whole, (h_n, c_n) = lstm(inputs, hidden_0)
+    # The tutorial instead draws a fresh random state here ("clean out hidden state"), so its
+    # one-call run starts elsewhere and its outputs differ from the step-by-step run's.
+    fresh_hidden = (torch.randn(1, 1, 3), torch.randn(1, 1, 3))
+    whole_from_fresh, _ = lstm(inputs, fresh_hidden)
 
     # 3. Two calls, the second continuing from the first's (h_n, c_n): what `hidden` is for.
     first, first_hidden = lstm(inputs[:2], hidden_0)
@@ -52,6 +58,7 @@ def lstm_step_by_step_and_whole(seed=1):
     whole_batch_first, _ = batch_first(inputs.transpose(0, 1), hidden_0)  # hidden stays (layers, batch, hidden)
     return {
         "step_vs_whole": (stepped - whole).abs().max().item(),
+        "step_vs_fresh_last": (stepped[-1] - whole_from_fresh[-1]).abs().max().item(),
         "last_out_vs_h_n": (whole[-1] - h_n[-1]).abs().max().item(),
         "split_vs_whole": (split - whole).abs().max().item(),
         "split_gradient_difference": max((a - b).abs().max().item() for a, b in zip(*gradients)),
@@ -276,6 +283,8 @@ def main():
     print("nn.LSTM(3, 3), 5 random inputs, the same (h_0, c_0) both ways")
     print(f"max |out, one step at a time - out, one call|:  {zero['step_vs_whole']:.1e}")
     print(f"max |last row of out - h_n|:                    {zero['last_out_vs_h_n']:.1e}")
+    print(f"the tutorial's one call starts from a new random (h_0, c_0): its last row of out differs by"
+          f" {zero['step_vs_fresh_last']:.4f}")
     print(f"two calls, the second from the first's (h_n, c_n), vs one call: {zero['split_vs_whole']:.1e}"
           f" (gradients: {zero['split_gradient_difference']:.1e})")
     print(f"out: {zero['shape']} (seq_len, batch, features); with batch_first=True: {zero['batch_first_shape']},"

@@ -88,8 +88,9 @@ class LSTMTagger(nn.Module):
         # No hidden state is passed in, so every call starts from zeros: nothing carries
         # over from one sentence (or batch) to the next.
         if lengths is None or bool((lengths == sentence.size(1)).all()):
-            # No padding, so nothing to pack; on the CPU an unpacked LSTM also runs faster
-            # (PyTorch's oneDNN kernels), which is why predict_tags batches equal lengths.
+            # No padding, so nothing to pack; on the CPU this also runs faster than a packed
+            # batch of mixed lengths (oneDNN kernels instead of a loop over positions), which
+            # is why prediction batches sentences of one length.
             lstm_out, _ = self.lstm(embeds)  # (batch, seq_len, hidden_dim * directions)
         else:
             # Packing makes the forward direction stop at each sentence's real end and the

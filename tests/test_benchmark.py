@@ -22,7 +22,8 @@ def test_readme_table_is_what_benchmark_prints_from_its_saved_results():
     assert sorted(table) == sorted(printed_tables)  # every table line, in the README once
     for prefix in ("machine: ", "Training tokens/s by batch size", "Adam step on the recipe's model",
                    "The recipe's model on dev, scored by udeval", "From raw text", "The recipe's ten most frequent",
-                   "Learning curve: "):
+                   "Learning curve: ", "Dev UPOS gained per doubling", "A straight line through the recipe's",
+                   "One training step at batch size 1", "The training times of all the rows above"):
         line = next(line for line in shown.stdout.splitlines() if line.startswith(prefix))
         assert line in readme_results_section()
 
@@ -56,7 +57,7 @@ def test_benchmark_measures_on_a_slice(tmp_path):
     result = run_script("benchmark.py", "--data", tmp_path, "--epochs", "1", "--results", results_path,
                         "--model", tmp_path / "recipe.pt", "--rows", "most-frequent-tag", "nltk-perceptron",
                         "nltk-perceptron-xpos", "bilstm-chars", *recipe_speed_rows, "raw-text", "label-smoothing",
-                        "learning-curve")
+                        "learning-curve", "step-cost")
     assert result.returncode == 0, result.stderr
     rows = json.loads(results_path.read_text())["rows"]
     n_dev_words = sum(len(words) for words, _ in read_conllu(tmp_path / "en_ewt-ud-dev.conllu"))
@@ -83,6 +84,14 @@ def test_benchmark_measures_on_a_slice(tmp_path):
     assert [point["sentences"] for point in curve["points"]] == [300 // 8, 300 // 4, 300 // 2] and curve["sentences"] == 300
     assert all(0 < point[name]["accuracy"] <= 1 for point in curve["points"] for name in ("recipe", "nltk"))
     assert "| 300 | " in result.stdout and "Learning curve" in result.stdout
+    gains = re.search(r"^Dev UPOS gained per doubling of the training sentences, in points: the recipe (.*);"
+                      r" NLTK's perceptron (.*)\.$", result.stdout, flags=re.M)
+    points = [*curve["points"], {"recipe": rows["bilstm-chars"]}]
+    assert gains.group(1).split(", ") == [f"{100 * (b['recipe']['accuracy'] - a['recipe']['accuracy']):+.2f}"
+                                          for a, b in zip(points, points[1:])]
+    for model in benchmark.NEURAL_ROWS:  # a longer sentence costs more; every part was timed
+        step = rows["step-cost"][model]
+        assert 0 < step["forward_backward_10_ms"] < step["forward_backward_40_ms"] and step["adam_ms"] > 0
     assert 0.2 < rows["bilstm-chars"]["xpos_accuracy"] <= 1  # the recipe learns XPOS too
     assert 0.5 < rows["nltk-perceptron-xpos"]["xpos_accuracy"] <= 1 and "accuracy" not in rows["nltk-perceptron-xpos"]
     assert re.search(r"^\| NLTK averaged perceptron on XPOS tags \(5 iterations\) \| - \| \d+\.\d\d% \|",
@@ -137,3 +146,17 @@ def test_udeval_f1_scores_a_wrong_tag_and_a_wrong_split(tmp_path):
         "Tokens": 100.0, "Words": 100.0, "UPOS": 50.0}
     split = benchmark.udeval_f1(tmp_path / "gold.conllu", tmp_path / "split.conllu")
     assert split["Tokens"] == pytest.approx(100 * 2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))  # P 1/3, R 1/2
+
+
+def test_straight_line_fits_exact_points_and_least_squares():
+    assert benchmark.straight_line([0, 1, 2], [1, 3, 5]) == pytest.approx((1, 2))
+    assert benchmark.straight_line([0, 1, 2, 3], [0, 2, 2, 4]) == pytest.approx((0.2, 1.2))  # by hand
+
+
+def test_benchmark_looks_for_the_data_where_the_readme_puts_it(tmp_path):
+    if (ROOT / "en_ewt-ud-train.conllu").exists():
+        pytest.skip("the EWT files are next to main.py here: the benchmark would run")
+    result = run_script("benchmark.py", "--rows", "most-frequent-tag", "--results", tmp_path / "results.json")
+    assert result.returncode == 1 and not (tmp_path / "results.json").exists()
+    assert result.stderr == (f"error: {ROOT / 'en_ewt-ud-train.conllu'}: no such file; copy the EWT files there"
+                             " (README: Get the data) or give their folder with --data\n")

@@ -270,3 +270,12 @@ def test_dev_keeps_and_saves_the_best_epoch_not_the_last(monkeypatch, tmp_path):
     for name, tensor in epoch_1.items():
         assert torch.equal(model.state_dict()[name], tensor) and torch.equal(saved.state_dict()[name], tensor)
     assert not torch.equal(epoch_1["hidden2tag.weight"], epoch_3["hidden2tag.weight"])
+
+
+def test_help_says_what_a_model_with_xpos_writes(capsys):
+    with pytest.raises(SystemExit):
+        main.main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "prints word/UPOS for each word (word/UPOS/XPOS for a model trained with --xpos)" in help_text
+    assert "write CoNLL-U (ID, FORM, UPOS, XPOS for a model trained with --xpos," in help_text
+    assert "only the UPOS column replaced (and the XPOS column, for a model trained with --xpos)" in help_text
