@@ -30,12 +30,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 TRAIN_FILE, DEV_FILE = "en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu"
-# The README's recipe, less --train, --dev and --save (None marks a switch that takes no value).
-RECIPE = {"--loss": "nll", "--optimizer": "adam", "--lr": 0.002, "--lr-decay": 0.93, "--batch-size": 32,
-          "--epochs": 28, "--embedding-dim": 100, "--hidden-dim": 128, "--bidirectional": None,
-          "--lowercase": None, "--chars": None, "--char-embedding-dim": 32, "--char-hidden-dim": 100,
-          "--dropout": 0.33, "--unk-alpha": 1, "--clip-grad": 5, "--xpos": None, "--seed": 1}
-CHAR_OPTIONS = ("--chars", "--char-embedding-dim", "--char-hidden-dim")
+RECIPE_FILE = Path(__file__).with_name("recipes") / "ewt.txt"  # the README's recipe
+RECIPE_COMMAND = f"python main.py @recipes/ewt.txt --train {TRAIN_FILE} --dev {DEV_FILE} --save ewt.pt"
+ACCURACY_KEYS = {"upos": "accuracy", "xpos": "xpos_accuracy"}  # each tag set's accuracy in the results
+RECIPE_BATCH_SIZE = 32  # the recipe file's --batch-size (a test checks that they agree)
+# What each neural row changes in the recipe (options after the recipe file override it).
+ROW_CHANGES = {"bilstm-chars": [], "bilstm": ["--no-chars", "--no-xpos"],
+               "day1-lstm": ["--no-chars", "--no-xpos", "--no-bidirectional"]}
 ROWS = {
     "most-frequent-tag": "most frequent tag per word (unknown words: the most common tag)",
     "nltk-perceptron": "NLTK averaged perceptron (5 iterations)",
@@ -45,11 +46,12 @@ ROWS = {
     "bilstm-chars": "BiLSTM + character LSTM (the recipe)",
 }
 NEURAL_ROWS = ("day1-lstm", "bilstm", "bilstm-chars")
-BATCH_SIZES = (1, RECIPE["--batch-size"])  # one sentence at a time (the Day-1 loop) against the recipe's
+BATCH_SIZES = (1, RECIPE_BATCH_SIZE)  # one sentence at a time (the Day-1 loop) against the recipe's
 # Training-speed rows: each neural model, one epoch at each batch size, e.g. "bilstm-chars-batch-32".
 SPEED_ROWS = {f"{model}-batch-{size}": (model, size) for model in NEURAL_ROWS for size in BATCH_SIZES}
 LABEL_SMOOTHING = 0.1
 LABEL_SMOOTHING_ROW = "label-smoothing"  # the recipe trained with CrossEntropyLoss(label_smoothing=0.1)
+ROW_CHANGES[LABEL_SMOOTHING_ROW] = ["--loss", "ce", "--label-smoothing", str(LABEL_SMOOTHING)]
 LEARNING_CURVE_ROW = "learning-curve"  # the recipe and NLTK's perceptron on the first part of the training split
 LEARNING_CURVE_PARTS = (8, 4, 2)  # 1/8, 1/4 and 1/2 of the sentences; all of them: the recipe and NLTK rows
 ADAM_ROW = "adam-step"  # milliseconds per Adam step on the recipe's model, fused and not
@@ -57,29 +59,24 @@ STEP_COST_ROW = "step-cost"  # milliseconds of a batch-size-1 step's parts, for 
 STEP_COST_LENGTHS = (10, 40)  # sentence lengths, in words, whose steps are timed
 RAW_TEXT_ROW = "raw-text"  # the recipe's model on dev's raw text, scored by the official UD scorer
 ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW]
-EPOCH_LINE = re.compile(r"^epoch +(\d+) \| loss ([\d.]+) \| dev accuracy ([\d.]+) .*\| dev nll ([\d.]+) \| dev ece ([\d.]+)",
-                        flags=re.M)
 
 
-def as_flags(options, leave_out=()):
-    """Command-line flags from an options dict, without the options named in leave_out."""
-    flags = []
-    for name, value in options.items():
-        if name not in leave_out:
-            flags += [name] if value is None else [name, str(value)]
-    return flags
+def recipe_args(row, train_path, dev_path=None, save_path=None, epochs=None, batch_size=None):
+    """main.py's options for a neural row: the recipe file, the row's changes, the data and any overrides."""
+    import main
+    argv = [f"@{RECIPE_FILE}", *ROW_CHANGES[row], "--train", str(train_path)]
+    for flag, value in (("--dev", dev_path), ("--save", save_path), ("--epochs", epochs), ("--batch-size", batch_size)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return main.parse_args(argv)
 
 
-def neural_flags(row, epochs, batch_size=RECIPE["--batch-size"]):
-    """main.py flags for a neural row: the recipe with parts switched off."""
-    options = dict(RECIPE, **{"--epochs": epochs, "--batch-size": batch_size})
-    if row == "bilstm-chars":
-        return as_flags(options)
-    if row == LABEL_SMOOTHING_ROW:
-        return as_flags(dict(options, **{"--loss": "ce", "--label-smoothing": LABEL_SMOOTHING}))
-    if row == "bilstm":
-        return as_flags(options, CHAR_OPTIONS + ("--xpos",))
-    return as_flags(options, CHAR_OPTIONS + ("--bidirectional", "--xpos"))
+def train_quietly(args):
+    """Train as main.py does, seeded the same way, printing nothing: main.TrainingRun."""
+    import main
+    from cli import seed_everything
+    seed_everything(args.seed)
+    return main.train_tagger(args, main.check_device(args.device), log=lambda *args, **kwargs: None)
 
 
 def peak_memory_mb():
@@ -139,71 +136,51 @@ def run_classic_row(row, train_path, dev_path):
             "tag_tokens_per_s": n_dev_tokens / tag_seconds}
 
 
-def run_main(argv):
-    """Run main.py's main() in this process; return its output, training seconds and training tokens.
-
-    `--predict x` keeps the probability tables it prints before and after training to one word.
-    """
-    import main
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        main.main([*argv, "--predict", "x"])
-    text = output.getvalue()
-    training_seconds = float(re.search(r"training time: ([\d.]+) s", text).group(1))
-    n_train_tokens = int(re.search(r"sentences, (\d+) tokens", text).group(1))
-    return text, training_seconds, n_train_tokens
-
-
 def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
-    """Train a tagger through main.py's own code with the row's flags, then measure and examine it.
+    """Train a tagger through main.py's own code with the row's options, then measure and examine it.
 
     keep_model: where to copy the trained model (the recipe's, for the raw-text row).
     """
     from checkpoint import load_checkpoint
-    from data import read_tagged_sentences, read_xpos_tags
-    from evaluation import score_tags
-    from train import predict_tag_sets
+    from data import read_tag_sets
+    from train import predict
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.pt"
         start = time.perf_counter()
-        text, training_seconds, n_train_tokens = run_main(
-            ["--train", str(train_path), "--dev", str(dev_path), "--save", str(model_path), *neural_flags(row, epochs)])
+        run = train_quietly(recipe_args(row, train_path, dev_path, model_path, epochs))
         wall_seconds = time.perf_counter() - start
-        model, vocab = load_checkpoint(model_path)
+        model, vocab = load_checkpoint(model_path)  # the best epoch's, as a user gets it
         if keep_model:
             shutil.copyfile(model_path, keep_model)
-    history = [dict(epoch=int(epoch), loss=float(loss), dev_accuracy=float(accuracy), dev_nll=float(nll),
-                    dev_ece=float(ece)) for epoch, loss, accuracy, nll, ece in EPOCH_LINE.findall(text)]
 
     def read_and_tag():
-        dev_data = read_tagged_sentences(dev_path)
-        return dev_data, predict_tag_sets(model, [words for words, _ in dev_data], vocab)
-    tag_seconds, (dev_data, (predicted, predicted_xpos)) = best_of(3, read_and_tag)
-    score = score_tags(dev_data, predicted, vocab.knows)
-    best_epoch = max(history, key=lambda epoch: epoch["dev_accuracy"])["epoch"]  # the first, on a tie
-    result = dict(accuracy=score.accuracy, unseen=score.unseen_accuracy, train_seconds=wall_seconds,
-                  train_tokens_per_s=n_train_tokens * len(history) / training_seconds,
-                  tag_tokens_per_s=sum(len(w) for w, _ in dev_data) / tag_seconds,
-                  best_epoch=best_epoch, epochs=len(history), history=history)
-    if predicted_xpos is not None:
-        dev_xpos = list(zip([words for words, _ in dev_data], read_xpos_tags(dev_path)))
-        result["xpos_accuracy"] = score_tags(dev_xpos, predicted_xpos, vocab.knows).accuracy
-    result.update(examine(model, vocab, dev_data))
+        sentences, gold = read_tag_sets(dev_path, vocab.tag_sets)
+        return sentences, gold, predict(model, sentences, vocab)
+    tag_seconds, (sentences, gold, _) = best_of(3, read_and_tag)
+    history = [{key: epoch[key] for key in ("epoch", "loss", "dev_accuracy", "dev_nll", "dev_ece")}
+               for epoch in run.history]
+    result = dict(train_seconds=wall_seconds, train_tokens_per_s=run.n_train_tokens * len(history) / run.training_seconds,
+                  tag_tokens_per_s=sum(map(len, sentences)) / tag_seconds,
+                  best_epoch=run.best_epoch, epochs=len(history), history=history)
+    result.update(examine(model, vocab, sentences, gold))
     return result
 
 
-def examine(model, vocab, dev_data):
-    """What the probabilities of a trained model mean on dev, before and after temperature scaling,
-    and where it errs: the figures behind the README's calibration and error tables and figures."""
+def examine(model, vocab, sentences, gold):
+    """Accuracy of each tag set on dev, what the UPOS probabilities mean before and after temperature
+    scaling, and where the model errs: the figures behind the README's tables and figures."""
     from evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix, evaluate, fit_temperature,
                             probability_scores, rescale, top_confusions)
-    result = evaluate(model, dev_data, vocab)  # at temperature 1: the checkpoint holds no other
+    results = evaluate(model, sentences, gold, vocab)  # at temperature 1: the checkpoint holds no other
+    result = results["upos"]
     temperature = fit_temperature(result.log_probs, result.gold_ix)
     scaled = rescale(result.log_probs, temperature)
     # The matrix's tags: gold tags from the most frequent down, then any tag only ever predicted.
     tags = [tag for tag, _ in Counter(result.gold).most_common()]
     tags += sorted(set(result.predicted) - set(tags))
-    return dict(probabilities={"as_trained": probability_scores(result.log_probs, result.gold_ix),
+    accuracies = {ACCURACY_KEYS[name]: r.accuracy for name, r in results.items()}
+    return dict(accuracies, unseen=result.unseen_accuracy,
+                probabilities={"as_trained": probability_scores(result.log_probs, result.gold_ix),
                                "scaled": probability_scores(scaled, result.gold_ix)},
                 bins={"as_trained": calibration_bins(result.log_probs, result.gold_ix),
                       "scaled": calibration_bins(scaled, result.gold_ix)},
@@ -237,8 +214,9 @@ def run_speed_row(model, batch_size, train_path):
     The model is the row's own (its vocabulary is the whole training file's); only the batch
     size changes, so batch size 1 is the Day-1 one-sentence-at-a-time loop on the same model.
     """
-    _, seconds, tokens = run_main(["--train", str(train_path), *neural_flags(model, 1, batch_size)])
-    return dict(train_tokens_per_s=tokens / seconds, train_seconds=seconds, tokens=tokens)
+    run = train_quietly(recipe_args(model, train_path, epochs=1, batch_size=batch_size))
+    return dict(train_tokens_per_s=run.n_train_tokens / run.training_seconds, train_seconds=run.training_seconds,
+                tokens=run.n_train_tokens)
 
 
 def run_adam_step_row(train_path, steps=30):
@@ -249,11 +227,10 @@ def run_adam_step_row(train_path, steps=30):
     """
     import torch
     import main
-    from data import read_conllu, read_xpos_tags
-    args = main.parse_args(["--train", str(train_path), *as_flags(RECIPE)])
+    from data import read_tag_sets
+    args = recipe_args("bilstm-chars", train_path)
     torch.manual_seed(args.seed)
-    train_xpos = read_xpos_tags(train_path) if args.xpos else None
-    model, _, _ = main.build_model(args, read_conllu(train_path), "cpu", train_xpos)
+    model, _, _ = main.build_model(args, *read_tag_sets(train_path, ("upos", "xpos")), "cpu")
     for parameter in model.parameters():
         parameter.grad = torch.randn_like(parameter)
     result = {"parameters": sum(p.numel() for p in model.parameters())}
@@ -278,10 +255,10 @@ def run_step_cost_row(train_path, repeats=30):
     import statistics
     import torch
     import main
-    from data import read_conllu, read_xpos_tags
+    from data import read_tag_sets
     from train import make_batches
-    training_data, train_xpos = read_conllu(train_path), read_xpos_tags(train_path)
-    sentence_ids = [next(i for i, (words, _) in enumerate(training_data) if len(words) == length)
+    sentences, gold = read_tag_sets(train_path, ("upos", "xpos"))
+    sentence_ids = [next(i for i, words in enumerate(sentences) if len(words) == length)
                     for length in STEP_COST_LENGTHS]
 
     def median_ms(function):
@@ -296,27 +273,18 @@ def run_step_cost_row(train_path, repeats=30):
 
     result = {}
     for row in NEURAL_ROWS:
-        args = main.parse_args(["--train", str(train_path), *neural_flags(row, 1, 1)])
+        args = recipe_args(row, train_path)
         torch.manual_seed(args.seed)
-        xpos = train_xpos if args.xpos else None
-        model, vocab, _ = main.build_model(args, training_data, "cpu", xpos)
-        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, fused=True)
-        loss_function = torch.nn.NLLLoss()
+        row_gold = {name: gold[name] for name in (("upos", "xpos") if args.xpos else ("upos",))}
+        model, vocab, _ = main.build_model(args, sentences, row_gold, "cpu")
+        optimizer = main.make_optimizer(args, model)
         figures = {}
         for length, i in zip(STEP_COST_LENGTHS, sentence_ids):
-            words, tags = training_data[i]
-            batch = make_batches([words], vocab, [tags], xpos_tags=[xpos[i]] if xpos else None)[0]
+            batch = make_batches([sentences[i]], vocab, {name: [tags[i]] for name, tags in row_gold.items()})[0]
 
             def forward_and_backward():
                 model.zero_grad()
-                scores = model(batch.words, batch.lengths, batch.chars)
-                if model.has_xpos:
-                    scores, xpos_scores = scores
-                    loss = loss_function(scores.flatten(0, 1), batch.tags.flatten()) + loss_function(
-                        xpos_scores.flatten(0, 1), batch.xpos.flatten())
-                else:
-                    loss = loss_function(scores.flatten(0, 1), batch.tags.flatten())
-                loss.backward()
+                model.loss(batch).backward()
             figures[f"forward_backward_{length}_ms"] = median_ms(forward_and_backward)
         figures["adam_ms"] = median_ms(optimizer.step)
         result[row] = figures
@@ -349,7 +317,7 @@ def run_raw_text_row(dev_path, model_path):
     tagging and writing CoNLL-U, best of 3.
     """
     from checkpoint import load_checkpoint
-    from data import read_conllu, read_text, replace_upos
+    from data import read_tag_sets, read_text, replace_tags
     from tokenizer import tokenize
     from evaluation import evaluate
     model, vocab = load_checkpoint(model_path)
@@ -366,28 +334,38 @@ def run_raw_text_row(dev_path, model_path):
             result[name] = {"words_per_s": n_words / seconds}
         for name in ("ours", "nltk"):
             result[name].update(udeval_f1(dev_path, folder / f"{name}.conllu"))
-        evaluation = evaluate(model, read_conllu(dev_path), vocab)
+        evaluation = evaluate(model, *read_tag_sets(dev_path), vocab)["upos"]
         result["accuracy"] = evaluation.accuracy * 100
-        # evaluation.predicted holds every predicted tag in file order, as replace_upos takes them.
-        (folder / "gold-tokens.conllu").write_text(replace_upos(dev_text, evaluation.predicted), encoding="utf-8")
+        # evaluation.predicted holds every predicted tag in file order, as replace_tags takes them.
+        gold_tokens = replace_tags(dev_text, {"upos": evaluation.predicted})
+        (folder / "gold-tokens.conllu").write_text(gold_tokens, encoding="utf-8")
         result["gold_tokens_upos"] = udeval_f1(dev_path, folder / "gold-tokens.conllu")["UPOS"]
     return result
 
 
 def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     """Tokenize and tag each line of a text file, write CoNLL-U (HEAD 0); return the number of words."""
-    import main
+    import tag
     from data import conllu_sentence, read_text
     lines = read_text(text_path).splitlines()
-    tagged = main.tag_lines(model, lines, vocab, tokenize_line)
-    conllu_path.write_text("".join(conllu_sentence(line, tokens, tags, head="0", xpos_tags=xpos_tags)
-                                   for line, (tokens, tags, xpos_tags) in zip(lines, tagged) if tags),
+    tagged = tag.tag_lines(model, lines, vocab, tokenize_line)
+    conllu_path.write_text("".join(conllu_sentence(line, tokens, tags, head="0")
+                                   for line, (tokens, tags) in zip(lines, tagged) if tokens),
                            encoding="utf-8")
-    return sum(len(tags) for _, tags, _ in tagged)
+    return sum(len(tag.words_of(tokens)) for tokens, _ in tagged)
 
 
 def run_one(name, train_path, dev_path, epochs, model_path):
     """Child process: run one row and print its figures as one JSON line."""
+    from train import subnormals_flushed_to_zero
+    with subnormals_flushed_to_zero():  # as main.py trains (before any torch work: see there)
+        result = measure_row(name, train_path, dev_path, epochs, model_path)
+    result["peak_mb"] = peak_memory_mb()
+    print(json.dumps(result))
+
+
+def measure_row(name, train_path, dev_path, epochs, model_path):
+    """The figures of one row, measured in this process."""
     if name == RAW_TEXT_ROW:
         result = run_raw_text_row(dev_path, model_path)
     elif name == LEARNING_CURVE_ROW:
@@ -402,8 +380,7 @@ def run_one(name, train_path, dev_path, epochs, model_path):
         result = run_classic_row(name, train_path, dev_path)
     else:
         result = run_neural_row(name, train_path, dev_path, epochs, model_path if name == "bilstm-chars" else None)
-    result["peak_mb"] = peak_memory_mb()
-    print(json.dumps(result))
+    return result
 
 
 def machine_description():
@@ -477,7 +454,7 @@ def print_probability_tables(rows):
     if "probabilities" not in recipe:
         return
     print()
-    print("The recipe's UPOS probabilities on dev (NLL, Brier and ECE as `python main.py --help` defines them):")
+    print("The recipe's UPOS probabilities on dev (NLL, Brier and ECE as `python tag.py --help` defines them):")
     print()
     print("| model | dev UPOS accuracy | NLL per token | Brier score | ECE (15 bins) |")
     print("| --- | --- | --- | --- | --- |")
@@ -600,8 +577,7 @@ def main(argv=None):
                              " where the README's 'Get the data' puts them)")
     parser.add_argument("--rows", nargs="+", default=ALL_ROWS, choices=ALL_ROWS,
                         help="rows to run (default: all)")
-    parser.add_argument("--epochs", type=int, default=RECIPE["--epochs"],
-                        help=f"epochs for the neural rows (default: the recipe's {RECIPE['--epochs']})")
+    parser.add_argument("--epochs", type=int, help="epochs for the neural rows (default: the recipe's)")
     parser.add_argument("--results", default=str(Path(__file__).with_name("benchmark_results.json")),
                         help="JSON file the figures are saved to (rows not run are kept) (default: benchmark_results.json)")
     parser.add_argument("--model", default=str(Path(__file__).with_name("benchmark_recipe.pt")),
@@ -626,9 +602,11 @@ def main(argv=None):
     results = json.loads(results_path.read_text()) if results_path.exists() else {"rows": {}}
     results["rows"] = {name: row for name, row in results["rows"].items() if name in ALL_ROWS}
     results["machine"] = machine_description()
-    results["recipe"] = f"python main.py --train {TRAIN_FILE} --dev {DEV_FILE} {' '.join(as_flags(RECIPE))} --save ewt.pt"
+    results["recipe"] = RECIPE_COMMAND
+    results["recipe_file"] = RECIPE_FILE.read_text(encoding="utf-8")
     for name in args.rows:
-        child = subprocess.run([sys.executable, __file__, "--data", args.data, "--epochs", str(args.epochs),
+        epochs = ["--epochs", str(args.epochs)] if args.epochs else []
+        child = subprocess.run([sys.executable, __file__, "--data", args.data, *epochs,
                                 "--model", args.model, "--one", name], capture_output=True, text=True)
         if child.returncode != 0:
             sys.exit(f"error: row {name} failed:\n{child.stderr}")

@@ -23,10 +23,9 @@ def save_checkpoint(path, model, settings, vocab):
         "format": FORMAT,
         "settings": settings,  # keyword arguments of LSTMTagger
         "word_to_ix": vocab.word_to_ix,
-        "tag_to_ix": vocab.tag_to_ix,
+        "tag_sets": vocab.tag_sets,  # {"upos": tag_to_ix, ...}, in the order of the model's output layers
         "char_to_ix": vocab.char_to_ix or {},
         "lowercase": vocab.lowercase,
-        "xpos_to_ix": vocab.xpos_to_ix or {},
         "word_counts": vocab.word_counts or {},
         "temperature": model.temperature,
         "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()},
@@ -70,12 +69,18 @@ def load_checkpoint(path, device="cpu"):
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError:
         raise InputError(f"{path}: its weights do not match its settings (damaged checkpoint)") from None
-    # Older checkpoints may lack "xpos_to_ix", "word_counts" and "temperature".
-    vocab = Vocabulary(checkpoint["word_to_ix"], checkpoint["tag_to_ix"], checkpoint["char_to_ix"] or None,
-                       checkpoint["lowercase"], checkpoint.get("xpos_to_ix") or None,
-                       checkpoint.get("word_counts") or None)
-    model.temperature = checkpoint.get("temperature", 1.0)
+    vocab = Vocabulary(checkpoint["word_to_ix"], tag_sets_of(checkpoint), checkpoint["char_to_ix"] or None,
+                       checkpoint["lowercase"], checkpoint.get("word_counts") or None)
+    model.temperature = checkpoint.get("temperature", 1.0)  # older checkpoints have none, nor word counts
     return model.to(device), vocab
+
+
+def tag_sets_of(checkpoint):
+    """The tag dictionaries of a checkpoint; older ones kept UPOS in "tag_to_ix" and XPOS in "xpos_to_ix"."""
+    if "tag_sets" in checkpoint:
+        return checkpoint["tag_sets"]
+    older = {"upos": checkpoint["tag_to_ix"], "xpos": checkpoint.get("xpos_to_ix")}
+    return {name: tag_to_ix for name, tag_to_ix in older.items() if tag_to_ix}
 
 
 def save_temperature(path, temperature):

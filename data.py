@@ -143,9 +143,23 @@ def read_conllu(path, tags_required=True, tag_column=UPOS):
     return sentences
 
 
-def read_xpos_tags(path):
-    """The XPOS tags of a CoNLL-U file, one list per sentence (a missing one is an InputError)."""
-    return [tags for _, tags in read_conllu(path, tag_column=XPOS)]
+TAG_COLUMNS = {"upos": UPOS, "xpos": XPOS}  # the tag sets a CoNLL-U file holds, by name
+
+
+def read_tag_sets(path, names=("upos",)):
+    """Words and gold tags of a labelled file: (word lists, {tag set name: one tag list per sentence}).
+
+    From a .conllu file each named tag set is read from its column (a missing tag is an
+    InputError); a .csv file has one tag column, which is read as "upos" (other names are
+    left out: the file has no such tags).
+    """
+    data = read_tagged_sentences(path)
+    sentences, gold = [words for words, _ in data], {"upos": [tags for _, tags in data]}
+    if Path(path).suffix == ".conllu":
+        for name in names:
+            if name != "upos":
+                gold[name] = [tags for _, tags in read_conllu(path, tag_column=TAG_COLUMNS[name])]
+    return sentences, gold
 
 
 def write_conllu_slice(source, destination, n_sentences):
@@ -161,38 +175,36 @@ def write_conllu_slice(source, destination, n_sentences):
     Path(destination).write_text("".join(kept), encoding="utf-8")
 
 
-def replace_upos(conllu_text, tags, xpos_tags=None):
-    """conllu_text with the UPOS column of each word line replaced by the next of `tags`.
+def replace_tags(conllu_text, tags):
+    """conllu_text with the tag columns of each word line replaced by predicted tags.
 
-    With xpos_tags, the XPOS column too. Every other byte stays as it was: comments,
-    multiword-token and empty-node lines, the other columns, line endings. The word lines
-    are the ones read_conllu reads.
+    tags: {tag set name ("upos", "xpos"): the tags of every word, in file order}; each goes
+    into its column (TAG_COLUMNS). Every other byte stays as it was: comments, multiword-token
+    and empty-node lines, the other columns, line endings. The word lines are the ones
+    read_conllu reads.
     """
-    tags = iter(tags)
-    xpos_tags = iter(xpos_tags) if xpos_tags is not None else None
+    tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
     lines = conllu_text.split("\n")
     for i, line in enumerate(lines):
         columns = line.split("\t")
         if len(columns) == 10 and columns[0].isdigit():
-            columns[UPOS] = next(tags)
-            if xpos_tags is not None:
-                columns[XPOS] = next(xpos_tags)
+            for column, column_tags in tags.items():
+                columns[column] = next(column_tags)
             lines[i] = "\t".join(columns)
     return "\n".join(lines)
 
 
-def conllu_sentence(text, tokens, tags, head="_", xpos_tags=None):
+def conllu_sentence(text, tokens, tags, head="_"):
     """One sentence in CoNLL-U, ending in a blank line: `# text`, then a line per word.
 
-    tokens are tokenizer.Tokens; tags holds one tag per word (of all the tokens, in order),
-    and xpos_tags, if given, one XPOS tag per word. A token of several words gets a range
-    line ("3-4") before its words; SpaceAfter=No marks a token with no space after it in the
-    text. Columns the tagger does not predict hold "_"; `head` fills the HEAD column
+    tokens are tokenizer.Tokens; tags: {tag set name ("upos", "xpos"): one tag per word, of
+    all the tokens, in order}, each written in its column. A token of several words gets a
+    range line ("3-4") before its words; SpaceAfter=No marks a token with no space after it
+    in the text. Columns the tagger does not predict hold "_"; `head` fills the HEAD column
     (evaluation scripts want a number there).
     """
     lines = [f"# text = {text}"]
-    tags = iter(tags)
-    xpos_tags = iter(xpos_tags) if xpos_tags is not None else None
+    tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
     word_id = 1
     for token in tokens:
         misc = "_" if token.space_after else "SpaceAfter=No"
@@ -201,7 +213,9 @@ def conllu_sentence(text, tokens, tags, head="_", xpos_tags=None):
             lines.append(f"{word_id}-{last_id}\t{token.text}\t_\t_\t_\t_\t_\t_\t_\t{misc}")
             misc = "_"  # the range line carries it for the whole token
         for word in token.words:
-            xpos = next(xpos_tags) if xpos_tags is not None else "_"
-            lines.append(f"{word_id}\t{word}\t_\t{next(tags)}\t{xpos}\t_\t{head}\t_\t_\t{misc}")
+            columns = [str(word_id), word, "_", "_", "_", "_", head, "_", "_", misc]
+            for column, column_tags in tags.items():
+                columns[column] = next(column_tags)
+            lines.append("\t".join(columns))
             word_id += 1
     return "\n".join(lines) + "\n\n"

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from train import predict_log_probs
+from train import predict
 
 N_BINS = 15  # confidence bins of the expected calibration error and the reliability diagram
 FREQUENCY_BANDS = (("unseen", 0, 0), ("1-10", 1, 10), ("11-100", 11, 100), ("more than 100", 101, float("inf")))
@@ -13,14 +13,13 @@ FREQUENCY_BANDS = (("unseen", 0, 0), ("1-10", 1, 10), ("11-100", 11, 100), ("mor
 
 @dataclass
 class Evaluation:
-    """Token-level results of tagging a data set whose gold tags are known."""
+    """Token-level results of tagging a data set whose gold tags (of one tag set) are known."""
     correct: int
     total: int
     unseen_correct: int  # over words that never occur in the training data
     unseen_total: int
     gold: list           # every gold tag, in order
     predicted: list      # every predicted tag, in the same order
-    xpos: "Evaluation | None" = None  # the same for XPOS tags, when they were evaluated
     words: list = field(default_factory=list)  # every word, in the same order
     log_probs: torch.Tensor | None = None  # (tokens, tags): the model's log-probabilities, when kept
     gold_ix: torch.Tensor | None = None    # (tokens,): each gold tag's column in log_probs, -1 if none
@@ -34,28 +33,24 @@ class Evaluation:
         return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
 
 
-def evaluate(model, data, vocab, batch_size=512, device="cpu", xpos_gold=None):
-    """Tag the (words, tags) pairs in `data`, count how many tags are right and keep the probabilities.
+def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu"):
+    """Tag `sentences` (word lists) and score every tag set of the model that gold_tags holds.
 
-    xpos_gold, one XPOS tag list per sentence, also scores a model's XPOS layer (in .xpos).
-    The UPOS log-probabilities (at the model's temperature) go in .log_probs, for
-    probability_scores; a gold tag the model has never seen gets -1 in .gold_ix.
+    gold_tags: {tag set name: one tag list per sentence}. Returns {name: Evaluation}, in the
+    order of vocab.tag_sets, with each tag set's log-probabilities kept in .log_probs (UPOS
+    at the model's temperature) for probability_scores; a gold tag the model has never seen
+    gets -1 in .gold_ix.
     """
-    sentences = [words for words, _ in data]
-    log_probs, xpos_log_probs = predict_log_probs(model, sentences, vocab, batch_size, device)
-    result = score_tags(data, most_likely_tags(log_probs, vocab.tag_to_ix), vocab.knows)
-    result.log_probs = torch.cat(log_probs) if log_probs else torch.empty(0, len(vocab.tag_to_ix))
-    result.gold_ix = torch.tensor([vocab.tag_to_ix.get(tag, -1) for tag in result.gold], dtype=torch.long)
-    if xpos_gold is not None and xpos_log_probs is not None:
-        predicted_xpos = most_likely_tags(xpos_log_probs, vocab.xpos_to_ix)
-        result.xpos = score_tags(list(zip(sentences, xpos_gold)), predicted_xpos, vocab.knows)
-    return result
-
-
-def most_likely_tags(log_probs, tag_to_ix):
-    """The highest-probability tag of each word: one tag list per sentence's (words, tags) log-probabilities."""
-    ix_to_tag = list(tag_to_ix)
-    return [[ix_to_tag[ix] for ix in sentence.argmax(dim=-1).tolist()] for sentence in log_probs]
+    results = {}
+    for name, prediction in predict(model, sentences, vocab, batch_size, device).items():
+        if name not in gold_tags:
+            continue
+        result = score_tags(list(zip(sentences, gold_tags[name])), prediction.tags, vocab.knows)
+        tag_to_ix = vocab.tag_sets[name]
+        result.log_probs = torch.cat(prediction.log_probs) if sentences else torch.empty(0, len(tag_to_ix))
+        result.gold_ix = torch.tensor([tag_to_ix.get(tag, -1) for tag in result.gold], dtype=torch.long)
+        results[name] = result
+    return results
 
 
 def score_tags(data, predicted, is_known):

@@ -1,17 +1,14 @@
 """Dictionaries, index tensors, the training loop and prediction for LSTMTagger (scores: evaluation.py)."""
 import contextlib
+import dataclasses
 import random
 from collections import Counter
-from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch.nn.utils.rnn import pad_sequence
 from tqdm import tqdm
 
-from model_lstm_tagger import PAD_IX, UNK_IX
-
-IGNORE_IX = -100  # tag index at padded positions; NLLLoss and CrossEntropyLoss skip it by default
+from model_lstm_tagger import IGNORE_IX, PAD_IX, UNK_IX, LSTMTagger
 
 
 def seqs_to_dictionary(training_data):
@@ -39,32 +36,38 @@ def chars_to_dictionary(training_data):
     return char_to_ix
 
 
-@dataclass
+@dataclasses.dataclass
 class Vocabulary:
     """The dictionaries that turn words, characters and tags into indices, kept together.
 
-    With lowercase=True words are looked up in lower case, so "The" and "the" share one
-    vector; the character LSTM still reads the original spelling, capitals included.
+    tag_sets maps each tag set the model predicts to its dictionary, in the order of the
+    model's output layers: {"upos": tag_to_ix} and, for a model with the XPOS layer,
+    "xpos" too. With lowercase=True words are looked up in lower case, so "The" and "the"
+    share one vector; the character LSTM still reads the original spelling, capitals included.
     """
     word_to_ix: dict
-    tag_to_ix: dict
+    tag_sets: dict
     char_to_ix: dict | None = None  # None when the model reads no characters
     lowercase: bool = False
-    xpos_to_ix: dict | None = None  # None when the model has no XPOS layer
     word_counts: dict | None = None  # training count of each looked-up word form (None: not kept)
 
     @classmethod
-    def from_training_data(cls, training_data, chars=False, lowercase=False, xpos_tags=None):
-        """Build the dictionaries from [(words, tags), ...]; xpos_tags: one XPOS list per sentence."""
+    def from_training_data(cls, sentences, gold_tags, chars=False, lowercase=False):
+        """Build the dictionaries from word lists and {tag set: one tag list per sentence}."""
         vocab = cls({}, {}, None, lowercase)
-        keyed = [([vocab.key(word) for word in words], tags) for words, tags in training_data]
-        vocab.word_to_ix, vocab.tag_to_ix = seqs_to_dictionary(keyed)
-        vocab.word_counts = dict(Counter(word for words, _ in keyed for word in words))
+        keyed = [[vocab.key(word) for word in words] for words in sentences]
+        vocab.word_to_ix, _ = seqs_to_dictionary([(words, []) for words in keyed])
+        vocab.tag_sets = {name: seqs_to_dictionary([([], tags) for tags in tag_lists])[1]
+                          for name, tag_lists in gold_tags.items()}
+        vocab.word_counts = dict(Counter(word for words in keyed for word in words))
         if chars:
-            vocab.char_to_ix = chars_to_dictionary(training_data)
-        if xpos_tags is not None:
-            _, vocab.xpos_to_ix = seqs_to_dictionary([([], tags) for tags in xpos_tags])
+            vocab.char_to_ix = chars_to_dictionary([(words, []) for words in sentences])
         return vocab
+
+    @property
+    def tag_to_ix(self):
+        """The UPOS tags' dictionary, as the tutorial names it."""
+        return self.tag_sets["upos"]
 
     def key(self, word):
         """The form under which `word` is looked up in word_to_ix."""
@@ -114,33 +117,30 @@ def chars_to_tensors(sentences, char_to_ix):
     return char_ids, torch.tensor(word_lengths), word_positions
 
 
-@dataclass
+@dataclasses.dataclass
 class Batch:
-    """Padded tensors for a group of sentences, ready for LSTMTagger.forward."""
+    """Padded tensors for a group of sentences, ready for LSTMTagger.loss and LSTMTagger.decode."""
     words: torch.Tensor         # (batch, seq_len) word indices, PAD_IX after each sentence
     lengths: torch.Tensor       # (batch,) real sentence lengths; stays on the CPU for packing
-    tags: torch.Tensor | None   # (batch, seq_len) tag indices, IGNORE_IX at padding
+    tags: list | None           # one (batch, seq_len) tensor of tag indices per tag set, IGNORE_IX at padding
     chars: tuple | None         # chars_to_tensors(...) output, when the model reads characters
     sentence_ids: list          # position of each row's sentence in the caller's list
-    xpos: torch.Tensor | None = None  # (batch, seq_len) XPOS tag indices, as tags
 
     def to(self, device):
         """Return this batch with its tensors moved to `device` (lengths stay on the CPU)."""
         chars = tuple(t.to(device) for t in self.chars) if self.chars is not None else None
-        tags = self.tags.to(device) if self.tags is not None else None
-        xpos = self.xpos.to(device) if self.xpos is not None else None
-        return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids, xpos)
+        tags = [t.to(device) for t in self.tags] if self.tags is not None else None
+        return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids)
 
 
-def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu", same_length=False, with_chars=True,
-                 xpos_tags=None):
-    """Group sentences (lists of words) into Batches; with `tags`, one tag list per sentence.
+def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False, with_chars=True):
+    """Group sentences (lists of words) into Batches; gold_tags: {tag set: one tag list per sentence}.
 
     Sentences are sorted by length first, so that each batch holds sentences of similar
     length and little of it is padding. Each Batch remembers where its sentences came from.
-    xpos_tags, if given, holds one XPOS tag list per sentence, for a model with an XPOS layer.
+    With gold_tags, each batch holds the tags of every tag set in vocab.tag_sets.
     same_length=True starts a new batch at each new length as well, so no batch has padding.
-    with_chars=False leaves out the character inputs (predict_tags builds its own).
+    with_chars=False leaves out the character inputs (predict builds its own).
     """
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
     groups = []
@@ -154,17 +154,16 @@ def make_batches(sentences, vocab, tags=None, batch_size=1, device="cpu", same_l
         word_lists = [sentences[i] for i in ids]
         lengths = [len(words) for words in word_lists]
         words = split_and_pad(vocab.word_ids([word for words in word_lists for word in words]), lengths, PAD_IX)
-        tag_ids = xpos_ids = None
-        if tags is not None:
-            all_tags = torch.tensor([vocab.tag_to_ix[tag] for i in ids for tag in tags[i]], dtype=torch.long)
-            tag_ids = split_and_pad(all_tags, lengths, IGNORE_IX)
-        if xpos_tags is not None:
-            all_xpos = torch.tensor([vocab.xpos_to_ix[tag] for i in ids for tag in xpos_tags[i]], dtype=torch.long)
-            xpos_ids = split_and_pad(all_xpos, lengths, IGNORE_IX)
+        tags = None
+        if gold_tags is not None:
+            tags = []
+            for name, tag_to_ix in vocab.tag_sets.items():
+                all_tags = torch.tensor([tag_to_ix[tag] for i in ids for tag in gold_tags[name][i]], dtype=torch.long)
+                tags.append(split_and_pad(all_tags, lengths, IGNORE_IX))
         chars = None
         if with_chars and vocab.char_to_ix is not None:
             chars = chars_to_tensors(word_lists, vocab.char_to_ix)
-        batches.append(Batch(words, torch.tensor(lengths), tag_ids, chars, ids, xpos_ids).to(device))
+        batches.append(Batch(words, torch.tensor(lengths), tags, chars, ids).to(device))
     return batches
 
 
@@ -173,6 +172,32 @@ def word_count_tensor(vocab):
     tensor = torch.tensor([float(vocab.word_counts.get(word, 0)) for word in vocab.word_to_ix])
     tensor[PAD_IX] = tensor[UNK_IX] = float("inf")
     return tensor
+
+
+def build_model(args, sentences, gold_tags, device):
+    """The dictionaries and the untrained model that main.py's options describe: (model, vocab, settings).
+
+    settings are LSTMTagger's keyword arguments, which a checkpoint stores to rebuild the model.
+    """
+    vocab = Vocabulary.from_training_data(sentences, gold_tags, chars=args.chars, lowercase=args.lowercase)
+    settings = dict(embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim, vocab_size=len(vocab.word_to_ix),
+                    tagset_size=len(vocab.tag_to_ix), is_nll_loss=args.loss == "nll",
+                    bidirectional=args.bidirectional, num_layers=args.num_layers, dropout=args.dropout,
+                    xpos_tagset_size=len(vocab.tag_sets.get("xpos", {})), label_smoothing=args.label_smoothing or 0.0)
+    if args.chars:
+        settings.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=args.char_embedding_dim,
+                        char_hidden_dim=args.char_hidden_dim)
+    return LSTMTagger(**settings).to(device), vocab, settings
+
+
+def make_optimizer(args, model):
+    """SGD, as in the tutorial, or Adam."""
+    if args.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=args.lr)
+    # fused: one kernel per parameter tensor makes a single pass over its weights and Adam
+    # state, where the default runs several whole-tensor operations one after another
+    # (`python benchmark.py --rows adam-step` measures both on the recipe's model).
+    return torch.optim.Adam(model.parameters(), lr=args.lr, fused=True)
 
 
 def replace_rare_words(words, word_counts, unk_alpha):
@@ -209,15 +234,16 @@ def subnormals_flushed_to_zero():
         torch.set_flush_denormal(False)
 
 
-def train(model, batches, loss_function, optimizer, epochs, clip_grad=None, lr_decay=1.0,
+def train(model, batches, optimizer, epochs, clip_grad=None, lr_decay=1.0,
           word_counts=None, unk_alpha=0.0, after_epoch=None, progress=False):
     """Train for `epochs` passes over `batches`; return each epoch's mean loss per token.
 
-    With batches of one sentence this is the tutorial's loop. The order of the batches is
-    shuffled every epoch with Python's `random`, so the caller's seed fixes it. After each
-    epoch the learning rate is multiplied by lr_decay (1.0: constant).
-    after_epoch(epoch, mean_loss), if given, is called after each epoch (to log, evaluate or
-    save); this function prints nothing (the optional tqdm bar goes to stderr).
+    With batches of one sentence this is the tutorial's loop; the model computes the loss
+    of a batch (model.loss). The order of the batches is shuffled every epoch with Python's
+    `random`, so the caller's seed fixes it. After each epoch the learning rate is
+    multiplied by lr_decay (1.0: constant). after_epoch(epoch, mean_loss), if given, is
+    called after each epoch (to log, evaluate or save); this function prints nothing (the
+    optional tqdm bar goes to stderr).
     """
     epoch_losses = []
     order = list(range(len(batches)))
@@ -231,18 +257,9 @@ def train(model, batches, loss_function, optimizer, epochs, clip_grad=None, lr_d
             batch = batches[i]
             # PyTorch accumulates gradients, so clear them out before each step.
             model.zero_grad()
-            words = batch.words
             if unk_alpha > 0:
-                words = replace_rare_words(words, word_counts, unk_alpha)
-            tag_scores = model(words, batch.lengths, batch.chars)  # (batch, seq_len, tagset_size)
-            if model.has_xpos:
-                tag_scores, xpos_scores = tag_scores
-            # Flatten to (tokens, tagset_size); padded positions have target IGNORE_IX and
-            # the loss averages over the real tokens only.
-            loss = loss_function(tag_scores.flatten(0, 1), batch.tags.flatten())
-            if model.has_xpos:
-                # The sum of the two tasks' losses: the LSTM learns states that serve both.
-                loss = loss + loss_function(xpos_scores.flatten(0, 1), batch.xpos.flatten())
+                batch = dataclasses.replace(batch, words=replace_rare_words(batch.words, word_counts, unk_alpha))
+            loss = model.loss(batch)  # mean over the batch's real words (padding is skipped)
             loss.backward()
             if clip_grad:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
@@ -255,22 +272,6 @@ def train(model, batches, loss_function, optimizer, epochs, clip_grad=None, lr_d
         if after_epoch is not None:
             after_epoch(epoch, epoch_losses[-1])
     return epoch_losses
-
-
-def predict_proba(model, batch):
-    """Tag probabilities (batch, seq_len, tagset_size) for a Batch; padded rows are meaningless.
-
-    softmax over the tag dimension turns the cross-entropy model's logits into probabilities;
-    on the NLL model's log-probabilities it is the same as exp, as they already sum to one
-    after it. Scores are divided by the model's temperature first (1 unless one was fitted;
-    see evaluation.fit_temperature).
-    """
-    model.eval()
-    with torch.no_grad():
-        scores = model(batch.words, batch.lengths, batch.chars)
-    if model.has_xpos:
-        scores = scores[0]  # the UPOS scores
-    return F.softmax(scores / model.temperature, dim=-1)
 
 
 def char_vector_table(model, sentences, char_to_ix, device="cpu"):
@@ -289,67 +290,36 @@ def char_vector_table(model, sentences, char_to_ix, device="cpu"):
     return table, word_positions.to(device)
 
 
-@torch.no_grad()  # on a generator, no_grad holds while it runs, not while its caller does
-def scored_batches(model, sentences, vocab, batch_size=512, device="cpu"):
-    """Run the model over `sentences` (word lists): yield (batch, UPOS scores, XPOS scores or None).
+@dataclasses.dataclass
+class Prediction:
+    """A tag set's predictions for a list of sentences."""
+    tags: list       # one list of tag names per sentence
+    log_probs: list  # one (len(words), n_tags) CPU tensor of log-probabilities per sentence
+
+
+@torch.no_grad()
+def predict(model, sentences, vocab, batch_size=512, device="cpu"):
+    """Tag each word list in `sentences`: {tag set name: Prediction}, for every tag set of the model.
 
     Each batch holds sentences of one length: no padding, so the LSTM runs unpacked (faster),
-    and every row of the scores is a whole sentence. The character LSTM reads each distinct
-    word once, for all the batches.
+    and every row is a whole sentence. The character LSTM reads each distinct word once, for
+    all the batches. The model decides how tags and log-probabilities come from its scores.
     """
-    if not sentences:
-        return
     model.eval()  # dropout off
+    predictions = {name: Prediction([None] * len(sentences), [None] * len(sentences)) for name in vocab.tag_sets}
+    if not sentences:
+        return predictions
     if vocab.char_to_ix is not None:
         table, word_positions = char_vector_table(model, sentences, vocab.char_to_ix, device)
+    ix_to_tag = {name: list(tag_to_ix) for name, tag_to_ix in vocab.tag_sets.items()}
     for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device,
                               same_length=True, with_chars=False):
         char_features = None
         if vocab.char_to_ix is not None:
             char_features = table[word_positions[batch.sentence_ids, :batch.words.size(1)]]
-        scores = model(batch.words, batch.lengths, char_features=char_features)
-        yield (batch, *scores) if model.has_xpos else (batch, scores, None)
-
-
-def predict_tags(model, sentences, vocab, batch_size=512, device="cpu"):
-    """Tag each word list in `sentences`; returns one list of tag names per sentence."""
-    return predict_tag_sets(model, sentences, vocab, batch_size, device)[0]
-
-
-def predict_tag_sets(model, sentences, vocab, batch_size=512, device="cpu"):
-    """Tag each word list in `sentences`: (UPOS tag lists, XPOS tag lists or None without that layer)."""
-    ix_to_tag = list(vocab.tag_to_ix)
-    ix_to_xpos = list(vocab.xpos_to_ix) if model.has_xpos else None
-    predicted = [None] * len(sentences)
-    predicted_xpos = [None] * len(sentences) if model.has_xpos else None
-    for batch, scores, xpos_scores in scored_batches(model, sentences, vocab, batch_size, device):
-        # The highest score is the highest probability: softmax keeps the order.
-        best = scores.argmax(dim=-1).tolist()  # (batch, seq_len)
-        for row, sentence_id in enumerate(batch.sentence_ids):
-            predicted[sentence_id] = [ix_to_tag[ix] for ix in best[row]]
-        if xpos_scores is not None:
-            best_xpos = xpos_scores.argmax(dim=-1).tolist()
+        for name, (tags, log_probs) in zip(vocab.tag_sets, model.decode(batch, char_features)):
+            tags, log_probs = tags.tolist(), log_probs.cpu()
             for row, sentence_id in enumerate(batch.sentence_ids):
-                predicted_xpos[sentence_id] = [ix_to_xpos[ix] for ix in best_xpos[row]]
-    return predicted, predicted_xpos
-
-
-def predict_log_probs(model, sentences, vocab, batch_size=512, device="cpu"):
-    """Log-probabilities of every tag for every word: one (len(words), tags) CPU tensor per sentence.
-
-    Returns (UPOS, XPOS or None without that layer). The UPOS scores are divided by the
-    model's temperature first (1 unless one was fitted; see evaluation.fit_temperature).
-    """
-    log_probs = [None] * len(sentences)
-    xpos_log_probs = [None] * len(sentences) if model.has_xpos else None
-    for batch, scores, xpos_scores in scored_batches(model, sentences, vocab, batch_size, device):
-        # log_softmax also turns the cross-entropy model's logits into log-probabilities; on
-        # the NLL model's log-probabilities at temperature 1 it changes nothing.
-        scores = F.log_softmax(scores / model.temperature, dim=-1).cpu()
-        for row, sentence_id in enumerate(batch.sentence_ids):
-            log_probs[sentence_id] = scores[row]
-        if xpos_scores is not None:
-            xpos_scores = F.log_softmax(xpos_scores, dim=-1).cpu()
-            for row, sentence_id in enumerate(batch.sentence_ids):
-                xpos_log_probs[sentence_id] = xpos_scores[row]
-    return log_probs, xpos_log_probs
+                predictions[name].tags[sentence_id] = [ix_to_tag[name][ix] for ix in tags[row]]
+                predictions[name].log_probs[sentence_id] = log_probs[row]
+    return predictions

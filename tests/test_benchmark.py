@@ -5,7 +5,7 @@ import re
 import pytest
 
 import benchmark
-from conftest import EWT, ROOT, run_script
+from conftest import EWT, ROOT, readme_block, run_script
 from data import XPOS, read_conllu, write_conllu_slice
 
 
@@ -28,24 +28,28 @@ def test_readme_table_is_what_benchmark_prints_from_its_saved_results():
         assert line in readme_results_section()
 
 
-def test_readme_recipe_is_the_benchmarked_recipe():
+def test_readme_recipe_is_the_benchmarked_recipe_file():
     results = json.loads((ROOT / "benchmark_results.json").read_text())
-    recipe_lines = [line for line in readme_results_section().splitlines() if line.startswith("python main.py --train")]
-    expected = (f"python main.py --train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu "
-                f"{' '.join(benchmark.as_flags(benchmark.RECIPE))} --save ewt.pt")
-    assert recipe_lines == [expected] and results["recipe"] == expected
+    recipe_lines = [line for line in readme_results_section().splitlines() if line.startswith("python main.py @")]
+    assert recipe_lines == [benchmark.RECIPE_COMMAND] and results["recipe"] == benchmark.RECIPE_COMMAND
+    recipe = (ROOT / "recipes" / "ewt.txt").read_text(encoding="utf-8")
+    assert results["recipe_file"] == recipe  # the saved figures were measured with this very file
+    assert readme_block("cat recipes/ewt.txt") == recipe  # and the README shows it whole
 
 
 def test_recipe_rows_switch_off_the_right_parts():
-    assert "--chars" in benchmark.neural_flags("bilstm-chars", 20) and "--xpos" in benchmark.neural_flags("bilstm-chars", 20)
-    bilstm = benchmark.neural_flags("bilstm", 20)
-    assert "--chars" not in bilstm and "--xpos" not in bilstm and "--bidirectional" in bilstm
-    day1 = benchmark.neural_flags("day1-lstm", 3)
-    assert "--bidirectional" not in day1 and "--char-hidden-dim" not in day1 and "--xpos" not in day1
-    assert day1[day1.index("--epochs") + 1] == "3"
-    one_at_a_time = benchmark.neural_flags("bilstm-chars", 1, batch_size=1)
-    assert one_at_a_time[one_at_a_time.index("--batch-size") + 1] == "1"
-    assert one_at_a_time.count("--batch-size") == 1
+    recipe = benchmark.recipe_args("bilstm-chars", "t.conllu")
+    assert recipe.chars and recipe.xpos and recipe.bidirectional and recipe.loss == "nll"
+    assert recipe.batch_size == benchmark.RECIPE_BATCH_SIZE and recipe.epochs == 28
+    bilstm = benchmark.recipe_args("bilstm", "t.conllu")
+    assert not bilstm.chars and not bilstm.xpos and bilstm.bidirectional
+    assert vars(bilstm) == dict(vars(recipe), chars=False, xpos=False)  # nothing else changes
+    day1 = benchmark.recipe_args("day1-lstm", "t.conllu", epochs=3)
+    assert vars(day1) == dict(vars(recipe), chars=False, xpos=False, bidirectional=False, epochs=3)
+    smoothed = benchmark.recipe_args("label-smoothing", "t.conllu")
+    assert vars(smoothed) == dict(vars(recipe), loss="ce", label_smoothing=benchmark.LABEL_SMOOTHING)
+    one_at_a_time = benchmark.recipe_args("bilstm-chars", "t.conllu", "d.conllu", "m.pt", epochs=1, batch_size=1)
+    assert vars(one_at_a_time) == dict(vars(recipe), batch_size=1, epochs=1, dev="d.conllu", save="m.pt")
 
 
 @pytest.mark.skipif(not (EWT / "en_ewt-ud-train.conllu").exists(), reason=f"UD English EWT not found at {EWT}")

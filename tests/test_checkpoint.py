@@ -5,13 +5,18 @@ import torch
 from checkpoint import load_checkpoint, save_checkpoint, save_temperature
 from data import InputError
 from model_lstm_tagger import LSTMTagger
-from train import Vocabulary, predict_tag_sets, predict_tags
+from train import Vocabulary, predict
 
-DATA = [("The dog ate the apple".split(), "DET NN V DET NN".split())]
+SENTENCES, GOLD = ["The dog ate the apple".split()], {"upos": ["DET NN V DET NN".split()]}
+
+
+def tags_of(model, vocab, sentences):
+    """{tag set: tag lists} that `model` predicts."""
+    return {name: prediction.tags for name, prediction in predict(model, sentences, vocab).items()}
 
 
 def saved_model(tmp_path):
-    vocab = Vocabulary.from_training_data(DATA, chars=True, lowercase=True)
+    vocab = Vocabulary.from_training_data(SENTENCES, GOLD, chars=True, lowercase=True)
     settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix), tagset_size=len(vocab.tag_to_ix),
                     is_nll_loss=False, bidirectional=True, char_vocab_size=len(vocab.char_to_ix),
                     char_embedding_dim=2, char_hidden_dim=2)
@@ -26,35 +31,39 @@ def test_round_trip_restores_weights_vocabularies_and_settings(tmp_path):
     path, model, vocab = saved_model(tmp_path)
     loaded, loaded_vocab = load_checkpoint(path)
     assert loaded_vocab == vocab and loaded_vocab.lowercase
-    assert loaded.is_nll_loss is False and loaded.lstm.bidirectional
+    assert loaded.tag_output.is_nll_loss is False and loaded.lstm.bidirectional
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, loaded.state_dict()[name])
     sentences = [["The", "cat", "ate"]]
-    assert predict_tags(loaded, sentences, vocab) == predict_tags(model, sentences, vocab)
+    assert tags_of(loaded, vocab, sentences) == tags_of(model, vocab, sentences)
     assert not (tmp_path / "model.pt.tmp").exists()
 
 
 def test_round_trip_with_the_xpos_layer_and_an_older_checkpoint_without_it(tmp_path):
-    xpos_tags = [["DT", "NN", "VBD", "DT", "NN"]]
-    vocab = Vocabulary.from_training_data(DATA, xpos_tags=xpos_tags)
+    vocab = Vocabulary.from_training_data(SENTENCES, dict(GOLD, xpos=[["DT", "NN", "VBD", "DT", "NN"]]))
     settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix), tagset_size=len(vocab.tag_to_ix),
-                    xpos_tagset_size=len(vocab.xpos_to_ix))
+                    xpos_tagset_size=len(vocab.tag_sets["xpos"]))
     torch.manual_seed(0)
     model = LSTMTagger(**settings)
     save_checkpoint(tmp_path / "xpos.pt", model, settings, vocab)
     loaded, loaded_vocab = load_checkpoint(tmp_path / "xpos.pt")
-    assert loaded.has_xpos and loaded_vocab.xpos_to_ix == {"DT": 0, "NN": 1, "VBD": 2}
+    assert len(loaded.tag_sets) == 2 and loaded_vocab.tag_sets["xpos"] == {"DT": 0, "NN": 1, "VBD": 2}
     sentences = [["The", "cat", "ate"]]
-    assert predict_tag_sets(loaded, sentences, loaded_vocab) == predict_tag_sets(model, sentences, vocab)
+    assert tags_of(loaded, loaded_vocab, sentences) == tags_of(model, vocab, sentences)
 
-    # A checkpoint written before the XPOS layer existed has no "xpos_to_ix" entry.
+    # Checkpoints written before tag_sets kept UPOS in "tag_to_ix" and XPOS in "xpos_to_ix"; the
+    # oldest, before the XPOS layer, had no "xpos_to_ix" at all. Both still load.
+    checkpoint = torch.load(tmp_path / "xpos.pt", weights_only=True)
+    tag_sets = checkpoint.pop("tag_sets")
+    torch.save(dict(checkpoint, tag_to_ix=tag_sets["upos"], xpos_to_ix=tag_sets["xpos"]), tmp_path / "older.pt")
+    loaded, loaded_vocab = load_checkpoint(tmp_path / "older.pt")
+    assert loaded_vocab.tag_sets == tag_sets and tags_of(loaded, loaded_vocab, sentences) == tags_of(model, vocab, sentences)
     path, model, vocab = saved_model(tmp_path)
     checkpoint = torch.load(path, weights_only=True)
-    del checkpoint["xpos_to_ix"]
-    torch.save(checkpoint, path)
+    torch.save(dict(checkpoint, tag_to_ix=checkpoint.pop("tag_sets")["upos"]), path)
     loaded, loaded_vocab = load_checkpoint(path)
-    assert not loaded.has_xpos and loaded_vocab.xpos_to_ix is None
-    assert predict_tag_sets(loaded, sentences, loaded_vocab) == (predict_tags(model, sentences, vocab), None)
+    assert len(loaded.tag_sets) == 1 and list(loaded_vocab.tag_sets) == ["upos"]
+    assert tags_of(loaded, loaded_vocab, sentences) == tags_of(model, vocab, sentences)
 
 
 def test_word_counts_and_a_fitted_temperature_are_kept_and_older_checkpoints_load_without_them(tmp_path):

@@ -1,8 +1,8 @@
 """Reading the toy CSV format and CoNLL-U files, and the one-line errors for bad files."""
 import pytest
 
-from data import (XPOS, InputError, read_conllu, read_csv, read_tagged_sentences, read_xpos_tags,
-                  replace_upos)
+from data import (XPOS, InputError, read_conllu, read_csv, read_tag_sets, read_tagged_sentences,
+                  replace_tags)
 
 
 def write(tmp_path, name, content):
@@ -112,7 +112,6 @@ XPOS_CONLLU = """# text = Don't stop.
 def test_read_conllu_reads_xpos_from_column_5(tmp_path):
     path = write(tmp_path, "t.conllu", XPOS_CONLLU)
     assert read_conllu(path, tag_column=XPOS) == [(["Do", "n't", "stop", "."], ["VBP", "RB", "VB", "."])]
-    assert read_xpos_tags(path) == [["VBP", "RB", "VB", "."]]
     assert read_conllu(path) == [(["Do", "n't", "stop", "."], ["AUX", "PART", "VERB", "PUNCT"])]
 
 
@@ -124,8 +123,8 @@ def test_missing_xpos_is_a_one_line_error_naming_the_line(tmp_path):
     assert read_conllu(path)[0][1][2] == "VERB"  # UPOS alone does not need it
 
 
-def test_replace_upos_with_xpos_changes_columns_4_and_5_only():
-    replaced = replace_upos(XPOS_CONLLU, ["A", "B", "C", "D"], ["w", "x", "y", "z"])
+def test_replace_tags_with_xpos_changes_columns_4_and_5_only():
+    replaced = replace_tags(XPOS_CONLLU, {"upos": ["A", "B", "C", "D"], "xpos": ["w", "x", "y", "z"]})
     old_lines, new_lines = XPOS_CONLLU.split("\n"), replaced.split("\n")
     assert len(old_lines) == len(new_lines)
     for old, new in zip(old_lines, new_lines):
@@ -136,3 +135,13 @@ def test_replace_upos_with_xpos_changes_columns_4_and_5_only():
         else:
             assert new == old
     assert [line.split("\t")[3:5] for line in new_lines[2:6]] == [["A", "w"], ["B", "x"], ["C", "y"], ["D", "z"]]
+
+
+def test_read_tag_sets_reads_each_named_tag_set_from_conllu_and_only_upos_from_csv(tmp_path):
+    conllu = write(tmp_path, "t.conllu", XPOS_CONLLU)
+    sentences, gold = read_tag_sets(conllu, ("upos", "xpos"))
+    assert sentences == [["Do", "n't", "stop", "."]]
+    assert gold == {"upos": [["AUX", "PART", "VERB", "PUNCT"]], "xpos": [["VBP", "RB", "VB", "."]]}
+    assert list(read_tag_sets(conllu)[1]) == ["upos"]
+    csv_file = write(tmp_path, "t.csv", "text,tag\nThe dog,DET NN\n")
+    assert read_tag_sets(csv_file, ("upos", "xpos")) == ([["The", "dog"]], {"upos": [["DET", "NN"]]})

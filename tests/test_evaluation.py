@@ -7,7 +7,7 @@ import torch
 from evaluation import (FREQUENCY_BANDS, accuracy_by_frequency, brier_score, calibration_bins, confusion_matrix,
                         evaluate, expected_calibration_error, fit_temperature, mean_nll, per_tag_scores,
                         probability_scores, rescale, score_tags, top_confusions)
-from test_model_and_train import MIXED, model_for, train_toy
+from test_model_and_train import MIXED, model_for, split, train_toy
 
 
 def log_of(probabilities):
@@ -16,8 +16,7 @@ def log_of(probabilities):
 
 def test_evaluate_counts_right_tags_and_unseen_words():
     model, vocab, _ = train_toy(True, epochs=300)
-    data = [("The cat ate the book".split(), "DET NN V DET NN".split())]
-    result = evaluate(model, data, vocab)
+    result = evaluate(model, ["The cat ate the book".split()], {"upos": ["DET NN V DET NN".split()]}, vocab)["upos"]
     assert (result.total, result.unseen_total) == (5, 1)
     assert result.accuracy == 1.0 and result.unseen_accuracy == 1.0
 
@@ -25,7 +24,7 @@ def test_evaluate_counts_right_tags_and_unseen_words():
 def test_evaluate_keeps_the_log_probabilities_its_tags_come_from():
     model, vocab = model_for(MIXED, chars=True)
     data = MIXED + [(["a", "b"], ["X", "NEW"])]  # NEW: a gold tag the model has never seen
-    result = evaluate(model, data, vocab)
+    result = evaluate(model, *split(data), vocab)["upos"]
     assert result.log_probs.shape == (result.total, len(vocab.tag_to_ix))
     torch.testing.assert_close(result.log_probs.exp().sum(dim=1), torch.ones(result.total))
     ix_to_tag = list(vocab.tag_to_ix)
@@ -38,9 +37,9 @@ def test_evaluate_keeps_the_log_probabilities_its_tags_come_from():
 
 def test_a_temperature_changes_the_probabilities_but_never_the_tags():
     model, vocab = model_for(MIXED, chars=True, xpos=True)
-    at_one = evaluate(model, MIXED, vocab)
+    at_one = evaluate(model, *split(MIXED), vocab)["upos"]
     model.temperature = 3.0
-    at_three = evaluate(model, MIXED, vocab)
+    at_three = evaluate(model, *split(MIXED), vocab)["upos"]
     assert at_three.predicted == at_one.predicted and at_three.accuracy == at_one.accuracy
     torch.testing.assert_close(at_three.log_probs, rescale(at_one.log_probs, 3.0))
     assert not torch.allclose(at_three.log_probs, at_one.log_probs)

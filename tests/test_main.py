@@ -1,4 +1,4 @@
-"""main.py end to end: the README's first run, unseen words, bad input, save/load/eval/predict."""
+"""main.py end to end: the README's first run, unseen words, bad input, the recipe file and its options."""
 import contextlib
 import copy
 import io
@@ -114,13 +114,12 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["--predict", ""], "--predict needs at least one word"),
     (["--predict", "   "], "--predict needs at least one word"),
-    (["--epochs", "0"], "--epochs must be at least 1"),
-    (["--report"], "--report goes with --eval"),
+    (["--epochs", "0"], "argument --epochs: must be at least 1, not 0"),
     (["--xpos"], "--xpos trains on the XPOS column of a .conllu file"),
     (["--label-smoothing", "0.1"], "--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has no"),
-    (["--loss", "ce", "--label-smoothing", "1"], "--label-smoothing must be in [0, 1)"),
-    (["--fit-temperature"], "--fit-temperature fits on the --eval file"),
-    (["--temperature", "2"], "--temperature goes with --load"),
+    (["--loss", "ce", "--label-smoothing", "1"], "argument --label-smoothing: must be in [0, 1), not 1"),
+    (["--load", "x.pt"], "unrecognized arguments: --load x.pt"),  # tag.py uses saved models
+    (["@no-such-recipe.txt"], "No such file or directory: 'no-such-recipe.txt'"),
 ])
 def test_bad_options_exit_2_with_a_usage_error(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
@@ -135,51 +134,6 @@ def test_unavailable_device_is_a_one_line_error(capsys):
     with pytest.raises(SystemExit):
         main.main(["--device", "cuda"])
     assert capsys.readouterr().err == "error: --device cuda: no CUDA device is available on this machine\n"
-
-
-def test_save_load_eval_and_predict_from_stdin(tmp_path):
-    model_path = tmp_path / "toy.pt"
-    main_output(["--save", str(model_path)])
-    assert model_path.exists() and not (tmp_path / "toy.pt.tmp").exists()
-    output = main_output(["--load", str(model_path), "--eval", str(ROOT / "train.csv"), "--report"])
-    lines = output.splitlines()
-    assert lines[0] == "accuracy: 1.0000 (9 tokens)"
-    assert lines[1] == "unseen-word accuracy: nan (0 tokens)"
-    assert lines[2].split() == ["tag", "precision", "recall", "f1", "support"]
-    assert lines[3].split() == ["DET", "1.0000", "1.0000", "1.0000", "3"]
-    assert re.search(r"^probabilities at temperature 1.0000: NLL 0\.\d{4} \| Brier 0\.\d{4} \| ECE 0\.\d{4}$",
-                     output, flags=re.M)
-    assert "most frequent errors (gold -> predicted, count, share of all errors):\n" in output  # none here
-    assert [line.split() for line in lines[-5:]] == [
-        "accuracy by how often the word occurs in training:".split(), ["unseen", "nan", "(0", "tokens)"],
-        ["1-10", "1.0000", "(9", "tokens)"], ["11-100", "nan", "(0", "tokens)"],
-        ["more", "than", "100", "nan", "(0", "tokens)"]]
-    result = run_script("main.py", "--load", model_path, "--predict", "-", stdin="The dog ate\n\nthat book\n")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"
-
-
-def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_tags(tmp_path):
-    model_path = tmp_path / "toy.pt"
-    main_output(["--save", str(model_path)])
-    # The training sentences, and the same words with two tags changed: the model gets those wrong.
-    eval_path = write(tmp_path, "eval.csv", b"text,tag\nThe dog ate the apple,DET NN V DET NN\n"
-                                            b"Everybody read that book,NN V DET NN\nThe dog ate the book,DET V V DET V\n")
-    before = main_output(["--load", str(model_path), "--eval", str(eval_path), "--report"])
-    fitted = main_output(["--load", str(model_path), "--eval", str(eval_path), "--fit-temperature"])
-    temperature = load_checkpoint(model_path)[0].temperature
-    assert temperature != 1.0 and f"fitted temperature: {temperature:.4f}" in fitted
-    after = main_output(["--load", str(model_path), "--eval", str(eval_path), "--report"])
-    nll = lambda text, t: float(re.search(rf"^probabilities at temperature {t:.4f}: NLL ([\d.]+)", text, re.M).group(1))
-    assert nll(after, temperature) < nll(before, 1.0)
-    assert nll(fitted, 1.0) == nll(before, 1.0) and nll(fitted, temperature) == nll(after, temperature)
-    # The same tags, so the same accuracy and the same per-tag and error tables.
-    same = lambda text: [line for line in text.splitlines() if not line.startswith("probabilities at")]
-    assert same(after) == same(before) and before.splitlines()[0] == "accuracy: 0.8571 (14 tokens)"
-    assert main_output(["--load", str(model_path), "--eval", str(eval_path), "--report", "--temperature", "1"]) == before
-    # Fitting again starts from the model's own scores (temperature 1), not from the stored temperature.
-    assert main_output(["--load", str(model_path), "--eval", str(eval_path), "--fit-temperature"]) == fitted
-    assert load_checkpoint(model_path)[0].temperature == temperature
 
 
 def test_label_smoothing_keeps_the_loss_above_the_entropy_of_the_smoothed_target():
@@ -255,16 +209,18 @@ def test_dev_keeps_and_saves_the_best_epoch_not_the_last(monkeypatch, tmp_path):
 
     def scripted_evaluate(model, *args, **kwargs):
         weights_when_evaluated.append(copy.deepcopy(model.state_dict()))
-        return Evaluation(next(accuracies), 100, 0, 0, [], [], log_probs=torch.zeros(1, 1),
-                          gold_ix=torch.zeros(1, dtype=torch.long))
+        return {"upos": Evaluation(next(accuracies), 100, 0, 0, [], [], log_probs=torch.zeros(1, 1),
+                                   gold_ix=torch.zeros(1, dtype=torch.long))}
 
     monkeypatch.setattr(main, "evaluate", scripted_evaluate)
     path = tmp_path / "best.pt"
     args = main.parse_args(["--dev", str(ROOT / "train.csv"), "--epochs", "3", "--save", str(path)])
     torch.manual_seed(args.seed)
     with contextlib.redirect_stdout(io.StringIO()) as output:
-        model, _ = main.run_training(args, torch.device("cpu"))
-    assert "best dev accuracy: 0.9000" in output.getvalue()
+        run = main.train_tagger(args, torch.device("cpu"))
+    model = run.model
+    assert "best dev accuracy: 0.9000" in output.getvalue() and run.best_epoch == 1
+    assert [epoch["dev_accuracy"] for epoch in run.history] == [0.9, 0.5, 0.7]
     epoch_1, _, epoch_3 = weights_when_evaluated
     saved, _ = load_checkpoint(path)
     for name, tensor in epoch_1.items():
@@ -272,10 +228,111 @@ def test_dev_keeps_and_saves_the_best_epoch_not_the_last(monkeypatch, tmp_path):
     assert not torch.equal(epoch_1["hidden2tag.weight"], epoch_3["hidden2tag.weight"])
 
 
-def test_help_says_what_a_model_with_xpos_writes(capsys):
+RECIPE_FILE = ROOT / "recipes" / "ewt.txt"
+
+
+def recipe_options():
+    """The recipe file's options: {flag: value, or None for a switch}."""
+    words = [word for line in RECIPE_FILE.read_text(encoding="utf-8").splitlines()
+             for word in line.split("#", 1)[0].split()]
+    options = {}
+    for word in words:
+        if word.startswith("--"):
+            options[word] = None
+            last = word
+        else:
+            options[last] = word
+    return options
+
+
+def write_tagged_conllu(path, n_sentences=70):
+    """A small CoNLL-U file with UPOS and XPOS tags, sentences of 1 to 9 words, 'The' and 'the' both."""
+    words = ["The", "the", "dog", "cats", "ran", "quickly", "home", "."]
+    lines = []
+    for i in range(n_sentences):
+        lines.append(f"# text = sentence {i}")
+        for j in range(1 + i % 9):
+            word = words[(i + j) % len(words)]
+            lines.append(f"{j + 1}\t{word}\t_\t{'DET' if word.lower() == 'the' else 'X'}\t{word[:2].upper()}\t_\t_\t_\t_\t_")
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_every_option_of_the_recipe_reaches_the_model_or_the_training_loop(monkeypatch, tmp_path):
+    """Each option of recipes/ewt.txt, read as main.py reads it, changes what is built or trained.
+
+    train() is replaced by a recorder, so nothing trains here; how train() uses lr_decay,
+    unk_alpha and clip_grad has tests of its own in test_model_and_train.py, and --seed in
+    test_the_seed_is_set_before_the_model_is_built.
+    """
+    recorded = {}
+    monkeypatch.setattr(main, "train", lambda model, batches, optimizer, epochs, **kwargs: recorded.update(
+        model=model, batches=batches, optimizer=optimizer, epochs=epochs, **kwargs) or [])
+    args = main.parse_args([f"@{RECIPE_FILE}", "--train", str(write_tagged_conllu(tmp_path / "train.conllu"))])
+    run = main.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None)
+    model, batches, optimizer, options = recorded["model"], recorded["batches"], recorded["optimizer"], recipe_options()
+    number = lambda flag: float(options[flag])
+    checks = {
+        "--loss": model.tag_output.is_nll_loss == (options["--loss"] == "nll"),
+        "--optimizer": type(optimizer).__name__.lower() == options["--optimizer"],
+        "--lr": optimizer.param_groups[0]["lr"] == number("--lr"),
+        "--lr-decay": recorded["lr_decay"] == number("--lr-decay"),
+        "--batch-size": max(len(batch.sentence_ids) for batch in batches) == number("--batch-size"),
+        "--epochs": recorded["epochs"] == number("--epochs"),
+        "--embedding-dim": model.word_embeddings.embedding_dim == number("--embedding-dim"),
+        "--hidden-dim": model.lstm.hidden_size == number("--hidden-dim"),
+        "--bidirectional": model.lstm.bidirectional,
+        "--lowercase": "The" not in run.vocab.word_to_ix and run.vocab.word_ids(["The"]) == run.vocab.word_ids(["the"]),
+        "--chars": model.use_chars and all(batch.chars is not None for batch in batches),
+        "--char-embedding-dim": model.char_embeddings.embedding_dim == number("--char-embedding-dim"),
+        "--char-hidden-dim": model.char_lstm.hidden_size == number("--char-hidden-dim"),
+        "--dropout": model.dropout.p == number("--dropout"),
+        "--unk-alpha": recorded["unk_alpha"] == number("--unk-alpha"),
+        "--clip-grad": recorded["clip_grad"] == number("--clip-grad"),
+        "--xpos": len(model.tag_sets) == 2 and all(len(batch.tags) == 2 for batch in batches),
+        "--seed": args.seed == number("--seed"),
+    }
+    assert set(checks) == set(options)  # an option added to the recipe needs a check here
+    assert [flag for flag, took_effect in checks.items() if not took_effect] == []
+
+
+def test_options_after_the_recipe_file_override_it_and_switch_its_parts_off():
+    args = main.parse_args([f"@{RECIPE_FILE}", "--train", "x.conllu", "--seed", "7", "--no-chars", "--no-xpos"])
+    assert args.seed == 7 and not args.chars and not args.xpos and args.bidirectional
+    assert "char_hidden_dim" not in main.describe_settings(args)
+
+
+def test_a_recipe_file_reads_options_separated_by_spaces_and_lines_with_comments(tmp_path):
+    recipe = tmp_path / "r.txt"
+    recipe.write_text("# a comment\n--epochs 3 --lr 0.5   # inline comment\n\n--bidirectional\n", encoding="utf-8")
+    args = main.parse_args([f"@{recipe}"])
+    assert (args.epochs, args.lr, args.bidirectional) == (3, 0.5, True)
+
+
+NUMERIC_OPTIONS = {  # each numeric option of main.py, and a value just outside its range
+    "--embedding-dim": "0", "--hidden-dim": "0", "--num-layers": "0", "--char-embedding-dim": "0",
+    "--char-hidden-dim": "0", "--epochs": "0", "--batch-size": "0", "--log-every": "0", "--eval-batch-size": "0",
+    "--dropout": "1", "--lr": "0", "--lr-decay": "0", "--clip-grad": "-1", "--label-smoothing": "-0.1",
+    "--unk-alpha": "-1", "--seed": "-1",
+}
+
+
+@pytest.mark.parametrize("flag", NUMERIC_OPTIONS)
+def test_every_numeric_option_is_checked_before_any_work(capsys, flag):
+    """Out of range, nan, inf or not a number: a usage error (exit 2) naming the option."""
+    for value in (NUMERIC_OPTIONS[flag], "nan", "inf", "-inf", "1e400", "x"):
+        with pytest.raises(SystemExit) as exit_info:
+            main.parse_args([flag, value])
+        assert exit_info.value.code == 2
+        assert f"error: argument {flag}: " in capsys.readouterr().err
+    assert main.parse_args(["--seed", str(2**32 - 1)]).seed == 2**32 - 1
+
+
+def test_the_list_of_numeric_options_is_complete(capsys):
+    """Every option that takes a value, less the paths, the sentence and the choices, is in NUMERIC_OPTIONS."""
     with pytest.raises(SystemExit):
-        main.main(["--help"])
-    help_text = " ".join(capsys.readouterr().out.split())
-    assert "prints word/UPOS for each word (word/UPOS/XPOS for a model trained with --xpos)" in help_text
-    assert "write CoNLL-U (ID, FORM, UPOS, XPOS for a model trained with --xpos," in help_text
-    assert "only the UPOS column replaced (and the XPOS column, for a model trained with --xpos)" in help_text
+        main.parse_args(["--help"])
+    usage = capsys.readouterr().out.split("\n\n")[0]
+    takes_a_value = set(re.findall(r"\[(--[a-z-]+) [A-Z_.]+\]", usage))
+    assert takes_a_value - {"--train", "--dev", "--save", "--predict"} == set(NUMERIC_OPTIONS)

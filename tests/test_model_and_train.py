@@ -1,29 +1,59 @@
-"""LSTMTagger and the functions of train.py."""
+"""LSTMTagger, its output layer, and the functions of train.py."""
 import copy
 import random
 
 import pytest
 import torch
-import torch.nn as nn
+import torch.nn.functional as F
 
 from conftest import run_script, subnormal_survives_on_this_thread
-from model_lstm_tagger import PAD_IX, UNK_IX, LSTMTagger
 from evaluation import evaluate
-from train import (IGNORE_IX, Vocabulary, char_vector_table, chars_to_dictionary, chars_to_tensors, make_batches,
-                   predict_log_probs, predict_proba, predict_tag_sets, predict_tags, prepare_sequence,
-                   replace_rare_words, seqs_to_dictionary, split_and_pad, subnormals_flushed_to_zero, train,
-                   word_count_tensor)
-
-def batches_of(data, vocab, batch_size=1):
-    """make_batches over (words, tags) pairs."""
-    return make_batches([words for words, _ in data], vocab, [tags for _, tags in data], batch_size)
-
+from model_lstm_tagger import IGNORE_IX, PAD_IX, UNK_IX, LSTMTagger, WordSoftmax
+from train import (Vocabulary, char_vector_table, chars_to_dictionary, chars_to_tensors, make_batches, predict,
+                   prepare_sequence, replace_rare_words, seqs_to_dictionary, split_and_pad,
+                   subnormals_flushed_to_zero, train, word_count_tensor)
 
 TOY = [("The dog ate the apple".split(), "DET NN V DET NN".split()),
        ("Everybody read that book".split(), "NN V DET NN".split())]
 # Sentences of different lengths, with a repeated word inside a batch.
 MIXED = [("a b c d e f g".split(), "X Y X Y X Y X".split()), ("b a".split(), "Y X".split()),
          ("c c d".split(), "X X Y".split()), ("e".split(), "Y".split()), ("g f e d".split(), "X Y Y X".split())]
+
+
+def xpos_of(data):
+    """Made-up XPOS tags for (words, tags) data: a finer tag set that depends on the word too."""
+    return [[f"{tag}{ord(word[0]) % 2}" for word, tag in zip(words, tags)] for words, tags in data]
+
+
+def split(data, xpos=False):
+    """(words, tags) pairs -> (word lists, {tag set: tag lists}), as data.read_tag_sets returns them."""
+    gold = {"upos": [tags for _, tags in data]}
+    if xpos:
+        gold["xpos"] = xpos_of(data)
+    return [words for words, _ in data], gold
+
+
+def batches_of(data, vocab, batch_size=1):
+    """make_batches over (words, tags) pairs, with every tag set the vocabulary has."""
+    sentences, gold = split(data, xpos="xpos" in vocab.tag_sets)
+    return make_batches(sentences, vocab, gold, batch_size)
+
+
+def model_for(data, is_nll_loss=True, chars=False, xpos=False, **options):
+    vocab = Vocabulary.from_training_data(*split(data, xpos), chars=chars)
+    if chars:
+        options.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=4, char_hidden_dim=3)
+    if xpos:
+        options.update(xpos_tagset_size=len(vocab.tag_sets["xpos"]))
+    torch.manual_seed(0)
+    model = LSTMTagger(5, 4, len(vocab.word_to_ix), len(vocab.tag_to_ix), is_nll_loss=is_nll_loss, **options)
+    return model, vocab
+
+
+def char_features(model, sentences, vocab):
+    """The character LSTM's features of each token of `sentences`, read as one batch (training's way)."""
+    char_ids, char_lengths, positions = chars_to_tensors(sentences, vocab.char_to_ix)
+    return model.word_char_vectors(char_ids, char_lengths)[positions]
 
 
 def test_seqs_to_dictionary_reserves_padding_and_unknown_then_first_seen_order():
@@ -53,29 +83,20 @@ def test_chars_to_tensors_builds_each_distinct_word_once():
 
 
 def test_vocabulary_lowercase_shares_one_entry_and_keeps_characters():
-    vocab = Vocabulary.from_training_data([(["The", "the", "THE"], ["D", "D", "D"])], chars=True, lowercase=True)
+    vocab = Vocabulary.from_training_data([["The", "the", "THE"]], {"upos": [["D", "D", "D"]]}, chars=True,
+                                          lowercase=True)
     assert list(vocab.word_to_ix) == ["<pad>", "<unk>", "the"]
     assert vocab.word_ids(["The", "tHe", "cat"]).tolist() == [2, 2, UNK_IX]
-    assert vocab.knows("THE") and not vocab.knows("cat")
+    assert vocab.knows("THE") and not vocab.knows("cat") and vocab.training_count("tHE") == 3
     assert "T" in vocab.char_to_ix and "t" in vocab.char_to_ix
-    cased = Vocabulary.from_training_data([(["The", "the"], ["D", "D"])])
+    cased = Vocabulary.from_training_data([["The", "the"]], {"upos": [["D", "D"]]})
     assert cased.word_ids(["The", "the", "THE"]).tolist() == [2, 3, UNK_IX] and cased.char_to_ix is None
 
 
-def xpos_of(data):
-    """Made-up XPOS tags for (words, tags) data: a finer tag set that depends on the word too."""
-    return [[f"{tag}{ord(word[0]) % 2}" for word, tag in zip(words, tags)] for words, tags in data]
-
-
-def model_for(data, is_nll_loss=True, chars=False, xpos=False, **options):
-    vocab = Vocabulary.from_training_data(data, chars=chars, xpos_tags=xpos_of(data) if xpos else None)
-    if chars:
-        options.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=4, char_hidden_dim=3)
-    if xpos:
-        options.update(xpos_tagset_size=len(vocab.xpos_to_ix))
-    torch.manual_seed(0)
-    model = LSTMTagger(5, 4, len(vocab.word_to_ix), len(vocab.tag_to_ix), is_nll_loss=is_nll_loss, **options)
-    return model, vocab
+def test_vocabulary_has_one_dictionary_per_tag_set_in_order():
+    vocab = Vocabulary.from_training_data(*split(MIXED, xpos=True))
+    assert list(vocab.tag_sets) == ["upos", "xpos"] and vocab.tag_to_ix is vocab.tag_sets["upos"]
+    assert vocab.tag_sets["upos"] == {"X": 0, "Y": 1} and len(vocab.tag_sets["xpos"]) == 4
 
 
 def test_forward_shapes_and_nll_output_is_log_probabilities():
@@ -94,6 +115,12 @@ def test_ce_model_outputs_logits_that_log_softmax_turns_into_the_nll_output():
     torch.testing.assert_close(torch.log_softmax(logits, dim=1), nll_model(sentence))
 
 
+def test_a_character_model_asks_for_a_batch_instead_of_a_bare_sentence():
+    model, vocab = model_for(TOY, chars=True)
+    with pytest.raises(ValueError, match="takes a Batch"):
+        model(vocab.word_ids(TOY[0][0]))
+
+
 def test_no_hidden_state_leaks_from_one_sentence_to_the_next():
     model, vocab = model_for(TOY)
     second = vocab.word_ids(TOY[1][0])
@@ -103,74 +130,93 @@ def test_no_hidden_state_leaks_from_one_sentence_to_the_next():
 
 
 @pytest.mark.parametrize("options", [{}, {"bidirectional": True, "num_layers": 2},
-                                     {"bidirectional": True, "chars": True}])
+                                     {"bidirectional": True, "chars": True}, {"xpos": True, "chars": True}])
 def test_padding_does_not_leak_into_loss_or_predictions(options):
+    """The loss of a padded batch is the word-weighted mean of its sentences' losses, one by one."""
     model, vocab = model_for(MIXED, **options)
     model.eval()
-    loss_function = nn.NLLLoss()
     (batch,) = batches_of(MIXED, vocab, batch_size=len(MIXED))
     assert batch.words.shape == (5, 7) and (batch.words == PAD_IX).any()
-    batched_loss = loss_function(model(batch.words, batch.lengths, batch.chars).flatten(0, 1), batch.tags.flatten())
-
+    batched_loss = model.loss(batch)
     total, tokens = 0.0, 0
     for single in batches_of(MIXED, vocab):
-        loss = loss_function(model(single.words, single.lengths, single.chars).flatten(0, 1), single.tags.flatten())
-        total += loss.item() * len(single.tags[0])
-        tokens += len(single.tags[0])
+        total += model.loss(single).item() * len(single.words[0])
+        tokens += len(single.words[0])
     assert batched_loss.item() == pytest.approx(total / tokens, abs=1e-6)
 
     sentences = [words for words, _ in MIXED]
-    assert predict_tags(model, sentences, vocab, batch_size=5) == predict_tags(model, sentences, vocab, batch_size=1)
+    assert predict(model, sentences, vocab, batch_size=5).keys() == vocab.tag_sets.keys()
+    for name in vocab.tag_sets:
+        assert (predict(model, sentences, vocab, batch_size=5)[name].tags
+                == predict(model, sentences, vocab, batch_size=1)[name].tags)
 
 
 @pytest.mark.parametrize("is_nll_loss", [True, False])
 def test_the_xpos_layer_gives_a_second_set_of_scores_from_the_same_states(is_nll_loss):
     model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss, xpos=True, bidirectional=True)
-    assert len(vocab.xpos_to_ix) == 4 and model.hidden2xpos.out_features == 4
+    assert len(vocab.tag_sets["xpos"]) == 4 and model.hidden2xpos.out_features == 4
     (batch,) = batches_of(MIXED, vocab, batch_size=len(MIXED))
-    upos, xpos = model(batch.words, batch.lengths)
+    upos, xpos = model.tag_scores(batch.words, batch.lengths, None)
     assert upos.shape == (5, 7, 2) and xpos.shape == (5, 7, 4)
-    if is_nll_loss:  # both heads end in log_softmax
+    if is_nll_loss:  # both layers end in log_softmax
         torch.testing.assert_close(upos.exp().sum(dim=-1), torch.ones(5, 7))
         torch.testing.assert_close(xpos.exp().sum(dim=-1), torch.ones(5, 7))
-    single_upos, single_xpos = model(vocab.word_ids(MIXED[1][0]))
-    assert single_upos.shape == (2, 2) and single_xpos.shape == (2, 4)
+    assert model(vocab.word_ids(MIXED[1][0])).shape == (2, 2)  # the tutorial's call: UPOS scores
 
 
-def test_the_training_loss_is_the_sum_of_the_upos_and_xpos_losses():
-    model, vocab = model_for(MIXED, xpos=True, bidirectional=True)
-    batches = make_batches([words for words, _ in MIXED], vocab, [tags for _, tags in MIXED], batch_size=len(MIXED),
-                           xpos_tags=xpos_of(MIXED))
-    upos, xpos = model(batches[0].words, batches[0].lengths)
-    loss_function = nn.NLLLoss()
-    expected = (loss_function(upos.flatten(0, 1), batches[0].tags.flatten()).item()
-                + loss_function(xpos.flatten(0, 1), batches[0].xpos.flatten()).item())
+@pytest.mark.parametrize("is_nll_loss", [True, False])
+def test_the_training_loss_is_the_sum_of_the_upos_and_xpos_losses(is_nll_loss):
+    model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss, xpos=True, bidirectional=True)
+    batches = batches_of(MIXED, vocab, batch_size=len(MIXED))
+    upos, xpos = model.tag_scores(batches[0].words, batches[0].lengths, None)
+    upos_tags, xpos_tags = batches[0].tags
+    loss = F.nll_loss if is_nll_loss else F.cross_entropy
+    expected = loss(upos.flatten(0, 1), upos_tags.flatten()).item() + loss(xpos.flatten(0, 1), xpos_tags.flatten()).item()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the loss is measured, nothing moves
-    (loss,) = train(model, batches, loss_function, optimizer, epochs=1)
-    assert loss == pytest.approx(expected, rel=1e-6)
+    (measured,) = train(model, batches, optimizer, epochs=1)
+    assert measured == pytest.approx(expected, rel=1e-6)
 
 
-def test_padding_leaks_into_neither_head():
+def test_the_cross_entropy_output_passes_its_label_smoothing_to_the_loss():
+    scores, tags = torch.randn(2, 3, 4), torch.tensor([[0, 1, IGNORE_IX], [3, 2, 1]])
+    smoothed = WordSoftmax(is_nll_loss=False, label_smoothing=0.2).loss(scores, tags)
+    expected = F.cross_entropy(scores.flatten(0, 1), tags.flatten(), label_smoothing=0.2)
+    torch.testing.assert_close(smoothed, expected)
+    assert smoothed.item() != pytest.approx(WordSoftmax(is_nll_loss=False).loss(scores, tags).item())
+
+
+def test_decoding_picks_the_most_probable_tag_and_a_temperature_changes_probabilities_not_tags():
+    output = WordSoftmax(is_nll_loss=False)
+    scores = torch.randn(2, 3, 5)
+    tags, log_probs = output.decode(scores, torch.tensor([3, 3]))
+    torch.testing.assert_close(log_probs, F.log_softmax(scores, dim=-1))
+    assert tags.tolist() == scores.argmax(dim=-1).tolist()
+    output.temperature = 2.0
+    hot_tags, hot_log_probs = output.decode(scores, torch.tensor([3, 3]))
+    torch.testing.assert_close(hot_log_probs, F.log_softmax(scores / 2, dim=-1))
+    assert hot_tags.tolist() == tags.tolist()
+
+
+def test_padding_leaks_into_neither_tag_set():
     model, vocab = model_for(MIXED, xpos=True, bidirectional=True, chars=True)
     model.eval()
-    xpos = xpos_of(MIXED)
-    sentences = [words for words, _ in MIXED]
+    sentences, gold = split(MIXED, xpos=True)
     (batch,) = make_batches(sentences, vocab, batch_size=len(MIXED))
-    upos_batched, xpos_batched = model(batch.words, batch.lengths, batch.chars)
+    batched = model.tag_scores(batch.words, batch.lengths, char_features(model, [sentences[i] for i in batch.sentence_ids], vocab))
     for row, i in enumerate(batch.sentence_ids):
         (single,) = make_batches([sentences[i]], vocab)
-        upos_single, xpos_single = model(single.words, single.lengths, single.chars)
+        alone = model.tag_scores(single.words, single.lengths, char_features(model, [sentences[i]], vocab))
         n = len(sentences[i])
-        torch.testing.assert_close(upos_batched[row, :n], upos_single[0])
-        torch.testing.assert_close(xpos_batched[row, :n], xpos_single[0])
-    upos_tags, xpos_tags = predict_tag_sets(model, sentences, vocab, batch_size=5)
-    assert (upos_tags, xpos_tags) == predict_tag_sets(model, sentences, vocab, batch_size=1)
+        for batched_scores, single_scores in zip(batched, alone):
+            torch.testing.assert_close(batched_scores[row, :n], single_scores[0])
+    predictions = predict(model, sentences, vocab, batch_size=5)
+    xpos_tags = predictions["xpos"].tags
     assert [len(tags) for tags in xpos_tags] == [len(words) for words in sentences]
-    assert set(tag for tags in xpos_tags for tag in tags) <= set(vocab.xpos_to_ix)
-    result = evaluate(model, MIXED, vocab, xpos_gold=xpos)
-    assert result.xpos.total == result.total == sum(len(words) for words in sentences)
-    assert result.xpos.predicted == [tag for tags in xpos_tags for tag in tags]
-    assert evaluate(model, MIXED, vocab).xpos is None
+    assert set(tag for tags in xpos_tags for tag in tags) <= set(vocab.tag_sets["xpos"])
+    results = evaluate(model, sentences, gold, vocab)
+    assert results["xpos"].total == results["upos"].total == sum(len(words) for words in sentences)
+    assert results["xpos"].predicted == [tag for tags in xpos_tags for tag in tags]
+    assert list(evaluate(model, sentences, {"upos": gold["upos"]}, vocab)) == ["upos"]  # no XPOS gold: no XPOS score
 
 
 def test_make_batches_same_length_never_pads_and_keeps_every_sentence_once():
@@ -184,32 +230,33 @@ def test_make_batches_same_length_never_pads_and_keeps_every_sentence_once():
 
 
 def test_an_unpadded_batch_scores_as_the_packed_path_does():
-    """forward skips packing when no sentence is padded; the packed path must agree with it."""
+    """tag_scores skips packing when no sentence is padded; the packed path must agree with it."""
     model, vocab = model_for(MIXED, chars=True, bidirectional=True)
-    (batch,) = make_batches([["a", "b", "c"], ["g", "f", "e"]], vocab, batch_size=2)
-    unpacked = model(batch.words, batch.lengths, batch.chars)
-    char_ids, char_lengths, positions = batch.chars
-    # One column of padding more, so forward packs.
+    sentences = [["a", "b", "c"], ["g", "f", "e"]]
+    (batch,) = make_batches(sentences, vocab, batch_size=2)
+    features = char_features(model, [sentences[i] for i in batch.sentence_ids], vocab)
+    (unpacked,) = model.tag_scores(batch.words, batch.lengths, features)
+    # One column of padding more, so tag_scores packs.
     padded = torch.cat([batch.words, torch.full((2, 1), PAD_IX)], dim=1)
-    padded_positions = torch.cat([positions, torch.zeros(2, 1, dtype=torch.long)], dim=1)
-    packed = model(padded, batch.lengths, (char_ids, char_lengths, padded_positions))
+    padded_features = torch.cat([features, torch.zeros(2, 1, features.size(2))], dim=1)
+    (packed,) = model.tag_scores(padded, batch.lengths, padded_features)
     torch.testing.assert_close(packed[:, :3], unpacked)
 
 
 def test_make_batches_pads_tags_with_ignore_index_and_remembers_sentence_order():
-    vocab = Vocabulary.from_training_data(MIXED)
+    vocab = Vocabulary.from_training_data(*split(MIXED, xpos=True))
     batches = batches_of(MIXED, vocab, batch_size=2)
     assert [b.sentence_ids for b in batches] == [[3, 1], [2, 4], [0]]  # sorted by length
     y, x = vocab.tag_to_ix["Y"], vocab.tag_to_ix["X"]
-    assert batches[0].tags.tolist() == [[y, IGNORE_IX], [y, x]]
+    upos, xpos = batches[0].tags
+    assert upos.tolist() == [[y, IGNORE_IX], [y, x]]
+    assert xpos[0].tolist() == [vocab.tag_sets["xpos"]["Y1"], IGNORE_IX]  # "e" is odd: Y1
 
 
 def train_toy(is_nll_loss, epochs=60):
     model, vocab = model_for(TOY, is_nll_loss=is_nll_loss)
     random.seed(1)
-    batches = batches_of(TOY, vocab)
-    loss_function = nn.NLLLoss() if is_nll_loss else nn.CrossEntropyLoss()
-    losses = train(model, batches, loss_function, torch.optim.SGD(model.parameters(), lr=0.1), epochs)
+    losses = train(model, batches_of(TOY, vocab), torch.optim.SGD(model.parameters(), lr=0.1), epochs)
     return model, vocab, losses
 
 
@@ -253,21 +300,8 @@ def test_nll_and_cross_entropy_models_train_identically():
     assert max(abs(a - b) for a, b in zip(nll_losses, ce_losses)) < 1e-6
 
 
-@pytest.mark.parametrize("is_nll_loss", [True, False])
-def test_predict_proba_rows_are_probabilities(is_nll_loss):
-    model, vocab, _ = train_toy(is_nll_loss, epochs=5)
-    (batch,) = make_batches([TOY[0][0]], vocab)
-    probabilities = predict_proba(model, batch)[0]
-    assert probabilities.shape == (5, 3) and (probabilities >= 0).all()
-    torch.testing.assert_close(probabilities.sum(dim=-1), torch.ones(5))
-
-
-
-
-
-
 def test_replace_rare_words_follows_alpha_over_alpha_plus_count():
-    vocab = Vocabulary.from_training_data(MIXED)
+    vocab = Vocabulary.from_training_data(*split(MIXED))
     counts = word_count_tensor(vocab)
     assert counts[PAD_IX] == float("inf") and counts[vocab.word_to_ix["c"]] == 3
     torch.manual_seed(0)
@@ -278,48 +312,81 @@ def test_replace_rare_words_follows_alpha_over_alpha_plus_count():
     assert (replace_rare_words(padding, counts, 1.0) == PAD_IX).all()
 
 
+def test_train_replaces_rare_words_with_unk_alpha_and_only_then(monkeypatch):
+    import train as train_module
+    model, vocab = model_for(TOY)
+    seen = []
 
+    def all_unknown(words, word_counts, unk_alpha):
+        seen.append(unk_alpha)
+        return torch.full_like(words, UNK_IX)
+    monkeypatch.setattr(train_module, "replace_rare_words", all_unknown)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train(model, batches_of(TOY, vocab), optimizer, epochs=1, word_counts=word_count_tensor(vocab), unk_alpha=0.7)
+    assert seen == [0.7, 0.7]  # once per batch
+    assert model.word_embeddings.weight.grad[2:].abs().sum() == 0  # only <unk> was read
+    train(model, batches_of(TOY, vocab), optimizer, epochs=1)
+    assert seen == [0.7, 0.7]
+
+
+def test_train_clips_the_gradient_norm_when_asked(monkeypatch):
+    model, vocab = model_for(TOY)
+    norms = []
+    real_clip = torch.nn.utils.clip_grad_norm_
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_",
+                        lambda parameters, max_norm: norms.append(max_norm) or real_clip(parameters, max_norm))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train(model, batches_of(TOY, vocab), optimizer, epochs=1, clip_grad=5.0)
+    assert norms == [5.0, 5.0]
+    train(model, batches_of(TOY, vocab), optimizer, epochs=1, clip_grad=0.0)  # 0: off
+    assert norms == [5.0, 5.0]
 
 
 def test_character_features_of_a_word_do_not_depend_on_the_other_words_of_its_batch():
     """Packing: a short word padded to the batch's longest must read only its own letters."""
     data = [(["ab", "abcdefg"], ["X", "Y"])]
     model, vocab = model_for(data, chars=True)
-    alone = model.char_features(*chars_to_tensors([["ab"]], vocab.char_to_ix))
-    with_a_long_word = model.char_features(*chars_to_tensors([["abcdefg", "ab"]], vocab.char_to_ix))
+    alone = char_features(model, [["ab"]], vocab)
+    with_a_long_word = char_features(model, [["abcdefg", "ab"]], vocab)
     torch.testing.assert_close(with_a_long_word[0, 1], alone[0, 0])
 
 
 def test_char_vector_table_matches_the_per_batch_character_features():
-    """predict_tags reads each distinct word once, one length at a time; training reads per batch."""
+    """predict reads each distinct word once, one length at a time; training reads per batch."""
     sentences = [words for words, _ in MIXED] + [["abcdefg", "ab", "g", "ba"]]
     model, vocab = model_for(MIXED + [(sentences[-1], ["X", "Y", "X", "Y"])], chars=True)
     table, positions = char_vector_table(model, sentences, vocab.char_to_ix)
     for i, words in enumerate(sentences):
-        per_batch = model.char_features(*chars_to_tensors([words], vocab.char_to_ix))[0]
-        torch.testing.assert_close(table[positions[i, :len(words)]], per_batch)
+        torch.testing.assert_close(table[positions[i, :len(words)]], char_features(model, [words], vocab)[0])
 
 
-def test_predict_tags_agrees_with_predict_proba_on_a_character_model():
+@pytest.mark.parametrize("is_nll_loss", [True, False])
+def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss):
+    """One (tags, log-probabilities) per sentence and tag set, in the caller's order."""
     data = MIXED + [(["abcdefg", "ab", "g"], ["X", "Y", "X"])]
-    model, vocab = model_for(data, chars=True, bidirectional=True)
+    model, vocab = model_for(data, is_nll_loss=is_nll_loss, chars=True, xpos=True, bidirectional=True)
     sentences = [words for words, _ in data]
-    ix_to_tag = list(vocab.tag_to_ix)
-    expected = []
-    for words in sentences:
+    predictions = predict(model, sentences, vocab, batch_size=4)
+    for i, words in enumerate(sentences):
         (batch,) = make_batches([words], vocab)
-        expected.append([ix_to_tag[ix] for ix in predict_proba(model, batch)[0].argmax(dim=-1).tolist()])
-    assert predict_tags(model, sentences, vocab, batch_size=4) == expected
-    assert predict_tags(model, [], vocab) == []
+        with torch.no_grad():
+            decoded = model.decode(batch)
+        for (name, tag_to_ix), (tags, log_probs) in zip(vocab.tag_sets.items(), decoded):
+            prediction = predictions[name]
+            assert prediction.log_probs[i].shape == (len(words), len(tag_to_ix))
+            torch.testing.assert_close(prediction.log_probs[i], log_probs[0])
+            torch.testing.assert_close(prediction.log_probs[i].exp().sum(dim=-1), torch.ones(len(words)))
+            assert prediction.tags[i] == [list(tag_to_ix)[ix] for ix in log_probs[0].argmax(dim=-1).tolist()]
+    empty = predict(model, [], vocab)
+    assert list(empty) == ["upos", "xpos"] and empty["upos"].tags == [] and empty["xpos"].log_probs == []
 
 
-def test_predict_proba_switches_dropout_off():
+def test_predict_switches_dropout_off():
     model, vocab = model_for(TOY, bidirectional=True, dropout=0.5)
-    (batch,) = make_batches([TOY[0][0]], vocab)
     model.train()  # as the training loop leaves it
-    first = predict_proba(model, batch)
+    first = predict(model, [TOY[0][0]], vocab)["upos"].log_probs[0]
     model.train()
-    torch.testing.assert_close(predict_proba(model, batch), first, rtol=0, atol=0)
+    torch.testing.assert_close(predict(model, [TOY[0][0]], vocab)["upos"].log_probs[0], first, rtol=0, atol=0)
     assert not model.training
 
 
@@ -327,9 +394,9 @@ def test_learning_rate_decays_once_per_epoch_not_per_batch():
     model, vocab = model_for(TOY)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     random.seed(0)
-    train(model, batches_of(TOY, vocab), nn.NLLLoss(), optimizer, epochs=1, lr_decay=0.5)  # two batches
+    train(model, batches_of(TOY, vocab), optimizer, epochs=1, lr_decay=0.5)  # two batches
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05)
-    train(model, batches_of(TOY, vocab), nn.NLLLoss(), optimizer, epochs=2, lr_decay=0.5)
+    train(model, batches_of(TOY, vocab), optimizer, epochs=2, lr_decay=0.5)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05 * 0.25)
 
 
@@ -338,9 +405,9 @@ def test_gradients_are_cleared_before_each_step():
     model, vocab = model_for(TOY)
     reference = copy.deepcopy(model)
     batches = batches_of(TOY[:1], vocab) * 2  # the same batch twice, so the order cannot matter
-    train(model, batches, nn.NLLLoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=1)
+    train(model, batches, torch.optim.SGD(model.parameters(), lr=0.1), epochs=1)
     for batch in batches:
-        loss = nn.NLLLoss()(reference(batch.words, batch.lengths).flatten(0, 1), batch.tags.flatten())
+        loss = F.nll_loss(reference(batch.words[0]), batch.tags[0][0])
         gradients = torch.autograd.grad(loss, list(reference.parameters()))
         with torch.no_grad():
             for parameter, gradient in zip(reference.parameters(), gradients):
@@ -354,28 +421,10 @@ def test_a_batch_is_normalised_over_the_tag_dimension(is_nll_loss):
     """Three sentences, up to 7 words, 2 tags: only the last dimension may sum to one."""
     model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss)
     (batch,) = batches_of(MIXED[:3], vocab, batch_size=3)
-    probabilities = predict_proba(model, batch)
-    assert probabilities.shape == (3, 7, 2)
-    torch.testing.assert_close(probabilities.sum(dim=-1), torch.ones(3, 7))
-    logits = model(batch.words, batch.lengths)
+    with torch.no_grad():
+        ((_, log_probs),) = model.decode(batch)
+    assert log_probs.shape == (3, 7, 2)
+    torch.testing.assert_close(log_probs.exp().sum(dim=-1), torch.ones(3, 7))
+    (scores,) = model.tag_scores(batch.words, batch.lengths, None)
     if is_nll_loss:  # log-probabilities: exp sums to one over the tags at every position
-        torch.testing.assert_close(logits.exp().sum(dim=-1), torch.ones(3, 7))
-
-
-@pytest.mark.parametrize("is_nll_loss", [True, False])
-def test_predict_log_probs_agrees_with_predict_proba_and_the_predicted_tags(is_nll_loss):
-    """One tensor per sentence, in the caller's order, for both heads; exp gives predict_proba's rows."""
-    model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss, chars=True, xpos=True)
-    sentences = [words for words, _ in MIXED]
-    log_probs, xpos_log_probs = predict_log_probs(model, sentences, vocab)
-    upos, xpos = predict_tag_sets(model, sentences, vocab)
-    ix_to_tag, ix_to_xpos = list(vocab.tag_to_ix), list(vocab.xpos_to_ix)
-    for words, sentence_log_probs, sentence_xpos, tags, xpos_tags in zip(sentences, log_probs, xpos_log_probs, upos, xpos):
-        assert sentence_log_probs.shape == (len(words), len(vocab.tag_to_ix))
-        assert sentence_xpos.shape == (len(words), len(vocab.xpos_to_ix))
-        (batch,) = make_batches([words], vocab)
-        torch.testing.assert_close(sentence_log_probs.exp(), predict_proba(model, batch)[0])
-        assert [ix_to_tag[ix] for ix in sentence_log_probs.argmax(dim=-1).tolist()] == tags
-        assert [ix_to_xpos[ix] for ix in sentence_xpos.argmax(dim=-1).tolist()] == xpos_tags
-        torch.testing.assert_close(sentence_xpos.exp().sum(dim=-1), torch.ones(len(words)))
-    assert predict_log_probs(model, [], vocab) == ([], [])
+        torch.testing.assert_close(scores.exp().sum(dim=-1), torch.ones(3, 7))

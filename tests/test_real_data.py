@@ -1,4 +1,4 @@
-"""Smoke test of the real-data path on a slice of UD English EWT, through main.py as a subprocess."""
+"""Smoke test of the real-data path on a slice of UD English EWT, through main.py and tag.py as subprocesses."""
 import re
 
 import pytest
@@ -23,7 +23,7 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
                         "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16", "--bidirectional", "--xpos",
                         "--chars", "--lowercase", "--embedding-dim", "32", "--hidden-dim", "32", "--unk-alpha", "0.25")
     assert result.returncode == 0, result.stderr
-    epoch_line = re.search(r"^epoch   1 \| loss ([\d.]+) \| dev accuracy ([\d.]+) \| dev xpos ([\d.]+) \| dev nll ([\d.]+)"
+    epoch_line = re.search(r"^epoch   1 \| loss ([\d.]+) \| dev upos ([\d.]+) \| dev xpos ([\d.]+) \| dev nll ([\d.]+)"
                            r" \| dev ece ([\d.]+) \| [\d,]+ tokens/s \| [\d.]+ s \| best$", result.stdout, flags=re.M)
     assert epoch_line, result.stdout
     dev_accuracy, dev_xpos = float(epoch_line.group(2)), float(epoch_line.group(3))
@@ -31,15 +31,15 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     assert dev_accuracy > 0.3 and dev_xpos > 0.2
     assert model.exists()
 
-    evaluation = run_script("main.py", "--load", model, "--eval", dev, "--report")
+    evaluation = run_script("tag.py", model, "--eval", dev, "--report")
     assert evaluation.returncode == 0, evaluation.stderr
     lines = evaluation.stdout.splitlines()
     n_tokens = sum(len(words) for words, _ in read_conllu(dev))
-    assert lines[0] == f"accuracy: {dev_accuracy:.4f} ({n_tokens} tokens)"  # the saved model is the best one
+    assert lines[0] == f"upos accuracy: {dev_accuracy:.4f} ({n_tokens} tokens)"  # the saved model is the best one
     assert lines[1] == f"xpos accuracy: {dev_xpos:.4f} ({n_tokens} tokens)"
     assert re.fullmatch(r"unseen-word accuracy: 0\.\d{4} \(\d+ tokens\)", lines[2])
-    assert lines[3].split() == ["tag", "precision", "recall", "f1", "support"]
-    xpos_header = lines.index(next(line for line in lines if line.startswith("xpos tag")))
+    assert lines[3].split() == ["upos", "precision", "recall", "f1", "support"]
+    xpos_header = lines.index(next(line for line in lines if line.startswith("xpos ") and "precision" in line))
     assert {line.split()[0] for line in lines[4:xpos_header]} >= {"NOUN", "VERB", "DET", "PUNCT"}
     assert {line.split()[0] for line in lines[xpos_header + 1:]} >= {"NN", "VBD", "DT", "."}
     # The epoch line's dev NLL and ECE are the report's, at temperature 1: the saved model is that epoch's.
@@ -51,7 +51,7 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     bands = lines[-4:]
     assert sum(int(re.search(r"\((\d+) tokens\)", band).group(1)) for band in bands) == n_tokens
 
-    fitted = run_script("main.py", "--load", model, "--eval", dev, "--fit-temperature", "--report")
+    fitted = run_script("tag.py", model, "--eval", dev, "--fit-temperature", "--report")
     assert fitted.returncode == 0, fitted.stderr
     fitted_lines = fitted.stdout.splitlines()
     assert fitted_lines[:3] == lines[:3]  # the same tags
@@ -60,13 +60,13 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     nlls = [float(n) for n in re.findall(r"^probabilities at temperature [\d.]+: NLL ([\d.]+)", fitted.stdout, flags=re.M)]
     assert len(nlls) == 2 and nlls[1] < nlls[0]
 
-    tagged = run_script("main.py", "--load", model, "--predict", "-", stdin="The dog barked.\nI saw it.\n")
+    tagged = run_script("tag.py", model, "-", stdin="The dog barked.\nI saw it.\n")
     assert tagged.returncode == 0, tagged.stderr
     outputs = tagged.stdout.splitlines()
     assert len(outputs) == 2 and [pair.split("/")[0] for pair in outputs[0].split()] == ["The", "dog", "barked", "."]
     assert outputs[0].split()[0] == "The/DET/DT" and outputs[0].split()[-1] == "./PUNCT/."
 
-    conllu = run_script("main.py", "--load", model, "--predict", "The dog barked.", "--conllu")
+    conllu = run_script("tag.py", model, "The dog barked.", "--conllu")
     assert conllu.returncode == 0, conllu.stderr
     (path := tmp_path / "tagged.conllu").write_text(conllu.stdout, encoding="utf-8")
     upos = [tag.split("/")[1] for tag in outputs[0].split()]

@@ -1,0 +1,189 @@
+"""Use a tagger that main.py trained and saved: tag text or CoNLL-U, evaluate it, calibrate it.
+
+    python tag.py ewt.pt "I saw her duck ."                 # prints I/PRON/PRP saw/VERB/VBD ...
+    python tag.py ewt.pt - < text.txt                        # each line of standard input is a sentence
+    python tag.py ewt.pt - --conllu < text.txt > tagged.conllu
+    python tag.py ewt.pt --tag-conllu FILE.conllu > tagged.conllu
+    python tag.py ewt.pt --eval en_ewt-ud-dev.conllu --report
+    python tag.py ewt.pt --eval en_ewt-ud-dev.conllu --fit-temperature    (calibrate the probabilities)
+"""
+import sys
+
+from checkpoint import load_checkpoint, save_temperature
+from cli import ABOVE_ZERO, AT_LEAST_ONE, ArgumentParser, check_device, run_cleanly
+from data import conllu_sentence, decode_utf8, read_conllu, read_tag_sets, read_text, replace_tags
+from evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature, per_tag_scores, probability_scores,
+                        rescale, top_confusions)
+from tokenizer import split_on_whitespace, tokenize
+from train import predict
+
+PROBABILITY_SCORES = f"""\
+how --report scores the UPOS probabilities p, over the words of the --eval file (g: a word's gold tag;
+words whose gold tag never occurred in training are left out, as p(g) is 0 for them):
+  NLL    mean over words of -ln p(g): the loss that training minimises, here on other text
+  Brier  mean over words of the sum over all tags t of (p(t) - 1 if t = g else 0)^2; 0 best, 2 worst
+  ECE    expected calibration error: the words go into {N_BINS} bins of equal width by the confidence
+         c = max over t of p(t): (0, 1/{N_BINS}], (1/{N_BINS}, 2/{N_BINS}], ..., ({N_BINS - 1}/{N_BINS}, 1]; ECE is the sum
+         over bins of (words in the bin / all words) * |accuracy in the bin - mean c in the bin|
+"""
+
+
+def parse_args(argv=None):
+    """The command line: a saved model and one job (tag text, tag a CoNLL-U file, or evaluate)."""
+    parser = ArgumentParser(description=__doc__, epilog=PROBABILITY_SCORES)
+    parser.add_argument("model", metavar="MODEL.pt", help="a model saved by main.py --save")
+    parser.add_argument("text", nargs="?",
+                        help="text of one sentence to tag; '-' tags each line of standard input as one sentence. "
+                             "The text is split into tokens and words as UD English EWT does (can't -> ca n't); "
+                             "prints word/UPOS for each word (word/UPOS/XPOS for a model trained with --xpos), "
+                             "one line per input line")
+    parser.add_argument("--pretokenized", action="store_true",
+                        help="with TEXT: the words are already separated by spaces; split on spaces only")
+    parser.add_argument("--conllu", action="store_true",
+                        help="with TEXT: write CoNLL-U (ID, FORM, UPOS, XPOS for a model trained with --xpos, "
+                             "SpaceAfter=No; '_' elsewhere), one sentence per input line; empty input lines "
+                             "produce no sentence")
+    parser.add_argument("--tag-conllu", metavar="FILE",
+                        help="tag the words of a CoNLL-U file, keeping its tokenization, and write it to standard "
+                             "output with only the UPOS column replaced (and the XPOS column, for a model trained "
+                             "with --xpos)")
+    parser.add_argument("--eval", metavar="FILE",
+                        help="print the tagging accuracy on FILE (.csv or .conllu): UPOS, XPOS for a model "
+                             "trained with --xpos and a .conllu file, and UPOS on words never seen in training")
+    parser.add_argument("--report", action="store_true",
+                        help="with --eval: also per-tag precision, recall and F1; how good the UPOS probabilities "
+                             "are (see below); the 10 most frequent errors (gold tag -> predicted tag, count, "
+                             "share of all errors); and accuracy by how often the word occurs in training")
+    parser.add_argument("--fit-temperature", action="store_true",
+                        help="with --eval: find the temperature T that minimises the mean NLL of the UPOS "
+                             "probabilities on the --eval file (your dev data) and store it in MODEL.pt")
+    parser.add_argument("--temperature", type=ABOVE_ZERO, metavar="T",
+                        help="report UPOS probabilities softmax(scores / T) instead of the checkpoint's temperature "
+                             "(1 unless --fit-temperature stored one); tags do not change")
+    parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=512, help="sentences per batch (default: 512)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="(default: cpu)")
+    args = parser.parse_intermixed_args(argv)  # TEXT may come after the options too
+    jobs = [args.text is not None, args.tag_conllu is not None, args.eval is not None]
+    if sum(jobs) != 1:
+        parser.error("give one of TEXT (or '-'), --tag-conllu FILE or --eval FILE")
+    if (args.conllu or args.pretokenized) and args.text is None:
+        parser.error("--conllu and --pretokenized go with TEXT")
+    if args.text is not None and args.text != "-" and not args.text.split():
+        parser.error("TEXT needs at least one word (or '-' to read standard input)")
+    if (args.report or args.fit_temperature) and args.eval is None:
+        parser.error("--report and --fit-temperature go with --eval")
+    if args.temperature is not None and args.fit_temperature:
+        parser.error("--temperature does not go with --fit-temperature, which fits its own")
+    return args
+
+
+def words_of(tokens):
+    """The words of a list of tokens, in order (a contraction's token gives two)."""
+    return [word for token in tokens for word in token.words]
+
+
+def tag_lines(model, lines, vocab, tokenize_line, batch_size=512, device="cpu"):
+    """Split each line of text into tokens and tag their words: one (tokens, {tag set: tags}) per line.
+
+    tokenize_line(text) -> Tokens. A line with no words gives ([], {tag set: []}).
+    """
+    tokens_per_line = [tokenize_line(line) for line in lines]
+    sentences = [words_of(tokens) for tokens in tokens_per_line]
+    predictions = predict(model, [words for words in sentences if words], vocab, batch_size, device)
+    tagged = {name: iter(prediction.tags) for name, prediction in predictions.items()}
+    return [(tokens, {name: next(tags) if words else [] for name, tags in tagged.items()})
+            for tokens, words in zip(tokens_per_line, sentences)]
+
+
+def tag_text(model, vocab, args, device):
+    """Tag TEXT, or every line of stdin with '-'; print word/UPOS(/XPOS) or CoNLL-U."""
+    if args.text == "-":
+        lines = decode_utf8(sys.stdin.buffer.read(), "standard input").splitlines()
+    else:
+        lines = [args.text]
+    tokenize_line = split_on_whitespace if args.pretokenized else tokenize
+    for line, (tokens, tags) in zip(lines, tag_lines(model, lines, vocab, tokenize_line, args.batch_size, device)):
+        if args.conllu:
+            if tokens:  # an empty line is no sentence
+                sys.stdout.write(conllu_sentence(line, tokens, tags))
+        else:
+            # An empty input line gives an empty output line, so outputs line up with inputs.
+            print(" ".join("/".join(word_tags) for word_tags in zip(words_of(tokens), *tags.values())))
+
+
+def tag_conllu_file(model, path, vocab, args, device):
+    """Write the CoNLL-U file at `path` to stdout with its tag columns replaced by predicted tags."""
+    sentences = [words for words, _ in read_conllu(path, tags_required=False)]  # checks the file: one-line errors
+    predictions = predict(model, sentences, vocab, args.batch_size, device)
+    tags = {name: [tag for tags in prediction.tags for tag in tags] for name, prediction in predictions.items()}
+    sys.stdout.write(replace_tags(read_text(path), tags))
+
+
+def print_evaluation(model, vocab, args, device):
+    """Print the accuracy of every tag set the file has, accuracy on unseen words and, with --report, the rest."""
+    if args.fit_temperature:
+        model.temperature = 1.0  # fit from the model's own scores, whatever was stored before
+    results = evaluate(model, *read_tag_sets(args.eval, vocab.tag_sets), vocab, args.batch_size, device)
+    for name, result in results.items():
+        print(f"{name} accuracy: {result.accuracy:.4f} ({result.total} tokens)")
+    upos = results["upos"]
+    print(f"unseen-word accuracy: {upos.unseen_accuracy:.4f} ({upos.unseen_total} tokens)")
+    if args.fit_temperature:
+        print_probability_scores(upos, model.temperature)
+        model.temperature = fit_temperature(upos.log_probs, upos.gold_ix)
+        save_temperature(args.model, model.temperature)
+        print(f"fitted temperature: {model.temperature:.4f} (minimum NLL on {args.eval}; saved in {args.model})")
+        upos.log_probs = rescale(upos.log_probs, model.temperature)  # the tags stay the same
+    if args.report:
+        print_report(results, vocab, model.temperature)
+    elif args.fit_temperature:
+        print_probability_scores(upos, model.temperature)
+
+
+def print_probability_scores(result, temperature):
+    """One line: NLL, Brier score and ECE of an Evaluation's probabilities."""
+    scores = probability_scores(result.log_probs, result.gold_ix)
+    print(f"probabilities at temperature {temperature:.4f}: NLL {scores['nll']:.4f} | Brier {scores['brier']:.4f}"
+          f" | ECE {scores['ece']:.4f}")
+
+
+def print_report(results, vocab, temperature):
+    """--report: per-tag scores of each tag set; for UPOS probability scores, frequent errors, accuracy by frequency."""
+    for name, result in results.items():
+        print(f"{name:<8}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+        for tag, (precision, recall, f1, support) in per_tag_scores(result.gold, result.predicted).items():
+            print(f"{tag:<8}{precision:10.4f}{recall:10.4f}{f1:10.4f}{support:10d}")
+    upos = results["upos"]
+    print_probability_scores(upos, temperature)
+    print("most frequent errors (gold -> predicted, count, share of all errors):")
+    for gold, predicted, count, share in top_confusions(upos.gold, upos.predicted):
+        print(f"  {gold:>6} -> {predicted:<6}{count:7d}{share:8.1%}")
+    if vocab.word_counts is None:
+        print("accuracy by training frequency: not known (the checkpoint has no word counts)")
+        return
+    print("accuracy by how often the word occurs in training:")
+    for band, accuracy, tokens in accuracy_by_frequency(upos.words, upos.gold, upos.predicted, vocab.training_count):
+        print(f"  {band:<14}{accuracy:8.4f} ({tokens} tokens)")
+
+
+def main(argv=None):
+    """Load the model and do the one job the command line asks for; bad input ends in one line, exit 2."""
+    args = parse_args(argv)
+
+    def work():
+        device = check_device(args.device)
+        model, vocab = load_checkpoint(args.model, device)
+        if args.temperature is not None:
+            model.temperature = args.temperature
+        if args.eval is not None:
+            print_evaluation(model, vocab, args, device)
+        elif args.tag_conllu is not None:
+            tag_conllu_file(model, args.tag_conllu, vocab, args, device)
+        else:
+            tag_text(model, vocab, args, device)
+
+    run_cleanly(work)
+
+
+if __name__ == "__main__":
+    main()

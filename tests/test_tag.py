@@ -1,0 +1,266 @@
+"""tag.py: tagging text (tokenized, --pretokenized, --conllu) and CoNLL-U files, --eval, --report,
+--fit-temperature, and its bad input."""
+import contextlib
+import io
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+import main
+import tag
+from checkpoint import load_checkpoint
+from conftest import ROOT, readme_block, run_script
+from data import read_conllu
+
+BUTTER = "I can't believe it's not butter!"
+
+
+def train_toy(path, *options):
+    """Train the Day-1 model with main.py and save it at `path`."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        main.main(["--save", str(path), *options])
+    return path
+
+
+@pytest.fixture(scope="module")
+def toy_model(tmp_path_factory):
+    """The Day-1 model, trained once and saved for this module's tests."""
+    return train_toy(tmp_path_factory.mktemp("model") / "toy.pt", "--unk-alpha", "1")
+
+
+def run_tag(argv, stdin_bytes=None, monkeypatch=None):
+    """tag.main in this process with `stdin_bytes` as standard input; returns what it printed."""
+    if stdin_bytes is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin_bytes), encoding="utf-8"))
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        tag.main([str(arg) for arg in argv])
+    return buffer.getvalue()
+
+
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+def test_predict_tokenizes_and_lists_the_words(toy_model):
+    output = run_tag([toy_model, BUTTER])
+    assert [pair.rsplit("/", 1)[0] for pair in output.split()] == ["I", "ca", "n't", "believe", "it", "'s", "not",
+                                                                   "butter", "!"]
+
+
+def test_pretokenized_splits_on_spaces_only(toy_model):
+    output = run_tag([toy_model, BUTTER, "--pretokenized"])
+    assert [pair.rsplit("/", 1)[0] for pair in output.split()] == BUTTER.split()
+
+
+def test_conllu_output_reads_back_with_the_same_words_and_tags(toy_model, monkeypatch, tmp_path):
+    text = f"{BUTTER}\n\n   \nThe dog ate, didn't it?\n".encode()
+    tagged = run_tag([toy_model, "-"], text, monkeypatch)
+    conllu = run_tag([toy_model, "-", "--conllu"], text, monkeypatch)
+    path = tmp_path / "out.conllu"
+    path.write_text(conllu, encoding="utf-8")
+    pairs = [[tuple(pair.rsplit("/", 1)) for pair in line.split()] for line in tagged.splitlines() if line.strip()]
+    assert [list(zip(words, tags)) for words, tags in read_conllu(path)] == pairs  # empty lines: no sentence
+    first = conllu.split("\n\n")[0].splitlines()
+    assert first[0] == f"# text = {BUTTER}"
+    assert first[2] == "2-3\tcan't\t_\t_\t_\t_\t_\t_\t_\t_"
+    assert first[3].split("\t")[:2] == ["2", "ca"] and first[3].split("\t")[9] == "_"
+    assert first[6] == "5-6\tit's\t_\t_\t_\t_\t_\t_\t_\t_"
+    assert first[10].split("\t")[:2] == ["8", "butter"] and first[10].endswith("\tSpaceAfter=No")
+    assert first[11].split("\t")[:2] == ["9", "!"] and first[11].endswith("\t_")
+    assert all(line.count("\t") == 9 for line in first[1:])
+
+
+def test_empty_and_whitespace_lines_give_empty_lines_in_word_tag_output(toy_model, monkeypatch):
+    output = run_tag([toy_model, "-"], b"The dog\n\n \t \n!!!\n", monkeypatch)
+    lines = output.split("\n")
+    assert lines[1:3] == ["", ""] and lines[3].startswith("!!!/") and len(lines) == 5
+
+
+SOURCE = ("# sent_id = a\r\n# text = Don't go.\r\n1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_\r\n"
+          "1\tDo\tdo\tAUX\tVBP\t_\t3\taux\t_\t_\r\n2\tn't\tnot\t_\tRB\t_\t3\tadvmod\t_\t_\r\n"
+          "2.1\tgo\tgo\tVERB\t_\t_\t_\t_\t_\t_\r\n3\tgo\tgo\tX\tVB\tMood=Imp\t0\troot\t_\tSpaceAfter=No\r\n"
+          "4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_\r\n\r\n")
+
+
+def test_tag_conllu_replaces_only_the_upos_column(toy_model, tmp_path):
+    path = tmp_path / "in.conllu"
+    path.write_bytes(SOURCE.encode())
+    output = run_tag([toy_model, "--tag-conllu", path])
+    before, after = SOURCE.split("\n"), output.split("\n")
+    assert len(before) == len(after)
+    changed = 0
+    for old, new in zip(before, after):
+        old_columns, new_columns = old.split("\t"), new.split("\t")
+        if len(old_columns) == 10 and old_columns[0].isdigit():
+            assert new_columns[3] in {"DET", "NN", "V"}
+            changed += old_columns[3] != new_columns[3]
+            old_columns[3] = new_columns[3]
+        assert new_columns == old_columns  # every other byte, "\r" included
+    assert changed >= 3
+
+
+def test_tag_conllu_on_a_malformed_file_is_the_readers_one_line_error(toy_model, tmp_path, capsys):
+    path = tmp_path / "bad.conllu"
+    path.write_text("1\tHi\t_\t_\t_\t_\t_\t_\t_\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        tag.main([str(toy_model), "--tag-conllu", str(path)])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == f"error: {path} line 1: expected 10 tab-separated columns, found 9\n"
+
+
+def test_standard_input_that_is_not_utf8_is_a_one_line_error(toy_model):
+    result = subprocess.run([sys.executable, "tag.py", str(toy_model), "-"], cwd=ROOT,
+                            input=b"ok\ncaf\xe9\n", capture_output=True, timeout=600)
+    assert result.returncode == 2
+    assert result.stderr == b"error: standard input line 2: not valid UTF-8 (byte 0xe9)\n"
+
+
+@pytest.mark.parametrize("text", ["!!! ... ?!", "\x00\x07 control \x1b chars", "a" * 100_000,
+                                  "Привет, мир! 日本語の文です。 👍🏽🎉 مرحبا"])
+def test_hard_text_is_tagged_without_losing_a_character(toy_model, monkeypatch, tmp_path, text):
+    conllu = run_tag([toy_model, "-", "--conllu"], text.encode() + b"\n", monkeypatch)
+    path = tmp_path / "hard.conllu"
+    path.write_text(conllu, encoding="utf-8")
+    (words, tags), = read_conllu(path)  # one line in, one sentence out
+    assert "".join(words) == re.sub(r"\s", "", text)  # a contraction's words join into its token
+    assert len(words) == len(tags)
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "give one of TEXT (or '-'), --tag-conllu FILE or --eval FILE"),
+    (["--tag-conllu", "x.conllu", "a"], "give one of TEXT (or '-'), --tag-conllu FILE or --eval FILE"),
+    (["--eval", "x.csv", "--tag-conllu", "x.conllu"], "give one of TEXT (or '-'), --tag-conllu FILE or --eval FILE"),
+    (["--eval", "x.csv", "--conllu"], "--conllu and --pretokenized go with TEXT"),
+    (["--tag-conllu", "x.conllu", "--pretokenized"], "--conllu and --pretokenized go with TEXT"),
+    (["", ], "TEXT needs at least one word"),
+    (["a", "--report"], "--report and --fit-temperature go with --eval"),
+    (["a", "--fit-temperature"], "--report and --fit-temperature go with --eval"),
+    (["--eval", "x.csv", "--temperature", "0"], "argument --temperature: must be above 0, not 0"),
+    (["--eval", "x.csv", "--temperature", "nan"], "argument --temperature: must be above 0, not nan"),
+    (["--eval", "x.csv", "--temperature", "inf"], "argument --temperature: must be above 0, not inf"),
+    (["--eval", "x.csv", "--fit-temperature", "--temperature", "2"], "does not go with --fit-temperature"),
+    (["a", "--batch-size", "0"], "argument --batch-size: must be at least 1, not 0"),
+])
+def test_option_combinations_that_are_usage_errors(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        tag.main(["model.pt", *argv])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_help_says_what_empty_lines_do_and_what_a_model_with_xpos_writes():
+    help_text = " ".join(run_script("tag.py", "--help").stdout.split())
+    assert "empty input lines produce no sentence" in help_text
+    assert "prints word/UPOS for each word (word/UPOS/XPOS for a model trained with --xpos)" in help_text
+    assert "write CoNLL-U (ID, FORM, UPOS, XPOS for a model trained with --xpos," in help_text
+    assert "only the UPOS column replaced (and the XPOS column, for a model trained with --xpos)" in help_text
+
+
+BUTTER_COMMANDS = [f'python tag.py ewt.pt "{BUTTER}"{option}' for option in (" --pretokenized", "", " --conllu")]
+RECIPE_MODEL = ROOT / "benchmark_recipe.pt"  # the recipe's model, which benchmark.py keeps
+
+
+def without_tags(output):
+    """Printed tagging output with the tags left out: word/UPOS(/XPOS) -> word, CoNLL-U UPOS, XPOS -> _.
+
+    (The example sentence has no "/" in a word.)
+    """
+    lines = []
+    for line in output.splitlines():
+        columns = line.split("\t")
+        if len(columns) == 10:
+            columns[3] = columns[4] = "_"
+            lines.append("\t".join(columns))
+        else:
+            lines.append(line if line.startswith("#") else " ".join(p.split("/")[0] for p in line.split()))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("command", BUTTER_COMMANDS)
+def test_readme_tagging_examples(command, toy_model):
+    """The README's output; its tags are checked where the recipe's model is at hand (not in CI)."""
+    argv = shlex.split(command)[2:]
+    shown = readme_block(command)
+    if RECIPE_MODEL.exists():
+        argv[argv.index("ewt.pt")] = str(RECIPE_MODEL)
+        assert run_tag(argv) == shown
+    else:
+        argv[argv.index("ewt.pt")] = str(toy_model)
+        assert without_tags(run_tag(argv)) == without_tags(shown)
+
+
+def test_conllu_sentence_puts_space_after_on_the_range_line_only():
+    from data import conllu_sentence
+    from tokenizer import tokenize
+    text = "Don't!"
+    lines = conllu_sentence(text, tokenize(text), {"upos": ["AUX", "PART", "PUNCT"]}, head="0").split("\n")
+    assert lines == ["# text = Don't!",
+                     "1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No",
+                     "1\tDo\t_\tAUX\t_\t_\t0\t_\t_\t_",
+                     "2\tn't\t_\tPART\t_\t_\t0\t_\t_\t_",
+                     "3\t!\t_\tPUNCT\t_\t_\t0\t_\t_\t_", "", ""]
+
+
+def test_conllu_sentence_fills_the_xpos_column_when_given():
+    from data import conllu_sentence
+    from tokenizer import tokenize
+    text = "I can't."
+    lines = conllu_sentence(text, tokenize(text), {"upos": ["PRON", "AUX", "PART", "PUNCT"],
+                                                   "xpos": ["PRP", "MD", "RB", "."]}).split("\n")
+    word_lines = [line.split("\t") for line in lines if line and line[0].isdigit() and "-" not in line.split("\t")[0]]
+    assert [(columns[1], columns[3], columns[4]) for columns in word_lines] == [
+        ("I", "PRON", "PRP"), ("ca", "AUX", "MD"), ("n't", "PART", "RB"), (".", "PUNCT", ".")]
+    assert lines[2].split("\t")[:2] == ["2-3", "can't"] and lines[2].split("\t")[2:9] == ["_"] * 7  # no tags
+
+
+def test_save_load_eval_report_and_tag_standard_input(tmp_path):
+    model_path = train_toy(tmp_path / "toy.pt")
+    assert model_path.exists() and not (tmp_path / "toy.pt.tmp").exists()
+    output = run_tag([model_path, "--eval", ROOT / "train.csv", "--report"])
+    lines = output.splitlines()
+    assert lines[0] == "upos accuracy: 1.0000 (9 tokens)"
+    assert lines[1] == "unseen-word accuracy: nan (0 tokens)"
+    assert lines[2].split() == ["upos", "precision", "recall", "f1", "support"]
+    assert lines[3].split() == ["DET", "1.0000", "1.0000", "1.0000", "3"]
+    assert re.search(r"^probabilities at temperature 1.0000: NLL 0\.\d{4} \| Brier 0\.\d{4} \| ECE 0\.\d{4}$",
+                     output, flags=re.M)
+    assert "most frequent errors (gold -> predicted, count, share of all errors):\n" in output  # none here
+    assert [line.split() for line in lines[-5:]] == [
+        "accuracy by how often the word occurs in training:".split(), ["unseen", "nan", "(0", "tokens)"],
+        ["1-10", "1.0000", "(9", "tokens)"], ["11-100", "nan", "(0", "tokens)"],
+        ["more", "than", "100", "nan", "(0", "tokens)"]]
+    result = run_script("tag.py", model_path, "-", stdin="The dog ate\n\nthat book\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"
+
+
+def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_tags(tmp_path):
+    model_path = train_toy(tmp_path / "toy.pt")
+    # The training sentences, and the same words with two tags changed: the model gets those wrong.
+    eval_path = write(tmp_path, "eval.csv", b"text,tag\nThe dog ate the apple,DET NN V DET NN\n"
+                                            b"Everybody read that book,NN V DET NN\nThe dog ate the book,DET V V DET V\n")
+    before = run_tag([model_path, "--eval", eval_path, "--report"])
+    fitted = run_tag([model_path, "--eval", eval_path, "--fit-temperature"])
+    temperature = load_checkpoint(model_path)[0].temperature
+    assert temperature != 1.0 and f"fitted temperature: {temperature:.4f}" in fitted
+    after = run_tag([model_path, "--eval", eval_path, "--report"])
+    nll = lambda text, t: float(re.search(rf"^probabilities at temperature {t:.4f}: NLL ([\d.]+)", text, re.M).group(1))
+    assert nll(after, temperature) < nll(before, 1.0)
+    assert nll(fitted, 1.0) == nll(before, 1.0) and nll(fitted, temperature) == nll(after, temperature)
+    # The same tags, so the same accuracy and the same per-tag and error tables.
+    same = lambda text: [line for line in text.splitlines() if not line.startswith("probabilities at")]
+    assert same(after) == same(before) and before.splitlines()[0] == "upos accuracy: 0.8571 (14 tokens)"
+    assert run_tag([model_path, "--eval", eval_path, "--report", "--temperature", "1"]) == before
+    # Fitting again starts from the model's own scores (temperature 1), not from the stored temperature.
+    assert run_tag([model_path, "--eval", eval_path, "--fit-temperature"]) == fitted
+    assert load_checkpoint(model_path)[0].temperature == temperature
+
+
+def test_a_model_file_that_is_missing_is_a_one_line_error(tmp_path):
+    result = run_script("tag.py", tmp_path / "none.pt", "Hello")
+    assert result.returncode == 2 and result.stderr == f"error: {tmp_path / 'none.pt'}: no such file\n"
