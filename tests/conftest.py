@@ -33,14 +33,32 @@ def subnormal_survives_on_this_thread():
     return (torch.tensor([1e-39]) * 1.0).item() != 0.0
 
 
+DOC_PAGES = ["README.md", *sorted(f"docs/{page.name}" for page in (ROOT / "docs").glob("*.md"))]
+
+
+def doc_text(page):
+    """The text of README.md or of a page under docs/ ("docs/losses.md")."""
+    return (ROOT / page).read_text(encoding="utf-8")
+
+
+def doc_blocks():
+    """Every ```text block of the README and the pages that shows a command: {command: (page, output)}."""
+    blocks = {}
+    for page in DOC_PAGES:
+        for block in re.findall(r"```text\n(.*?)```", doc_text(page), flags=re.S):
+            first, _, rest = block.partition("\n")
+            if first.startswith("$ "):
+                assert first[2:] not in blocks, f"'{first}' is shown twice"
+                blocks[first[2:]] = (page, rest)
+    return blocks
+
+
 def readme_block(command):
-    """The README's fenced block whose first line is `$ command`, without that line."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    for block in re.findall(r"```text\n(.*?)```", text, flags=re.S):
-        first, _, rest = block.partition("\n")
-        if first == f"$ {command}":
-            return rest
-    pytest.fail(f"README.md has no ```text block starting with '$ {command}'")
+    """The output that README.md or a page under docs/ shows under `$ command`."""
+    blocks = doc_blocks()
+    if command not in blocks:
+        pytest.fail(f"no ```text block in README.md or docs/ starts with '$ {command}'")
+    return blocks[command][1]
 
 
 def _as_float(token):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import main
-from conftest import ROOT, assert_same_output, readme_block, run_script, subnormal_survives_on_this_thread
+from conftest import ROOT, assert_same_output, doc_text, readme_block, run_script, subnormal_survives_on_this_thread
 from checkpoint import load_checkpoint
 from evaluation import Evaluation
 from train import train
@@ -55,7 +55,7 @@ def test_unseen_word_is_tagged_without_error_and_as_the_readme_shows():
 def test_a_trained_unknown_word_vector_tags_cat_as_a_noun():
     output = main_output(["--predict", "The cat ate the book", "--unk-alpha", "1"])
     assert output.rstrip().endswith("The/DET cat/NN ate/V the/DET book/NN")
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = doc_text("docs/code.md")
     assert '`python main.py --predict "The cat ate the book" --unk-alpha 1`\nends with `The/DET cat/NN ate/V the/DET book/NN`' in readme
 
 
@@ -179,7 +179,7 @@ def test_unseen_word_row_depends_only_on_the_words_before_it():
     short = probability_row(main_output(["--predict", "The cat"]), "cat")
     whole = probability_row(main_output(["--predict", "The cat ate the book"]), "cat")
     assert short == whole
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = doc_text("docs/code.md")
     assert f'`python main.py --predict "The cat"` prints the same row for "cat",\n`{"  ".join(short)}`' in readme
     bidirectional = ["--bidirectional", "--epochs", "30"]
     assert (probability_row(main_output(["--predict", "The cat", *bidirectional]), "cat")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import main_example as ex
-from conftest import ROOT, NUMBER, assert_same_output, readme_block, run_script
+from conftest import ROOT, NUMBER, assert_same_output, doc_text, readme_block, run_script
 
 
 def test_lstm_step_by_step_equals_one_call_and_split_calls_continue_it():
@@ -167,10 +167,9 @@ def test_script_runs_quickly_and_matches_the_readme():
     assert_same_output(readme_block("python main_example.py"), output.lstrip("\n"))
 
 
-def test_every_number_quoted_in_the_readme_section_is_printed():
+def test_every_number_quoted_in_the_losses_page_is_printed():
     """The prose quotes numbers in `backticks`; each must appear in main_example.py's output."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Why log_softmax and NLLLoss", 1)[1].split("\n## ", 1)[0]
+    section = doc_text("docs/losses.md").split("\n## Reproduce", 1)[0]
     printed = set(NUMBER.findall(example_output()))
     quoted = [n for code in re.findall(r"`([^`\n]+)`", section) if not re.search(r"[A-Za-z_(]", code)
               for n in NUMBER.findall(code)]

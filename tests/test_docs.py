@@ -1,0 +1,104 @@
+"""The README as a hub, the pages under docs/, their links, and main.ipynb run in a fresh kernel."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import DOC_PAGES, ROOT, assert_same_output, doc_blocks, doc_text
+
+# Every output block the README and the pages show, each compared with real output by a test:
+# test_main.py, test_main_example.py, test_tag.py and test_benchmark.py.
+TESTED_COMMANDS = {
+    "python main.py", 'python main.py --predict "The cat ate the book"', "python main.py --train bad.csv",
+    "python main_example.py", "cat recipes/ewt.txt",
+    *(f'python tag.py ewt.pt "I can\'t believe it\'s not butter!"{option}' for option in ("", " --pretokenized",
+                                                                                        " --conllu")),
+}
+
+
+def test_the_readme_is_a_short_hub():
+    readme = doc_text("README.md")
+    assert len(readme.splitlines()) <= 250
+    first_paragraph = readme.split("\n\n")[1]
+    assert "**Day 1**" in first_paragraph  # defined where a reader starts
+    for page in DOC_PAGES[1:]:
+        assert f"]({page})" in readme  # every page one click away
+
+
+def test_every_output_block_is_one_the_tests_compare():
+    assert set(doc_blocks()) == TESTED_COMMANDS
+
+
+@pytest.mark.parametrize("page", DOC_PAGES[1:])
+def test_each_page_says_what_it_answers_and_ends_with_the_commands_that_reproduce_it(page):
+    text = doc_text(page)
+    assert text.split("\n\n")[1].startswith("This page answers ")
+    last_section = text.rsplit("\n## ", 1)[1]
+    assert last_section.startswith("Reproduce\n") and last_section.rstrip().endswith("```")
+
+
+def github_anchor(heading):
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors_of(path):
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"```.*?```", "", text, flags=re.S)  # a '#' line in a code block is no heading
+    return {github_anchor(heading) for heading in re.findall(r"^#+ (.+)$", text, flags=re.M)}
+
+
+def test_github_anchor():
+    assert github_anchor("What `python main.py` prints") == "what-python-mainpy-prints"
+    assert github_anchor("Why log_softmax and NLLLoss are cross entropy") == "why-log_softmax-and-nllloss-are-cross-entropy"
+
+
+@pytest.mark.parametrize("page", DOC_PAGES)
+def test_every_relative_link_and_anchor_resolves(page):
+    text = re.sub(r"```.*?```", "", doc_text(page), flags=re.S)
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert links
+    for link in links:
+        if re.match(r"https?://", link):
+            continue
+        target, _, anchor = link.partition("#")
+        path = (ROOT / page).parent / target if target else ROOT / page
+        assert path.exists(), f"{page}: {link} points at nothing"
+        if anchor:
+            assert anchor in anchors_of(path), f"{page}: {link} has no such heading"
+
+
+def test_readme_results_table_is_the_benchmarks():
+    rows = json.loads((ROOT / "benchmark_results.json").read_text())["rows"]
+    recipe = rows["bilstm-chars"]
+    results = doc_text("README.md").split("## Results", 1)[1].split("\n## ", 1)[0]
+    for figure in (f"| {recipe['accuracy']:.2%} |", f"| {recipe['xpos_accuracy']:.2%} |",
+                   f"| {recipe['train_seconds'] / 60:.1f} minutes |",
+                   f"| {recipe['probabilities']['as_trained']['nll']:.4f} and {recipe['probabilities']['scaled']['nll']:.4f} |",
+                   f"| {rows['raw-text']['ours']['UPOS']:.2f} |"):
+        assert figure in results
+
+
+def stream_text(cell):
+    return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+
+
+def test_the_notebook_runs_in_a_fresh_kernel_and_prints_what_it_shows():
+    """main.ipynb, executed from the repository root, gives its saved outputs (numbers to the printed precision)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    saved = nbformat.read(ROOT / "main.ipynb", as_version=4)
+    executed = nbformat.read(ROOT / "main.ipynb", as_version=4)
+    nbclient.NotebookClient(executed, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
+    code_cells = [(a, b) for a, b in zip(saved.cells, executed.cells) if a.cell_type == "code"]
+    assert len(code_cells) == 7
+    for before, after in code_cells:
+        assert not [output for output in after.outputs if output.output_type == "error"]
+        assert_same_output(stream_text(before), stream_text(after))
+    headings = [cell.source.splitlines()[0] for cell in saved.cells if cell.cell_type == "markdown"]
+    assert headings[1:] == ["## Prepare data", "## Create the model", "## Scores before training", "## Train the model",
+                            "## Scores after training", "## The same model on logits, with CrossEntropyLoss"]
+    last = stream_text(code_cells[-1][1])
+    assert last.endswith("largest difference between the two loss histories: 0.0\n")
