@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import functools
 import io
+import itertools
 import json
 import platform
 import random
@@ -58,7 +59,13 @@ ADAM_ROW = "adam-step"  # milliseconds per Adam step on the recipe's model, fuse
 STEP_COST_ROW = "step-cost"  # milliseconds of a batch-size-1 step's parts, for each neural model
 STEP_COST_LENGTHS = (10, 40)  # sentence lengths, in words, whose steps are timed
 RAW_TEXT_ROW = "raw-text"  # the recipe's model on dev's raw text, scored by the official UD scorer
-ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW]
+# The recipe with a CRF output layer, and both recipes with a second seed: is the CRF's difference more than noise?
+CRF_ROWS = {"bilstm-chars": ("the recipe", 1), "bilstm-chars-seed-2": ("the recipe", 2),
+            "crf": ("the recipe with a CRF (`--crf`)", 1), "crf-seed-2": ("the recipe with a CRF (`--crf`)", 2)}
+ROW_CHANGES.update({"bilstm-chars-seed-2": ["--seed", "2"], "crf": ["--crf"], "crf-seed-2": ["--crf", "--seed", "2"]})
+CRF_FORWARD_ROW = "crf-forward"  # the batched forward algorithm against a loop over one sentence and its tags
+ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW,
+            *[row for row in CRF_ROWS if row not in ROWS], CRF_FORWARD_ROW]
 
 
 def recipe_args(row, train_path, dev_path=None, save_path=None, epochs=None, batch_size=None):
@@ -163,7 +170,18 @@ def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
                   tag_tokens_per_s=sum(map(len, sentences)) / tag_seconds,
                   best_epoch=run.best_epoch, epochs=len(history), history=history)
     result.update(examine(model, vocab, sentences, gold))
+    training_tags = read_tag_sets(train_path, vocab.tag_sets)[1]
+    predicted = result.pop("predicted")
+    # Tag bigrams (two neighbouring words' tags) never seen in training: predicted, and dev's gold for scale.
+    result["unseen_bigrams"] = {name: unseen_bigrams(predicted[name], training_tags[name]) for name in predicted}
+    result["unseen_gold_bigrams"] = {name: unseen_bigrams(gold[name], training_tags[name]) for name in predicted}
     return result
+
+
+def unseen_bigrams(predicted, training_tags):
+    """How many predicted tag bigrams (two neighbouring words' tags) never occur in the training data."""
+    seen = {pair for tags in training_tags for pair in zip(tags, tags[1:])}
+    return sum(pair not in seen for tags in predicted for pair in zip(tags, tags[1:]))
 
 
 def examine(model, vocab, sentences, gold):
@@ -179,7 +197,10 @@ def examine(model, vocab, sentences, gold):
     tags = [tag for tag, _ in Counter(result.gold).most_common()]
     tags += sorted(set(result.predicted) - set(tags))
     accuracies = {ACCURACY_KEYS[name]: r.accuracy for name, r in results.items()}
-    return dict(accuracies, unseen=result.unseen_accuracy,
+    ends = list(itertools.accumulate(map(len, sentences)))
+    predicted = {name: [r.predicted[end - len(words):end] for words, end in zip(sentences, ends)]
+                 for name, r in results.items()}  # one tag list per sentence
+    return dict(accuracies, unseen=result.unseen_accuracy, predicted=predicted,
                 probabilities={"as_trained": probability_scores(result.log_probs, result.gold_ix),
                                "scaled": probability_scores(scaled, result.gold_ix)},
                 bins={"as_trained": calibration_bins(result.log_probs, result.gold_ix),

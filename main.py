@@ -54,6 +54,8 @@ def parse_args(argv=None):
                        "Treebank tags in UD English) with a second output layer; the loss is the sum of both")
     model.add_argument("--lowercase", **switch, help="look words up in lower case (one vector for 'The' and 'the'); "
                        "the character LSTM still sees capitals")
+    model.add_argument("--crf", **switch, help="a CRF output layer (crf.py): scores whole tag sequences, trained "
+                       "with their negative log-likelihood, decoded with Viterbi; goes with --loss nll")
     model.add_argument("--chars", **switch, help="add character-level features: an LSTM over each word's characters")
     model.add_argument("--char-embedding-dim", type=AT_LEAST_ONE, default=32,
                        help="with --chars: size of the character vectors (default: 32)")
@@ -85,6 +87,9 @@ def parse_args(argv=None):
     if args.label_smoothing is not None and args.loss != "ce":
         parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has no "
                      "label_smoothing option (main_example.py section 6)")
+    if args.crf and args.loss != "nll":
+        parser.error("--crf has a loss of its own, the negative log-likelihood of the whole tag sequence: "
+                     "use --loss nll (the default)")
     if args.xpos and Path(args.train).suffix != ".conllu":
         parser.error("--xpos trains on the XPOS column of a .conllu file; it does not go with .csv data")
     return args

@@ -14,6 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from crf import CRF
+
 PAD_IX = 0  # index of the padding "word" (and padding character) in every vocabulary
 UNK_IX = 1  # index of the unknown word (and unknown character)
 IGNORE_IX = -100  # tag index at padded positions; the losses skip it (PyTorch's default ignore_index)
@@ -66,13 +68,15 @@ class LSTMTagger(nn.Module):
     UPOS scores per word out (log-probabilities with is_nll_loss=True, logits otherwise).
     For batches, training and tagging use loss(batch) and decode(batch). With
     xpos_tagset_size > 0 a second linear layer tags each word with a second tag set (the
-    treebank's own tags, XPOS) from the same LSTM states.
+    treebank's own tags, XPOS) from the same LSTM states. With crf=True each tag set's output
+    layer is a CRF (crf.py) instead of the per-word softmax: its loss is that of whole tag
+    sequences, and it decodes with Viterbi.
     """
 
     def __init__(self, embedding_dim, hidden_dim, vocab_size, tagset_size, is_nll_loss=True,
                  bidirectional=False, num_layers=1, dropout=0.0,
                  char_vocab_size=0, char_embedding_dim=0, char_hidden_dim=0, xpos_tagset_size=0,
-                 label_smoothing=0.0):
+                 label_smoothing=0.0, crf=False):
         super().__init__()
         self.hidden_dim = hidden_dim
 
@@ -96,15 +100,19 @@ class LSTMTagger(nn.Module):
 
         # The linear layer that maps from hidden state space to tag space, and the output
         # layer that turns those scores into a loss and tags.
+        # With crf=True the output layer is a CRF (crf.py), which scores whole tag sequences.
         lstm_output_dim = hidden_dim * (2 if bidirectional else 1)
+
+        def output_layer(n_tags):
+            return CRF(n_tags) if crf else WordSoftmax(is_nll_loss, label_smoothing)
         self.hidden2tag = nn.Linear(lstm_output_dim, tagset_size)
-        self.tag_output = WordSoftmax(is_nll_loss, label_smoothing)
+        self.tag_output = output_layer(tagset_size)
         # Each tag set: (its linear layer, its output layer). UPOS first, always.
         self.tag_sets = [(self.hidden2tag, self.tag_output)]
         # Optional: the same for the XPOS tags (Penn Treebank tags in UD English).
         if xpos_tagset_size > 0:
             self.hidden2xpos = nn.Linear(lstm_output_dim, xpos_tagset_size)
-            self.xpos_output = WordSoftmax(is_nll_loss, label_smoothing)
+            self.xpos_output = output_layer(xpos_tagset_size)
             self.tag_sets.append((self.hidden2xpos, self.xpos_output))
 
     @property

@@ -183,7 +183,8 @@ def build_model(args, sentences, gold_tags, device):
     settings = dict(embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim, vocab_size=len(vocab.word_to_ix),
                     tagset_size=len(vocab.tag_to_ix), is_nll_loss=args.loss == "nll",
                     bidirectional=args.bidirectional, num_layers=args.num_layers, dropout=args.dropout,
-                    xpos_tagset_size=len(vocab.tag_sets.get("xpos", {})), label_smoothing=args.label_smoothing or 0.0)
+                    xpos_tagset_size=len(vocab.tag_sets.get("xpos", {})), label_smoothing=args.label_smoothing or 0.0,
+                    crf=args.crf)
     if args.chars:
         settings.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=args.char_embedding_dim,
                         char_hidden_dim=args.char_hidden_dim)

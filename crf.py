@@ -1,0 +1,130 @@
+"""A linear-chain CRF output layer: a softmax over whole tag sequences, and Viterbi decoding.
+
+The tutorial's tagger chooses each word's tag on its own (WordSoftmax). A CRF scores a whole
+sequence of tags y_1..y_n for the words of a sentence:
+
+    score(y) = start[y_1] + sum_t emissions[t, y_t] + sum_t transitions[y_t, y_t+1] + end[y_n]
+
+and p(y) = exp(score(y)) / Z, where Z sums exp(score) over all T^n sequences: a softmax whose
+classes are tag sequences. Its loss is -log p(gold sequence) = log Z - score(gold), cross
+entropy one level up. The forward algorithm computes log Z in n * T^2 steps instead of T^n,
+in log space (logsumexp), so nothing overflows; Viterbi is the same recursion with max in
+place of logsumexp, and finds the best sequence. main_example.py, section 7, shows each step
+on numbers. Every function here works on a batch of right-padded sentences at once.
+"""
+import torch
+import torch.nn as nn
+
+IGNORE_IX = -100  # tag index at padded positions: PyTorch's default ignore_index, as in model_lstm_tagger
+
+
+class CRF(nn.Module):
+    """A CRF over n_tags tags, used by LSTMTagger as an output layer (loss, decode)."""
+
+    def __init__(self, n_tags):
+        super().__init__()
+        # Zero at first: the untrained CRF is the per-word softmax (section 7 of main_example.py).
+        self.transitions = nn.Parameter(torch.zeros(n_tags, n_tags))  # [previous tag, next tag]
+        self.start = nn.Parameter(torch.zeros(n_tags))
+        self.end = nn.Parameter(torch.zeros(n_tags))
+        # Not learned: decode reports marginal probabilities of the scores divided by it
+        # (evaluation.fit_temperature fits it after training); the best sequence never changes.
+        self.temperature = 1.0
+
+    def scores(self, tag_space):
+        """The emission scores are the linear layer's raw scores: the CRF normalises whole sequences."""
+        return tag_space
+
+    def loss(self, emissions, tags):
+        """Mean over the batch's real words of -log p(gold sequence): (log Z - gold score) summed, / words.
+
+        Dividing by words, not sentences, puts the figure beside the per-word losses: with all
+        transition, start and end scores at zero it equals the per-word cross entropy.
+        emissions (batch, seq_len, n_tags); tags (batch, seq_len), IGNORE_IX at padding.
+        """
+        mask = tags != IGNORE_IX
+        gold = tags.masked_fill(~mask, 0)
+        log_z = self.log_partition(emissions, mask)
+        return (log_z - self.sequence_score(emissions, gold, mask)).sum() / mask.sum()
+
+    def sequence_score(self, emissions, tags, mask):
+        """score(y) of the given tag sequences: (batch,). Padded positions (mask False) add nothing."""
+        lengths = mask.sum(dim=1)
+        emitted = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (batch, seq_len)
+        moved = self.transitions[tags[:, :-1], tags[:, 1:]]  # (batch, seq_len - 1)
+        last = tags.gather(1, (lengths - 1).unsqueeze(1)).squeeze(1)
+        return (self.start[tags[:, 0]] + (emitted * mask).sum(dim=1) + (moved * mask[:, 1:]).sum(dim=1)
+                + self.end[last])
+
+    def forward_scores(self, emissions, mask, temperature=1.0):
+        """alpha[:, t, j]: log of the summed exp(score) of all sequences of words 1..t that end in tag j.
+
+        The forward algorithm, one position at a time over the whole batch. At a padded
+        position the sentence has ended, so alpha stays what it was. Every score is divided
+        by the temperature (1: as trained).
+        """
+        transitions, emissions = self.transitions / temperature, emissions / temperature
+        alpha = self.start / temperature + emissions[:, 0]  # (batch, n_tags)
+        alphas = [alpha]
+        for t in range(1, emissions.size(1)):
+            # (batch, previous tag, 1) + (previous tag, next tag) -> logsumexp over the previous tag
+            step = torch.logsumexp(alpha.unsqueeze(2) + transitions, dim=1) + emissions[:, t]
+            alpha = torch.where(mask[:, t].unsqueeze(1), step, alpha)
+            alphas.append(alpha)
+        return torch.stack(alphas, dim=1)  # (batch, seq_len, n_tags)
+
+    def log_partition(self, emissions, mask):
+        """log Z of each sentence: (batch,). alpha's last row is each sentence's last word's."""
+        return torch.logsumexp(self.forward_scores(emissions, mask)[:, -1] + self.end, dim=1)
+
+    def backward_scores(self, emissions, mask, temperature=1.0):
+        """beta[:, t, i]: log of the summed exp(score) of the rest of the sentence after tag i at word t."""
+        transitions, emissions, end = self.transitions / temperature, emissions / temperature, self.end / temperature
+        beta = end.expand(emissions.size(0), -1)  # at each sentence's last word
+        betas = [beta]
+        for t in range(emissions.size(1) - 2, -1, -1):
+            step = torch.logsumexp(transitions + (emissions[:, t + 1] + beta).unsqueeze(1), dim=2)
+            beta = torch.where(mask[:, t + 1].unsqueeze(1), step, end)  # word t is the last: only end
+            betas.append(beta)
+        return torch.stack(betas[::-1], dim=1)  # (batch, seq_len, n_tags)
+
+    def marginals(self, emissions, mask, temperature=1.0):
+        """log p(word t has tag j), summed over all sequences: alpha + beta - log Z (forward-backward)."""
+        alpha = self.forward_scores(emissions, mask, temperature)
+        beta = self.backward_scores(emissions, mask, temperature)
+        log_z = torch.logsumexp(alpha[:, -1] + self.end / temperature, dim=1)
+        return alpha + beta - log_z[:, None, None]
+
+    def viterbi(self, emissions, mask):
+        """The highest-scoring tag sequence of each sentence: (batch, seq_len), 0 at padding.
+
+        The forward recursion with max instead of logsumexp, keeping for every tag the best
+        previous tag (the back-pointer); then follow the pointers back from the best last tag.
+        """
+        batch, seq_len, n_tags = emissions.shape
+        best = self.start + emissions[:, 0]
+        pointers = []
+        for t in range(1, seq_len):
+            step, previous = (best.unsqueeze(2) + self.transitions).max(dim=1)
+            keep = mask[:, t].unsqueeze(1)
+            best = torch.where(keep, step + emissions[:, t], best)
+            # Past a sentence's end, point each tag at itself, so the path back passes unchanged.
+            pointers.append(torch.where(keep, previous, torch.arange(n_tags, device=emissions.device)))
+        tag = (best + self.end).argmax(dim=1)  # (batch,)
+        path = [tag]
+        for previous in reversed(pointers):
+            tag = previous.gather(1, tag.unsqueeze(1)).squeeze(1)
+            path.append(tag)
+        return torch.stack(path[::-1], dim=1).masked_fill(~mask, 0)
+
+    def decode(self, emissions, lengths):
+        """The Viterbi sequence and each word's marginal log-probabilities (at the temperature).
+
+        emissions (batch, seq_len, n_tags), lengths (batch,) -> (tags (batch, seq_len),
+        log_probs (batch, seq_len, n_tags)). Rows past a sentence's length mean nothing.
+        The marginals come from forward-backward rather than from the gradient of log Z: the
+        same numbers, without running autograd inside prediction.
+        """
+        positions = torch.arange(emissions.size(1), device=emissions.device)
+        mask = positions < lengths.to(emissions.device).unsqueeze(1)
+        return self.viterbi(emissions, mask), self.marginals(emissions, mask, self.temperature)
