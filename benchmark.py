@@ -13,9 +13,7 @@ Each row runs in a child process of its own, one after another, so that its peak
 its own and no two torch processes compete for the CPU. Run it alone on the machine.
 """
 import argparse
-import contextlib
 import functools
-import io
 import itertools
 import json
 import platform
@@ -302,14 +300,25 @@ def run_step_cost_row(train_path, repeats=30):
         figures = {}
         for length, i in zip(STEP_COST_LENGTHS, sentence_ids):
             batch = make_batches([sentences[i]], vocab, {name: [tags[i]] for name, tags in row_gold.items()})[0]
-
-            def forward_and_backward():
-                model.zero_grad()
-                model.loss(batch).backward()
-            figures[f"forward_backward_{length}_ms"] = median_ms(forward_and_backward)
+            figures[f"forward_backward_{length}_ms"] = median_ms(functools.partial(forward_and_backward, model, batch))
         figures["adam_ms"] = median_ms(optimizer.step)
         result[row] = figures
     return result
+
+
+def forward_and_backward(model, batch):
+    """One training step's forward pass, loss and backward pass, without the optimizer."""
+    model.zero_grad()
+    model.loss(batch).backward()
+
+
+def run_crf_forward_row(dev_path, n_sentences=512, n_tags=17):
+    """log Z of the first 512 dev sentences' lengths (random scores, 17 tags): the CRF's batched forward
+    algorithm against a loop over one sentence and, inside, over the next tag (main_example.py, section 7)."""
+    from data import read_tag_sets
+    from main_example import forward_algorithm_cost
+    lengths = [len(words) for words in read_tag_sets(dev_path)[0][:n_sentences]]
+    return dict(forward_algorithm_cost(lengths, n_tags), sentences=len(lengths), tags=n_tags)
 
 
 def udeval_f1(gold_path, system_path):
@@ -395,6 +404,8 @@ def measure_row(name, train_path, dev_path, epochs, model_path):
         result = run_adam_step_row(train_path)
     elif name == STEP_COST_ROW:
         result = run_step_cost_row(train_path)
+    elif name == CRF_FORWARD_ROW:
+        result = run_crf_forward_row(dev_path)
     elif name in SPEED_ROWS:
         result = run_speed_row(*SPEED_ROWS[name], train_path)
     elif name in ("most-frequent-tag", "nltk-perceptron", "nltk-perceptron-xpos"):
@@ -465,6 +476,7 @@ def print_table(results):
         print(f"Adam step on the recipe's model ({adam['parameters']:,} weights): fused {adam['fused_ms']:.2f} ms,"
               f" default {adam['default_ms']:.2f} ms ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
     print_step_cost(rows)
+    print_crf_comparison(rows)
     print()
     print(f"The training times of all the rows above, added up: {total_training_minutes(rows):.0f} minutes.")
 
@@ -546,6 +558,50 @@ def print_learning_curve(rows):
                                      [point["recipe"]["train_seconds"] for point in points])
     print(f"A straight line through the recipe's (training tokens, training time) points: {fixed:.0f} s fixed"
           f" plus {1000 * per_token:.1f} s per 1,000 training tokens.")
+
+
+def print_crf_comparison(rows):
+    """The recipe with and without the CRF output layer, two seeds each, and the forward algorithm's speed."""
+    present = [name for name in CRF_ROWS if "unseen_bigrams" in rows.get(name, {})]
+    if any(name.startswith("crf") for name in present):
+        print()
+        print("The recipe with and without a CRF output layer, on dev (NLL and ECE of the UPOS probabilities: for the"
+              " CRF, its marginals; unseen bigrams: predicted tag bigrams never seen in the training data, UPOS / XPOS):")
+        print()
+        print("| model | seed | dev UPOS | dev XPOS | NLL | ECE | training time | training tokens/s | tagging tokens/s"
+              " | unseen bigrams |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for name in present:
+            r, (description, seed) = rows[name], CRF_ROWS[name]
+            p = r["probabilities"]["as_trained"]
+            print(f"| {description} | {seed} | {r['accuracy']:.2%} | {r['xpos_accuracy']:.2%} | {p['nll']:.4f}"
+                  f" | {p['ece']:.4f} | {r['train_seconds']:.0f} s | {r['train_tokens_per_s']:,.0f}"
+                  f" | {r['tag_tokens_per_s']:,.0f} | {r['unseen_bigrams']['upos']} / {r['unseen_bigrams']['xpos']} |")
+        gold = rows[present[0]]["unseen_gold_bigrams"]
+        print()
+        print(f"Dev's own gold tags hold {gold['upos']} / {gold['xpos']} bigrams never seen in training.")
+        if len(present) == len(CRF_ROWS):
+            print(crf_summary(rows))
+    if CRF_FORWARD_ROW in rows:
+        f = rows[CRF_FORWARD_ROW]
+        print()
+        print(f"log Z of the first {f['sentences']} dev sentences ({f['tags']} tags, random scores): batched forward"
+              f" algorithm {f['batched']:.4f} s, one sentence and one tag at a time {f['loop']:.2f} s"
+              f" ({f['loop'] / f['batched']:.0f}x), largest difference {f['difference']:.1e}")
+
+
+def crf_summary(rows):
+    """Mean accuracies over the two seeds, the recipe's seed-to-seed spread, and the CRF's cost in speed."""
+    def mean(names, key):
+        return sum(rows[name][key] for name in names) / len(names)
+    softmax, crf = ("bilstm-chars", "bilstm-chars-seed-2"), ("crf", "crf-seed-2")
+    spread = {key: abs(rows[softmax[0]][key] - rows[softmax[1]][key]) for key in ("accuracy", "xpos_accuracy")}
+    speeds = {key: mean(crf, key) / mean(softmax, key) for key in ("train_tokens_per_s", "tag_tokens_per_s")}
+    return (f"Mean of the two seeds, UPOS / XPOS: the recipe {mean(softmax, 'accuracy'):.2%} /"
+            f" {mean(softmax, 'xpos_accuracy'):.2%}, with a CRF {mean(crf, 'accuracy'):.2%} /"
+            f" {mean(crf, 'xpos_accuracy'):.2%}; the recipe's two seeds differ by {100 * spread['accuracy']:.2f} /"
+            f" {100 * spread['xpos_accuracy']:.2f} points. With a CRF, training runs at"
+            f" {speeds['train_tokens_per_s']:.0%} of the recipe's tokens/s and tagging at {speeds['tag_tokens_per_s']:.0%}.")
 
 
 def print_step_cost(rows):

@@ -1,7 +1,6 @@
 """The CRF output layer against brute force: every tag sequence of small sentences enumerated."""
 import itertools
 
-import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings

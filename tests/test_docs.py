@@ -1,7 +1,6 @@
 """The README as a hub, the pages under docs/, their links, and main.ipynb run in a fresh kernel."""
 import json
 import re
-from pathlib import Path
 
 import pytest
 

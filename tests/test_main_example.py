@@ -163,7 +163,8 @@ def test_script_runs_quickly_and_matches_the_readme():
         "== 0. An LSTM one step at a time, or the whole sequence at once ==",
         "== 1. What F.nll_loss really computes ==", "== 2. nll_loss(log_softmax(x)) == cross_entropy(x) ==",
         "== 3. Probabilities back from each output ==", "== 4. Why not log(softmax(x)) ==",
-        "== 5. Why cross entropy rather than MSE ==", "== 6. Where the equivalence stops =="]
+        "== 5. Why cross entropy rather than MSE ==", "== 6. Where the equivalence stops ==",
+        "== 7. A CRF: a softmax over whole tag sequences =="]
     assert_same_output(readme_block("python main_example.py"), output.lstrip("\n"))
 
 
@@ -187,3 +188,32 @@ def test_figure_command_writes_valid_pngs(tmp_path):
         width, height = struct.unpack(">II", data[16:24])
         assert width >= 400 and height >= 300
         assert (ROOT / "figures" / name).exists()  # the README embeds the committed copy
+
+
+def test_the_crf_is_a_softmax_over_enumerated_paths_and_viterbi_is_its_argmax():
+    paths = ex.crf_is_a_softmax_over_paths()
+    assert paths["n_paths"] == 3 ** 4
+    assert paths["log_z_forward"] == pytest.approx(paths["log_z_enumerated"], abs=1e-5)
+    assert paths["viterbi_path"] == paths["argmax_path"]
+
+
+def test_a_crf_without_transition_scores_is_the_per_word_softmax():
+    zero = ex.crf_without_transitions_is_the_per_word_softmax()
+    assert zero["log_z"] == pytest.approx(zero["sum_of_logsumexp"], abs=1e-5)
+    assert zero["crf_loss"] == pytest.approx(zero["cross_entropy"], abs=1e-6)
+
+
+def test_products_of_exponentials_overflow_where_the_log_space_forward_algorithm_does_not():
+    long = ex.long_sentence_overflow()
+    assert long["first_inf"] < long["n_words"] and math.isfinite(long["log_z"]) and long["log_z"] > 88.73
+
+
+def test_viterbi_picks_a_likelier_sequence_than_the_per_word_argmax():
+    choice = ex.viterbi_against_the_per_word_argmax()
+    assert choice["per_word"] != choice["viterbi"]
+    assert choice["viterbi_probability"] > 10 * choice["per_word_probability"]
+
+
+def test_the_batched_forward_algorithm_agrees_with_the_loop_and_is_faster():
+    cost = ex.forward_algorithm_cost([3, 9, 1, 12], repeats=1)
+    assert cost["difference"] < 1e-4 and cost["batched"] < cost["loop"]

@@ -376,7 +376,8 @@ def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss):
             assert prediction.log_probs[i].shape == (len(words), len(tag_to_ix))
             torch.testing.assert_close(prediction.log_probs[i], log_probs[0])
             torch.testing.assert_close(prediction.log_probs[i].exp().sum(dim=-1), torch.ones(len(words)))
-            assert prediction.tags[i] == [list(tag_to_ix)[ix] for ix in log_probs[0].argmax(dim=-1).tolist()]
+            assert prediction.tags[i] == [list(tag_to_ix)[ix] for ix in tags[0].tolist()]
+            assert tags[0].tolist() == log_probs[0].argmax(dim=-1).tolist()  # the softmax decodes by argmax
     empty = predict(model, [], vocab)
     assert list(empty) == ["upos", "xpos"] and empty["upos"].tags == [] and empty["xpos"].log_probs == []
 
