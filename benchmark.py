@@ -5,8 +5,8 @@
     python benchmark.py --data DIR   # the EWT files in another folder
     python benchmark.py --show       # print the table again from benchmark_results.json
 
-A full run takes more than 40 minutes on 2 CPU cores: the training times of the rows stored in
-benchmark_results.json add up to 39 minutes (`--show` prints that sum), and tagging, scoring and
+A full run on 2 CPU cores takes longer than its rows' training, whose times `--show` adds up (71
+minutes for the rows stored in benchmark_results.json now): tagging, scoring and
 starting each row's process come on top.
 
 Each row runs in a child process of its own, one after another, so that its peak memory is
