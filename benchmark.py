@@ -275,7 +275,7 @@ def run_step_cost_row(train_path, repeats=30):
     import torch
     import main
     from data import read_tag_sets
-    from train import make_batches
+    from train import make_batches, tag_set_names
     sentences, gold = read_tag_sets(train_path, ("upos", "xpos"))
     sentence_ids = [next(i for i, words in enumerate(sentences) if len(words) == length)
                     for length in STEP_COST_LENGTHS]
@@ -294,7 +294,7 @@ def run_step_cost_row(train_path, repeats=30):
     for row in NEURAL_ROWS:
         args = recipe_args(row, train_path)
         torch.manual_seed(args.seed)
-        row_gold = {name: gold[name] for name in (("upos", "xpos") if args.xpos else ("upos",))}
+        row_gold = {name: gold[name] for name in tag_set_names(args)}
         model, vocab, _ = main.build_model(args, sentences, row_gold, "cpu")
         optimizer = main.make_optimizer(args, model)
         figures = {}

@@ -20,8 +20,8 @@ from data import read_tag_sets
 from evaluation import evaluate, probability_scores
 from model_lstm_tagger import LSTMTagger
 from tokenizer import tokenize
-from train import (Vocabulary, build_model, make_batches, make_optimizer, predict, subnormals_flushed_to_zero, train,
-                   word_count_tensor)
+from train import (Vocabulary, build_model, make_batches, make_optimizer, predict, subnormals_flushed_to_zero,
+                   tag_set_names, train, word_count_tensor)
 
 DEFAULT_TRAIN = Path(__file__).with_name("train.csv")
 DEFAULT_SENTENCE = "The dog ate the book"
@@ -133,9 +133,8 @@ def train_tagger(args, device, log=print, before_training=None):
     log(...) prints progress (benchmark.py passes a quiet one); before_training(model, vocab),
     if given, is called once the untrained model exists.
     """
-    names = ("upos", "xpos") if args.xpos else ("upos",)
-    sentences, gold_tags = read_tag_sets(args.train, names)
-    dev = read_tag_sets(args.dev, names) if args.dev else None
+    sentences, gold_tags = read_tag_sets(args.train, tag_set_names(args))
+    dev = read_tag_sets(args.dev, tag_set_names(args)) if args.dev else None
     model, vocab, settings = build_model(args, sentences, gold_tags, device)
     run = TrainingRun(model, vocab, settings, n_train_tokens=sum(len(words) for words in sentences))
     log(f"training data: {show_path(args.train)}: {len(sentences)} sentences, {run.n_train_tokens} tokens")

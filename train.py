@@ -174,6 +174,11 @@ def word_count_tensor(vocab):
     return tensor
 
 
+def tag_set_names(args):
+    """The tag sets that main.py's options train: UPOS, and XPOS with --xpos."""
+    return ("upos", "xpos") if args.xpos else ("upos",)
+
+
 def build_model(args, sentences, gold_tags, device):
     """The dictionaries and the untrained model that main.py's options describe: (model, vocab, settings).
 

@@ -50,6 +50,9 @@ def test_recipe_rows_switch_off_the_right_parts():
     assert vars(day1) == dict(vars(recipe), chars=False, xpos=False, bidirectional=False, epochs=3)
     smoothed = benchmark.recipe_args("label-smoothing", "t.conllu")
     assert vars(smoothed) == dict(vars(recipe), loss="ce", label_smoothing=benchmark.LABEL_SMOOTHING)
+    assert vars(benchmark.recipe_args("crf", "t.conllu")) == dict(vars(recipe), crf=True)
+    assert vars(benchmark.recipe_args("crf-seed-2", "t.conllu")) == dict(vars(recipe), crf=True, seed=2)
+    assert vars(benchmark.recipe_args("bilstm-chars-seed-2", "t.conllu")) == dict(vars(recipe), seed=2)
     one_at_a_time = benchmark.recipe_args("bilstm-chars", "t.conllu", "d.conllu", "m.pt", epochs=1, batch_size=1)
     assert vars(one_at_a_time) == dict(vars(recipe), batch_size=1, epochs=1, dev="d.conllu", save="m.pt")
 
@@ -62,8 +65,7 @@ def test_benchmark_measures_on_a_slice(tmp_path):
     recipe_speed_rows = [f"bilstm-chars-batch-{size}" for size in benchmark.BATCH_SIZES]
     result = run_script("benchmark.py", "--data", tmp_path, "--epochs", "1", "--results", results_path,
                         "--model", tmp_path / "recipe.pt", "--rows", "most-frequent-tag", "nltk-perceptron",
-                        "nltk-perceptron-xpos", "bilstm-chars", *recipe_speed_rows, "raw-text", "label-smoothing",
-                        "learning-curve")
+                        "nltk-perceptron-xpos", "bilstm-chars", *recipe_speed_rows, "raw-text", "learning-curve")
     assert result.returncode == 0, result.stderr
     rows = json.loads(results_path.read_text())["rows"]
     n_dev_words = sum(len(words) for words, _ in read_conllu(tmp_path / "en_ewt-ud-dev.conllu"))
@@ -77,11 +79,13 @@ def test_benchmark_measures_on_a_slice(tmp_path):
         assert rows[name]["tag_tokens_per_s"] > 0 and rows[name]["peak_mb"] > 10
     assert rows["bilstm-chars"]["epochs"] == 1 and len(rows["bilstm-chars"]["history"]) == 1
     assert rows["bilstm-chars"]["history"][0]["dev_accuracy"] == pytest.approx(rows["bilstm-chars"]["accuracy"], abs=1e-4)
-    for name in ("bilstm-chars", "label-smoothing"):
-        as_trained, scaled = (rows[name]["probabilities"][key] for key in ("as_trained", "scaled"))
-        assert scaled["nll"] <= as_trained["nll"] and 0 < rows[name]["temperature"] < 20
-        assert sum(n for n, _, _ in rows[name]["bins"]["as_trained"]) == n_dev_words  # each word in one bin
-        assert sum(map(sum, rows[name]["confusion_matrix"])) == n_dev_words
+    # The label-smoothing and CRF rows run this code with other options (test_recipe_rows_switch_off_the_right_parts).
+    recipe = rows["bilstm-chars"]
+    as_trained, scaled = (recipe["probabilities"][key] for key in ("as_trained", "scaled"))
+    assert scaled["nll"] <= as_trained["nll"] and 0 < recipe["temperature"] < 20
+    assert sum(n for n, _, _ in recipe["bins"]["as_trained"]) == n_dev_words  # each word in one bin
+    assert sum(map(sum, recipe["confusion_matrix"])) == n_dev_words
+    assert set(recipe["unseen_bigrams"]) == {"upos", "xpos"} and recipe["unseen_bigrams"]["xpos"] >= 0
     matrix = rows["bilstm-chars"]["confusion_matrix"]
     off_diagonal = [count for i, row in enumerate(matrix) for j, count in enumerate(row) if i != j]
     assert sum(off_diagonal) == round((1 - rows["bilstm-chars"]["accuracy"]) * n_dev_words)
@@ -172,3 +176,10 @@ def test_step_cost_times_every_part_and_a_longer_sentence_costs_more(tmp_path):
     for model in benchmark.NEURAL_ROWS:
         step = rows[model]
         assert 0 < step["forward_backward_10_ms"] < step["forward_backward_40_ms"] and step["adam_ms"] > 0
+
+
+def test_unseen_bigrams_counts_neighbouring_tag_pairs_never_seen_in_training():
+    training = [["DET", "NOUN", "VERB"], ["PRON", "VERB"]]
+    assert benchmark.unseen_bigrams([["DET", "NOUN", "VERB", "DET"], ["VERB"]], training) == 1  # VERB DET
+    assert benchmark.unseen_bigrams([["NOUN", "DET", "NOUN", "DET"]], training) == 2  # NOUN DET twice
+    assert benchmark.unseen_bigrams([["PRON", "VERB"]], training) == 0

@@ -87,12 +87,18 @@ def test_padding_and_the_other_sentences_of_a_batch_change_nothing(batch):
         torch.testing.assert_close(log_z[i], crf.log_partition(alone, torch.ones(1, length, dtype=torch.bool))[0])
 
 
-def test_gradients_of_the_loss_are_right_in_float64():
-    torch.manual_seed(0)
-    crf = CRF(3).double()
+def random_crf(n_tags, seed):
+    """A float64 CRF whose transition, start and end scores are drawn from N(0, 1) with `seed`."""
+    torch.manual_seed(seed)
+    crf = CRF(n_tags).double()
     with torch.no_grad():
         for parameter in crf.parameters():
             parameter.normal_()
+    return crf
+
+
+def test_gradients_of_the_loss_are_right_in_float64():
+    crf = random_crf(3, seed=0)
     emissions = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
     tags = torch.tensor([[0, 2, 1, 1], [1, 0, IGNORE_IX, IGNORE_IX]])
     scores = [crf.transitions.detach().clone().requires_grad_(), crf.start.detach().clone().requires_grad_(),
@@ -137,11 +143,7 @@ def test_viterbi_avoids_a_forbidden_transition_that_the_per_word_argmax_takes():
 
 
 def test_a_temperature_flattens_the_marginals_and_keeps_the_viterbi_path():
-    torch.manual_seed(1)
-    crf = CRF(4).double()
-    with torch.no_grad():
-        for parameter in crf.parameters():
-            parameter.normal_()
+    crf = random_crf(4, seed=1)
     emissions = torch.randn(1, 3, 4, dtype=torch.float64) * 2
     tags, log_probs = crf.decode(emissions, torch.tensor([3]))
     crf.temperature = 2.0
