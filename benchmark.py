@@ -16,6 +16,7 @@ import argparse
 import functools
 import itertools
 import json
+import os
 import platform
 import random
 import re
@@ -24,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -62,8 +64,14 @@ CRF_ROWS = {"bilstm-chars": ("the recipe", 1), "bilstm-chars-seed-2": ("the reci
             "crf": ("the recipe with a CRF (`--crf`)", 1), "crf-seed-2": ("the recipe with a CRF (`--crf`)", 2)}
 ROW_CHANGES.update({"bilstm-chars-seed-2": ["--seed", "2"], "crf": ["--crf"], "crf-seed-2": ["--crf", "--seed", "2"]})
 CRF_FORWARD_ROW = "crf-forward"  # the batched forward algorithm against a loop over one sentence and its tags
+CRF_COST_ROW = "crf-cost"  # the recipe's model with its own output layers and with CRFs: an epoch, and tagging
+STREAMING_ROW = "streaming"  # tag.py on generated input of growing size: memory, speed, how soon output comes
+STREAMING_MB = (5, 100)  # sizes of the generated inputs, raw text and CoNLL-U
+CHUNK_SIZES = (1_000, 5_000, 20_000, 100_000)  # words per chunk, timed on the smallest input
+LONG_TOKEN_CHARS = 2_000_000  # one "word" with no space in it
+PAUSE_SENTENCES = 20_000  # a producer writes this many sentences and then waits
 ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW,
-            *[row for row in CRF_ROWS if row not in ROWS], CRF_FORWARD_ROW]
+            *[row for row in CRF_ROWS if row not in ROWS], CRF_FORWARD_ROW, CRF_COST_ROW, STREAMING_ROW]
 
 
 def recipe_args(row, train_path, dev_path=None, save_path=None, epochs=None, batch_size=None):
@@ -321,6 +329,52 @@ def run_crf_forward_row(dev_path, n_sentences=512, n_tags=17):
     return dict(forward_algorithm_cost(lengths, n_tags), sentences=len(lengths), tags=n_tags)
 
 
+def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
+    """What a CRF output layer costs, on the recipe's trained model: the same model with its per-word
+    softmax layers and with a CRF in their place (random transition scores: the cost does not depend on
+    them). Seconds of one training epoch (the recipe's batches and optimizer) and of the dev evaluation
+    after it; and words/s tagging dev as tag.py does (tags only) and as --eval does (with
+    probabilities), best of `repeats`."""
+    import copy
+    import torch
+    import main
+    from checkpoint import load_checkpoint
+    from crf import CRF
+    from data import read_tag_sets
+    from evaluation import evaluate
+    from train import make_batches, predict, train, word_count_tensor
+    trained, vocab = load_checkpoint(model_path)
+    args = recipe_args("bilstm-chars", train_path)
+    sentences, gold = read_tag_sets(train_path, vocab.tag_sets)
+    dev_sentences, dev_gold = read_tag_sets(dev_path, vocab.tag_sets)
+    n_dev_words = sum(map(len, dev_sentences))
+    result = {}
+    for kind in ("softmax", "crf"):
+        model = copy.deepcopy(trained)
+        if kind == "crf":
+            torch.manual_seed(0)  # the CRFs' random transition scores
+            crfs = [CRF(linear.out_features) for linear, _ in model.tag_sets]
+            for crf in crfs:
+                crf.transitions.data.normal_()
+            model.tag_output = crfs[0]
+            if len(crfs) > 1:
+                model.xpos_output = crfs[1]
+            model.tag_sets = [(linear, crf) for (linear, _), crf in zip(model.tag_sets, crfs)]
+        random.seed(0)
+        batches = make_batches(sentences, vocab, gold, args.batch_size)
+        start = time.perf_counter()
+        train(model, batches, main.make_optimizer(args, model), 1, clip_grad=args.clip_grad,
+              word_counts=word_count_tensor(vocab), unk_alpha=args.unk_alpha)
+        epoch_seconds = time.perf_counter() - start
+        evaluation_seconds, _ = best_of(1, functools.partial(evaluate, model, dev_sentences, dev_gold, vocab))
+        tags_seconds, _ = best_of(repeats, functools.partial(predict, model, dev_sentences, vocab, probabilities=False))
+        probabilities_seconds, _ = best_of(repeats, functools.partial(predict, model, dev_sentences, vocab))
+        result[kind] = {"epoch_seconds": epoch_seconds, "evaluation_seconds": evaluation_seconds,
+                        "tags_words_per_s": n_dev_words / tags_seconds,
+                        "probabilities_words_per_s": n_dev_words / probabilities_seconds}
+    return result
+
+
 def udeval_f1(gold_path, system_path):
     """F1 (in %) of tokens, words and UPOS tags from udeval, the official UD scorer (udtools)."""
     from udtools.argparser import parse_args_scorer
@@ -385,6 +439,114 @@ def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     return sum(len(tag.words_of(tokens)) for tokens, _ in tagged)
 
 
+def repeated_to_size(text, megabytes, path):
+    """Write `text` over and over to `path` until it holds `megabytes` MB; return how many copies."""
+    copies = max(1, round(megabytes * 2**20 / len(text.encode("utf-8"))))
+    with open(path, "w", encoding="utf-8") as file:
+        for _ in range(copies):
+            file.write(text)
+    return copies
+
+
+def measured_run(argv, stdin_path):
+    """Run a command with standard input from a file and its output thrown away: (seconds, peak MB of it)."""
+    with open(stdin_path, "rb") as stdin, tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)  # the figures of this child alone
+        seconds = time.perf_counter() - start
+        if status != 0:
+            stderr.seek(0)
+            raise RuntimeError(f"{' '.join(argv)} failed: {stderr.read().decode()}")
+    peak = usage.ru_maxrss / 2**20 if sys.platform == "darwin" else usage.ru_maxrss / 2**10
+    return seconds, peak
+
+
+def seconds_until_tags_during_a_pause(model_path, lines):
+    """A producer writes `lines` to tag.py and then waits: seconds until all their tags have come back."""
+    process = subprocess.Popen([sys.executable, "tag.py", str(model_path), "-"], cwd=Path(__file__).parent,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def produce():
+        process.stdin.write("".join(lines).encode())
+        process.stdin.flush()  # and then wait: the input stays open
+    start = time.perf_counter()
+    writer = threading.Thread(target=produce)  # writes while this thread reads the tags
+    writer.start()
+    for _ in lines:
+        process.stdout.readline()  # the input is still open: only streaming gets us past this
+    seconds = time.perf_counter() - start
+    writer.join()
+    process.stdin.close()
+    process.stdout.read()
+    process.wait()
+    return seconds
+
+
+def accuracy_with_and_without_the_word_bound(model, vocab, dev_path):
+    """Dev UPOS and XPOS accuracy with the character LSTM reading at most train.MAX_WORD_CHARS characters of
+    a word, and reading all of them; and how many dev tokens are longer than that."""
+    import train
+    from data import read_tag_sets
+    from evaluation import evaluate
+    sentences, gold = read_tag_sets(dev_path, vocab.tag_sets)
+    bound = train.MAX_WORD_CHARS
+    figures = {"chars": bound, "longer_tokens": sum(len(word) > bound for words in sentences for word in words)}
+    for name, max_chars in (("with", bound), ("without", 10**9)):
+        train.MAX_WORD_CHARS = max_chars
+        figures[name] = {tag_set: result.accuracy for tag_set, result in evaluate(model, sentences, gold, vocab).items()}
+    train.MAX_WORD_CHARS = bound
+    return figures
+
+
+def run_streaming_row(dev_path, model_path):
+    """tag.py on dev's raw text and on dev's CoNLL-U, each repeated to every size of STREAMING_MB (in
+    child processes: wall time, words/s, peak memory); chunk sizes against speed; a 2-million-character
+    token; and how soon a producer that writes 20,000 sentences and then waits gets their tags."""
+    import contextlib
+    import io
+    import tag
+    from data import read_tag_sets, read_text
+    from checkpoint import load_checkpoint
+    from tokenizer import tokenize
+    script = str(Path(__file__).with_name("tag.py"))
+    dev_conllu = read_text(dev_path)
+    texts = re.findall(r"^# text = (.*)$", dev_conllu, flags=re.M)
+    raw_text = "\n".join(texts) + "\n"
+    words = {"raw": sum(len(tag.words_of(tokenize(line))) for line in texts),
+             "conllu": sum(map(len, read_tag_sets(dev_path)[0]))}
+    result = {"runs": [], "chunks": []}
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        for megabytes in STREAMING_MB:
+            for kind, text, options in (("raw", raw_text, ["-", "--conllu"]), ("conllu", dev_conllu, ["--tag-conllu", "-"])):
+                path = folder / f"{kind}-{megabytes}.txt"
+                copies = repeated_to_size(text, megabytes, path)
+                seconds, peak = measured_run([sys.executable, script, str(model_path), *options], path)
+                result["runs"].append({"input": kind, "mb": path.stat().st_size / 2**20, "words": copies * words[kind],
+                                       "seconds": seconds, "words_per_s": copies * words[kind] / seconds,
+                                       "peak_mb": peak})
+        path = folder / f"raw-{STREAMING_MB[0]}.txt"
+        n_words = result["runs"][0]["words"]
+        model, vocab = load_checkpoint(model_path)
+        args = tag.parse_args([str(model_path), "-", "--conllu"])
+        for chunk_words in CHUNK_SIZES:
+            tag.CHUNK_WORDS = chunk_words
+            with open(path, encoding="utf-8") as stdin, contextlib.redirect_stdout(io.StringIO()):
+                sys.stdin = stdin
+                seconds, _ = best_of(1, lambda: tag.tag_text(model, vocab, args, "cpu"))
+            result["chunks"].append({"chunk_words": chunk_words, "words_per_s": n_words / seconds})
+        sys.stdin = sys.__stdin__
+        result["word_bound"] = accuracy_with_and_without_the_word_bound(model, vocab, dev_path)
+        (folder / "long.txt").write_text("a" * LONG_TOKEN_CHARS + "\n", encoding="utf-8")
+        seconds, peak = measured_run([sys.executable, script, str(model_path), "-"], folder / "long.txt")
+        result["long_token"] = {"chars": LONG_TOKEN_CHARS, "seconds": seconds, "peak_mb": peak}
+        lines = [texts[i % len(texts)] + "\n" for i in range(PAUSE_SENTENCES)]
+        result["pause"] = {"sentences": PAUSE_SENTENCES,
+                           "seconds": seconds_until_tags_during_a_pause(model_path, lines)}
+    return result
+
+
 def run_one(name, train_path, dev_path, epochs, model_path):
     """Child process: run one row and print its figures as one JSON line."""
     from train import subnormals_flushed_to_zero
@@ -406,6 +568,10 @@ def measure_row(name, train_path, dev_path, epochs, model_path):
         result = run_step_cost_row(train_path)
     elif name == CRF_FORWARD_ROW:
         result = run_crf_forward_row(dev_path)
+    elif name == CRF_COST_ROW:
+        result = run_crf_cost_row(train_path, dev_path, model_path)
+    elif name == STREAMING_ROW:
+        result = run_streaming_row(dev_path, model_path)
     elif name in SPEED_ROWS:
         result = run_speed_row(*SPEED_ROWS[name], train_path)
     elif name in ("most-frequent-tag", "nltk-perceptron", "nltk-perceptron-xpos"):
@@ -477,8 +643,38 @@ def print_table(results):
               f" default {adam['default_ms']:.2f} ms ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
     print_step_cost(rows)
     print_crf_comparison(rows)
+    print_streaming(rows)
     print()
     print(f"The training times of all the rows above, added up: {total_training_minutes(rows):.0f} minutes.")
+
+
+def print_streaming(rows):
+    """The streaming row: tag.py's memory and speed by input size, chunk sizes, a long token, a pause."""
+    if STREAMING_ROW not in rows:
+        return
+    row = rows[STREAMING_ROW]
+    print()
+    print("tag.py with the recipe's model on dev's raw text (`- --conllu`) and on dev's CoNLL-U (`--tag-conllu -`),"
+          " repeated to size, read from standard input:")
+    print()
+    print("| input | size | words | wall time | words/s | peak memory |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for run in row["runs"]:
+        kind = "raw text" if run["input"] == "raw" else "CoNLL-U"
+        print(f"| {kind} | {run['mb']:,.0f} MB | {run['words']:,} | {run['seconds']:,.0f} s | {run['words_per_s']:,.0f}"
+              f" | {run['peak_mb']:,.0f} MB |")
+    print()
+    print("Words per chunk against speed (raw text, the smallest size): "
+          + ", ".join(f"{c['chunk_words']:,}: {c['words_per_s']:,.0f} words/s" for c in row["chunks"]))
+    bound = row["word_bound"]
+    print(f"The character LSTM reads at most {bound['chars']} characters of a word ({bound['longer_tokens']} dev"
+          f" tokens are longer): dev UPOS {bound['with']['upos']:.2%}, XPOS {bound['with']['xpos']:.2%};"
+          f" reading every character: UPOS {bound['without']['upos']:.2%}, XPOS {bound['without']['xpos']:.2%}.")
+    long_token, pause = row["long_token"], row["pause"]
+    print(f"One token of {long_token['chars']:,} characters: {long_token['seconds']:.1f} s,"
+          f" peak memory {long_token['peak_mb']:,.0f} MB.")
+    print(f"A producer writes {pause['sentences']:,} sentences and waits: all their tags are back after"
+          f" {pause['seconds']:.1f} s, while it still waits.")
 
 
 def print_probability_tables(rows):
@@ -582,6 +778,17 @@ def print_crf_comparison(rows):
         print(f"Dev's own gold tags hold {gold['upos']} / {gold['xpos']} bigrams never seen in training.")
         if len(present) == len(CRF_ROWS):
             print(crf_summary(rows))
+    if CRF_COST_ROW in rows:
+        softmax, crf = rows[CRF_COST_ROW]["softmax"], rows[CRF_COST_ROW]["crf"]
+        per_epoch = {kind: r["epoch_seconds"] + r["evaluation_seconds"] for kind, r in (("softmax", softmax), ("crf", crf))}
+        print()
+        print(f"The recipe's trained model, its output layers as trained and replaced by CRFs: a training epoch and the"
+              f" dev evaluation after it {per_epoch['softmax']:.1f} s and {per_epoch['crf']:.1f} s (the CRF adds"
+              f" {per_epoch['crf'] / per_epoch['softmax'] - 1:.0%}); tagging dev, tags only (tag.py)"
+              f" {softmax['tags_words_per_s']:,.0f} and {crf['tags_words_per_s']:,.0f} words/s"
+              f" ({crf['tags_words_per_s'] / softmax['tags_words_per_s']:.0%}), with probabilities (--eval)"
+              f" {softmax['probabilities_words_per_s']:,.0f} and {crf['probabilities_words_per_s']:,.0f} words/s"
+              f" ({crf['probabilities_words_per_s'] / softmax['probabilities_words_per_s']:.0%}).")
     if CRF_FORWARD_ROW in rows:
         f = rows[CRF_FORWARD_ROW]
         print()
@@ -646,6 +853,9 @@ def learning_curve_points(rows):
     return [*rows[LEARNING_CURVE_ROW]["points"], whole]
 
 
+DEFAULT_RESULTS = Path(__file__).with_name("benchmark_results.json")
+
+
 def main(argv=None):
     """Run the rows, each in its own child process, save the figures and print the table."""
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
@@ -655,7 +865,7 @@ def main(argv=None):
     parser.add_argument("--rows", nargs="+", default=ALL_ROWS, choices=ALL_ROWS,
                         help="rows to run (default: all)")
     parser.add_argument("--epochs", type=int, help="epochs for the neural rows (default: the recipe's)")
-    parser.add_argument("--results", default=str(Path(__file__).with_name("benchmark_results.json")),
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
                         help="JSON file the figures are saved to (rows not run are kept) (default: benchmark_results.json)")
     parser.add_argument("--model", default=str(Path(__file__).with_name("benchmark_recipe.pt")),
                         help="the recipe row saves its model here, and the raw-text row tags with it"
@@ -671,6 +881,8 @@ def main(argv=None):
     if args.show:
         print_table(json.loads(results_path.read_text()))
         return
+    if args.epochs and results_path == DEFAULT_RESULTS:
+        parser.error("--epochs gives other figures than the recipe's: save them elsewhere with --results FILE")
     for path in (train_path, dev_path):
         if not path.exists():
             sys.exit(f"error: {path}: no such file; copy the EWT files there (README: Get the data) or give"
@@ -689,9 +901,13 @@ def main(argv=None):
             sys.exit(f"error: row {name} failed:\n{child.stderr}")
         results["rows"][name] = json.loads(child.stdout.strip().splitlines()[-1])
         print(f"{name}: {results['rows'][name]}", file=sys.stderr, flush=True)
-        results_path.write_text(json.dumps(results, indent=1) + "\n")
+        # Under another name, then renamed: an interrupted run never leaves half a file of figures.
+        temporary = results_path.with_name(results_path.name + ".tmp")
+        temporary.write_text(json.dumps(results, indent=1) + "\n")
+        os.replace(temporary, results_path)
     print_table(results)
 
 
 if __name__ == "__main__":
-    main()
+    from cli import run_cleanly
+    run_cleanly(main)  # `python benchmark.py --show | head` ends quietly

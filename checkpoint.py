@@ -1,6 +1,8 @@
 """Saving a trained tagger with everything needed to rebuild it, and loading it back."""
+import math
 import os
 import pickle
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -33,16 +35,47 @@ def save_checkpoint(path, model, settings, vocab):
     write_atomically(checkpoint, path)
 
 
+def check_can_save(path):
+    """Fail now, in one line, if a model could not be saved at `path`, rather than after training.
+
+    The path may be new or a regular file (through a symbolic link: the link's target is what
+    gets written); its folder must exist and take a new file. Returns the path to write.
+    """
+    target = Path(path).resolve()  # a link is followed, so the link itself stays a link
+    if target.exists() and not target.is_file():
+        raise InputError(f"{path}: exists and is not a regular file (a folder or a device); not replacing it")
+    if not target.parent.is_dir():
+        raise InputError(f"{path}: no such folder: {target.parent}")
+    try:
+        with tempfile.TemporaryFile(dir=target.parent):
+            pass  # the folder takes a new file (the save writes one there, then renames it)
+    except OSError as error:
+        raise InputError(f"{path}: cannot write in {target.parent}: {error.strerror}") from None
+    return target
+
+
 def write_atomically(checkpoint, path):
-    """torch.save under a temporary name, then rename: a crash never leaves half a file at `path`."""
-    path = Path(path)
-    temporary = path.with_name(path.name + ".tmp")
-    torch.save(checkpoint, temporary)
-    os.replace(temporary, path)
+    """torch.save under a temporary name, then rename: a crash never leaves half a file at `path`.
+
+    A failed write (a full disk, a folder made read-only) is an InputError naming the path; the
+    temporary file is removed and what was at the path before is left as it was.
+    """
+    target = check_can_save(path)
+    temporary = target.with_name(target.name + ".tmp")
+    try:
+        with open(temporary, "wb") as file:
+            torch.save(checkpoint, file)
+        os.replace(temporary, target)
+    except (OSError, RuntimeError) as error:  # torch's zip writer reports a failed write as a RuntimeError
+        temporary.unlink(missing_ok=True)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0]
+        raise InputError(f"{path}: could not save the model: {reason}") from None
 
 
 def read_checkpoint(path):
     """The dictionary save_checkpoint wrote; a problem (missing, truncated or foreign file) is an InputError."""
+    if Path(path).is_dir():
+        raise InputError(f"{path}: is a directory, not a checkpoint")
     if not Path(path).is_file():
         raise InputError(f"{path}: no such file")
     unreadable = InputError(f"{path}: not a readable PyTorch checkpoint (truncated or another format)")
@@ -51,7 +84,10 @@ def read_checkpoint(path):
     try:
         # weights_only=True: only tensors and plain containers, never arbitrary pickled code.
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, ValueError, KeyError, pickle.UnpicklingError, zipfile.BadZipFile):
+    except pickle.UnpicklingError:
+        raise InputError(f"{path}: refused: it holds Python objects other than weights, "
+                         "and loading those could run code") from None
+    except (RuntimeError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
         raise unreadable from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         raise InputError(f"{path}: not a checkpoint written by this tagger")
@@ -64,15 +100,39 @@ def load_checkpoint(path, device="cpu"):
     Any problem (missing, truncated, foreign or damaged file) is raised as a one-line InputError.
     """
     checkpoint = read_checkpoint(path)
-    model = LSTMTagger(**checkpoint["settings"])
+    try:
+        model, vocab = rebuild(checkpoint)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as error:
+        what = f"missing {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+        raise InputError(f"{path}: damaged checkpoint: {what}") from None
+    return model.to(device), vocab
+
+
+def rebuild(checkpoint):
+    """The model and Vocabulary a checkpoint describes, checked against each other."""
+    settings = checkpoint["settings"]
+    model = LSTMTagger(**settings)
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError:
-        raise InputError(f"{path}: its weights do not match its settings (damaged checkpoint)") from None
+        raise ValueError("its weights do not match its settings") from None
     vocab = Vocabulary(checkpoint["word_to_ix"], tag_sets_of(checkpoint), checkpoint["char_to_ix"] or None,
                        checkpoint["lowercase"], checkpoint.get("word_counts") or None)
-    model.temperature = checkpoint.get("temperature", 1.0)  # older checkpoints have none, nor word counts
-    return model.to(device), vocab
+    if len(vocab.tag_sets) != len(model.tag_sets):
+        raise ValueError(f"{len(vocab.tag_sets)} tag sets in its dictionary, {len(model.tag_sets)} in the model")
+    sizes = {"words": (len(vocab.word_to_ix), settings["vocab_size"]),
+             "characters": (len(vocab.char_to_ix or {}), settings.get("char_vocab_size", 0))}
+    sizes.update({f"{name} tags": (len(tag_to_ix), linear.out_features)
+                  for (name, tag_to_ix), (linear, _) in zip(vocab.tag_sets.items(), model.tag_sets)})
+    for what, (in_dictionary, in_model) in sizes.items():
+        if in_dictionary != in_model:
+            raise ValueError(f"{in_dictionary} {what} in its dictionary, {in_model} in the model")
+    temperature = checkpoint.get("temperature", 1.0)  # older checkpoints have none, nor word counts
+    if isinstance(temperature, bool) or not (isinstance(temperature, (int, float)) and math.isfinite(temperature)
+                                             and temperature > 0):
+        raise ValueError(f"temperature {temperature!r}")
+    model.temperature = temperature
+    return model, vocab
 
 
 def tag_sets_of(checkpoint):

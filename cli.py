@@ -40,7 +40,9 @@ def number_type(kind, is_valid, requirement):
 
 
 AT_LEAST_ONE = number_type(int, lambda n: n >= 1, "at least 1")
+DIMENSION = number_type(int, lambda n: 1 <= n <= 4096, "from 1 to 4096")  # a layer's size, or the number of layers
 ABOVE_ZERO = number_type(float, lambda x: x > 0, "above 0")
+UP_TO_ONE = number_type(float, lambda x: 0 < x <= 1, "in (0, 1]")
 ZERO_OR_MORE = number_type(float, lambda x: x >= 0, "0 or more")
 BELOW_ONE = number_type(float, lambda x: 0 <= x < 1, "in [0, 1)")
 SEED = number_type(int, lambda n: 0 <= n < 2**32, "in [0, 2**32)")  # numpy's seeds are 32-bit
@@ -62,11 +64,12 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
-def run_cleanly(work):
+def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
     """Run work(); bad input ends with one line on stderr and exit code 2, never a traceback.
 
     A closed output pipe (`python tag.py ... | head`) ends quietly with exit code 1, as other
-    command-line tools do.
+    command-line tools do. Ctrl-C ends with one line, "interrupted: " + when_interrupted()
+    (what was saved), and exit code 130, as shells report a program stopped by Ctrl-C.
     """
     try:
         work()
@@ -74,6 +77,9 @@ def run_cleanly(work):
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {when_interrupted()}", file=sys.stderr)
+        sys.exit(130)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
         sys.exit(1)

@@ -117,14 +117,16 @@ class CRF(nn.Module):
             path.append(tag)
         return torch.stack(path[::-1], dim=1).masked_fill(~mask, 0)
 
-    def decode(self, emissions, lengths):
+    def decode(self, emissions, lengths, probabilities=True):
         """The Viterbi sequence and each word's marginal log-probabilities (at the temperature).
 
         emissions (batch, seq_len, n_tags), lengths (batch,) -> (tags (batch, seq_len),
-        log_probs (batch, seq_len, n_tags)). Rows past a sentence's length mean nothing.
+        log_probs (batch, seq_len, n_tags), or None with probabilities=False, which skips the
+        forward-backward pass). Rows past a sentence's length mean nothing.
         The marginals come from forward-backward rather than from the gradient of log Z: the
         same numbers, without running autograd inside prediction.
         """
         positions = torch.arange(emissions.size(1), device=emissions.device)
         mask = positions < lengths.to(emissions.device).unsqueeze(1)
-        return self.viterbi(emissions, mask), self.marginals(emissions, mask, self.temperature)
+        tags = self.viterbi(emissions, mask)
+        return tags, self.marginals(emissions, mask, self.temperature) if probabilities else None

@@ -5,23 +5,37 @@ code does not care where the data came from. Every problem with a file is raised
 an InputError whose message is one line naming the file, the line and what is wrong.
 """
 import csv
+import dataclasses
 import io
-import warnings
+import re
+import select
+import sys
 from pathlib import Path
-
-import pandas as pd
 
 
 class InputError(Exception):
     """A problem with an input (a file, a checkpoint, an option), described in one line for the user."""
 
 
+def is_conllu(path):
+    """Whether to read `path` as CoNLL-U: its name ends in .conllu (any case), or it is not
+    named .csv and its first line looks like CoNLL-U (a comment, or ten tab-separated columns)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".conllu", ".csv"):
+        return suffix == ".conllu"
+    if Path(path).exists() and not Path(path).is_file():  # a pipe: looking at its first line would use it up
+        raise InputError(f"{path}: cannot tell CSV from CoNLL-U in a pipe; give a file named .csv or .conllu")
+    try:
+        with open(path, "rb") as file:
+            first_line = file.readline(100_000)
+    except OSError:
+        return False  # the CSV reader says what is wrong with the path
+    return first_line.startswith(b"#") or first_line.count(b"\t") == 9
+
+
 def read_tagged_sentences(path):
-    """Read `path` as CoNLL-U if it ends in .conllu, otherwise as the toy CSV format."""
-    path = Path(path)
-    if path.suffix == ".conllu":
-        return read_conllu(path)
-    return read_csv(path)
+    """Read `path` as CoNLL-U (is_conllu), otherwise as the toy CSV format: [(words, tags), ...]."""
+    return read_conllu(path) if is_conllu(path) else read_csv(path)
 
 
 def read_text(path):
@@ -45,38 +59,30 @@ def decode_utf8(raw, source):
 
 
 def read_csv(path):
-    """Read a CSV file with columns `text` and `tag`: one sentence per row, space-separated."""
+    """Read a CSV file with columns `text` and `tag`: one sentence per row, space-separated.
+
+    Python's csv module reads it row by row, so that every error names the line where its row
+    starts, even after blank lines or a quoted cell that spans lines. Cells stay text: a word
+    such as "NA" or "null" is a word, not a missing value.
+    """
     text = read_text(path)
     if not text.strip():
         raise InputError(f"{path}: file is empty")
-    try:
-        with warnings.catch_warnings():
-            # pandas only warns (and drops data) when a row has more fields than the header.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            # dtype=str and keep_default_na=False keep words such as "NA" or "null" as text
-            # instead of NaN, and leave empty cells as "" so that we can report them;
-            # index_col=False stops pandas from silently using extra fields as an index.
-            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
-    except pd.errors.ParserWarning:
-        rows = csv.reader(io.StringIO(text))
-        n_columns = len(next(rows))
-        line = next(i for i, row in enumerate(rows, start=2) if len(row) > n_columns)
-        raise InputError(f"{path} line {line}: more fields than the header's {n_columns} columns"
-                        " (quote a cell that contains commas)") from None
-    except pd.errors.ParserError as error:
-        reason = " ".join(str(error).split())  # pandas' message may span lines
-        raise InputError(f"{path}: not a valid CSV file: {reason}") from None
+    rows = numbered_csv_rows(path, text)
+    line, header = next(rows)
     for column in ("text", "tag"):
-        if column not in table.columns:
-            found = ", ".join(map(str, table.columns))
-            raise InputError(f"{path}: missing column '{column}' (found: {found})")
-    if len(table) == 0:
-        raise InputError(f"{path}: no sentences (only a header)")
-
+        if column not in header:
+            found = ", ".join(header)
+            hint = "; the file looks tab-separated: separate the columns with commas" if "\t" in found else ""
+            raise InputError(f"{path}: missing column '{column}' (found: {found}){hint}")
+    text_column, tag_column = header.index("text"), header.index("tag")
     sentences = []
-    for row_number, (text_cell, tag_cell) in enumerate(zip(table["text"], table["tag"])):
-        line = row_number + 2  # line 1 is the header
-        words, tags = text_cell.split(), tag_cell.split()
+    for line, row in rows:
+        if len(row) > len(header):
+            raise InputError(f"{path} line {line}: more fields than the header's {len(header)} columns"
+                             " (quote a cell that contains commas)")
+        row += [""] * (len(header) - len(row))
+        words, tags = row[text_column].split(), row[tag_column].split()
         if not words:
             raise InputError(f"{path} line {line}: empty 'text' cell")
         if not tags:
@@ -86,58 +92,204 @@ def read_csv(path):
                 f"{path} line {line}: {len(words)} tokens in 'text' but {len(tags)} tags in 'tag'"
             )
         sentences.append((words, tags))
+    if not sentences:
+        raise InputError(f"{path}: no sentences (only a header)")
     return sentences
 
 
+def numbered_csv_rows(path, text):
+    """Yield (line where the row starts, its cells) for each row of CSV text that is not blank."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    line = 1
+    try:
+        for row in reader:
+            start, line = line, reader.line_num + 1
+            if any(cell.strip() for cell in row):
+                yield start, row
+    except csv.Error as error:
+        hint = " (a quote is not closed)" if "unexpected end of data" in str(error) else ""
+        raise InputError(f"{path} line {line}: not valid CSV: {error}{hint}") from None
+
+
 UPOS, XPOS = 3, 4  # the CoNLL-U columns (counted from 0) of the universal and the treebank's own tag
+READ_BYTES = 1 << 16  # how much LineReader asks for at a time: whatever has arrived, up to this
 
 
-def read_conllu(path, tags_required=True, tag_column=UPOS):
-    """Read the word forms (column 2) and UPOS tags (column 4) of a CoNLL-U file.
+class LineReader:
+    """The lines of a file, or of standard input for "-", read once, in order, as they arrive.
 
-    tag_column=XPOS reads the treebank-specific tags (column 5; Penn Treebank tags in UD
-    English) instead. Comment lines, multiword-token ranges (ids like 3-4) and empty nodes
-    (ids like 5.1) are skipped; a blank line ends a sentence. With tags_required=False a
-    file still to be tagged may have "_" as its tags.
+    Read once, so a pipe or `<(...)` works like a file; as they arrive, so a caller can write
+    its output while the input is still coming. Only "\n" ends a line (a "\r" before it stays
+    with the line): str.splitlines would also split at form feeds and Unicode line separators,
+    and the output would no longer line up with the input lines.
     """
-    sentences = []
-    words, tags = [], []
+
+    def __init__(self, path, stream=None):
+        """stream, if given, is a binary stream read instead of opening `path`, which then only names it."""
+        self.path = path
+        self.name = "standard input" if path == "-" else str(path)
+        self.pending = bytearray()  # read but not yet handed out
+        self.start = 0              # where the next line starts in pending
+        self.stream = stream
+        self.opened_here = stream is None and path != "-"
+
+    def __iter__(self):
+        """Yield (line number, line as bytes with its ending)."""
+        if self.path == "-" and self.stream is None:
+            self.stream = sys.stdin.buffer
+        elif self.opened_here:
+            try:
+                self.stream = open(self.path, "rb")  # closed below, also when the caller stops early
+            except FileNotFoundError:
+                raise InputError(f"{self.path}: no such file") from None
+            except IsADirectoryError:
+                raise InputError(f"{self.path}: is a directory, not a file") from None
+        try:
+            line_number, searched = 0, 0  # searched: pending[:searched] holds no "\n" after start
+            while True:
+                end = self.pending.find(b"\n", max(self.start, searched))
+                if end == -1:
+                    del self.pending[:self.start]  # once per read, not per line: linear in the input
+                    self.start, searched = 0, len(self.pending)  # what is left has no "\n"
+                    block = self.stream.read1(READ_BYTES)  # what has arrived (waits only if nothing has)
+                    if not block:
+                        break
+                    self.pending += block
+                    continue
+                line_number, line = line_number + 1, bytes(self.pending[self.start:end + 1])
+                self.start = end + 1  # before the yield, so that more_ready() looks past this line
+                yield line_number, line
+            if self.pending:  # a last line without "\n"
+                yield line_number + 1, bytes(self.pending)
+                self.pending.clear()
+        finally:
+            if self.opened_here:
+                self.stream.close()
+
+    def more_ready(self):
+        """Whether another line may be had now, without waiting for the input (a person, a slow pipe)."""
+        if self.pending.find(b"\n", self.start) != -1:
+            return True
+        try:
+            readable, _, _ = select.select([self.stream], [], [], 0)
+        except (OSError, ValueError):  # no select() for this stream (in memory; pipes on Windows): read on
+            return True
+        return bool(readable)
+
+
+def decode_line(raw, source, line_number):
+    """A line read as bytes, as text; bad UTF-8 is an InputError naming the line."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{source} line {line_number}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
+
+
+@dataclasses.dataclass
+class ConlluSentence:
+    """One sentence of a CoNLL-U file as it was read, so that it can be written back with new tags."""
+    lines: list       # its lines as read, endings kept: comments, word lines, ranges, the blank line after it
+    words: list       # the word forms
+    tags: dict        # {column (UPOS, XPOS): one tag per word}
+    word_lines: list  # for each word, the index of its line in `lines`
+
+    def with_tags(self, tags):
+        """The sentence's text with each tag column in tags ({column: one tag per word}) replaced."""
+        lines = list(self.lines)
+        for i, line_index in enumerate(self.word_lines):
+            line = lines[line_index]
+            content = line.rstrip("\r\n")
+            columns = content.split("\t")
+            for column, column_tags in tags.items():
+                columns[column] = column_tags[i]
+            lines[line_index] = "\t".join(columns) + line[len(content):]
+        return "".join(lines)
+
+
+WORD_ID = re.compile(r"[1-9][0-9]*")
+RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")  # a multiword token: "3-4"
+EMPTY_NODE_ID = re.compile(r"(0|[1-9][0-9]*)\.[1-9][0-9]*")  # an empty node: "5.1"
+
+
+def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,)):
+    """Yield the sentences of a CoNLL-U file as ConlluSentences, as they are read.
+
+    source: a path, "-" for standard input, or a LineReader.
+    The word forms (column 2) and the tags of tag_columns (UPOS: column 4; XPOS: column 5,
+    Penn Treebank tags in UD English) are read; comment lines, multiword-token ranges (3-4)
+    and empty nodes (5.1) are kept in `lines` only. A blank line ends a sentence. With
+    tags_required=False a file still to be tagged may have "_" as its tags. Every problem is
+    an InputError naming the line. Blank lines that end no sentence go with the next one, or
+    into a last ConlluSentence without words, so that writing every sentence's lines back
+    gives the file again.
+    """
+    reader = source if isinstance(source, LineReader) else LineReader(source)
+    lines, words, tags, word_lines = [], [], {column: [] for column in tag_columns}, []
     sentence_start = None  # line where the current sentence began, for error messages
-    lines = read_text(path).split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()  # the final newline does not start another line
-    for line_number, line in enumerate(lines, start=1):
-        line = line.rstrip("\r")
-        if not line:
+    range_end = 0  # the last word id that the sentence's multiword tokens cover
+    for line_number, raw in reader:
+        line = decode_line(raw, reader.name, line_number)
+        lines.append(line)
+        content = line.rstrip("\r\n")
+        if not content:
             if sentence_start is not None:
-                if not words:
-                    raise InputError(f"{path} line {sentence_start}: sentence has no words")
-                sentences.append((words, tags))
-            words, tags, sentence_start = [], [], None
+                check_sentence_end(reader.name, sentence_start, words, range_end)
+                yield ConlluSentence(lines, words, tags, word_lines)
+                lines, words, tags, word_lines = [], [], {column: [] for column in tag_columns}, []
+                sentence_start, range_end = None, 0
             continue
         if sentence_start is None:
             sentence_start = line_number
-        if line.startswith("#"):
+        if content.startswith("#"):
             continue
-        columns = line.split("\t")
+        columns = content.split("\t")
+        where = f"{reader.name} line {line_number}"
         if len(columns) != 10:
-            raise InputError(f"{path} line {line_number}: expected 10 tab-separated columns, found {len(columns)}")
+            raise InputError(f"{where}: expected 10 tab-separated columns, found {len(columns)}")
         token_id = columns[0]
-        if "-" in token_id or "." in token_id:
+        if match := RANGE_ID.fullmatch(token_id):
+            first, last = int(match[1]), int(match[2])
+            if first != len(words) + 1 or last <= first:
+                raise InputError(f"{where}: bad range {token_id!r} (the next word is {len(words) + 1})")
+            range_end = max(range_end, last)
             continue
-        if not token_id.isdigit():
-            raise InputError(f"{path} line {line_number}: bad token id {token_id!r}")
-        form, tag = columns[1], columns[tag_column]
-        if not form:
-            raise InputError(f"{path} line {line_number}: missing word form")
-        if tags_required and tag in ("", "_"):
-            raise InputError(f"{path} line {line_number}: missing {'UPOS' if tag_column == UPOS else 'XPOS'} tag")
-        words.append(form)
-        tags.append(tag)
+        if EMPTY_NODE_ID.fullmatch(token_id):
+            continue
+        if not WORD_ID.fullmatch(token_id):
+            raise InputError(f"{where}: bad token id {token_id!r}")
+        if int(token_id) != len(words) + 1:
+            raise InputError(f"{where}: token id {token_id} where {len(words) + 1} comes next")
+        if not columns[1]:
+            raise InputError(f"{where}: missing word form")
+        for column in tag_columns:
+            if tags_required and columns[column] in ("", "_"):
+                raise InputError(f"{where}: missing {'UPOS' if column == UPOS else 'XPOS'} tag")
+            tags[column].append(columns[column])
+        words.append(columns[1])
+        word_lines.append(len(lines) - 1)
     if sentence_start is not None:  # a file may end without the final blank line
-        if not words:
-            raise InputError(f"{path} line {sentence_start}: sentence has no words")
-        sentences.append((words, tags))
+        check_sentence_end(reader.name, sentence_start, words, range_end)
+    if lines:
+        yield ConlluSentence(lines, words, tags, word_lines)
+
+
+def check_sentence_end(source, sentence_start, words, range_end):
+    """At a sentence's end: it has words, and its multiword tokens cover none past the last."""
+    if not words:
+        raise InputError(f"{source} line {sentence_start}: sentence has no words")
+    if range_end > len(words):
+        raise InputError(f"{source} line {sentence_start}: a multiword token reaches word {range_end}, "
+                         f"but the sentence has {len(words)} words")
+
+
+def read_conllu(path, tags_required=True, tag_column=UPOS):
+    """Read the word forms (column 2) and UPOS tags (column 4) of a CoNLL-U file: [(words, tags), ...].
+
+    tag_column=XPOS reads the treebank-specific tags (column 5; Penn Treebank tags in UD
+    English) instead. conllu_sentences says what is read and checked.
+    """
+    sentences = [(sentence.words, sentence.tags[tag_column])
+                 for sentence in conllu_sentences(path, tags_required, (tag_column,)) if sentence.words]
     if not sentences:
         raise InputError(f"{path}: no sentences")
     return sentences
@@ -150,16 +302,18 @@ def read_tag_sets(path, names=("upos",)):
     """Words and gold tags of a labelled file: (word lists, {tag set name: one tag list per sentence}).
 
     From a .conllu file each named tag set is read from its column (a missing tag is an
-    InputError); a .csv file has one tag column, which is read as "upos" (other names are
-    left out: the file has no such tags).
+    InputError), in one pass; a .csv file has one tag column, which is read as "upos" (other
+    names are left out: the file has no such tags).
     """
-    data = read_tagged_sentences(path)
-    sentences, gold = [words for words, _ in data], {"upos": [tags for _, tags in data]}
-    if Path(path).suffix == ".conllu":
-        for name in names:
-            if name != "upos":
-                gold[name] = [tags for _, tags in read_conllu(path, tag_column=TAG_COLUMNS[name])]
-    return sentences, gold
+    if not is_conllu(path):
+        data = read_csv(path)
+        return [words for words, _ in data], {"upos": [tags for _, tags in data]}
+    columns = {name: TAG_COLUMNS[name] for name in ("upos", *names)}
+    sentences = [sentence for sentence in conllu_sentences(path, tag_columns=tuple(columns.values())) if sentence.words]
+    if not sentences:
+        raise InputError(f"{path}: no sentences")
+    return ([sentence.words for sentence in sentences],
+            {name: [sentence.tags[column] for sentence in sentences] for name, column in columns.items()})
 
 
 def write_conllu_slice(source, destination, n_sentences):
@@ -179,19 +333,13 @@ def replace_tags(conllu_text, tags):
     """conllu_text with the tag columns of each word line replaced by predicted tags.
 
     tags: {tag set name ("upos", "xpos"): the tags of every word, in file order}; each goes
-    into its column (TAG_COLUMNS). Every other byte stays as it was: comments, multiword-token
-    and empty-node lines, the other columns, line endings. The word lines are the ones
-    read_conllu reads.
+    into its column (TAG_COLUMNS). Every other byte stays as it was (ConlluSentence.with_tags).
     """
+    reader = LineReader("CoNLL-U text", io.BytesIO(conllu_text.encode("utf-8")))
     tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
-    lines = conllu_text.split("\n")
-    for i, line in enumerate(lines):
-        columns = line.split("\t")
-        if len(columns) == 10 and columns[0].isdigit():
-            for column, column_tags in tags.items():
-                columns[column] = next(column_tags)
-            lines[i] = "\t".join(columns)
-    return "\n".join(lines)
+    return "".join(sentence.with_tags({column: [next(column_tags) for _ in sentence.words]
+                                       for column, column_tags in tags.items()})
+                   for sentence in conllu_sentences(reader, tags_required=False))
 
 
 def conllu_sentence(text, tokens, tags, head="_"):

@@ -13,15 +13,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checkpoint import save_checkpoint
-from cli import (ABOVE_ZERO, AT_LEAST_ONE, BELOW_ONE, SEED, ZERO_OR_MORE, ArgumentParser, check_device, run_cleanly,
-                 seed_everything, show_path)
+from checkpoint import check_can_save, save_checkpoint
+from cli import (ABOVE_ZERO, AT_LEAST_ONE, BELOW_ONE, DIMENSION, SEED, UP_TO_ONE, ZERO_OR_MORE, ArgumentParser,
+                 check_device, run_cleanly, seed_everything, show_path)
 from data import read_tag_sets
 from evaluation import evaluate, probability_scores
 from model_lstm_tagger import LSTMTagger
 from tokenizer import tokenize
-from train import (Vocabulary, build_model, make_batches, make_optimizer, predict, subnormals_flushed_to_zero,
-                   tag_set_names, train, word_count_tensor)
+from train import (Vocabulary, build_model, make_batches, make_optimizer, make_weight_average, predict,
+                   subnormals_flushed_to_zero, tag_set_names, train, word_count_tensor)
 
 DEFAULT_TRAIN = Path(__file__).with_name("train.csv")
 DEFAULT_SENTENCE = "The dog ate the book"
@@ -29,7 +29,9 @@ DEFAULT_SENTENCE = "The dog ate the book"
 
 def parse_args(argv=None):
     """The command line; the defaults reproduce the README's first run."""
-    parser = ArgumentParser(description=__doc__, epilog="Every number must be finite; sizes and counts at least 1.")
+    parser = ArgumentParser(description=__doc__, epilog="Every number must be finite and in its range: counts at least 1, "
+                            "sizes of layers (and --num-layers) from 1 to 4096, --dropout and --ema in [0, 1), "
+                            "--lr-decay in (0, 1], --seed in [0, 2**32).")
     switch = dict(action=argparse.BooleanOptionalAction, default=False)  # --chars, and --no-chars to undo it
     data = parser.add_argument_group("data")
     data.add_argument("--train", default=str(DEFAULT_TRAIN),
@@ -44,10 +46,10 @@ def parse_args(argv=None):
     model.add_argument("--loss", choices=["nll", "ce"], default="nll",
                        help="nll: the model outputs log_softmax, trained with NLLLoss; "
                             "ce: it outputs logits, trained with CrossEntropyLoss (default: nll)")
-    model.add_argument("--embedding-dim", type=AT_LEAST_ONE, default=6, help="size of the word vectors (default: 6)")
-    model.add_argument("--hidden-dim", type=AT_LEAST_ONE, default=6, help="size of the LSTM's hidden state (default: 6)")
+    model.add_argument("--embedding-dim", type=DIMENSION, default=6, help="size of the word vectors (default: 6)")
+    model.add_argument("--hidden-dim", type=DIMENSION, default=6, help="size of the LSTM's hidden state (default: 6)")
     model.add_argument("--bidirectional", **switch, help="read each sentence in both directions")
-    model.add_argument("--num-layers", type=AT_LEAST_ONE, default=1, help="number of stacked LSTM layers (default: 1)")
+    model.add_argument("--num-layers", type=DIMENSION, default=1, help="number of stacked LSTM layers (default: 1)")
     model.add_argument("--dropout", type=BELOW_ONE, default=0.0,
                        help="dropout on the LSTM's inputs and outputs, and between its layers (default: 0)")
     model.add_argument("--xpos", **switch, help="also learn the treebank's own tags (.conllu column 5, XPOS: Penn "
@@ -57,16 +59,21 @@ def parse_args(argv=None):
     model.add_argument("--crf", **switch, help="a CRF output layer (crf.py): scores whole tag sequences, trained "
                        "with their negative log-likelihood, decoded with Viterbi; goes with --loss nll")
     model.add_argument("--chars", **switch, help="add character-level features: an LSTM over each word's characters")
-    model.add_argument("--char-embedding-dim", type=AT_LEAST_ONE, default=32,
+    model.add_argument("--char-embedding-dim", type=DIMENSION, default=32,
                        help="with --chars: size of the character vectors (default: 32)")
-    model.add_argument("--char-hidden-dim", type=AT_LEAST_ONE, default=64,
+    model.add_argument("--char-hidden-dim", type=DIMENSION, default=64,
                        help="with --chars: hidden size of the character LSTM, per direction (default: 64)")
 
     training = parser.add_argument_group("training")
     training.add_argument("--epochs", type=AT_LEAST_ONE, default=300, help="passes over the training data (default: 300)")
     training.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd", help="(default: sgd)")
     training.add_argument("--lr", type=ABOVE_ZERO, default=0.1, help="learning rate (default: 0.1)")
-    training.add_argument("--lr-decay", type=ABOVE_ZERO, default=1.0,
+    training.add_argument("--adam-beta2", type=BELOW_ONE, help="with --optimizer adam: how slowly its average of "
+                          "squared gradients forgets; 0.99 adapts the step sizes faster (default: 0.999)")
+    training.add_argument("--ema", type=BELOW_ONE, metavar="DECAY", help="evaluate and save an exponential "
+                          "moving average of the weights, updated after every step with this decay (0.999 averages "
+                          "about the last 1,000 steps) (default: off)")
+    training.add_argument("--lr-decay", type=UP_TO_ONE, default=1.0,
                           help="multiply the learning rate by this after every epoch (default: 1, constant)")
     training.add_argument("--batch-size", type=AT_LEAST_ONE, default=1, help="sentences per training step (default: 1)")
     training.add_argument("--clip-grad", type=ZERO_OR_MORE, default=0.0,
@@ -90,7 +97,7 @@ def parse_args(argv=None):
     if args.crf and args.loss != "nll":
         parser.error("--crf has a loss of its own, the negative log-likelihood of the whole tag sequence: "
                      "use --loss nll (the default)")
-    if args.xpos and Path(args.train).suffix != ".conllu":
+    if args.xpos and Path(args.train).suffix.lower() == ".csv":
         parser.error("--xpos trains on the XPOS column of a .conllu file; it does not go with .csv data")
     return args
 
@@ -152,6 +159,9 @@ def train_tagger(args, device, log=print, before_training=None):
         before_training(model, vocab)
     batches = make_batches(sentences, vocab, gold_tags, args.batch_size, device)
     optimizer = make_optimizer(args, model)  # its first use imports more of torch: before the clock starts
+    # With --ema the averaged weights are the model that is evaluated, kept and saved.
+    averaged = make_weight_average(model, args.ema) if args.ema else None
+    kept_model = averaged.module if averaged else model
     best_accuracy, best_state = -1.0, None
     start = epoch_start = time.perf_counter()
 
@@ -164,13 +174,13 @@ def train_tagger(args, device, log=print, before_training=None):
             if epoch % args.log_every == 0 or epoch == args.epochs:
                 log(f"epoch {epoch:3d} | loss {mean_loss:.4f}")
         else:
-            results = evaluate(model, *dev, vocab, args.eval_batch_size, device)
+            results = evaluate(kept_model, *dev, vocab, args.eval_batch_size, device)
             upos = results["upos"]
             improved = upos.accuracy > best_accuracy  # UPOS decides, with or without --xpos
             if improved:
-                best_accuracy, best_state, run.best_epoch = upos.accuracy, copy.deepcopy(model.state_dict()), epoch
+                best_accuracy, best_state, run.best_epoch = upos.accuracy, copy.deepcopy(kept_model.state_dict()), epoch
                 if args.save:
-                    save_checkpoint(args.save, model, settings, vocab)
+                    save_checkpoint(args.save, kept_model, settings, vocab)
             # Held-out NLL and ECE: confidence can keep growing after accuracy stops improving.
             scores = probability_scores(upos.log_probs, upos.gold_ix)
             figures.update(dev_accuracy=upos.accuracy, dev_nll=scores["nll"], dev_ece=scores["ece"])
@@ -184,12 +194,14 @@ def train_tagger(args, device, log=print, before_training=None):
 
     train(model, batches, optimizer, args.epochs, clip_grad=args.clip_grad,
           lr_decay=args.lr_decay, word_counts=word_count_tensor(vocab).to(device), unk_alpha=args.unk_alpha,
-          after_epoch=after_epoch, progress=dev is not None)
+          after_epoch=after_epoch, progress=dev is not None, averaged_model=averaged)
     if best_state is not None:
         model.load_state_dict(best_state)  # keep the best epoch's model, the one that was saved
         log(f"best dev accuracy: {best_accuracy:.4f}")
-    elif args.save:
-        save_checkpoint(args.save, model, settings, vocab)
+    else:
+        model.load_state_dict(kept_model.state_dict())  # with --ema, the average; otherwise itself
+        if args.save:
+            save_checkpoint(args.save, model, settings, vocab)
     return run
 
 
@@ -200,8 +212,11 @@ def main(argv=None):
     the usage summary and then one line, also exit code 2.
     """
     args = parse_args(argv)
+    saved_before = modification_time(args.save)
 
     def work():
+        if args.save:
+            check_can_save(args.save)  # now, not after the training
         device = check_device(args.device)
         seed_everything(args.seed)  # before anything random happens
         print("settings: " + describe_settings(args))
@@ -213,9 +228,22 @@ def main(argv=None):
         tags = [prediction.tags[0] for prediction in predict(run.model, [words], run.vocab, device=device).values()]
         print(" ".join("/".join(word_tags) for word_tags in zip(words, *tags)))
 
+    def what_was_saved():
+        if args.save and modification_time(args.save) not in (None, saved_before):
+            return f"{args.save} holds the best model so far (with --dev: the best epoch's)"
+        return "nothing was saved"
+
     # First, before any torch work starts PyTorch's CPU threads (see subnormals_flushed_to_zero).
     with subnormals_flushed_to_zero():
-        run_cleanly(work)
+        run_cleanly(work, what_was_saved)
+
+
+def modification_time(path):
+    """When the file at `path` was last written (None: no path, or no file there)."""
+    try:
+        return Path(path).stat().st_mtime_ns if path else None
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from cli import run_cleanly
 from crf import CRF
 from model_lstm_tagger import LSTMTagger
 
@@ -503,4 +504,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_cleanly(main)  # `python main_example.py | head` ends quietly

@@ -50,13 +50,16 @@ class WordSoftmax(nn.Module):
             return F.nll_loss(scores, tags, ignore_index=IGNORE_IX)
         return F.cross_entropy(scores, tags, ignore_index=IGNORE_IX, label_smoothing=self.label_smoothing)
 
-    def decode(self, scores, lengths):
+    def decode(self, scores, lengths, probabilities=True):
         """The best tag of each word and every tag's log-probability, at the temperature.
 
-        scores (batch, seq_len, n_tags) -> (tags (batch, seq_len), log_probs (batch, seq_len, n_tags)).
-        log_softmax turns logits into log-probabilities; on log-probabilities at temperature 1
-        it changes nothing. Rows past a sentence's length are padding and mean nothing.
+        scores (batch, seq_len, n_tags) -> (tags (batch, seq_len), log_probs (batch, seq_len, n_tags),
+        or None with probabilities=False). log_softmax turns logits into log-probabilities; on
+        log-probabilities at temperature 1 it changes nothing; neither changes the best tag.
+        Rows past a sentence's length are padding and mean nothing.
         """
+        if not probabilities:
+            return scores.argmax(dim=-1), None
         log_probs = F.log_softmax(scores / self.temperature, dim=-1)
         return log_probs.argmax(dim=-1), log_probs
 
@@ -180,8 +183,16 @@ class LSTMTagger(nn.Module):
         """
         if char_features is None:
             char_features = self.batch_char_features(batch)
-        scores = self.tag_scores(batch.words, batch.lengths, char_features)
-        return [output.decode(set_scores, batch.lengths) for (_, output), set_scores in zip(self.tag_sets, scores)]
+        return self.decode_scores(self.tag_scores(batch.words, batch.lengths, char_features), batch.lengths)
+
+    def decode_scores(self, scores, lengths, probabilities=True):
+        """decode's second half: tag_scores' output (one tensor per tag set) -> [(tags, log_probs), ...].
+
+        Each output layer decodes its own tag set; with probabilities=False log_probs is None
+        (only the tags are computed: a CRF skips its forward-backward pass).
+        """
+        return [output.decode(set_scores, lengths, probabilities)
+                for (_, output), set_scores in zip(self.tag_sets, scores)]
 
     def batch_char_features(self, batch):
         """The character LSTM's features of every token of a batch (None for a words-only model)."""

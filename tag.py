@@ -2,6 +2,7 @@
 
     python tag.py ewt.pt "I saw her duck ."                 # prints I/PRON/PRP saw/VERB/VBD ...
     python tag.py ewt.pt - < text.txt                        # each line of standard input is a sentence
+                                                             # (read, tagged and written a chunk at a time)
     python tag.py ewt.pt - --conllu < text.txt > tagged.conllu
     python tag.py ewt.pt --tag-conllu FILE.conllu > tagged.conllu
     python tag.py ewt.pt --eval en_ewt-ud-dev.conllu --report
@@ -9,9 +10,11 @@
 """
 import sys
 
+from tqdm import tqdm
+
 from checkpoint import load_checkpoint, save_temperature
 from cli import ABOVE_ZERO, AT_LEAST_ONE, ArgumentParser, check_device, run_cleanly
-from data import conllu_sentence, decode_utf8, read_conllu, read_tag_sets, read_text, replace_tags
+from data import TAG_COLUMNS, InputError, LineReader, conllu_sentence, conllu_sentences, read_tag_sets
 from evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature, per_tag_scores, probability_scores,
                         rescale, top_confusions)
 from tokenizer import split_on_whitespace, tokenize
@@ -44,9 +47,9 @@ def parse_args(argv=None):
                              "SpaceAfter=No; '_' elsewhere), one sentence per input line; empty input lines "
                              "produce no sentence")
     parser.add_argument("--tag-conllu", metavar="FILE",
-                        help="tag the words of a CoNLL-U file, keeping its tokenization, and write it to standard "
-                             "output with only the UPOS column replaced (and the XPOS column, for a model trained "
-                             "with --xpos)")
+                        help="tag the words of a CoNLL-U file ('-': standard input), keeping its tokenization, "
+                             "and write it to standard output with only the UPOS column replaced (and the XPOS "
+                             "column, for a model trained with --xpos)")
     parser.add_argument("--eval", metavar="FILE",
                         help="print the tagging accuracy on FILE (.csv or .conllu): UPOS, XPOS for a model "
                              "trained with --xpos and a .conllu file, and UPOS on words never seen in training")
@@ -82,6 +85,9 @@ def words_of(tokens):
     return [word for token in tokens for word in token.words]
 
 
+CHUNK_WORDS = 20_000  # words tagged at a time when streaming (docs/tagging.md measures other sizes)
+
+
 def tag_lines(model, lines, vocab, tokenize_line, batch_size=512, device="cpu"):
     """Split each line of text into tokens and tag their words: one (tokens, {tag set: tags}) per line.
 
@@ -89,34 +95,96 @@ def tag_lines(model, lines, vocab, tokenize_line, batch_size=512, device="cpu"):
     """
     tokens_per_line = [tokenize_line(line) for line in lines]
     sentences = [words_of(tokens) for tokens in tokens_per_line]
-    predictions = predict(model, [words for words in sentences if words], vocab, batch_size, device)
+    predictions = predict(model, [words for words in sentences if words], vocab, batch_size, device,
+                          probabilities=False)  # tags only
     tagged = {name: iter(prediction.tags) for name, prediction in predictions.items()}
     return [(tokens, {name: next(tags) if words else [] for name, tags in tagged.items()})
             for tokens, words in zip(tokens_per_line, sentences)]
 
 
+def chunks(items, n_words, more_ready, chunk_words):
+    """Group a stream of items into lists of about chunk_words words, in order.
+
+    n_words(item) counts an item's words. A list also ends when more_ready() says the input
+    has nothing more for now (a person typing, a producer that pauses), so that what has
+    arrived is tagged and written at once instead of waiting for the rest.
+    """
+    chunk, words = [], 0
+    for item in items:
+        chunk.append(item)
+        words += n_words(item)
+        if words >= chunk_words or not more_ready():
+            yield chunk
+            chunk, words = [], 0
+    if chunk:
+        yield chunk
+
+
+def progress_bar(unit):
+    """A tqdm bar on stderr for long runs: shown when stderr is a terminal, but not to a person typing the input."""
+    return tqdm(unit=f" {unit}", file=sys.stderr, disable=True if sys.stdin.isatty() else None)  # None: if a terminal
+
+
+def text_lines(reader):
+    """The lines of a LineReader as text; a line that is not UTF-8 is tagged with U+FFFD for each bad byte,
+    and a warning naming it goes to stderr."""
+    for line_number, raw in reader:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            print(f"warning: {reader.name} line {line_number}: not valid UTF-8 (byte 0x{raw[error.start]:02x});"
+                  " tagged with U+FFFD in place of each bad byte", file=sys.stderr)
+            line = raw.decode("utf-8", errors="replace")
+        yield line.rstrip("\r\n")
+
+
 def tag_text(model, vocab, args, device):
-    """Tag TEXT, or every line of stdin with '-'; print word/UPOS(/XPOS) or CoNLL-U."""
-    if args.text == "-":
-        lines = decode_utf8(sys.stdin.buffer.read(), "standard input").splitlines()
-    else:
-        lines = [args.text]
+    """Tag TEXT, or every line of stdin with '-', chunk by chunk; print word/UPOS(/XPOS) or CoNLL-U."""
     tokenize_line = split_on_whitespace if args.pretokenized else tokenize
-    for line, (tokens, tags) in zip(lines, tag_lines(model, lines, vocab, tokenize_line, args.batch_size, device)):
-        if args.conllu:
+    if args.text != "-":
+        write_tagged_lines([args.text], tag_lines(model, [args.text], vocab, tokenize_line, args.batch_size, device),
+                           args.conllu)
+        return
+    reader = LineReader("-")
+    with progress_bar("lines") as progress:
+        for lines in chunks(text_lines(reader), lambda line: len(line.split()), reader.more_ready, CHUNK_WORDS):
+            tagged = tag_lines(model, lines, vocab, tokenize_line, args.batch_size, device)
+            write_tagged_lines(lines, tagged, args.conllu)
+            progress.update(len(lines))
+
+
+def write_tagged_lines(lines, tagged, conllu):
+    """Write tag_lines' output for `lines` to stdout, as word/UPOS(/XPOS) lines or CoNLL-U, and flush it."""
+    for line, (tokens, tags) in zip(lines, tagged):
+        if conllu:
             if tokens:  # an empty line is no sentence
                 sys.stdout.write(conllu_sentence(line, tokens, tags))
         else:
             # An empty input line gives an empty output line, so outputs line up with inputs.
-            print(" ".join("/".join(word_tags) for word_tags in zip(words_of(tokens), *tags.values())))
+            sys.stdout.write(" ".join("/".join(word_tags) for word_tags in zip(words_of(tokens), *tags.values()))
+                             + "\n")
+    sys.stdout.flush()  # a reader at the other end of a pipe gets each chunk as soon as it is tagged
 
 
 def tag_conllu_file(model, path, vocab, args, device):
-    """Write the CoNLL-U file at `path` to stdout with its tag columns replaced by predicted tags."""
-    sentences = [words for words, _ in read_conllu(path, tags_required=False)]  # checks the file: one-line errors
-    predictions = predict(model, sentences, vocab, args.batch_size, device)
-    tags = {name: [tag for tags in prediction.tags for tag in tags] for name, prediction in predictions.items()}
-    sys.stdout.write(replace_tags(read_text(path), tags))
+    """Write the CoNLL-U file at `path` ('-': stdin) to stdout with its tag columns replaced by predicted tags.
+
+    The file is read once, chunk by chunk: each chunk is tagged and written before the next is read.
+    """
+    columns = {name: TAG_COLUMNS[name] for name in vocab.tag_sets}
+    reader = LineReader(path)
+    sentences = conllu_sentences(reader, tags_required=False)  # checks the file: one-line errors
+    with progress_bar("sentences") as progress:
+        for chunk in chunks(sentences, lambda sentence: len(sentence.words), reader.more_ready,
+                            CHUNK_WORDS):
+            predictions = predict(model, [sentence.words for sentence in chunk if sentence.words], vocab,
+                                  args.batch_size, device, probabilities=False)
+            tags = {name: iter(prediction.tags) for name, prediction in predictions.items()}
+            for sentence in chunk:  # (the last "sentence" may be the file's final blank lines, with no words)
+                sys.stdout.write(sentence.with_tags({columns[name]: next(name_tags) if sentence.words else []
+                                                     for name, name_tags in tags.items()}))
+            sys.stdout.flush()
+            progress.update(len(chunk))
 
 
 def print_evaluation(model, vocab, args, device):
@@ -127,8 +195,14 @@ def print_evaluation(model, vocab, args, device):
     for name, result in results.items():
         print(f"{name} accuracy: {result.accuracy:.4f} ({result.total} tokens)")
     upos = results["upos"]
-    print(f"unseen-word accuracy: {upos.unseen_accuracy:.4f} ({upos.unseen_total} tokens)")
+    if upos.unseen_total:
+        print(f"unseen-word accuracy: {upos.unseen_accuracy:.4f} ({upos.unseen_total} tokens)")
+    else:
+        print("unseen-word accuracy: - (every word of the file occurs in training)")
     if args.fit_temperature:
+        if not bool((upos.gold_ix >= 0).any()):  # the NLL would be nan, and so the fitted temperature
+            raise InputError(f"{args.eval}: no word has a UPOS tag that the model knows, so there is no "
+                             f"temperature to fit; {args.model} is unchanged")
         print_probability_scores(upos, model.temperature)
         model.temperature = fit_temperature(upos.log_probs, upos.gold_ix)
         save_temperature(args.model, model.temperature)

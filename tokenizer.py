@@ -10,6 +10,7 @@ The rules are regular expressions read from the treebank's training split; none 
 can lose or invent a character, because the last rule takes any one character.
 """
 import re
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -88,20 +89,49 @@ def split_words(token_text):
     return [word for word in match.groups() if word is not None]
 
 
+ZERO_WIDTH_JOINER = "\u200d"
+
+
+def character_starts(chunk):
+    """Where each character of `chunk` starts, as a reader sees characters (grapheme clusters).
+
+    A combining mark (the accent of "e\u0301", an Indic vowel sign), a variation selector, an
+    emoji's skin tone, a zero-width joiner and the emoji it joins, and the second letter of a
+    flag belong to the character before them; the rules must never cut them off it.
+    """
+    starts, regional_indicators = [], 0
+    for i, char in enumerate(chunk):
+        code = ord(char)
+        regional_indicators = regional_indicators + 1 if 0x1F1E6 <= code <= 0x1F1FF else 0
+        extends = (unicodedata.category(char) in ("Mn", "Mc", "Me") or char == ZERO_WIDTH_JOINER
+                   or i > 0 and chunk[i - 1] == ZERO_WIDTH_JOINER or regional_indicators % 2 == 0 < regional_indicators
+                   or 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F)
+        if i == 0 or not extends:
+            starts.append(i)
+    return starts
+
+
 def tokenize(text):
     """Split the raw text of one sentence into Tokens; their texts joined give `text` less its spaces."""
     tokens = []
     for chunk in re.finditer(r"\S+", text):
-        if chunk.group().isalnum():  # most chunks are plain words: no rule splits those into tokens
-            tokens.append(Token(chunk.group(), split_words(chunk.group())))
+        chunk = chunk.group()
+        if chunk.isalnum():  # most chunks are plain words: no rule splits those into tokens
+            tokens.append(Token(chunk, split_words(chunk)))
             continue
-        start, end = chunk.span()
-        position = start
-        while position < end:
-            piece = TOKEN.match(text, position, end).group()
-            position += len(piece)
+        # The rules run on the first code point of each character, so that none is cut in two;
+        # each token then takes its characters whole. Most chunks have no such marks: starts
+        # is then every position, and the bases are the chunk itself.
+        starts = character_starts(chunk)
+        bases = chunk if len(starts) == len(chunk) else "".join(chunk[i] for i in starts)
+        starts.append(len(chunk))
+        position = 0
+        while position < len(bases):
+            end = position + len(TOKEN.match(bases, position).group())
+            piece = chunk[starts[position]:starts[end]]
+            position = end
             # A space follows only the last token of a chunk (or the text ends there).
-            tokens.append(Token(piece, split_words(piece), space_after=position == end))
+            tokens.append(Token(piece, split_words(piece), space_after=position == len(bases)))
     return tokens
 
 

@@ -1,13 +1,16 @@
 """Dictionaries, index tensors, the training loop and prediction for LSTMTagger (scores: evaluation.py)."""
 import contextlib
 import dataclasses
+import math
 import random
 from collections import Counter
 
 import torch
+import torch.nn.functional as F
 from torch.nn.utils.rnn import pad_sequence
 from tqdm import tqdm
 
+from data import InputError
 from model_lstm_tagger import IGNORE_IX, PAD_IX, UNK_IX, LSTMTagger
 
 
@@ -100,6 +103,22 @@ def split_and_pad(flat, lengths, padding_value):
     return pad_sequence(flat.split(lengths), batch_first=True, padding_value=padding_value)
 
 
+MAX_WORD_CHARS = 64  # the character LSTM reads at most this many characters of a word
+
+
+def spelling(word):
+    """The characters of `word` that the character LSTM reads: all of them, or the first and last 32.
+
+    A word's affixes carry what the characters tell the tagger (capitals, -ing, -ly, digits),
+    and real words are shorter (in EWT only long URLs pass 64 characters), so the bound keeps
+    their tags as they were while one absurd token (a million characters with no space) costs
+    no more time and memory than any other.
+    """
+    if len(word) <= MAX_WORD_CHARS:
+        return word
+    return word[:MAX_WORD_CHARS // 2] + word[-MAX_WORD_CHARS // 2:]
+
+
 def chars_to_tensors(sentences, char_to_ix):
     """Character inputs for a batch, built once per distinct word rather than once per token.
 
@@ -108,7 +127,7 @@ def chars_to_tensors(sentences, char_to_ix):
     """
     word_row = {}
     positions = [word_row.setdefault(word, len(word_row)) for words in sentences for word in words]
-    distinct_words = list(word_row)
+    distinct_words = [spelling(word) for word in word_row]
     word_lengths = [len(word) for word in distinct_words]
     all_chars = prepare_sequence([char for word in distinct_words for char in word], char_to_ix)
     char_ids = split_and_pad(all_chars, word_lengths, PAD_IX)
@@ -193,17 +212,36 @@ def build_model(args, sentences, gold_tags, device):
     if args.chars:
         settings.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=args.char_embedding_dim,
                         char_hidden_dim=args.char_hidden_dim)
-    return LSTMTagger(**settings).to(device), vocab, settings
+    try:
+        model = LSTMTagger(**settings).to(device)
+    except RuntimeError as error:  # torch's allocator says so with a RuntimeError
+        if "alloc" not in str(error):
+            raise
+        raise InputError(f"the model does not fit in memory ({str(error).splitlines()[0]}): choose smaller sizes") from None
+    return model, vocab, settings
 
 
 def make_optimizer(args, model):
-    """SGD, as in the tutorial, or Adam."""
+    """SGD, as in the tutorial, or Adam (with --adam-beta2)."""
     if args.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=args.lr)
     # fused: one kernel per parameter tensor makes a single pass over its weights and Adam
     # state, where the default runs several whole-tensor operations one after another
     # (`python benchmark.py --rows adam-step` measures both on the recipe's model).
-    return torch.optim.Adam(model.parameters(), lr=args.lr, fused=True)
+    return torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, args.adam_beta2 or 0.999), fused=True)
+
+
+def make_weight_average(model, decay):
+    """An exponential moving average of the model's weights (torch.optim.swa_utils.AveragedModel).
+
+    After every step each averaged weight moves (1 - decay) of the way towards the trained one,
+    so it averages roughly the last 1 / (1 - decay) steps. The average sits nearer the middle of
+    the valley the steps bounce around in than the last step does; it is the neural counterpart
+    of the averaged perceptron (docs/real-data.md measures the gain). Its .module is a model
+    like any other: evaluate and save that.
+    """
+    return torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(decay))
 
 
 def replace_rare_words(words, word_counts, unk_alpha):
@@ -241,7 +279,7 @@ def subnormals_flushed_to_zero():
 
 
 def train(model, batches, optimizer, epochs, clip_grad=None, lr_decay=1.0,
-          word_counts=None, unk_alpha=0.0, after_epoch=None, progress=False):
+          word_counts=None, unk_alpha=0.0, after_epoch=None, progress=False, averaged_model=None):
     """Train for `epochs` passes over `batches`; return each epoch's mean loss per token.
 
     With batches of one sentence this is the tutorial's loop; the model computes the loss
@@ -249,7 +287,8 @@ def train(model, batches, optimizer, epochs, clip_grad=None, lr_decay=1.0,
     `random`, so the caller's seed fixes it. After each epoch the learning rate is
     multiplied by lr_decay (1.0: constant). after_epoch(epoch, mean_loss), if given, is
     called after each epoch (to log, evaluate or save); this function prints nothing (the
-    optional tqdm bar goes to stderr).
+    optional tqdm bar goes to stderr). averaged_model, if given (make_weight_average), is
+    updated after every step.
     """
     epoch_losses = []
     order = list(range(len(batches)))
@@ -270,7 +309,12 @@ def train(model, batches, optimizer, epochs, clip_grad=None, lr_decay=1.0,
             if clip_grad:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
             optimizer.step()
+            if averaged_model is not None:
+                averaged_model.update_parameters(model)
             n_tokens = int(batch.lengths.sum())
+            if not math.isfinite(loss.item()):  # the weights are lost: say so now, not with a model of nans
+                raise InputError(f"training diverged in epoch {epoch}: the loss is {loss.item()} "
+                                 "(a smaller --lr or a --clip-grad may help)")
             loss_sum += loss.item() * n_tokens
             token_count += n_tokens
         epoch_losses.append(loss_sum / token_count)
@@ -303,13 +347,20 @@ class Prediction:
     log_probs: list  # one (len(words), n_tags) CPU tensor of log-probabilities per sentence
 
 
+DECODE_SLOTS = 65_536  # sentences x longest length decoded at once: bounds the padded scores' memory
+
+
 @torch.no_grad()
-def predict(model, sentences, vocab, batch_size=512, device="cpu"):
+def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True):
     """Tag each word list in `sentences`: {tag set name: Prediction}, for every tag set of the model.
 
-    Each batch holds sentences of one length: no padding, so the LSTM runs unpacked (faster),
-    and every row is a whole sentence. The character LSTM reads each distinct word once, for
-    all the batches. The model decides how tags and log-probabilities come from its scores.
+    The LSTM runs on batches of sentences of one length: no padding, so it runs unpacked
+    (faster), and every row is a whole sentence. The character LSTM reads each distinct word
+    once, for all the batches. The scores of many batches are then decoded together, padded
+    (the model decides how tags and log-probabilities come from scores): a CRF's Viterbi and
+    forward-backward loop over positions, so one pass over a group of lengths costs far less
+    than a pass per length. probabilities=False leaves the log-probabilities out (None), which
+    spares a CRF its forward-backward pass when only the tags are wanted.
     """
     model.eval()  # dropout off
     predictions = {name: Prediction([None] * len(sentences), [None] * len(sentences)) for name in vocab.tag_sets}
@@ -318,14 +369,30 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu"):
     if vocab.char_to_ix is not None:
         table, word_positions = char_vector_table(model, sentences, vocab.char_to_ix, device)
     ix_to_tag = {name: list(tag_to_ix) for name, tag_to_ix in vocab.tag_sets.items()}
+    group = []  # (sentence ids, [scores of each tag set]) of batches not yet decoded, shortest first
+
+    def decode_group():
+        ids = [sentence_id for batch_ids, _ in group for sentence_id in batch_ids]
+        lengths = torch.tensor([len(sentences[sentence_id]) for sentence_id in ids])
+        longest = group[-1][1][0].size(1)
+        # Each tag set's scores of the whole group: (sentences, longest, n_tags), padded after each sentence.
+        scores = [torch.cat([F.pad(batch_scores[i], (0, 0, 0, longest - batch_scores[i].size(1)))
+                             for _, batch_scores in group]) for i in range(len(vocab.tag_sets))]
+        for name, (tags, log_probs) in zip(vocab.tag_sets, model.decode_scores(scores, lengths, probabilities)):
+            for row, (sentence_id, length) in enumerate(zip(ids, lengths.tolist())):
+                predictions[name].tags[sentence_id] = [ix_to_tag[name][ix] for ix in tags[row, :length].tolist()]
+                if probabilities:
+                    predictions[name].log_probs[sentence_id] = log_probs[row, :length].cpu()
+        group.clear()
+
     for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device,
                               same_length=True, with_chars=False):
         char_features = None
         if vocab.char_to_ix is not None:
             char_features = table[word_positions[batch.sentence_ids, :batch.words.size(1)]]
-        for name, (tags, log_probs) in zip(vocab.tag_sets, model.decode(batch, char_features)):
-            tags, log_probs = tags.tolist(), log_probs.cpu()
-            for row, sentence_id in enumerate(batch.sentence_ids):
-                predictions[name].tags[sentence_id] = [ix_to_tag[name][ix] for ix in tags[row]]
-                predictions[name].log_probs[sentence_id] = log_probs[row]
+        waiting = sum(len(ids) for ids, _ in group)
+        if group and (waiting + len(batch.sentence_ids)) * batch.words.size(1) > DECODE_SLOTS:
+            decode_group()
+        group.append((batch.sentence_ids, model.tag_scores(batch.words, batch.lengths, char_features)))
+    decode_group()
     return predictions

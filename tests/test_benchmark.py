@@ -183,3 +183,55 @@ def test_unseen_bigrams_counts_neighbouring_tag_pairs_never_seen_in_training():
     assert benchmark.unseen_bigrams([["DET", "NOUN", "VERB", "DET"], ["VERB"]], training) == 1  # VERB DET
     assert benchmark.unseen_bigrams([["NOUN", "DET", "NOUN", "DET"]], training) == 2  # NOUN DET twice
     assert benchmark.unseen_bigrams([["PRON", "VERB"]], training) == 0
+
+
+def test_a_run_with_other_epochs_never_writes_over_the_saved_figures(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main(["--rows", "most-frequent-tag", "--epochs", "1"])
+    assert exit_info.value.code == 2
+    assert "--epochs gives other figures than the recipe's: save them elsewhere with --results FILE" in capsys.readouterr().err
+
+
+def test_show_into_a_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+    for script in (["benchmark.py", "--show"], ["main_example.py"]):
+        reader_gone = subprocess.Popen([sys.executable, *script], cwd=ROOT, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE)
+        reader_gone.stdout.close()  # like `| head -0`
+        stderr = reader_gone.stderr.read()
+        assert reader_gone.wait(timeout=600) == 1 and b"Traceback" not in stderr, script
+
+
+@pytest.mark.skipif(not (EWT / "en_ewt-ud-train.conllu").exists(), reason=f"UD English EWT not found at {EWT}")
+def test_streaming_and_crf_cost_rows_measure_with_the_recipes_model(tmp_path, monkeypatch, capsys):
+    """streaming: each size, chunk sizes, the word bound, a long token, a pause; crf-cost: both output layers."""
+    import contextlib
+    import io
+    import main
+    write_conllu_slice(EWT / "en_ewt-ud-train.conllu", tmp_path / "train.conllu", 100)
+    write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", tmp_path / "dev.conllu", 30)
+    with contextlib.redirect_stdout(io.StringIO()):
+        main.main([f"@{ROOT / 'recipes' / 'ewt.txt'}", "--train", str(tmp_path / "train.conllu"), "--epochs", "1",
+                   "--save", str(tmp_path / "m.pt")])
+    monkeypatch.setattr(benchmark, "STREAMING_MB", (0.05,))
+    monkeypatch.setattr(benchmark, "CHUNK_SIZES", (50, 500))
+    monkeypatch.setattr(benchmark, "LONG_TOKEN_CHARS", 100_000)
+    monkeypatch.setattr(benchmark, "PAUSE_SENTENCES", 50)
+    row = benchmark.run_streaming_row(tmp_path / "dev.conllu", tmp_path / "m.pt")
+    assert [run["input"] for run in row["runs"]] == ["raw", "conllu"]
+    assert [run["mb"] for run in row["runs"]] == pytest.approx([0.05, 0.05], rel=0.5)
+    assert all(run["words_per_s"] > 0 and 100 < run["peak_mb"] < 2000 and run["words"] > 100 for run in row["runs"])
+    assert [chunk["chunk_words"] for chunk in row["chunks"]] == [50, 500]
+    bound = row["word_bound"]
+    assert bound["chars"] == 64 and set(bound["with"]) == set(bound["without"]) == {"upos", "xpos"}
+    assert row["long_token"]["chars"] == 100_000 and row["pause"]["sentences"] == 50 and row["pause"]["seconds"] > 0
+    capsys.readouterr()
+    benchmark.print_streaming({"streaming": row})
+    printed = capsys.readouterr().out
+    assert printed.count("| raw text | 0 MB |") == 1 and printed.count("| CoNLL-U | 0 MB |") == 1
+    assert "One token of 100,000 characters:" in printed and "A producer writes 50 sentences and waits" in printed
+    cost = benchmark.run_crf_cost_row(tmp_path / "train.conllu", tmp_path / "dev.conllu", tmp_path / "m.pt", repeats=1)
+    assert set(cost) == {"softmax", "crf"} and all(value > 0 for kind in cost.values() for value in kind.values())
+    benchmark.print_crf_comparison({"crf-cost": cost})
+    assert "replaced by CRFs: a training epoch and the dev evaluation after it" in capsys.readouterr().out

@@ -1,8 +1,14 @@
 """Saving and loading a trained tagger, and the one-line errors for bad checkpoint files."""
+import errno
+import os
+import re
+import tempfile
+from pathlib import Path
+
 import pytest
 import torch
 
-from checkpoint import load_checkpoint, save_checkpoint, save_temperature
+from checkpoint import check_can_save, load_checkpoint, save_checkpoint, save_temperature
 from data import InputError
 from model_lstm_tagger import LSTMTagger
 from train import Vocabulary, predict
@@ -114,8 +120,38 @@ def test_foreign_checkpoint(tmp_path):
 def test_pickled_code_is_refused_not_run(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"format": "x", "payload": InputError("a custom class")}, path)
-    with pytest.raises(InputError, match="not a readable PyTorch checkpoint"):
+    with pytest.raises(InputError, match="evil.pt: refused: it holds Python objects other than weights"):
         load_checkpoint(path)
+
+
+def test_a_folder_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(InputError, match=r"a\.pt: is a directory, not a checkpoint$"):
+        load_checkpoint((tmp_path / "a.pt").mkdir() or tmp_path / "a.pt")
+
+
+def drop_last_tag(checkpoint):
+    checkpoint["tag_sets"]["upos"].popitem()
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda c: c["settings"].update(bogus=1), "unexpected keyword argument 'bogus'"),
+    (lambda c: c.pop("word_to_ix"), "missing 'word_to_ix'"),
+    (lambda c: c.pop("settings"), "missing 'settings'"),
+    (drop_last_tag, "2 upos tags in its dictionary, 3 in the model"),
+    (lambda c: c["word_to_ix"].popitem(), "words in its dictionary"),
+    (lambda c: c["settings"].update(embedding_dim=-4), "negative dimension"),
+    (lambda c: c.update(temperature=float("nan")), "temperature nan"),
+    (lambda c: c.update(tag_sets=[1, 2]), "damaged checkpoint"),
+])
+def test_a_checkpoint_with_a_bad_field_is_a_one_line_error_naming_the_file(tmp_path, damage, message):
+    path, *_ = saved_model(tmp_path)
+    checkpoint = torch.load(path, weights_only=True)
+    damage(checkpoint)
+    torch.save(checkpoint, path)
+    with pytest.raises(InputError) as error:
+        load_checkpoint(path)
+    assert str(error.value).startswith(f"{path}: damaged checkpoint: ") and message in str(error.value)
+    assert "\n" not in str(error.value)
 
 
 def test_weights_that_do_not_fit_the_settings(tmp_path):
@@ -125,3 +161,60 @@ def test_weights_that_do_not_fit_the_settings(tmp_path):
     torch.save(checkpoint, path)
     with pytest.raises(InputError, match="weights do not match its settings"):
         load_checkpoint(path)
+
+
+def test_saving_through_a_symbolic_link_writes_its_target_and_keeps_the_link(tmp_path):
+    path, model, vocab = saved_model(tmp_path)
+    target, link = tmp_path / "models" / "target.pt", tmp_path / "link.pt"
+    target.parent.mkdir()
+    link.symlink_to(target)
+    settings = torch.load(path, weights_only=True)["settings"]
+    save_checkpoint(link, model, settings, vocab)
+    assert link.is_symlink() and target.is_file()
+    assert load_checkpoint(link)[1] == vocab
+    assert sorted(p.name for p in target.parent.iterdir()) == ["target.pt"]  # no temporary file left
+
+
+@pytest.mark.parametrize("where, message", [
+    ("folder", "exists and is not a regular file (a folder or a device); not replacing it"),
+    ("/dev/null", "exists and is not a regular file (a folder or a device); not replacing it"),
+    ("missing/model.pt", "no such folder"),
+])
+def test_saving_never_replaces_what_is_not_a_regular_file(tmp_path, where, message):
+    path, model, vocab = saved_model(tmp_path)
+    (tmp_path / "folder").mkdir()
+    destination = where if where.startswith("/") else tmp_path / where
+    settings = torch.load(path, weights_only=True)["settings"]
+    with pytest.raises(InputError, match=re.escape(message)):
+        save_checkpoint(destination, model, settings, vocab)
+    assert (tmp_path / "folder").is_dir() and Path("/dev/null").is_char_device()
+
+
+def test_a_failed_write_names_the_path_leaves_no_temporary_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    path, model, vocab = saved_model(tmp_path)
+    old = path.read_bytes()
+    settings = torch.load(path, weights_only=True)["settings"]
+
+    def disk_full(checkpoint, file):
+        file.write(b"half a file")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(InputError) as error:
+        save_checkpoint(path, model, settings, vocab)
+    assert str(error.value) == f"{path}: could not save the model: No space left on device"
+    assert path.read_bytes() == old and sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
+
+
+def test_a_folder_that_takes_no_new_file_is_a_one_line_error(tmp_path, monkeypatch):
+    """A read-only folder (as root, which may write anywhere, the refusal is simulated)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    if os.access(folder, os.W_OK):
+        def refuse(dir):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    with pytest.raises(InputError) as error:
+        check_can_save(folder / "m.pt")
+    assert str(error.value) == f"{folder}/m.pt: cannot write in {folder}: Permission denied"
+    folder.chmod(0o700)

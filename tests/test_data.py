@@ -1,8 +1,11 @@
 """Reading the toy CSV format and CoNLL-U files, and the one-line errors for bad files."""
 import pytest
 
-from data import (XPOS, InputError, read_conllu, read_csv, read_tag_sets, read_tagged_sentences,
-                  replace_tags)
+import os
+import threading
+
+from data import (UPOS, XPOS, InputError, LineReader, conllu_sentences, read_conllu, read_csv, read_tag_sets,
+                  read_tagged_sentences, replace_tags)
 
 
 def write(tmp_path, name, content):
@@ -50,14 +53,23 @@ def test_missing_file_is_a_data_error(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ("text,tag\nThe dog,DET NN,extra\nA dog,DET NN\n", "t.csv line 2: more fields than the header's 2 columns"),
-    ("text,tag\nThe dog,DET NN\nA dog,DET NN\nA b,X Y,z\n", "Expected 2 fields in line 4, saw 3"),
-    ('text,tag\n"The dog,DET NN\n', "not a valid CSV file: Error tokenizing data"),
+    ("text,tag\nThe dog,DET NN\nA dog,DET NN\nA b,X Y,z\n", "t.csv line 4: more fields than the header's 2 columns"),
+    ('text,tag\n"The dog,DET NN\n', "t.csv line 2: not valid CSV: unexpected end of data (a quote is not closed)"),
+    # Blank rows and a quoted cell spanning lines: the error names the line where the bad row starts.
+    ("text,tag\n\nThe dog,DET NN\n\n\nA,B C\n", "t.csv line 6: 1 tokens in 'text' but 2 tags in 'tag'"),
+    ('text,tag\n"The\ndog",DET NN\nA,B C\n', "t.csv line 4: 1 tokens in 'text' but 2 tags in 'tag'"),
+    ("text\ttag\nThe dog\tDET NN\n", "missing column 'text' (found: text\ttag); the file looks tab-separated"),
 ])
-def test_unparseable_csv_is_a_one_line_error(tmp_path, content, message):
+def test_unparseable_csv_is_a_one_line_error_naming_the_rows_first_line(tmp_path, content, message):
     path = write(tmp_path, "t.csv", content)
     with pytest.raises(InputError) as error:
         read_csv(path)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_quoted_cell_may_span_lines_and_hold_commas(tmp_path):
+    path = write(tmp_path, "t.csv", 'text,tag\n\n"The\ndog, too",DET NN ADV\n')
+    assert read_csv(path) == [(["The", "dog,", "too"], ["DET", "NN", "ADV"])]
 
 
 CONLLU = """# sent_id = 1
@@ -145,3 +157,94 @@ def test_read_tag_sets_reads_each_named_tag_set_from_conllu_and_only_upos_from_c
     assert list(read_tag_sets(conllu)[1]) == ["upos"]
     csv_file = write(tmp_path, "t.csv", "text,tag\nThe dog,DET NN\n")
     assert read_tag_sets(csv_file, ("upos", "xpos")) == ([["The", "dog"]], {"upos": [["DET", "NN"]]})
+
+
+def test_a_csv_with_another_suffix_or_a_conllu_in_capitals_is_read_by_its_content(tmp_path):
+    assert read_tagged_sentences(write(tmp_path, "t.CONLLU", XPOS_CONLLU))[0][0] == ["Do", "n't", "stop", "."]
+    assert read_tagged_sentences(write(tmp_path, "t.txt", XPOS_CONLLU))[0][0] == ["Do", "n't", "stop", "."]
+    assert read_tagged_sentences(write(tmp_path, "t.txt", "text,tag\nA b,X Y\n")) == [(["A", "b"], ["X", "Y"])]
+
+
+def test_a_pipe_without_a_telling_name_is_a_one_line_error_not_a_guess(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="cannot tell CSV from CoNLL-U in a pipe; give a file named .csv or .conllu"):
+        read_tagged_sentences(fifo)
+
+
+def read_all_lines(source):
+    return [line for _, line in LineReader(source)]
+
+
+def test_only_newline_ends_a_line(tmp_path):
+    """Form feeds, Unicode line and paragraph separators and group separators stay inside their line."""
+    content = "a\x0cb\nc\u2028d\u0085e\r\nf\x1dg\u2029h\nlast".encode()
+    assert read_all_lines(write(tmp_path, "t.txt", content)) == [
+        "a\x0cb\n".encode(), "c\u2028d\u0085e\r\n".encode(), "f\x1dg\u2029h\n".encode(), b"last"]
+
+
+def test_lines_longer_than_a_read_and_a_pipe_are_read_like_a_file(tmp_path, monkeypatch):
+    import data
+    monkeypatch.setattr(data, "READ_BYTES", 7)  # lines span many reads
+    content = b"".join(f"line {i} ".encode() * (i % 5) + b"\n" for i in range(200)) + b"no newline at the end"
+    path = write(tmp_path, "t.txt", content)
+    assert b"".join(read_all_lines(path)) == content
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(content,))
+    writer.start()
+    assert read_all_lines(fifo) == read_all_lines(path)
+    writer.join()
+
+
+def test_more_ready_says_whether_the_next_line_has_arrived():
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"first\nsecond\n")
+    monkeypatch = pytest.MonkeyPatch()
+    with os.fdopen(read_end, "rb") as stream:
+        monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": stream}))
+        reader = LineReader("-")
+        lines = iter(reader)
+        assert next(lines) == (1, b"first\n") and reader.more_ready()  # the second line is there
+        assert next(lines) == (2, b"second\n") and not reader.more_ready()  # nothing more for now
+        os.write(write_end, b"third")
+        assert reader.more_ready()
+        os.close(write_end)
+        assert list(lines) == [(3, b"third")]
+    monkeypatch.undo()
+
+
+ROUND_TRIP = ("\n# stray blank line above\n1\tA\t_\tX\t_\t_\t_\t_\t_\t_\r\n\r\n\n\n"
+              "# text = b c\n1-2\tbc\t_\t_\t_\t_\t_\t_\t_\t_\n1\tb\t_\t_\t_\t_\t_\t_\t_\t_\n"
+              "2\tc\t_\t_\t_\t_\t_\t_\t_\t_\n2.1\te\t_\t_\t_\t_\t_\t_\t_\t_\n\n\n")
+
+
+def test_conllu_sentences_give_back_every_byte_and_replace_only_tags(tmp_path):
+    path = write(tmp_path, "t.conllu", ROUND_TRIP)
+    sentences = list(conllu_sentences(path, tags_required=False, tag_columns=(UPOS, XPOS)))
+    assert "".join(line for sentence in sentences for line in sentence.lines) == ROUND_TRIP
+    assert [sentence.words for sentence in sentences] == [["A"], ["b", "c"], []]  # the last: the blank lines at the end
+    tagged = "".join(sentence.with_tags({UPOS: ["U"] * len(sentence.words), XPOS: ["P"] * len(sentence.words)})
+                     for sentence in sentences)
+    assert tagged == ROUND_TRIP.replace("\tX\t_\t", "\tU\tP\t").replace("\tb\t_\t_\t_\t", "\tb\t_\tU\tP\t").replace(
+        "\tc\t_\t_\t_\t", "\tc\t_\tU\tP\t")
+
+
+WORD = "\t{}\t_\tX\t_\t_\t_\t_\t_\t_\n"
+
+
+@pytest.mark.parametrize("lines, message", [
+    (["-3" + WORD.format("a")], "line 1: bad token id '-3'"),
+    (["1" + WORD.format("a"), "03" + WORD.format("b")], "line 2: bad token id '03'"),
+    (["1" + WORD.format("a"), "3" + WORD.format("b")], "line 2: token id 3 where 2 comes next"),
+    (["2" + WORD.format("a")], "line 1: token id 2 where 1 comes next"),
+    (["1-2" + WORD.format("ab"), "1" + WORD.format("a")], "line 1: a multiword token reaches word 2, but the sentence has 1 words"),
+    (["1" + WORD.format("a"), "1-2" + WORD.format("ab")], "line 2: bad range '1-2' (the next word is 2)"),
+    (["2-1" + WORD.format("ab")], "line 1: bad range '2-1' (the next word is 1)"),
+    (["1.0" + WORD.format("a")], "line 1: bad token id '1.0'"),
+])
+def test_malformed_ids_are_one_line_errors(tmp_path, lines, message):
+    path = write(tmp_path, "t.conllu", "".join(lines) + "\n")
+    with pytest.raises(InputError) as error:
+        read_conllu(path)
+    assert str(error.value) == f"{path} {message}"

@@ -314,14 +314,16 @@ NUMERIC_OPTIONS = {  # each numeric option of main.py, and a value just outside 
     "--embedding-dim": "0", "--hidden-dim": "0", "--num-layers": "0", "--char-embedding-dim": "0",
     "--char-hidden-dim": "0", "--epochs": "0", "--batch-size": "0", "--log-every": "0", "--eval-batch-size": "0",
     "--dropout": "1", "--lr": "0", "--lr-decay": "0", "--clip-grad": "-1", "--label-smoothing": "-0.1",
-    "--unk-alpha": "-1", "--seed": "-1",
+    "--unk-alpha": "-1", "--seed": "-1", "--adam-beta2": "1", "--ema": "1",
 }
+TOO_LARGE = {"--embedding-dim": "4097", "--hidden-dim": "4097", "--num-layers": "4097", "--char-embedding-dim": "4097",
+             "--char-hidden-dim": "4097", "--lr-decay": "1.5", "--seed": str(2**70)}
 
 
 @pytest.mark.parametrize("flag", NUMERIC_OPTIONS)
 def test_every_numeric_option_is_checked_before_any_work(capsys, flag):
     """Out of range, nan, inf or not a number: a usage error (exit 2) naming the option."""
-    for value in (NUMERIC_OPTIONS[flag], "nan", "inf", "-inf", "1e400", "x"):
+    for value in (NUMERIC_OPTIONS[flag], TOO_LARGE.get(flag, "nan"), "nan", "inf", "-inf", "1e400", "x"):
         with pytest.raises(SystemExit) as exit_info:
             main.parse_args([flag, value])
         assert exit_info.value.code == 2
@@ -334,5 +336,92 @@ def test_the_list_of_numeric_options_is_complete(capsys):
     with pytest.raises(SystemExit):
         main.parse_args(["--help"])
     usage = capsys.readouterr().out.split("\n\n")[0]
-    takes_a_value = set(re.findall(r"\[(--[a-z-]+) [A-Z_.]+\]", usage))
+    takes_a_value = set(re.findall(r"\[(--[a-z0-9-]+) [A-Z0-9_.]+\]", usage))
     assert takes_a_value - {"--train", "--dev", "--save", "--predict"} == set(NUMERIC_OPTIONS)
+
+
+def test_save_is_checked_before_training(tmp_path, capsys):
+    """A destination that cannot be written ends the run at once, before the model is even built."""
+    (tmp_path / "folder").mkdir()
+    for destination, message in ((tmp_path / "no" / "m.pt", "no such folder"),
+                                 (tmp_path / "folder", "exists and is not a regular file")):
+        with pytest.raises(SystemExit) as exit_info:
+            main.main(["--save", str(destination)])
+        out, err = capsys.readouterr()
+        assert exit_info.value.code == 2 and message in err and err.count("\n") == 1
+        assert "probabilities before training" not in out
+
+
+def test_ctrl_c_ends_with_one_line_saying_what_was_saved_and_exit_130(tmp_path, capsys, monkeypatch):
+    def interrupted(model, batches, optimizer, epochs, after_epoch=None, **kwargs):
+        after_epoch(1, 1.0)  # one epoch, saved as the best so far
+        raise KeyboardInterrupt
+    monkeypatch.setattr(main, "train", interrupted)
+    train_file = write_tagged_conllu(tmp_path / "train.conllu")
+    for dev, said in ((["--dev", str(train_file)], f"interrupted: {tmp_path / 'm.pt'} holds the best model so far"),
+                      ([], "interrupted: nothing was saved")):
+        (tmp_path / "m.pt").unlink(missing_ok=True)
+        with pytest.raises(SystemExit) as exit_info:
+            main.main(["--train", str(train_file), *dev, "--save", str(tmp_path / "m.pt")])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 130 and err.strip().startswith(said) and "Traceback" not in err
+
+
+def test_a_diverging_training_stops_with_one_line_not_a_model_of_nans(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(["--lr", "1e38", "--epochs", "20"])
+    assert exit_info.value.code == 2
+    assert re.search(r"^error: training diverged in epoch \d: the loss is (nan|inf) \(a smaller --lr", capsys.readouterr().err)
+
+
+def test_ema_evaluates_and_saves_the_average_of_the_weights(tmp_path, monkeypatch):
+    """--ema: the model kept is the moving average, which differs from the last weights trained."""
+    train_file = write_tagged_conllu(tmp_path / "train.conllu")
+    real_train, seen = main.train, {}
+
+    def recording_train(model, *args, **kwargs):
+        losses = real_train(model, *args, **kwargs)
+        seen.update(last=copy.deepcopy(model.state_dict()), averaged=kwargs["averaged_model"])
+        return losses
+    monkeypatch.setattr(main, "train", recording_train)
+    args = main.parse_args(["--train", str(train_file), "--epochs", "3", "--batch-size", "4"])
+    kept = main.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None).model.state_dict()
+    assert seen["averaged"] is None and all(torch.equal(kept[k], seen["last"][k]) for k in kept)
+    args = main.parse_args(["--train", str(train_file), "--epochs", "3", "--batch-size", "4", "--ema", "0.9"])
+    kept = main.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None).model.state_dict()
+    assert not all(torch.equal(kept[k], seen["last"][k]) for k in kept)  # the average, not the last step
+    assert all(torch.equal(kept[k], seen["averaged"].module.state_dict()[k]) for k in kept)
+
+
+def test_the_average_moves_by_one_minus_the_decay_towards_the_weights_at_each_step():
+    from train import make_weight_average
+    model = torch.nn.Linear(2, 1)
+    average = make_weight_average(model, 0.9)
+    average.update_parameters(model)  # the first update copies the weights
+    before = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight += 1.0
+    average.update_parameters(model)
+    torch.testing.assert_close(average.module.weight, before + 0.1)
+
+
+def test_adam_beta2_reaches_the_optimizer():
+    from train import make_optimizer
+    model = torch.nn.Linear(2, 1)
+    for argv, beta2 in (([], 0.999), (["--adam-beta2", "0.99"], 0.99)):
+        args = main.parse_args(["--optimizer", "adam", *argv])
+        assert make_optimizer(args, model).param_groups[0]["betas"] == (0.9, beta2)
+
+
+def test_a_model_too_large_for_memory_is_a_one_line_error(monkeypatch, capsys):
+    import train as train_module
+
+    def out_of_memory(**settings):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: "
+                           "you tried to allocate 400000000000 bytes.\nmore lines")
+    monkeypatch.setattr(train_module, "LSTMTagger", out_of_memory)
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(["--embedding-dim", "4096"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1
+    assert err.startswith("error: the model does not fit in memory ([enforce fail") and "choose smaller sizes" in err

@@ -360,13 +360,21 @@ def test_char_vector_table_matches_the_per_batch_character_features():
         torch.testing.assert_close(table[positions[i, :len(words)]], char_features(model, [words], vocab)[0])
 
 
-@pytest.mark.parametrize("is_nll_loss", [True, False])
-def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss):
-    """One (tags, log-probabilities) per sentence and tag set, in the caller's order."""
+@pytest.mark.parametrize("is_nll_loss, crf, decode_slots", [(True, False, 65536), (False, False, 65536),
+                                                            (True, True, 65536), (True, True, 1)])
+def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss, crf, decode_slots, monkeypatch):
+    """One (tags, log-probabilities) per sentence and tag set, in the caller's order, however many
+    sentences are decoded together (DECODE_SLOTS 1: each batch of one length alone)."""
+    import train as train_module
+    monkeypatch.setattr(train_module, "DECODE_SLOTS", decode_slots)
     data = MIXED + [(["abcdefg", "ab", "g"], ["X", "Y", "X"])]
-    model, vocab = model_for(data, is_nll_loss=is_nll_loss, chars=True, xpos=True, bidirectional=True)
+    model, vocab = model_for(data, is_nll_loss=is_nll_loss, chars=True, xpos=True, bidirectional=True, crf=crf)
+    if crf:
+        for _, output in model.tag_sets:
+            torch.nn.init.normal_(output.transitions)  # so that Viterbi and the per-word argmax differ
     sentences = [words for words, _ in data]
     predictions = predict(model, sentences, vocab, batch_size=4)
+    tags_only = predict(model, sentences, vocab, batch_size=4, probabilities=False)
     for i, words in enumerate(sentences):
         (batch,) = make_batches([words], vocab)
         with torch.no_grad():
@@ -376,8 +384,10 @@ def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss):
             assert prediction.log_probs[i].shape == (len(words), len(tag_to_ix))
             torch.testing.assert_close(prediction.log_probs[i], log_probs[0])
             torch.testing.assert_close(prediction.log_probs[i].exp().sum(dim=-1), torch.ones(len(words)))
-            assert prediction.tags[i] == [list(tag_to_ix)[ix] for ix in tags[0].tolist()]
-            assert tags[0].tolist() == log_probs[0].argmax(dim=-1).tolist()  # the softmax decodes by argmax
+            assert prediction.tags[i] == [list(tag_to_ix)[ix] for ix in tags[0].tolist()] == tags_only[name].tags[i]
+            assert tags_only[name].log_probs[i] is None
+            if not crf:
+                assert tags[0].tolist() == log_probs[0].argmax(dim=-1).tolist()  # the softmax decodes by argmax
     empty = predict(model, [], vocab)
     assert list(empty) == ["upos", "xpos"] and empty["upos"].tags == [] and empty["xpos"].log_probs == []
 

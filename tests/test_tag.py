@@ -114,11 +114,20 @@ def test_tag_conllu_on_a_malformed_file_is_the_readers_one_line_error(toy_model,
     assert capsys.readouterr().err == f"error: {path} line 1: expected 10 tab-separated columns, found 9\n"
 
 
-def test_standard_input_that_is_not_utf8_is_a_one_line_error(toy_model):
+def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model):
     result = subprocess.run([sys.executable, "tag.py", str(toy_model), "-"], cwd=ROOT,
-                            input=b"ok\ncaf\xe9\n", capture_output=True, timeout=600)
-    assert result.returncode == 2
-    assert result.stderr == b"error: standard input line 2: not valid UTF-8 (byte 0xe9)\n"
+                            input=b"ok\ncaf\xe9 ok\nthe dog\n", capture_output=True, timeout=600)
+    assert result.returncode == 0
+    assert result.stderr == (b"warning: standard input line 2: not valid UTF-8 (byte 0xe9); "
+                             b"tagged with U+FFFD in place of each bad byte\n")
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 3 and lines[1].startswith("caf/") and "\ufffd/" in lines[1] and lines[2].startswith("the/DET")
+
+
+def test_only_newline_ends_an_input_line_so_outputs_line_up_with_inputs(toy_model, monkeypatch):
+    text = "the dog\x0cate\nthe\u2028dog\n\nthe\u0085book\x1dok\n".encode()
+    lines = run_tag([toy_model, "-"], text, monkeypatch).split("\n")
+    assert len(lines) == 5 and lines[2] == "" and lines[4] == ""  # 4 lines in, 4 out
 
 
 @pytest.mark.parametrize("text", ["!!! ... ?!", "\x00\x07 control \x1b chars", "a" * 100_000,
@@ -224,7 +233,7 @@ def test_save_load_eval_report_and_tag_standard_input(tmp_path):
     output = run_tag([model_path, "--eval", ROOT / "train.csv", "--report"])
     lines = output.splitlines()
     assert lines[0] == "upos accuracy: 1.0000 (9 tokens)"
-    assert lines[1] == "unseen-word accuracy: nan (0 tokens)"
+    assert lines[1] == "unseen-word accuracy: - (every word of the file occurs in training)"
     assert lines[2].split() == ["upos", "precision", "recall", "f1", "support"]
     assert lines[3].split() == ["DET", "1.0000", "1.0000", "1.0000", "3"]
     assert re.search(r"^probabilities at temperature 1.0000: NLL 0\.\d{4} \| Brier 0\.\d{4} \| ECE 0\.\d{4}$",
@@ -264,3 +273,106 @@ def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_
 def test_a_model_file_that_is_missing_is_a_one_line_error(tmp_path):
     result = run_script("tag.py", tmp_path / "none.pt", "Hello")
     assert result.returncode == 2 and result.stderr == f"error: {tmp_path / 'none.pt'}: no such file\n"
+
+
+def three_word_lines(n):
+    return "".join(f"the dog {'ate' if i % 3 else 'book'}\n" if i % 5 else "\n" for i in range(n)).encode()
+
+
+@pytest.mark.parametrize("conllu", [False, True])
+def test_chunk_boundaries_change_nothing(toy_model, monkeypatch, conllu):
+    """Chunks of 1, 2 and 7 sentences (3 words each) and all at once: byte-identical output."""
+    text = three_word_lines(40)
+    argv = [toy_model, "-", *(["--conllu"] if conllu else [])]
+    outputs = []
+    for chunk_words in (1, 6, 21, 10**9):
+        monkeypatch.setattr(tag, "CHUNK_WORDS", chunk_words)
+        outputs.append(run_tag(argv, text, monkeypatch))
+    assert outputs[0].count("\n") >= 40 and all(output == outputs[0] for output in outputs)
+
+
+def test_tag_conllu_chunk_boundaries_change_nothing(toy_model, monkeypatch, tmp_path):
+    path = tmp_path / "in.conllu"
+    path.write_bytes(run_tag([toy_model, "-", "--conllu"], three_word_lines(40), monkeypatch).encode() + b"\n\n")
+    outputs = []
+    for chunk_words in (1, 6, 21, 10**9):
+        monkeypatch.setattr(tag, "CHUNK_WORDS", chunk_words)
+        outputs.append(run_tag([toy_model, "--tag-conllu", path]))
+    assert outputs[0] == path.read_text() and all(output == outputs[0] for output in outputs)
+
+
+class Recording(io.RawIOBase):
+    """Standard input that hands out one line per read and counts the lines it has handed out."""
+
+    def __init__(self, lines):
+        self.lines, self.handed_out = list(lines), 0
+
+    def readable(self):
+        return True
+
+    def read1(self, size=-1):
+        if self.handed_out == len(self.lines):
+            return b""
+        self.handed_out += 1
+        return self.lines[self.handed_out - 1]
+
+
+def test_memory_follows_the_chunk_the_input_is_never_read_ahead(toy_model, monkeypatch):
+    """At every write, the lines read but not yet written are at most a chunk (2 lines here) and one more."""
+    lines = [f"the dog ate {i}\n".encode() for i in range(300)]  # 4 words a line
+    stdin = Recording(lines)
+    monkeypatch.setattr(sys, "stdin", type("Stdin", (), {"buffer": stdin, "isatty": lambda self: False})())
+    monkeypatch.setattr(tag, "CHUNK_WORDS", 8)
+    ahead = []
+
+    class Stdout(io.StringIO):
+        def write(self, text):
+            ahead.append(stdin.handed_out - self.getvalue().count("\n"))
+            return super().write(text)
+    output = Stdout()
+    with contextlib.redirect_stdout(output):
+        tag.main([str(toy_model), "-"])
+    assert output.getvalue().count("\n") == 300 and max(ahead) <= 3
+
+
+def test_a_producer_that_pauses_gets_its_tags_during_the_pause(toy_model):
+    """The first lines are tagged and written while the input is still open (as for a person typing)."""
+    process = subprocess.Popen([sys.executable, "tag.py", str(toy_model), "-"], cwd=ROOT, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdin.write(b"the dog ate\nthe book\n")
+    process.stdin.flush()  # and then nothing more for now
+    first_lines = [process.stdout.readline() for _ in range(2)]  # would wait forever if tagging waited for the end
+    process.stdin.write(b"the dog\n")
+    process.stdin.close()
+    rest = process.stdout.read()
+    assert process.wait(timeout=600) == 0
+    assert [line.split(b"/")[0] for line in first_lines + [rest]] == [b"the", b"the", b"the"]
+
+
+@pytest.mark.parametrize("how", ["-", "/dev/stdin"])
+def test_tag_conllu_from_a_pipe_gives_what_the_file_gives(toy_model, tmp_path, how):
+    path = tmp_path / "in.conllu"
+    path.write_bytes(SOURCE.encode())
+    from_file = run_tag([toy_model, "--tag-conllu", path])
+    result = subprocess.run([sys.executable, "tag.py", str(toy_model), "--tag-conllu", how], cwd=ROOT,
+                            input=SOURCE.encode(), capture_output=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == from_file
+
+
+def test_fit_temperature_on_tags_the_model_never_saw_is_refused_and_the_model_kept(toy_model, tmp_path, capsys):
+    eval_file = tmp_path / "foreign.csv"
+    eval_file.write_text("text,tag\nthe dog,X Y\n", encoding="utf-8")
+    before = toy_model.read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        tag.main([str(toy_model), "--eval", str(eval_file), "--fit-temperature"])
+    assert exit_info.value.code == 2 and toy_model.read_bytes() == before
+    assert capsys.readouterr().err.endswith(f"error: {eval_file}: no word has a UPOS tag that the model knows, so "
+                                            f"there is no temperature to fit; {toy_model} is unchanged\n")
+
+
+def test_no_unseen_words_is_said_in_words_not_as_nan(toy_model, tmp_path):
+    eval_file = tmp_path / "seen.csv"
+    eval_file.write_text("text,tag\nthe dog,DET NN\n", encoding="utf-8")
+    output = run_tag([toy_model, "--eval", eval_file])
+    assert "unseen-word accuracy: - (every word of the file occurs in training)" in output and "nan" not in output

@@ -172,3 +172,20 @@ def test_tokenizing_time_grows_linearly_with_the_length(name):
     tokenize(short)  # warm up (the regular expression's first use)
     ratio = best_time(lambda: tokenize(long)) / best_time(lambda: tokenize(short))
     assert ratio < 20, f"{name}: 8x the text took {ratio:.0f}x as long"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Cafe\u0301 ok.", ["Cafe\u0301", "ok", "."]),               # an accent written as a combining mark
+    ("Cafe\u0301s, yes", ["Cafe\u0301s", ",", "yes"]),            # ... inside the word
+    ("\U0001F44D\U0001F3FD great", ["\U0001F44D\U0001F3FD", "great"]),  # thumbs up with its skin tone
+    ("\u0939\u093f\u0928\u094d\u0926\u0940 \u092d\u093e\u0937\u093e", ["\u0939\u093f\u0928\u094d\u0926\u0940",
+                                                                       "\u092d\u093e\u0937\u093e"]),  # Hindi vowel signs
+    ("\U0001F468\u200d\U0001F469\u200d\U0001F467!", ["\U0001F468\u200d\U0001F469\u200d\U0001F467", "!"]),  # a family
+    ("\U0001F1FA\U0001F1F8\U0001F1EB\U0001F1F7 flags", ["\U0001F1FA\U0001F1F8", "\U0001F1EB\U0001F1F7", "flags"]),
+    ("\u2764\ufe0f!", ["\u2764\ufe0f", "!"]),                     # a heart with its emoji variation selector
+    ("\u0301alone", ["\u0301", "alone"]),                        # a mark with nothing before it stays itself
+])
+def test_a_token_is_made_of_whole_characters_as_a_reader_sees_them(text, expected):
+    tokens = tokenize(text)
+    assert [token.text for token in tokens] == expected
+    assert "".join(word for token in tokens for word in token.words) == "".join(text.split())
