@@ -67,7 +67,7 @@ CRF_FORWARD_ROW = "crf-forward"  # the batched forward algorithm against a loop 
 CRF_COST_ROW = "crf-cost"  # the recipe's model with its own output layers and with CRFs: an epoch, and tagging
 STREAMING_ROW = "streaming"  # tag.py on generated input of growing size: memory, speed, how soon output comes
 STREAMING_MB = (5, 100)  # sizes of the generated inputs, raw text and CoNLL-U
-CHUNK_SIZES = (1_000, 5_000, 20_000, 100_000)  # words per chunk, timed on the smallest input
+CHUNK_SIZES = (20_000, 50_000, 100_000, 200_000, 500_000)  # words per chunk, timed on the smallest input
 LONG_TOKEN_CHARS = 2_000_000  # one "word" with no space in it
 PAUSE_SENTENCES = 20_000  # a producer writes this many sentences and then waits
 ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW,
@@ -332,9 +332,9 @@ def run_crf_forward_row(dev_path, n_sentences=512, n_tags=17):
 def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     """What a CRF output layer costs, on the recipe's trained model: the same model with its per-word
     softmax layers and with a CRF in their place (random transition scores: the cost does not depend on
-    them). Seconds of one training epoch (the recipe's batches and optimizer) and of the dev evaluation
-    after it; and words/s tagging dev as tag.py does (tags only) and as --eval does (with
-    probabilities), best of `repeats`."""
+    them). Seconds of one training epoch (the recipe's batches and optimizer, best of two) and of the
+    dev evaluation after it; and words/s tagging dev as tag.py does (tags only) and as --eval does
+    (with probabilities), best of `repeats`."""
     import copy
     import torch
     import main
@@ -348,30 +348,31 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     sentences, gold = read_tag_sets(train_path, vocab.tag_sets)
     dev_sentences, dev_gold = read_tag_sets(dev_path, vocab.tag_sets)
     n_dev_words = sum(map(len, dev_sentences))
-    result = {}
-    for kind in ("softmax", "crf"):
-        model = copy.deepcopy(trained)
-        if kind == "crf":
-            torch.manual_seed(0)  # the CRFs' random transition scores
-            crfs = [CRF(linear.out_features) for linear, _ in model.tag_sets]
-            for crf in crfs:
-                crf.transitions.data.normal_()
-            model.tag_output = crfs[0]
-            if len(crfs) > 1:
-                model.xpos_output = crfs[1]
-            model.tag_sets = [(linear, crf) for (linear, _), crf in zip(model.tag_sets, crfs)]
+    models = {"softmax": copy.deepcopy(trained), "crf": copy.deepcopy(trained)}
+    torch.manual_seed(0)  # the CRFs' random transition scores
+    crfs = [CRF(linear.out_features) for linear, _ in trained.tag_sets]
+    for crf in crfs:
+        crf.transitions.data.normal_()
+    models["crf"].tag_output = crfs[0]
+    if len(crfs) > 1:
+        models["crf"].xpos_output = crfs[1]
+    models["crf"].tag_sets = [(linear, crf) for (linear, _), crf in zip(models["crf"].tag_sets, crfs)]
+    batches = make_batches(sentences, vocab, gold, args.batch_size)
+    optimizers = {kind: main.make_optimizer(args, model) for kind, model in models.items()}
+    result = {kind: {"epoch_seconds": float("inf")} for kind in models}
+    # Each twice, taking turns, best of the two: the first epoch of a process also pays for warming up.
+    for kind in ("softmax", "crf", "softmax", "crf"):
         random.seed(0)
-        batches = make_batches(sentences, vocab, gold, args.batch_size)
         start = time.perf_counter()
-        train(model, batches, main.make_optimizer(args, model), 1, clip_grad=args.clip_grad,
+        train(models[kind], batches, optimizers[kind], 1, clip_grad=args.clip_grad,
               word_counts=word_count_tensor(vocab), unk_alpha=args.unk_alpha)
-        epoch_seconds = time.perf_counter() - start
-        evaluation_seconds, _ = best_of(1, functools.partial(evaluate, model, dev_sentences, dev_gold, vocab))
+        result[kind]["epoch_seconds"] = min(result[kind]["epoch_seconds"], time.perf_counter() - start)
+    for kind, model in models.items():
+        evaluation_seconds, _ = best_of(repeats, functools.partial(evaluate, model, dev_sentences, dev_gold, vocab))
         tags_seconds, _ = best_of(repeats, functools.partial(predict, model, dev_sentences, vocab, probabilities=False))
         probabilities_seconds, _ = best_of(repeats, functools.partial(predict, model, dev_sentences, vocab))
-        result[kind] = {"epoch_seconds": epoch_seconds, "evaluation_seconds": evaluation_seconds,
-                        "tags_words_per_s": n_dev_words / tags_seconds,
-                        "probabilities_words_per_s": n_dev_words / probabilities_seconds}
+        result[kind].update(evaluation_seconds=evaluation_seconds, tags_words_per_s=n_dev_words / tags_seconds,
+                            probabilities_words_per_s=n_dev_words / probabilities_seconds)
     return result
 
 
@@ -449,17 +450,27 @@ def repeated_to_size(text, megabytes, path):
 
 
 def measured_run(argv, stdin_path):
-    """Run a command with standard input from a file and its output thrown away: (seconds, peak MB of it)."""
+    """Run a command with standard input from a file and its output thrown away: (seconds, peak MB of it).
+
+    The peak is the child's own high-water mark (VmHWM in /proc, read as it runs): the rusage of a
+    child also counts the memory this process had when it started the child.
+    """
     with open(stdin_path, "rb") as stdin, tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)  # the figures of this child alone
+        peak_kb = 0
+        while process.poll() is None:
+            try:
+                status = Path(f"/proc/{process.pid}/status").read_text()
+                peak_kb = max(peak_kb, int(re.search(r"^VmHWM:\s+(\d+) kB", status, flags=re.M).group(1)))
+            except (OSError, AttributeError):  # just ended, or not Linux
+                pass
+            time.sleep(0.05)
         seconds = time.perf_counter() - start
-        if status != 0:
+        if process.returncode != 0:
             stderr.seek(0)
             raise RuntimeError(f"{' '.join(argv)} failed: {stderr.read().decode()}")
-    peak = usage.ru_maxrss / 2**20 if sys.platform == "darwin" else usage.ru_maxrss / 2**10
-    return seconds, peak
+    return seconds, peak_kb / 2**10
 
 
 def seconds_until_tags_during_a_pause(model_path, lines):

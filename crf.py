@@ -56,30 +56,37 @@ class CRF(nn.Module):
         return (self.start[tags[:, 0]] + (emitted * mask).sum(dim=1) + (moved * mask[:, 1:]).sum(dim=1)
                 + self.end[last])
 
-    def forward_scores(self, emissions, mask, temperature=1.0):
+    def forward_scores(self, emissions, mask, temperature=1.0, last_only=False):
         """alpha[:, t, j]: log of the summed exp(score) of all sequences of words 1..t that end in tag j.
 
         The forward algorithm, one position at a time over the whole batch. At a padded
         position the sentence has ended, so alpha stays what it was. Every score is divided
-        by the temperature (1: as trained).
+        by the temperature (1: as trained). last_only=True returns only the last alpha
+        (batch, n_tags), each sentence's at its last word: all that log Z needs, and training
+        then keeps no copy of the others for the backward pass.
         """
-        transitions, emissions = self.transitions / temperature, emissions / temperature
+        transitions = self.transitions
+        if temperature != 1.0:
+            transitions, emissions = transitions / temperature, emissions / temperature
         alpha = self.start / temperature + emissions[:, 0]  # (batch, n_tags)
         alphas = [alpha]
         for t in range(1, emissions.size(1)):
             # (batch, previous tag, 1) + (previous tag, next tag) -> logsumexp over the previous tag
             step = torch.logsumexp(alpha.unsqueeze(2) + transitions, dim=1) + emissions[:, t]
             alpha = torch.where(mask[:, t].unsqueeze(1), step, alpha)
-            alphas.append(alpha)
-        return torch.stack(alphas, dim=1)  # (batch, seq_len, n_tags)
+            if not last_only:
+                alphas.append(alpha)
+        return alpha if last_only else torch.stack(alphas, dim=1)  # (batch, seq_len, n_tags)
 
     def log_partition(self, emissions, mask):
-        """log Z of each sentence: (batch,). alpha's last row is each sentence's last word's."""
-        return torch.logsumexp(self.forward_scores(emissions, mask)[:, -1] + self.end, dim=1)
+        """log Z of each sentence: (batch,). The last alpha is each sentence's last word's."""
+        return torch.logsumexp(self.forward_scores(emissions, mask, last_only=True) + self.end, dim=1)
 
     def backward_scores(self, emissions, mask, temperature=1.0):
         """beta[:, t, i]: log of the summed exp(score) of the rest of the sentence after tag i at word t."""
-        transitions, emissions, end = self.transitions / temperature, emissions / temperature, self.end / temperature
+        transitions, end = self.transitions, self.end
+        if temperature != 1.0:
+            transitions, emissions, end = transitions / temperature, emissions / temperature, end / temperature
         beta = end.expand(emissions.size(0), -1)  # at each sentence's last word
         betas = [beta]
         for t in range(emissions.size(1) - 2, -1, -1):

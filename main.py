@@ -29,9 +29,9 @@ DEFAULT_SENTENCE = "The dog ate the book"
 
 def parse_args(argv=None):
     """The command line; the defaults reproduce the README's first run."""
-    parser = ArgumentParser(description=__doc__, epilog="Every number must be finite and in its range: counts at least 1, "
-                            "sizes of layers (and --num-layers) from 1 to 4096, --dropout and --ema in [0, 1), "
-                            "--lr-decay in (0, 1], --seed in [0, 2**32).")
+    ranges = ("Every number must be finite and in its range: counts at least 1, sizes of layers (and --num-layers) "
+              "from 1 to 4096, --dropout, --ema and --adam-beta2 in [0, 1), --lr-decay in (0, 1], --seed in [0, 2**32).")
+    parser = ArgumentParser(description=__doc__, epilog=ranges)
     switch = dict(action=argparse.BooleanOptionalAction, default=False)  # --chars, and --no-chars to undo it
     data = parser.add_argument_group("data")
     data.add_argument("--train", default=str(DEFAULT_TRAIN),
@@ -94,6 +94,8 @@ def parse_args(argv=None):
     if args.label_smoothing is not None and args.loss != "ce":
         parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has no "
                      "label_smoothing option (main_example.py section 6)")
+    if args.adam_beta2 is not None and args.optimizer != "adam":
+        parser.error("--adam-beta2 goes with --optimizer adam")
     if args.crf and args.loss != "nll":
         parser.error("--crf has a loss of its own, the negative log-likelihood of the whole tag sequence: "
                      "use --loss nll (the default)")
@@ -199,7 +201,8 @@ def train_tagger(args, device, log=print, before_training=None):
         model.load_state_dict(best_state)  # keep the best epoch's model, the one that was saved
         log(f"best dev accuracy: {best_accuracy:.4f}")
     else:
-        model.load_state_dict(kept_model.state_dict())  # with --ema, the average; otherwise itself
+        if averaged:
+            model.load_state_dict(averaged.module.state_dict())  # keep the average, as with --dev
         if args.save:
             save_checkpoint(args.save, model, settings, vocab)
     return run
@@ -230,7 +233,7 @@ def main(argv=None):
 
     def what_was_saved():
         if args.save and modification_time(args.save) not in (None, saved_before):
-            return f"{args.save} holds the best model so far (with --dev: the best epoch's)"
+            return f"{args.save} holds the best model so far (--dev saves the best epoch's as it goes)"
         return "nothing was saved"
 
     # First, before any torch work starts PyTorch's CPU threads (see subnormals_flushed_to_zero).

@@ -25,7 +25,9 @@ def test_readme_table_is_what_benchmark_prints_from_its_saved_results():
                    "Learning curve: ", "Dev UPOS gained per doubling", "A straight line through the recipe's",
                    "One training step at batch size 1", "The training times of all the rows above",
                    "The recipe with and without a CRF", "Dev's own gold tags hold", "Mean of the two seeds",
-                   "log Z of the first"):
+                   "log Z of the first", "The recipe's trained model, its output layers", "tag.py with the recipe's",
+                   "Words per chunk against speed", "The character LSTM reads at most", "One token of",
+                   "A producer writes"):
         line = next(line for line in shown.stdout.splitlines() if line.startswith(prefix))
         assert line in readme_results_section()
 

@@ -405,12 +405,15 @@ def test_the_average_moves_by_one_minus_the_decay_towards_the_weights_at_each_st
     torch.testing.assert_close(average.module.weight, before + 0.1)
 
 
-def test_adam_beta2_reaches_the_optimizer():
+def test_adam_beta2_reaches_the_optimizer_and_is_refused_without_adam(capsys):
     from train import make_optimizer
     model = torch.nn.Linear(2, 1)
     for argv, beta2 in (([], 0.999), (["--adam-beta2", "0.99"], 0.99)):
         args = main.parse_args(["--optimizer", "adam", *argv])
         assert make_optimizer(args, model).param_groups[0]["betas"] == (0.9, beta2)
+    with pytest.raises(SystemExit):
+        main.parse_args(["--adam-beta2", "0.99"])
+    assert "--adam-beta2 goes with --optimizer adam" in capsys.readouterr().err
 
 
 def test_a_model_too_large_for_memory_is_a_one_line_error(monkeypatch, capsys):

@@ -82,6 +82,15 @@ def test_chars_to_tensors_builds_each_distinct_word_once():
     assert char_ids[1].tolist() == [char_to_ix["c"], PAD_IX]
 
 
+def test_the_character_lstm_reads_the_first_and_last_32_characters_of_a_longer_word():
+    char_to_ix = {"<pad>": 0, "<unk>": 1, "a": 2, "b": 3, "c": 4}
+    word = "a" * 40 + "c" * 1_000_000 + "b" * 40
+    char_ids, char_lengths, _ = chars_to_tensors([[word, "ab", "a" * 64]], char_to_ix)
+    assert char_ids.shape == (3, 64) and char_lengths.tolist() == [64, 2, 64]
+    assert char_ids[0].tolist() == [char_to_ix["a"]] * 32 + [char_to_ix["b"]] * 32
+    assert char_ids[2].tolist() == [char_to_ix["a"]] * 64  # 64 characters: all of them
+
+
 def test_vocabulary_lowercase_shares_one_entry_and_keeps_characters():
     vocab = Vocabulary.from_training_data([["The", "the", "THE"]], {"upos": [["D", "D", "D"]]}, chars=True,
                                           lowercase=True)
