@@ -1,6 +1,7 @@
 """The CRF output layer against brute force: every tag sequence of small sentences enumerated."""
 import itertools
 
+import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
@@ -154,3 +155,12 @@ def test_a_temperature_flattens_the_marginals_and_keeps_the_viterbi_path():
     expected = torch.stack([probabilities[[p[0] == j for p in paths]].sum() for j in range(4)])
     torch.testing.assert_close(hot_log_probs[0, 0].exp(), expected)
     assert hot_log_probs[0].exp().max() < log_probs[0].exp().max()
+
+
+def test_decoding_tags_only_gives_the_same_tags_and_skips_the_marginals(monkeypatch):
+    crf = random_crf(5, seed=2)
+    emissions, lengths = torch.randn(3, 6, 5, dtype=torch.float64), torch.tensor([6, 2, 4])
+    tags, log_probs = crf.decode(emissions, lengths)
+    monkeypatch.setattr(crf, "marginals", lambda *args: pytest.fail("forward-backward ran for tags only"))
+    tags_only, none = crf.decode(emissions, lengths, probabilities=False)
+    assert none is None and torch.equal(tags_only, tags) and log_probs.shape == (3, 6, 5)

@@ -391,6 +391,13 @@ def test_ema_evaluates_and_saves_the_average_of_the_weights(tmp_path, monkeypatc
     kept = main.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None).model.state_dict()
     assert not all(torch.equal(kept[k], seen["last"][k]) for k in kept)  # the average, not the last step
     assert all(torch.equal(kept[k], seen["averaged"].module.state_dict()[k]) for k in kept)
+    # With --dev, the average is what each epoch evaluates (and so what is kept and saved).
+    evaluated = []
+    real_evaluate = main.evaluate
+    monkeypatch.setattr(main, "evaluate", lambda model, *a, **kw: evaluated.append(model) or real_evaluate(model, *a, **kw))
+    args = main.parse_args(["--train", str(train_file), "--dev", str(train_file), "--epochs", "2", "--ema", "0.9"])
+    main.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None)
+    assert len(evaluated) == 2 and all(model is seen["averaged"].module for model in evaluated)
 
 
 def test_the_average_moves_by_one_minus_the_decay_towards_the_weights_at_each_step():
