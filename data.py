@@ -1,8 +1,10 @@
 """Reading tagged sentences from the toy CSV format or from CoNLL-U files, and writing CoNLL-U.
 
 Both readers return the same thing, a list of (words, tags) pairs, so the rest of the
-code does not care where the data came from. Every problem with a file is raised as
-an InputError whose message is one line naming the file, the line and what is wrong.
+code does not care where the data came from. For tagging inputs of any size, LineReader
+and conllu_sentences read a file or standard input once, as it arrives, a line or a
+sentence at a time. Every problem with a file is raised as an InputError whose message
+is one line naming the file, the line and what is wrong.
 """
 import csv
 import dataclasses

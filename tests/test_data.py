@@ -16,7 +16,7 @@ def write(tmp_path, name, content):
 
 def test_read_csv_returns_words_and_tags(tmp_path):
     path = write(tmp_path, "t.csv", "text,tag\nThe dog ate,DET NN V\nNA null,X X\n")
-    # "NA" and "null" must stay words: pandas would turn them into NaN by default.
+    # "NA" and "null" must stay words (a table reader such as pandas would make them missing values).
     assert read_csv(path) == [(["The", "dog", "ate"], ["DET", "NN", "V"]), (["NA", "null"], ["X", "X"])]
 
 
