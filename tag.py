@@ -43,7 +43,8 @@ def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__, epilog=PROBABILITY_SCORES)
     parser.add_argument("model", metavar="MODEL.pt", help="a model saved by main.py --save")
     parser.add_argument("text", nargs="?",
-                        help="text of one sentence to tag; '-' tags each line of standard input as one sentence. "
+                        help="text of one sentence to tag; '-' tags each line of standard input as one sentence, "
+                             "streamed: each chunk is written as soon as it is tagged. "
                              "The text is split into tokens and words as UD English EWT does (can't -> ca n't); "
                              "prints word/UPOS for each word (word/UPOS/XPOS for a model trained with --xpos), "
                              "one line per input line")

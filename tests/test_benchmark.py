@@ -133,6 +133,9 @@ def test_readme_tag_count_is_the_training_files():
             for tag in sentence_tags}
     # the README names three XPOS tags and counts the rest
     assert f"`JJR` and {len(xpos) - 3} more in the training split" in " ".join(readme_results_section().split())
+    n, m = len(xpos), len(tags)
+    assert (f"The XPOS layer's {n} tags make its steps {n} x {n} per word, against {m} x {m} for UPOS"
+            in " ".join(readme_results_section().split()))
 
 
 def test_official_scorer_agrees_with_our_accuracy_in_the_saved_results():
