@@ -431,8 +431,8 @@ def run_raw_text_row(dev_path, model_path):
 def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     """Tokenize and tag each line of a text file, write CoNLL-U (HEAD 0); return the number of words."""
     import tag
-    from data import conllu_sentence, read_text
-    lines = read_text(text_path).splitlines()
+    from data import LineReader, conllu_sentence
+    lines = list(tag.text_lines(LineReader(text_path)))  # read as tag.py reads: only "\n" ends a line
     tagged = tag.tag_lines(model, lines, vocab, tokenize_line)
     conllu_path.write_text("".join(conllu_sentence(line, tokens, tags, head="0")
                                    for line, (tokens, tags) in zip(lines, tagged) if tokens),
@@ -541,13 +541,14 @@ def run_streaming_row(dev_path, model_path):
         n_words = result["runs"][0]["words"]
         model, vocab = load_checkpoint(model_path)
         args = tag.parse_args([str(model_path), "-", "--conllu"])
+        chunk_words_before, stdin_before = tag.CHUNK_WORDS, sys.stdin
         for chunk_words in CHUNK_SIZES:
             tag.CHUNK_WORDS = chunk_words
             with open(path, encoding="utf-8") as stdin, contextlib.redirect_stdout(io.StringIO()):
                 sys.stdin = stdin
                 seconds, _ = best_of(1, lambda: tag.tag_text(model, vocab, args, "cpu"))
             result["chunks"].append({"chunk_words": chunk_words, "words_per_s": n_words / seconds})
-        sys.stdin = sys.__stdin__
+        tag.CHUNK_WORDS, sys.stdin = chunk_words_before, stdin_before  # as they were, for whoever runs next
         result["word_bound"] = accuracy_with_and_without_the_word_bound(model, vocab, dev_path)
         (folder / "long.txt").write_text("a" * LONG_TOKEN_CHARS + "\n", encoding="utf-8")
         seconds, peak = measured_run([sys.executable, script, str(model_path), "-"], folder / "long.txt")
