@@ -63,6 +63,13 @@ RAW_TEXT_ROW = "raw-text"  # the recipe's model on dev's raw text, scored by the
 CRF_ROWS = {"bilstm-chars": ("the recipe", 1), "bilstm-chars-seed-2": ("the recipe", 2),
             "crf": ("the recipe with a CRF (`--crf`)", 1), "crf-seed-2": ("the recipe with a CRF (`--crf`)", 2)}
 ROW_CHANGES.update({"bilstm-chars-seed-2": ["--seed", "2"], "crf": ["--crf"], "crf-seed-2": ["--crf", "--seed", "2"]})
+# The recipe with a third seed: with the two above, the recipe's mean and seed-to-seed spread. And, with two
+# seeds, the trade-off the tuning found beyond the 10-minute budget: a word LSTM twice as wide.
+SEED_ROWS = {"bilstm-chars": 1, "bilstm-chars-seed-2": 2, "bilstm-chars-seed-3": 3}
+WIDE_HIDDEN_DIM = 256
+WIDE_ROWS = {"wide": 1, "wide-seed-2": 2}
+ROW_CHANGES.update({"bilstm-chars-seed-3": ["--seed", "3"], "wide": ["--hidden-dim", str(WIDE_HIDDEN_DIM)],
+                    "wide-seed-2": ["--hidden-dim", str(WIDE_HIDDEN_DIM), "--seed", "2"]})
 CRF_FORWARD_ROW = "crf-forward"  # the batched forward algorithm against a loop over one sentence and its tags
 CRF_COST_ROW = "crf-cost"  # the recipe's model with its own output layers and with CRFs: an epoch, and tagging
 STREAMING_ROW = "streaming"  # tag.py on generated input of growing size: memory, speed, how soon output comes
@@ -71,7 +78,8 @@ CHUNK_SIZES = (20_000, 50_000, 100_000, 200_000, 500_000)  # words per chunk, ti
 LONG_TOKEN_CHARS = 2_000_000  # one "word" with no space in it
 PAUSE_SENTENCES = 20_000  # a producer writes this many sentences and then waits
 ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW,
-            *[row for row in CRF_ROWS if row not in ROWS], CRF_FORWARD_ROW, CRF_COST_ROW, STREAMING_ROW]
+            *[row for row in CRF_ROWS if row not in ROWS], "bilstm-chars-seed-3", *WIDE_ROWS,
+            CRF_FORWARD_ROW, CRF_COST_ROW, STREAMING_ROW]
 
 
 def recipe_args(row, train_path, dev_path=None, save_path=None, epochs=None, batch_size=None):
@@ -655,6 +663,7 @@ def print_table(results):
               f" default {adam['default_ms']:.2f} ms ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
     print_step_cost(rows)
     print_crf_comparison(rows)
+    print_seeds(rows)
     print_streaming(rows)
     print()
     print(f"The training times of all the rows above, added up: {total_training_minutes(rows):.0f} minutes.")
@@ -821,6 +830,30 @@ def crf_summary(rows):
             f" {mean(crf, 'xpos_accuracy'):.2%}; the recipe's two seeds differ by {100 * spread['accuracy']:.2f} /"
             f" {100 * spread['xpos_accuracy']:.2f} points. With a CRF, training runs at"
             f" {speeds['train_tokens_per_s']:.0%} of the recipe's tokens/s and tagging at {speeds['tag_tokens_per_s']:.0%}.")
+
+
+def print_seeds(rows):
+    """The recipe with three seeds and the wide variant with two: each seed's dev accuracies, mean and range."""
+    for seed_rows, title in ((SEED_ROWS, "The recipe"),
+                             (WIDE_ROWS, f"The recipe with `--hidden-dim {WIDE_HIDDEN_DIM}`")):
+        if not all(name in rows for name in seed_rows):
+            continue
+        runs = [rows[name] for name in seed_rows]
+        each = ", ".join(f"seed {seed}: {r['accuracy']:.2%} / {r['xpos_accuracy']:.2%} in"
+                         f" {r['train_seconds'] / 60:.1f} min" for seed, r in zip(seed_rows.values(), runs))
+        summary = []
+        for key in ("accuracy", "xpos_accuracy"):
+            values = [r[key] for r in runs]
+            summary.append(f"{sum(values) / len(values):.2%} (range {100 * (max(values) - min(values)):.2f} points)")
+        print()
+        print(f"{title}, dev UPOS / XPOS and training time: {each}. Mean: UPOS {summary[0]}, XPOS {summary[1]}.")
+    if all(name in rows for name in [*SEED_ROWS, *WIDE_ROWS]):
+        def mean(names, key):
+            return sum(rows[name][key] for name in names) / len(names)
+        gains = [100 * (mean(WIDE_ROWS, key) - mean(SEED_ROWS, key)) for key in ("accuracy", "xpos_accuracy")]
+        time_ratio = mean(WIDE_ROWS, "train_seconds") / mean(SEED_ROWS, "train_seconds")
+        print(f"The wide model's mean minus the recipe's: UPOS {gains[0]:+.2f}, XPOS {gains[1]:+.2f} points, for"
+              f" {time_ratio - 1:.0%} more training time.")
 
 
 def print_step_cost(rows):

@@ -27,7 +27,8 @@ def test_readme_table_is_what_benchmark_prints_from_its_saved_results():
                    "The recipe with and without a CRF", "Dev's own gold tags hold", "Mean of the two seeds",
                    "log Z of the first", "The recipe's trained model, its output layers", "tag.py with the recipe's",
                    "Words per chunk against speed", "The character LSTM reads at most", "One token of",
-                   "A producer writes"):
+                   "A producer writes", "The recipe, dev UPOS / XPOS", "The recipe with `--hidden-dim",
+                   "The wide model's mean"):
         line = next(line for line in shown.stdout.splitlines() if line.startswith(prefix))
         assert line in readme_results_section()
 
@@ -55,6 +56,11 @@ def test_recipe_rows_switch_off_the_right_parts():
     assert vars(benchmark.recipe_args("crf", "t.conllu")) == dict(vars(recipe), crf=True)
     assert vars(benchmark.recipe_args("crf-seed-2", "t.conllu")) == dict(vars(recipe), crf=True, seed=2)
     assert vars(benchmark.recipe_args("bilstm-chars-seed-2", "t.conllu")) == dict(vars(recipe), seed=2)
+    assert vars(benchmark.recipe_args("bilstm-chars-seed-3", "t.conllu")) == dict(vars(recipe), seed=3)
+    wide = dict(vars(recipe), hidden_dim=benchmark.WIDE_HIDDEN_DIM)
+    assert recipe.hidden_dim < benchmark.WIDE_HIDDEN_DIM
+    assert vars(benchmark.recipe_args("wide", "t.conllu")) == wide
+    assert vars(benchmark.recipe_args("wide-seed-2", "t.conllu")) == dict(wide, seed=2)
     one_at_a_time = benchmark.recipe_args("bilstm-chars", "t.conllu", "d.conllu", "m.pt", epochs=1, batch_size=1)
     assert vars(one_at_a_time) == dict(vars(recipe), batch_size=1, epochs=1, dev="d.conllu", save="m.pt")
 
@@ -158,6 +164,24 @@ def test_udeval_f1_scores_a_wrong_tag_and_a_wrong_split(tmp_path):
         "Tokens": 100.0, "Words": 100.0, "UPOS": 50.0}
     split = benchmark.udeval_f1(tmp_path / "gold.conllu", tmp_path / "split.conllu")
     assert split["Tokens"] == pytest.approx(100 * 2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))  # P 1/3, R 1/2
+
+
+def test_the_seed_lines_give_each_seed_the_mean_and_the_range(capsys):
+    figures = [(0.95, 0.94, 540), (0.96, 0.93, 600), (0.97, 0.95, 570)]
+    rows = {name: {"accuracy": upos, "xpos_accuracy": xpos, "train_seconds": seconds}
+            for name, (upos, xpos, seconds) in zip(benchmark.SEED_ROWS, figures)}
+    benchmark.print_seeds(rows)
+    printed = capsys.readouterr().out.strip()
+    assert printed == ("The recipe, dev UPOS / XPOS and training time: seed 1: 95.00% / 94.00% in 9.0 min,"
+                       " seed 2: 96.00% / 93.00% in 10.0 min, seed 3: 97.00% / 95.00% in 9.5 min."
+                       " Mean: UPOS 96.00% (range 2.00 points), XPOS 94.00% (range 2.00 points).")
+    rows.update({"wide": dict(rows["bilstm-chars"], train_seconds=720),
+                 "wide-seed-2": dict(rows["bilstm-chars-seed-3"], train_seconds=900)})  # now the wide rows too
+    benchmark.print_seeds(rows)
+    printed = capsys.readouterr().out
+    assert "`--hidden-dim 256`, dev UPOS / XPOS and training time: seed 1: 95.00% / 94.00% in 12.0 min" in printed
+    # wide: means 96.00 / 94.50 in 810 s against 96.00 / 94.00 in 570 s
+    assert "mean minus the recipe's: UPOS +0.00, XPOS +0.50 points, for 42% more training time." in printed
 
 
 def test_straight_line_fits_exact_points_and_least_squares():
