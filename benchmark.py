@@ -78,7 +78,7 @@ CHUNK_SIZES = (20_000, 50_000, 100_000, 200_000, 500_000)  # words per chunk, ti
 LONG_TOKEN_CHARS = 2_000_000  # one "word" with no space in it
 PAUSE_SENTENCES = 20_000  # a producer writes this many sentences and then waits
 ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW,
-            *[row for row in CRF_ROWS if row not in ROWS], "bilstm-chars-seed-3", *WIDE_ROWS,
+            *[row for row in {**CRF_ROWS, **SEED_ROWS, **WIDE_ROWS} if row not in ROWS],
             CRF_FORWARD_ROW, CRF_COST_ROW, STREAMING_ROW]
 
 
@@ -818,16 +818,20 @@ def print_crf_comparison(rows):
               f" ({f['loop'] / f['batched']:.0f}x), largest difference {f['difference']:.1e}")
 
 
+def mean_of(rows, names, key):
+    """The mean of one figure over some rows (the seeds of one setting)."""
+    return sum(rows[name][key] for name in names) / len(names)
+
+
 def crf_summary(rows):
     """Mean accuracies over the two seeds, the recipe's seed-to-seed spread, and the CRF's cost in speed."""
-    def mean(names, key):
-        return sum(rows[name][key] for name in names) / len(names)
     softmax, crf = ("bilstm-chars", "bilstm-chars-seed-2"), ("crf", "crf-seed-2")
     spread = {key: abs(rows[softmax[0]][key] - rows[softmax[1]][key]) for key in ("accuracy", "xpos_accuracy")}
-    speeds = {key: mean(crf, key) / mean(softmax, key) for key in ("train_tokens_per_s", "tag_tokens_per_s")}
-    return (f"Mean of the two seeds, UPOS / XPOS: the recipe {mean(softmax, 'accuracy'):.2%} /"
-            f" {mean(softmax, 'xpos_accuracy'):.2%}, with a CRF {mean(crf, 'accuracy'):.2%} /"
-            f" {mean(crf, 'xpos_accuracy'):.2%}; the recipe's two seeds differ by {100 * spread['accuracy']:.2f} /"
+    speeds = {key: mean_of(rows, crf, key) / mean_of(rows, softmax, key)
+              for key in ("train_tokens_per_s", "tag_tokens_per_s")}
+    return (f"Mean of the two seeds, UPOS / XPOS: the recipe {mean_of(rows, softmax, 'accuracy'):.2%} /"
+            f" {mean_of(rows, softmax, 'xpos_accuracy'):.2%}, with a CRF {mean_of(rows, crf, 'accuracy'):.2%} /"
+            f" {mean_of(rows, crf, 'xpos_accuracy'):.2%}; the recipe's two seeds differ by {100 * spread['accuracy']:.2f} /"
             f" {100 * spread['xpos_accuracy']:.2f} points. With a CRF, training runs at"
             f" {speeds['train_tokens_per_s']:.0%} of the recipe's tokens/s and tagging at {speeds['tag_tokens_per_s']:.0%}.")
 
@@ -838,20 +842,18 @@ def print_seeds(rows):
                              (WIDE_ROWS, f"The recipe with `--hidden-dim {WIDE_HIDDEN_DIM}`")):
         if not all(name in rows for name in seed_rows):
             continue
-        runs = [rows[name] for name in seed_rows]
-        each = ", ".join(f"seed {seed}: {r['accuracy']:.2%} / {r['xpos_accuracy']:.2%} in"
-                         f" {r['train_seconds'] / 60:.1f} min" for seed, r in zip(seed_rows.values(), runs))
+        each = ", ".join(f"seed {seed}: {rows[name]['accuracy']:.2%} / {rows[name]['xpos_accuracy']:.2%} in"
+                         f" {rows[name]['train_seconds'] / 60:.1f} min" for name, seed in seed_rows.items())
         summary = []
         for key in ("accuracy", "xpos_accuracy"):
-            values = [r[key] for r in runs]
-            summary.append(f"{sum(values) / len(values):.2%} (range {100 * (max(values) - min(values)):.2f} points)")
+            values = [rows[name][key] for name in seed_rows]
+            summary.append(f"{mean_of(rows, seed_rows, key):.2%} (range {100 * (max(values) - min(values)):.2f} points)")
         print()
         print(f"{title}, dev UPOS / XPOS and training time: {each}. Mean: UPOS {summary[0]}, XPOS {summary[1]}.")
     if all(name in rows for name in [*SEED_ROWS, *WIDE_ROWS]):
-        def mean(names, key):
-            return sum(rows[name][key] for name in names) / len(names)
-        gains = [100 * (mean(WIDE_ROWS, key) - mean(SEED_ROWS, key)) for key in ("accuracy", "xpos_accuracy")]
-        time_ratio = mean(WIDE_ROWS, "train_seconds") / mean(SEED_ROWS, "train_seconds")
+        gains = [100 * (mean_of(rows, WIDE_ROWS, key) - mean_of(rows, SEED_ROWS, key))
+                 for key in ("accuracy", "xpos_accuracy")]
+        time_ratio = mean_of(rows, WIDE_ROWS, "train_seconds") / mean_of(rows, SEED_ROWS, "train_seconds")
         print(f"The wide model's mean minus the recipe's: UPOS {gains[0]:+.2f}, XPOS {gains[1]:+.2f} points, for"
               f" {time_ratio - 1:.0%} more training time.")
 

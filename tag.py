@@ -15,7 +15,8 @@ import sys
 # 1,024 of them: streaming a large corpus meets many shapes, and memory would grow until that cache is
 # full. A small cache keeps it flat for a few percent of speed (docs/tagging.md). It has to be set before
 # torch is imported; a value the user sets wins.
-os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "32")
+ONEDNN_KERNEL_CACHE = 32
+os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNEL_CACHE))
 
 from tqdm import tqdm
 
