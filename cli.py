@@ -17,9 +17,25 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def __init__(self, **kwargs):
         super().__init__(fromfile_prefix_chars="@", formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+        self.add_argument = add_range_to_help(self.add_argument)
+
+    def add_argument_group(self, *args, **kwargs):
+        group = super().add_argument_group(*args, **kwargs)
+        group.add_argument = add_range_to_help(group.add_argument)
+        return group
 
     def convert_arg_line_to_args(self, arg_line):
         return arg_line.split("#", 1)[0].split()
+
+
+def add_range_to_help(add_argument):
+    """Wrap an add_argument method: an option whose type is a number_type gets its range in its help."""
+    def add(*args, **kwargs):
+        requirement = getattr(kwargs.get("type"), "requirement", None)
+        if requirement is not None:
+            kwargs["help"] = (kwargs.get("help") or "").rstrip() + f"; must be {requirement}"
+        return add_argument(*args, **kwargs)
+    return add
 
 
 def number_type(kind, is_valid, requirement):
@@ -36,6 +52,7 @@ def number_type(kind, is_valid, requirement):
         if not (math.isfinite(number) and is_valid(number)):
             raise argparse.ArgumentTypeError(f"must be {requirement}, not {text}")
         return number
+    convert.requirement = requirement  # ArgumentParser shows it in --help
     return convert
 
 

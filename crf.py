@@ -7,8 +7,8 @@ sequence of tags y_1..y_n for the words of a sentence:
 
 and p(y) = exp(score(y)) / Z, where Z sums exp(score) over all T^n sequences: a softmax whose
 classes are tag sequences. Its loss is -log p(gold sequence) = log Z - score(gold), cross
-entropy one level up. The forward algorithm computes log Z in n * T^2 steps instead of T^n,
-in log space (logsumexp), so nothing overflows; Viterbi is the same recursion with max in
+entropy one level up. The forward algorithm computes log Z with (n - 1) * T^2 sums of a
+score and a transition, instead of T^n paths, in log space (logsumexp), so nothing overflows; Viterbi is the same recursion with max in
 place of logsumexp, and finds the best sequence. main_example.py, section 7, shows each step
 on numbers. Every function here works on a batch of right-padded sentences at once.
 """
@@ -27,8 +27,9 @@ class CRF(nn.Module):
         self.transitions = nn.Parameter(torch.zeros(n_tags, n_tags))  # [previous tag, next tag]
         self.start = nn.Parameter(torch.zeros(n_tags))
         self.end = nn.Parameter(torch.zeros(n_tags))
-        # Not learned: decode reports marginal probabilities of the scores divided by it
-        # (evaluation.fit_temperature fits it after training); the best sequence never changes.
+        # Not learned: decode reports each word's marginal distribution sharpened or flattened
+        # by it, log_softmax(log p / T), the map evaluation.fit_temperature fits after training
+        # (the same map as WordSoftmax's); the best sequence never changes.
         self.temperature = 1.0
 
     def scores(self, tag_space):
@@ -56,23 +57,21 @@ class CRF(nn.Module):
         return (self.start[tags[:, 0]] + (emitted * mask).sum(dim=1) + (moved * mask[:, 1:]).sum(dim=1)
                 + self.end[last])
 
-    def forward_scores(self, emissions, mask, temperature=1.0, last_only=False):
+    def forward_scores(self, emissions, mask, last_only=False):
         """alpha[:, t, j]: log of the summed exp(score) of all sequences of words 1..t that end in tag j.
 
         The forward algorithm, one position at a time over the whole batch. At a padded
-        position the sentence has ended, so alpha stays what it was. Every score is divided
-        by the temperature (1: as trained). last_only=True returns only the last alpha
-        (batch, n_tags), each sentence's at its last word: all that log Z needs, and training
-        then keeps no copy of the others for the backward pass.
+        position the sentence has ended, so alpha stays what it was. last_only=True returns
+        only the last alpha (batch, n_tags), each sentence's at its last word, which is all
+        log Z needs: it skips stacking the steps into one (batch, seq_len, n_tags) tensor.
+        It saves no memory in training: autograd keeps each step's logsumexp input for the
+        backward pass either way.
         """
-        transitions = self.transitions
-        if temperature != 1.0:
-            transitions, emissions = transitions / temperature, emissions / temperature
-        alpha = self.start / temperature + emissions[:, 0]  # (batch, n_tags)
+        alpha = self.start + emissions[:, 0]  # (batch, n_tags)
         alphas = [alpha]
         for t in range(1, emissions.size(1)):
             # (batch, previous tag, 1) + (previous tag, next tag) -> logsumexp over the previous tag
-            step = torch.logsumexp(alpha.unsqueeze(2) + transitions, dim=1) + emissions[:, t]
+            step = torch.logsumexp(alpha.unsqueeze(2) + self.transitions, dim=1) + emissions[:, t]
             alpha = torch.where(mask[:, t].unsqueeze(1), step, alpha)
             if not last_only:
                 alphas.append(alpha)
@@ -82,11 +81,9 @@ class CRF(nn.Module):
         """log Z of each sentence: (batch,). The last alpha is each sentence's last word's."""
         return torch.logsumexp(self.forward_scores(emissions, mask, last_only=True) + self.end, dim=1)
 
-    def backward_scores(self, emissions, mask, temperature=1.0):
+    def backward_scores(self, emissions, mask):
         """beta[:, t, i]: log of the summed exp(score) of the rest of the sentence after tag i at word t."""
         transitions, end = self.transitions, self.end
-        if temperature != 1.0:
-            transitions, emissions, end = transitions / temperature, emissions / temperature, end / temperature
         beta = end.expand(emissions.size(0), -1)  # at each sentence's last word
         betas = [beta]
         for t in range(emissions.size(1) - 2, -1, -1):
@@ -95,11 +92,11 @@ class CRF(nn.Module):
             betas.append(beta)
         return torch.stack(betas[::-1], dim=1)  # (batch, seq_len, n_tags)
 
-    def marginals(self, emissions, mask, temperature=1.0):
+    def marginals(self, emissions, mask):
         """log p(word t has tag j), summed over all sequences: alpha + beta - log Z (forward-backward)."""
-        alpha = self.forward_scores(emissions, mask, temperature)
-        beta = self.backward_scores(emissions, mask, temperature)
-        log_z = torch.logsumexp(alpha[:, -1] + self.end / temperature, dim=1)
+        alpha = self.forward_scores(emissions, mask)
+        beta = self.backward_scores(emissions, mask)
+        log_z = torch.logsumexp(alpha[:, -1] + self.end, dim=1)
         return alpha + beta - log_z[:, None, None]
 
     def viterbi(self, emissions, mask):
@@ -131,9 +128,15 @@ class CRF(nn.Module):
         log_probs (batch, seq_len, n_tags), or None with probabilities=False, which skips the
         forward-backward pass). Rows past a sentence's length mean nothing.
         The marginals come from forward-backward rather than from the gradient of log Z: the
-        same numbers, without running autograd inside prediction.
+        same numbers, without running autograd inside prediction. The temperature rescales each
+        word's marginals, log_softmax(log p / T): exactly the map that fit_temperature searches.
         """
         positions = torch.arange(emissions.size(1), device=emissions.device)
         mask = positions < lengths.to(emissions.device).unsqueeze(1)
         tags = self.viterbi(emissions, mask)
-        return tags, self.marginals(emissions, mask, self.temperature) if probabilities else None
+        if not probabilities:
+            return tags, None
+        log_marginals = self.marginals(emissions, mask)
+        if self.temperature == 1.0:
+            return tags, log_marginals
+        return tags, torch.log_softmax(log_marginals / self.temperature, dim=-1)

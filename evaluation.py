@@ -125,7 +125,12 @@ def known_gold(log_probs, gold_ix):
 
 
 def mean_nll(log_probs, gold_ix):
-    """Mean negative log-likelihood per token: the average of -ln p(gold tag), what training minimises."""
+    """Mean negative log-likelihood per token: the average of -ln p(gold tag).
+
+    For the per-word softmax trained with NLLLoss (or CrossEntropyLoss without label
+    smoothing) this is the training loss; a CRF's training loss is the NLL of whole tag
+    sequences, and these are its per-word marginals.
+    """
     return -log_probs.gather(1, gold_ix.unsqueeze(1)).mean().item()
 
 
@@ -167,16 +172,21 @@ def probability_scores(log_probs, gold_ix):
 
 
 def rescale(log_probs, temperature):
-    """Log-probabilities softmax(scores / T), from log-probabilities at T = 1.
+    """Temperature scaling of each word's distribution: log_softmax(log p / T), from log p at T = 1.
 
-    log_probs differ from the logits by one constant per token, which log_softmax removes,
-    so dividing them by T is dividing the logits by T. The order of the tags never changes.
+    This is the map both output layers apply at their temperature, so fitting T here fits what
+    tagging reports. For the per-word softmax it is softmax(logits / T): log p differs from the
+    logits by one constant per word, which log_softmax removes. For a CRF it rescales each word's
+    marginal distribution. The order of the tags never changes.
     """
     return F.log_softmax(log_probs / temperature, dim=-1)
 
 
 def fit_temperature(log_probs, gold_ix, low=0.05, high=20.0, steps=100):
     """The temperature T in [low, high] at which rescale(log_probs, T) has the lowest mean NLL.
+
+    log_probs are the model's at temperature 1 (for a CRF, its marginals); the output layers
+    apply rescale at the temperature they hold, so the T found is the one that tagging uses.
 
     The NLL is a convex function of 1/T (a log-sum-exp of straight lines in 1/T, minus a
     straight line), so it has a single minimum and a ternary search finds it: compare the

@@ -12,7 +12,7 @@ import os
 import sys
 
 # oneDNN, which runs the LSTM on the CPU, keeps a compiled kernel for every batch shape it meets, up to
-# 1,024 of them: streaming a large corpus meets many shapes, and memory would grow until that cache is
+# a large default limit: streaming a large corpus meets many shapes, and memory would grow until that cache is
 # full. A small cache keeps it flat for a few percent of speed (docs/tagging.md). It has to be set before
 # torch is imported; a value the user sets wins.
 ONEDNN_KERNEL_CACHE = 32
@@ -31,7 +31,8 @@ from train import predict
 PROBABILITY_SCORES = f"""\
 how --report scores the UPOS probabilities p, over the words of the --eval file (g: a word's gold tag;
 words whose gold tag never occurred in training are left out, as p(g) is 0 for them):
-  NLL    mean over words of -ln p(g): the loss that training minimises, here on other text
+  NLL    mean over words of -ln p(g): for a softmax model trained without label smoothing, the loss
+         that training minimises, here on other text (a CRF's p are its per-word marginals)
   Brier  mean over words of the sum over all tags t of (p(t) - 1 if t = g else 0)^2; 0 best, 2 worst
   ECE    expected calibration error: the words go into {N_BINS} bins of equal width by the confidence
          c = max over t of p(t): (0, 1/{N_BINS}], (1/{N_BINS}, 2/{N_BINS}], ..., ({N_BINS - 1}/{N_BINS}, 1]; ECE is the sum
@@ -68,10 +69,12 @@ def parse_args(argv=None):
                              "share of all errors); and accuracy by how often the word occurs in training")
     parser.add_argument("--fit-temperature", action="store_true",
                         help="with --eval: find the temperature T that minimises the mean NLL of the UPOS "
-                             "probabilities on the --eval file (your dev data) and store it in MODEL.pt")
+                             "probabilities on the --eval file (your dev data) and store it in MODEL.pt; "
+                             "the XPOS probabilities stay at temperature 1")
     parser.add_argument("--temperature", type=ABOVE_ZERO, metavar="T",
-                        help="report UPOS probabilities softmax(scores / T) instead of the checkpoint's temperature "
-                             "(1 unless --fit-temperature stored one); tags do not change")
+                        help="report the UPOS probabilities at temperature T, log_softmax(log p / T) of each "
+                             "word's probabilities p (for a softmax model: softmax(logits / T)), instead of at the "
+                             "checkpoint's temperature (1 unless --fit-temperature stored one); tags do not change")
     parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=512, help="sentences per batch (default: 512)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="(default: cpu)")
     args = parser.parse_intermixed_args(argv)  # TEXT may come after the options too

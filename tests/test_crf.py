@@ -143,17 +143,18 @@ def test_viterbi_avoids_a_forbidden_transition_that_the_per_word_argmax_takes():
     assert log_probs[0, 1].exp()[1] < 0.05 < 0.5 < F.softmax(emissions[0, 1], dim=-1)[1]
 
 
-def test_a_temperature_flattens_the_marginals_and_keeps_the_viterbi_path():
+def test_a_temperature_rescales_each_words_marginals_and_keeps_the_viterbi_path():
     crf = random_crf(4, seed=1)
     emissions = torch.randn(1, 3, 4, dtype=torch.float64) * 2
     tags, log_probs = crf.decode(emissions, torch.tensor([3]))
     crf.temperature = 2.0
     hot_tags, hot_log_probs = crf.decode(emissions, torch.tensor([3]))
     assert hot_tags.tolist() == tags.tolist()
+    # The map evaluation.fit_temperature searches: each word's marginals p, as softmax(log p / T).
     paths, scores = enumerated(crf, emissions[0], 3)
-    probabilities = torch.softmax(scores / 2.0, dim=0)
-    expected = torch.stack([probabilities[[p[0] == j for p in paths]].sum() for j in range(4)])
-    torch.testing.assert_close(hot_log_probs[0, 0].exp(), expected)
+    probabilities = torch.softmax(scores, dim=0)
+    marginals = torch.stack([probabilities[[p[0] == j for p in paths]].sum() for j in range(4)])
+    torch.testing.assert_close(hot_log_probs[0, 0].exp(), torch.softmax(marginals.log() / 2.0, dim=0))
     assert hot_log_probs[0].exp().max() < log_probs[0].exp().max()
 
 

@@ -272,6 +272,27 @@ def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_
     assert load_checkpoint(model_path)[0].temperature == temperature
 
 
+def printed_nll(output, temperature):
+    """The NLL on the 'probabilities at temperature T' line that tag.py printed for this T."""
+    return float(re.search(rf"^probabilities at temperature {temperature:.4f}: NLL ([\d.]+)", output, re.M).group(1))
+
+
+@pytest.mark.parametrize("options", [[], ["--crf", "--epochs", "60"]], ids=["softmax", "crf"])
+def test_the_fitted_temperature_is_the_one_tagging_applies_and_no_other_does_better(tmp_path, options):
+    model_path = train_toy(tmp_path / "toy.pt", *options)
+    eval_path = write(tmp_path, "eval.csv", b"text,tag\nThe dog ate the apple,DET NN V DET NN\n"
+                                            b"Everybody read that book,NN V DET NN\nThe dog ate the book,DET V V DET V\n")
+    fitted = run_tag([model_path, "--eval", eval_path, "--fit-temperature"])
+    temperature = load_checkpoint(model_path)[0].temperature
+    at_fit = printed_nll(fitted, temperature)
+    # Reloaded, the model reports at its stored temperature exactly what the fit printed ...
+    assert printed_nll(run_tag([model_path, "--eval", eval_path, "--report"]), temperature) == at_fit
+    # ... and that is the lowest NLL: no temperature on a grid around it does better.
+    for grid_temperature in (0.2, 0.35, 0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0):
+        report = run_tag([model_path, "--eval", eval_path, "--report", "--temperature", grid_temperature])
+        assert printed_nll(report, grid_temperature) >= at_fit, f"T = {grid_temperature} beats the fitted {temperature}"
+
+
 def test_a_model_file_that_is_missing_is_a_one_line_error(tmp_path):
     result = run_script("tag.py", tmp_path / "none.pt", "Hello")
     assert result.returncode == 2 and result.stderr == f"error: {tmp_path / 'none.pt'}: no such file\n"
@@ -396,3 +417,23 @@ def test_the_streaming_settings_the_docs_quote_are_the_codes():
     assert f"the chunk holds {tag.CHUNK_WORDS:,} words" in page
     assert f"`ONEDNN_PRIMITIVE_CACHE_CAPACITY` to {tag.ONEDNN_KERNEL_CACHE} before" in page
     assert f"the first and last {train.MAX_WORD_CHARS // 2} characters of a word" in page
+
+
+@pytest.mark.parametrize("script", [main, tag], ids=["main.py", "tag.py"])
+def test_help_gives_the_range_of_every_number_option(script, monkeypatch):
+    """docs/code.md says every number an option takes is checked, with its range in --help."""
+    import argparse
+    parsers = []
+
+    def keep_parser(parser, *args, **kwargs):
+        parsers.append(parser)
+        raise SystemExit(0)
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_known_args", keep_parser)
+    with pytest.raises(SystemExit):
+        script.parse_args(["x"])
+    numbers = [action for action in parsers[0]._actions if getattr(action.type, "requirement", None)]
+    assert len(numbers) >= (2 if script is tag else 10)
+    help_text = "".join(parsers[0].format_help().split())  # argparse wraps the help text, at hyphens too
+    for action in numbers:
+        assert action.help.endswith(f"; must be {action.type.requirement}"), action.option_strings
+        assert "".join(action.help.split()) in help_text
