@@ -5,9 +5,8 @@
     python benchmark.py --data DIR   # the EWT files in another folder
     python benchmark.py --show       # print the table again from benchmark_results.json
 
-A full run on 2 CPU cores takes longer than its rows' training, whose times `--show` adds up (71
-minutes for the rows stored in benchmark_results.json now): tagging, scoring and
-starting each row's process come on top.
+A full run on 2 CPU cores takes longer than its rows' training, whose times `--show` adds up from
+benchmark_results.json in its last line: tagging, scoring and starting each row's process come on top.
 
 Each row runs in a child process of its own, one after another, so that its peak memory is
 its own and no two torch processes compete for the CPU. Run it alone on the machine.
@@ -42,12 +41,12 @@ ROWS = {
     "most-frequent-tag": "most frequent tag per word (unknown words: the most common tag)",
     "nltk-perceptron": "NLTK averaged perceptron (5 iterations)",
     "nltk-perceptron-xpos": "NLTK averaged perceptron on XPOS tags (5 iterations)",
-    "day1-lstm": "Day-1 model: one-directional LSTM, words only",
+    "day1-lstm": "one-directional LSTM, words only (the recipe's sizes and training)",
     "bilstm": "BiLSTM, words only",
     "bilstm-chars": "BiLSTM + character LSTM (the recipe)",
 }
 NEURAL_ROWS = ("day1-lstm", "bilstm", "bilstm-chars")
-BATCH_SIZES = (1, RECIPE_BATCH_SIZE)  # one sentence at a time (the Day-1 loop) against the recipe's
+BATCH_SIZES = (1, RECIPE_BATCH_SIZE)  # one sentence at a time (as in the tutorial's loop) against the recipe's
 # Training-speed rows: each neural model, one epoch at each batch size, e.g. "bilstm-chars-batch-32".
 SPEED_ROWS = {f"{model}-batch-{size}": (model, size) for model in NEURAL_ROWS for size in BATCH_SIZES}
 LABEL_SMOOTHING = 0.1
@@ -254,7 +253,10 @@ def run_speed_row(model, batch_size, train_path):
                 tokens=run.n_train_tokens)
 
 
-def run_adam_step_row(train_path, steps=30):
+ADAM_STEPS = 30  # timed steps of each optimizer in the adam-step row (their mean is printed)
+
+
+def run_adam_step_row(train_path, steps=ADAM_STEPS):
     """Milliseconds per optimizer step on the recipe's model: fused Adam (main.py's) and the default.
 
     Every weight gets a random gradient, as the word embedding's dense gradient does in
@@ -659,8 +661,9 @@ def print_table(results):
     if ADAM_ROW in rows:
         adam = rows[ADAM_ROW]
         print()
-        print(f"Adam step on the recipe's model ({adam['parameters']:,} weights): fused {adam['fused_ms']:.2f} ms,"
-              f" default {adam['default_ms']:.2f} ms ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
+        print(f"Adam step on the recipe's model ({adam['parameters']:,} weights, every one with a random gradient;"
+              f" mean over {ADAM_STEPS} steps): fused {adam['fused_ms']:.2f} ms, default {adam['default_ms']:.2f} ms"
+              f" ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
     print_step_cost(rows)
     print_crf_comparison(rows)
     print_seeds(rows)
@@ -783,7 +786,7 @@ def print_crf_comparison(rows):
     if any(name.startswith("crf") for name in present):
         print()
         print("The recipe with and without a CRF output layer, on dev (NLL and ECE of the UPOS probabilities: for the"
-              " CRF, its marginals; unseen bigrams: predicted tag bigrams never seen in the training data, UPOS / XPOS):")
+              " CRF, its marginals, so ECE scores each word's most probable tag, which need not be Viterbi's; unseen bigrams: predicted tag bigrams never seen in the training data, UPOS / XPOS):")
         print()
         print("| model | seed | dev UPOS | dev XPOS | NLL | ECE | training time | training tokens/s | tagging tokens/s"
               " | unseen bigrams |")
@@ -837,25 +840,34 @@ def crf_summary(rows):
 
 
 def print_seeds(rows):
-    """The recipe with three seeds and the wide variant with two: each seed's dev accuracies, mean and range."""
+    """The recipe with three seeds and the wide variant with two: each seed's dev accuracies, mean and range.
+
+    Means and ranges are of the accuracies as printed (in points, two decimals), so that they
+    can be checked against the figures beside them. The wide model is set against the recipe
+    on the same seeds (1 and 2).
+    """
+    def points(name, key):
+        return round(100 * rows[name][key], 2)
+
     for seed_rows, title in ((SEED_ROWS, "The recipe"),
                              (WIDE_ROWS, f"The recipe with `--hidden-dim {WIDE_HIDDEN_DIM}`")):
         if not all(name in rows for name in seed_rows):
             continue
-        each = ", ".join(f"seed {seed}: {rows[name]['accuracy']:.2%} / {rows[name]['xpos_accuracy']:.2%} in"
+        each = ", ".join(f"seed {seed}: {points(name, 'accuracy'):.2f}% / {points(name, 'xpos_accuracy'):.2f}% in"
                          f" {rows[name]['train_seconds'] / 60:.1f} min" for name, seed in seed_rows.items())
         summary = []
         for key in ("accuracy", "xpos_accuracy"):
-            values = [rows[name][key] for name in seed_rows]
-            summary.append(f"{mean_of(rows, seed_rows, key):.2%} (range {100 * (max(values) - min(values)):.2f} points)")
+            values = [points(name, key) for name in seed_rows]
+            summary.append(f"{sum(values) / len(values):.2f}% (range {max(values) - min(values):.2f} points)")
         print()
         print(f"{title}, dev UPOS / XPOS and training time: {each}. Mean: UPOS {summary[0]}, XPOS {summary[1]}.")
-    if all(name in rows for name in [*SEED_ROWS, *WIDE_ROWS]):
-        gains = [100 * (mean_of(rows, WIDE_ROWS, key) - mean_of(rows, SEED_ROWS, key))
-                 for key in ("accuracy", "xpos_accuracy")]
-        time_ratio = mean_of(rows, WIDE_ROWS, "train_seconds") / mean_of(rows, SEED_ROWS, "train_seconds")
-        print(f"The wide model's mean minus the recipe's: UPOS {gains[0]:+.2f}, XPOS {gains[1]:+.2f} points, for"
-              f" {time_ratio - 1:.0%} more training time.")
+    matched = [name for name, seed in SEED_ROWS.items() if seed in WIDE_ROWS.values()]
+    if all(name in rows for name in [*matched, *WIDE_ROWS]):
+        gains = [sum(points(name, key) for name in WIDE_ROWS) / len(WIDE_ROWS)
+                 - sum(points(name, key) for name in matched) / len(matched) for key in ("accuracy", "xpos_accuracy")]
+        time_ratio = mean_of(rows, WIDE_ROWS, "train_seconds") / mean_of(rows, matched, "train_seconds")
+        print(f"The wide model's mean minus the recipe's, on the same seeds ({', '.join(map(str, WIDE_ROWS.values()))}):"
+              f" UPOS {gains[0]:+.2f}, XPOS {gains[1]:+.2f} points, for {time_ratio - 1:.0%} more training time.")
 
 
 def print_step_cost(rows):

@@ -29,9 +29,7 @@ DEFAULT_SENTENCE = "The dog ate the book"
 
 def parse_args(argv=None):
     """The command line; the defaults reproduce the README's first run."""
-    ranges = ("Every number must be finite and in its range: counts at least 1, sizes of layers (and --num-layers) "
-              "from 1 to 4096, --dropout, --ema and --adam-beta2 in [0, 1), --lr-decay in (0, 1], --seed in [0, 2**32).")
-    parser = ArgumentParser(description=__doc__, epilog=ranges)
+    parser = ArgumentParser(description=__doc__, epilog="Every number must be finite and in the range its help gives.")
     switch = dict(action=argparse.BooleanOptionalAction, default=False)  # --chars, and --no-chars to undo it
     data = parser.add_argument_group("data")
     data.add_argument("--train", default=str(DEFAULT_TRAIN),
@@ -79,7 +77,8 @@ def parse_args(argv=None):
     training.add_argument("--clip-grad", type=ZERO_OR_MORE, default=0.0,
                           help="clip the gradient norm to this value; 0 turns clipping off (default: 0)")
     training.add_argument("--label-smoothing", type=BELOW_ONE, metavar="EPS", help="with --loss ce: train towards "
-                          "1 - EPS on the gold tag and EPS spread over all tags (default: 0)")
+                          "1 - EPS + EPS/C on the gold tag and EPS/C on each of the other tags, C tags in all "
+                          "(default: 0)")
     training.add_argument("--unk-alpha", type=ZERO_OR_MORE, default=0.0, help="replace each training word with <unk> with "
                           "probability a/(a+count), so <unk>'s vector is learned; 0 turns it off (default: 0)")
     training.add_argument("--log-every", type=AT_LEAST_ONE, default=50,

@@ -68,7 +68,8 @@ class LSTMTagger(nn.Module):
     """Tags each word of a sentence.
 
     model(sentence) is the tutorial's call: a 1-D tensor of word indices in, one row of
-    UPOS scores per word out (log-probabilities with is_nll_loss=True, logits otherwise).
+    UPOS scores per word out (log-probabilities with is_nll_loss=True, logits otherwise; with
+    crf=True the raw emission scores, which are neither: the CRF normalises whole sequences).
     For batches, training and tagging use loss(batch) and decode(batch). With
     xpos_tagset_size > 0 a second linear layer tags each word with a second tag set (the
     treebank's own tags, XPOS) from the same LSTM states. With crf=True each tag set's output

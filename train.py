@@ -110,7 +110,7 @@ def spelling(word):
     """The characters of `word` that the character LSTM reads: all of them, or the first and last 32.
 
     A word's affixes carry what the characters tell the tagger (capitals, -ing, -ly, digits),
-    and real words are shorter (in EWT only long URLs pass 64 characters), so the bound keeps
+    and real words are shorter (in EWT only long URLs and separator lines pass 64 characters), so the bound keeps
     their tags as they were while one absurd token (a million characters with no space) costs
     no more time and memory than any other.
     """
@@ -261,7 +261,7 @@ def subnormals_flushed_to_zero():
 
     Adam keeps a running average of each weight's gradient that shrinks by 10% at every step
     in which the weight gets no gradient. For the vector of a rare word it decays into such
-    subnormal floats, which CPUs compute many times slower than normal ones, so without this
+    subnormal floats, which CPUs compute far more slowly than normal ones, so without this
     training slows down as they pile up (most at batch size 1, which takes the most steps).
     Rounding them to zero changes nothing that matters.
     torch.set_flush_denormal sets a flag in the floating-point control register of the
