@@ -31,7 +31,7 @@ from pathlib import Path
 
 TRAIN_FILE, DEV_FILE = "en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu"
 RECIPE_FILE = Path(__file__).with_name("recipes") / "ewt.txt"  # the README's recipe
-RECIPE_COMMAND = f"python main.py @recipes/ewt.txt --train {TRAIN_FILE} --dev {DEV_FILE} --save ewt.pt"
+RECIPE_COMMAND = f"python -m tagger.train @recipes/ewt.txt --train {TRAIN_FILE} --dev {DEV_FILE} --save ewt.pt"
 ACCURACY_KEYS = {"upos": "accuracy", "xpos": "xpos_accuracy"}  # each tag set's accuracy in the results
 RECIPE_BATCH_SIZE = 32  # the recipe file's --batch-size (a test checks that they agree)
 # What each neural row changes in the recipe (options after the recipe file override it).
@@ -83,20 +83,20 @@ ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMO
 
 def recipe_args(row, train_path, dev_path=None, save_path=None, epochs=None, batch_size=None):
     """main.py's options for a neural row: the recipe file, the row's changes, the data and any overrides."""
-    import main
+    from tagger import train as trainer
     argv = [f"@{RECIPE_FILE}", *ROW_CHANGES[row], "--train", str(train_path)]
     for flag, value in (("--dev", dev_path), ("--save", save_path), ("--epochs", epochs), ("--batch-size", batch_size)):
         if value is not None:
             argv += [flag, str(value)]
-    return main.parse_args(argv)
+    return trainer.parse_args(argv)
 
 
 def train_quietly(args):
     """Train as main.py does, seeded the same way, printing nothing: main.TrainingRun."""
-    import main
-    from cli import seed_everything
+    from tagger import train as trainer
+    from tagger.cli import seed_everything
     seed_everything(args.seed)
-    return main.train_tagger(args, main.check_device(args.device), log=lambda *args, **kwargs: None)
+    return trainer.train_tagger(args, trainer.check_device(args.device), log=lambda *args, **kwargs: None)
 
 
 def peak_memory_mb():
@@ -120,8 +120,8 @@ def run_classic_row(row, train_path, dev_path):
 
     The -xpos row trains and scores the perceptron on the XPOS column instead of UPOS.
     """
-    from data import UPOS, XPOS, read_conllu
-    from evaluation import score_tags
+    from tagger.data import UPOS, XPOS, read_conllu
+    from tagger.evaluation import score_tags
     column = XPOS if row.endswith("-xpos") else UPOS
     read_tagged_sentences = functools.partial(read_conllu, tag_column=column)
     train_start = time.perf_counter()
@@ -161,9 +161,9 @@ def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
 
     keep_model: where to copy the trained model (the recipe's, for the raw-text row).
     """
-    from checkpoint import load_checkpoint
-    from data import read_tag_sets
-    from train import predict
+    from tagger.checkpoint import load_checkpoint
+    from tagger.data import read_tag_sets
+    from tagger.predict import predict
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.pt"
         start = time.perf_counter()
@@ -200,7 +200,7 @@ def unseen_bigrams(predicted, training_tags):
 def examine(model, vocab, sentences, gold):
     """Accuracy of each tag set on dev, what the UPOS probabilities mean before and after temperature
     scaling, and where the model errs: the figures behind the README's tables and figures."""
-    from evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix, evaluate, fit_temperature,
+    from tagger.evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix, evaluate, fit_temperature,
                             probability_scores, rescale, top_confusions)
     results = evaluate(model, sentences, gold, vocab)  # at temperature 1: the checkpoint holds no other
     result = results["upos"]
@@ -225,7 +225,7 @@ def examine(model, vocab, sentences, gold):
 
 def run_learning_curve_row(train_path, dev_path, epochs):
     """The recipe and NLTK's perceptron trained on the first 1/8, 1/4 and 1/2 of the training sentences."""
-    from data import read_conllu, write_conllu_slice
+    from tagger.data import read_conllu, write_conllu_slice
     sentence_lengths = [len(words) for words, _ in read_conllu(train_path)]
     n_sentences = len(sentence_lengths)
     points = []
@@ -263,11 +263,11 @@ def run_adam_step_row(train_path, steps=ADAM_STEPS):
     training; each optimizer takes `steps` timed steps after 3 untimed ones.
     """
     import torch
-    import main
-    from data import read_tag_sets
+    from tagger import train as trainer
+    from tagger.data import read_tag_sets
     args = recipe_args("bilstm-chars", train_path)
     torch.manual_seed(args.seed)
-    model, _, _ = main.build_model(args, *read_tag_sets(train_path, ("upos", "xpos")), "cpu")
+    model, _, _ = trainer.build_model(args, *read_tag_sets(train_path, ("upos", "xpos")), "cpu")
     for parameter in model.parameters():
         parameter.grad = torch.randn_like(parameter)
     result = {"parameters": sum(p.numel() for p in model.parameters())}
@@ -291,9 +291,10 @@ def run_step_cost_row(train_path, repeats=30):
     """
     import statistics
     import torch
-    import main
-    from data import read_tag_sets
-    from train import make_batches, tag_set_names
+    from tagger import train as trainer
+    from tagger.data import read_tag_sets
+    from tagger.batches import make_batches
+    from tagger.training import tag_set_names
     sentences, gold = read_tag_sets(train_path, ("upos", "xpos"))
     sentence_ids = [next(i for i, words in enumerate(sentences) if len(words) == length)
                     for length in STEP_COST_LENGTHS]
@@ -313,8 +314,8 @@ def run_step_cost_row(train_path, repeats=30):
         args = recipe_args(row, train_path)
         torch.manual_seed(args.seed)
         row_gold = {name: gold[name] for name in tag_set_names(args)}
-        model, vocab, _ = main.build_model(args, sentences, row_gold, "cpu")
-        optimizer = main.make_optimizer(args, model)
+        model, vocab, _ = trainer.build_model(args, sentences, row_gold, "cpu")
+        optimizer = trainer.make_optimizer(args, model)
         figures = {}
         for length, i in zip(STEP_COST_LENGTHS, sentence_ids):
             batch = make_batches([sentences[i]], vocab, {name: [tags[i]] for name, tags in row_gold.items()})[0]
@@ -332,9 +333,9 @@ def forward_and_backward(model, batch):
 
 def run_crf_forward_row(dev_path, n_sentences=512, n_tags=17):
     """log Z of the first 512 dev sentences' lengths (random scores, 17 tags): the CRF's batched forward
-    algorithm against a loop over one sentence and, inside, over the next tag (main_example.py, section 7)."""
-    from data import read_tag_sets
-    from main_example import forward_algorithm_cost
+    algorithm against a loop over one sentence and, inside, over the next tag (tagger/crf_example.py)."""
+    from tagger.data import read_tag_sets
+    from tagger.crf_example import forward_algorithm_cost
     lengths = [len(words) for words in read_tag_sets(dev_path)[0][:n_sentences]]
     return dict(forward_algorithm_cost(lengths, n_tags), sentences=len(lengths), tags=n_tags)
 
@@ -347,12 +348,14 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     (with probabilities), best of `repeats`."""
     import copy
     import torch
-    import main
-    from checkpoint import load_checkpoint
-    from crf import CRF
-    from data import read_tag_sets
-    from evaluation import evaluate
-    from train import make_batches, predict, train, word_count_tensor
+    from tagger import train as trainer
+    from tagger.checkpoint import load_checkpoint
+    from tagger.crf import CRF
+    from tagger.data import read_tag_sets
+    from tagger.evaluation import evaluate
+    from tagger.batches import make_batches, word_count_tensor
+    from tagger.predict import predict
+    from tagger.training import train
     trained, vocab = load_checkpoint(model_path)
     args = recipe_args("bilstm-chars", train_path)
     sentences, gold = read_tag_sets(train_path, vocab.tag_sets)
@@ -368,7 +371,7 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
         models["crf"].xpos_output = crfs[1]
     models["crf"].tag_sets = [(linear, crf) for (linear, _), crf in zip(models["crf"].tag_sets, crfs)]
     batches = make_batches(sentences, vocab, gold, args.batch_size)
-    optimizers = {kind: main.make_optimizer(args, model) for kind, model in models.items()}
+    optimizers = {kind: trainer.make_optimizer(args, model) for kind, model in models.items()}
     result = {kind: {"epoch_seconds": float("inf")} for kind in models}
     # Each twice, taking turns, best of the two: the first epoch of a process also pays for warming up.
     for kind in ("softmax", "crf", "softmax", "crf"):
@@ -398,7 +401,7 @@ def udeval_f1(gold_path, system_path):
 def nltk_tokens(text):
     """NLTK's TreebankWordTokenizer as Tokens of one word each, located in the original text."""
     from nltk.tokenize import TreebankWordTokenizer
-    from tokenizer import Token
+    from tagger.tokenizer import Token
     spans = list(TreebankWordTokenizer().span_tokenize(text))
     return [Token(text[start:end], [text[start:end]], space_after=end == len(text) or text[end].isspace())
             for start, end in spans]
@@ -411,10 +414,10 @@ def run_raw_text_row(dev_path, model_path):
     tagged and written as CoNLL-U; the speed counts reading that text from a file, tokenizing,
     tagging and writing CoNLL-U, best of 3.
     """
-    from checkpoint import load_checkpoint
-    from data import read_tag_sets, read_text, replace_tags
-    from tokenizer import tokenize
-    from evaluation import evaluate
+    from tagger.checkpoint import load_checkpoint
+    from tagger.data import read_tag_sets, read_text, replace_tags
+    from tagger.tokenizer import tokenize
+    from tagger.evaluation import evaluate
     model, vocab = load_checkpoint(model_path)
     dev_text = read_text(dev_path)
     result = {}
@@ -440,8 +443,8 @@ def run_raw_text_row(dev_path, model_path):
 
 def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     """Tokenize and tag each line of a text file, write CoNLL-U (HEAD 0); return the number of words."""
-    import tag
-    from data import LineReader, conllu_sentence
+    from tagger import tag
+    from tagger.data import LineReader, conllu_sentence
     lines = list(tag.text_lines(LineReader(text_path)))  # read as tag.py reads: only "\n" ends a line
     tagged = tag.tag_lines(model, lines, vocab, tokenize_line)
     conllu_path.write_text("".join(conllu_sentence(line, tokens, tags, head="0")
@@ -467,7 +470,7 @@ def measured_run(argv, stdin_path):
     """
     with open(stdin_path, "rb") as stdin, tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
-        process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr, cwd=Path(__file__).parent)
         peak_kb = 0
         while process.poll() is None:
             try:
@@ -485,7 +488,7 @@ def measured_run(argv, stdin_path):
 
 def seconds_until_tags_during_a_pause(model_path, lines):
     """A producer writes `lines` to tag.py and then waits: seconds until all their tags have come back."""
-    process = subprocess.Popen([sys.executable, "tag.py", str(model_path), "-"], cwd=Path(__file__).parent,
+    process = subprocess.Popen([sys.executable, "-m", "tagger.tag", str(model_path), "-"], cwd=Path(__file__).parent,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def produce():
@@ -507,9 +510,9 @@ def seconds_until_tags_during_a_pause(model_path, lines):
 def accuracy_with_and_without_the_word_bound(model, vocab, dev_path):
     """Dev UPOS and XPOS accuracy with the character LSTM reading at most train.MAX_WORD_CHARS characters of
     a word, and reading all of them; and how many dev tokens are longer than that."""
-    import train
-    from data import read_tag_sets
-    from evaluation import evaluate
+    from tagger import batches as train
+    from tagger.data import read_tag_sets
+    from tagger.evaluation import evaluate
     sentences, gold = read_tag_sets(dev_path, vocab.tag_sets)
     bound = train.MAX_WORD_CHARS
     figures = {"chars": bound, "longer_tokens": sum(len(word) > bound for words in sentences for word in words)}
@@ -526,11 +529,11 @@ def run_streaming_row(dev_path, model_path):
     token; and how soon a producer that writes 20,000 sentences and then waits gets their tags."""
     import contextlib
     import io
-    import tag
-    from data import read_tag_sets, read_text
-    from checkpoint import load_checkpoint
-    from tokenizer import tokenize
-    script = str(Path(__file__).with_name("tag.py"))
+    from tagger import tag
+    from tagger.data import read_tag_sets, read_text
+    from tagger.checkpoint import load_checkpoint
+    from tagger.tokenizer import tokenize
+    tag_command = ["-m", "tagger.tag"]  # run from this folder (measured_run's cwd)
     dev_conllu = read_text(dev_path)
     texts = re.findall(r"^# text = (.*)$", dev_conllu, flags=re.M)
     raw_text = "\n".join(texts) + "\n"
@@ -543,7 +546,7 @@ def run_streaming_row(dev_path, model_path):
             for kind, text, options in (("raw", raw_text, ["-", "--conllu"]), ("conllu", dev_conllu, ["--tag-conllu", "-"])):
                 path = folder / f"{kind}-{megabytes}.txt"
                 copies = repeated_to_size(text, megabytes, path)
-                seconds, peak = measured_run([sys.executable, script, str(model_path), *options], path)
+                seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), *options], path)
                 result["runs"].append({"input": kind, "mb": path.stat().st_size / 2**20, "words": copies * words[kind],
                                        "seconds": seconds, "words_per_s": copies * words[kind] / seconds,
                                        "peak_mb": peak})
@@ -561,7 +564,7 @@ def run_streaming_row(dev_path, model_path):
         tag.CHUNK_WORDS, sys.stdin = chunk_words_before, stdin_before  # as they were, for whoever runs next
         result["word_bound"] = accuracy_with_and_without_the_word_bound(model, vocab, dev_path)
         (folder / "long.txt").write_text("a" * LONG_TOKEN_CHARS + "\n", encoding="utf-8")
-        seconds, peak = measured_run([sys.executable, script, str(model_path), "-"], folder / "long.txt")
+        seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), "-"], folder / "long.txt")
         result["long_token"] = {"chars": LONG_TOKEN_CHARS, "seconds": seconds, "peak_mb": peak}
         lines = [texts[i % len(texts)] + "\n" for i in range(PAUSE_SENTENCES)]
         result["pause"] = {"sentences": PAUSE_SENTENCES,
@@ -571,7 +574,7 @@ def run_streaming_row(dev_path, model_path):
 
 def run_one(name, train_path, dev_path, epochs, model_path):
     """Child process: run one row and print its figures as one JSON line."""
-    from train import subnormals_flushed_to_zero
+    from tagger.training import subnormals_flushed_to_zero
     with subnormals_flushed_to_zero():  # as main.py trains (before any torch work: see there)
         result = measure_row(name, train_path, dev_path, epochs, model_path)
     result["peak_mb"] = peak_memory_mb()
@@ -968,5 +971,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from cli import run_cleanly
+    from tagger.cli import run_cleanly
     run_cleanly(main)  # `python benchmark.py --show | head` ends quietly

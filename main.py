@@ -1,251 +1,116 @@
-"""Train the LSTM part-of-speech tagger; tag.py uses the model it saves.
+"""Day 1: the LSTM tagger of PyTorch's tutorial "Sequence Models and Long Short-Term Memory
+Networks", trained on its two sentences, in the tutorial's order. Real data: the tagger/ folder.
 
-    python main.py                      # the tutorial: train on train.csv, tag "The dog ate the book"
-    python main.py @recipes/ewt.txt --train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu --save ewt.pt
-    python main.py --train TRAIN --dev DEV [options] --save MODEL.pt
-
-@FILE reads options from FILE (a recipe: options separated by spaces or lines, '#' starts a
-comment); options after it override it, and --no-chars, --no-xpos, ... switch its parts off.
+    python main.py              # NLLLoss on the model's log_softmax outputs, as in the tutorial
+    python main.py --loss ce    # CrossEntropyLoss on its raw logits: the same losses and probabilities
 """
 import argparse
-import copy
+import os
+import random
+import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from checkpoint import check_can_save, save_checkpoint
-from cli import (ABOVE_ZERO, AT_LEAST_ONE, BELOW_ONE, DIMENSION, SEED, UP_TO_ONE, ZERO_OR_MORE, ArgumentParser,
-                 check_device, run_cleanly, seed_everything, show_path)
-from data import read_tag_sets
-from evaluation import evaluate, probability_scores
-from model_lstm_tagger import LSTMTagger
-from tokenizer import tokenize
-from train import (Vocabulary, build_model, make_batches, make_optimizer, make_weight_average, predict,
-                   subnormals_flushed_to_zero, tag_set_names, train, word_count_tensor)
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
 
-DEFAULT_TRAIN = Path(__file__).with_name("train.csv")
-DEFAULT_SENTENCE = "The dog ate the book"
+from model_lstm_tagger import LSTMTagger
+from train import TrainingDataError, prepare_sequence, read_training_data, train_one_epoch
 
 
 def parse_args(argv=None):
-    """The command line; the defaults reproduce the README's first run."""
-    parser = ArgumentParser(description=__doc__, epilog="Every number must be finite and in the range its help gives.")
-    switch = dict(action=argparse.BooleanOptionalAction, default=False)  # --chars, and --no-chars to undo it
-    data = parser.add_argument_group("data")
-    data.add_argument("--train", default=str(DEFAULT_TRAIN),
-                      help="training data, .csv (columns text,tag) or .conllu (default: train.csv next to main.py)")
-    data.add_argument("--dev", help="development data (.csv or .conllu), evaluated after every epoch; "
-                                    "the best epoch's model is the one kept and saved")
-    data.add_argument("--save", metavar="MODEL.pt", help="write the trained model (the best on --dev, if given) here")
-    data.add_argument("--predict", default=DEFAULT_SENTENCE, help="a sentence whose tag probabilities are printed "
-                      f"before and after training, and its tags at the end (default: {DEFAULT_SENTENCE!r})")
-
-    model = parser.add_argument_group("model")
-    model.add_argument("--loss", choices=["nll", "ce"], default="nll",
-                       help="nll: the model outputs log_softmax, trained with NLLLoss; "
-                            "ce: it outputs logits, trained with CrossEntropyLoss (default: nll)")
-    model.add_argument("--embedding-dim", type=DIMENSION, default=6, help="size of the word vectors (default: 6)")
-    model.add_argument("--hidden-dim", type=DIMENSION, default=6, help="size of the LSTM's hidden state (default: 6)")
-    model.add_argument("--bidirectional", **switch, help="read each sentence in both directions")
-    model.add_argument("--num-layers", type=DIMENSION, default=1, help="number of stacked LSTM layers (default: 1)")
-    model.add_argument("--dropout", type=BELOW_ONE, default=0.0,
-                       help="dropout on the LSTM's inputs and outputs, and between its layers (default: 0)")
-    model.add_argument("--xpos", **switch, help="also learn the treebank's own tags (.conllu column 5, XPOS: Penn "
-                       "Treebank tags in UD English) with a second output layer; the loss is the sum of both")
-    model.add_argument("--lowercase", **switch, help="look words up in lower case (one vector for 'The' and 'the'); "
-                       "the character LSTM still sees capitals")
-    model.add_argument("--crf", **switch, help="a CRF output layer (crf.py): scores whole tag sequences, trained "
-                       "with their negative log-likelihood, decoded with Viterbi; goes with --loss nll")
-    model.add_argument("--chars", **switch, help="add character-level features: an LSTM over each word's characters")
-    model.add_argument("--char-embedding-dim", type=DIMENSION, default=32,
-                       help="with --chars: size of the character vectors (default: 32)")
-    model.add_argument("--char-hidden-dim", type=DIMENSION, default=64,
-                       help="with --chars: hidden size of the character LSTM, per direction (default: 64)")
-
-    training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=AT_LEAST_ONE, default=300, help="passes over the training data (default: 300)")
-    training.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd", help="(default: sgd)")
-    training.add_argument("--lr", type=ABOVE_ZERO, default=0.1, help="learning rate (default: 0.1)")
-    training.add_argument("--adam-beta2", type=BELOW_ONE, help="with --optimizer adam: how slowly its average of "
-                          "squared gradients forgets; 0.99 adapts the step sizes faster (default: 0.999)")
-    training.add_argument("--ema", type=BELOW_ONE, metavar="DECAY", help="evaluate and save an exponential "
-                          "moving average of the weights, updated after every step with this decay (0.999 averages "
-                          "about the last 1,000 steps) (default: off)")
-    training.add_argument("--lr-decay", type=UP_TO_ONE, default=1.0,
-                          help="multiply the learning rate by this after every epoch (default: 1, constant)")
-    training.add_argument("--batch-size", type=AT_LEAST_ONE, default=1, help="sentences per training step (default: 1)")
-    training.add_argument("--clip-grad", type=ZERO_OR_MORE, default=0.0,
-                          help="clip the gradient norm to this value; 0 turns clipping off (default: 0)")
-    training.add_argument("--label-smoothing", type=BELOW_ONE, metavar="EPS", help="with --loss ce: train towards "
-                          "1 - EPS + EPS/C on the gold tag and EPS/C on each of the other tags, C tags in all "
-                          "(default: 0)")
-    training.add_argument("--unk-alpha", type=ZERO_OR_MORE, default=0.0, help="replace each training word with <unk> with "
-                          "probability a/(a+count), so <unk>'s vector is learned; 0 turns it off (default: 0)")
-    training.add_argument("--log-every", type=AT_LEAST_ONE, default=50,
-                          help="print the loss every N epochs; with --dev every epoch is printed (default: 50)")
-    training.add_argument("--seed", type=SEED, default=1, help="seed for random, numpy and torch (default: 1)")
-    training.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="(default: cpu)")
-    training.add_argument("--eval-batch-size", type=AT_LEAST_ONE, default=512,
-                          help="sentences per batch when evaluating --dev (default: 512)")
+    """The few things a reader of the tutorial may want to vary; the defaults are the tutorial's run."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--loss", choices=["nll", "ce"], default="nll", help="nll: log_softmax outputs and NLLLoss;"
+                        " ce: logits and CrossEntropyLoss (default: nll)")
+    parser.add_argument("--train", default=str(Path(__file__).with_name("train.csv")), help="CSV with columns text,tag")
+    parser.add_argument("--predict", default="The dog ate the book", help="the sentence to tag before and after")
+    parser.add_argument("--embedding-dim", type=int, default=6, help="size of the word vectors, 1-4096 (default: 6)")
+    parser.add_argument("--hidden-dim", type=int, default=6, help="size of the LSTM's hidden state, 1-4096 (default: 6)")
+    parser.add_argument("--epochs", type=int, default=300, help="passes over the training data, >= 1 (default: 300)")
+    parser.add_argument("--lr", type=float, default=0.1, help="SGD's learning rate, > 0 (default: 0.1)")
+    parser.add_argument("--seed", type=int, default=1, help="seed for random, numpy and torch, in [0, 2**32) (default: 1)")
+    parser.add_argument("--device", choices=["cpu", "cuda", "mps"], default="cpu", help="(default: cpu)")
     args = parser.parse_args(argv)
-    if not args.predict.split():
-        parser.error("--predict needs at least one word")
-    if args.label_smoothing is not None and args.loss != "ce":
-        parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has no "
-                     "label_smoothing option (main_example.py section 6)")
-    if args.adam_beta2 is not None and args.optimizer != "adam":
-        parser.error("--adam-beta2 goes with --optimizer adam")
-    if args.crf and args.loss != "nll":
-        parser.error("--crf has a loss of its own, the negative log-likelihood of the whole tag sequence: "
-                     "use --loss nll (the default)")
-    if args.xpos and Path(args.train).suffix.lower() == ".csv":
-        parser.error("--xpos trains on the XPOS column of a .conllu file; it does not go with .csv data")
+    for option, ok in {"--embedding-dim": 1 <= args.embedding_dim <= 4096, "--hidden-dim": 1 <= args.hidden_dim <= 4096,
+                       "--epochs": args.epochs >= 1, "--lr": 0 < args.lr < float("inf"),
+                       "--seed": 0 <= args.seed < 2**32, "--predict": bool(args.predict.split())}.items():
+        if not ok:
+            parser.error(f"{option}: out of range or empty (see --help)")
     return args
 
 
-def describe_settings(args):
-    """The options that shape this run, as name=value (unused and switched-off ones left out)."""
-    shown = []
-    for name, value in vars(args).items():
-        if value is None or value is False or name == "eval_batch_size" or name.startswith("char_") and not args.chars:
-            continue
-        shown.append(f"{name}={show_path(value) if name == 'train' else value}")
-    return " ".join(shown)
-
-
-def print_probabilities(title, model, words, vocab, device):
-    """Print the model's UPOS probabilities for one sentence, tag names as headers."""
-    probabilities = predict(model, [words], vocab, device=device)["upos"].log_probs[0].exp()
+def print_probabilities(title, model, words, word_to_ix, tag_to_ix, device):
+    """The model's tag probabilities for each word of one sentence, tag names as headers."""
+    with torch.no_grad():
+        # softmax of log_softmax is softmax again, so this works for both kinds of output
+        probabilities = F.softmax(model(prepare_sequence(words, word_to_ix).to(device)), dim=-1)
     width = max(len(word) for word in words) + 2
     print(f"{title}:")
-    print("word".ljust(width) + "".join(f"{tag:>8}" for tag in vocab.tag_to_ix))
+    print("word".ljust(width) + "".join(f"{tag:>8}" for tag in tag_to_ix))
     for word, row in zip(words, probabilities.tolist()):
         print(word.ljust(width) + "".join(f"{p:8.4f}" for p in row))
 
 
-@dataclass
-class TrainingRun:
-    """What training produced and measured, for main() to save and benchmark.py to record."""
-    model: LSTMTagger
-    vocab: Vocabulary
-    settings: dict
-    training_seconds: float = 0.0  # in training epochs; dev evaluations left out
-    n_train_tokens: int = 0
-    history: list = field(default_factory=list)  # per epoch: loss and, with --dev, dev figures
-    best_epoch: int | None = None  # the epoch kept, with --dev (UPOS accuracy decides)
-
-
-def train_tagger(args, device, log=print, before_training=None):
-    """Train a tagger as the options say and return the TrainingRun.
-
-    log(...) prints progress (benchmark.py passes a quiet one); before_training(model, vocab),
-    if given, is called once the untrained model exists.
-    """
-    sentences, gold_tags = read_tag_sets(args.train, tag_set_names(args))
-    dev = read_tag_sets(args.dev, tag_set_names(args)) if args.dev else None
-    model, vocab, settings = build_model(args, sentences, gold_tags, device)
-    run = TrainingRun(model, vocab, settings, n_train_tokens=sum(len(words) for words in sentences))
-    log(f"training data: {show_path(args.train)}: {len(sentences)} sentences, {run.n_train_tokens} tokens")
-    if dev:
-        log(f"dev data: {show_path(args.dev)}: {len(dev[0])} sentences, {sum(map(len, dev[0]))} tokens")
-    if len(vocab.word_to_ix) <= 50:
-        log(f"word_to_ix: {vocab.word_to_ix}")
-        log(f"tag_to_ix: {vocab.tag_to_ix}")
-    else:
-        log(f"vocabulary: {len(vocab.word_to_ix)} words, "
-            + ", ".join(f"{len(tags)} {name} tags" for name, tags in vocab.tag_sets.items())
-            + (f", {len(vocab.char_to_ix)} characters" if vocab.char_to_ix else ""))
-    log(f"model: {sum(p.numel() for p in model.parameters())} parameters")
-    if before_training is not None:
-        before_training(model, vocab)
-    batches = make_batches(sentences, vocab, gold_tags, args.batch_size, device)
-    optimizer = make_optimizer(args, model)  # its first use imports more of torch: before the clock starts
-    # With --ema the averaged weights are the model that is evaluated, kept and saved.
-    averaged = make_weight_average(model, args.ema) if args.ema else None
-    kept_model = averaged.module if averaged else model
-    best_accuracy, best_state = -1.0, None
-    start = epoch_start = time.perf_counter()
-
-    def after_epoch(epoch, mean_loss):
-        nonlocal best_accuracy, best_state, epoch_start
-        epoch_seconds = time.perf_counter() - epoch_start
-        run.training_seconds += epoch_seconds
-        figures = {"epoch": epoch, "loss": mean_loss, "seconds": epoch_seconds}
-        if dev is None:
-            if epoch % args.log_every == 0 or epoch == args.epochs:
-                log(f"epoch {epoch:3d} | loss {mean_loss:.4f}")
-        else:
-            results = evaluate(kept_model, *dev, vocab, args.eval_batch_size, device)
-            upos = results["upos"]
-            improved = upos.accuracy > best_accuracy  # UPOS decides, with or without --xpos
-            if improved:
-                best_accuracy, best_state, run.best_epoch = upos.accuracy, copy.deepcopy(kept_model.state_dict()), epoch
-                if args.save:
-                    save_checkpoint(args.save, kept_model, settings, vocab)
-            # Held-out NLL and ECE: confidence can keep growing after accuracy stops improving.
-            scores = probability_scores(upos.log_probs, upos.gold_ix)
-            figures.update(dev_accuracy=upos.accuracy, dev_nll=scores["nll"], dev_ece=scores["ece"])
-            log(f"epoch {epoch:3d} | loss {mean_loss:.4f} | "
-                + " | ".join(f"dev {name} {result.accuracy:.4f}" for name, result in results.items())
-                + f" | dev nll {scores['nll']:.4f} | dev ece {scores['ece']:.4f}"
-                f" | {run.n_train_tokens / epoch_seconds:,.0f} tokens/s"
-                f" | {time.perf_counter() - start:.1f} s" + (" | best" if improved else ""), flush=True)
-        run.history.append(figures)
-        epoch_start = time.perf_counter()
-
-    train(model, batches, optimizer, args.epochs, clip_grad=args.clip_grad,
-          lr_decay=args.lr_decay, word_counts=word_count_tensor(vocab).to(device), unk_alpha=args.unk_alpha,
-          after_epoch=after_epoch, progress=dev is not None, averaged_model=averaged)
-    if best_state is not None:
-        model.load_state_dict(best_state)  # keep the best epoch's model, the one that was saved
-        log(f"best dev accuracy: {best_accuracy:.4f}")
-    else:
-        if averaged:
-            model.load_state_dict(averaged.module.state_dict())  # keep the average, as with --dev
-        if args.save:
-            save_checkpoint(args.save, model, settings, vocab)
-    return run
-
-
 def main(argv=None):
-    """Train as the command line says, printing as it goes.
-
-    A bad file ends with one line on stderr, exit code 2; a bad option, as argparse does it, with
-    the usage summary and then one line, also exit code 2.
-    """
+    """Day 1, in the tutorial's order: data, dictionaries, model, loss, optimizer, scores, training, scores."""
     args = parse_args(argv)
-    saved_before = modification_time(args.save)
+    print("settings: " + " ".join(f"{name}={value}" for name, value in vars(args).items() if name != "train"))
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available[args.device]:
+        sys.exit(f"error: --device {args.device}: not available on this machine")  # exit code 1
+    device = torch.device(args.device)
+    random.seed(args.seed)  # one seed for every source of randomness, before anything random happens
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
 
-    def work():
-        if args.save:
-            check_can_save(args.save)  # now, not after the training
-        device = check_device(args.device)
-        seed_everything(args.seed)  # before anything random happens
-        print("settings: " + describe_settings(args))
-        words = [word for token in tokenize(args.predict) for word in token.words]
-        run = train_tagger(args, device, before_training=lambda model, vocab: print_probabilities(
-            "probabilities before training", model, words, vocab, device))
-        print_probabilities("probabilities after training", run.model, words, run.vocab, device)
-        print(f"training time: {run.training_seconds:.2f} s")
-        tags = [prediction.tags[0] for prediction in predict(run.model, [words], run.vocab, device=device).values()]
-        print(" ".join("/".join(word_tags) for word_tags in zip(words, *tags)))
-
-    def what_was_saved():
-        if args.save and modification_time(args.save) not in (None, saved_before):
-            return f"{args.save} holds the best model so far (--dev saves the best epoch's as it goes)"
-        return "nothing was saved"
-
-    # First, before any torch work starts PyTorch's CPU threads (see subnormals_flushed_to_zero).
-    with subnormals_flushed_to_zero():
-        run_cleanly(work, what_was_saved)
-
-
-def modification_time(path):
-    """When the file at `path` was last written (None: no path, or no file there)."""
+    # Prepare the data: one sentence per row, its words and their tags separated by spaces.
     try:
-        return Path(path).stat().st_mtime_ns if path else None
-    except OSError:
-        return None
+        training_data = read_training_data(args.train)
+    except TrainingDataError as error:
+        print(f"error: {error}", file=sys.stderr)  # one line, no traceback
+        sys.exit(2)
+    print(f"training data: {os.path.relpath(args.train)}: {len(training_data)} sentences,"
+          f" {sum(len(words) for words, _ in training_data)} tokens")
+    word_to_ix = {"<pad>": 0, "<unk>": 1}  # <unk>: words not seen in training; <pad>: see the README
+    tag_to_ix = {}
+    for sentence, tags in training_data:
+        for word in sentence:
+            if word not in word_to_ix:  # word has not been assigned an index yet
+                word_to_ix[word] = len(word_to_ix)  # Assign each word with a unique index
+        for tag in tags:
+            if tag not in tag_to_ix:
+                tag_to_ix[tag] = len(tag_to_ix)
+    print(f"word_to_ix: {word_to_ix}")
+    print(f"tag_to_ix: {tag_to_ix}")
+
+    # Create the model; the loss function goes with what it outputs.
+    model = LSTMTagger(args.embedding_dim, args.hidden_dim, len(word_to_ix), len(tag_to_ix),
+                       is_nll_loss=args.loss == "nll").to(device)
+    loss_function = nn.NLLLoss() if args.loss == "nll" else nn.CrossEntropyLoss()
+    optimizer = optim.SGD(model.parameters(), lr=args.lr)
+    print(f"model: {sum(p.numel() for p in model.parameters())} parameters")
+
+    # See what the scores are before training
+    words = args.predict.split()
+    print_probabilities("probabilities before training", model, words, word_to_ix, tag_to_ix, device)
+
+    start = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):  # the tutorial trains for 300 epochs: it is toy data
+        loss = train_one_epoch(model, training_data, word_to_ix, tag_to_ix, loss_function, optimizer, device)
+        if epoch % 50 == 0 or epoch == args.epochs:
+            print(f"epoch {epoch:3d} | loss {loss:.4f}")
+    training_seconds = time.perf_counter() - start
+
+    # See what the scores are after training
+    print_probabilities("probabilities after training", model, words, word_to_ix, tag_to_ix, device)
+    print(f"training time: {training_seconds:.2f} s")
+    with torch.no_grad():
+        tags = model(prepare_sequence(words, word_to_ix).to(device)).argmax(dim=-1).tolist()
+    print(" ".join(f"{word}/{list(tag_to_ix)[ix]}" for word, ix in zip(words, tags)))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Shared helpers: run the repository's scripts, compare README output blocks with real output."""
+import os
 import re
 import subprocess
 import sys
@@ -20,8 +21,9 @@ def run_script(*args, stdin="", cwd=ROOT, timeout=600):
     pytest runs tests one after another, so at most one of these torch processes runs
     at a time (two at once on 2 cores slow each other down about tenfold).
     """
+    env = dict(os.environ, PYTHONPATH=str(ROOT))  # `-m tagger.train` from any folder
     return subprocess.run([sys.executable, *map(str, args)], input=stdin, capture_output=True,
-                          text=True, cwd=cwd, timeout=timeout)
+                          text=True, cwd=cwd, timeout=timeout, env=env)
 
 
 def subnormal_survives_on_this_thread():

@@ -6,7 +6,7 @@ import pytest
 
 import benchmark
 from conftest import EWT, ROOT, doc_text, readme_block, run_script
-from data import XPOS, read_conllu, write_conllu_slice
+from tagger.data import XPOS, read_conllu, write_conllu_slice
 
 
 def readme_results_section():
@@ -35,7 +35,7 @@ def test_readme_table_is_what_benchmark_prints_from_its_saved_results():
 
 def test_readme_recipe_is_the_benchmarked_recipe_file():
     results = json.loads((ROOT / "benchmark_results.json").read_text())
-    recipe_lines = [line for line in readme_results_section().splitlines() if line.startswith("python main.py @")]
+    recipe_lines = [line for line in readme_results_section().splitlines() if line.startswith("python -m tagger.train @")]
     assert set(recipe_lines) == {benchmark.RECIPE_COMMAND} and results["recipe"] == benchmark.RECIPE_COMMAND
     recipe = (ROOT / "recipes" / "ewt.txt").read_text(encoding="utf-8")
     assert results["recipe_file"] == recipe  # the saved figures were measured with this very file
@@ -245,11 +245,11 @@ def test_streaming_and_crf_cost_rows_measure_with_the_recipes_model(tmp_path, mo
     """streaming: each size, chunk sizes, the word bound, a long token, a pause; crf-cost: both output layers."""
     import contextlib
     import io
-    import main
+    from tagger import train as trainer
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", tmp_path / "train.conllu", 60)
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", tmp_path / "dev.conllu", 30)
     with contextlib.redirect_stdout(io.StringIO()):
-        main.main([f"@{ROOT / 'recipes' / 'ewt.txt'}", "--train", str(tmp_path / "train.conllu"), "--epochs", "1",
+        trainer.main([f"@{ROOT / 'recipes' / 'ewt.txt'}", "--train", str(tmp_path / "train.conllu"), "--epochs", "1",
                    "--save", str(tmp_path / "m.pt")])
     monkeypatch.setattr(benchmark, "STREAMING_MB", (0.05,))
     monkeypatch.setattr(benchmark, "CHUNK_SIZES", (50, 500))

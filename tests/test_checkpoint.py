@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from checkpoint import check_can_save, load_checkpoint, save_checkpoint, save_temperature
-from data import InputError
-from model_lstm_tagger import LSTMTagger
-from train import Vocabulary, predict
+from tagger.checkpoint import check_can_save, load_checkpoint, save_checkpoint, save_temperature
+from tagger.errors import InputError
+from tagger.model import RealDataTagger as LSTMTagger
+from tagger.vocabulary import Vocabulary
+from tagger.predict import predict
 
 SENTENCES, GOLD = ["The dog ate the apple".split()], {"upos": ["DET NN V DET NN".split()]}
 

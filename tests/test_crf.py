@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crf import CRF, IGNORE_IX
+from tagger.crf import CRF, IGNORE_IX
 
 
 def all_paths(n_words, n_tags):

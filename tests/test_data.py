@@ -4,9 +4,16 @@ import pytest
 import os
 import threading
 
-from data import (UPOS, XPOS, InputError, LineReader, conllu_sentences, read_conllu, read_csv, read_tag_sets,
-                  read_tagged_sentences, replace_tags)
+from tagger.errors import InputError
+from tagger.data import (UPOS, XPOS, LineReader, conllu_sentences, read_conllu, read_csv, read_tag_sets,
+                  replace_tags)
 
+
+
+def tagged_pairs(path):
+    """read_tag_sets' UPOS data as [(words, tags), ...], whichever format the file is in."""
+    sentences, gold = read_tag_sets(path)
+    return [(words, tags) for words, tags in zip(sentences, gold["upos"])]
 
 def write(tmp_path, name, content):
     path = tmp_path / name
@@ -48,7 +55,7 @@ def test_bad_csv_is_a_one_line_error_naming_file_and_line(tmp_path, content, mes
 
 def test_missing_file_is_a_data_error(tmp_path):
     with pytest.raises(InputError, match=r"nope\.csv: no such file$"):
-        read_tagged_sentences(tmp_path / "nope.csv")
+        tagged_pairs(tmp_path / "nope.csv")
 
 
 @pytest.mark.parametrize("content, message", [
@@ -87,7 +94,7 @@ CONLLU = """# sent_id = 1
 
 def test_read_conllu_skips_comments_ranges_and_empty_nodes(tmp_path):
     path = write(tmp_path, "t.conllu", CONLLU)  # the last sentence has no final blank line
-    assert read_tagged_sentences(path) == [
+    assert tagged_pairs(path) == [
         (["Do", "n't", "stop", "."], ["AUX", "PART", "VERB", "PUNCT"]),
         (["Hi"], ["INTJ"]),
     ]
@@ -160,16 +167,16 @@ def test_read_tag_sets_reads_each_named_tag_set_from_conllu_and_only_upos_from_c
 
 
 def test_a_csv_with_another_suffix_or_a_conllu_in_capitals_is_read_by_its_content(tmp_path):
-    assert read_tagged_sentences(write(tmp_path, "t.CONLLU", XPOS_CONLLU))[0][0] == ["Do", "n't", "stop", "."]
-    assert read_tagged_sentences(write(tmp_path, "t.txt", XPOS_CONLLU))[0][0] == ["Do", "n't", "stop", "."]
-    assert read_tagged_sentences(write(tmp_path, "t.txt", "text,tag\nA b,X Y\n")) == [(["A", "b"], ["X", "Y"])]
+    assert tagged_pairs(write(tmp_path, "t.CONLLU", XPOS_CONLLU))[0][0] == ["Do", "n't", "stop", "."]
+    assert tagged_pairs(write(tmp_path, "t.txt", XPOS_CONLLU))[0][0] == ["Do", "n't", "stop", "."]
+    assert tagged_pairs(write(tmp_path, "t.txt", "text,tag\nA b,X Y\n")) == [(["A", "b"], ["X", "Y"])]
 
 
 def test_a_pipe_without_a_telling_name_is_a_one_line_error_not_a_guess(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     with pytest.raises(InputError, match="cannot tell CSV from CoNLL-U in a pipe; give a file named .csv or .conllu"):
-        read_tagged_sentences(fifo)
+        tagged_pairs(fifo)
 
 
 def read_all_lines(source):
@@ -184,7 +191,7 @@ def test_only_newline_ends_a_line(tmp_path):
 
 
 def test_lines_longer_than_a_read_and_a_pipe_are_read_like_a_file(tmp_path, monkeypatch):
-    import data
+    from tagger import data
     monkeypatch.setattr(data, "READ_BYTES", 7)  # lines span many reads
     content = b"".join(f"line {i} ".encode() * (i % 5) + b"\n" for i in range(200)) + b"no newline at the end"
     path = write(tmp_path, "t.txt", content)

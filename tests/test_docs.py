@@ -7,11 +7,11 @@ import pytest
 from conftest import DOC_PAGES, ROOT, assert_same_output, doc_blocks, doc_text
 
 # Every output block the README and the pages show, each compared with real output by a test:
-# test_main.py, test_main_example.py, test_tag.py and test_benchmark.py.
+# test_main.py, test_main_example.py, test_crf_example.py, test_tag.py and test_benchmark.py.
 TESTED_COMMANDS = {
     "python main.py", 'python main.py --predict "The cat ate the book"', "python main.py --train bad.csv",
-    "python main_example.py", "cat recipes/ewt.txt",
-    *(f'python tag.py ewt.pt "I can\'t believe it\'s not butter!"{option}' for option in ("", " --pretokenized",
+    "python main_example.py", "python -m tagger.crf_example", "cat recipes/ewt.txt",
+    *(f'python -m tagger.tag ewt.pt "I can\'t believe it\'s not butter!"{option}' for option in ("", " --pretokenized",
                                                                                         " --conllu")),
 }
 

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from evaluation import (FREQUENCY_BANDS, accuracy_by_frequency, brier_score, calibration_bins, confusion_matrix,
+from tagger.evaluation import (FREQUENCY_BANDS, accuracy_by_frequency, brier_score, calibration_bins, confusion_matrix,
                         evaluate, expected_calibration_error, fit_temperature, mean_nll, per_tag_scores,
                         probability_scores, rescale, score_tags, top_confusions)
 from test_model_and_train import MIXED, model_for, split, train_toy

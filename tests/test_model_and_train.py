@@ -7,11 +7,13 @@ import torch
 import torch.nn.functional as F
 
 from conftest import run_script, subnormal_survives_on_this_thread
-from evaluation import evaluate
-from model_lstm_tagger import IGNORE_IX, PAD_IX, UNK_IX, LSTMTagger, WordSoftmax
-from train import (Vocabulary, char_vector_table, chars_to_dictionary, chars_to_tensors, make_batches, predict,
-                   prepare_sequence, replace_rare_words, seqs_to_dictionary, split_and_pad,
-                   subnormals_flushed_to_zero, train, word_count_tensor)
+from tagger.evaluation import evaluate
+from tagger.model import IGNORE_IX, PAD_IX, UNK_IX, RealDataTagger as LSTMTagger, WordSoftmax
+from tagger.vocabulary import Vocabulary, chars_to_dictionary, seqs_to_dictionary
+from train import prepare_sequence
+from tagger.predict import char_vector_table, predict
+from tagger.batches import chars_to_tensors, make_batches, split_and_pad, word_count_tensor
+from tagger.training import replace_rare_words, subnormals_flushed_to_zero, train
 
 TOY = [("The dog ate the apple".split(), "DET NN V DET NN".split()),
        ("Everybody read that book".split(), "NN V DET NN".split())]
@@ -283,7 +285,7 @@ def test_subnormals_flushed_to_zero_inside_the_block_only_on_the_calling_thread(
 
 WORKER_THREADS_SCRIPT = """
 import numpy as np, torch
-from train import subnormals_flushed_to_zero
+from tagger.training import subnormals_flushed_to_zero
 torch.set_num_threads(2)
 x = torch.from_numpy(np.full(1_000_000, 1e-39, dtype=np.float32))  # numpy: no torch thread yet
 with subnormals_flushed_to_zero():
@@ -322,7 +324,7 @@ def test_replace_rare_words_follows_alpha_over_alpha_plus_count():
 
 
 def test_train_replaces_rare_words_with_unk_alpha_and_only_then(monkeypatch):
-    import train as train_module
+    from tagger import training as train_module
     model, vocab = model_for(TOY)
     seen = []
 
@@ -374,7 +376,7 @@ def test_char_vector_table_matches_the_per_batch_character_features():
 def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss, crf, decode_slots, monkeypatch):
     """One (tags, log-probabilities) per sentence and tag set, in the caller's order, however many
     sentences are decoded together (DECODE_SLOTS 1: each batch of one length alone)."""
-    import train as train_module
+    from tagger import predict as train_module
     monkeypatch.setattr(train_module, "DECODE_SLOTS", decode_slots)
     data = MIXED + [(["abcdefg", "ab", "g"], ["X", "Y", "X"])]
     model, vocab = model_for(data, is_nll_loss=is_nll_loss, chars=True, xpos=True, bidirectional=True, crf=crf)

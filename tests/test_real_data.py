@@ -4,7 +4,7 @@ import re
 import pytest
 
 from conftest import EWT, run_script
-from data import XPOS, read_conllu, write_conllu_slice
+from tagger.data import XPOS, read_conllu, write_conllu_slice
 
 pytestmark = pytest.mark.skipif(not (EWT / "en_ewt-ud-train.conllu").exists(),
                                 reason=f"UD English EWT not found at {EWT} (see README: Real data)")
@@ -19,7 +19,7 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     train, dev, model = tmp_path / "train.conllu", tmp_path / "dev.conllu", tmp_path / "ewt.pt"
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", train, 400)
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", dev, 100)
-    result = run_script("main.py", "--train", train, "--dev", dev, "--save", model, "--epochs", "1",
+    result = run_script("-m", "tagger.train", "--train", train, "--dev", dev, "--save", model, "--epochs", "1",
                         "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16", "--bidirectional", "--xpos",
                         "--chars", "--lowercase", "--embedding-dim", "32", "--hidden-dim", "32", "--unk-alpha", "0.25")
     assert result.returncode == 0, result.stderr
@@ -31,7 +31,7 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     assert dev_accuracy > 0.3 and dev_xpos > 0.2
     assert model.exists()
 
-    evaluation = run_script("tag.py", model, "--eval", dev, "--report")
+    evaluation = run_script("-m", "tagger.tag", model, "--eval", dev, "--report")
     assert evaluation.returncode == 0, evaluation.stderr
     lines = evaluation.stdout.splitlines()
     n_tokens = sum(len(words) for words, _ in read_conllu(dev))
@@ -51,7 +51,7 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     bands = lines[-4:]
     assert sum(int(re.search(r"\((\d+) tokens\)", band).group(1)) for band in bands) == n_tokens
 
-    fitted = run_script("tag.py", model, "--eval", dev, "--fit-temperature", "--report")
+    fitted = run_script("-m", "tagger.tag", model, "--eval", dev, "--fit-temperature", "--report")
     assert fitted.returncode == 0, fitted.stderr
     fitted_lines = fitted.stdout.splitlines()
     assert fitted_lines[:3] == lines[:3]  # the same tags
@@ -60,13 +60,13 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     nlls = [float(n) for n in re.findall(r"^probabilities at temperature [\d.]+: NLL ([\d.]+)", fitted.stdout, flags=re.M)]
     assert len(nlls) == 2 and nlls[1] < nlls[0]
 
-    tagged = run_script("tag.py", model, "-", stdin="The dog barked.\nI saw it.\n")
+    tagged = run_script("-m", "tagger.tag", model, "-", stdin="The dog barked.\nI saw it.\n")
     assert tagged.returncode == 0, tagged.stderr
     outputs = tagged.stdout.splitlines()
     assert len(outputs) == 2 and [pair.split("/")[0] for pair in outputs[0].split()] == ["The", "dog", "barked", "."]
     assert outputs[0].split()[0] == "The/DET/DT" and outputs[0].split()[-1] == "./PUNCT/."
 
-    conllu = run_script("tag.py", model, "The dog barked.", "--conllu")
+    conllu = run_script("-m", "tagger.tag", model, "The dog barked.", "--conllu")
     assert conllu.returncode == 0, conllu.stderr
     (path := tmp_path / "tagged.conllu").write_text(conllu.stdout, encoding="utf-8")
     upos = [tag.split("/")[1] for tag in outputs[0].split()]
@@ -85,6 +85,6 @@ def test_xpos_training_data_without_xpos_is_a_one_line_error(tmp_path):
     columns[4] = "_"
     lines[line_number - 1] = "\t".join(columns)
     train.write_text("\n".join(lines), encoding="utf-8")
-    result = run_script("main.py", "--train", train, "--xpos", "--epochs", "1")
+    result = run_script("-m", "tagger.train", "--train", train, "--xpos", "--epochs", "1")
     assert result.returncode == 2
     assert result.stderr == f"error: {train} line {line_number}: missing XPOS tag\n"

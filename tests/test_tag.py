@@ -11,19 +11,19 @@ import sys
 
 import pytest
 
-import main
-import tag
-from checkpoint import load_checkpoint
+from tagger import tag
+from tagger import train as trainer
+from tagger.checkpoint import load_checkpoint
 from conftest import ROOT, readme_block, run_script
-from data import read_conllu
+from tagger.data import read_conllu
 
 BUTTER = "I can't believe it's not butter!"
 
 
 def train_toy(path, *options):
-    """Train the Day-1 model with main.py and save it at `path`."""
+    """Train the Day-1 model with the real-data training command and save it at `path`."""
     with contextlib.redirect_stdout(io.StringIO()):
-        main.main(["--save", str(path), *options])
+        trainer.main(["--save", str(path), *options])
     return path
 
 
@@ -117,7 +117,7 @@ def test_tag_conllu_on_a_malformed_file_is_the_readers_one_line_error(toy_model,
 
 
 def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model):
-    result = subprocess.run([sys.executable, "tag.py", str(toy_model), "-"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "tagger.tag", str(toy_model), "-"], cwd=ROOT,
                             input=b"ok\ncaf\xe9 ok\nthe dog\n", capture_output=True, timeout=600)
     assert result.returncode == 0
     assert result.stderr == (b"warning: standard input line 2: not valid UTF-8 (byte 0xe9); "
@@ -165,14 +165,14 @@ def test_option_combinations_that_are_usage_errors(capsys, argv, message):
 
 
 def test_help_says_what_empty_lines_do_and_what_a_model_with_xpos_writes():
-    help_text = " ".join(run_script("tag.py", "--help").stdout.split())
+    help_text = " ".join(run_script("-m", "tagger.tag", "--help").stdout.split())
     assert "empty input lines produce no sentence" in help_text
     assert "prints word/UPOS for each word (word/UPOS/XPOS for a model trained with --xpos)" in help_text
     assert "write CoNLL-U (ID, FORM, UPOS, XPOS for a model trained with --xpos," in help_text
     assert "only the UPOS column replaced (and the XPOS column, for a model trained with --xpos)" in help_text
 
 
-BUTTER_COMMANDS = [f'python tag.py ewt.pt "{BUTTER}"{option}' for option in (" --pretokenized", "", " --conllu")]
+BUTTER_COMMANDS = [f'python -m tagger.tag ewt.pt "{BUTTER}"{option}' for option in (" --pretokenized", "", " --conllu")]
 RECIPE_MODEL = ROOT / "benchmark_recipe.pt"  # the recipe's model, which benchmark.py keeps
 
 
@@ -195,7 +195,7 @@ def without_tags(output):
 @pytest.mark.parametrize("command", BUTTER_COMMANDS)
 def test_readme_tagging_examples(command, toy_model):
     """The README's output; its tags are checked where the recipe's model is at hand (not in CI)."""
-    argv = shlex.split(command)[2:]
+    argv = shlex.split(command)[3:]  # after "python -m tagger.tag"
     shown = readme_block(command)
     if RECIPE_MODEL.exists():
         argv[argv.index("ewt.pt")] = str(RECIPE_MODEL)
@@ -206,8 +206,8 @@ def test_readme_tagging_examples(command, toy_model):
 
 
 def test_conllu_sentence_puts_space_after_on_the_range_line_only():
-    from data import conllu_sentence
-    from tokenizer import tokenize
+    from tagger.data import conllu_sentence
+    from tagger.tokenizer import tokenize
     text = "Don't!"
     lines = conllu_sentence(text, tokenize(text), {"upos": ["AUX", "PART", "PUNCT"]}, head="0").split("\n")
     assert lines == ["# text = Don't!",
@@ -218,8 +218,8 @@ def test_conllu_sentence_puts_space_after_on_the_range_line_only():
 
 
 def test_conllu_sentence_fills_the_xpos_column_when_given():
-    from data import conllu_sentence
-    from tokenizer import tokenize
+    from tagger.data import conllu_sentence
+    from tagger.tokenizer import tokenize
     text = "I can't."
     lines = conllu_sentence(text, tokenize(text), {"upos": ["PRON", "AUX", "PART", "PUNCT"],
                                                    "xpos": ["PRP", "MD", "RB", "."]}).split("\n")
@@ -245,7 +245,7 @@ def test_save_load_eval_report_and_tag_standard_input(tmp_path):
         "accuracy by how often the word occurs in training:".split(), ["unseen", "nan", "(0", "tokens)"],
         ["1-10", "1.0000", "(9", "tokens)"], ["11-100", "nan", "(0", "tokens)"],
         ["more", "than", "100", "nan", "(0", "tokens)"]]
-    result = run_script("tag.py", model_path, "-", stdin="The dog ate\n\nthat book\n")
+    result = run_script("-m", "tagger.tag", model_path, "-", stdin="The dog ate\n\nthat book\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"
 
@@ -294,7 +294,7 @@ def test_the_fitted_temperature_is_the_one_tagging_applies_and_no_other_does_bet
 
 
 def test_a_model_file_that_is_missing_is_a_one_line_error(tmp_path):
-    result = run_script("tag.py", tmp_path / "none.pt", "Hello")
+    result = run_script("-m", "tagger.tag", tmp_path / "none.pt", "Hello")
     assert result.returncode == 2 and result.stderr == f"error: {tmp_path / 'none.pt'}: no such file\n"
 
 
@@ -360,7 +360,7 @@ def test_memory_follows_the_chunk_the_input_is_never_read_ahead(toy_model, monke
 
 def test_a_producer_that_pauses_gets_its_tags_during_the_pause(toy_model):
     """The first lines are tagged and written while the input is still open (as for a person typing)."""
-    process = subprocess.Popen([sys.executable, "tag.py", str(toy_model), "-"], cwd=ROOT, stdin=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-m", "tagger.tag", str(toy_model), "-"], cwd=ROOT, stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdin.write(b"the dog ate\nthe book\n")
     process.stdin.flush()  # and then nothing more for now
@@ -384,7 +384,7 @@ def test_tag_conllu_from_a_pipe_gives_what_the_file_gives(toy_model, tmp_path, h
     path = tmp_path / "in.conllu"
     path.write_bytes(SOURCE.encode())
     from_file = run_tag([toy_model, "--tag-conllu", path])
-    result = subprocess.run([sys.executable, "tag.py", str(toy_model), "--tag-conllu", how], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "tagger.tag", str(toy_model), "--tag-conllu", how], cwd=ROOT,
                             input=SOURCE.encode(), capture_output=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode() == from_file
@@ -410,16 +410,16 @@ def test_no_unseen_words_is_said_in_words_not_as_nan(toy_model, tmp_path):
 
 def test_the_streaming_settings_the_docs_quote_are_the_codes():
     """docs/tagging.md quotes the chunk size, the kernel cache and the word bound: each must be what the code uses."""
-    import train
+    from tagger import batches as train
     from conftest import doc_text
     page = " ".join(doc_text("docs/tagging.md").split())
-    assert f"{tag.CHUNK_WORDS:,} words at a time (`CHUNK_WORDS` in `tag.py`)" in page
+    assert f"{tag.CHUNK_WORDS:,} words at a time (`CHUNK_WORDS` in `tagger/tag.py`)" in page
     assert f"the chunk holds {tag.CHUNK_WORDS:,} words" in page
     assert f"`ONEDNN_PRIMITIVE_CACHE_CAPACITY` to {tag.ONEDNN_KERNEL_CACHE} before" in page
     assert f"the first and last {train.MAX_WORD_CHARS // 2} characters of a word" in page
 
 
-@pytest.mark.parametrize("script", [main, tag], ids=["main.py", "tag.py"])
+@pytest.mark.parametrize("script", [trainer, tag], ids=["tagger.train", "tagger.tag"])
 def test_help_gives_the_range_of_every_number_option(script, monkeypatch):
     """docs/code.md says every number an option takes is checked, with its range in --help."""
     import argparse

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import EWT
-from tokenizer import Token, split_on_whitespace, split_words, tokenize
+from tagger.tokenizer import Token, split_on_whitespace, split_words, tokenize
 
 
 def shown(text):
@@ -93,7 +93,7 @@ def test_property_no_character_is_lost_or_invented(text):
 @pytest.mark.skipif(not (EWT / "en_ewt-ud-dev.conllu").exists(), reason=f"UD English EWT not found at {EWT}")
 def test_dev_sentences_tokenized_as_the_treebank_does():
     """Share of dev sentences whose tokens and words are exactly the treebank's (measured: 0.9495)."""
-    from data import read_text
+    from tagger.data import read_text
     exact = total = 0
     for block in read_text(EWT / "en_ewt-ud-dev.conllu").split("\n\n"):
         text = re.search(r"^# text = (.*)$", block, flags=re.M)
@@ -122,7 +122,7 @@ def test_dev_sentences_tokenized_as_the_treebank_does():
 @pytest.mark.parametrize("chunk", ["butter", "5pm", "20th", "1990s", "x3", "B2B", "日本語", "cannot", "Straße"])
 def test_the_rules_keep_an_alphanumeric_chunk_whole_as_the_fast_path_assumes(chunk):
     """tokenize() skips the rules for alphanumeric chunks; the first matching rule must take them whole."""
-    from tokenizer import TOKEN
+    from tagger.tokenizer import TOKEN
     assert chunk.isalnum() and TOKEN.match(chunk).group() == chunk
 
 

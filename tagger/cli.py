@@ -1,4 +1,4 @@
-"""What the two scripts (main.py, tag.py) share: the device, the seed, and ending cleanly on bad input."""
+"""What the two commands (tagger.train, tagger.tag) share: the device, the seed, and ending cleanly on bad input."""
 import argparse
 import math
 import os
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from data import InputError
+from tagger.errors import InputError
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -65,6 +65,11 @@ BELOW_ONE = number_type(float, lambda x: 0 <= x < 1, "in [0, 1)")
 SEED = number_type(int, lambda n: 0 <= n < 2**32, "in [0, 2**32)")  # numpy's seeds are 32-bit
 
 
+def add_device_option(parser):
+    """--device, the same in both commands: the CPU by default, a GPU with cuda or mps."""
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="(default: cpu)")
+
+
 def check_device(name):
     """The torch.device for --device; fail early, in one line, when the accelerator is not there."""
     if name == "cuda" and not torch.cuda.is_available():
@@ -84,7 +89,7 @@ def seed_everything(seed):
 def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
     """Run work(); bad input ends with one line on stderr and exit code 2, never a traceback.
 
-    A closed output pipe (`python tag.py ... | head`) ends quietly with exit code 1, as other
+    A closed output pipe (`python -m tagger.tag ... | head`) ends quietly with exit code 1, as other
     command-line tools do. Ctrl-C ends with one line, "interrupted: " + when_interrupted()
     (what was saved), and exit code 130, as shells report a program stopped by Ctrl-C.
     """

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from train import predict
+from tagger.predict import predict
 
 N_BINS = 15  # confidence bins of the expected calibration error and the reliability diagram
 FREQUENCY_BANDS = (("unseen", 0, 0), ("1-10", 1, 10), ("11-100", 11, 100), ("more than 100", 101, float("inf")))

@@ -14,9 +14,7 @@ import select
 import sys
 from pathlib import Path
 
-
-class InputError(Exception):
-    """A problem with an input (a file, a checkpoint, an option), described in one line for the user."""
+from tagger.errors import InputError
 
 
 def is_conllu(path):
@@ -33,11 +31,6 @@ def is_conllu(path):
     except OSError:
         return False  # the CSV reader says what is wrong with the path
     return first_line.startswith(b"#") or first_line.count(b"\t") == 9
-
-
-def read_tagged_sentences(path):
-    """Read `path` as CoNLL-U (is_conllu), otherwise as the toy CSV format: [(words, tags), ...]."""
-    return read_conllu(path) if is_conllu(path) else read_csv(path)
 
 
 def read_text(path):

@@ -1,12 +1,12 @@
-"""Use a tagger that main.py trained and saved: tag text or CoNLL-U, evaluate it, calibrate it.
+"""Use a tagger that python -m tagger.train trained and saved: tag text or CoNLL-U, evaluate it, calibrate it.
 
-    python tag.py ewt.pt "I saw her duck ."                 # prints I/PRON/PRP saw/VERB/VBD ...
-    python tag.py ewt.pt - < text.txt                        # each line of standard input is a sentence
+    python -m tagger.tag ewt.pt "I saw her duck ."                 # prints I/PRON/PRP saw/VERB/VBD ...
+    python -m tagger.tag ewt.pt - < text.txt                        # each line of standard input is a sentence
                                                              # (read, tagged and written a chunk at a time)
-    python tag.py ewt.pt - --conllu < text.txt > tagged.conllu
-    python tag.py ewt.pt --tag-conllu FILE.conllu > tagged.conllu
-    python tag.py ewt.pt --eval en_ewt-ud-dev.conllu --report
-    python tag.py ewt.pt --eval en_ewt-ud-dev.conllu --fit-temperature    (calibrate the probabilities)
+    python -m tagger.tag ewt.pt - --conllu < text.txt > tagged.conllu
+    python -m tagger.tag ewt.pt --tag-conllu FILE.conllu > tagged.conllu
+    python -m tagger.tag ewt.pt --eval en_ewt-ud-dev.conllu --report
+    python -m tagger.tag ewt.pt --eval en_ewt-ud-dev.conllu --fit-temperature    (calibrate the probabilities)
 """
 import os
 import sys
@@ -20,13 +20,14 @@ os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNEL_CACHE
 
 from tqdm import tqdm
 
-from checkpoint import load_checkpoint, save_temperature
-from cli import ABOVE_ZERO, AT_LEAST_ONE, ArgumentParser, check_device, run_cleanly
-from data import TAG_COLUMNS, InputError, LineReader, conllu_sentence, conllu_sentences, read_tag_sets
-from evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature, per_tag_scores, probability_scores,
+from tagger.checkpoint import load_checkpoint, save_temperature
+from tagger.cli import ABOVE_ZERO, AT_LEAST_ONE, ArgumentParser, add_device_option, check_device, run_cleanly
+from tagger.data import TAG_COLUMNS, LineReader, conllu_sentence, conllu_sentences, read_tag_sets
+from tagger.errors import InputError
+from tagger.evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature, per_tag_scores, probability_scores,
                         rescale, top_confusions)
-from tokenizer import split_on_whitespace, tokenize
-from train import predict
+from tagger.predict import predict
+from tagger.tokenizer import split_on_whitespace, tokenize
 
 PROBABILITY_SCORES = f"""\
 how --report scores the UPOS probabilities p, over the words of the --eval file (g: a word's gold tag;
@@ -43,7 +44,7 @@ words whose gold tag never occurred in training are left out, as p(g) is 0 for t
 def parse_args(argv=None):
     """The command line: a saved model and one job (tag text, tag a CoNLL-U file, or evaluate)."""
     parser = ArgumentParser(description=__doc__, epilog=PROBABILITY_SCORES)
-    parser.add_argument("model", metavar="MODEL.pt", help="a model saved by main.py --save")
+    parser.add_argument("model", metavar="MODEL.pt", help="a model saved by python -m tagger.train --save")
     parser.add_argument("text", nargs="?",
                         help="text of one sentence to tag; '-' tags each line of standard input as one sentence, "
                              "streamed: each chunk is written as soon as it is tagged. "
@@ -76,7 +77,7 @@ def parse_args(argv=None):
                              "word's probabilities p (for a softmax model: softmax(logits / T)), instead of at the "
                              "checkpoint's temperature (1 unless --fit-temperature stored one); tags do not change")
     parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=512, help="sentences per batch (default: 512)")
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="(default: cpu)")
+    add_device_option(parser)
     args = parser.parse_intermixed_args(argv)  # TEXT may come after the options too
     jobs = [args.text is not None, args.tag_conllu is not None, args.eval is not None]
     if sum(jobs) != 1:

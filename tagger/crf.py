@@ -9,7 +9,7 @@ and p(y) = exp(score(y)) / Z, where Z sums exp(score) over all T^n sequences: a 
 classes are tag sequences. Its loss is -log p(gold sequence) = log Z - score(gold), cross
 entropy one level up. The forward algorithm computes log Z with (n - 1) * T^2 sums of a
 score and a transition, instead of T^n paths, in log space (logsumexp), so nothing overflows; Viterbi is the same recursion with max in
-place of logsumexp, and finds the best sequence. main_example.py, section 7, shows each step
+place of logsumexp, and finds the best sequence. tagger/crf_example.py shows each step
 on numbers. Every function here works on a batch of right-padded sentences at once.
 """
 import torch
@@ -23,7 +23,7 @@ class CRF(nn.Module):
 
     def __init__(self, n_tags):
         super().__init__()
-        # Zero at first: the untrained CRF is the per-word softmax (section 7 of main_example.py).
+        # Zero at first: the untrained CRF is the per-word softmax (tagger/crf_example.py shows it).
         self.transitions = nn.Parameter(torch.zeros(n_tags, n_tags))  # [previous tag, next tag]
         self.start = nn.Parameter(torch.zeros(n_tags))
         self.end = nn.Parameter(torch.zeros(n_tags))

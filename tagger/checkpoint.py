@@ -8,9 +8,9 @@ from pathlib import Path
 
 import torch
 
-from data import InputError
-from model_lstm_tagger import LSTMTagger
-from train import Vocabulary
+from tagger.errors import InputError
+from tagger.model import RealDataTagger
+from tagger.vocabulary import Vocabulary
 
 FORMAT = "lstm-tagger-checkpoint-1"  # marks our files, so a foreign checkpoint is recognised
 
@@ -23,7 +23,7 @@ def save_checkpoint(path, model, settings, vocab):
     """
     checkpoint = {
         "format": FORMAT,
-        "settings": settings,  # keyword arguments of LSTMTagger
+        "settings": settings,  # keyword arguments of RealDataTagger
         "word_to_ix": vocab.word_to_ix,
         "tag_sets": vocab.tag_sets,  # {"upos": tag_to_ix, ...}, in the order of the model's output layers
         "char_to_ix": vocab.char_to_ix or {},
@@ -111,7 +111,7 @@ def load_checkpoint(path, device="cpu"):
 def rebuild(checkpoint):
     """The model and Vocabulary a checkpoint describes, checked against each other."""
     settings = checkpoint["settings"]
-    model = LSTMTagger(**settings)
+    model = RealDataTagger(**settings)
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError:

@@ -1,0 +1,143 @@
+"""Building, training and averaging the real-data tagger: the training loop with mini-batches."""
+import contextlib
+import dataclasses
+import math
+import random
+
+import torch
+from tqdm import tqdm
+
+from tagger.errors import InputError
+from tagger.model import UNK_IX, RealDataTagger
+from tagger.vocabulary import Vocabulary
+
+
+def tag_set_names(args):
+    """The tag sets that tagger.train's options train: UPOS, and XPOS with --xpos."""
+    return ("upos", "xpos") if args.xpos else ("upos",)
+
+
+def build_model(args, sentences, gold_tags, device):
+    """The dictionaries and the untrained model that tagger.train's options describe: (model, vocab, settings).
+
+    settings are RealDataTagger's keyword arguments, which a checkpoint stores to rebuild the model.
+    """
+    vocab = Vocabulary.from_training_data(sentences, gold_tags, chars=args.chars, lowercase=args.lowercase)
+    settings = dict(embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim, vocab_size=len(vocab.word_to_ix),
+                    tagset_size=len(vocab.tag_to_ix), is_nll_loss=args.loss == "nll",
+                    bidirectional=args.bidirectional, num_layers=args.num_layers, dropout=args.dropout,
+                    xpos_tagset_size=len(vocab.tag_sets.get("xpos", {})), label_smoothing=args.label_smoothing or 0.0,
+                    crf=args.crf)
+    if args.chars:
+        settings.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=args.char_embedding_dim,
+                        char_hidden_dim=args.char_hidden_dim)
+    try:
+        model = RealDataTagger(**settings).to(device)
+    except RuntimeError as error:  # torch's allocator says so with a RuntimeError
+        if "alloc" not in str(error):
+            raise
+        raise InputError(f"the model does not fit in memory ({str(error).splitlines()[0]}): choose smaller sizes") from None
+    return model, vocab, settings
+
+
+def make_optimizer(args, model):
+    """SGD, as in the tutorial, or Adam (with --adam-beta2)."""
+    if args.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=args.lr)
+    # fused: one kernel per parameter tensor makes a single pass over its weights and Adam
+    # state, where the default runs several whole-tensor operations one after another
+    # (`python benchmark.py --rows adam-step` measures both on the recipe's model).
+    return torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, args.adam_beta2 or 0.999), fused=True)
+
+
+def make_weight_average(model, decay):
+    """An exponential moving average of the model's weights (torch.optim.swa_utils.AveragedModel).
+
+    After every step each averaged weight moves (1 - decay) of the way towards the trained one,
+    so it averages roughly the last 1 / (1 - decay) steps. The average sits nearer the middle of
+    the valley the steps bounce around in than the last step does; it is the neural counterpart
+    of the averaged perceptron (docs/real-data.md measures the gain). Its .module is a model
+    like any other: evaluate and save that.
+    """
+    return torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(decay))
+
+
+def replace_rare_words(words, word_counts, unk_alpha):
+    """Randomly swap training words for <unk>, rare words more often: p = a / (a + count).
+
+    This is how the <unk> embedding gets trained: without it, <unk> never occurs in
+    training and unknown words at test time all share one random vector.
+    """
+    counts = word_counts[words]
+    replace = torch.rand(words.shape, device=words.device) < unk_alpha / (unk_alpha + counts)
+    return words.masked_fill(replace, UNK_IX)
+
+
+@contextlib.contextmanager
+def subnormals_flushed_to_zero():
+    """Within this block, the CPU counts subnormal floats (float32: below 1.2e-38) as zero.
+
+    Adam keeps a running average of each weight's gradient that shrinks by 10% at every step
+    in which the weight gets no gradient. For the vector of a rare word it decays into such
+    subnormal floats, which CPUs compute far more slowly than normal ones, so without this
+    training slows down as they pile up (most at batch size 1, which takes the most steps).
+    Rounding them to zero changes nothing that matters.
+    torch.set_flush_denormal sets a flag in the floating-point control register of the
+    calling thread only. A new thread gets a copy of its creator's register when the
+    operating system creates it, so the worker threads PyTorch creates for its CPU work flush
+    only if they are created inside this block: enter it before any other torch work.
+    On the way out, only the calling thread's flag is set back to the default (off); worker
+    threads created inside the block go on flushing for as long as they live.
+    """
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def train(model, batches, optimizer, epochs, clip_grad=None, lr_decay=1.0,
+          word_counts=None, unk_alpha=0.0, after_epoch=None, progress=False, averaged_model=None):
+    """Train for `epochs` passes over `batches`; return each epoch's mean loss per token.
+
+    With batches of one sentence this is the tutorial's loop; the model computes the loss
+    of a batch (model.loss). The order of the batches is shuffled every epoch with Python's
+    `random`, so the caller's seed fixes it. After each epoch the learning rate is
+    multiplied by lr_decay (1.0: constant). after_epoch(epoch, mean_loss), if given, is
+    called after each epoch (to log, evaluate or save); this function prints nothing (the
+    optional tqdm bar goes to stderr). averaged_model, if given (make_weight_average), is
+    updated after every step.
+    """
+    epoch_losses = []
+    order = list(range(len(batches)))
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=lr_decay)
+    for epoch in range(1, epochs + 1):
+        model.train()
+        random.shuffle(order)
+        loss_sum, token_count = 0.0, 0
+        for i in tqdm(order, desc=f"epoch {epoch}", leave=False,
+                      disable=None if progress else True):  # None: shown only on a terminal
+            batch = batches[i]
+            # PyTorch accumulates gradients, so clear them out before each step.
+            model.zero_grad()
+            if unk_alpha > 0:
+                batch = dataclasses.replace(batch, words=replace_rare_words(batch.words, word_counts, unk_alpha))
+            loss = model.loss(batch)  # mean over the batch's real words (padding is skipped)
+            loss.backward()
+            if clip_grad:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
+            optimizer.step()
+            if averaged_model is not None:
+                averaged_model.update_parameters(model)
+            n_tokens = int(batch.lengths.sum())
+            if not math.isfinite(loss.item()):  # the weights are lost: say so now, not with a model of nans
+                raise InputError(f"training diverged in epoch {epoch}: the loss is {loss.item()} "
+                                 "(a smaller --lr or a --clip-grad may help)")
+            loss_sum += loss.item() * n_tokens
+            token_count += n_tokens
+        epoch_losses.append(loss_sum / token_count)
+        schedule.step()
+        if after_epoch is not None:
+            after_epoch(epoch, epoch_losses[-1])
+    return epoch_losses

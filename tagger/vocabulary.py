@@ -1,0 +1,81 @@
+"""The dictionaries that turn words, characters and tags into indices, and back."""
+import dataclasses
+from collections import Counter
+
+from tagger.model import PAD_IX, UNK_IX
+from train import prepare_sequence  # Day 1's, unchanged
+
+
+def seqs_to_dictionary(training_data):
+    """Map every word and every tag of [(words, tags), ...] to an index, in first-seen order.
+
+    Words start at 2: index 0 is reserved for padding and 1 for words never seen in training.
+    """
+    word_to_ix = {"<pad>": PAD_IX, "<unk>": UNK_IX}
+    tag_to_ix = {}
+    for words, tags in training_data:
+        for word in words:
+            word_to_ix.setdefault(word, len(word_to_ix))
+        for tag in tags:
+            tag_to_ix.setdefault(tag, len(tag_to_ix))
+    return word_to_ix, tag_to_ix
+
+
+def chars_to_dictionary(training_data):
+    """Map every character of the training words to an index (0: padding, 1: unknown)."""
+    char_to_ix = {"<pad>": PAD_IX, "<unk>": UNK_IX}
+    for words, _ in training_data:
+        for word in words:
+            for char in word:
+                char_to_ix.setdefault(char, len(char_to_ix))
+    return char_to_ix
+
+
+@dataclasses.dataclass
+class Vocabulary:
+    """The dictionaries that turn words, characters and tags into indices, kept together.
+
+    tag_sets maps each tag set the model predicts to its dictionary, in the order of the
+    model's output layers: {"upos": tag_to_ix} and, for a model with the XPOS layer,
+    "xpos" too. With lowercase=True words are looked up in lower case, so "The" and "the"
+    share one vector; the character LSTM still reads the original spelling, capitals included.
+    """
+    word_to_ix: dict
+    tag_sets: dict
+    char_to_ix: dict | None = None  # None when the model reads no characters
+    lowercase: bool = False
+    word_counts: dict | None = None  # training count of each looked-up word form (None: not kept)
+
+    @classmethod
+    def from_training_data(cls, sentences, gold_tags, chars=False, lowercase=False):
+        """Build the dictionaries from word lists and {tag set: one tag list per sentence}."""
+        vocab = cls({}, {}, None, lowercase)
+        keyed = [[vocab.key(word) for word in words] for words in sentences]
+        vocab.word_to_ix, _ = seqs_to_dictionary([(words, []) for words in keyed])
+        vocab.tag_sets = {name: seqs_to_dictionary([([], tags) for tags in tag_lists])[1]
+                          for name, tag_lists in gold_tags.items()}
+        vocab.word_counts = dict(Counter(word for words in keyed for word in words))
+        if chars:
+            vocab.char_to_ix = chars_to_dictionary([(words, []) for words in sentences])
+        return vocab
+
+    @property
+    def tag_to_ix(self):
+        """The UPOS tags' dictionary, as the tutorial names it."""
+        return self.tag_sets["upos"]
+
+    def key(self, word):
+        """The form under which `word` is looked up in word_to_ix."""
+        return word.lower() if self.lowercase else word
+
+    def word_ids(self, words):
+        """A 1-D tensor of word indices; words not seen in training get UNK_IX."""
+        return prepare_sequence([self.key(word) for word in words], self.word_to_ix)
+
+    def knows(self, word):
+        """Whether `word` (in its looked-up form) occurred in the training data."""
+        return self.key(word) in self.word_to_ix
+
+    def training_count(self, word):
+        """How often `word` (in its looked-up form) occurred in the training data."""
+        return self.word_counts.get(self.key(word), 0)
