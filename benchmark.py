@@ -15,7 +15,6 @@ import argparse
 import functools
 import itertools
 import json
-import os
 import platform
 import random
 import re
@@ -28,6 +27,9 @@ import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from tagger.checkpoint import write_bytes_atomically
+from tagger.cli import AT_LEAST_ONE, run_cleanly
 
 TRAIN_FILE, DEV_FILE = "en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu"
 RECIPE_FILE = Path(__file__).with_name("recipes") / "ewt.txt"  # the README's recipe
@@ -445,10 +447,11 @@ def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     """Tokenize and tag each line of a text file, write CoNLL-U (HEAD 0); return the number of words."""
     from tagger import tag
     from tagger.data import LineReader, conllu_sentence
-    lines = list(tag.text_lines(LineReader(text_path)))  # read as tag.py reads: only "\n" ends a line
-    tagged = tag.tag_lines(model, lines, vocab, tokenize_line)
+    reader = LineReader(text_path)  # read as tag.py reads: only "\n" ends a line
+    tokenized = list(tag.tokenized_lines(tag.text_lines(reader), tokenize_line, reader.name))
+    tagged = tag.tag_lines(model, tokenized, vocab)
     conllu_path.write_text("".join(conllu_sentence(line, tokens, tags, head="0")
-                                   for line, (tokens, tags) in zip(lines, tagged) if tokens),
+                                   for (line, _), (tokens, tags) in zip(tokenized, tagged) if tokens),
                            encoding="utf-8")
     return sum(len(tag.words_of(tokens)) for tokens, _ in tagged)
 
@@ -918,6 +921,20 @@ def learning_curve_points(rows):
 DEFAULT_RESULTS = Path(__file__).with_name("benchmark_results.json")
 
 
+def read_results(path):
+    """The figures saved in the results file; a missing, unreadable or malformed one is an InputError."""
+    from tagger.errors import InputError
+    try:
+        results = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read the results: {getattr(error, 'strerror', None) or error}") from None
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path} line {error.lineno}: not a results file: {error.msg}") from None
+    if not isinstance(results, dict) or not isinstance(results.get("rows"), dict):
+        raise InputError(f"{path}: not a results file: it has no rows")
+    return results
+
+
 def main(argv=None):
     """Run the rows, each in its own child process, save the figures and print the table."""
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
@@ -926,7 +943,7 @@ def main(argv=None):
                              " where the README's 'Get the data' puts them)")
     parser.add_argument("--rows", nargs="+", default=ALL_ROWS, choices=ALL_ROWS,
                         help="rows to run (default: all)")
-    parser.add_argument("--epochs", type=int, help="epochs for the neural rows (default: the recipe's)")
+    parser.add_argument("--epochs", type=AT_LEAST_ONE, help="epochs for the neural rows (default: the recipe's)")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
                         help="JSON file the figures are saved to (rows not run are kept) (default: benchmark_results.json)")
     parser.add_argument("--model", default=str(Path(__file__).with_name("benchmark_recipe.pt")),
@@ -941,35 +958,32 @@ def main(argv=None):
         run_one(args.one, train_path, dev_path, args.epochs, args.model)
         return
     if args.show:
-        print_table(json.loads(results_path.read_text()))
+        print_table(read_results(results_path))
         return
-    if args.epochs and results_path == DEFAULT_RESULTS:
+    if args.epochs is not None and results_path == DEFAULT_RESULTS:
         parser.error("--epochs gives other figures than the recipe's: save them elsewhere with --results FILE")
     for path in (train_path, dev_path):
         if not path.exists():
             sys.exit(f"error: {path}: no such file; copy the EWT files there (README: Get the data) or give"
                      " their folder with --data")
 
-    results = json.loads(results_path.read_text()) if results_path.exists() else {"rows": {}}
+    results = read_results(results_path) if results_path.exists() else {"rows": {}}
     results["rows"] = {name: row for name, row in results["rows"].items() if name in ALL_ROWS}
     results["machine"] = machine_description()
     results["recipe"] = RECIPE_COMMAND
     results["recipe_file"] = RECIPE_FILE.read_text(encoding="utf-8")
     for name in args.rows:
-        epochs = ["--epochs", str(args.epochs)] if args.epochs else []
+        epochs = ["--epochs", str(args.epochs)] if args.epochs is not None else []
         child = subprocess.run([sys.executable, __file__, "--data", args.data, *epochs,
                                 "--model", args.model, "--one", name], capture_output=True, text=True)
         if child.returncode != 0:
             sys.exit(f"error: row {name} failed:\n{child.stderr}")
         results["rows"][name] = json.loads(child.stdout.strip().splitlines()[-1])
         print(f"{name}: {results['rows'][name]}", file=sys.stderr, flush=True)
-        # Under another name, then renamed: an interrupted run never leaves half a file of figures.
-        temporary = results_path.with_name(results_path.name + ".tmp")
-        temporary.write_text(json.dumps(results, indent=1) + "\n")
-        os.replace(temporary, results_path)
+        # Under a new name of its own, then renamed: an interrupted run never leaves half a file of figures.
+        write_bytes_atomically((json.dumps(results, indent=1) + "\n").encode("utf-8"), results_path, results_path)
     print_table(results)
 
 
 if __name__ == "__main__":
-    from tagger.cli import run_cleanly
     run_cleanly(main)  # `python benchmark.py --show | head` ends quietly

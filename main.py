@@ -114,4 +114,13 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    if sys.stdout is None:  # started with `>&-`
+        sys.exit("error: standard output is closed")
+    try:
+        main()
+        sys.stdout.flush()
+    except OSError as error:  # the output could not be written: a closed pipe (`| head`) or a full disk
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to write at exit
+        if not isinstance(error, BrokenPipeError):
+            print(f"error: cannot write the output: {error.strerror}", file=sys.stderr)
+        sys.exit(1)

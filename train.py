@@ -15,7 +15,7 @@ class TrainingDataError(Exception):
 def read_training_data(path):
     """The CSV's rows as [(words, tags), ...]: columns text and tag, words and tags separated by spaces."""
     try:  # dtype=str and keep_default_na=False: a word such as "NA" stays a word
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise TrainingDataError(f"{path}: cannot be read as CSV: {str(error).strip().splitlines()[0]}") from None
     for column in ("text", "tag"):

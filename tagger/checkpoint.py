@@ -1,4 +1,5 @@
 """Saving a trained tagger with everything needed to rebuild it, and loading it back."""
+import io
 import math
 import os
 import pickle
@@ -41,9 +42,14 @@ def check_can_save(path):
     The path may be new or a regular file (through a symbolic link: the link's target is what
     gets written); its folder must exist and take a new file. Returns the path to write.
     """
+    if not str(path):
+        raise InputError("--save: an empty path (an unset variable?)")
     target = Path(path).resolve()  # a link is followed, so the link itself stays a link
     if target.exists() and not target.is_file():
         raise InputError(f"{path}: exists and is not a regular file (a folder or a device); not replacing it")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise InputError(f"{path}: is read-only; not replacing it")
+
     if not target.parent.is_dir():
         raise InputError(f"{path}: no such folder: {target.parent}")
     try:
@@ -55,21 +61,39 @@ def check_can_save(path):
 
 
 def write_atomically(checkpoint, path):
-    """torch.save under a temporary name, then rename: a crash never leaves half a file at `path`.
+    """torch.save to a new, uniquely named file beside `path`, then rename it to `path`.
 
-    A failed write (a full disk, a folder made read-only) is an InputError naming the path; the
-    temporary file is removed and what was at the path before is left as it was.
+    The temporary file is created exclusively (tempfile.mkstemp: O_CREAT | O_EXCL, a random
+    name), so a file or link someone left at a predictable name is never trusted or written
+    through, and two runs saving to one path at once each write a file of their own: the last
+    rename wins, and `path` always holds one whole model. The checkpoint is serialised in memory
+    first, so a failed write (a full disk) is an OSError naming its cause, and it is an
+    InputError naming the path; the temporary file is removed and `path` is left as it was.
     """
     target = check_can_save(path)
-    temporary = target.with_name(target.name + ".tmp")
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    write_bytes_atomically(buffer.getbuffer(), target, path)
+
+
+def write_bytes_atomically(data, target, path):
+    """Write `data` to a new, uniquely named file beside `target`, then rename it to `target`.
+
+    `path` names the target in the error; see write_atomically for why each step is there.
+    """
+    target = Path(target)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with open(temporary, "wb") as file:
-            torch.save(checkpoint, file)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())  # on disk before the rename makes it the model
+        if target.exists():
+            os.chmod(temporary, target.stat().st_mode & 0o7777)  # the new file keeps the old one's permissions
         os.replace(temporary, target)
-    except (OSError, RuntimeError) as error:  # torch's zip writer reports a failed write as a RuntimeError
-        temporary.unlink(missing_ok=True)
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0]
-        raise InputError(f"{path}: could not save the model: {reason}") from None
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"{path}: could not save it: {error.strerror or error}") from None
 
 
 def read_checkpoint(path):
@@ -81,6 +105,13 @@ def read_checkpoint(path):
     unreadable = InputError(f"{path}: not a readable PyTorch checkpoint (truncated or another format)")
     if not zipfile.is_zipfile(path):  # torch.save writes a zip archive
         raise unreadable
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged_member = archive.testzip()  # reads every member and checks its CRC, which torch.load does not
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+        raise unreadable from None
+    if damaged_member is not None:
+        raise InputError(f"{path}: damaged checkpoint: {damaged_member} fails its checksum")
     try:
         # weights_only=True: only tensors and plain containers, never arbitrary pickled code.
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
@@ -116,6 +147,9 @@ def rebuild(checkpoint):
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError:
         raise ValueError("its weights do not match its settings") from None
+    for name, tensor in checkpoint["state_dict"].items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"{name} holds values that are not finite (nan or inf)")
     vocab = Vocabulary(checkpoint["word_to_ix"], tag_sets_of(checkpoint), checkpoint["char_to_ix"] or None,
                        checkpoint["lowercase"], checkpoint.get("word_counts") or None)
     if len(vocab.tag_sets) != len(model.tag_sets):
@@ -146,5 +180,8 @@ def tag_sets_of(checkpoint):
 def save_temperature(path, temperature):
     """Store a fitted temperature in the checkpoint at `path` (see evaluation.fit_temperature)."""
     checkpoint = read_checkpoint(path)
+    if Path(path).resolve().stat().st_nlink > 1:  # the file is updated by a new file renamed into place
+        raise InputError(f"{path}: has other hard links, which would keep the model without the temperature; "
+                         "fit on a copy of its own")
     checkpoint["temperature"] = temperature
     write_atomically(checkpoint, path)

@@ -13,10 +13,18 @@ from tagger.errors import InputError
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse, reading @FILE arguments (a recipe) as options separated by spaces, '#' starting a comment."""
+    """argparse, with @FILE (a recipe) read as options, and every number option's range in --help.
 
-    def __init__(self, **kwargs):
-        super().__init__(fromfile_prefix_chars="@", formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+    With option_files=True an argument @FILE where an option may stand is replaced by the
+    options in FILE: separated by spaces or lines, a word that starts with '#' starting a
+    comment (so `--save run#3.pt` keeps its '#'). An @ word that is an option's value or a
+    positional argument (text to tag, `--predict @john`) stays as it is. A recipe that cannot
+    be read, is not UTF-8 or includes itself is a usage error.
+    """
+
+    def __init__(self, option_files=False, **kwargs):
+        super().__init__(formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+        self.option_files = option_files
         self.add_argument = add_range_to_help(self.add_argument)
 
     def add_argument_group(self, *args, **kwargs):
@@ -24,8 +32,47 @@ class ArgumentParser(argparse.ArgumentParser):
         group.add_argument = add_range_to_help(group.add_argument)
         return group
 
+    def parse_known_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        if self.option_files:
+            args = self.expand_option_files(args, including=())
+        return super().parse_known_args(args, namespace)
+
+    def expand_option_files(self, args, including):
+        """args with each @FILE in an option's place replaced by FILE's options (`including`: the files above)."""
+        expanded, value_expected = [], False
+        for position, arg in enumerate(args):
+            if arg == "--":  # everything after it is positional
+                return expanded + args[position:]
+            if arg.startswith("@") and not value_expected:
+                expanded += self.expand_option_files(self.read_option_file(arg, including),
+                                                     (*including, os.path.realpath(arg[1:])))
+                continue
+            expanded.append(arg)
+            action = self._option_string_actions.get(arg) if arg.startswith("-") else None
+            value_expected = action is not None and action.nargs != 0
+        return expanded
+
+    def read_option_file(self, arg, including):
+        """The options in the file named by @FILE, as a list of words."""
+        path = arg[1:]
+        if os.path.realpath(path) in including:
+            self.error(f"{arg}: the option file includes itself")
+        try:
+            text = Path(path).read_bytes().decode("utf-8")
+        except OSError as error:
+            self.error(f"{arg}: cannot read the option file: {error.strerror}")
+        except UnicodeDecodeError as error:
+            self.error(f"{arg}: the option file is not UTF-8 (byte {error.start})")
+        return [word for line in text.splitlines() for word in self.convert_arg_line_to_args(line)]
+
     def convert_arg_line_to_args(self, arg_line):
-        return arg_line.split("#", 1)[0].split()
+        words = []
+        for word in arg_line.split():
+            if word.startswith("#"):  # a comment runs to the end of the line
+                break
+            words.append(word)
+        return words
 
 
 def add_range_to_help(add_argument):
@@ -62,6 +109,9 @@ ABOVE_ZERO = number_type(float, lambda x: x > 0, "above 0")
 UP_TO_ONE = number_type(float, lambda x: 0 < x <= 1, "in (0, 1]")
 ZERO_OR_MORE = number_type(float, lambda x: x >= 0, "0 or more")
 BELOW_ONE = number_type(float, lambda x: 0 <= x < 1, "in [0, 1)")
+# A temperature far outside this range makes the probabilities 0 and 1 in float32 (or all equal), and the scores
+# of them nan or inf; fit_temperature searches within it.
+TEMPERATURE = number_type(float, lambda x: 0.01 <= x <= 100, "from 0.01 to 100")
 SEED = number_type(int, lambda n: 0 <= n < 2**32, "in [0, 2**32)")  # numpy's seeds are 32-bit
 
 
@@ -90,9 +140,14 @@ def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
     """Run work(); bad input ends with one line on stderr and exit code 2, never a traceback.
 
     A closed output pipe (`python -m tagger.tag ... | head`) ends quietly with exit code 1, as other
-    command-line tools do. Ctrl-C ends with one line, "interrupted: " + when_interrupted()
-    (what was saved), and exit code 130, as shells report a program stopped by Ctrl-C.
+    command-line tools do; output that cannot be written (a full disk), a closed standard input or
+    output, and memory that runs out each end with one line and exit code 1. Ctrl-C ends with one
+    line, "interrupted: " + when_interrupted() (what was saved), and exit code 130, as shells
+    report a program stopped by Ctrl-C.
     """
+    if sys.stdout is None or sys.stderr is None:  # started with `>&-` or `2>&-`
+        print("error: standard output is closed", file=sys.stderr or sys.__stderr__ or open(os.devnull, "w"))
+        sys.exit(1)
     try:
         work()
         sys.stdout.flush()  # here, so that a closed pipe is caught below rather than at exit
@@ -105,6 +160,27 @@ def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
         sys.exit(1)
+    except OSError as error:  # writing the output failed: a full disk, an I/O error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is left unwritten is lost anyway
+        print(f"error: {error.filename or 'the output'}: {error.strerror or error}", file=sys.stderr)
+        sys.exit(1)
+    except MemoryError:
+        print("error: out of memory: try smaller sizes or a smaller --batch-size", file=sys.stderr)
+        sys.exit(1)
+    except RuntimeError as error:  # torch's allocator reports running out of memory as a RuntimeError
+        if "alloc" not in str(error).lower():
+            raise
+        print(f"error: out of memory ({str(error).splitlines()[0]}): try smaller sizes or a smaller --batch-size",
+              file=sys.stderr)
+        sys.exit(1)
+
+
+def same_file(first, second):
+    """Whether two paths name one file: the same spelling, another spelling, a symbolic or a hard link."""
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them does not exist (yet): compare where they lead
+        return Path(first).resolve() == Path(second).resolve()
 
 
 def show_path(path):

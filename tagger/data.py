@@ -20,16 +20,23 @@ from tagger.errors import InputError
 def is_conllu(path):
     """Whether to read `path` as CoNLL-U: its name ends in .conllu (any case), or it is not
     named .csv and its first line looks like CoNLL-U (a comment, or ten tab-separated columns)."""
+    if not str(path):
+        raise InputError("an empty path (an unset variable?)")
+    if Path(path).is_dir():
+        raise InputError(f"{path}: is a directory, not a file")
     suffix = Path(path).suffix.lower()
     if suffix in (".conllu", ".csv"):
         return suffix == ".conllu"
-    if Path(path).exists() and not Path(path).is_file():  # a pipe: looking at its first line would use it up
+    if Path(path).is_fifo():  # looking at its first line would use it up
         raise InputError(f"{path}: cannot tell CSV from CoNLL-U in a pipe; give a file named .csv or .conllu")
+    if Path(path).exists() and not Path(path).is_file():
+        raise InputError(f"{path}: is not a regular file (a device?)")
     try:
         with open(path, "rb") as file:
             first_line = file.readline(100_000)
     except OSError:
         return False  # the CSV reader says what is wrong with the path
+    first_line = without_bom(first_line)
     return first_line.startswith(b"#") or first_line.count(b"\t") == 9
 
 
@@ -45,9 +52,12 @@ def read_text(path):
 
 
 def decode_utf8(raw, source):
-    """Decode bytes read from `source` (a path, or "standard input"); bad UTF-8 is an InputError."""
+    """Decode bytes read from `source` (a path, or "standard input"); bad UTF-8 is an InputError.
+
+    A byte order mark at the start is left out (it is no part of the text).
+    """
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise InputError(f"{source} line {line}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
@@ -131,6 +141,8 @@ class LineReader:
     def __iter__(self):
         """Yield (line number, line as bytes with its ending)."""
         if self.path == "-" and self.stream is None:
+            if sys.stdin is None:  # started with `<&-`
+                raise InputError("standard input is closed")
             self.stream = sys.stdin.buffer
         elif self.opened_here:
             try:
@@ -153,9 +165,9 @@ class LineReader:
                     continue
                 line_number, line = line_number + 1, bytes(self.pending[self.start:end + 1])
                 self.start = end + 1  # before the yield, so that more_ready() looks past this line
-                yield line_number, line
+                yield line_number, without_bom(line) if line_number == 1 else line
             if self.pending:  # a last line without "\n"
-                yield line_number + 1, bytes(self.pending)
+                yield line_number + 1, without_bom(bytes(self.pending)) if line_number == 0 else bytes(self.pending)
                 self.pending.clear()
         finally:
             if self.opened_here:
@@ -170,6 +182,14 @@ class LineReader:
         except (OSError, ValueError):  # no select() for this stream (in memory; pipes on Windows): read on
             return True
         return bool(readable)
+
+
+BOM = b"\xef\xbb\xbf"  # a byte order mark, which some editors put at the start of a UTF-8 file
+
+
+def without_bom(raw):
+    """The bytes without a leading byte order mark: it marks the encoding and is no part of the text."""
+    return raw[len(BOM):] if raw.startswith(BOM) else raw
 
 
 def decode_line(raw, source, line_number):
@@ -206,7 +226,7 @@ RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")  # a multiword token: "3-4
 EMPTY_NODE_ID = re.compile(r"(0|[1-9][0-9]*)\.[1-9][0-9]*")  # an empty node: "5.1"
 
 
-def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,)):
+def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,), max_words=None):
     """Yield the sentences of a CoNLL-U file as ConlluSentences, as they are read.
 
     source: a path, "-" for standard input, or a LineReader.
@@ -216,7 +236,8 @@ def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,)):
     tags_required=False a file still to be tagged may have "_" as its tags. Every problem is
     an InputError naming the line. Blank lines that end no sentence go with the next one, or
     into a last ConlluSentence without words, so that writing every sentence's lines back
-    gives the file again.
+    gives the file again. With max_words, a sentence of more words is an InputError (memory
+    follows the sentence).
     """
     reader = source if isinstance(source, LineReader) else LineReader(source)
     lines, words, tags, word_lines = [], [], {column: [] for column in tag_columns}, []
@@ -246,6 +267,8 @@ def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,)):
             first, last = int(match[1]), int(match[2])
             if first != len(words) + 1 or last <= first:
                 raise InputError(f"{where}: bad range {token_id!r} (the next word is {len(words) + 1})")
+            if first <= range_end:
+                raise InputError(f"{where}: range {token_id!r} inside another multiword token (to word {range_end})")
             range_end = max(range_end, last)
             continue
         if EMPTY_NODE_ID.fullmatch(token_id):
@@ -262,6 +285,9 @@ def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,)):
             tags[column].append(columns[column])
         words.append(columns[1])
         word_lines.append(len(lines) - 1)
+        if max_words is not None and len(words) > max_words:
+            raise InputError(f"{where}: the sentence that starts at line {sentence_start} has more than "
+                             f"{max_words:,} words")
     if sentence_start is not None:  # a file may end without the final blank line
         check_sentence_end(reader.name, sentence_start, words, range_end)
     if lines:
@@ -337,6 +363,9 @@ def replace_tags(conllu_text, tags):
                    for sentence in conllu_sentences(reader, tags_required=False))
 
 
+LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # what str.splitlines splits on
+
+
 def conllu_sentence(text, tokens, tags, head="_"):
     """One sentence in CoNLL-U, ending in a blank line: `# text`, then a line per word.
 
@@ -346,7 +375,9 @@ def conllu_sentence(text, tokens, tags, head="_"):
     in the text. Columns the tagger does not predict hold "_"; `head` fills the HEAD column
     (evaluation scripts want a number there).
     """
-    lines = [f"# text = {text}"]
+    # A line break inside the comment (a carriage return, a form feed, U+2028, ...) would end it and
+    # break the file for a CoNLL-U reader: in the comment it becomes a space.
+    lines = [f"# text = {LINE_BREAKS.sub(' ', text)}"]
     tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
     word_id = 1
     for token in tokens:

@@ -165,8 +165,10 @@ def expected_calibration_error(log_probs, gold_ix, n_bins=N_BINS):
 
 
 def probability_scores(log_probs, gold_ix):
-    """{"nll", "brier", "ece"} over the tokens whose gold tag the model knows."""
+    """{"nll", "brier", "ece"} over the tokens whose gold tag the model knows (None if there is none)."""
     log_probs, gold_ix = known_gold(log_probs, gold_ix)
+    if len(gold_ix) == 0:  # a mean over no tokens: not a number, so no figures at all
+        return None
     return {"nll": mean_nll(log_probs, gold_ix), "brier": brier_score(log_probs, gold_ix),
             "ece": expected_calibration_error(log_probs, gold_ix)}
 

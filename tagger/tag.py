@@ -21,7 +21,7 @@ os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNEL_CACHE
 from tqdm import tqdm
 
 from tagger.checkpoint import load_checkpoint, save_temperature
-from tagger.cli import ABOVE_ZERO, AT_LEAST_ONE, ArgumentParser, add_device_option, check_device, run_cleanly
+from tagger.cli import AT_LEAST_ONE, TEMPERATURE, ArgumentParser, add_device_option, check_device, run_cleanly
 from tagger.data import TAG_COLUMNS, LineReader, conllu_sentence, conllu_sentences, read_tag_sets
 from tagger.errors import InputError
 from tagger.evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature, per_tag_scores, probability_scores,
@@ -72,7 +72,7 @@ def parse_args(argv=None):
                         help="with --eval: find the temperature T that minimises the mean NLL of the UPOS "
                              "probabilities on the --eval file (your dev data) and store it in MODEL.pt; "
                              "the XPOS probabilities stay at temperature 1")
-    parser.add_argument("--temperature", type=ABOVE_ZERO, metavar="T",
+    parser.add_argument("--temperature", type=TEMPERATURE, metavar="T",
                         help="report the UPOS probabilities at temperature T, log_softmax(log p / T) of each "
                              "word's probabilities p (for a softmax model: softmax(logits / T)), instead of at the "
                              "checkpoint's temperature (1 unless --fit-temperature stored one); tags do not change")
@@ -88,6 +88,9 @@ def parse_args(argv=None):
         parser.error("TEXT needs at least one word (or '-' to read standard input)")
     if (args.report or args.fit_temperature) and args.eval is None:
         parser.error("--report and --fit-temperature go with --eval")
+    for option, path in (("MODEL.pt", args.model), ("--tag-conllu", args.tag_conllu), ("--eval", args.eval)):
+        if path is not None and not path.strip():
+            parser.error(f"{option}: an empty path (an unset variable?)")
     if args.temperature is not None and args.fit_temperature:
         parser.error("--temperature does not go with --fit-temperature, which fits its own")
     return args
@@ -99,14 +102,27 @@ def words_of(tokens):
 
 
 CHUNK_WORDS = 200_000  # words tagged at a time when streaming (docs/tagging.md: the speed of other sizes)
+# Words in one sentence at the most: the LSTM reads a sentence whole, so its memory follows the longest one.
+# EWT's longest sentence has a few hundred words; a longer "sentence" is text that was not split into lines.
+MAX_SENTENCE_WORDS = 10_000
 
 
-def tag_lines(model, lines, vocab, tokenize_line, batch_size=512, device="cpu"):
-    """Split each line of text into tokens and tag their words: one (tokens, {tag set: tags}) per line.
+def tokenized_lines(numbered_lines, tokenize_line, source):
+    """(line, tokens) for each (line number, line); a line of more than MAX_SENTENCE_WORDS words is an InputError."""
+    for line_number, line in numbered_lines:
+        tokens = tokenize_line(line)
+        if sum(len(token.words) for token in tokens) > MAX_SENTENCE_WORDS:
+            raise InputError(f"{source} line {line_number}: more than {MAX_SENTENCE_WORDS:,} words in one line, "
+                             "which is tagged as one sentence: put each sentence on a line of its own")
+        yield line, tokens
 
-    tokenize_line(text) -> Tokens. A line with no words gives ([], {tag set: []}).
+
+def tag_lines(model, tokenized, vocab, batch_size=512, device="cpu"):
+    """Tag the words of tokenized lines [(line, tokens), ...]: one (tokens, {tag set: tags}) per line.
+
+    A line with no words gives ([], {tag set: []}).
     """
-    tokens_per_line = [tokenize_line(line) for line in lines]
+    tokens_per_line = [tokens for _, tokens in tokenized]
     sentences = [words_of(tokens) for tokens in tokens_per_line]
     predictions = predict(model, [words for words in sentences if words], vocab, batch_size, device,
                           probabilities=False)  # tags only
@@ -135,12 +151,12 @@ def chunks(items, n_words, more_ready, chunk_words):
 
 def progress_bar(unit):
     """A tqdm bar on stderr for long runs: shown when stderr is a terminal, but not to a person typing the input."""
-    return tqdm(unit=f" {unit}", file=sys.stderr, disable=True if sys.stdin.isatty() else None)  # None: if a terminal
+    return tqdm(unit=f" {unit}", file=sys.stderr, disable=True if sys.stdin is None or sys.stdin.isatty() else None)  # None: if a terminal
 
 
 def text_lines(reader):
-    """The lines of a LineReader as text; a line that is not UTF-8 is tagged with U+FFFD for each bad byte,
-    and a warning naming it goes to stderr."""
+    """The lines of a LineReader as (line number, text); a line that is not UTF-8 is tagged with U+FFFD for
+    each bad byte, and a warning naming it goes to stderr."""
     for line_number, raw in reader:
         try:
             line = raw.decode("utf-8")
@@ -148,22 +164,25 @@ def text_lines(reader):
             print(f"warning: {reader.name} line {line_number}: not valid UTF-8 (byte 0x{raw[error.start]:02x});"
                   " tagged with U+FFFD in place of each bad byte", file=sys.stderr)
             line = raw.decode("utf-8", errors="replace")
-        yield line.rstrip("\r\n")
+        yield line_number, line.rstrip("\r\n")
 
 
 def tag_text(model, vocab, args, device):
     """Tag TEXT, or every line of stdin with '-', chunk by chunk; print word/UPOS(/XPOS) or CoNLL-U."""
     tokenize_line = split_on_whitespace if args.pretokenized else tokenize
     if args.text != "-":
-        write_tagged_lines([args.text], tag_lines(model, [args.text], vocab, tokenize_line, args.batch_size, device),
-                           args.conllu)
+        tokenized = list(tokenized_lines([(1, args.text)], tokenize_line, "TEXT"))
+        write_tagged_lines([args.text], tag_lines(model, tokenized, vocab, args.batch_size, device), args.conllu)
         return
     reader = LineReader("-")
+    lines = tokenized_lines(text_lines(reader), tokenize_line, reader.name)
     with progress_bar("lines") as progress:
-        for lines in chunks(text_lines(reader), lambda line: len(line.split()), reader.more_ready, CHUNK_WORDS):
-            tagged = tag_lines(model, lines, vocab, tokenize_line, args.batch_size, device)
-            write_tagged_lines(lines, tagged, args.conllu)
-            progress.update(len(lines))
+        # A chunk counts the words the tokenizer makes (a-b-c is five), not the spaces.
+        for chunk in chunks(lines, lambda item: sum(len(token.words) for token in item[1]), reader.more_ready,
+                            CHUNK_WORDS):
+            write_tagged_lines([line for line, _ in chunk], tag_lines(model, chunk, vocab, args.batch_size, device),
+                               args.conllu)
+            progress.update(len(chunk))
 
 
 def write_tagged_lines(lines, tagged, conllu):
@@ -186,7 +205,7 @@ def tag_conllu_file(model, path, vocab, args, device):
     """
     columns = {name: TAG_COLUMNS[name] for name in vocab.tag_sets}
     reader = LineReader(path)
-    sentences = conllu_sentences(reader, tags_required=False)  # checks the file: one-line errors
+    sentences = conllu_sentences(reader, tags_required=False, max_words=MAX_SENTENCE_WORDS)  # one-line errors
     with progress_bar("sentences") as progress:
         for chunk in chunks(sentences, lambda sentence: len(sentence.words), reader.more_ready,
                             CHUNK_WORDS):
@@ -230,6 +249,9 @@ def print_evaluation(model, vocab, args, device):
 def print_probability_scores(result, temperature):
     """One line: NLL, Brier score and ECE of an Evaluation's probabilities."""
     scores = probability_scores(result.log_probs, result.gold_ix)
+    if scores is None:
+        print(f"probabilities at temperature {temperature:.4f}: - (no word has a UPOS tag that the model knows)")
+        return
     print(f"probabilities at temperature {temperature:.4f}: NLL {scores['nll']:.4f} | Brier {scores['brier']:.4f}"
           f" | ECE {scores['ece']:.4f}")
 
@@ -269,7 +291,7 @@ def main(argv=None):
         else:
             tag_text(model, vocab, args, device)
 
-    run_cleanly(work)
+    run_cleanly(work, lambda: f"{args.model} is unchanged; the output so far holds every line tagged before the stop")
 
 
 if __name__ == "__main__":

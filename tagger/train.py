@@ -16,8 +16,9 @@ from pathlib import Path
 from tagger.batches import make_batches, word_count_tensor
 from tagger.checkpoint import check_can_save, save_checkpoint
 from tagger.cli import (ABOVE_ZERO, AT_LEAST_ONE, BELOW_ONE, DIMENSION, SEED, UP_TO_ONE, ZERO_OR_MORE, ArgumentParser,
-                        add_device_option, check_device, run_cleanly, seed_everything, show_path)
+                        add_device_option, check_device, run_cleanly, same_file, seed_everything, show_path)
 from tagger.data import read_tag_sets
+from tagger.errors import InputError
 from tagger.evaluation import evaluate, probability_scores
 from tagger.model import RealDataTagger
 from tagger.predict import predict
@@ -32,7 +33,7 @@ DEFAULT_SENTENCE = "The dog ate the book"
 
 def parse_args(argv=None):
     """The command line; the defaults reproduce the README's first run."""
-    parser = ArgumentParser(description=__doc__, epilog="Every number must be finite and in the range its help gives.")
+    parser = ArgumentParser(option_files=True, description=__doc__, epilog="Every number must be finite and in the range its help gives.")
     switch = dict(action=argparse.BooleanOptionalAction, default=False)  # --chars, and --no-chars to undo it
     data = parser.add_argument_group("data")
     data.add_argument("--train", default=str(DEFAULT_TRAIN),
@@ -93,6 +94,12 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if not args.predict.split():
         parser.error("--predict needs at least one word")
+    for option, path in (("--train", args.train), ("--dev", args.dev), ("--save", args.save)):
+        if path is not None and not path.strip():
+            parser.error(f"{option}: an empty path (an unset variable?)")
+    for option, path in (("--train", args.train), ("--dev", args.dev)):
+        if args.save and path and same_file(args.save, path):
+            parser.error(f"--save {args.save}: is the {option} file; saving there would replace the data")
     if args.label_smoothing is not None and args.loss != "ce":
         parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has no "
                      "label_smoothing option (main_example.py section 6)")
@@ -151,6 +158,9 @@ def train_tagger(args, device, log=print, before_training=None):
     log(f"training data: {show_path(args.train)}: {len(sentences)} sentences, {run.n_train_tokens} tokens")
     if dev:
         log(f"dev data: {show_path(args.dev)}: {len(dev[0])} sentences, {sum(map(len, dev[0]))} tokens")
+        if not any(tag in vocab.tag_to_ix for tags in dev[1]["upos"] for tag in tags):
+            raise InputError(f"{args.dev}: none of its UPOS tags occurs in {args.train}: "
+                             "the best epoch could not be chosen on it")
     if len(vocab.word_to_ix) <= 50:
         log(f"word_to_ix: {vocab.word_to_ix}")
         log(f"tag_to_ix: {vocab.tag_to_ix}")

@@ -5,7 +5,7 @@ import re
 import pytest
 
 import benchmark
-from conftest import EWT, ROOT, doc_text, readme_block, run_script
+from conftest import EWT, needs_ewt, ROOT, doc_text, readme_block, run_script
 from tagger.data import XPOS, read_conllu, write_conllu_slice
 
 
@@ -65,7 +65,7 @@ def test_recipe_rows_switch_off_the_right_parts():
     assert vars(one_at_a_time) == dict(vars(recipe), batch_size=1, epochs=1, dev="d.conllu", save="m.pt")
 
 
-@pytest.mark.skipif(not (EWT / "en_ewt-ud-train.conllu").exists(), reason=f"UD English EWT not found at {EWT}")
+@needs_ewt
 def test_benchmark_measures_on_a_slice(tmp_path):
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", tmp_path / "en_ewt-ud-train.conllu", 300)
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", tmp_path / "en_ewt-ud-dev.conllu", 100)
@@ -131,7 +131,7 @@ def test_readme_headline_figures_are_the_recipe_row():
     assert headline.search(" ".join(readme_results_section().split()))
 
 
-@pytest.mark.skipif(not (EWT / "en_ewt-ud-train.conllu").exists(), reason=f"UD English EWT not found at {EWT}")
+@needs_ewt
 def test_readme_tag_count_is_the_training_files():
     tags = {tag for _, sentence_tags in read_conllu(EWT / "en_ewt-ud-train.conllu") for tag in sentence_tags}
     assert f"({len(tags)} universal POS tags)" in readme_results_section()
@@ -203,13 +203,15 @@ def test_benchmark_looks_for_the_data_where_the_readme_puts_it(tmp_path):
                              " (README: Get the data) or give their folder with --data\n")
 
 
-@pytest.mark.skipif(not (EWT / "en_ewt-ud-train.conllu").exists(), reason=f"UD English EWT not found at {EWT}")
-def test_step_cost_times_every_part_and_a_longer_sentence_costs_more(tmp_path):
+@needs_ewt
+def test_step_cost_times_every_part_of_every_model(tmp_path):
+    """The times are printed by the benchmark, never compared here: a busy machine may slow any of them."""
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", tmp_path / "train.conllu", 300)
-    rows = benchmark.run_step_cost_row(tmp_path / "train.conllu", repeats=9)
+    rows = benchmark.run_step_cost_row(tmp_path / "train.conllu", repeats=2)
     for model in benchmark.NEURAL_ROWS:
         step = rows[model]
-        assert 0 < step["forward_backward_10_ms"] < step["forward_backward_40_ms"] and step["adam_ms"] > 0
+        assert set(step) == {"forward_backward_10_ms", "forward_backward_40_ms", "adam_ms"}
+        assert all(value > 0 for value in step.values())
 
 
 def test_unseen_bigrams_counts_neighbouring_tag_pairs_never_seen_in_training():
@@ -240,7 +242,7 @@ def test_show_into_a_closed_pipe_ends_quietly():
 benchmark_best_of = benchmark.best_of
 
 
-@pytest.mark.skipif(not (EWT / "en_ewt-ud-train.conllu").exists(), reason=f"UD English EWT not found at {EWT}")
+@needs_ewt
 def test_streaming_and_crf_cost_rows_measure_with_the_recipes_model(tmp_path, monkeypatch, capsys):
     """streaming: each size, chunk sizes, the word bound, a long token, a pause; crf-cost: both output layers."""
     import contextlib

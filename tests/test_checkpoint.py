@@ -196,13 +196,12 @@ def test_a_failed_write_names_the_path_leaves_no_temporary_file_and_keeps_the_ol
     old = path.read_bytes()
     settings = torch.load(path, weights_only=True)["settings"]
 
-    def disk_full(checkpoint, file):
-        file.write(b"half a file")
+    def disk_full(descriptor):  # the file is written, but the disk cannot hold it
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(torch, "save", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(InputError) as error:
         save_checkpoint(path, model, settings, vocab)
-    assert str(error.value) == f"{path}: could not save the model: No space left on device"
+    assert str(error.value) == f"{path}: could not save it: No space left on device"
     assert path.read_bytes() == old and sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
 
 

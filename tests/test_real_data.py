@@ -1,13 +1,11 @@
 """Smoke test of the real-data path on a slice of UD English EWT, through main.py and tag.py as subprocesses."""
 import re
 
-import pytest
 
-from conftest import EWT, run_script
+from conftest import EWT, needs_ewt, run_script
 from tagger.data import XPOS, read_conllu, write_conllu_slice
 
-pytestmark = pytest.mark.skipif(not (EWT / "en_ewt-ud-train.conllu").exists(),
-                                reason=f"UD English EWT not found at {EWT} (see README: Real data)")
+pytestmark = needs_ewt
 
 
 def test_write_conllu_slice_keeps_the_first_sentences(tmp_path):

@@ -105,7 +105,7 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
     (["--label-smoothing", "0.1"], "--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has no"),
     (["--loss", "ce", "--label-smoothing", "1"], "argument --label-smoothing: must be in [0, 1), not 1"),
     (["--load", "x.pt"], "unrecognized arguments: --load x.pt"),  # tag.py uses saved models
-    (["@no-such-recipe.txt"], "No such file or directory: 'no-such-recipe.txt'"),
+    (["@no-such-recipe.txt"], "@no-such-recipe.txt: cannot read the option file: No such file or directory"),
 ])
 def test_bad_options_exit_2_with_a_usage_error(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:

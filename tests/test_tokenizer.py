@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import EWT
+from conftest import EWT, needs_ewt
 from tagger.tokenizer import Token, split_on_whitespace, split_words, tokenize
 
 
@@ -90,7 +90,7 @@ def test_property_no_character_is_lost_or_invented(text):
     assert all("".join(t.words) == t.text and all(t.words) for t in tokens)
 
 
-@pytest.mark.skipif(not (EWT / "en_ewt-ud-dev.conllu").exists(), reason=f"UD English EWT not found at {EWT}")
+@needs_ewt
 def test_dev_sentences_tokenized_as_the_treebank_does():
     """Share of dev sentences whose tokens and words are exactly the treebank's (measured: 0.9495)."""
     from tagger.data import read_text
