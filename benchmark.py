@@ -73,7 +73,7 @@ ROW_CHANGES.update({"bilstm-chars-seed-3": ["--seed", "3"], "wide": ["--hidden-d
                     "wide-seed-2": ["--hidden-dim", str(WIDE_HIDDEN_DIM), "--seed", "2"]})
 CRF_FORWARD_ROW = "crf-forward"  # the batched forward algorithm against a loop over one sentence and its tags
 CRF_COST_ROW = "crf-cost"  # the recipe's model with its own output layers and with CRFs: an epoch, and tagging
-STREAMING_ROW = "streaming"  # tag.py on generated input of growing size: memory, speed, how soon output comes
+STREAMING_ROW = "streaming"  # python -m tagger.tag on generated input of growing size: memory, speed, how soon output comes
 STREAMING_MB = (5, 100)  # sizes of the generated inputs, raw text and CoNLL-U
 CHUNK_SIZES = (20_000, 50_000, 100_000, 200_000, 500_000)  # words per chunk, timed on the smallest input
 LONG_TOKEN_CHARS = 2_000_000  # one "word" with no space in it
@@ -84,7 +84,7 @@ ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMO
 
 
 def recipe_args(row, train_path, dev_path=None, save_path=None, epochs=None, batch_size=None):
-    """main.py's options for a neural row: the recipe file, the row's changes, the data and any overrides."""
+    """python -m tagger.train's options for a neural row: the recipe file, the row's changes, the data and any overrides."""
     from tagger import train as trainer
     argv = [f"@{RECIPE_FILE}", *ROW_CHANGES[row], "--train", str(train_path)]
     for flag, value in (("--dev", dev_path), ("--save", save_path), ("--epochs", epochs), ("--batch-size", batch_size)):
@@ -94,7 +94,7 @@ def recipe_args(row, train_path, dev_path=None, save_path=None, epochs=None, bat
 
 
 def train_quietly(args):
-    """Train as main.py does, seeded the same way, printing nothing: main.TrainingRun."""
+    """Train as python -m tagger.train does, seeded the same way, printing nothing: tagger.train.TrainingRun."""
     from tagger import train as trainer
     from tagger.cli import seed_everything
     seed_everything(args.seed)
@@ -159,7 +159,7 @@ def run_classic_row(row, train_path, dev_path):
 
 
 def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
-    """Train a tagger through main.py's own code with the row's options, then measure and examine it.
+    """Train a tagger through tagger.train's own code with the row's options, then measure and examine it.
 
     keep_model: where to copy the trained model (the recipe's, for the raw-text row).
     """
@@ -259,7 +259,7 @@ ADAM_STEPS = 30  # timed steps of each optimizer in the adam-step row (their mea
 
 
 def run_adam_step_row(train_path, steps=ADAM_STEPS):
-    """Milliseconds per optimizer step on the recipe's model: fused Adam (main.py's) and the default.
+    """Milliseconds per optimizer step on the recipe's model: fused Adam (the training command's) and the default.
 
     Every weight gets a random gradient, as the word embedding's dense gradient does in
     training; each optimizer takes `steps` timed steps after 3 untimed ones.
@@ -346,14 +346,13 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     """What a CRF output layer costs, on the recipe's trained model: the same model with its per-word
     softmax layers and with a CRF in their place (random transition scores: the cost does not depend on
     them). Seconds of one training epoch (the recipe's batches and optimizer, best of two) and of the
-    dev evaluation after it; and words/s tagging dev as tag.py does (tags only) and as --eval does
+    dev evaluation after it; and words/s tagging dev as tagger.tag does (tags only) and as --eval does
     (with probabilities), best of `repeats`."""
-    import copy
     import torch
     from tagger import train as trainer
-    from tagger.checkpoint import load_checkpoint
-    from tagger.crf import CRF
+    from tagger.checkpoint import load_checkpoint, read_checkpoint
     from tagger.data import read_tag_sets
+    from tagger.model import RealDataTagger
     from tagger.evaluation import evaluate
     from tagger.batches import make_batches, word_count_tensor
     from tagger.predict import predict
@@ -363,15 +362,16 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     sentences, gold = read_tag_sets(train_path, vocab.tag_sets)
     dev_sentences, dev_gold = read_tag_sets(dev_path, vocab.tag_sets)
     n_dev_words = sum(map(len, dev_sentences))
-    models = {"softmax": copy.deepcopy(trained), "crf": copy.deepcopy(trained)}
-    torch.manual_seed(0)  # the CRFs' random transition scores
-    crfs = [CRF(linear.out_features) for linear, _ in trained.tag_sets]
-    for crf in crfs:
-        crf.transitions.data.normal_()
-    models["crf"].tag_output = crfs[0]
-    if len(crfs) > 1:
-        models["crf"].xpos_output = crfs[1]
-    models["crf"].tag_sets = [(linear, crf) for (linear, _), crf in zip(models["crf"].tag_sets, crfs)]
+    # The same model built with CRF output layers (--crf), the trained weights loaded into it, and random
+    # transition scores in its CRFs.
+    with_crf = RealDataTagger(**dict(read_checkpoint(model_path)["settings"], crf=True))
+    missing = with_crf.load_state_dict(trained.state_dict(), strict=False).missing_keys
+    assert missing and all(key.split(".")[0] in ("tag_output", "xpos_output") for key in missing)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for _, crf in with_crf.tag_sets:
+            crf.transitions.normal_()
+    models = {"softmax": trained, "crf": with_crf}
     batches = make_batches(sentences, vocab, gold, args.batch_size)
     optimizers = {kind: trainer.make_optimizer(args, model) for kind, model in models.items()}
     result = {kind: {"epoch_seconds": float("inf")} for kind in models}
@@ -412,7 +412,7 @@ def nltk_tokens(text):
 def run_raw_text_row(dev_path, model_path):
     """Score the recipe's model with udeval: on the treebank's tokens, and from raw text.
 
-    From raw text, each dev sentence's `# text` line is tokenized (by tokenizer.py or by NLTK),
+    From raw text, each dev sentence's `# text` line is tokenized (by tagger/tokenizer.py or by NLTK),
     tagged and written as CoNLL-U; the speed counts reading that text from a file, tokenizing,
     tagging and writing CoNLL-U, best of 3.
     """
@@ -447,7 +447,7 @@ def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     """Tokenize and tag each line of a text file, write CoNLL-U (HEAD 0); return the number of words."""
     from tagger import tag
     from tagger.data import LineReader, conllu_sentence
-    reader = LineReader(text_path)  # read as tag.py reads: only "\n" ends a line
+    reader = LineReader(text_path)  # read as tagger.tag reads: only "\n" ends a line
     tokenized = list(tag.tokenized_lines(tag.text_lines(reader), tokenize_line, reader.name))
     tagged = tag.tag_lines(model, tokenized, vocab)
     conllu_path.write_text("".join(conllu_sentence(line, tokens, tags, head="0")
@@ -490,7 +490,7 @@ def measured_run(argv, stdin_path):
 
 
 def seconds_until_tags_during_a_pause(model_path, lines):
-    """A producer writes `lines` to tag.py and then waits: seconds until all their tags have come back."""
+    """A producer writes `lines` to python -m tagger.tag and then waits: seconds until all their tags have come back."""
     process = subprocess.Popen([sys.executable, "-m", "tagger.tag", str(model_path), "-"], cwd=Path(__file__).parent,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
@@ -511,23 +511,22 @@ def seconds_until_tags_during_a_pause(model_path, lines):
 
 
 def accuracy_with_and_without_the_word_bound(model, vocab, dev_path):
-    """Dev UPOS and XPOS accuracy with the character LSTM reading at most train.MAX_WORD_CHARS characters of
+    """Dev UPOS and XPOS accuracy with the character LSTM reading at most MAX_WORD_CHARS characters of
     a word, and reading all of them; and how many dev tokens are longer than that."""
-    from tagger import batches as train
+    from tagger.batches import MAX_WORD_CHARS
     from tagger.data import read_tag_sets
     from tagger.evaluation import evaluate
     sentences, gold = read_tag_sets(dev_path, vocab.tag_sets)
-    bound = train.MAX_WORD_CHARS
-    figures = {"chars": bound, "longer_tokens": sum(len(word) > bound for words in sentences for word in words)}
-    for name, max_chars in (("with", bound), ("without", 10**9)):
-        train.MAX_WORD_CHARS = max_chars
-        figures[name] = {tag_set: result.accuracy for tag_set, result in evaluate(model, sentences, gold, vocab).items()}
-    train.MAX_WORD_CHARS = bound
+    figures = {"chars": MAX_WORD_CHARS,
+               "longer_tokens": sum(len(word) > MAX_WORD_CHARS for words in sentences for word in words)}
+    for name, max_chars in (("with", MAX_WORD_CHARS), ("without", 10**9)):
+        results = evaluate(model, sentences, gold, vocab, max_word_chars=max_chars)
+        figures[name] = {tag_set: result.accuracy for tag_set, result in results.items()}
     return figures
 
 
 def run_streaming_row(dev_path, model_path):
-    """tag.py on dev's raw text and on dev's CoNLL-U, each repeated to every size of STREAMING_MB (in
+    """python -m tagger.tag on dev's raw text and on dev's CoNLL-U, each repeated to every size of STREAMING_MB (in
     child processes: wall time, words/s, peak memory); chunk sizes against speed; a 2-million-character
     token; and how soon a producer that writes 20,000 sentences and then waits gets their tags."""
     import contextlib
@@ -557,14 +556,10 @@ def run_streaming_row(dev_path, model_path):
         n_words = result["runs"][0]["words"]
         model, vocab = load_checkpoint(model_path)
         args = tag.parse_args([str(model_path), "-", "--conllu"])
-        chunk_words_before, stdin_before = tag.CHUNK_WORDS, sys.stdin
         for chunk_words in CHUNK_SIZES:
-            tag.CHUNK_WORDS = chunk_words
-            with open(path, encoding="utf-8") as stdin, contextlib.redirect_stdout(io.StringIO()):
-                sys.stdin = stdin
-                seconds, _ = best_of(1, lambda: tag.tag_text(model, vocab, args, "cpu"))
+            with open(path, "rb") as stdin, contextlib.redirect_stdout(io.StringIO()):
+                seconds, _ = best_of(1, lambda: tag.tag_text(model, vocab, args, "cpu", chunk_words, stdin))
             result["chunks"].append({"chunk_words": chunk_words, "words_per_s": n_words / seconds})
-        tag.CHUNK_WORDS, sys.stdin = chunk_words_before, stdin_before  # as they were, for whoever runs next
         result["word_bound"] = accuracy_with_and_without_the_word_bound(model, vocab, dev_path)
         (folder / "long.txt").write_text("a" * LONG_TOKEN_CHARS + "\n", encoding="utf-8")
         seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), "-"], folder / "long.txt")
@@ -578,7 +573,7 @@ def run_streaming_row(dev_path, model_path):
 def run_one(name, train_path, dev_path, epochs, model_path):
     """Child process: run one row and print its figures as one JSON line."""
     from tagger.training import subnormals_flushed_to_zero
-    with subnormals_flushed_to_zero():  # as main.py trains (before any torch work: see there)
+    with subnormals_flushed_to_zero():  # as tagger.train trains (before any torch work: see there)
         result = measure_row(name, train_path, dev_path, epochs, model_path)
     result["peak_mb"] = peak_memory_mb()
     print(json.dumps(result))
@@ -659,7 +654,7 @@ def print_table(results):
         print()
         print("| tokenizer | Tokens F1 | Words F1 | UPOS F1 | words/s |")
         print("| --- | --- | --- | --- | --- |")
-        for name, description in (("ours", "tokenizer.py"), ("nltk", "NLTK TreebankWordTokenizer")):
+        for name, description in (("ours", "tagger/tokenizer.py"), ("nltk", "NLTK TreebankWordTokenizer")):
             r = raw[name]
             print(f"| {description} | {r['Tokens']:.2f} | {r['Words']:.2f} | {r['UPOS']:.2f} | {r['words_per_s']:,.0f} |")
     print_probability_tables(rows)
@@ -679,12 +674,12 @@ def print_table(results):
 
 
 def print_streaming(rows):
-    """The streaming row: tag.py's memory and speed by input size, chunk sizes, a long token, a pause."""
+    """The streaming row: tagger.tag's memory and speed by input size, chunk sizes, a long token, a pause."""
     if STREAMING_ROW not in rows:
         return
     row = rows[STREAMING_ROW]
     print()
-    print("tag.py with the recipe's model on dev's raw text (`- --conllu`) and on dev's CoNLL-U (`--tag-conllu -`),"
+    print("python -m tagger.tag with the recipe's model on dev's raw text (`- --conllu`) and on dev's CoNLL-U (`--tag-conllu -`),"
           " repeated to size, read from standard input:")
     print()
     print("| input | size | words | wall time | words/s | peak memory |")
@@ -713,7 +708,7 @@ def print_probability_tables(rows):
     if "probabilities" not in recipe:
         return
     print()
-    print("The recipe's UPOS probabilities on dev (NLL, Brier and ECE as `python tag.py --help` defines them):")
+    print("The recipe's UPOS probabilities on dev (NLL, Brier and ECE as `python -m tagger.tag --help` defines them):")
     print()
     print("| model | dev UPOS accuracy | NLL per token | Brier score | ECE (15 bins) |")
     print("| --- | --- | --- | --- | --- |")
@@ -814,7 +809,7 @@ def print_crf_comparison(rows):
         print()
         print(f"The recipe's trained model, its output layers as trained and replaced by CRFs: a training epoch and the"
               f" dev evaluation after it {per_epoch['softmax']:.1f} s and {per_epoch['crf']:.1f} s (the CRF adds"
-              f" {per_epoch['crf'] / per_epoch['softmax'] - 1:.0%}); tagging dev, tags only (tag.py)"
+              f" {per_epoch['crf'] / per_epoch['softmax'] - 1:.0%}); tagging dev, tags only (tagger.tag)"
               f" {softmax['tags_words_per_s']:,.0f} and {crf['tags_words_per_s']:,.0f} words/s"
               f" ({crf['tags_words_per_s'] / softmax['tags_words_per_s']:.0%}), with probabilities (--eval)"
               f" {softmax['probabilities_words_per_s']:,.0f} and {crf['probabilities_words_per_s']:,.0f} words/s"

@@ -1,6 +1,7 @@
 """Day 1's training data and training step: the CSV read with pandas, words turned into index
 tensors, and the tutorial's training step, one sentence at a time."""
 import random
+import warnings
 
 import pandas as pd
 import torch
@@ -15,8 +16,11 @@ class TrainingDataError(Exception):
 def read_training_data(path):
     """The CSV's rows as [(words, tags), ...]: columns text and tag, words and tags separated by spaces."""
     try:  # dtype=str and keep_default_na=False: a word such as "NA" stays a word
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        with warnings.catch_warnings():  # index_col=False: a row with more fields than the header warns...
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # ...and that is an error here
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", index_col=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.ParserWarning,
+            pd.errors.EmptyDataError) as error:
         raise TrainingDataError(f"{path}: cannot be read as CSV: {str(error).strip().splitlines()[0]}") from None
     for column in ("text", "tag"):
         if column not in df.columns:

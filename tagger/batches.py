@@ -20,7 +20,7 @@ def split_and_pad(flat, lengths, padding_value):
 MAX_WORD_CHARS = 64  # the character LSTM reads at most this many characters of a word
 
 
-def spelling(word):
+def spelling(word, max_chars=MAX_WORD_CHARS):
     """The characters of `word` that the character LSTM reads: all of them, or the first and last 32.
 
     A word's affixes carry what the characters tell the tagger (capitals, -ing, -ly, digits),
@@ -28,12 +28,12 @@ def spelling(word):
     their tags as they were while one absurd token (a million characters with no space) costs
     no more time and memory than any other.
     """
-    if len(word) <= MAX_WORD_CHARS:
+    if len(word) <= max_chars:
         return word
-    return word[:MAX_WORD_CHARS // 2] + word[-MAX_WORD_CHARS // 2:]
+    return word[:max_chars // 2] + word[-max_chars // 2:]
 
 
-def chars_to_tensors(sentences, char_to_ix):
+def chars_to_tensors(sentences, char_to_ix, max_word_chars=MAX_WORD_CHARS):
     """Character inputs for a batch, built once per distinct word rather than once per token.
 
     Returns char_ids (n_words, max_word_len), char_lengths (n_words,) and word_positions
@@ -41,7 +41,7 @@ def chars_to_tensors(sentences, char_to_ix):
     """
     word_row = {}
     positions = [word_row.setdefault(word, len(word_row)) for words in sentences for word in words]
-    distinct_words = [spelling(word) for word in word_row]
+    distinct_words = [spelling(word, max_word_chars) for word in word_row]
     word_lengths = [len(word) for word in distinct_words]
     all_chars = prepare_sequence([char for word in distinct_words for char in word], char_to_ix)
     char_ids = split_and_pad(all_chars, word_lengths, PAD_IX)
@@ -52,7 +52,7 @@ def chars_to_tensors(sentences, char_to_ix):
 
 @dataclasses.dataclass
 class Batch:
-    """Padded tensors for a group of sentences, ready for LSTMTagger.loss and LSTMTagger.decode."""
+    """Padded tensors for a group of sentences, ready for RealDataTagger.loss and RealDataTagger.decode."""
     words: torch.Tensor         # (batch, seq_len) word indices, PAD_IX after each sentence
     lengths: torch.Tensor       # (batch,) real sentence lengths; stays on the CPU for packing
     tags: list | None           # one (batch, seq_len) tensor of tag indices per tag set, IGNORE_IX at padding

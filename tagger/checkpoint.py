@@ -1,6 +1,5 @@
 """Saving a trained tagger with everything needed to rebuild it, and loading it back."""
 import io
-import math
 import os
 import pickle
 import tempfile
@@ -90,10 +89,19 @@ def write_bytes_atomically(data, target, path):
             os.fsync(file.fileno())  # on disk before the rename makes it the model
         if target.exists():
             os.chmod(temporary, target.stat().st_mode & 0o7777)  # the new file keeps the old one's permissions
+        else:
+            os.chmod(temporary, 0o666 & ~current_umask())  # as open() would have made it (mkstemp makes 0600)
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise InputError(f"{path}: could not save it: {error.strerror or error}") from None
+
+
+def current_umask():
+    """The process's file-creation mask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_checkpoint(path):
@@ -162,8 +170,7 @@ def rebuild(checkpoint):
         if in_dictionary != in_model:
             raise ValueError(f"{in_dictionary} {what} in its dictionary, {in_model} in the model")
     temperature = checkpoint.get("temperature", 1.0)  # older checkpoints have none, nor word counts
-    if isinstance(temperature, bool) or not (isinstance(temperature, (int, float)) and math.isfinite(temperature)
-                                             and temperature > 0):
+    if isinstance(temperature, bool) or not (isinstance(temperature, (int, float)) and 0.01 <= temperature <= 100):
         raise ValueError(f"temperature {temperature!r}")
     model.temperature = temperature
     return model, vocab

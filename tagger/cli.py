@@ -1,4 +1,5 @@
-"""What the two commands (tagger.train, tagger.tag) share: the device, the seed, and ending cleanly on bad input."""
+"""What the two commands (tagger.train, tagger.tag) share: their argument parser (number options with their
+ranges; recipe files for the training command), the device, the seed, and ending cleanly on bad input."""
 import argparse
 import math
 import os
@@ -59,7 +60,7 @@ class ArgumentParser(argparse.ArgumentParser):
         if os.path.realpath(path) in including:
             self.error(f"{arg}: the option file includes itself")
         try:
-            text = Path(path).read_bytes().decode("utf-8")
+            text = Path(path).read_bytes().decode("utf-8").removeprefix("\ufeff")  # a byte order mark is no option
         except OSError as error:
             self.error(f"{arg}: cannot read the option file: {error.strerror}")
         except UnicodeDecodeError as error:

@@ -15,7 +15,7 @@ on numbers. Every function here works on a batch of right-padded sentences at on
 import torch
 import torch.nn as nn
 
-IGNORE_IX = -100  # tag index at padded positions: PyTorch's default ignore_index, as in model_lstm_tagger
+IGNORE_IX = -100  # tag index at padded positions: PyTorch's default ignore_index (tagger/model.py takes it from here)
 
 
 class CRF(nn.Module):

@@ -166,7 +166,7 @@ class RealDataTagger(LSTMTagger):
         return [output.scores(linear(lstm_out)) for linear, output in self.tag_sets]
 
     def loss(self, batch):
-        """The training loss of a train.Batch: the sum over tag sets of each one's mean loss per word.
+        """The training loss of a tagger.batches.Batch: the sum over tag sets of each one's mean loss per word.
 
         Why a plain sum: each is a cross entropy in nats per word, of the same size, and each
         layer's gradient reaches the shared LSTM at its own natural scale.
@@ -176,12 +176,12 @@ class RealDataTagger(LSTMTagger):
                    for (_, output), set_scores, tags in zip(self.tag_sets, scores, batch.tags))
 
     def decode(self, batch, char_features=None):
-        """Tags and log-probabilities of a train.Batch, for every tag set: [(tags, log_probs), ...].
+        """Tags and log-probabilities of a tagger.batches.Batch, for every tag set: [(tags, log_probs), ...].
 
         tags (batch, seq_len) tag indices and log_probs (batch, seq_len, n_tags), one pair per
         tag set, UPOS first. char_features, if given, replaces the batch's character inputs
         (prediction computes them once for all its batches). Call it in eval mode and under
-        torch.no_grad() (train.predict does).
+        torch.no_grad() (tagger.predict.predict does).
         """
         if char_features is None:
             char_features = self.batch_char_features(batch)

@@ -4,10 +4,10 @@ import dataclasses
 import torch
 import torch.nn.functional as F
 
-from tagger.batches import chars_to_tensors, make_batches
+from tagger.batches import MAX_WORD_CHARS, chars_to_tensors, make_batches
 
 
-def char_vector_table(model, sentences, char_to_ix, device="cpu"):
+def char_vector_table(model, sentences, char_to_ix, device="cpu", max_word_chars=MAX_WORD_CHARS):
     """The character LSTM's vector of every distinct word in `sentences`, and where each token's is.
 
     Returns table (n_words, 2 * char_hidden_dim) and word_positions (n_sentences, max_len): the
@@ -15,7 +15,7 @@ def char_vector_table(model, sentences, char_to_ix, device="cpu"):
     per-batch character inputs of make_batches: a word that recurs across batches is read once,
     and words of one length at a time go through the LSTM unpacked.
     """
-    char_ids, char_lengths, word_positions = chars_to_tensors(sentences, char_to_ix)
+    char_ids, char_lengths, word_positions = chars_to_tensors(sentences, char_to_ix, max_word_chars)
     table = torch.empty(len(char_lengths), 2 * model.char_lstm.hidden_size, device=device)
     for length in char_lengths.unique().tolist():
         rows = (char_lengths == length).nonzero().squeeze(1)
@@ -34,7 +34,7 @@ DECODE_SLOTS = 4_096  # sentences x longest length decoded at once: small enough
 
 
 @torch.no_grad()
-def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True):
+def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True, max_word_chars=MAX_WORD_CHARS):
     """Tag each word list in `sentences`: {tag set name: Prediction}, for every tag set of the model.
 
     The LSTM runs on batches of sentences of one length: no padding, so it runs unpacked
@@ -50,7 +50,7 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
     if not sentences:
         return predictions
     if vocab.char_to_ix is not None:
-        table, word_positions = char_vector_table(model, sentences, vocab.char_to_ix, device)
+        table, word_positions = char_vector_table(model, sentences, vocab.char_to_ix, device, max_word_chars)
     ix_to_tag = {name: list(tag_to_ix) for name, tag_to_ix in vocab.tag_sets.items()}
     group = []  # (sentence ids, [scores of each tag set]) of batches not yet decoded, shortest first
 

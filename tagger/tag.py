@@ -43,7 +43,7 @@ words whose gold tag never occurred in training are left out, as p(g) is 0 for t
 
 def parse_args(argv=None):
     """The command line: a saved model and one job (tag text, tag a CoNLL-U file, or evaluate)."""
-    parser = ArgumentParser(description=__doc__, epilog=PROBABILITY_SCORES)
+    parser = ArgumentParser(prog="python -m tagger.tag", description=__doc__, epilog=PROBABILITY_SCORES)
     parser.add_argument("model", metavar="MODEL.pt", help="a model saved by python -m tagger.train --save")
     parser.add_argument("text", nargs="?",
                         help="text of one sentence to tag; '-' tags each line of standard input as one sentence, "
@@ -167,19 +167,24 @@ def text_lines(reader):
         yield line_number, line.rstrip("\r\n")
 
 
-def tag_text(model, vocab, args, device):
-    """Tag TEXT, or every line of stdin with '-', chunk by chunk; print word/UPOS(/XPOS) or CoNLL-U."""
+def tag_text(model, vocab, args, device, chunk_words=None, stdin=None):
+    """Tag TEXT, or every line of stdin with '-', chunk by chunk; print word/UPOS(/XPOS) or CoNLL-U.
+
+    chunk_words: words tagged at a time (None: CHUNK_WORDS); stdin: a binary stream read in place of
+    standard input.
+    """
+    chunk_words = chunk_words or CHUNK_WORDS
     tokenize_line = split_on_whitespace if args.pretokenized else tokenize
     if args.text != "-":
         tokenized = list(tokenized_lines([(1, args.text)], tokenize_line, "TEXT"))
         write_tagged_lines([args.text], tag_lines(model, tokenized, vocab, args.batch_size, device), args.conllu)
         return
-    reader = LineReader("-")
+    reader = LineReader("-", stream=stdin)
     lines = tokenized_lines(text_lines(reader), tokenize_line, reader.name)
     with progress_bar("lines") as progress:
         # A chunk counts the words the tokenizer makes (a-b-c is five), not the spaces.
         for chunk in chunks(lines, lambda item: sum(len(token.words) for token in item[1]), reader.more_ready,
-                            CHUNK_WORDS):
+                            chunk_words):
             write_tagged_lines([line for line, _ in chunk], tag_lines(model, chunk, vocab, args.batch_size, device),
                                args.conllu)
             progress.update(len(chunk))
@@ -272,7 +277,8 @@ def print_report(results, vocab, temperature):
         return
     print("accuracy by how often the word occurs in training:")
     for band, accuracy, tokens in accuracy_by_frequency(upos.words, upos.gold, upos.predicted, vocab.training_count):
-        print(f"  {band:<14}{accuracy:8.4f} ({tokens} tokens)")
+        shown = f"{accuracy:8.4f}" if tokens else f"{'-':>8}"  # no word in the band: no accuracy
+        print(f"  {band:<14}{shown} ({tokens} tokens)")
 
 
 def main(argv=None):

@@ -33,7 +33,7 @@ DEFAULT_SENTENCE = "The dog ate the book"
 
 def parse_args(argv=None):
     """The command line; the defaults reproduce the README's first run."""
-    parser = ArgumentParser(option_files=True, description=__doc__, epilog="Every number must be finite and in the range its help gives.")
+    parser = ArgumentParser(option_files=True, prog="python -m tagger.train", allow_abbrev=False, description=__doc__, epilog="Every number must be finite and in the range its help gives.")
     switch = dict(action=argparse.BooleanOptionalAction, default=False)  # --chars, and --no-chars to undo it
     data = parser.add_argument_group("data")
     data.add_argument("--train", default=str(DEFAULT_TRAIN),
@@ -58,7 +58,7 @@ def parse_args(argv=None):
                        "Treebank tags in UD English) with a second output layer; the loss is the sum of both")
     model.add_argument("--lowercase", **switch, help="look words up in lower case (one vector for 'The' and 'the'); "
                        "the character LSTM still sees capitals")
-    model.add_argument("--crf", **switch, help="a CRF output layer (crf.py): scores whole tag sequences, trained "
+    model.add_argument("--crf", **switch, help="a CRF output layer (tagger/crf.py): scores whole tag sequences, trained "
                        "with their negative log-likelihood, decoded with Viterbi; goes with --loss nll")
     model.add_argument("--chars", **switch, help="add character-level features: an LSTM over each word's characters")
     model.add_argument("--char-embedding-dim", type=DIMENSION, default=32,

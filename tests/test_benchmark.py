@@ -25,7 +25,7 @@ def test_readme_table_is_what_benchmark_prints_from_its_saved_results():
                    "Learning curve: ", "Dev UPOS gained per doubling", "A straight line through the recipe's",
                    "One training step at batch size 1", "The training times of all the rows above",
                    "The recipe with and without a CRF", "Dev's own gold tags hold", "Mean of the two seeds",
-                   "log Z of the first", "The recipe's trained model, its output layers", "tag.py with the recipe's",
+                   "log Z of the first", "The recipe's trained model, its output layers", "python -m tagger.tag with the recipe's",
                    "Words per chunk against speed", "The character LSTM reads at most", "One token of",
                    "A producer writes", "The recipe, dev UPOS / XPOS", "The recipe with `--hidden-dim",
                    "The wide model's mean"):
@@ -67,8 +67,8 @@ def test_recipe_rows_switch_off_the_right_parts():
 
 @needs_ewt
 def test_benchmark_measures_on_a_slice(tmp_path):
-    write_conllu_slice(EWT / "en_ewt-ud-train.conllu", tmp_path / "en_ewt-ud-train.conllu", 300)
-    write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", tmp_path / "en_ewt-ud-dev.conllu", 100)
+    write_conllu_slice(EWT / "en_ewt-ud-train.conllu", tmp_path / "en_ewt-ud-train.conllu", 150)
+    write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", tmp_path / "en_ewt-ud-dev.conllu", 60)
     results_path = tmp_path / "results.json"
     recipe_speed_rows = [f"bilstm-chars-batch-{size}" for size in benchmark.BATCH_SIZES]
     result = run_script("benchmark.py", "--data", tmp_path, "--epochs", "1", "--results", results_path,
@@ -99,9 +99,9 @@ def test_benchmark_measures_on_a_slice(tmp_path):
     assert sum(off_diagonal) == round((1 - rows["bilstm-chars"]["accuracy"]) * n_dev_words)
     assert rows["bilstm-chars"]["confusions"][0][2] == max(off_diagonal)
     curve = rows["learning-curve"]
-    assert [point["sentences"] for point in curve["points"]] == [300 // 8, 300 // 4, 300 // 2] and curve["sentences"] == 300
+    assert [point["sentences"] for point in curve["points"]] == [150 // 8, 150 // 4, 150 // 2] and curve["sentences"] == 150
     assert all(0 < point[name]["accuracy"] <= 1 for point in curve["points"] for name in ("recipe", "nltk"))
-    assert "| 300 | " in result.stdout and "Learning curve" in result.stdout
+    assert "| 150 | " in result.stdout and "Learning curve" in result.stdout
     gains = re.search(r"^Dev UPOS gained per doubling of the training sentences, in points: the recipe (.*);"
                       r" NLTK's perceptron (.*)\.$", result.stdout, flags=re.M)
     points = [*curve["points"], {"recipe": rows["bilstm-chars"]}]

@@ -1,4 +1,4 @@
-"""Smoke test of the real-data path on a slice of UD English EWT, through main.py and tag.py as subprocesses."""
+"""Smoke test of the real-data path on a slice of UD English EWT, through python -m tagger.train and python -m tagger.tag as subprocesses."""
 import re
 
 
