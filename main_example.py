@@ -2,14 +2,17 @@
 NLLLoss and CrossEntropyLoss.
 
     python main_example.py
+    python main_example.py --figures figures     # the two figures of docs/losses.md
 
 Every number printed here is computed here; docs/losses.md quotes this output and a test
 checks that the two agree.
 """
+import argparse
 import math
 import os
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -278,6 +281,67 @@ def where_equivalence_stops():
     }
 
 
+def pyplot():
+    """matplotlib's pyplot, drawing to files (no window); imported only to draw the figures."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_loss_against_gap(path):
+    """Loss of -log(softmax(x))[t] and cross_entropy(x) in float32 as the true class falls behind."""
+    gaps = [g / 2 for g in range(0, 241)]  # 0 to 120 in steps of 0.5
+    naive, fused, first_inf = [], [], None
+    for gap in gaps:
+        naive_loss, _, fused_loss, _ = naive_and_fused_loss(gap)
+        if naive_loss == float("inf") and first_inf is None:
+            first_inf = gap
+        naive.append(naive_loss if naive_loss != float("inf") else float("nan"))  # matplotlib skips nan
+        fused.append(fused_loss)
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(6.4, 4))
+    axes.plot(gaps, fused, label="cross_entropy(x)  (log-sum-exp inside)", linewidth=3, alpha=0.5)
+    axes.plot(gaps, naive, label="-log(softmax(x))[t]", linestyle="--", color="black")
+    axes.axvline(first_inf, color="red", linewidth=1)
+    axes.annotate(f"-log(softmax) = inf from gap {first_inf:g}", (first_inf, 20), xytext=(-5, 0),
+                  textcoords="offset points", ha="right", color="red")
+    axes.set_xlabel("logit gap: how far the true class trails the other (float32)")
+    axes.set_ylabel("loss")
+    axes.set_title("The naive loss overflows; the fused one stays exact")
+    axes.legend(loc="upper left")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def plot_gradients(path):
+    """|d loss / d true-class logit| for cross entropy and for MSE on softmax, against p(true)."""
+    probabilities = [10 ** (k / 20) for k in range(-80, 0)]  # 1e-4 to 0.89, evenly on a log scale
+    ce, mse = zip(*(true_class_gradients(p) for p in probabilities))
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(6.4, 4))
+    axes.plot(probabilities, [abs(g) for g in ce], label="cross entropy")
+    axes.plot(probabilities, [abs(g) for g in mse], label="MSE on softmax probabilities")
+    axes.set_xscale("log")
+    axes.set_xlabel("predicted probability of the true class")
+    axes.set_ylabel("|gradient| w.r.t. the true-class logit")
+    axes.set_title("Confidently wrong: the MSE gradient vanishes")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def draw_figures(folder):
+    """The losses page's two figures (sections 4 and 5), as PNG files in `folder`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, draw in (("loss_vs_gap.png", plot_loss_against_gap), ("gradient_vs_probability.png", plot_gradients)):
+        draw(folder / name)
+        print(f"wrote {folder / name}")
+
+
 def main():
     """Print the sections: 0, the tutorial's LSTM example; 1-6, the losses (the CRF's section 7: tagger/crf_example.py)."""
     heading("0. An LSTM one step at a time, or the whole sequence at once")
@@ -369,8 +433,15 @@ def main():
 if __name__ == "__main__":
     if sys.stdout is None:  # started with `>&-`
         sys.exit("error: standard output is closed")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--figures", metavar="DIR", help="draw the losses page's two figures into DIR instead "
+                        "(needs matplotlib: pip install -r requirements-dev.txt)")
+    figures_folder = parser.parse_args().figures
     try:
-        main()
+        if figures_folder:
+            draw_figures(figures_folder)
+        else:
+            main()
         sys.stdout.flush()
     except OSError as error:  # the output could not be written: a closed pipe (`| head`) or a full disk
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to write at exit

@@ -177,11 +177,13 @@ def test_every_number_quoted_in_the_losses_page_is_printed():
     assert [n for n in quoted if n not in printed] == []
 
 
-def test_figure_command_writes_valid_pngs(tmp_path):
-    result = run_script("figures.py", "--out", tmp_path)
+@pytest.mark.parametrize("command, names", [
+    (["main_example.py", "--figures"], ("loss_vs_gap.png", "gradient_vs_probability.png")),
+    (["figures.py", "--out"], ("reliability.png", "confusions.png", "training_curves.png", "learning_curve.png"))])
+def test_figure_commands_write_valid_pngs(tmp_path, command, names):
+    result = run_script(*command, tmp_path)
     assert result.returncode == 0, result.stderr
-    for name in ("loss_vs_gap.png", "gradient_vs_probability.png", "reliability.png", "confusions.png",
-                 "training_curves.png", "learning_curve.png"):
+    for name in names:
         data = (tmp_path / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = struct.unpack(">II", data[16:24])
