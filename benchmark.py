@@ -558,7 +558,7 @@ def run_streaming_row(dev_path, model_path):
         args = tag.parse_args([str(model_path), "-", "--conllu"])
         for chunk_words in CHUNK_SIZES:
             with open(path, "rb") as stdin, contextlib.redirect_stdout(io.StringIO()):
-                seconds, _ = best_of(1, lambda: tag.tag_text(model, vocab, args, "cpu", chunk_words, stdin))
+                seconds, _ = best_of(1, functools.partial(tag.tag_text, model, vocab, args, "cpu", chunk_words, stdin))
             result["chunks"].append({"chunk_words": chunk_words, "words_per_s": n_words / seconds})
         result["word_bound"] = accuracy_with_and_without_the_word_bound(model, vocab, dev_path)
         (folder / "long.txt").write_text("a" * LONG_TOKEN_CHARS + "\n", encoding="utf-8")
