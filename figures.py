@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")  # draw to files; no window, no display needed
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before this import)
 
-from benchmark import ROWS, learning_curve_points  # noqa: E402
+from benchmarks.learning_curve import learning_curve_points  # noqa: E402
+from benchmarks.rows import ROWS  # noqa: E402
 
 
 def plot_reliability(path, recipe):

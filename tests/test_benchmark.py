@@ -5,6 +5,7 @@ import re
 import pytest
 
 import benchmark
+from benchmarks import accuracy, crf_cost, harness, raw_text, rows as row_names, seeds, step_costs, streaming
 from conftest import EWT, needs_ewt, ROOT, doc_text, readme_block, run_script
 from tagger.data import XPOS, read_conllu, write_conllu_slice
 
@@ -36,32 +37,32 @@ def test_readme_table_is_what_benchmark_prints_from_its_saved_results():
 def test_readme_recipe_is_the_benchmarked_recipe_file():
     results = json.loads((ROOT / "benchmark_results.json").read_text())
     recipe_lines = [line for line in readme_results_section().splitlines() if line.startswith("python -m tagger.train @")]
-    assert set(recipe_lines) == {benchmark.RECIPE_COMMAND} and results["recipe"] == benchmark.RECIPE_COMMAND
+    assert set(recipe_lines) == {row_names.RECIPE_COMMAND} and results["recipe"] == row_names.RECIPE_COMMAND
     recipe = (ROOT / "recipes" / "ewt.txt").read_text(encoding="utf-8")
     assert results["recipe_file"] == recipe  # the saved figures were measured with this very file
     assert readme_block("cat recipes/ewt.txt") == recipe  # and the README shows it whole
 
 
 def test_recipe_rows_switch_off_the_right_parts():
-    recipe = benchmark.recipe_args("bilstm-chars", "t.conllu")
+    recipe = row_names.recipe_args("bilstm-chars", "t.conllu")
     assert recipe.chars and recipe.xpos and recipe.bidirectional and recipe.loss == "nll"
-    assert recipe.batch_size == benchmark.RECIPE_BATCH_SIZE and recipe.epochs == 28
-    bilstm = benchmark.recipe_args("bilstm", "t.conllu")
+    assert recipe.batch_size == row_names.RECIPE_BATCH_SIZE and recipe.epochs == 28
+    bilstm = row_names.recipe_args("bilstm", "t.conllu")
     assert not bilstm.chars and not bilstm.xpos and bilstm.bidirectional
     assert vars(bilstm) == dict(vars(recipe), chars=False, xpos=False)  # nothing else changes
-    day1 = benchmark.recipe_args("day1-lstm", "t.conllu", epochs=3)
+    day1 = row_names.recipe_args("day1-lstm", "t.conllu", epochs=3)
     assert vars(day1) == dict(vars(recipe), chars=False, xpos=False, bidirectional=False, epochs=3)
-    smoothed = benchmark.recipe_args("label-smoothing", "t.conllu")
-    assert vars(smoothed) == dict(vars(recipe), loss="ce", label_smoothing=benchmark.LABEL_SMOOTHING)
-    assert vars(benchmark.recipe_args("crf", "t.conllu")) == dict(vars(recipe), crf=True)
-    assert vars(benchmark.recipe_args("crf-seed-2", "t.conllu")) == dict(vars(recipe), crf=True, seed=2)
-    assert vars(benchmark.recipe_args("bilstm-chars-seed-2", "t.conllu")) == dict(vars(recipe), seed=2)
-    assert vars(benchmark.recipe_args("bilstm-chars-seed-3", "t.conllu")) == dict(vars(recipe), seed=3)
-    wide = dict(vars(recipe), hidden_dim=benchmark.WIDE_HIDDEN_DIM)
-    assert recipe.hidden_dim < benchmark.WIDE_HIDDEN_DIM
-    assert vars(benchmark.recipe_args("wide", "t.conllu")) == wide
-    assert vars(benchmark.recipe_args("wide-seed-2", "t.conllu")) == dict(wide, seed=2)
-    one_at_a_time = benchmark.recipe_args("bilstm-chars", "t.conllu", "d.conllu", "m.pt", epochs=1, batch_size=1)
+    smoothed = row_names.recipe_args("label-smoothing", "t.conllu")
+    assert vars(smoothed) == dict(vars(recipe), loss="ce", label_smoothing=row_names.LABEL_SMOOTHING)
+    assert vars(row_names.recipe_args("crf", "t.conllu")) == dict(vars(recipe), crf=True)
+    assert vars(row_names.recipe_args("crf-seed-2", "t.conllu")) == dict(vars(recipe), crf=True, seed=2)
+    assert vars(row_names.recipe_args("bilstm-chars-seed-2", "t.conllu")) == dict(vars(recipe), seed=2)
+    assert vars(row_names.recipe_args("bilstm-chars-seed-3", "t.conllu")) == dict(vars(recipe), seed=3)
+    wide = dict(vars(recipe), hidden_dim=row_names.WIDE_HIDDEN_DIM)
+    assert recipe.hidden_dim < row_names.WIDE_HIDDEN_DIM
+    assert vars(row_names.recipe_args("wide", "t.conllu")) == wide
+    assert vars(row_names.recipe_args("wide-seed-2", "t.conllu")) == dict(wide, seed=2)
+    one_at_a_time = row_names.recipe_args("bilstm-chars", "t.conllu", "d.conllu", "m.pt", epochs=1, batch_size=1)
     assert vars(one_at_a_time) == dict(vars(recipe), batch_size=1, epochs=1, dev="d.conllu", save="m.pt")
 
 
@@ -70,7 +71,7 @@ def test_benchmark_measures_on_a_slice(tmp_path):
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", tmp_path / "en_ewt-ud-train.conllu", 150)
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", tmp_path / "en_ewt-ud-dev.conllu", 60)
     results_path = tmp_path / "results.json"
-    recipe_speed_rows = [f"bilstm-chars-batch-{size}" for size in benchmark.BATCH_SIZES]
+    recipe_speed_rows = [f"bilstm-chars-batch-{size}" for size in row_names.BATCH_SIZES]
     result = run_script("benchmark.py", "--data", tmp_path, "--epochs", "1", "--results", results_path,
                         "--model", tmp_path / "recipe.pt", "--rows", "most-frequent-tag", "nltk-perceptron",
                         "nltk-perceptron-xpos", "bilstm-chars", *recipe_speed_rows, "raw-text", "learning-curve")
@@ -160,38 +161,38 @@ def test_udeval_f1_scores_a_wrong_tag_and_a_wrong_split(tmp_path):
     (tmp_path / "tag.conllu").write_text(gold.replace("\tX\t", "\tY\t"))
     (tmp_path / "split.conllu").write_text("# text = a bc\n1\ta\t_\tX\t_\t_\t0\t_\t_\t_\n"
                                            "2\tb\t_\tY\t_\t_\t0\t_\t_\tSpaceAfter=No\n3\tc\t_\tY\t_\t_\t0\t_\t_\t_\n\n")
-    assert benchmark.udeval_f1(tmp_path / "gold.conllu", tmp_path / "tag.conllu") == {
+    assert raw_text.udeval_f1(tmp_path / "gold.conllu", tmp_path / "tag.conllu") == {
         "Tokens": 100.0, "Words": 100.0, "UPOS": 50.0}
-    split = benchmark.udeval_f1(tmp_path / "gold.conllu", tmp_path / "split.conllu")
+    split = raw_text.udeval_f1(tmp_path / "gold.conllu", tmp_path / "split.conllu")
     assert split["Tokens"] == pytest.approx(100 * 2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))  # P 1/3, R 1/2
 
 
 def test_the_seed_lines_give_each_seed_the_mean_and_the_range(capsys):
     figures = [(0.95, 0.94, 540), (0.96, 0.93, 600), (0.97, 0.95, 570)]
     rows = {name: {"accuracy": upos, "xpos_accuracy": xpos, "train_seconds": seconds}
-            for name, (upos, xpos, seconds) in zip(benchmark.SEED_ROWS, figures)}
-    benchmark.print_seeds(rows)
+            for name, (upos, xpos, seconds) in zip(row_names.SEED_ROWS, figures)}
+    seeds.print_seeds(rows)
     printed = capsys.readouterr().out.strip()
     assert printed == ("The recipe, dev UPOS / XPOS and training time: seed 1: 95.00% / 94.00% in 9.0 min,"
                        " seed 2: 96.00% / 93.00% in 10.0 min, seed 3: 97.00% / 95.00% in 9.5 min."
                        " Mean: UPOS 96.00% (range 2.00 points), XPOS 94.00% (range 2.00 points).")
     rows.update({"wide": dict(rows["bilstm-chars"], train_seconds=720),
                  "wide-seed-2": dict(rows["bilstm-chars-seed-3"], train_seconds=900)})  # now the wide rows too
-    benchmark.print_seeds(rows)
+    seeds.print_seeds(rows)
     printed = capsys.readouterr().out
     assert "`--hidden-dim 256`, dev UPOS / XPOS and training time: seed 1: 95.00% / 94.00% in 12.0 min" in printed
     # On the same seeds (1 and 2): wide means 96.00 / 94.50 in 810 s against the recipe's 95.50 / 93.50 in 570 s.
     assert "mean minus the recipe's, on the same seeds (1, 2): UPOS +0.50, XPOS +1.00 points, for 42% more" in printed
     # The range is that of the accuracies as printed: 95.63 and 95.43 are 0.20 apart (unrounded, 0.208).
     rows.update({"wide": dict(rows["wide"], accuracy=0.95634), "wide-seed-2": dict(rows["wide-seed-2"], accuracy=0.95426)})
-    benchmark.print_seeds(rows)
+    seeds.print_seeds(rows)
     assert "seed 1: 95.63% / 94.00% in 12.0 min, seed 2: 95.43% / 95.00% in 15.0 min. Mean: UPOS 95.53% (range 0.20" in (
         capsys.readouterr().out)
 
 
 def test_straight_line_fits_exact_points_and_least_squares():
-    assert benchmark.straight_line([0, 1, 2], [1, 3, 5]) == pytest.approx((1, 2))
-    assert benchmark.straight_line([0, 1, 2, 3], [0, 2, 2, 4]) == pytest.approx((0.2, 1.2))  # by hand
+    assert harness.straight_line([0, 1, 2], [1, 3, 5]) == pytest.approx((1, 2))
+    assert harness.straight_line([0, 1, 2, 3], [0, 2, 2, 4]) == pytest.approx((0.2, 1.2))  # by hand
 
 
 def test_benchmark_looks_for_the_data_where_the_readme_puts_it(tmp_path):
@@ -207,8 +208,8 @@ def test_benchmark_looks_for_the_data_where_the_readme_puts_it(tmp_path):
 def test_step_cost_times_every_part_of_every_model(tmp_path):
     """The times are printed by the benchmark, never compared here: a busy machine may slow any of them."""
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", tmp_path / "train.conllu", 300)
-    rows = benchmark.run_step_cost_row(tmp_path / "train.conllu", repeats=2)
-    for model in benchmark.NEURAL_ROWS:
+    rows = step_costs.run_step_cost_row(tmp_path / "train.conllu", repeats=2)
+    for model in row_names.NEURAL_ROWS:
         step = rows[model]
         assert set(step) == {"forward_backward_10_ms", "forward_backward_40_ms", "adam_ms"}
         assert all(value > 0 for value in step.values())
@@ -216,9 +217,9 @@ def test_step_cost_times_every_part_of_every_model(tmp_path):
 
 def test_unseen_bigrams_counts_neighbouring_tag_pairs_never_seen_in_training():
     training = [["DET", "NOUN", "VERB"], ["PRON", "VERB"]]
-    assert benchmark.unseen_bigrams([["DET", "NOUN", "VERB", "DET"], ["VERB"]], training) == 1  # VERB DET
-    assert benchmark.unseen_bigrams([["NOUN", "DET", "NOUN", "DET"]], training) == 2  # NOUN DET twice
-    assert benchmark.unseen_bigrams([["PRON", "VERB"]], training) == 0
+    assert accuracy.unseen_bigrams([["DET", "NOUN", "VERB", "DET"], ["VERB"]], training) == 1  # VERB DET
+    assert accuracy.unseen_bigrams([["NOUN", "DET", "NOUN", "DET"]], training) == 2  # NOUN DET twice
+    assert accuracy.unseen_bigrams([["PRON", "VERB"]], training) == 0
 
 
 def test_a_run_with_other_epochs_never_writes_over_the_saved_figures(capsys):
@@ -239,8 +240,6 @@ def test_show_into_a_closed_pipe_ends_quietly():
         assert reader_gone.wait(timeout=600) == 1 and b"Traceback" not in stderr, script
 
 
-benchmark_best_of = benchmark.best_of
-
 
 @needs_ewt
 def test_streaming_and_crf_cost_rows_measure_with_the_recipes_model(tmp_path, monkeypatch, capsys):
@@ -253,12 +252,13 @@ def test_streaming_and_crf_cost_rows_measure_with_the_recipes_model(tmp_path, mo
     with contextlib.redirect_stdout(io.StringIO()):
         trainer.main([f"@{ROOT / 'recipes' / 'ewt.txt'}", "--train", str(tmp_path / "train.conllu"), "--epochs", "1",
                    "--save", str(tmp_path / "m.pt")])
-    monkeypatch.setattr(benchmark, "STREAMING_MB", (0.05,))
-    monkeypatch.setattr(benchmark, "CHUNK_SIZES", (50, 500))
-    monkeypatch.setattr(benchmark, "best_of", lambda repeats, function: benchmark_best_of(1, function))
-    monkeypatch.setattr(benchmark, "LONG_TOKEN_CHARS", 100_000)
-    monkeypatch.setattr(benchmark, "PAUSE_SENTENCES", 50)
-    row = benchmark.run_streaming_row(tmp_path / "dev.conllu", tmp_path / "m.pt")
+    monkeypatch.setattr(streaming, "STREAMING_MB", (0.05,))
+    monkeypatch.setattr(streaming, "CHUNK_SIZES", (50, 500))
+    for study in (streaming, crf_cost):  # one timed run each, not the best of three
+        monkeypatch.setattr(study, "best_of", lambda repeats, function: harness.best_of(1, function))
+    monkeypatch.setattr(streaming, "LONG_TOKEN_CHARS", 100_000)
+    monkeypatch.setattr(streaming, "PAUSE_SENTENCES", 50)
+    row = streaming.run_streaming_row(tmp_path / "dev.conllu", tmp_path / "m.pt")
     assert [run["input"] for run in row["runs"]] == ["raw", "conllu"]
     assert [run["mb"] for run in row["runs"]] == pytest.approx([0.05, 0.05], rel=0.5)
     assert all(run["words_per_s"] > 0 and 100 < run["peak_mb"] < 2000 and run["words"] > 100 for run in row["runs"])
@@ -267,11 +267,11 @@ def test_streaming_and_crf_cost_rows_measure_with_the_recipes_model(tmp_path, mo
     assert bound["chars"] == 64 and set(bound["with"]) == set(bound["without"]) == {"upos", "xpos"}
     assert row["long_token"]["chars"] == 100_000 and row["pause"]["sentences"] == 50 and row["pause"]["seconds"] > 0
     capsys.readouterr()
-    benchmark.print_streaming({"streaming": row})
+    streaming.print_streaming({"streaming": row})
     printed = capsys.readouterr().out
     assert printed.count("| raw text | 0 MB |") == 1 and printed.count("| CoNLL-U | 0 MB |") == 1
     assert "One token of 100,000 characters:" in printed and "A producer writes 50 sentences and waits" in printed
-    cost = benchmark.run_crf_cost_row(tmp_path / "train.conllu", tmp_path / "dev.conllu", tmp_path / "m.pt", repeats=1)
+    cost = crf_cost.run_crf_cost_row(tmp_path / "train.conllu", tmp_path / "dev.conllu", tmp_path / "m.pt", repeats=1)
     assert set(cost) == {"softmax", "crf"} and all(value > 0 for kind in cost.values() for value in kind.values())
-    benchmark.print_crf_comparison({"crf-cost": cost})
+    crf_cost.print_crf_comparison({"crf-cost": cost})
     assert "replaced by CRFs: a training epoch and the dev evaluation after it" in capsys.readouterr().out

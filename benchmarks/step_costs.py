@@ -1,0 +1,114 @@
+"""What one training step costs: its parts at batch size 1, and the Adam step fused and not."""
+import functools
+import time
+
+from benchmarks.harness import straight_line
+from benchmarks.rows import ADAM_ROW, NEURAL_ROWS, ROWS, STEP_COST_LENGTHS, STEP_COST_ROW, recipe_args
+
+
+ADAM_STEPS = 30  # timed steps of each optimizer in the adam-step row (their mean is printed)
+
+
+def run_adam_step_row(train_path, steps=ADAM_STEPS):
+    """Milliseconds per optimizer step on the recipe's model: fused Adam (the training command's) and the default.
+
+    Every weight gets a random gradient, as the word embedding's dense gradient does in
+    training; each optimizer takes `steps` timed steps after 3 untimed ones.
+    """
+    import torch
+    from tagger import train as trainer
+    from tagger.data import read_tag_sets
+    args = recipe_args("bilstm-chars", train_path)
+    torch.manual_seed(args.seed)
+    model, _, _ = trainer.build_model(args, *read_tag_sets(train_path, ("upos", "xpos")), "cpu")
+    for parameter in model.parameters():
+        parameter.grad = torch.randn_like(parameter)
+    result = {"parameters": sum(p.numel() for p in model.parameters())}
+    for name, fused in (("fused_ms", True), ("default_ms", False)):
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, fused=fused)
+        for _ in range(3):
+            optimizer.step()
+        start = time.perf_counter()
+        for _ in range(steps):
+            optimizer.step()
+        result[name] = (time.perf_counter() - start) / steps * 1000
+    return result
+
+
+def run_step_cost_row(train_path, repeats=30):
+    """The parts of one training step at batch size 1, in milliseconds, for each neural row's model.
+
+    For a training sentence of each length in STEP_COST_LENGTHS: forward, loss and backward
+    together; then the fused Adam step, which updates every weight whatever the sentence.
+    Each is the median of `repeats` timed runs after 3 untimed ones.
+    """
+    import statistics
+    import torch
+    from tagger import train as trainer
+    from tagger.data import read_tag_sets
+    from tagger.batches import make_batches
+    from tagger.training import tag_set_names
+    sentences, gold = read_tag_sets(train_path, ("upos", "xpos"))
+    sentence_ids = [next(i for i, words in enumerate(sentences) if len(words) == length)
+                    for length in STEP_COST_LENGTHS]
+
+    def median_ms(function):
+        for _ in range(3):
+            function()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000
+
+    result = {}
+    for row in NEURAL_ROWS:
+        args = recipe_args(row, train_path)
+        torch.manual_seed(args.seed)
+        row_gold = {name: gold[name] for name in tag_set_names(args)}
+        model, vocab, _ = trainer.build_model(args, sentences, row_gold, "cpu")
+        optimizer = trainer.make_optimizer(args, model)
+        figures = {}
+        for length, i in zip(STEP_COST_LENGTHS, sentence_ids):
+            batch = make_batches([sentences[i]], vocab, {name: [tags[i]] for name, tags in row_gold.items()})[0]
+            figures[f"forward_backward_{length}_ms"] = median_ms(functools.partial(forward_and_backward, model, batch))
+        figures["adam_ms"] = median_ms(optimizer.step)
+        result[row] = figures
+    return result
+
+
+def forward_and_backward(model, batch):
+    """One training step's forward pass, loss and backward pass, without the optimizer."""
+    model.zero_grad()
+    model.loss(batch).backward()
+
+
+def print_step_cost(rows):
+    """The parts of a batch-size-1 training step, and the fixed part a batch of 32 shares."""
+    if STEP_COST_ROW not in rows:
+        return
+    short, long = STEP_COST_LENGTHS
+    print()
+    print(f"One training step at batch size 1, in milliseconds (median of 30): forward, loss and backward on a"
+          f" training sentence of {short} and of {long} words, the part of it that does not grow with the length"
+          f" (the line through the two, at 0 words), and the Adam step:")
+    print()
+    print(f"| model | forward + backward, {short} words | {long} words | fixed part | Adam step |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in NEURAL_ROWS:
+        r = rows[STEP_COST_ROW][row]
+        fixed, _ = straight_line(STEP_COST_LENGTHS, [r[f"forward_backward_{n}_ms"] for n in STEP_COST_LENGTHS])
+        print(f"| {ROWS[row]} | {r[f'forward_backward_{short}_ms']:.2f} | {r[f'forward_backward_{long}_ms']:.2f}"
+              f" | {fixed:.2f} | {r['adam_ms']:.2f} |")
+
+
+def print_adam_step(rows):
+    """Milliseconds per Adam step on the recipe's model, fused and the default."""
+    if ADAM_ROW not in rows:
+        return
+    adam = rows[ADAM_ROW]
+    print()
+    print(f"Adam step on the recipe's model ({adam['parameters']:,} weights, every one with a random gradient;"
+          f" mean over {ADAM_STEPS} steps): fused {adam['fused_ms']:.2f} ms, default {adam['default_ms']:.2f} ms"
+          f" ({adam['default_ms'] / adam['fused_ms']:.1f}x)")

@@ -1,0 +1,143 @@
+"""python -m tagger.tag on inputs of growing size: memory, speed, chunk sizes, a long token, a pause."""
+import functools
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.harness import best_of, measured_run
+from benchmarks.rows import ROOT, STREAMING_ROW
+
+
+STREAMING_MB = (5, 100)  # sizes of the generated inputs, raw text and CoNLL-U
+
+
+CHUNK_SIZES = (20_000, 50_000, 100_000, 200_000, 500_000)  # words per chunk, timed on the smallest input
+
+
+LONG_TOKEN_CHARS = 2_000_000  # one "word" with no space in it
+
+
+PAUSE_SENTENCES = 20_000  # a producer writes this many sentences and then waits
+
+
+def repeated_to_size(text, megabytes, path):
+    """Write `text` over and over to `path` until it holds `megabytes` MB; return how many copies."""
+    copies = max(1, round(megabytes * 2**20 / len(text.encode("utf-8"))))
+    with open(path, "w", encoding="utf-8") as file:
+        for _ in range(copies):
+            file.write(text)
+    return copies
+
+
+def seconds_until_tags_during_a_pause(model_path, lines):
+    """A producer writes `lines` to python -m tagger.tag and then waits: seconds until all their tags have come back."""
+    process = subprocess.Popen([sys.executable, "-m", "tagger.tag", str(model_path), "-"], cwd=ROOT,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def produce():
+        process.stdin.write("".join(lines).encode())
+        process.stdin.flush()  # and then wait: the input stays open
+    start = time.perf_counter()
+    writer = threading.Thread(target=produce)  # writes while this thread reads the tags
+    writer.start()
+    for _ in lines:
+        process.stdout.readline()  # the input is still open: only streaming gets us past this
+    seconds = time.perf_counter() - start
+    writer.join()
+    process.stdin.close()
+    process.stdout.read()
+    process.wait()
+    return seconds
+
+
+def accuracy_with_and_without_the_word_bound(model, vocab, dev_path):
+    """Dev UPOS and XPOS accuracy with the character LSTM reading at most MAX_WORD_CHARS characters of
+    a word, and reading all of them; and how many dev tokens are longer than that."""
+    from tagger.batches import MAX_WORD_CHARS
+    from tagger.data import read_tag_sets
+    from tagger.evaluation import evaluate
+    sentences, gold = read_tag_sets(dev_path, vocab.tag_sets)
+    figures = {"chars": MAX_WORD_CHARS,
+               "longer_tokens": sum(len(word) > MAX_WORD_CHARS for words in sentences for word in words)}
+    for name, max_chars in (("with", MAX_WORD_CHARS), ("without", 10**9)):
+        results = evaluate(model, sentences, gold, vocab, max_word_chars=max_chars)
+        figures[name] = {tag_set: result.accuracy for tag_set, result in results.items()}
+    return figures
+
+
+def run_streaming_row(dev_path, model_path):
+    """python -m tagger.tag on dev's raw text and on dev's CoNLL-U, each repeated to every size of STREAMING_MB (in
+    child processes: wall time, words/s, peak memory); chunk sizes against speed; a 2-million-character
+    token; and how soon a producer that writes 20,000 sentences and then waits gets their tags."""
+    import contextlib
+    import io
+    from tagger import tag
+    from tagger.data import read_tag_sets, read_text
+    from tagger.checkpoint import load_checkpoint
+    from tagger.tokenizer import tokenize
+    tag_command = ["-m", "tagger.tag"]  # run from this folder (measured_run's cwd)
+    dev_conllu = read_text(dev_path)
+    texts = re.findall(r"^# text = (.*)$", dev_conllu, flags=re.M)
+    raw_text = "\n".join(texts) + "\n"
+    words = {"raw": sum(len(tag.words_of(tokenize(line))) for line in texts),
+             "conllu": sum(map(len, read_tag_sets(dev_path)[0]))}
+    result = {"runs": [], "chunks": []}
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        for megabytes in STREAMING_MB:
+            for kind, text, options in (("raw", raw_text, ["-", "--conllu"]), ("conllu", dev_conllu, ["--tag-conllu", "-"])):
+                path = folder / f"{kind}-{megabytes}.txt"
+                copies = repeated_to_size(text, megabytes, path)
+                seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), *options], path)
+                result["runs"].append({"input": kind, "mb": path.stat().st_size / 2**20, "words": copies * words[kind],
+                                       "seconds": seconds, "words_per_s": copies * words[kind] / seconds,
+                                       "peak_mb": peak})
+        path = folder / f"raw-{STREAMING_MB[0]}.txt"
+        n_words = result["runs"][0]["words"]
+        model, vocab = load_checkpoint(model_path)
+        args = tag.parse_args([str(model_path), "-", "--conllu"])
+        for chunk_words in CHUNK_SIZES:
+            with open(path, "rb") as stdin, contextlib.redirect_stdout(io.StringIO()):
+                seconds, _ = best_of(1, functools.partial(tag.tag_text, model, vocab, args, "cpu", chunk_words, stdin))
+            result["chunks"].append({"chunk_words": chunk_words, "words_per_s": n_words / seconds})
+        result["word_bound"] = accuracy_with_and_without_the_word_bound(model, vocab, dev_path)
+        (folder / "long.txt").write_text("a" * LONG_TOKEN_CHARS + "\n", encoding="utf-8")
+        seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), "-"], folder / "long.txt")
+        result["long_token"] = {"chars": LONG_TOKEN_CHARS, "seconds": seconds, "peak_mb": peak}
+        lines = [texts[i % len(texts)] + "\n" for i in range(PAUSE_SENTENCES)]
+        result["pause"] = {"sentences": PAUSE_SENTENCES,
+                           "seconds": seconds_until_tags_during_a_pause(model_path, lines)}
+    return result
+
+
+def print_streaming(rows):
+    """The streaming row: tagger.tag's memory and speed by input size, chunk sizes, a long token, a pause."""
+    if STREAMING_ROW not in rows:
+        return
+    row = rows[STREAMING_ROW]
+    print()
+    print("python -m tagger.tag with the recipe's model on dev's raw text (`- --conllu`) and on dev's CoNLL-U (`--tag-conllu -`),"
+          " repeated to size, read from standard input:")
+    print()
+    print("| input | size | words | wall time | words/s | peak memory |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for run in row["runs"]:
+        kind = "raw text" if run["input"] == "raw" else "CoNLL-U"
+        print(f"| {kind} | {run['mb']:,.0f} MB | {run['words']:,} | {run['seconds']:,.0f} s | {run['words_per_s']:,.0f}"
+              f" | {run['peak_mb']:,.0f} MB |")
+    print()
+    print("Words per chunk against speed (raw text, the smallest size): "
+          + ", ".join(f"{c['chunk_words']:,}: {c['words_per_s']:,.0f} words/s" for c in row["chunks"]))
+    bound = row["word_bound"]
+    print(f"The character LSTM reads at most {bound['chars']} characters of a word ({bound['longer_tokens']} dev"
+          f" tokens are longer): dev UPOS {bound['with']['upos']:.2%}, XPOS {bound['with']['xpos']:.2%};"
+          f" reading every character: UPOS {bound['without']['upos']:.2%}, XPOS {bound['without']['xpos']:.2%}.")
+    long_token, pause = row["long_token"], row["pause"]
+    print(f"One token of {long_token['chars']:,} characters: {long_token['seconds']:.1f} s,"
+          f" peak memory {long_token['peak_mb']:,.0f} MB.")
+    print(f"A producer writes {pause['sentences']:,} sentences and waits: all their tags are back after"
+          f" {pause['seconds']:.1f} s, while it still waits.")
