@@ -108,9 +108,10 @@ def main(argv=None):
     # See what the scores are after training
     print_probabilities("probabilities after training", model, words, word_to_ix, tag_to_ix, device)
     print(f"training time: {training_seconds:.2f} s")
+    ix_to_tag = list(tag_to_ix)  # the tag names, by index
     with torch.no_grad():
         tags = model(prepare_sequence(words, word_to_ix).to(device)).argmax(dim=-1).tolist()
-    print(" ".join(f"{word}/{list(tag_to_ix)[ix]}" for word, ix in zip(words, tags)))
+    print(" ".join(f"{word}/{ix_to_tag[ix]}" for word, ix in zip(words, tags)))
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ import dataclasses
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
-from tagger.model import IGNORE_IX, PAD_IX, UNK_IX
-from train import prepare_sequence
+from tagger.model import IGNORE_IX, PAD_IX
+from train import UNK_IX, prepare_sequence
 
 
 def split_and_pad(flat, lengths, padding_value):

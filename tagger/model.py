@@ -16,7 +16,6 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from model_lstm_tagger import LSTMTagger
 from tagger.crf import CRF, IGNORE_IX
-from train import UNK_IX  # noqa: F401  (the unknown word, as in Day 1's dictionaries; the other modules take it from here)
 
 PAD_IX = 0  # index of the padding "word" (and padding character) in every vocabulary; main.py's word_to_ix keeps it
 

@@ -8,8 +8,9 @@ import torch
 from tqdm import tqdm
 
 from tagger.errors import InputError
-from tagger.model import UNK_IX, RealDataTagger
+from tagger.model import RealDataTagger
 from tagger.vocabulary import Vocabulary
+from train import UNK_IX
 
 
 def tag_set_names(args):

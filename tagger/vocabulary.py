@@ -2,8 +2,8 @@
 import dataclasses
 from collections import Counter
 
-from tagger.model import PAD_IX, UNK_IX
-from train import prepare_sequence  # Day 1's, unchanged
+from tagger.model import PAD_IX
+from train import UNK_IX, prepare_sequence  # Day 1's, unchanged
 
 
 def seqs_to_dictionary(training_data):

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 from conftest import run_script, subnormal_survives_on_this_thread
 from tagger.evaluation import evaluate
-from tagger.model import IGNORE_IX, PAD_IX, UNK_IX, RealDataTagger as LSTMTagger, WordSoftmax
+from tagger.model import IGNORE_IX, PAD_IX, RealDataTagger as LSTMTagger, WordSoftmax
+from train import UNK_IX
 from tagger.vocabulary import Vocabulary, chars_to_dictionary, seqs_to_dictionary
 from train import prepare_sequence
 from tagger.predict import char_vector_table, predict
