@@ -1,16 +1,22 @@
 """Train and measure taggers on UD English EWT and print the tables of docs/: the command over benchmarks/.
 
     pip install -r requirements-bench.txt
-    python benchmark.py              # EWT's train and dev files next to this script; saves benchmark_results.json
-    python benchmark.py --data DIR   # the EWT files in another folder
-    python benchmark.py --rows ROW [ROW ...]   # only those rows (a study: its rows, as docs/ name them)
-    python benchmark.py --show       # print the tables again from benchmark_results.json
+    python benchmark.py                      # every study; EWT's train and dev files next to this script
+    python benchmark.py --study calibration  # one study (or several): its rows, saved to its own results file
+    python benchmark.py --rows crf-cost      # only those rows
+    python benchmark.py --data DIR           # the EWT files in another folder
+    python benchmark.py --show               # print the tables again from the saved results
 
-Each study is a file of benchmarks/ (accuracy, calibration, learning_curve, step_costs, crf_cost, raw_text,
-streaming, seeds; rows.py names the rows, harness.py holds what they share). Each row runs in a child
-process of its own, one after another, so that its peak memory is its own and no two torch processes
-compete for the CPU: run it alone on the machine. A full run on 2 CPU cores takes longer than its rows'
-training, whose times `--show` adds up in its last line: tagging, scoring and starting each process come on top.
+Each study is a file of benchmarks/ that names the rows it measures (MEASURED_ROWS), measures one
+(measure) and prints its tables (print_tables); its figures are saved in benchmarks/results/STUDY.json,
+and running a study writes no other study's file. rows.py names the rows, trained_rows.py trains and
+measures a tagger, harness.py holds the rest the studies share. The recipe's row (accuracy study) saves
+its model, which the raw_text, crf_cost and streaming studies measure: run it first.
+
+Each row runs in a child process of its own, one after another, so that its peak memory is its own and
+no two torch processes compete for the CPU: run it alone on the machine. A full run on 2 CPU cores takes
+longer than its rows' training, whose times `--show` adds up in its last line: tagging, scoring and
+starting each process come on top.
 """
 import argparse
 import json
@@ -18,124 +24,137 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.accuracy import print_results_table, run_classic_row, run_neural_row, run_speed_row
-from benchmarks.calibration import print_probability_tables
-from benchmarks.crf_cost import print_crf_comparison, run_crf_cost_row, run_crf_forward_row
-from benchmarks.harness import DEFAULT_RESULTS, machine_description, peak_memory_mb, read_results, total_training_minutes
-from benchmarks.learning_curve import print_learning_curve, run_learning_curve_row
-from benchmarks.raw_text import print_raw_text, run_raw_text_row
-from benchmarks.rows import (ADAM_ROW, ALL_ROWS, CRF_COST_ROW, CRF_FORWARD_ROW, DEV_FILE, LEARNING_CURVE_ROW,
-                             RAW_TEXT_ROW, RECIPE_COMMAND, RECIPE_FILE, SPEED_ROWS, STEP_COST_ROW, STREAMING_ROW,
-                             TRAIN_FILE)
-from benchmarks.seeds import print_seeds
-from benchmarks.step_costs import print_adam_step, print_step_cost, run_adam_step_row, run_step_cost_row
-from benchmarks.streaming import print_streaming, run_streaming_row
-from tagger.checkpoint import write_bytes_atomically
-from tagger.cli import AT_LEAST_ONE, run_cleanly
+from benchmarks import accuracy, calibration, crf_cost, learning_curve, raw_text, seeds, step_costs, streaming
+from benchmarks.harness import (RESULTS_FOLDER, RowInputs, machine_description, peak_memory_mb, read_results,
+                                total_training_minutes)
+from benchmarks.rows import DEV_FILE, RECIPE_COMMAND, RECIPE_FILE, ROWS, TRAIN_FILE
+
+# The studies, in the order docs/ show their tables (and run: the accuracy study saves the recipe's model).
+STUDIES = {"accuracy": accuracy, "raw_text": raw_text, "calibration": calibration,
+           "learning_curve": learning_curve, "step_costs": step_costs, "crf_cost": crf_cost, "seeds": seeds,
+           "streaming": streaming}
+STUDY_OF_ROW = {row: name for name, study in STUDIES.items() for row in study.MEASURED_ROWS}
+ALL_ROWS = list(STUDY_OF_ROW)
+MODEL_ROW = "bilstm-chars"  # the recipe: its row saves the model these studies measure
+ROWS_USING_THE_MODEL = (*raw_text.MEASURED_ROWS, crf_cost.CRF_COST_ROW, *streaming.MEASURED_ROWS)
 
 
-def run_one(name, train_path, dev_path, epochs, model_path):
-    """Child process: run one row and print its figures as one JSON line."""
+def run_one(row, data):
+    """Child process: measure one row and print its figures as one JSON line."""
     from tagger.training import subnormals_flushed_to_zero
     with subnormals_flushed_to_zero():  # as tagger.train trains (before any torch work: see there)
-        result = measure_row(name, train_path, dev_path, epochs, model_path)
+        result = STUDIES[STUDY_OF_ROW[row]].measure(row, data)
     result["peak_mb"] = peak_memory_mb()
     print(json.dumps(result))
 
 
-def measure_row(name, train_path, dev_path, epochs, model_path):
-    """The figures of one row, measured in this process."""
-    if name == RAW_TEXT_ROW:
-        result = run_raw_text_row(dev_path, model_path)
-    elif name == LEARNING_CURVE_ROW:
-        result = run_learning_curve_row(train_path, dev_path, epochs)
-    elif name == ADAM_ROW:
-        result = run_adam_step_row(train_path)
-    elif name == STEP_COST_ROW:
-        result = run_step_cost_row(train_path)
-    elif name == CRF_FORWARD_ROW:
-        result = run_crf_forward_row(dev_path)
-    elif name == CRF_COST_ROW:
-        result = run_crf_cost_row(train_path, dev_path, model_path)
-    elif name == STREAMING_ROW:
-        result = run_streaming_row(dev_path, model_path)
-    elif name in SPEED_ROWS:
-        result = run_speed_row(*SPEED_ROWS[name], train_path)
-    elif name in ("most-frequent-tag", "nltk-perceptron", "nltk-perceptron-xpos"):
-        result = run_classic_row(name, train_path, dev_path)
-    else:
-        result = run_neural_row(name, train_path, dev_path, epochs, model_path if name == "bilstm-chars" else None)
-    return result
+def print_table(saved):
+    """Print the machine, the recipe, and every study's tables, in the order docs/ show them.
 
-
-def print_table(results):
-    """Print the machine, the recipe, and every study's tables, in the order docs/ show them."""
-    rows = results["rows"]
-    print(f"machine: {results['machine']}")
-    print(f"recipe: {results['recipe']}")
+    saved: {study: its results}, as read_results returns them.
+    """
+    rows = {row: figures for results in saved.values() for row, figures in results["rows"].items()}
+    for key in ("machine", "recipe"):
+        studies_by_value = {}
+        for study, results in saved.items():
+            studies_by_value.setdefault(results[key], []).append(study)
+        for value, studies in studies_by_value.items():  # one line when every study agrees
+            print(f"{key}: {value}" if len(studies_by_value) == 1 else f"{key} ({', '.join(studies)}): {value}")
     print()
-    print_results_table(rows)
-    print_raw_text(rows)
-    print_probability_tables(rows)
-    print_learning_curve(rows)
-    print_adam_step(rows)
-    print_step_cost(rows)
-    print_crf_comparison(rows)
-    print_seeds(rows)
-    print_streaming(rows)
+    for study in STUDIES.values():
+        study.print_tables(rows)
     print()
     print(f"The training times of all the rows above, added up: {total_training_minutes(rows):.0f} minutes.")
 
 
-def main(argv=None):
-    """Run the rows, each in its own child process, save the figures and print the table."""
+def save_row(folder, row, figures):
+    """Store one row's figures in its study's results file, and nothing else: other studies' files stay as they are."""
+    from tagger.checkpoint import write_bytes_atomically
+    path = Path(folder) / f"{STUDY_OF_ROW[row]}.json"
+    results = read_results(folder, [STUDY_OF_ROW[row]]).get(STUDY_OF_ROW[row], {"rows": {}})
+    results["rows"] = {name: old for name, old in results["rows"].items() if STUDY_OF_ROW.get(name) == STUDY_OF_ROW[row]}
+    results.update(machine=machine_description(), recipe=RECIPE_COMMAND,
+                   recipe_file=RECIPE_FILE.read_text(encoding="utf-8"))
+    results["rows"][row] = dict(figures, label=ROWS[row]) if row in ROWS else figures
+    # Under a new name of its own, then renamed: an interrupted run never leaves half a file of figures.
+    write_bytes_atomically((json.dumps(results, indent=1) + "\n").encode("utf-8"), path, path)
+
+
+def rows_to_run(studies, rows):
+    """The rows of the chosen studies and the chosen rows, in the order they run; none chosen: every row."""
+    chosen = {*rows, *[row for study in studies for row in STUDIES[study].MEASURED_ROWS]}
+    return [row for row in ALL_ROWS if row in chosen] if chosen else ALL_ROWS
+
+
+def check_results_files(folder, studies):
+    """Before any measuring: the results folder is made, and the files the run will rewrite are results files
+    (a damaged one is named now, not after hours of measuring) and regular files (a link is never replaced)."""
+    from tagger.errors import InputError
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: not a folder; --results names the folder of the results files")
+    folder.mkdir(parents=True, exist_ok=True)
+    for study in studies:
+        path = folder / f"{study}.json"
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise InputError(f"{path}: not a regular file; the figures are saved only over a regular file")
+    read_results(folder, studies)
+
+
+def parse_args(argv):
+    """The command line; --rows and --study add up (default: every row)."""
+    from tagger.cli import AT_LEAST_ONE
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parent),
                         help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: the folder of benchmark.py,"
                              " where the README's 'Get the data' puts them)")
-    parser.add_argument("--rows", nargs="+", default=ALL_ROWS, choices=ALL_ROWS,
-                        help="rows to run (default: all)")
+    parser.add_argument("--study", nargs="+", default=[], choices=list(STUDIES),
+                        help="studies to run, each a file of benchmarks/ (default: all)")
+    parser.add_argument("--rows", nargs="+", default=[], choices=ALL_ROWS, help="rows to run (default: all)")
     parser.add_argument("--epochs", type=AT_LEAST_ONE, help="epochs for the neural rows (default: the recipe's)")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
-                        help="JSON file the figures are saved to (rows not run are kept) (default: benchmark_results.json)")
+    parser.add_argument("--results", type=Path, default=RESULTS_FOLDER,
+                        help="folder of the results files, one a study (default: benchmarks/results)")
     parser.add_argument("--model", default=str(Path(__file__).with_name("benchmark_recipe.pt")),
-                        help="the recipe row saves its model here, and the raw-text row tags with it"
+                        help="the recipe's row saves its model here, and the studies that use it read it"
                              " (default: benchmark_recipe.pt)")
-    parser.add_argument("--show", action="store_true", help="print the table from --results without measuring")
+    parser.add_argument("--show", action="store_true", help="print the tables from --results without measuring")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # used by the child processes
     args = parser.parse_args(argv)
-    train_path, dev_path = Path(args.data) / TRAIN_FILE, Path(args.data) / DEV_FILE
-    results_path = Path(args.results)
+    if args.epochs is not None and args.results.resolve() == RESULTS_FOLDER and not (args.show or args.one):
+        parser.error("--epochs gives other figures than the recipe's: save them elsewhere with --results FOLDER")
+    return args
+
+
+def main(argv=None):
+    """Run the rows, each in its own child process, save each one's figures in its study's file, print the tables."""
+    args = parse_args(argv)
+    data = RowInputs(Path(args.data) / TRAIN_FILE, Path(args.data) / DEV_FILE, args.epochs, args.model)
     if args.one:
-        run_one(args.one, train_path, dev_path, args.epochs, args.model)
+        run_one(args.one, data)
         return
     if args.show:
-        print_table(read_results(results_path))
+        print_table(read_results(args.results, STUDIES))
         return
-    if args.epochs is not None and results_path == DEFAULT_RESULTS:
-        parser.error("--epochs gives other figures than the recipe's: save them elsewhere with --results FILE")
-    for path in (train_path, dev_path):
+    for path in (data.train, data.dev):
         if not path.exists():
             sys.exit(f"error: {path}: no such file; copy the EWT files there (README: Get the data) or give"
                      " their folder with --data")
-
-    results = read_results(results_path) if results_path.exists() else {"rows": {}}
-    results["rows"] = {name: row for name, row in results["rows"].items() if name in ALL_ROWS}
-    results["machine"] = machine_description()
-    results["recipe"] = RECIPE_COMMAND
-    results["recipe_file"] = RECIPE_FILE.read_text(encoding="utf-8")
-    for name in args.rows:
+    rows = rows_to_run(args.study, args.rows)
+    if MODEL_ROW not in rows and not Path(args.model).exists() and any(row in ROWS_USING_THE_MODEL for row in rows):
+        sys.exit(f"error: {args.model}: no such file; these rows measure the recipe's saved model: run"
+                 f" `python benchmark.py --rows {MODEL_ROW}` (the accuracy study's) first, or give it with --model")
+    check_results_files(args.results, {STUDY_OF_ROW[row] for row in rows})
+    for row in rows:
         epochs = ["--epochs", str(args.epochs)] if args.epochs is not None else []
         child = subprocess.run([sys.executable, __file__, "--data", args.data, *epochs,
-                                "--model", args.model, "--one", name], capture_output=True, text=True)
+                                "--model", args.model, "--one", row], capture_output=True, text=True)
         if child.returncode != 0:
-            sys.exit(f"error: row {name} failed:\n{child.stderr}")
-        results["rows"][name] = json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"{name}: {results['rows'][name]}", file=sys.stderr, flush=True)
-        # Under a new name of its own, then renamed: an interrupted run never leaves half a file of figures.
-        write_bytes_atomically((json.dumps(results, indent=1) + "\n").encode("utf-8"), results_path, results_path)
-    print_table(results)
+            sys.exit(f"error: row {row} failed:\n{child.stderr}")
+        figures = json.loads(child.stdout.strip().splitlines()[-1])
+        print(f"{row}: {figures}", file=sys.stderr, flush=True)
+        save_row(args.results, row, figures)
+    print_table(read_results(args.results, STUDIES))
 
 
 if __name__ == "__main__":
+    from tagger.cli import run_cleanly
     run_cleanly(main)  # `python benchmark.py --show | head` ends quietly

@@ -1,6 +1,9 @@
-"""Draw the real-data figures of docs/ from benchmark_results.json (main_example.py --figures draws the two of the losses page).
+"""Draw the real-data figures of docs/ from the benchmark's saved results (main_example.py --figures draws the
+two of the losses page).
 
     python figures.py --out figures      # needs matplotlib (pip install -r requirements-dev.txt)
+
+It reads the results files (benchmarks/results/STUDY.json) and nothing else: the row labels are saved there too.
 """
 import argparse
 import json
@@ -11,8 +14,6 @@ import matplotlib
 matplotlib.use("Agg")  # draw to files; no window, no display needed
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before this import)
 
-from benchmarks.learning_curve import learning_curve_points  # noqa: E402
-from benchmarks.rows import ROWS  # noqa: E402
 
 
 def plot_reliability(path, recipe):
@@ -68,8 +69,8 @@ def plot_training_curves(path, rows):
         epochs = [e["epoch"] for e in history]
         # The recipe learns XPOS too: its training loss is the sum of its UPOS and XPOS losses.
         both = " (UPOS + XPOS loss)" if "xpos_accuracy" in rows[name] else ""
-        loss_axes.plot(epochs, [e["loss"] for e in history], label=ROWS[name] + both)
-        accuracy_axes.plot(epochs, [e["dev_accuracy"] for e in history], label=ROWS[name])
+        loss_axes.plot(epochs, [e["loss"] for e in history], label=rows[name]["label"] + both)
+        accuracy_axes.plot(epochs, [e["dev_accuracy"] for e in history], label=rows[name]["label"])
         best = rows[name]["best_epoch"]
         accuracy_axes.plot([best], [history[best - 1]["dev_accuracy"]], marker="o", color="black")
     loss_axes.set_yscale("log")
@@ -85,11 +86,16 @@ def plot_training_curves(path, rows):
 
 
 def plot_learning_curve(path, rows):
-    """Dev accuracy and training time against the number of training sentences, for both taggers."""
-    points = learning_curve_points(rows)
+    """Dev accuracy and training time against the number of training sentences, for both taggers.
+
+    The curve's points on parts of the training split, then the whole split's: the recipe's and NLTK's rows.
+    """
+    curve = rows["learning-curve"]
+    points = [*curve["points"], {"sentences": curve["sentences"], "recipe": rows["bilstm-chars"],
+                                 "nltk": rows["nltk-perceptron"]}]
     sentences = [point["sentences"] for point in points]
     figure, (accuracy_axes, time_axes) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, label in (("recipe", ROWS["bilstm-chars"]), ("nltk", ROWS["nltk-perceptron"])):
+    for key, label in (("recipe", rows["bilstm-chars"]["label"]), ("nltk", rows["nltk-perceptron"]["label"])):
         accuracy_axes.plot(sentences, [point[key]["accuracy"] for point in points], marker="o", label=label)
         time_axes.plot(sentences, [point[key]["train_seconds"] for point in points], marker="o", label=label)
     accuracy_axes.set_ylabel("dev UPOS accuracy")
@@ -109,12 +115,14 @@ def main(argv=None):
     """Write the real-data figures into --out."""
     parser = argparse.ArgumentParser(description="Draw the real-data figures of docs/ from the benchmark's results.")
     parser.add_argument("--out", default="figures", help="folder to write the PNG files to (default: figures)")
-    parser.add_argument("--results", default=str(Path(__file__).with_name("benchmark_results.json")),
-                        help="the benchmark's saved figures (default: benchmark_results.json)")
+    parser.add_argument("--results", type=Path, default=Path(__file__).resolve().parent / "benchmarks" / "results",
+                        help="the benchmark's folder of saved figures, one file a study (default: benchmarks/results)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = json.loads(Path(args.results).read_text())["rows"]
+    rows = {}  # every study's rows: the figures draw on the accuracy, calibration and learning-curve studies
+    for path in sorted(args.results.glob("*.json")):
+        rows.update(json.loads(path.read_text(encoding="utf-8"))["rows"])
     drawings = {"reliability.png": lambda path: plot_reliability(path, rows["bilstm-chars"]),
                 "confusions.png": lambda path: plot_confusions(path, rows["bilstm-chars"]),
                 "training_curves.png": lambda path: plot_training_curves(path, rows),

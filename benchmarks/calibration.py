@@ -1,37 +1,22 @@
-"""What the recipe's probabilities mean (NLL, Brier, ECE, temperature), its errors, and the learning curve."""
-import itertools
-from collections import Counter, defaultdict
+"""What the recipe's probabilities mean (NLL, Brier, ECE, temperature, label smoothing), and where it errs.
 
-from benchmarks.rows import ACCURACY_KEYS, LABEL_SMOOTHING, LABEL_SMOOTHING_ROW, ROWS
+Its tables read the recipe's and the words-only BiLSTM's rows from the accuracy study.
+"""
+from collections import defaultdict
 
-
-def examine(model, vocab, sentences, gold):
-    """Accuracy of each tag set on dev, what the UPOS probabilities mean before and after temperature
-    scaling, and where the model errs: the figures behind the README's tables and figures."""
-    from tagger.evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix, evaluate, fit_temperature,
-                            probability_scores, rescale, top_confusions)
-    results = evaluate(model, sentences, gold, vocab)  # at temperature 1: the checkpoint holds no other
-    result = results["upos"]
-    temperature = fit_temperature(result.log_probs, result.gold_ix)
-    scaled = rescale(result.log_probs, temperature)
-    # The matrix's tags: gold tags from the most frequent down, then any tag only ever predicted.
-    tags = [tag for tag, _ in Counter(result.gold).most_common()]
-    tags += sorted(set(result.predicted) - set(tags))
-    accuracies = {ACCURACY_KEYS[name]: r.accuracy for name, r in results.items()}
-    ends = list(itertools.accumulate(map(len, sentences)))
-    predicted = {name: [r.predicted[end - len(words):end] for words, end in zip(sentences, ends)]
-                 for name, r in results.items()}  # one tag list per sentence
-    return dict(accuracies, unseen=result.unseen_accuracy, predicted=predicted,
-                probabilities={"as_trained": probability_scores(result.log_probs, result.gold_ix),
-                               "scaled": probability_scores(scaled, result.gold_ix)},
-                bins={"as_trained": calibration_bins(result.log_probs, result.gold_ix),
-                      "scaled": calibration_bins(scaled, result.gold_ix)},
-                temperature=temperature, confusions=top_confusions(result.gold, result.predicted),
-                confusion_tags=tags, confusion_matrix=confusion_matrix(result.gold, result.predicted, tags),
-                by_frequency=accuracy_by_frequency(result.words, result.gold, result.predicted, vocab.training_count))
+from benchmarks.rows import LABEL_SMOOTHING, LABEL_SMOOTHING_ROW, ROWS
+from benchmarks.trained_rows import run_neural_row
 
 
-def print_probability_tables(rows):
+MEASURED_ROWS = (LABEL_SMOOTHING_ROW,)
+
+
+def measure(row, data):
+    """The recipe trained with label smoothing, measured as every neural row is."""
+    return run_neural_row(row, data.train, data.dev, data.epochs)
+
+
+def print_tables(rows):
     """The recipe's probabilities on dev (as trained, temperature-scaled, with label smoothing) and its errors."""
     recipe = rows.get("bilstm-chars", {})
     if "probabilities" not in recipe:

@@ -1,4 +1,5 @@
 """What every study shares: timing, peak memory, child processes, the machine, and the results file."""
+import collections
 import json
 import platform
 import re
@@ -85,11 +86,15 @@ def total_training_minutes(rows):
     return seconds / 60
 
 
-DEFAULT_RESULTS = ROOT / "benchmark_results.json"
+RESULTS_FOLDER = ROOT / "benchmarks" / "results"  # one file a study: accuracy.json, calibration.json, ...
 
 
-def read_results(path):
-    """The figures saved in the results file; a missing, unreadable or malformed one is an InputError."""
+# What a row is measured on: the EWT files, the epochs (None: the recipe's), and the recipe row's saved model.
+RowInputs = collections.namedtuple("RowInputs", "train dev epochs model")
+
+
+def read_study_results(path):
+    """The figures saved in one study's results file; a missing, unreadable or malformed one is an InputError."""
     from tagger.errors import InputError
     try:
         results = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -100,3 +105,12 @@ def read_results(path):
     if not isinstance(results, dict) or not isinstance(results.get("rows"), dict):
         raise InputError(f"{path}: not a results file: it has no rows")
     return results
+
+
+def read_results(folder, studies):
+    """Every study's saved figures in `folder` (a study not yet run has no file): {study: its results}."""
+    from tagger.errors import InputError
+    if not Path(folder).is_dir():
+        raise InputError(f"{folder}: not a folder of results (one file a study, such as accuracy.json)")
+    paths = {study: Path(folder) / f"{study}.json" for study in studies}
+    return {study: read_study_results(path) for study, path in paths.items() if path.exists()}

@@ -2,20 +2,29 @@
 import tempfile
 from pathlib import Path
 
-from benchmarks.accuracy import run_classic_row, run_neural_row
 from benchmarks.harness import straight_line
 from benchmarks.rows import LEARNING_CURVE_PARTS, LEARNING_CURVE_ROW, TRAIN_FILE
+from benchmarks.trained_rows import run_classic_row, run_neural_row
 
 
-def run_learning_curve_row(train_path, dev_path, epochs):
-    """The recipe and NLTK's perceptron trained on the first 1/8, 1/4 and 1/2 of the training sentences."""
+MEASURED_ROWS = (LEARNING_CURVE_ROW,)  # the whole training split's point: the accuracy study's rows
+
+
+def measure(row, data):
+    """The learning curve's points on parts of the training split."""
+    return run_learning_curve_row(data.train, data.dev, data.epochs)
+
+
+def run_learning_curve_row(train_path, dev_path, epochs, parts=LEARNING_CURVE_PARTS):
+    """The recipe and NLTK's perceptron trained on the first 1/8, 1/4 and 1/2 of the training sentences
+    (1/part for each of `parts`)."""
     from tagger.data import read_conllu, write_conllu_slice
     sentence_lengths = [len(words) for words, _ in read_conllu(train_path)]
     n_sentences = len(sentence_lengths)
     points = []
     with tempfile.TemporaryDirectory() as folder:
         part_path = Path(folder) / TRAIN_FILE
-        for part in LEARNING_CURVE_PARTS:
+        for part in parts:
             write_conllu_slice(train_path, part_path, n_sentences // part)
             point = {"sentences": n_sentences // part, "tokens": sum(sentence_lengths[:n_sentences // part])}
             recipe = run_neural_row("bilstm-chars", part_path, dev_path, epochs)
@@ -26,7 +35,7 @@ def run_learning_curve_row(train_path, dev_path, epochs):
     return {"points": points, "sentences": n_sentences, "tokens": sum(sentence_lengths)}
 
 
-def print_learning_curve(rows):
+def print_tables(rows):
     """Dev accuracy and training time of the recipe and NLTK's perceptron by the amount of training data."""
     if LEARNING_CURVE_ROW not in rows or "bilstm-chars" not in rows or "nltk-perceptron" not in rows:
         return

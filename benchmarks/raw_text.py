@@ -8,6 +8,14 @@ from benchmarks.harness import best_of
 from benchmarks.rows import RAW_TEXT_ROW
 
 
+MEASURED_ROWS = (RAW_TEXT_ROW,)
+
+
+def measure(row, data):
+    """The recipe's saved model (the accuracy study's) on dev's raw text, scored by the official UD scorer."""
+    return run_raw_text_row(data.dev, data.model)
+
+
 def udeval_f1(gold_path, system_path):
     """F1 (in %) of tokens, words and UPOS tags from udeval, the official UD scorer (udtools)."""
     from udtools.argparser import parse_args_scorer
@@ -73,7 +81,7 @@ def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     return sum(len(tag.words_of(tokens)) for tokens, _ in tagged)
 
 
-def print_raw_text(rows):
+def print_tables(rows):
     """The official scorer's figures from raw text, ours and NLTK's tokenizer."""
     if RAW_TEXT_ROW not in rows:
         return

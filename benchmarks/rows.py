@@ -5,7 +5,7 @@ from pathlib import Path
 TRAIN_FILE, DEV_FILE = "en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu"
 
 
-ROOT = Path(__file__).resolve().parent.parent  # the repository: main.py, the recipes, the results file
+ROOT = Path(__file__).resolve().parent.parent  # the repository: main.py, the recipes, benchmarks/results
 RECIPE_FILE = ROOT / "recipes" / "ewt.txt"  # the README's recipe
 
 
@@ -94,11 +94,6 @@ CRF_COST_ROW = "crf-cost"  # the recipe's model with its own output layers and w
 
 
 STREAMING_ROW = "streaming"  # python -m tagger.tag on generated input of growing size: memory, speed, how soon output comes
-
-
-ALL_ROWS = [*ROWS, *SPEED_ROWS, ADAM_ROW, STEP_COST_ROW, RAW_TEXT_ROW, LABEL_SMOOTHING_ROW, LEARNING_CURVE_ROW,
-            *[row for row in {**CRF_ROWS, **SEED_ROWS, **WIDE_ROWS} if row not in ROWS],
-            CRF_FORWARD_ROW, CRF_COST_ROW, STREAMING_ROW]
 
 
 def recipe_args(row, train_path, dev_path=None, save_path=None, epochs=None, batch_size=None):

@@ -9,6 +9,14 @@ from benchmarks.rows import ADAM_ROW, NEURAL_ROWS, ROWS, STEP_COST_LENGTHS, STEP
 ADAM_STEPS = 30  # timed steps of each optimizer in the adam-step row (their mean is printed)
 
 
+MEASURED_ROWS = (ADAM_ROW, STEP_COST_ROW)
+
+
+def measure(row, data):
+    """Milliseconds of the Adam step, or of each part of a batch-size-1 step."""
+    return run_adam_step_row(data.train) if row == ADAM_ROW else run_step_cost_row(data.train)
+
+
 def run_adam_step_row(train_path, steps=ADAM_STEPS):
     """Milliseconds per optimizer step on the recipe's model: fused Adam (the training command's) and the default.
 
@@ -112,3 +120,9 @@ def print_adam_step(rows):
     print(f"Adam step on the recipe's model ({adam['parameters']:,} weights, every one with a random gradient;"
           f" mean over {ADAM_STEPS} steps): fused {adam['fused_ms']:.2f} ms, default {adam['default_ms']:.2f} ms"
           f" ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
+
+
+def print_tables(rows):
+    """The Adam step, then the parts of a batch-size-1 step."""
+    print_adam_step(rows)
+    print_step_cost(rows)

@@ -1,5 +1,6 @@
 """python -m tagger.tag on inputs of growing size: memory, speed, chunk sizes, a long token, a pause."""
 import functools
+import os
 import re
 import subprocess
 import sys
@@ -22,6 +23,14 @@ LONG_TOKEN_CHARS = 2_000_000  # one "word" with no space in it
 
 
 PAUSE_SENTENCES = 20_000  # a producer writes this many sentences and then waits
+
+
+MEASURED_ROWS = (STREAMING_ROW,)
+
+
+def measure(row, data):
+    """python -m tagger.tag with the recipe's saved model (the accuracy study's) on inputs of growing size."""
+    return run_streaming_row(data.dev, data.model)
 
 
 def repeated_to_size(text, megabytes, path):
@@ -69,12 +78,12 @@ def accuracy_with_and_without_the_word_bound(model, vocab, dev_path):
     return figures
 
 
-def run_streaming_row(dev_path, model_path):
-    """python -m tagger.tag on dev's raw text and on dev's CoNLL-U, each repeated to every size of STREAMING_MB (in
-    child processes: wall time, words/s, peak memory); chunk sizes against speed; a 2-million-character
-    token; and how soon a producer that writes 20,000 sentences and then waits gets their tags."""
-    import contextlib
-    import io
+def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=CHUNK_SIZES,
+                      long_token_chars=LONG_TOKEN_CHARS, pause_sentences=PAUSE_SENTENCES):
+    """python -m tagger.tag on dev's raw text and on dev's CoNLL-U, each repeated to every size of `sizes_mb` (in
+    child processes: wall time, words/s, peak memory); `chunk_sizes` against speed; a token of
+    `long_token_chars` characters; and how soon a producer that writes `pause_sentences` sentences and
+    then waits gets their tags."""
     from tagger import tag
     from tagger.data import read_tag_sets, read_text
     from tagger.checkpoint import load_checkpoint
@@ -88,7 +97,7 @@ def run_streaming_row(dev_path, model_path):
     result = {"runs": [], "chunks": []}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        for megabytes in STREAMING_MB:
+        for megabytes in sizes_mb:
             for kind, text, options in (("raw", raw_text, ["-", "--conllu"]), ("conllu", dev_conllu, ["--tag-conllu", "-"])):
                 path = folder / f"{kind}-{megabytes}.txt"
                 copies = repeated_to_size(text, megabytes, path)
@@ -96,25 +105,26 @@ def run_streaming_row(dev_path, model_path):
                 result["runs"].append({"input": kind, "mb": path.stat().st_size / 2**20, "words": copies * words[kind],
                                        "seconds": seconds, "words_per_s": copies * words[kind] / seconds,
                                        "peak_mb": peak})
-        path = folder / f"raw-{STREAMING_MB[0]}.txt"
+        path = folder / f"raw-{sizes_mb[0]}.txt"
         n_words = result["runs"][0]["words"]
         model, vocab = load_checkpoint(model_path)
         args = tag.parse_args([str(model_path), "-", "--conllu"])
-        for chunk_words in CHUNK_SIZES:
-            with open(path, "rb") as stdin, contextlib.redirect_stdout(io.StringIO()):
-                seconds, _ = best_of(1, functools.partial(tag.tag_text, model, vocab, args, "cpu", chunk_words, stdin))
+        for chunk_words in chunk_sizes:
+            with open(path, "rb") as stdin, open(os.devnull, "w", encoding="utf-8") as stdout:
+                seconds, _ = best_of(1, functools.partial(tag.tag_text, model, vocab, args, "cpu", chunk_words,
+                                                          stdin, stdout))
             result["chunks"].append({"chunk_words": chunk_words, "words_per_s": n_words / seconds})
         result["word_bound"] = accuracy_with_and_without_the_word_bound(model, vocab, dev_path)
-        (folder / "long.txt").write_text("a" * LONG_TOKEN_CHARS + "\n", encoding="utf-8")
+        (folder / "long.txt").write_text("a" * long_token_chars + "\n", encoding="utf-8")
         seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), "-"], folder / "long.txt")
-        result["long_token"] = {"chars": LONG_TOKEN_CHARS, "seconds": seconds, "peak_mb": peak}
-        lines = [texts[i % len(texts)] + "\n" for i in range(PAUSE_SENTENCES)]
-        result["pause"] = {"sentences": PAUSE_SENTENCES,
+        result["long_token"] = {"chars": long_token_chars, "seconds": seconds, "peak_mb": peak}
+        lines = [texts[i % len(texts)] + "\n" for i in range(pause_sentences)]
+        result["pause"] = {"sentences": pause_sentences,
                            "seconds": seconds_until_tags_during_a_pause(model_path, lines)}
     return result
 
 
-def print_streaming(rows):
+def print_tables(rows):
     """The streaming row: tagger.tag's memory and speed by input size, chunk sizes, a long token, a pause."""
     if STREAMING_ROW not in rows:
         return

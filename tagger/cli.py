@@ -7,9 +7,6 @@ import random
 import sys
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from tagger.errors import InputError
 
 
@@ -123,6 +120,7 @@ def add_device_option(parser):
 
 def check_device(name):
     """The torch.device for --device; fail early, in one line, when the accelerator is not there."""
+    import torch  # here, not at the top: `benchmark.py --show` prints stored figures without loading torch
     if name == "cuda" and not torch.cuda.is_available():
         raise InputError("--device cuda: no CUDA device is available on this machine")
     if name == "mps" and not torch.backends.mps.is_available():
@@ -132,6 +130,8 @@ def check_device(name):
 
 def seed_everything(seed):
     """One seed for every source of randomness: Python's random, numpy and torch."""
+    import numpy as np
+    import torch
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -167,17 +167,19 @@ def text_lines(reader):
         yield line_number, line.rstrip("\r\n")
 
 
-def tag_text(model, vocab, args, device, chunk_words=None, stdin=None):
+def tag_text(model, vocab, args, device, chunk_words=None, stdin=None, stdout=None):
     """Tag TEXT, or every line of stdin with '-', chunk by chunk; print word/UPOS(/XPOS) or CoNLL-U.
 
     chunk_words: words tagged at a time (None: CHUNK_WORDS); stdin: a binary stream read in place of
-    standard input.
+    standard input; stdout: a text stream written in place of standard output.
     """
     chunk_words = chunk_words or CHUNK_WORDS
+    stdout = stdout or sys.stdout
     tokenize_line = split_on_whitespace if args.pretokenized else tokenize
     if args.text != "-":
         tokenized = list(tokenized_lines([(1, args.text)], tokenize_line, "TEXT"))
-        write_tagged_lines([args.text], tag_lines(model, tokenized, vocab, args.batch_size, device), args.conllu)
+        write_tagged_lines([args.text], tag_lines(model, tokenized, vocab, args.batch_size, device), args.conllu,
+                           stdout)
         return
     reader = LineReader("-", stream=stdin)
     lines = tokenized_lines(text_lines(reader), tokenize_line, reader.name)
@@ -186,21 +188,21 @@ def tag_text(model, vocab, args, device, chunk_words=None, stdin=None):
         for chunk in chunks(lines, lambda item: sum(len(token.words) for token in item[1]), reader.more_ready,
                             chunk_words):
             write_tagged_lines([line for line, _ in chunk], tag_lines(model, chunk, vocab, args.batch_size, device),
-                               args.conllu)
+                               args.conllu, stdout)
             progress.update(len(chunk))
 
 
-def write_tagged_lines(lines, tagged, conllu):
-    """Write tag_lines' output for `lines` to stdout, as word/UPOS(/XPOS) lines or CoNLL-U, and flush it."""
+def write_tagged_lines(lines, tagged, conllu, stdout):
+    """Write tag_lines' output for `lines` to the text stream `stdout`, as word/UPOS(/XPOS) lines or CoNLL-U, and
+    flush it."""
     for line, (tokens, tags) in zip(lines, tagged):
         if conllu:
             if tokens:  # an empty line is no sentence
-                sys.stdout.write(conllu_sentence(line, tokens, tags))
+                stdout.write(conllu_sentence(line, tokens, tags))
         else:
             # An empty input line gives an empty output line, so outputs line up with inputs.
-            sys.stdout.write(" ".join("/".join(word_tags) for word_tags in zip(words_of(tokens), *tags.values()))
-                             + "\n")
-    sys.stdout.flush()  # a reader at the other end of a pipe gets each chunk as soon as it is tagged
+            stdout.write(" ".join("/".join(word_tags) for word_tags in zip(words_of(tokens), *tags.values())) + "\n")
+    stdout.flush()  # a reader at the other end of a pipe gets each chunk as soon as it is tagged
 
 
 def tag_conllu_file(model, path, vocab, args, device):

@@ -340,23 +340,51 @@ def test_memory_that_runs_out_is_one_line(capsys):
 
 # 14. The benchmark's results file.
 
-@pytest.mark.parametrize("content, message", [(None, "cannot read the results: No such file"),
-                                              ("", "line 1: not a results file"),
-                                              ('{"rows": ', "line 1: not a results file"),
-                                              ("[]", "not a results file: it has no rows"),
-                                              ("DIR", "cannot read the results: Is a directory")])
+@pytest.mark.parametrize("content, message", [(None, "results: not a folder of results"),
+                                              ("", "accuracy.json line 1: not a results file"),
+                                              ('{"rows": ', "accuracy.json line 1: not a results file"),
+                                              ("[]", "accuracy.json: not a results file: it has no rows"),
+                                              ("DIR", "accuracy.json: cannot read the results: Is a directory")])
 def test_show_with_a_bad_results_file_is_one_line(tmp_path, content, message):
-    path = tmp_path / "results.json"
+    folder = tmp_path / "results"
+    if content is not None:
+        folder.mkdir()
     if content == "DIR":
-        path.mkdir()
+        (folder / "accuracy.json").mkdir()
     elif content is not None:
-        path.write_text(content)
-    result = run_script("benchmark.py", "--show", "--results", path)
+        (folder / "accuracy.json").write_text(content)
+    result = run_script("benchmark.py", "--show", "--results", folder)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr
 
 
+@pytest.mark.parametrize("kind", ["link", "damaged", "folder is a file"])
+def test_a_run_that_would_lose_a_results_file_stops_before_measuring(tmp_path, kind):
+    from benchmark import main
+    from tagger.errors import InputError
+    for name in ("en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu"):
+        (tmp_path / name).write_text("")  # never read: the check comes first
+    folder = tmp_path / "results"
+    if kind == "folder is a file":
+        folder.write_text("x")
+    else:
+        folder.mkdir()
+        elsewhere = tmp_path / "elsewhere.json"
+        elsewhere.write_text('{"rows": {}}')
+        if kind == "link":
+            (folder / "accuracy.json").symlink_to(elsewhere)
+        else:
+            (folder / "accuracy.json").write_text('{"rows": ')
+    with pytest.raises(InputError) as error:
+        main(["--data", str(tmp_path), "--rows", "most-frequent-tag", "--results", str(folder)])
+    message = {"link": "accuracy.json: not a regular file", "damaged": "accuracy.json line 1: not a results file",
+               "folder is a file": "results: not a folder"}[kind]
+    assert message in str(error.value)
+    if kind == "link":
+        assert (folder / "accuracy.json").is_symlink() and elsewhere.read_text() == '{"rows": {}}'
+
+
 def test_benchmark_epochs_zero_is_a_usage_error():
-    result = run_script("benchmark.py", "--epochs", "0", "--results", "elsewhere.json")
+    result = run_script("benchmark.py", "--epochs", "0", "--results", "elsewhere")
     assert result.returncode == 2 and "--epochs: must be at least 1, not 0" in result.stderr
 
 

@@ -4,7 +4,7 @@ import math
 import pytest
 
 import tagger.crf_example as ce
-from conftest import assert_same_output, readme_block, run_script
+from conftest import assert_same_output, readme_block, script_output
 
 
 def test_the_crf_is_a_softmax_over_enumerated_paths_and_viterbi_is_its_argmax():
@@ -37,6 +37,4 @@ def test_the_batched_forward_algorithm_agrees_with_the_loop():
 
 
 def test_the_script_prints_what_the_losses_page_shows():
-    result = run_script("-m", "tagger.crf_example")
-    assert result.returncode == 0, result.stderr
-    assert_same_output(readme_block("python -m tagger.crf_example"), result.stdout)
+    assert_same_output(readme_block("python -m tagger.crf_example"), script_output("-m", "tagger.crf_example"))

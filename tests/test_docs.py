@@ -1,10 +1,9 @@
 """The README as a hub, the pages under docs/, their links, and main.ipynb run in a fresh kernel."""
-import json
 import re
 
 import pytest
 
-from conftest import DOC_PAGES, ROOT, assert_same_output, doc_blocks, doc_text
+from conftest import DOC_PAGES, ROOT, assert_same_output, doc_blocks, doc_text, saved_rows
 
 # Every output block the README and the pages show, each compared with real output by a test:
 # test_main.py, test_main_example.py, test_crf_example.py, test_tag.py and test_benchmark.py.
@@ -68,7 +67,7 @@ def test_every_relative_link_and_anchor_resolves(page):
 
 
 def test_readme_results_table_is_the_benchmarks():
-    rows = json.loads((ROOT / "benchmark_results.json").read_text())["rows"]
+    rows = saved_rows()
     recipe = rows["bilstm-chars"]
     results = doc_text("README.md").split("## Results", 1)[1].split("\n## ", 1)[0]
     for figure in (f"| {recipe['accuracy']:.2%} |", f"| {recipe['xpos_accuracy']:.2%} |",

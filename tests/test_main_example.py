@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import main_example as ex
-from conftest import ROOT, NUMBER, assert_same_output, doc_text, readme_block, run_script
+from conftest import ROOT, NUMBER, assert_same_output, doc_text, readme_block, run_script, script_output
 
 
 def test_lstm_step_by_step_equals_one_call_and_split_calls_continue_it():
@@ -149,14 +149,8 @@ def test_property_nll_of_log_softmax_equals_cross_entropy(n, classes, extra, dty
         assert (x_ce.grad.movedim(1, -1)[target == 0] == 0).all()  # ignored targets get no gradient
 
 
-def example_output():
-    result = run_script("main_example.py")
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def test_script_matches_the_losses_page():
-    output = example_output()
+    output = script_output("main_example.py")
     assert [line for line in output.splitlines() if line.startswith("== ")] == [
         "== 0. An LSTM one step at a time, or the whole sequence at once ==",
         "== 1. What F.nll_loss really computes ==", "== 2. nll_loss(log_softmax(x)) == cross_entropy(x) ==",
@@ -169,8 +163,7 @@ def test_every_number_quoted_in_the_losses_page_is_printed():
     """The prose quotes numbers in `backticks`; each must appear in main_example.py's output
     (or, for section 7, in tagger/crf_example.py's)."""
     section = doc_text("docs/losses.md").split("\n## Reproduce", 1)[0]
-    crf = run_script("-m", "tagger.crf_example")
-    printed = set(NUMBER.findall(example_output() + crf.stdout))
+    printed = set(NUMBER.findall(script_output("main_example.py") + script_output("-m", "tagger.crf_example")))
     quoted = [n for code in re.findall(r"`([^`\n]+)`", section) if not re.search(r"[A-Za-z_(]", code)
               for n in NUMBER.findall(code)]
     assert len(quoted) >= 10

@@ -1,8 +1,13 @@
-"""Smoke test of the real-data path on a slice of UD English EWT, through python -m tagger.train and python -m tagger.tag as subprocesses."""
+"""Smoke test of the real-data path on a slice of UD English EWT: python -m tagger.train as a subprocess, then
+python -m tagger.tag's main in this process (one torch process start fewer per command)."""
+import io
 import re
 
+import pytest
 
 from conftest import EWT, needs_ewt, run_script
+from tagger import tag
+from tagger import train as trainer
 from tagger.data import XPOS, read_conllu, write_conllu_slice
 
 pytestmark = needs_ewt
@@ -13,7 +18,14 @@ def test_write_conllu_slice_keeps_the_first_sentences(tmp_path):
     assert read_conllu(tmp_path / "dev.conllu") == read_conllu(EWT / "en_ewt-ud-dev.conllu")[:50]
 
 
-def test_train_save_load_eval_predict_on_a_slice(tmp_path):
+def tag_command(capsys, *argv):
+    """What python -m tagger.tag with these arguments prints, run in this process."""
+    capsys.readouterr()
+    tag.main([str(arg) for arg in argv])
+    return capsys.readouterr().out
+
+
+def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
     train, dev, model = tmp_path / "train.conllu", tmp_path / "dev.conllu", tmp_path / "ewt.pt"
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", train, 400)
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", dev, 100)
@@ -29,9 +41,7 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     assert dev_accuracy > 0.3 and dev_xpos > 0.2
     assert model.exists()
 
-    evaluation = run_script("-m", "tagger.tag", model, "--eval", dev, "--report")
-    assert evaluation.returncode == 0, evaluation.stderr
-    lines = evaluation.stdout.splitlines()
+    lines = tag_command(capsys, model, "--eval", dev, "--report").splitlines()
     n_tokens = sum(len(words) for words, _ in read_conllu(dev))
     assert lines[0] == f"upos accuracy: {dev_accuracy:.4f} ({n_tokens} tokens)"  # the saved model is the best one
     assert lines[1] == f"xpos accuracy: {dev_xpos:.4f} ({n_tokens} tokens)"
@@ -49,31 +59,28 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     bands = lines[-4:]
     assert sum(int(re.search(r"\((\d+) tokens\)", band).group(1)) for band in bands) == n_tokens
 
-    fitted = run_script("-m", "tagger.tag", model, "--eval", dev, "--fit-temperature", "--report")
-    assert fitted.returncode == 0, fitted.stderr
-    fitted_lines = fitted.stdout.splitlines()
+    fitted = tag_command(capsys, model, "--eval", dev, "--fit-temperature", "--report")
+    fitted_lines = fitted.splitlines()
     assert fitted_lines[:3] == lines[:3]  # the same tags
     report = lambda report_lines: [line for line in report_lines if not line.startswith(("probabilities", "fitted"))]
     assert report(fitted_lines) == report(lines)  # both per-tag tables, the errors, the frequency bands
-    nlls = [float(n) for n in re.findall(r"^probabilities at temperature [\d.]+: NLL ([\d.]+)", fitted.stdout, flags=re.M)]
+    nlls = [float(n) for n in re.findall(r"^probabilities at temperature [\d.]+: NLL ([\d.]+)", fitted, flags=re.M)]
     assert len(nlls) == 2 and nlls[1] < nlls[0]
 
-    tagged = run_script("-m", "tagger.tag", model, "-", stdin="The dog barked.\nI saw it.\n")
-    assert tagged.returncode == 0, tagged.stderr
-    outputs = tagged.stdout.splitlines()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"The dog barked.\nI saw it.\n")))
+    outputs = tag_command(capsys, model, "-").splitlines()
     assert len(outputs) == 2 and [pair.split("/")[0] for pair in outputs[0].split()] == ["The", "dog", "barked", "."]
     assert outputs[0].split()[0] == "The/DET/DT" and outputs[0].split()[-1] == "./PUNCT/."
 
-    conllu = run_script("-m", "tagger.tag", model, "The dog barked.", "--conllu")
-    assert conllu.returncode == 0, conllu.stderr
-    (path := tmp_path / "tagged.conllu").write_text(conllu.stdout, encoding="utf-8")
+    conllu = tag_command(capsys, model, "The dog barked.", "--conllu")
+    (path := tmp_path / "tagged.conllu").write_text(conllu, encoding="utf-8")
     upos = [tag.split("/")[1] for tag in outputs[0].split()]
     xpos = [tag.split("/")[2] for tag in outputs[0].split()]
     assert read_conllu(path) == [(["The", "dog", "barked", "."], upos)]
     assert read_conllu(path, tag_column=XPOS) == [(["The", "dog", "barked", "."], xpos)]
 
 
-def test_xpos_training_data_without_xpos_is_a_one_line_error(tmp_path):
+def test_xpos_training_data_without_xpos_is_a_one_line_error(tmp_path, capsys):
     train = tmp_path / "train.conllu"
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", train, 20)
     lines = train.read_text(encoding="utf-8").split("\n")
@@ -83,6 +90,7 @@ def test_xpos_training_data_without_xpos_is_a_one_line_error(tmp_path):
     columns[4] = "_"
     lines[line_number - 1] = "\t".join(columns)
     train.write_text("\n".join(lines), encoding="utf-8")
-    result = run_script("-m", "tagger.train", "--train", train, "--xpos", "--epochs", "1")
-    assert result.returncode == 2
-    assert result.stderr == f"error: {train} line {line_number}: missing XPOS tag\n"
+    with pytest.raises(SystemExit) as exit_info:
+        trainer.main(["--train", str(train), "--xpos", "--epochs", "1"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == f"error: {train} line {line_number}: missing XPOS tag\n"

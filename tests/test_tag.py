@@ -116,13 +116,11 @@ def test_tag_conllu_on_a_malformed_file_is_the_readers_one_line_error(toy_model,
     assert capsys.readouterr().err == f"error: {path} line 1: expected 10 tab-separated columns, found 9\n"
 
 
-def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model):
-    result = subprocess.run([sys.executable, "-m", "tagger.tag", str(toy_model), "-"], cwd=ROOT,
-                            input=b"ok\ncaf\xe9 ok\nthe dog\n", capture_output=True, timeout=600)
-    assert result.returncode == 0
-    assert result.stderr == (b"warning: standard input line 2: not valid UTF-8 (byte 0xe9); "
-                             b"tagged with U+FFFD in place of each bad byte\n")
-    lines = result.stdout.decode().splitlines()
+def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model, monkeypatch, capsys):
+    output = run_tag([toy_model, "-"], b"ok\ncaf\xe9 ok\nthe dog\n", monkeypatch)
+    assert capsys.readouterr().err == ("warning: standard input line 2: not valid UTF-8 (byte 0xe9); "
+                                       "tagged with U+FFFD in place of each bad byte\n")
+    lines = output.splitlines()
     assert len(lines) == 3 and lines[1].startswith("caf/") and "\ufffd/" in lines[1] and lines[2].startswith("the/DET")
 
 
@@ -164,8 +162,10 @@ def test_option_combinations_that_are_usage_errors(capsys, argv, message):
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_help_says_what_empty_lines_do_and_what_a_model_with_xpos_writes():
-    help_text = " ".join(run_script("-m", "tagger.tag", "--help").stdout.split())
+def test_help_says_what_empty_lines_do_and_what_a_model_with_xpos_writes(capsys):
+    with pytest.raises(SystemExit):
+        tag.main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
     assert "empty input lines produce no sentence" in help_text
     assert "prints word/UPOS for each word (word/UPOS/XPOS for a model trained with --xpos)" in help_text
     assert "write CoNLL-U (ID, FORM, UPOS, XPOS for a model trained with --xpos," in help_text
@@ -293,9 +293,10 @@ def test_the_fitted_temperature_is_the_one_tagging_applies_and_no_other_does_bet
         assert printed_nll(report, grid_temperature) >= at_fit, f"T = {grid_temperature} beats the fitted {temperature}"
 
 
-def test_a_model_file_that_is_missing_is_a_one_line_error(tmp_path):
-    result = run_script("-m", "tagger.tag", tmp_path / "none.pt", "Hello")
-    assert result.returncode == 2 and result.stderr == f"error: {tmp_path / 'none.pt'}: no such file\n"
+def test_a_model_file_that_is_missing_is_a_one_line_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        tag.main([str(tmp_path / "none.pt"), "Hello"])
+    assert exit_info.value.code == 2 and capsys.readouterr().err == f"error: {tmp_path / 'none.pt'}: no such file\n"
 
 
 def three_word_lines(n):

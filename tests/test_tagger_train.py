@@ -135,10 +135,12 @@ def test_label_smoothing_keeps_the_loss_above_the_entropy_of_the_smoothed_target
 def test_readme_comparison_catches_changed_numbers_and_words():
     assert_same_output("loss 0.3670 | 7.5e-09 | time 0.60 s\n", "loss 0.3671 | 3.1e-08 | time 1.90 s\n")
     assert_same_output("loop 0.0400 s, call 0.0020 s (20x)\n", "loop 0.0500 s, call 0.0050 s (10x)\n")
+    # A duration or a ratio of durations depends on the machine and its load: any number will do, but a number.
+    assert_same_output("loop 0.0400 s, call 0.0020 s (20x)\n", "loop 9.0000 s, call 0.0001 s (90000x)\n")
     with pytest.raises(AssertionError):
-        assert_same_output("loop 0.0400 s, call 0.0020 s (20x)\n", "loop 0.0400 s, call 0.0020 s (2x)\n")
+        assert_same_output("loop 0.0400 s, call 0.0020 s (20x)\n", "loop 0.0400 s, call 0.0020 s (fast)\n")
     for changed in ("loss 0.3690 | 7.5e-09 | time 0.60 s", "lost 0.3670 | 7.5e-09 | time 0.60 s",
-                    "loss 0.3670 | 7.5e-09 | time 3.10 s", "loss 0.3670 | 7.5e-09 | time 0.60 s\nextra"):
+                    "loss 0.3670 | 7.5e-09 | time 0.60 s\nextra"):
         with pytest.raises(AssertionError):
             assert_same_output("loss 0.3670 | 7.5e-09 | time 0.60 s\n", changed)
 
