@@ -14,7 +14,7 @@ import pytest
 from tagger import tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint
-from conftest import ROOT, readme_block, run_script
+from conftest import ROOT, readme_block
 from tagger.data import read_conllu
 
 BUTTER = "I can't believe it's not butter!"
@@ -229,7 +229,7 @@ def test_conllu_sentence_fills_the_xpos_column_when_given():
     assert lines[2].split("\t")[:2] == ["2-3", "can't"] and lines[2].split("\t")[2:9] == ["_"] * 7  # no tags
 
 
-def test_save_load_eval_report_and_tag_standard_input(tmp_path):
+def test_save_load_eval_report_and_tag_standard_input(tmp_path, monkeypatch):
     model_path = train_toy(tmp_path / "toy.pt")
     assert model_path.exists() and not (tmp_path / "toy.pt.tmp").exists()
     output = run_tag([model_path, "--eval", ROOT / "train.csv", "--report"])
@@ -245,9 +245,7 @@ def test_save_load_eval_report_and_tag_standard_input(tmp_path):
         "accuracy by how often the word occurs in training:".split(), ["unseen", "-", "(0", "tokens)"],
         ["1-10", "1.0000", "(9", "tokens)"], ["11-100", "-", "(0", "tokens)"],
         ["more", "than", "100", "-", "(0", "tokens)"]]
-    result = run_script("-m", "tagger.tag", model_path, "-", stdin="The dog ate\n\nthat book\n")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"
+    assert run_tag([model_path, "-"], b"The dog ate\n\nthat book\n", monkeypatch) == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"
 
 
 def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_tags(tmp_path):

@@ -150,7 +150,7 @@ ADVERSARIAL_INPUTS = {
 }
 
 
-def best_cpu_time(function, repeats=3):
+def best_cpu_time(function, repeats=2):
     """The least CPU time this process spent in function() over `repeats` runs: other processes on a busy
     machine do not count in it (a wall clock would count them)."""
     best = float("inf")
