@@ -230,22 +230,24 @@ def test_the_command_runs_rows_in_child_processes_and_writes_only_their_studys_f
     kept = saved_rows()["nltk-perceptron"]  # a row of the same study from an earlier run: kept
     (folder / "accuracy.json").write_text(json.dumps({"machine": "m", "recipe": "r", "rows": {"nltk-perceptron": kept}}))
     result = run_script("benchmark.py", "--data", data.train.parent, "--epochs", "1", "--results", folder,
-                        "--model", data.model, "--rows", "most-frequent-tag")
+                        "--model", data.model, "--rows", "day1-lstm")
     assert result.returncode == 0, result.stderr
     assert (folder / "seeds.json").read_text() == seeds_file
     assert sorted(path.name for path in folder.iterdir()) == ["accuracy.json", "seeds.json"]
     saved = json.loads((folder / "accuracy.json").read_text())
-    assert set(saved["rows"]) == {"nltk-perceptron", "most-frequent-tag"} and saved["rows"]["nltk-perceptron"] == kept
-    assert saved["rows"]["most-frequent-tag"]["peak_mb"] > 10 and saved["recipe_file"].startswith("#")
-    assert re.search(r"^\| most frequent tag per word .* MB \|$", result.stdout, flags=re.M)
+    assert set(saved["rows"]) == {"nltk-perceptron", "day1-lstm"} and saved["rows"]["nltk-perceptron"] == kept
+    row = saved["rows"]["day1-lstm"]
+    assert row["epochs"] == 1 and row["peak_mb"] > 10 and saved["recipe_file"] == row_names.RECIPE_FILE.read_text()
+    assert re.search(r"^\| one-directional LSTM, words only .* MB \|$", result.stdout, flags=re.M)
     assert "machine (accuracy): " in result.stdout and "machine (seeds): m" in result.stdout
 
 
-def test_rows_that_use_the_recipes_model_want_it_first(tmp_path):
+@pytest.mark.parametrize("chosen", [["--study", "streaming"], ["--rows", "raw-text"]])
+def test_rows_that_use_the_recipes_model_want_it_first(tmp_path, chosen):
     for name in (row_names.TRAIN_FILE, row_names.DEV_FILE):
         (tmp_path / name).write_text("")
-    with pytest.raises(SystemExit) as exit_info:
-        benchmark.main(["--data", str(tmp_path), "--rows", "streaming", "--model", str(tmp_path / "none.pt"),
+    with pytest.raises(SystemExit) as exit_info:  # ignoring --study or --rows would run every row, and no error
+        benchmark.main(["--data", str(tmp_path), *chosen, "--model", str(tmp_path / "none.pt"),
                         "--results", str(tmp_path / "results")])
     assert str(exit_info.value) == (f"error: {tmp_path / 'none.pt'}: no such file; these rows measure the recipe's"
                                     " saved model: run `python benchmark.py --rows bilstm-chars` (the accuracy"
