@@ -85,14 +85,17 @@ def plot_training_curves(path, rows):
     plt.close(figure)
 
 
-def plot_learning_curve(path, rows):
-    """Dev accuracy and training time against the number of training sentences, for both taggers.
-
-    The curve's points on parts of the training split, then the whole split's: the recipe's and NLTK's rows.
-    """
+def learning_curve_points(rows):
+    """The learning curve's points on parts of the training split, then the whole split's: the recipe's and NLTK's
+    rows of the results table."""
     curve = rows["learning-curve"]
-    points = [*curve["points"], {"sentences": curve["sentences"], "recipe": rows["bilstm-chars"],
-                                 "nltk": rows["nltk-perceptron"]}]
+    return [*curve["points"], {"sentences": curve["sentences"], "recipe": rows["bilstm-chars"],
+                               "nltk": rows["nltk-perceptron"]}]
+
+
+def plot_learning_curve(path, rows):
+    """Dev accuracy and training time against the number of training sentences, for both taggers."""
+    points = learning_curve_points(rows)
     sentences = [point["sentences"] for point in points]
     figure, (accuracy_axes, time_axes) = plt.subplots(1, 2, figsize=(10, 4))
     for key, label in (("recipe", rows["bilstm-chars"]["label"]), ("nltk", rows["nltk-perceptron"]["label"])):

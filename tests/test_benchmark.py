@@ -255,6 +255,16 @@ def test_rows_that_use_the_recipes_model_want_it_first(tmp_path, chosen):
     assert not (tmp_path / "results").exists()
 
 
+def test_the_learning_curve_figure_draws_the_points_of_the_printed_table():
+    figures = pytest.importorskip("figures")  # (matplotlib)
+    rows = saved_rows()
+    drawn, printed = figures.learning_curve_points(rows), learning_curve.learning_curve_points(rows)
+    assert len(drawn) == len(row_names.LEARNING_CURVE_PARTS) + 1  # the parts, and the whole training split
+    for key in ("recipe", "nltk"):
+        assert [(p["sentences"], p[key]["accuracy"], p[key]["train_seconds"]) for p in drawn] == [
+            (p["sentences"], p[key]["accuracy"], p[key]["train_seconds"]) for p in printed]
+
+
 def test_the_docs_headline_figures_are_the_recipe_row():
     saved = harness.read_results(harness.RESULTS_FOLDER, ["accuracy"])["accuracy"]
     recipe = saved["rows"]["bilstm-chars"]
@@ -331,12 +341,12 @@ def test_straight_line_fits_exact_points_and_least_squares():
 
 
 def test_benchmark_looks_for_the_data_where_the_readme_puts_it(tmp_path):
-    if (ROOT / "en_ewt-ud-train.conllu").exists():
-        pytest.skip("the EWT files are next to main.py here: the benchmark would run")
-    result = run_script("benchmark.py", "--rows", "most-frequent-tag", "--results", tmp_path / "results")
-    assert result.returncode == 1 and not (tmp_path / "results").exists()
-    assert result.stderr == (f"error: {ROOT / 'en_ewt-ud-train.conllu'}: no such file; copy the EWT files there"
-                             " (README: Get the data) or give their folder with --data\n")
+    assert benchmark.parse_args([]).data == str(ROOT)  # next to main.py, where docs/real-data.md puts the files
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main(["--data", str(tmp_path), "--rows", "most-frequent-tag", "--results", str(tmp_path / "results")])
+    assert str(exit_info.value) == (f"error: {tmp_path / 'en_ewt-ud-train.conllu'}: no such file; copy the EWT files"
+                                    " there (README: Get the data) or give their folder with --data")
+    assert not (tmp_path / "results").exists()
 
 
 def test_unseen_bigrams_counts_neighbouring_tag_pairs_never_seen_in_training():

@@ -124,6 +124,14 @@ def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model, m
     assert len(lines) == 3 and lines[1].startswith("caf/") and "\ufffd/" in lines[1] and lines[2].startswith("the/DET")
 
 
+def test_tag_text_reads_and_writes_the_streams_it_is_given(toy_model, capsys):
+    model, vocab = load_checkpoint(toy_model)
+    written = io.StringIO()
+    tag.tag_text(model, vocab, tag.parse_args([str(toy_model), "-"]), "cpu", stdin=io.BytesIO(b"the dog\n"),
+                 stdout=written)
+    assert written.getvalue().startswith("the/") and capsys.readouterr().out == ""  # nothing to standard output
+
+
 def test_only_newline_ends_an_input_line_so_outputs_line_up_with_inputs(toy_model, monkeypatch):
     text = "the dog\x0cate\nthe\u2028dog\n\nthe\u0085book\x1dok\n".encode()
     lines = run_tag([toy_model, "-"], text, monkeypatch).split("\n")
