@@ -104,16 +104,17 @@ def parse_args(argv):
     """The command line; --rows and --study add up (default: every row)."""
     from tagger.cli import AT_LEAST_ONE
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parent),
+    parser.add_argument("--data", metavar="FOLDER", default=str(Path(__file__).resolve().parent),
                         help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: the folder of benchmark.py,"
                              " where the README's 'Get the data' puts them)")
-    parser.add_argument("--study", nargs="+", default=[], choices=list(STUDIES),
-                        help="studies to run, each a file of benchmarks/ (default: all)")
-    parser.add_argument("--rows", nargs="+", default=[], choices=ALL_ROWS, help="rows to run (default: all)")
+    parser.add_argument("--study", nargs="+", default=[], choices=list(STUDIES), metavar="STUDY",
+                        help=f"studies to run, each a file of benchmarks/: {', '.join(STUDIES)} (default: all)")
+    parser.add_argument("--rows", nargs="+", default=[], choices=ALL_ROWS, metavar="ROW",
+                        help=f"rows to run: {', '.join(ALL_ROWS)} (default: all)")
     parser.add_argument("--epochs", type=AT_LEAST_ONE, help="epochs for the neural rows (default: the recipe's)")
-    parser.add_argument("--results", type=Path, default=RESULTS_FOLDER,
+    parser.add_argument("--results", metavar="FOLDER", type=Path, default=RESULTS_FOLDER,
                         help="folder of the results files, one a study (default: benchmarks/results)")
-    parser.add_argument("--model", default=str(Path(__file__).with_name("benchmark_recipe.pt")),
+    parser.add_argument("--model", metavar="FILE", default=str(Path(__file__).with_name("benchmark_recipe.pt")),
                         help="the recipe's row saves its model here, and the studies that use it read it"
                              " (default: benchmark_recipe.pt)")
     parser.add_argument("--show", action="store_true", help="print the tables from --results without measuring")

@@ -1,4 +1,4 @@
-"""What every study shares: timing, peak memory, child processes, the machine, and the results file."""
+"""What every study shares: timing, peak memory, child processes, the machine, and the results files."""
 import collections
 import json
 import platform
