@@ -106,7 +106,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
     parser.add_argument("--data", metavar="FOLDER", default=str(Path(__file__).resolve().parent),
                         help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: the folder of benchmark.py,"
-                             " where the README's 'Get the data' puts them)")
+                             " where docs/real-data.md, Get the data, puts them)")
     parser.add_argument("--study", nargs="+", default=[], choices=list(STUDIES), metavar="STUDY",
                         help=f"studies to run, each a file of benchmarks/: {', '.join(STUDIES)} (default: all)")
     parser.add_argument("--rows", nargs="+", default=[], choices=ALL_ROWS, metavar="ROW",
@@ -137,7 +137,7 @@ def main(argv=None):
         return
     for path in (data.train, data.dev):
         if not path.exists():
-            sys.exit(f"error: {path}: no such file; copy the EWT files there (README: Get the data) or give"
+            sys.exit(f"error: {path}: no such file; copy the EWT files there (docs/real-data.md, Get the data) or give"
                      " their folder with --data")
     rows = rows_to_run(args.study, args.rows)
     if MODEL_ROW not in rows and not Path(args.model).exists() and any(row in ROWS_USING_THE_MODEL for row in rows):

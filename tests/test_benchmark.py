@@ -345,7 +345,7 @@ def test_benchmark_looks_for_the_data_where_the_readme_puts_it(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         benchmark.main(["--data", str(tmp_path), "--rows", "most-frequent-tag", "--results", str(tmp_path / "results")])
     assert str(exit_info.value) == (f"error: {tmp_path / 'en_ewt-ud-train.conllu'}: no such file; copy the EWT files"
-                                    " there (README: Get the data) or give their folder with --data")
+                                    " there (docs/real-data.md, Get the data) or give their folder with --data")
     assert not (tmp_path / "results").exists()
 
 
