@@ -154,6 +154,10 @@ def main(argv=None):
         print(f"{row}: {figures}", file=sys.stderr, flush=True)
         save_row(args.results, row, figures)
     print_table(read_results(args.results, STUDIES))
+    not_rerun = [row for row in ROWS_USING_THE_MODEL if row not in rows]
+    if MODEL_ROW in rows and not_rerun:
+        print(f"note: the recipe's model is new; the saved figures of {', '.join(not_rerun)} describe the one before:"
+              f" rerun them with `python benchmark.py --rows {' '.join(not_rerun)}`", file=sys.stderr)
 
 
 if __name__ == "__main__":

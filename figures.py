@@ -123,7 +123,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = {}  # every study's rows: the figures draw on the accuracy, calibration and learning-curve studies
+    rows = {}  # every study's rows: the figures draw on the accuracy and learning-curve studies
     for path in sorted(args.results.glob("*.json")):
         rows.update(json.loads(path.read_text(encoding="utf-8"))["rows"])
     drawings = {"reliability.png": lambda path: plot_reliability(path, rows["bilstm-chars"]),

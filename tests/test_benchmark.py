@@ -97,6 +97,17 @@ def test_recipe_rows_switch_off_the_right_parts():
     assert vars(one_at_a_time) == dict(vars(recipe), batch_size=1, epochs=1, dev="d.conllu", save="m.pt")
 
 
+@pytest.mark.parametrize("study, row, keeps_model", [
+    (accuracy, "bilstm-chars", True), (accuracy, "bilstm", False), (calibration, "label-smoothing", None),
+    (crf_cost, "crf", None), (crf_cost, "crf-seed-2", None), (seeds, "bilstm-chars-seed-2", None), (seeds, "wide", None)])
+def test_each_trained_row_is_measured_as_the_recipe_row_with_its_own_options(study, row, keeps_model, monkeypatch):
+    calls = []
+    monkeypatch.setattr(study, "run_neural_row", lambda *args: calls.append(args) or {})
+    study.measure(row, harness.RowInputs("train.conllu", "dev.conllu", 3, "recipe.pt"))
+    expected = ("recipe.pt" if keeps_model else None,) if keeps_model is not None else ()
+    assert calls == [(row, "train.conllu", "dev.conllu", 3, *expected)]  # the options: recipe_args(row, ...)
+
+
 @pytest.fixture(scope="module")
 def ewt_slice(tmp_path_factory):
     """The first 120 training and 40 dev sentences of EWT, and the recipe's row trained on them for one epoch."""
@@ -231,16 +242,20 @@ def test_the_command_runs_rows_in_child_processes_and_writes_only_their_studys_f
     (folder / "seeds.json").write_text(seeds_file)  # another study's file: left byte for byte as it is
     kept = saved_rows()["nltk-perceptron"]  # a row of the same study from an earlier run: kept
     (folder / "accuracy.json").write_text(json.dumps({"machine": "m", "recipe": "r", "rows": {"nltk-perceptron": kept}}))
+    model = data.train.parent / "new-recipe.pt"
     result = run_script("benchmark.py", "--data", data.train.parent, "--epochs", "1", "--results", folder,
-                        "--model", data.model, "--rows", "day1-lstm")
+                        "--model", model, "--rows", "bilstm-chars")
     assert result.returncode == 0, result.stderr
     assert (folder / "seeds.json").read_text() == seeds_file
     assert sorted(path.name for path in folder.iterdir()) == ["accuracy.json", "seeds.json"]
     saved = json.loads((folder / "accuracy.json").read_text())
-    assert set(saved["rows"]) == {"nltk-perceptron", "day1-lstm"} and saved["rows"]["nltk-perceptron"] == kept
-    row = saved["rows"]["day1-lstm"]
+    assert set(saved["rows"]) == {"nltk-perceptron", "bilstm-chars"} and saved["rows"]["nltk-perceptron"] == kept
+    row = saved["rows"]["bilstm-chars"]
     assert row["epochs"] == 1 and row["peak_mb"] > 10 and saved["recipe_file"] == row_names.RECIPE_FILE.read_text()
-    assert re.search(r"^\| one-directional LSTM, words only .* MB \|$", result.stdout, flags=re.M)
+    assert re.search(r"^\| BiLSTM \+ character LSTM \(the recipe\) .* MB \|$", result.stdout, flags=re.M)
+    assert model.exists() and result.stderr.endswith("note: the recipe's model is new; the saved figures of raw-text,"
+                                                     " crf-cost, streaming describe the one before: rerun them with"
+                                                     " `python benchmark.py --rows raw-text crf-cost streaming`\n")
     assert "machine (accuracy): " in result.stdout and "machine (seeds): m" in result.stdout
 
 
