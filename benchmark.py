@@ -20,6 +20,7 @@ starting each process come on top.
 """
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -100,6 +101,16 @@ def check_results_files(folder, studies):
     read_results(folder, studies)
 
 
+def rerun_command(args, rows):
+    """The command line that measures `rows` as this run would: the same data, model, results folder and epochs."""
+    defaults = parse_args([])
+    options = []
+    for name in ("data", "model", "results", "epochs"):
+        if getattr(args, name) != getattr(defaults, name):  # only what this run changed
+            options += [f"--{name}", shlex.quote(str(getattr(args, name)))]
+    return " ".join(["python benchmark.py", *options, "--rows", *rows])
+
+
 def parse_args(argv):
     """The command line; --rows and --study add up (default: every row)."""
     from tagger.cli import AT_LEAST_ONE
@@ -153,11 +164,12 @@ def main(argv=None):
         figures = json.loads(child.stdout.strip().splitlines()[-1])
         print(f"{row}: {figures}", file=sys.stderr, flush=True)
         save_row(args.results, row, figures)
-    print_table(read_results(args.results, STUDIES))
-    not_rerun = [row for row in ROWS_USING_THE_MODEL if row not in rows]
-    if MODEL_ROW in rows and not_rerun:
-        print(f"note: the recipe's model is new; the saved figures of {', '.join(not_rerun)} describe the one before:"
-              f" rerun them with `python benchmark.py --rows {' '.join(not_rerun)}`", file=sys.stderr)
+    saved = read_results(args.results, STUDIES)
+    print_table(saved)
+    stale = [row for row in ROWS_USING_THE_MODEL if row not in rows and any(row in s["rows"] for s in saved.values())]
+    if MODEL_ROW in rows and stale:
+        print(f"note: the recipe's model is new; the saved figures of {', '.join(stale)} describe the one before:"
+              f" rerun them with `{rerun_command(args, stale)}`", file=sys.stderr)
 
 
 if __name__ == "__main__":
