@@ -26,8 +26,8 @@ import sys
 from pathlib import Path
 
 from benchmarks import accuracy, calibration, crf_cost, learning_curve, raw_text, seeds, step_costs, streaming
-from benchmarks.harness import (RESULTS_FOLDER, RowInputs, machine_description, peak_memory_mb, read_results,
-                                total_training_minutes)
+from benchmarks.harness import (RESULTS_FOLDER, RowInputs, all_rows, machine_description, peak_memory_mb,
+                                read_results, total_training_minutes)
 from benchmarks.rows import DEV_FILE, RECIPE_COMMAND, RECIPE_FILE, ROWS, TRAIN_FILE
 
 # The studies, in the order docs/ show their tables (and run: the accuracy study saves the recipe's model).
@@ -54,7 +54,7 @@ def print_table(saved):
 
     saved: {study: its results}, as read_results returns them.
     """
-    rows = {row: figures for results in saved.values() for row, figures in results["rows"].items()}
+    rows = all_rows(saved)
     for key in ("machine", "recipe"):
         studies_by_value = {}
         for study, results in saved.items():
@@ -166,7 +166,7 @@ def main(argv=None):
         save_row(args.results, row, figures)
     saved = read_results(args.results, STUDIES)
     print_table(saved)
-    stale = [row for row in ROWS_USING_THE_MODEL if row not in rows and any(row in s["rows"] for s in saved.values())]
+    stale = [row for row in ROWS_USING_THE_MODEL if row not in rows and row in all_rows(saved)]
     if MODEL_ROW in rows and stale:
         print(f"note: the recipe's model is new; the saved figures of {', '.join(stale)} describe the one before:"
               f" rerun them with `{rerun_command(args, stale)}`", file=sys.stderr)

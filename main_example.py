@@ -9,8 +9,6 @@ checks that the two agree.
 """
 import argparse
 import math
-import os
-import sys
 import time
 from pathlib import Path
 
@@ -431,20 +429,9 @@ def main():
 
 
 if __name__ == "__main__":
-    if sys.stdout is None:  # started with `>&-`
-        sys.exit("error: standard output is closed")
+    from tagger.cli import run_cleanly  # a closed pipe (`| head`), a full disk, a closed stdout: one line, no traceback
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--figures", metavar="DIR", help="draw the losses page's two figures into DIR instead "
                         "(needs matplotlib: pip install -r requirements-dev.txt)")
     figures_folder = parser.parse_args().figures
-    try:
-        if figures_folder:
-            draw_figures(figures_folder)
-        else:
-            main()
-        sys.stdout.flush()
-    except OSError as error:  # the output could not be written: a closed pipe (`| head`) or a full disk
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to write at exit
-        if not isinstance(error, BrokenPipeError):
-            print(f"error: cannot write the output: {error.strerror}", file=sys.stderr)
-        sys.exit(1)
+    run_cleanly(lambda: draw_figures(figures_folder) if figures_folder else main())

@@ -114,3 +114,8 @@ def read_results(folder, studies):
         raise InputError(f"{folder}: not a folder of results (one file a study, such as accuracy.json)")
     paths = {study: Path(folder) / f"{study}.json" for study in studies}
     return {study: read_study_results(path) for study, path in paths.items() if path.exists()}
+
+
+def all_rows(saved):
+    """Every saved row, whatever its study, by name: the tables of one study may read another's rows."""
+    return {row: figures for results in saved.values() for row, figures in results["rows"].items()}

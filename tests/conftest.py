@@ -120,6 +120,5 @@ def assert_same_output(expected, actual):
 def saved_rows():
     """The benchmark's saved figures: every study's rows (benchmarks/results/STUDY.json) in one dict."""
     from benchmark import STUDIES
-    from benchmarks.harness import RESULTS_FOLDER, read_results
-    return {row: figures for results in read_results(RESULTS_FOLDER, STUDIES).values()
-            for row, figures in results["rows"].items()}
+    from benchmarks.harness import RESULTS_FOLDER, all_rows, read_results
+    return all_rows(read_results(RESULTS_FOLDER, STUDIES))

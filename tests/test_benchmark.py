@@ -109,12 +109,21 @@ def test_each_trained_row_is_measured_as_the_recipe_row_with_its_own_options(row
     assert calls == [(row, "train.conllu", "dev.conllu", 3, *keeps)]
 
 
+SLICE_TRAIN, SLICE_DEV = 120, 40  # sentences of EWT the studies are run on here (docs/code.md says so)
+
+
+def test_the_docs_give_the_slice_the_studies_are_tested_on():
+    code_page = " ".join(doc_text("docs/code.md").split())
+    assert f"({SLICE_TRAIN} training and {SLICE_DEV} dev sentences, one epoch)" in code_page
+
+
 @pytest.fixture(scope="module")
 def ewt_slice(tmp_path_factory):
-    """The first 120 training and 40 dev sentences of EWT, and the recipe's row trained on them for one epoch."""
+    """The first SLICE_TRAIN training and SLICE_DEV dev sentences of EWT, and the recipe's row trained on them for
+    one epoch."""
     folder = tmp_path_factory.mktemp("ewt_slice")
-    write_conllu_slice(EWT / "en_ewt-ud-train.conllu", folder / row_names.TRAIN_FILE, 120)
-    write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", folder / row_names.DEV_FILE, 40)
+    write_conllu_slice(EWT / "en_ewt-ud-train.conllu", folder / row_names.TRAIN_FILE, SLICE_TRAIN)
+    write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", folder / row_names.DEV_FILE, SLICE_DEV)
     data = harness.RowInputs(folder / row_names.TRAIN_FILE, folder / row_names.DEV_FILE, 1, folder / "recipe.pt")
     recipe = accuracy.measure("bilstm-chars", data)  # saves its model at data.model
     return data, recipe
@@ -167,12 +176,13 @@ def test_the_calibration_study_examines_the_recipes_probabilities_and_errors(ewt
 def test_the_learning_curve_study_trains_on_parts_of_the_training_split(ewt_slice, capsys):
     data, recipe = ewt_slice
     curve = learning_curve.run_learning_curve_row(data.train, data.dev, 1, parts=(4, 2))
-    assert [point["sentences"] for point in curve["points"]] == [120 // 4, 120 // 2] and curve["sentences"] == 120
+    assert [point["sentences"] for point in curve["points"]] == [SLICE_TRAIN // 4, SLICE_TRAIN // 2]
+    assert curve["sentences"] == SLICE_TRAIN
     assert all(0 < point[name]["accuracy"] <= 1 for point in curve["points"] for name in ("recipe", "nltk"))
     rows = {"learning-curve": curve, "bilstm-chars": recipe, "nltk-perceptron": accuracy.measure("nltk-perceptron", data)}
     learning_curve.print_tables(rows)
     printed = capsys.readouterr().out
-    assert "| 120 | " in printed
+    assert f"| {SLICE_TRAIN} | " in printed
     gains = re.search(r"^Dev UPOS gained per doubling of the training sentences, in points: the recipe (.*);"
                       r" NLTK's perceptron (.*)\.$", printed, flags=re.M)
     points = [*curve["points"], {"recipe": recipe}]
@@ -215,11 +225,11 @@ def test_the_crf_cost_study_times_both_output_layers_and_the_forward_algorithm(e
     cost = crf_cost.run_crf_cost_row(data.train, data.dev, data.model, repeats=1)
     assert set(cost) == {"softmax", "crf"} and all(value > 0 for kind in cost.values() for value in kind.values())
     forward = crf_cost.measure("crf-forward", data)
-    assert forward["sentences"] == 40 and forward["difference"] < 1e-3 and forward["batched"] > 0
+    assert forward["sentences"] == SLICE_DEV and forward["difference"] < 1e-3 and forward["batched"] > 0
     crf_cost.print_tables({"crf-cost": cost, "crf-forward": forward})
     printed = capsys.readouterr().out
     assert "replaced by CRFs: a training epoch and the dev evaluation after it" in printed
-    assert "log Z of the first 40 dev sentences (17 tags, random scores)" in printed
+    assert f"log Z of the first {SLICE_DEV} dev sentences (17 tags, random scores)" in printed
 
 
 @needs_ewt
