@@ -136,4 +136,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from tagger.cli import run_cleanly
+    run_cleanly(main)  # `python figures.py | head -1` ends quietly

@@ -79,8 +79,8 @@ def main(argv=None):
     tag_to_ix = {}
     for sentence, tags in training_data:
         for word in sentence:
-            if word not in word_to_ix:  # word has not been assigned an index yet
-                word_to_ix[word] = len(word_to_ix)  # Assign each word with a unique index
+            if word not in word_to_ix:  # first time seen: the next free index
+                word_to_ix[word] = len(word_to_ix)
         for tag in tags:
             if tag not in tag_to_ix:
                 tag_to_ix[tag] = len(tag_to_ix)
@@ -94,18 +94,18 @@ def main(argv=None):
     optimizer = optim.SGD(model.parameters(), lr=args.lr)
     print(f"model: {sum(p.numel() for p in model.parameters())} parameters")
 
-    # See what the scores are before training
+    # The untrained model's probabilities, to compare with the ones after training.
     words = args.predict.split()
     print_probabilities("probabilities before training", model, words, word_to_ix, tag_to_ix, device)
 
     start = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):  # the tutorial trains for 300 epochs: it is toy data
+    for epoch in range(1, args.epochs + 1):  # 300 by default, as in the tutorial: two tiny sentences
         loss = train_one_epoch(model, training_data, word_to_ix, tag_to_ix, loss_function, optimizer, device)
         if epoch % 50 == 0 or epoch == args.epochs:
             print(f"epoch {epoch:3d} | loss {loss:.4f}")
     training_seconds = time.perf_counter() - start
 
-    # See what the scores are after training
+    # The same sentence after training: each word's highest probability should be its tag.
     print_probabilities("probabilities after training", model, words, word_to_ix, tag_to_ix, device)
     print(f"training time: {training_seconds:.2f} s")
     ix_to_tag = list(tag_to_ix)  # the tag names, by index

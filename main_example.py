@@ -36,7 +36,7 @@ def lstm_step_by_step_and_whole(seed=1):
     inputs = torch.randn(5, 1, 3)  # (seq_len, batch, features): the default layout
     hidden_0 = (torch.randn(1, 1, 3), torch.randn(1, 1, 3))  # (layers, batch, hidden)
 
-    # 1. One element at a time, passing (h, c) from each step to the next.
+    # 1. Input by input, each call handed the (h, c) the previous call returned.
     hidden, step_outputs = hidden_0, []
     for element in inputs:
         out, hidden = lstm(element.view(1, 1, -1), hidden)

@@ -26,11 +26,10 @@ class LSTMTagger(nn.Module):
 
         self.word_embeddings = nn.Embedding(vocab_size, embedding_dim)
 
-        # The LSTM takes word embeddings as inputs, and outputs hidden states
-        # with dimensionality hidden_dim.
+        # Reads the word vectors in order; its output at each word is a vector of hidden_dim numbers.
         self.lstm = nn.LSTM(embedding_dim, hidden_dim, batch_first=True)
 
-        # The linear layer that maps from hidden state space to tag space
+        # One score per tag for each word, computed from the LSTM's output at that word.
         self.hidden2tag = nn.Linear(hidden_dim, tagset_size)
 
     def forward(self, sentence):

@@ -48,20 +48,18 @@ def train_one_epoch(model, training_data, word_to_ix, tag_to_ix, loss_function, 
     random.shuffle(training_data)
     total_loss, n_words = 0.0, 0
     for sentence, tags in training_data:
-        # Step 1. Remember that Pytorch accumulates gradients.
-        # We need to clear them out before each instance
+        # Step 1: backward() adds to each .grad; zero them, or this sentence's step would
+        # also carry the gradients of every sentence before it.
         model.zero_grad()
 
-        # Step 2. Get our inputs ready for the network, that is, turn them into
-        # Tensors of word indices.
+        # Step 2: the words and tags as tensors of indices, the form nn.Embedding and the loss take.
         sentence_in = prepare_sequence(sentence, word_to_ix).to(device)
         targets = prepare_sequence(tags, tag_to_ix).to(device)
 
-        # Step 3. Run our forward pass.
+        # Step 3: the forward pass, one row of tag scores per word.
         tag_scores = model(sentence_in)
 
-        # Step 4. Compute the loss, gradients, and update the parameters by
-        #  calling optimizer.step()
+        # Step 4: the loss, its gradients with respect to every weight, and one SGD update.
         loss = loss_function(tag_scores, targets)
         loss.backward()
         optimizer.step()

@@ -75,7 +75,7 @@ ROW_CHANGES.update({"bilstm-chars-seed-2": ["--seed", "2"], "crf": ["--crf"], "c
 
 
 # The recipe with a third seed: with the two above, the recipe's mean and seed-to-seed spread. And, with two
-# seeds, the trade-off the tuning found beyond the 10-minute budget: a word LSTM twice as wide.
+# seeds, a word LSTM twice as wide: what more capacity buys, and what it costs in training time.
 SEED_ROWS = {"bilstm-chars": 1, "bilstm-chars-seed-2": 2, "bilstm-chars-seed-3": 3}
 
 

@@ -57,7 +57,8 @@ def run_classic_row(row, train_path, dev_path):
 def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
     """Train a tagger through tagger.train's own code with the row's options, then measure and examine it.
 
-    keep_model: where to copy the trained model (the recipe's, for the raw-text row).
+    keep_model: where to copy the trained model (the recipe's, which the raw-text, CRF-cost and
+    streaming studies measure).
     """
     from tagger.checkpoint import load_checkpoint
     from tagger.data import read_tag_sets
@@ -97,7 +98,7 @@ def unseen_bigrams(predicted, training_tags):
 
 def examine(model, vocab, sentences, gold):
     """Accuracy of each tag set on dev, what the UPOS probabilities mean before and after temperature
-    scaling, and where the model errs: the figures behind the README's tables and figures."""
+    scaling, and where the model errs: what docs/probabilities.md shows."""
     from tagger.evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix, evaluate, fit_temperature,
                             probability_scores, rescale, top_confusions)
     results = evaluate(model, sentences, gold, vocab)  # at temperature 1: the checkpoint holds no other

@@ -52,7 +52,7 @@ def chars_to_tensors(sentences, char_to_ix, max_word_chars=MAX_WORD_CHARS):
 
 @dataclasses.dataclass
 class Batch:
-    """Padded tensors for a group of sentences, ready for RealDataTagger.loss and RealDataTagger.decode."""
+    """Padded tensors for a group of sentences, ready for RealDataTagger.loss and tag_scores."""
     words: torch.Tensor         # (batch, seq_len) word indices, PAD_IX after each sentence
     lengths: torch.Tensor       # (batch,) real sentence lengths; stays on the CPU for packing
     tags: list | None           # one (batch, seq_len) tensor of tag indices per tag set, IGNORE_IX at padding

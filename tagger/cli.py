@@ -15,9 +15,9 @@ class ArgumentParser(argparse.ArgumentParser):
 
     With option_files=True an argument @FILE where an option may stand is replaced by the
     options in FILE: separated by spaces or lines, a word that starts with '#' starting a
-    comment (so `--save run#3.pt` keeps its '#'). An @ word that is an option's value or a
-    positional argument (text to tag, `--predict @john`) stays as it is. A recipe that cannot
-    be read, is not UTF-8 or includes itself is a usage error.
+    comment (so `--save run#3.pt` keeps its '#'). An @ word that is an option's value
+    (`--predict @john`) stays as it is; anywhere else, a positional slot included, it is read
+    as a file. A recipe that cannot be read, is not UTF-8 or includes itself is a usage error.
     """
 
     def __init__(self, option_files=False, **kwargs):
@@ -141,8 +141,9 @@ def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
     """Run work(); bad input ends with one line on stderr and exit code 2, never a traceback.
 
     A closed output pipe (`python -m tagger.tag ... | head`) ends quietly with exit code 1, as other
-    command-line tools do; output that cannot be written (a full disk), a closed standard input or
-    output, and memory that runs out each end with one line and exit code 1. Ctrl-C ends with one
+    command-line tools do; output that cannot be written (a full disk), a closed standard output and
+    memory that runs out each end with one line and exit code 1; a closed standard input is bad
+    input (exit code 2). Ctrl-C ends with one
     line, "interrupted: " + when_interrupted() (what was saved), and exit code 130, as shells
     report a program stopped by Ctrl-C.
     """

@@ -19,7 +19,7 @@ IGNORE_IX = -100  # tag index at padded positions: PyTorch's default ignore_inde
 
 
 class CRF(nn.Module):
-    """A CRF over n_tags tags, used by LSTMTagger as an output layer (loss, decode)."""
+    """A CRF over n_tags tags, used by RealDataTagger as an output layer (loss, decode)."""
 
     def __init__(self, n_tags):
         super().__init__()

@@ -4,8 +4,9 @@ RealDataTagger is a subclass of model_lstm_tagger.LSTMTagger. With its defaults 
 model; its keyword options add a bidirectional, deeper LSTM, dropout, character-level word
 features, a second tag set (XPOS) and a CRF output layer. docs/code.md shows the difference.
 
-The model owns what its outputs mean: `loss(batch)` for training and `decode(batch)` for
-tags and log-probabilities, for every tag set it predicts. How a tag set's scores become a
+The model owns what its outputs mean: training calls `loss(batch)`; prediction calls
+`tag_scores(...)` and then `decode(scores, lengths)` for tags and log-probabilities, for every
+tag set it predicts. How a tag set's scores become a
 loss and tags is the job of its output layer (`WordSoftmax` here: each word on its own, or
 `CRF`), so the training loop, prediction and evaluation never ask which output layers a model has.
 """
@@ -72,8 +73,8 @@ class RealDataTagger(LSTMTagger):
     model(sentence) is still the tutorial's call for a words-only model: a 1-D tensor of
     word indices in, one row of UPOS scores per word out (log-probabilities with
     is_nll_loss=True, logits otherwise; with crf=True the raw emission scores, which are
-    neither: the CRF normalises whole sequences). Training and tagging use loss(batch) and
-    decode(batch).
+    neither: the CRF normalises whole sequences). Training calls loss(batch); tagging calls
+    tag_scores and then decode.
     """
 
     def __init__(self, embedding_dim, hidden_dim, vocab_size, tagset_size, is_nll_loss=True,
@@ -131,7 +132,7 @@ class RealDataTagger(LSTMTagger):
     def forward(self, sentence):
         """The tutorial's call: (seq_len,) word indices -> (seq_len, tagset_size) UPOS scores."""
         if self.use_chars:
-            raise ValueError("a model that reads characters takes a Batch: use loss(batch) or decode(batch)")
+            raise ValueError("a model that reads characters takes a Batch: use loss(batch), or tag_scores and decode")
         upos_scores = self.tag_scores(sentence.unsqueeze(0), lengths=None, char_features=None)[0]
         return upos_scores.squeeze(0)
 
@@ -174,23 +175,12 @@ class RealDataTagger(LSTMTagger):
         return sum(output.loss(set_scores, tags)
                    for (_, output), set_scores, tags in zip(self.tag_sets, scores, batch.tags))
 
-    def decode(self, batch, char_features=None):
-        """Tags and log-probabilities of a tagger.batches.Batch, for every tag set: [(tags, log_probs), ...].
+    def decode(self, scores, lengths, probabilities=True):
+        """tag_scores' output (one tensor per tag set) -> [(tags, log_probs), ...], UPOS first.
 
-        tags (batch, seq_len) tag indices and log_probs (batch, seq_len, n_tags), one pair per
-        tag set, UPOS first. char_features, if given, replaces the batch's character inputs
-        (prediction computes them once for all its batches). Call it in eval mode and under
-        torch.no_grad() (tagger.predict.predict does).
-        """
-        if char_features is None:
-            char_features = self.batch_char_features(batch)
-        return self.decode_scores(self.tag_scores(batch.words, batch.lengths, char_features), batch.lengths)
-
-    def decode_scores(self, scores, lengths, probabilities=True):
-        """decode's second half: tag_scores' output (one tensor per tag set) -> [(tags, log_probs), ...].
-
-        Each output layer decodes its own tag set; with probabilities=False log_probs is None
-        (only the tags are computed: a CRF skips its forward-backward pass).
+        tags (batch, seq_len) and log_probs (batch, seq_len, n_tags). Each output layer decodes
+        its own tag set; with probabilities=False log_probs is None (a CRF then skips its
+        forward-backward pass). Call it in eval mode and under torch.no_grad().
         """
         return [output.decode(set_scores, lengths, probabilities)
                 for (_, output), set_scores in zip(self.tag_sets, scores)]

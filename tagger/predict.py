@@ -61,7 +61,7 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
         # Each tag set's scores of the whole group: (sentences, longest, n_tags), padded after each sentence.
         scores = [torch.cat([F.pad(batch_scores[i], (0, 0, 0, longest - batch_scores[i].size(1)))
                              for _, batch_scores in group]) for i in range(len(vocab.tag_sets))]
-        for name, (tags, log_probs) in zip(vocab.tag_sets, model.decode_scores(scores, lengths, probabilities)):
+        for name, (tags, log_probs) in zip(vocab.tag_sets, model.decode(scores, lengths, probabilities)):
             for row, (sentence_id, length) in enumerate(zip(ids, lengths.tolist())):
                 predictions[name].tags[sentence_id] = [ix_to_tag[name][ix] for ix in tags[row, :length].tolist()]
                 if probabilities:

@@ -13,7 +13,7 @@ import sys
 
 # oneDNN, which runs the LSTM on the CPU, keeps a compiled kernel for every batch shape it meets, up to
 # a large default limit: streaming a large corpus meets many shapes, and memory would grow until that cache is
-# full. A small cache keeps it flat for a few percent of speed (docs/tagging.md). It has to be set before
+# full. A small cache keeps it flat. It has to be set before
 # torch is imported; a value the user sets wins.
 ONEDNN_KERNEL_CACHE = 32
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNEL_CACHE))
@@ -32,8 +32,9 @@ from tagger.tokenizer import split_on_whitespace, tokenize
 PROBABILITY_SCORES = f"""\
 how --report scores the UPOS probabilities p, over the words of the --eval file (g: a word's gold tag;
 words whose gold tag never occurred in training are left out, as p(g) is 0 for them):
-  NLL    mean over words of -ln p(g): for a softmax model trained without label smoothing, the loss
-         that training minimises, here on other text (a CRF's p are its per-word marginals)
+  NLL    mean over words of -ln p(g): for a softmax model trained without label smoothing, the UPOS
+         term of its training loss, here on other text and without dropout (a CRF's p are its
+         per-word marginals)
   Brier  mean over words of the sum over all tags t of (p(t) - 1 if t = g else 0)^2; 0 best, 2 worst
   ECE    expected calibration error: the words go into {N_BINS} bins of equal width by the confidence
          c = max over t of p(t): (0, 1/{N_BINS}], (1/{N_BINS}, 2/{N_BINS}], ..., ({N_BINS - 1}/{N_BINS}, 1]; ECE is the sum
@@ -103,7 +104,7 @@ def words_of(tokens):
 
 CHUNK_WORDS = 200_000  # words tagged at a time when streaming (docs/tagging.md: the speed of other sizes)
 # Words in one sentence at the most: the LSTM reads a sentence whole, so its memory follows the longest one.
-# EWT's longest sentence has a few hundred words; a longer "sentence" is text that was not split into lines.
+# No sentence of EWT comes near it; a longer "sentence" is text that was not split into lines.
 MAX_SENTENCE_WORDS = 10_000
 
 
@@ -156,13 +157,13 @@ def progress_bar(unit):
 
 def text_lines(reader):
     """The lines of a LineReader as (line number, text); a line that is not UTF-8 is tagged with U+FFFD for
-    each bad byte, and a warning naming it goes to stderr."""
+    each invalid byte sequence, and a warning naming it goes to stderr."""
     for line_number, raw in reader:
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             print(f"warning: {reader.name} line {line_number}: not valid UTF-8 (byte 0x{raw[error.start]:02x});"
-                  " tagged with U+FFFD in place of each bad byte", file=sys.stderr)
+                  " tagged with U+FFFD in place of each invalid sequence", file=sys.stderr)
             line = raw.decode("utf-8", errors="replace")
         yield line_number, line.rstrip("\r\n")
 

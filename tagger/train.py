@@ -32,7 +32,7 @@ DEFAULT_SENTENCE = "The dog ate the book"
 
 
 def parse_args(argv=None):
-    """The command line; the defaults reproduce the README's first run."""
+    """The command line; the defaults are main.py's Day-1 settings."""
     parser = ArgumentParser(option_files=True, prog="python -m tagger.train", allow_abbrev=False, description=__doc__, epilog="Every number must be finite and in the range its help gives.")
     switch = dict(action=argparse.BooleanOptionalAction, default=False)  # --chars, and --no-chars to undo it
     data = parser.add_argument_group("data")

@@ -57,7 +57,7 @@ def make_weight_average(model, decay):
     After every step each averaged weight moves (1 - decay) of the way towards the trained one,
     so it averages roughly the last 1 / (1 - decay) steps. The average sits nearer the middle of
     the valley the steps bounce around in than the last step does; it is the neural counterpart
-    of the averaged perceptron (docs/real-data.md measures the gain). Its .module is a model
+    of the averaged perceptron. Its .module is a model
     like any other: evaluate and save that.
     """
     return torch.optim.swa_utils.AveragedModel(
@@ -120,7 +120,7 @@ def train(model, batches, optimizer, epochs, clip_grad=None, lr_decay=1.0,
         for i in tqdm(order, desc=f"epoch {epoch}", leave=False,
                       disable=None if progress else True):  # None: shown only on a terminal
             batch = batches[i]
-            # PyTorch accumulates gradients, so clear them out before each step.
+            # backward() adds to the old gradients: start each step from zero.
             model.zero_grad()
             if unk_alpha > 0:
                 batch = dataclasses.replace(batch, words=replace_rare_words(batch.words, word_counts, unk_alpha))

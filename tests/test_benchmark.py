@@ -395,10 +395,10 @@ def test_a_run_with_other_epochs_never_writes_over_the_saved_figures(capsys):
     assert "--epochs gives other figures than the recipe's: save them elsewhere with --results FOLDER" in capsys.readouterr().err
 
 
-def test_show_into_a_closed_pipe_ends_quietly():
+def test_show_into_a_closed_pipe_ends_quietly(tmp_path):
     import subprocess
     import sys
-    for script in (["benchmark.py", "--show"], ["main_example.py"]):
+    for script in (["benchmark.py", "--show"], ["main_example.py"], ["figures.py", "--out", tmp_path]):
         reader_gone = subprocess.Popen([sys.executable, *script], cwd=ROOT, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE)
         reader_gone.stdout.close()  # like `| head -0`

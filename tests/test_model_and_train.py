@@ -390,7 +390,8 @@ def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss, crf, deco
     for i, words in enumerate(sentences):
         (batch,) = make_batches([words], vocab)
         with torch.no_grad():
-            decoded = model.decode(batch)
+            scores = model.tag_scores(batch.words, batch.lengths, model.batch_char_features(batch))
+            decoded = model.decode(scores, batch.lengths)
         for (name, tag_to_ix), (tags, log_probs) in zip(vocab.tag_sets.items(), decoded):
             prediction = predictions[name]
             assert prediction.log_probs[i].shape == (len(words), len(tag_to_ix))
@@ -445,7 +446,7 @@ def test_a_batch_is_normalised_over_the_tag_dimension(is_nll_loss):
     model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss)
     (batch,) = batches_of(MIXED[:3], vocab, batch_size=3)
     with torch.no_grad():
-        ((_, log_probs),) = model.decode(batch)
+        ((_, log_probs),) = model.decode(model.tag_scores(batch.words, batch.lengths, None), batch.lengths)
     assert log_probs.shape == (3, 7, 2)
     torch.testing.assert_close(log_probs.exp().sum(dim=-1), torch.ones(3, 7))
     (scores,) = model.tag_scores(batch.words, batch.lengths, None)

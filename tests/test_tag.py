@@ -119,7 +119,7 @@ def test_tag_conllu_on_a_malformed_file_is_the_readers_one_line_error(toy_model,
 def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model, monkeypatch, capsys):
     output = run_tag([toy_model, "-"], b"ok\ncaf\xe9 ok\nthe dog\n", monkeypatch)
     assert capsys.readouterr().err == ("warning: standard input line 2: not valid UTF-8 (byte 0xe9); "
-                                       "tagged with U+FFFD in place of each bad byte\n")
+                                       "tagged with U+FFFD in place of each invalid sequence\n")
     lines = output.splitlines()
     assert len(lines) == 3 and lines[1].startswith("caf/") and "\ufffd/" in lines[1] and lines[2].startswith("the/DET")
 
