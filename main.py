@@ -5,6 +5,7 @@ Networks", trained on its two sentences, in the tutorial's order. Real data: the
     python main.py --loss ce    # CrossEntropyLoss on its raw logits: the same losses and probabilities
 """
 import argparse
+import math
 import os
 import random
 import sys
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 import torch.optim as optim
 
 from model_lstm_tagger import LSTMTagger
-from train import TrainingDataError, prepare_sequence, read_training_data, train_one_epoch
+from train import UNK_IX, TrainingDataError, prepare_sequence, read_training_data, train_one_epoch
 
 
 def parse_args(argv=None):
@@ -31,13 +32,14 @@ def parse_args(argv=None):
     parser.add_argument("--embedding-dim", type=int, default=6, help="size of the word vectors, 1-4096 (default: 6)")
     parser.add_argument("--hidden-dim", type=int, default=6, help="size of the LSTM's hidden state, 1-4096 (default: 6)")
     parser.add_argument("--epochs", type=int, default=300, help="passes over the training data, >= 1 (default: 300)")
-    parser.add_argument("--lr", type=float, default=0.1, help="SGD's learning rate, > 0 (default: 0.1)")
+    parser.add_argument("--lr", type=float, default=0.1, help="SGD's learning rate, above 0 and at most 1000 (default: 0.1)")
     parser.add_argument("--seed", type=int, default=1, help="seed for random, numpy and torch, in [0, 2**32) (default: 1)")
     parser.add_argument("--device", choices=["cpu", "cuda", "mps"], default="cpu", help="(default: cpu)")
     args = parser.parse_args(argv)
     for option, ok in {"--embedding-dim": 1 <= args.embedding_dim <= 4096, "--hidden-dim": 1 <= args.hidden_dim <= 4096,
-                       "--epochs": args.epochs >= 1, "--lr": 0 < args.lr < float("inf"),
-                       "--seed": 0 <= args.seed < 2**32, "--predict": bool(args.predict.split())}.items():
+                       "--epochs": args.epochs >= 1, "--lr": 0 < args.lr <= 1000,
+                       "--seed": 0 <= args.seed < 2**32, "--predict": bool(args.predict.split()),
+                       "--train": args.train.strip() != "" and "\0" not in args.train}.items():
         if not ok:
             parser.error(f"{option}: out of range or empty (see --help)")
     return args
@@ -75,7 +77,7 @@ def main(argv=None):
         sys.exit(2)
     print(f"training data: {os.path.relpath(args.train)}: {len(training_data)} sentences,"
           f" {sum(len(words) for words, _ in training_data)} tokens")
-    word_to_ix = {"<pad>": 0, "<unk>": 1}  # <unk>: words not seen in training; <pad>: see the README
+    word_to_ix = {"<unk>": UNK_IX}  # every word not seen in training
     tag_to_ix = {}
     for sentence, tags in training_data:
         for word in sentence:
@@ -101,6 +103,8 @@ def main(argv=None):
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):  # 300 by default, as in the tutorial: two tiny sentences
         loss = train_one_epoch(model, training_data, word_to_ix, tag_to_ix, loss_function, optimizer, device)
+        if not math.isfinite(loss):  # the weights are lost: say so, rather than print nan
+            sys.exit(f"error: training diverged in epoch {epoch} (loss {loss}): try a smaller --lr")
         if epoch % 50 == 0 or epoch == args.epochs:
             print(f"epoch {epoch:3d} | loss {loss:.4f}")
     training_seconds = time.perf_counter() - start
@@ -114,14 +118,24 @@ def main(argv=None):
     print(" ".join(f"{word}/{ix_to_tag[ix]}" for word, ix in zip(words, tags)))
 
 
-if __name__ == "__main__":
+def run_cleanly(work):
+    """Run work(); what would end in a traceback ends in one line on stderr instead."""
     if sys.stdout is None:  # started with `>&-`
         sys.exit("error: standard output is closed")
     try:
-        main()
+        work()
         sys.stdout.flush()
+    except KeyboardInterrupt:  # Ctrl-C: exit code 130, as a shell reports it
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)
+    except MemoryError:
+        sys.exit("error: out of memory")
     except OSError as error:  # the output could not be written: a closed pipe (`| head`) or a full disk
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to write at exit
         if not isinstance(error, BrokenPipeError):
             print(f"error: cannot write the output: {error.strerror}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    run_cleanly(main)

@@ -8,7 +8,11 @@ Every number printed here is computed here; docs/losses.md quotes this output an
 checks that the two agree.
 """
 import argparse
+import io
 import math
+import os
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +40,7 @@ def lstm_step_by_step_and_whole(seed=1):
     inputs = torch.randn(5, 1, 3)  # (seq_len, batch, features): the default layout
     hidden_0 = (torch.randn(1, 1, 3), torch.randn(1, 1, 3))  # (layers, batch, hidden)
 
-    # 1. Input by input, each call handed the (h, c) the previous call returned.
+    # 1. Input by input, from (h_0, c_0), each later call handed the (h, c) the one before returned.
     hidden, step_outputs = hidden_0, []
     for element in inputs:
         out, hidden = lstm(element.view(1, 1, -1), hidden)
@@ -309,8 +313,7 @@ def plot_loss_against_gap(path):
     axes.set_title("The naive loss overflows; the fused one stays exact")
     axes.legend(loc="upper left")
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_png(figure, path)
 
 
 def plot_gradients(path):
@@ -327,14 +330,42 @@ def plot_gradients(path):
     axes.set_title("Confidently wrong: the MSE gradient vanishes")
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_png(figure, path)
+
+
+def save_png(figure, path):
+    """Write a figure as PNG to a new file beside `path`, then rename it to `path`.
+
+    A link or file someone planted at `path` is replaced, never written through.
+    """
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    pyplot().close(figure)
+    temporary = None
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(buffer.getvalue())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as open() would make it (mkstemp makes 0600)
+        os.replace(temporary, path)
+    except OSError as error:
+        sys.exit(f"error: {path}: cannot write it: {error.strerror}")
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
 
 
 def draw_figures(folder):
     """The losses page's two figures (sections 4 and 5), as PNG files in `folder`."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        sys.exit(f"error: --figures {folder}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        sys.exit(f"error: --figures {folder}: cannot make the folder: {error.strerror}")
     for name, draw in (("loss_vs_gap.png", plot_loss_against_gap), ("gradient_vs_probability.png", plot_gradients)):
         draw(folder / name)
         print(f"wrote {folder / name}")
@@ -429,9 +460,11 @@ def main():
 
 
 if __name__ == "__main__":
-    from tagger.cli import run_cleanly  # a closed pipe (`| head`), a full disk, a closed stdout: one line, no traceback
+    from main import run_cleanly  # a closed pipe, a full disk, Ctrl-C: one line, no traceback
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--figures", metavar="DIR", help="draw the losses page's two figures into DIR instead "
                         "(needs matplotlib: pip install -r requirements-dev.txt)")
     figures_folder = parser.parse_args().figures
+    if figures_folder is not None and not figures_folder.strip():
+        parser.error("--figures: an empty path (an unset variable?)")
     run_cleanly(lambda: draw_figures(figures_folder) if figures_folder else main())

@@ -6,7 +6,7 @@ import warnings
 import pandas as pd
 import torch
 
-UNK_IX = 1  # index of "<unk>" in word_to_ix: every word not seen in training maps to it
+UNK_IX = 0  # index of "<unk>" in word_to_ix: every word not seen in training maps to it
 
 
 class TrainingDataError(Exception):
@@ -48,7 +48,7 @@ def train_one_epoch(model, training_data, word_to_ix, tag_to_ix, loss_function, 
     random.shuffle(training_data)
     total_loss, n_words = 0.0, 0
     for sentence, tags in training_data:
-        # Step 1: backward() adds to each .grad; zero them, or this sentence's step would
+        # Step 1: backward() adds to each .grad; clear them, or this sentence's step would
         # also carry the gradients of every sentence before it.
         model.zero_grad()
 

@@ -98,7 +98,7 @@ def unseen_bigrams(predicted, training_tags):
 
 def examine(model, vocab, sentences, gold):
     """Accuracy of each tag set on dev, what the UPOS probabilities mean before and after temperature
-    scaling, and where the model errs: what docs/probabilities.md shows."""
+    scaling, and where the model errs."""
     from tagger.evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix, evaluate, fit_temperature,
                             probability_scores, rescale, top_confusions)
     results = evaluate(model, sentences, gold, vocab)  # at temperature 1: the checkpoint holds no other

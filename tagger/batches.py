@@ -4,8 +4,7 @@ import dataclasses
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
-from tagger.model import IGNORE_IX, PAD_IX
-from train import UNK_IX, prepare_sequence
+from tagger.vocabulary import IGNORE_IX, PAD_IX, UNK_IX, indices
 
 
 def split_and_pad(flat, lengths, padding_value):
@@ -43,7 +42,7 @@ def chars_to_tensors(sentences, char_to_ix, max_word_chars=MAX_WORD_CHARS):
     positions = [word_row.setdefault(word, len(word_row)) for words in sentences for word in words]
     distinct_words = [spelling(word, max_word_chars) for word in word_row]
     word_lengths = [len(word) for word in distinct_words]
-    all_chars = prepare_sequence([char for word in distinct_words for char in word], char_to_ix)
+    all_chars = indices([char for word in distinct_words for char in word], char_to_ix)
     char_ids = split_and_pad(all_chars, word_lengths, PAD_IX)
     sentence_lengths = [len(words) for words in sentences]
     word_positions = split_and_pad(torch.tensor(positions, dtype=torch.long), sentence_lengths, 0)
@@ -52,7 +51,7 @@ def chars_to_tensors(sentences, char_to_ix, max_word_chars=MAX_WORD_CHARS):
 
 @dataclasses.dataclass
 class Batch:
-    """Padded tensors for a group of sentences, ready for RealDataTagger.loss and tag_scores."""
+    """Padded tensors for a group of sentences, ready for RealDataTagger.loss and forward."""
     words: torch.Tensor         # (batch, seq_len) word indices, PAD_IX after each sentence
     lengths: torch.Tensor       # (batch,) real sentence lengths; stays on the CPU for packing
     tags: list | None           # one (batch, seq_len) tensor of tag indices per tag set, IGNORE_IX at padding

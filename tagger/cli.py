@@ -16,8 +16,8 @@ class ArgumentParser(argparse.ArgumentParser):
     With option_files=True an argument @FILE where an option may stand is replaced by the
     options in FILE: separated by spaces or lines, a word that starts with '#' starting a
     comment (so `--save run#3.pt` keeps its '#'). An @ word that is an option's value
-    (`--predict @john`) stays as it is; anywhere else, a positional slot included, it is read
-    as a file. A recipe that cannot be read, is not UTF-8 or includes itself is a usage error.
+    (`--predict @john`) or follows `--` stays as it is; anywhere else, a positional slot
+    included, it is read as a file. A recipe that cannot be read, is not UTF-8 or includes itself is a usage error.
     """
 
     def __init__(self, option_files=False, **kwargs):

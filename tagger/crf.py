@@ -15,7 +15,7 @@ on numbers. Every function here works on a batch of right-padded sentences at on
 import torch
 import torch.nn as nn
 
-IGNORE_IX = -100  # tag index at padded positions: PyTorch's default ignore_index (tagger/model.py takes it from here)
+from tagger.vocabulary import IGNORE_IX
 
 
 class CRF(nn.Module):

@@ -97,8 +97,7 @@ def viterbi_against_the_per_word_argmax():
 def log_partition_one_sentence(crf, emissions):
     """log Z of one sentence (n, T) by a loop like that of the PyTorch tutorial "Advanced: Making
     Dynamic Decisions and the Bi-LSTM CRF": over the words and, for each word, over the next tag,
-    each step a small logsumexp. (The tutorial's own log_sum_exp, an argmax and an .item() per
-    step, is slower still.) Section 7 (5) times it against CRF.log_partition."""
+    each step a small logsumexp. Section 7 (5) times it against CRF.log_partition."""
     alpha = crf.start + emissions[0]
     for t in range(1, len(emissions)):
         alpha = torch.stack([torch.logsumexp(alpha + crf.transitions[:, tag], dim=0) + emissions[t, tag]

@@ -128,10 +128,9 @@ def known_gold(log_probs, gold_ix):
 def mean_nll(log_probs, gold_ix):
     """Mean negative log-likelihood per token: the average of -ln p(gold tag).
 
-    For the per-word softmax trained with NLLLoss (or CrossEntropyLoss without label
-    smoothing) this is the UPOS term of the training loss, on clean input: training adds the
-    XPOS term and sees dropout and <unk> replacement. A CRF trains on the NLL of whole tag
-    sequences; these are its per-word marginals.
+    At temperature 1, for a per-word softmax trained with NLLLoss (or CrossEntropyLoss without
+    label smoothing), this is the loss its UPOS layer trains on (without dropout, --unk-alpha
+    and the XPOS term, when training has them). A CRF trains on whole tag sequences.
     """
     return -log_probs.gather(1, gold_ix.unsqueeze(1)).mean().item()
 

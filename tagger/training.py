@@ -9,8 +9,7 @@ from tqdm import tqdm
 
 from tagger.errors import InputError
 from tagger.model import RealDataTagger
-from tagger.vocabulary import Vocabulary
-from train import UNK_IX
+from tagger.vocabulary import UNK_IX, Vocabulary
 
 
 def tag_set_names(args):
@@ -120,7 +119,7 @@ def train(model, batches, optimizer, epochs, clip_grad=None, lr_decay=1.0,
         for i in tqdm(order, desc=f"epoch {epoch}", leave=False,
                       disable=None if progress else True):  # None: shown only on a terminal
             batch = batches[i]
-            # backward() adds to the old gradients: start each step from zero.
+            # backward() adds to the old gradients: clear them before each step.
             model.zero_grad()
             if unk_alpha > 0:
                 batch = dataclasses.replace(batch, words=replace_rare_words(batch.words, word_counts, unk_alpha))

@@ -2,8 +2,11 @@
 import dataclasses
 from collections import Counter
 
-from tagger.model import PAD_IX
-from train import UNK_IX, prepare_sequence  # Day 1's, unchanged
+import torch
+
+PAD_IX = 0  # the padding word (and character) in every dictionary
+UNK_IX = 1  # every word (and character) not seen in training
+IGNORE_IX = -100  # the tag index at padding: the losses' default ignore_index
 
 
 def seqs_to_dictionary(training_data):
@@ -29,6 +32,11 @@ def chars_to_dictionary(training_data):
             for char in word:
                 char_to_ix.setdefault(char, len(char_to_ix))
     return char_to_ix
+
+
+def indices(items, to_ix):
+    """A 1-D tensor of the items' indices in to_ix; an item not in it gets UNK_IX."""
+    return torch.tensor([to_ix.get(item, UNK_IX) for item in items], dtype=torch.long)
 
 
 @dataclasses.dataclass
@@ -70,7 +78,7 @@ class Vocabulary:
 
     def word_ids(self, words):
         """A 1-D tensor of word indices; words not seen in training get UNK_IX."""
-        return prepare_sequence([self.key(word) for word in words], self.word_to_ix)
+        return indices([self.key(word) for word in words], self.word_to_ix)
 
     def knows(self, word):
         """Whether `word` (in its looked-up form) occurred in the training data."""

@@ -1,4 +1,4 @@
-"""LSTMTagger, its output layer, and the functions of train.py."""
+"""The real-data model, its output layers, its batches and its training loop."""
 import copy
 import random
 
@@ -8,10 +8,8 @@ import torch.nn.functional as F
 
 from conftest import run_script, subnormal_survives_on_this_thread
 from tagger.evaluation import evaluate
-from tagger.model import IGNORE_IX, PAD_IX, RealDataTagger as LSTMTagger, WordSoftmax
-from train import UNK_IX
-from tagger.vocabulary import Vocabulary, chars_to_dictionary, seqs_to_dictionary
-from train import prepare_sequence
+from tagger.model import RealDataTagger, WordSoftmax
+from tagger.vocabulary import IGNORE_IX, PAD_IX, UNK_IX, Vocabulary, chars_to_dictionary, indices, seqs_to_dictionary
 from tagger.predict import char_vector_table, predict
 from tagger.batches import chars_to_tensors, make_batches, split_and_pad, word_count_tensor
 from tagger.training import replace_rare_words, subnormals_flushed_to_zero, train
@@ -49,7 +47,7 @@ def model_for(data, is_nll_loss=True, chars=False, xpos=False, **options):
     if xpos:
         options.update(xpos_tagset_size=len(vocab.tag_sets["xpos"]))
     torch.manual_seed(0)
-    model = LSTMTagger(5, 4, len(vocab.word_to_ix), len(vocab.tag_to_ix), is_nll_loss=is_nll_loss, **options)
+    model = RealDataTagger(5, 4, len(vocab.word_to_ix), len(vocab.tag_to_ix), is_nll_loss=is_nll_loss, **options)
     return model, vocab
 
 
@@ -67,9 +65,9 @@ def test_seqs_to_dictionary_reserves_padding_and_unknown_then_first_seen_order()
     assert tag_to_ix == {"DET": 0, "NN": 1, "V": 2}
 
 
-def test_prepare_sequence_maps_unknown_tokens_to_unk():
+def test_indices_map_unknown_tokens_to_unk():
     word_to_ix, _ = seqs_to_dictionary(TOY)
-    assert prepare_sequence("The cat ate".split(), word_to_ix).tolist() == [2, UNK_IX, 4]
+    assert indices("The cat ate".split(), word_to_ix).tolist() == [2, UNK_IX, 4]
 
 
 def test_split_and_pad_cuts_in_order_and_pads_each_piece():
@@ -111,9 +109,14 @@ def test_vocabulary_has_one_dictionary_per_tag_set_in_order():
     assert vocab.tag_sets["upos"] == {"X": 0, "Y": 1} and len(vocab.tag_sets["xpos"]) == 4
 
 
+def upos_scores(model, words):
+    """The UPOS scores of one sentence, as a batch of one: (seq_len, n_tags)."""
+    return model(words.unsqueeze(0))[0][0]
+
+
 def test_forward_shapes_and_nll_output_is_log_probabilities():
     model, vocab = model_for(TOY)
-    scores = model(vocab.word_ids(TOY[0][0]))
+    scores = upos_scores(model, vocab.word_ids(TOY[0][0]))
     assert scores.shape == (5, 3)
     torch.testing.assert_close(scores.exp().sum(dim=1), torch.ones(5))
 
@@ -122,23 +125,25 @@ def test_ce_model_outputs_logits_that_log_softmax_turns_into_the_nll_output():
     nll_model, vocab = model_for(TOY, is_nll_loss=True)
     ce_model, _ = model_for(TOY, is_nll_loss=False)
     sentence = vocab.word_ids(TOY[1][0])
-    logits = ce_model(sentence)
+    logits = upos_scores(ce_model, sentence)
     assert not torch.allclose(logits.exp().sum(dim=1), torch.ones(4))  # raw scores, not log-probabilities
-    torch.testing.assert_close(torch.log_softmax(logits, dim=1), nll_model(sentence))
+    torch.testing.assert_close(torch.log_softmax(logits, dim=1), upos_scores(nll_model, sentence))
 
 
-def test_a_character_model_asks_for_a_batch_instead_of_a_bare_sentence():
-    model, vocab = model_for(TOY, chars=True)
-    with pytest.raises(ValueError, match="takes a Batch"):
-        model(vocab.word_ids(TOY[0][0]))
+def test_the_model_is_its_own_class_with_the_tutorials_layer_names():
+    model, _ = model_for(TOY, chars=True, bidirectional=True)
+    assert type(model).__mro__[1] is torch.nn.Module
+    assert model.lstm.input_size == 5 + 2 * 3 and model.lstm.bidirectional
+    assert model.hidden2tag.in_features == 2 * 4
+    assert model.word_embeddings.padding_idx == PAD_IX and not model.word_embeddings.weight[PAD_IX].any()
 
 
 def test_no_hidden_state_leaks_from_one_sentence_to_the_next():
     model, vocab = model_for(TOY)
     second = vocab.word_ids(TOY[1][0])
-    alone = model(second)
-    model(vocab.word_ids(TOY[0][0]))
-    torch.testing.assert_close(model(second), alone)
+    alone = upos_scores(model, second)
+    upos_scores(model, vocab.word_ids(TOY[0][0]))
+    torch.testing.assert_close(upos_scores(model, second), alone)
 
 
 @pytest.mark.parametrize("options", [{}, {"bidirectional": True, "num_layers": 2},
@@ -168,19 +173,18 @@ def test_the_xpos_layer_gives_a_second_set_of_scores_from_the_same_states(is_nll
     model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss, xpos=True, bidirectional=True)
     assert len(vocab.tag_sets["xpos"]) == 4 and model.hidden2xpos.out_features == 4
     (batch,) = batches_of(MIXED, vocab, batch_size=len(MIXED))
-    upos, xpos = model.tag_scores(batch.words, batch.lengths, None)
+    upos, xpos = model(batch.words, batch.lengths, None)
     assert upos.shape == (5, 7, 2) and xpos.shape == (5, 7, 4)
     if is_nll_loss:  # both layers end in log_softmax
         torch.testing.assert_close(upos.exp().sum(dim=-1), torch.ones(5, 7))
         torch.testing.assert_close(xpos.exp().sum(dim=-1), torch.ones(5, 7))
-    assert model(vocab.word_ids(MIXED[1][0])).shape == (2, 2)  # the tutorial's call: UPOS scores
 
 
 @pytest.mark.parametrize("is_nll_loss", [True, False])
 def test_the_training_loss_is_the_sum_of_the_upos_and_xpos_losses(is_nll_loss):
     model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss, xpos=True, bidirectional=True)
     batches = batches_of(MIXED, vocab, batch_size=len(MIXED))
-    upos, xpos = model.tag_scores(batches[0].words, batches[0].lengths, None)
+    upos, xpos = model(batches[0].words, batches[0].lengths, None)
     upos_tags, xpos_tags = batches[0].tags
     loss = F.nll_loss if is_nll_loss else F.cross_entropy
     expected = loss(upos.flatten(0, 1), upos_tags.flatten()).item() + loss(xpos.flatten(0, 1), xpos_tags.flatten()).item()
@@ -214,10 +218,10 @@ def test_padding_leaks_into_neither_tag_set():
     model.eval()
     sentences, gold = split(MIXED, xpos=True)
     (batch,) = make_batches(sentences, vocab, batch_size=len(MIXED))
-    batched = model.tag_scores(batch.words, batch.lengths, char_features(model, [sentences[i] for i in batch.sentence_ids], vocab))
+    batched = model(batch.words, batch.lengths, char_features(model, [sentences[i] for i in batch.sentence_ids], vocab))
     for row, i in enumerate(batch.sentence_ids):
         (single,) = make_batches([sentences[i]], vocab)
-        alone = model.tag_scores(single.words, single.lengths, char_features(model, [sentences[i]], vocab))
+        alone = model(single.words, single.lengths, char_features(model, [sentences[i]], vocab))
         n = len(sentences[i])
         for batched_scores, single_scores in zip(batched, alone):
             torch.testing.assert_close(batched_scores[row, :n], single_scores[0])
@@ -242,16 +246,16 @@ def test_make_batches_same_length_never_pads_and_keeps_every_sentence_once():
 
 
 def test_an_unpadded_batch_scores_as_the_packed_path_does():
-    """tag_scores skips packing when no sentence is padded; the packed path must agree with it."""
+    """forward skips packing when no sentence is padded; the packed path must agree with it."""
     model, vocab = model_for(MIXED, chars=True, bidirectional=True)
     sentences = [["a", "b", "c"], ["g", "f", "e"]]
     (batch,) = make_batches(sentences, vocab, batch_size=2)
     features = char_features(model, [sentences[i] for i in batch.sentence_ids], vocab)
-    (unpacked,) = model.tag_scores(batch.words, batch.lengths, features)
-    # One column of padding more, so tag_scores packs.
+    (unpacked,) = model(batch.words, batch.lengths, features)
+    # One column of padding more, so forward packs.
     padded = torch.cat([batch.words, torch.full((2, 1), PAD_IX)], dim=1)
     padded_features = torch.cat([features, torch.zeros(2, 1, features.size(2))], dim=1)
-    (packed,) = model.tag_scores(padded, batch.lengths, padded_features)
+    (packed,) = model(padded, batch.lengths, padded_features)
     torch.testing.assert_close(packed[:, :3], unpacked)
 
 
@@ -390,7 +394,7 @@ def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss, crf, deco
     for i, words in enumerate(sentences):
         (batch,) = make_batches([words], vocab)
         with torch.no_grad():
-            scores = model.tag_scores(batch.words, batch.lengths, model.batch_char_features(batch))
+            scores = model(batch.words, batch.lengths, model.batch_char_features(batch))
             decoded = model.decode(scores, batch.lengths)
         for (name, tag_to_ix), (tags, log_probs) in zip(vocab.tag_sets.items(), decoded):
             prediction = predictions[name]
@@ -431,7 +435,7 @@ def test_gradients_are_cleared_before_each_step():
     batches = batches_of(TOY[:1], vocab) * 2  # the same batch twice, so the order cannot matter
     train(model, batches, torch.optim.SGD(model.parameters(), lr=0.1), epochs=1)
     for batch in batches:
-        loss = F.nll_loss(reference(batch.words[0]), batch.tags[0][0])
+        loss = F.nll_loss(upos_scores(reference, batch.words[0]), batch.tags[0][0])
         gradients = torch.autograd.grad(loss, list(reference.parameters()))
         with torch.no_grad():
             for parameter, gradient in zip(reference.parameters(), gradients):
@@ -446,9 +450,9 @@ def test_a_batch_is_normalised_over_the_tag_dimension(is_nll_loss):
     model, vocab = model_for(MIXED, is_nll_loss=is_nll_loss)
     (batch,) = batches_of(MIXED[:3], vocab, batch_size=3)
     with torch.no_grad():
-        ((_, log_probs),) = model.decode(model.tag_scores(batch.words, batch.lengths, None), batch.lengths)
+        ((_, log_probs),) = model.decode(model(batch.words, batch.lengths, None), batch.lengths)
     assert log_probs.shape == (3, 7, 2)
     torch.testing.assert_close(log_probs.exp().sum(dim=-1), torch.ones(3, 7))
-    (scores,) = model.tag_scores(batch.words, batch.lengths, None)
+    (scores,) = model(batch.words, batch.lengths, None)
     if is_nll_loss:  # log-probabilities: exp sums to one over the tags at every position
         torch.testing.assert_close(scores.exp().sum(dim=-1), torch.ones(3, 7))

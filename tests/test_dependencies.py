@@ -1,0 +1,52 @@
+"""Who imports whom: the real-data wing runs without the Day-1 files, and they without it."""
+import subprocess
+import sys
+
+from conftest import ROOT
+
+DAY_1 = ("main", "train", "model_lstm_tagger", "main_example")
+
+# Run in a fresh interpreter: importing any Day-1 module there raises, so a wing module that
+# needs one fails to import (or to train), whatever the import looks like.
+BLOCKER = """
+import sys
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            raise ImportError("blocked: " + name)
+sys.meta_path.insert(0, Blocker())
+"""
+
+
+def run_blocked(blocked, code):
+    result = subprocess.run([sys.executable, "-c", BLOCKER.format(blocked=blocked) + code], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    return result
+
+
+def test_the_wing_trains_and_tags_without_the_day_1_files(tmp_path):
+    model = tmp_path / "toy.pt"
+    code = f"""
+import pkgutil, importlib, tagger, contextlib, io
+for module in pkgutil.iter_modules(tagger.__path__):
+    importlib.import_module("tagger." + module.name)
+from tagger import train, tag
+with contextlib.redirect_stdout(io.StringIO()):
+    train.main(["--epochs", "2", "--save", {str(model)!r}])
+    tag.main([{str(model)!r}, "The dog ate"])
+"""
+    result = run_blocked(DAY_1, code)
+    assert result.returncode == 0, result.stderr
+    assert run_blocked(("nothing",), "import main, train").returncode == 0  # the blocker blocks only its names
+
+
+def test_main_example_imports_nothing_from_the_wing():
+    result = run_blocked(("tagger", "benchmarks", "benchmark"), "import main_example")
+    assert result.returncode == 0, result.stderr
+
+
+def test_only_the_benchmark_imports_the_benchmarks_code():
+    """figures.py reads the saved results; the product never needs the benchmark."""
+    code = "import figures, main, main_example\nfrom tagger import train, tag, crf_example"
+    result = run_blocked(("benchmark", "benchmarks"), code)
+    assert result.returncode == 0, result.stderr
