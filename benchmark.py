@@ -62,15 +62,21 @@ def print_table(saved):
         for value, studies in studies_by_value.items():  # one line when every study agrees
             print(f"{key}: {value}" if len(studies_by_value) == 1 else f"{key} ({', '.join(studies)}): {value}")
     print()
-    for study in STUDIES.values():
-        study.print_tables(rows)
+    for name, study in STUDIES.items():
+        try:
+            study.print_tables(rows)
+        except (KeyError, TypeError, IndexError, ValueError, ZeroDivisionError, AttributeError) as error:
+            from tagger.errors import InputError
+            what = f"no figure {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+            raise InputError(f"the saved figures of the {name} study do not make its tables ({what}); "
+                             f"rerun it with `python benchmark.py --study {name}`") from None
     print()
     print(f"The training times of all the rows above, added up: {total_training_minutes(rows):.0f} minutes.")
 
 
 def save_row(folder, row, figures):
     """Store one row's figures in its study's results file, and nothing else: other studies' files stay as they are."""
-    from tagger.checkpoint import write_bytes_atomically
+    from tagger.checkpoint import write_atomically
     path = Path(folder) / f"{STUDY_OF_ROW[row]}.json"
     results = read_results(folder, [STUDY_OF_ROW[row]]).get(STUDY_OF_ROW[row], {"rows": {}})
     results["rows"] = {name: old for name, old in results["rows"].items() if STUDY_OF_ROW.get(name) == STUDY_OF_ROW[row]}
@@ -78,7 +84,7 @@ def save_row(folder, row, figures):
                    recipe_file=RECIPE_FILE.read_text(encoding="utf-8"))
     results["rows"][row] = dict(figures, label=ROWS[row]) if row in ROWS else figures
     # Under a new name of its own, then renamed: an interrupted run never leaves half a file of figures.
-    write_bytes_atomically((json.dumps(results, indent=1) + "\n").encode("utf-8"), path, path)
+    write_atomically((json.dumps(results, indent=1) + "\n").encode("utf-8"), path, path)
 
 
 def rows_to_run(studies, rows):

@@ -6,7 +6,7 @@ two of the losses page).
 It reads the results files (benchmarks/results/STUDY.json) and nothing else: the row labels are saved there too.
 """
 import argparse
-import json
+import io
 from pathlib import Path
 
 import matplotlib
@@ -14,9 +14,23 @@ import matplotlib
 matplotlib.use("Agg")  # draw to files; no window, no display needed
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before this import)
 
+from benchmarks.harness import all_rows, read_results  # noqa: E402
+from tagger.checkpoint import write_atomically  # noqa: E402
+from tagger.errors import InputError  # noqa: E402
+
+FIGURE_ERRORS = (KeyError, TypeError, IndexError, ValueError, ZeroDivisionError, AttributeError)
 
 
-def plot_reliability(path, recipe):
+
+def png_bytes(figure, **options):
+    """The figure as a PNG file's bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, **options)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def plot_reliability(recipe):
     """Accuracy against confidence per bin, before and after temperature scaling, and tokens per bin."""
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 6), sharex=True, height_ratios=(3, 1))
     n_bins = len(recipe["bins"]["as_trained"])
@@ -35,11 +49,10 @@ def plot_reliability(path, recipe):
     bottom.set_xlabel(f"confidence: the top tag's probability ({n_bins} bins of equal width)")
     bottom.set_xlim(0, 1)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    return png_bytes(figure)
 
 
-def plot_confusions(path, recipe):
+def plot_confusions(recipe):
     """The confusion matrix, each gold row divided by its words, with the diagonal left blank."""
     tags, counts = recipe["confusion_tags"], recipe["confusion_matrix"]
     shares = [[count / sum(row) if i != j else float("nan") for j, count in enumerate(row)]
@@ -57,11 +70,10 @@ def plot_confusions(path, recipe):
     axes.set_ylabel("gold tag (dev words)")
     axes.set_title("Where the recipe errs on dev: share of each gold tag's words")
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
-    figure.savefig(path, dpi=100, bbox_inches="tight")  # "tight": the long tick labels stay in the picture
-    plt.close(figure)
+    return png_bytes(figure, bbox_inches="tight")  # "tight": the long tick labels stay in the picture
 
 
-def plot_training_curves(path, rows):
+def plot_training_curves(rows):
     """Mean training loss and dev accuracy per epoch, for the recipe and the words-only BiLSTM."""
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
     for name in ("bilstm", "bilstm-chars"):
@@ -81,8 +93,7 @@ def plot_training_curves(path, rows):
         axes.legend()
     figure.suptitle("Training curves on UD English EWT")
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    return png_bytes(figure)
 
 
 def learning_curve_points(rows):
@@ -93,7 +104,7 @@ def learning_curve_points(rows):
                                "nltk": rows["nltk-perceptron"]}]
 
 
-def plot_learning_curve(path, rows):
+def plot_learning_curve(rows):
     """Dev accuracy and training time against the number of training sentences, for both taggers."""
     points = learning_curve_points(rows)
     sentences = [point["sentences"] for point in points]
@@ -110,28 +121,41 @@ def plot_learning_curve(path, rows):
         axes.legend()
     figure.suptitle("How much data: learning curves on UD English EWT")
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    return png_bytes(figure)
 
 
 def main(argv=None):
     """Write the real-data figures into --out."""
     parser = argparse.ArgumentParser(description="Draw the real-data figures of docs/ from the benchmark's results.")
     parser.add_argument("--out", default="figures", help="folder to write the PNG files to (default: figures)")
-    parser.add_argument("--results", type=Path, default=Path(__file__).resolve().parent / "benchmarks" / "results",
+    parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "benchmarks" / "results"),
                         help="the benchmark's folder of saved figures, one file a study (default: benchmarks/results)")
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = {}  # every study's rows: the figures draw on the accuracy and learning-curve studies
-    for path in sorted(args.results.glob("*.json")):
-        rows.update(json.loads(path.read_text(encoding="utf-8"))["rows"])
-    drawings = {"reliability.png": lambda path: plot_reliability(path, rows["bilstm-chars"]),
-                "confusions.png": lambda path: plot_confusions(path, rows["bilstm-chars"]),
-                "training_curves.png": lambda path: plot_training_curves(path, rows),
-                "learning_curve.png": lambda path: plot_learning_curve(path, rows)}
+    for option in ("out", "results"):
+        if not getattr(args, option).strip() or "\0" in getattr(args, option):
+            parser.error(f"--{option}: an empty path or a NUL byte")
+    studies = sorted(path.stem for path in Path(args.results).glob("*.json"))
+    rows = all_rows(read_results(args.results, studies))
+    drawings = {"reliability.png": lambda: plot_reliability(rows["bilstm-chars"]),
+                "confusions.png": lambda: plot_confusions(rows["bilstm-chars"]),
+                "training_curves.png": lambda: plot_training_curves(rows),
+                "learning_curve.png": lambda: plot_learning_curve(rows)}
+    pictures = {}  # every figure drawn before any is written: bad figures leave nothing half done
     for name, draw in drawings.items():
-        draw(out / name)
+        try:
+            pictures[name] = draw()
+        except FIGURE_ERRORS as error:
+            what = f"no figure {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+            raise InputError(f"{args.results}: the saved figures do not make {name} ({what})") from None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"--out {out}: cannot make the folder: {error.strerror}") from None
+    for name, picture in pictures.items():
+        write_atomically(picture, out / name, out / name)  # a new file renamed: a planted link is replaced
         print(f"wrote {out / name}")
 
 

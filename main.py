@@ -129,7 +129,8 @@ def run_cleanly(work):
         print("\ninterrupted", file=sys.stderr)
         sys.exit(130)
     except MemoryError:
-        sys.exit("error: out of memory")
+        print("error: out of memory", file=sys.stderr)
+        sys.exit(1)
     except OSError as error:  # the output could not be written: a closed pipe (`| head`) or a full disk
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to write at exit
         if not isinstance(error, BrokenPipeError):

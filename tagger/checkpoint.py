@@ -1,7 +1,9 @@
-"""Saving a trained tagger with everything needed to rebuild it, and loading it back."""
+"""Saving a trained tagger with what rebuilds it, and loading it back after checking every field."""
+import inspect
 import io
 import os
 import pickle
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -13,72 +15,58 @@ from tagger.model import RealDataTagger
 from tagger.vocabulary import Vocabulary
 
 FORMAT = "lstm-tagger-checkpoint-1"  # marks our files, so a foreign checkpoint is recognised
+FIELDS = {"format", "settings", "word_to_ix", "tag_sets", "char_to_ix", "lowercase", "word_counts",
+          "temperature", "state_dict"}
+OLDER_FIELDS = {"tag_to_ix", "xpos_to_ix"}  # older checkpoints: UPOS and XPOS dictionaries apart
+SETTINGS = inspect.signature(RealDataTagger).parameters
 
 
 def save_checkpoint(path, model, settings, vocab):
-    """Write the model's state_dict, its constructor settings and its Vocabulary to `path`.
-
-    The file is written under a temporary name and then renamed, so an interrupted save
-    never leaves a half-written checkpoint where a good one was.
-    """
+    """Write the model's state_dict, its constructor settings and its Vocabulary to `path`."""
     checkpoint = {
-        "format": FORMAT,
-        "settings": settings,  # keyword arguments of RealDataTagger
-        "word_to_ix": vocab.word_to_ix,
-        "tag_sets": vocab.tag_sets,  # {"upos": tag_to_ix, ...}, in the order of the model's output layers
-        "char_to_ix": vocab.char_to_ix or {},
-        "lowercase": vocab.lowercase,
-        "word_counts": vocab.word_counts or {},
-        "temperature": model.temperature,
+        "format": FORMAT, "settings": settings, "word_to_ix": vocab.word_to_ix,
+        "tag_sets": vocab.tag_sets,  # {"upos": tag_to_ix, ...}, in the order of the output layers
+        "char_to_ix": vocab.char_to_ix or {}, "lowercase": vocab.lowercase,
+        "word_counts": vocab.word_counts or {}, "temperature": model.temperature,
         "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()},
     }
-    write_atomically(checkpoint, path)
+    buffer = io.BytesIO()  # serialised first: a failed write is then only an OSError
+    torch.save(checkpoint, buffer)
+    write_atomically(buffer.getbuffer(), check_can_save(path), path)
 
 
 def check_can_save(path):
-    """Fail now, in one line, if a model could not be saved at `path`, rather than after training.
+    """The path to write, or an InputError now (not after training) if a model may not go there.
 
-    The path may be new or a regular file (through a symbolic link: the link's target is what
-    gets written); its folder must exist and take a new file. Returns the path to write.
+    A new path, or a model of this tagger (through a symbolic link: its target), in a folder
+    that takes a new file. Anything else that exists is left alone.
     """
-    if not str(path):
-        raise InputError("--save: an empty path (an unset variable?)")
     target = Path(path).resolve()  # a link is followed, so the link itself stays a link
-    if target.exists() and not target.is_file():
-        raise InputError(f"{path}: exists and is not a regular file (a folder or a device); not replacing it")
-    if target.exists() and not os.access(target, os.W_OK):
-        raise InputError(f"{path}: is read-only; not replacing it")
-
+    if target.exists():
+        if not target.is_file():
+            raise InputError(f"{path}: exists and is not a regular file; not replacing it")
+        if not os.access(target, os.W_OK):
+            raise InputError(f"{path}: is read-only; not replacing it")
+        try:
+            read_checkpoint(target)
+        except InputError:
+            raise InputError(f"{path}: exists and is not a model of this tagger; not replacing it") from None
     if not target.parent.is_dir():
         raise InputError(f"{path}: no such folder: {target.parent}")
     try:
         with tempfile.TemporaryFile(dir=target.parent):
-            pass  # the folder takes a new file (the save writes one there, then renames it)
+            pass
     except OSError as error:
         raise InputError(f"{path}: cannot write in {target.parent}: {error.strerror}") from None
     return target
 
 
-def write_atomically(checkpoint, path):
-    """torch.save to a new, uniquely named file beside `path`, then rename it to `path`.
+def write_atomically(data, target, path):
+    """Write `data` to a new file beside `target`, then rename it to `target`.
 
-    The temporary file is created exclusively (tempfile.mkstemp: O_CREAT | O_EXCL, a random
-    name), so a file or link someone left at a predictable name is never trusted or written
-    through, and two runs saving to one path at once each write a file of their own: the last
-    rename wins, and `path` always holds one whole model. The checkpoint is serialised in memory
-    first, so a failed write (a full disk) is an OSError naming its cause, and it is an
-    InputError naming the path; the temporary file is removed and `path` is left as it was.
-    """
-    target = check_can_save(path)
-    buffer = io.BytesIO()
-    torch.save(checkpoint, buffer)
-    write_bytes_atomically(buffer.getbuffer(), target, path)
-
-
-def write_bytes_atomically(data, target, path):
-    """Write `data` to a new, uniquely named file beside `target`, then rename it to `target`.
-
-    `path` names the target in the error; see write_atomically for why each step is there.
+    The new file is created exclusively under a random name (mkstemp), so nothing planted at a
+    predictable name is trusted, and two writers never mix: `target` always holds one whole
+    file. On failure the temporary file goes and `target` is as it was; `path` names it.
     """
     target = Path(target)
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -87,41 +75,43 @@ def write_bytes_atomically(data, target, path):
             file.write(data)
             file.flush()
             os.fsync(file.fileno())  # on disk before the rename makes it the model
-        if target.exists():
-            os.chmod(temporary, target.stat().st_mode & 0o7777)  # the new file keeps the old one's permissions
-        else:
-            os.chmod(temporary, 0o666 & ~current_umask())  # as open() would have made it (mkstemp makes 0600)
+        umask = os.umask(0)
+        os.umask(umask)
+        # The old file's permissions, or those open() gives a new file (mkstemp makes 0600).
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~umask
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise InputError(f"{path}: could not save it: {error.strerror or error}") from None
 
 
-def current_umask():
-    """The process's file-creation mask (reading it means setting it, so it is set straight back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def read_checkpoint(path):
-    """The dictionary save_checkpoint wrote; a problem (missing, truncated or foreign file) is an InputError."""
-    if Path(path).is_dir():
+    """The dictionary save_checkpoint wrote; anything else is an InputError naming the file."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read it: {error.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
         raise InputError(f"{path}: is a directory, not a checkpoint")
-    if not Path(path).is_file():
-        raise InputError(f"{path}: no such file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path}: not a regular file")
     unreadable = InputError(f"{path}: not a readable PyTorch checkpoint (truncated or another format)")
-    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive
-        raise unreadable
     try:
         with zipfile.ZipFile(path) as archive:
-            damaged_member = archive.testzip()  # reads every member and checks its CRC, which torch.load does not
+            members = archive.infolist()
+            # torch.save stores its members uncompressed: a compressed or oversized one is no
+            # checkpoint of ours, and reading it could take any amount of memory.
+            if any(m.compress_type != zipfile.ZIP_STORED or m.file_size > info.st_size for m in members):
+                raise InputError(f"{path}: damaged checkpoint: a member is compressed or larger than the file")
+            damaged_member = archive.testzip()  # checks every member's CRC, which torch.load does not
     except (OSError, zipfile.BadZipFile, EOFError, ValueError):
         raise unreadable from None
     if damaged_member is not None:
         raise InputError(f"{path}: damaged checkpoint: {damaged_member} fails its checksum")
-    try:
-        # weights_only=True: only tensors and plain containers, never arbitrary pickled code.
+    try:  # weights_only: tensors and plain containers, never arbitrary pickled code
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise InputError(f"{path}: refused: it holds Python objects other than weights, "
@@ -134,61 +124,103 @@ def read_checkpoint(path):
 
 
 def load_checkpoint(path, device="cpu"):
-    """Rebuild a saved tagger; returns (model, vocab).
-
-    Any problem (missing, truncated, foreign or damaged file) is raised as a one-line InputError.
-    """
+    """Rebuild a saved tagger: (model, vocab). Any problem is a one-line InputError."""
     checkpoint = read_checkpoint(path)
     try:
         model, vocab = rebuild(checkpoint)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as error:
-        what = f"missing {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
-        raise InputError(f"{path}: damaged checkpoint: {what}") from None
+    except ValueError as error:
+        raise InputError(f"{path}: damaged checkpoint: {error}") from None
     return model.to(device), vocab
 
 
+def check(condition, problem):
+    if not condition:
+        raise ValueError(problem)
+
+
+def is_int(value, low, high):
+    return type(value) is int and low <= value <= high
+
+
+def check_dictionary(name, dictionary, is_key):
+    """A dictionary's keys pass is_key and its values are 0, 1, ..., n-1, in that order."""
+    check(isinstance(dictionary, dict), f"{name} is not a dictionary")
+    check(list(dictionary.values()) == list(range(len(dictionary))), f"{name}'s indices are not 0..n-1 in order")
+    check(all(isinstance(key, str) and is_key(key) for key in dictionary), f"{name} has a bad entry")
+
+
+def is_tag(tag):
+    """A tag is written between tabs and slashes: printable, with no whitespace."""
+    return tag != "" and tag.isprintable() and not any(char.isspace() for char in tag)
+
+
 def rebuild(checkpoint):
-    """The model and Vocabulary a checkpoint describes, checked against each other."""
+    """The model and Vocabulary a checkpoint describes, every field checked before anything is built."""
+    unknown = sorted(set(checkpoint) - FIELDS - OLDER_FIELDS)
+    check(not unknown, f"unknown field {unknown[:1]}")
+    for field in ("settings", "word_to_ix", "state_dict"):
+        check(field in checkpoint, f"missing '{field}'")
     settings = checkpoint["settings"]
-    model = RealDataTagger(**settings)
-    try:
-        model.load_state_dict(checkpoint["state_dict"])
-    except RuntimeError:
-        raise ValueError("its weights do not match its settings") from None
-    for name, tensor in checkpoint["state_dict"].items():
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise ValueError(f"{name} holds values that are not finite (nan or inf)")
-    vocab = Vocabulary(checkpoint["word_to_ix"], tag_sets_of(checkpoint), checkpoint["char_to_ix"] or None,
-                       checkpoint["lowercase"], checkpoint.get("word_counts") or None)
-    if len(vocab.tag_sets) != len(model.tag_sets):
-        raise ValueError(f"{len(vocab.tag_sets)} tag sets in its dictionary, {len(model.tag_sets)} in the model")
-    sizes = {"words": (len(vocab.word_to_ix), settings["vocab_size"]),
-             "characters": (len(vocab.char_to_ix or {}), settings.get("char_vocab_size", 0))}
-    sizes.update({f"{name} tags": (len(tag_to_ix), linear.out_features)
-                  for (name, tag_to_ix), (linear, _) in zip(vocab.tag_sets.items(), model.tag_sets)})
-    for what, (in_dictionary, in_model) in sizes.items():
-        if in_dictionary != in_model:
-            raise ValueError(f"{in_dictionary} {what} in its dictionary, {in_model} in the model")
+    required = {name for name, parameter in SETTINGS.items() if parameter.default is parameter.empty}
+    check(isinstance(settings, dict) and required <= set(settings) <= set(SETTINGS), "bad settings")
+    for name, value in settings.items():
+        default = SETTINGS[name].default
+        if isinstance(default, bool):
+            ok = type(value) is bool
+        elif isinstance(default, float):  # dropout, label smoothing
+            ok = type(value) in (int, float) and 0 <= value < 1
+        else:  # a size: of a layer (or the number of layers), at most what training allows
+            ok = is_int(value, 0 if default == 0 else 1, 4096 if name.endswith(("_dim", "layers")) else 10**7)
+        check(ok, f"settings: {name} {value!r}")
+    tag_sets = checkpoint.get("tag_sets") or {
+        name: tags for name, tags in (("upos", checkpoint.get("tag_to_ix")), ("xpos", checkpoint.get("xpos_to_ix")))
+        if tags}
+    check(isinstance(tag_sets, dict) and list(tag_sets) in (["upos"], ["upos", "xpos"]), "bad tag sets")
+    check_dictionary("word_to_ix", checkpoint["word_to_ix"], lambda word: True)
+    check_dictionary("char_to_ix", checkpoint.get("char_to_ix") or {}, lambda char: True)
+    for name, tags in tag_sets.items():
+        check_dictionary(f"the {name} tags", tags, is_tag)
+    counts = checkpoint.get("word_counts") or {}
+    check(isinstance(counts, dict) and all(isinstance(word, str) and is_int(count, 0, 2**62)
+                                           for word, count in counts.items()), "bad word counts")
+    check(type(checkpoint.get("lowercase", False)) is bool, "bad lowercase")
     temperature = checkpoint.get("temperature", 1.0)  # older checkpoints have none, nor word counts
-    if isinstance(temperature, bool) or not (isinstance(temperature, (int, float)) and 0.01 <= temperature <= 100):
-        raise ValueError(f"temperature {temperature!r}")
+    check(type(temperature) in (int, float) and 0.01 <= temperature <= 100, f"temperature {temperature!r}")
+
+    sizes = {"vocab_size": len(checkpoint["word_to_ix"]), "char_vocab_size": len(checkpoint.get("char_to_ix") or {}),
+             "tagset_size": len(tag_sets["upos"]), "xpos_tagset_size": len(tag_sets.get("xpos", {}))}
+    for name, size in sizes.items():
+        check(settings.get(name, 0) == size, f"{size} entries in its dictionary, {settings.get(name, 0)} in {name}")
+    # Built on the meta device first, which allocates nothing: the shapes the settings ask for
+    # must be those of the weights in the file, whose size bounds them.
+    try:
+        with torch.device("meta"):
+            expected = {name: tuple(t.shape) for name, t in RealDataTagger(**settings).state_dict().items()}
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError("its settings build no model") from None
+    state_dict = checkpoint["state_dict"]
+    check(isinstance(state_dict, dict) and all(isinstance(t, torch.Tensor) for t in state_dict.values()),
+          "bad weights")
+    found = {name: tuple(tensor.shape) for name, tensor in state_dict.items()}
+    check(found == expected, "its weights do not match its settings")
+    for name, tensor in state_dict.items():
+        check(not tensor.is_floating_point() or bool(torch.isfinite(tensor).all()),
+              f"{name} holds values that are not finite (nan or inf)")
+    model = RealDataTagger(**settings)
+    model.load_state_dict(state_dict)
     model.temperature = temperature
+    vocab = Vocabulary(checkpoint["word_to_ix"], tag_sets, checkpoint.get("char_to_ix") or None,
+                       checkpoint.get("lowercase", False), checkpoint.get("word_counts") or None)
     return model, vocab
 
 
-def tag_sets_of(checkpoint):
-    """The tag dictionaries of a checkpoint; older ones kept UPOS in "tag_to_ix" and XPOS in "xpos_to_ix"."""
-    if "tag_sets" in checkpoint:
-        return checkpoint["tag_sets"]
-    older = {"upos": checkpoint["tag_to_ix"], "xpos": checkpoint.get("xpos_to_ix")}
-    return {name: tag_to_ix for name, tag_to_ix in older.items() if tag_to_ix}
-
-
 def save_temperature(path, temperature):
-    """Store a fitted temperature in the checkpoint at `path` (see evaluation.fit_temperature)."""
+    """Store a fitted temperature in the checkpoint at `path`."""
     checkpoint = read_checkpoint(path)
-    if Path(path).resolve().stat().st_nlink > 1:  # the file is updated by a new file renamed into place
+    if Path(path).resolve().stat().st_nlink > 1:  # a renamed new file would leave the links the old model
         raise InputError(f"{path}: has other hard links, which would keep the model without the temperature; "
                          "fit on a copy of its own")
     checkpoint["temperature"] = temperature
-    write_atomically(checkpoint, path)
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    write_atomically(buffer.getbuffer(), check_can_save(path), path)

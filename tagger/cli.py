@@ -1,116 +1,105 @@
-"""What the two commands (tagger.train, tagger.tag) share: their argument parser (number options with their
-ranges; recipe files for the training command), the device, the seed, and ending cleanly on bad input."""
+"""What the commands share: number options, @recipe files, the device, the seed, and ending in
+one line on bad input."""
 import argparse
 import math
 import os
 import random
+import stat
 import sys
 from pathlib import Path
 
 from tagger.errors import InputError
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse, with @FILE (a recipe) read as options, and every number option's range in --help.
-
-    With option_files=True an argument @FILE where an option may stand is replaced by the
-    options in FILE: separated by spaces or lines, a word that starts with '#' starting a
-    comment (so `--save run#3.pt` keeps its '#'). An @ word that is an option's value
-    (`--predict @john`) or follows `--` stays as it is; anywhere else, a positional slot
-    included, it is read as a file. A recipe that cannot be read, is not UTF-8 or includes itself is a usage error.
-    """
-
-    def __init__(self, option_files=False, **kwargs):
-        super().__init__(formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
-        self.option_files = option_files
-        self.add_argument = add_range_to_help(self.add_argument)
-
-    def add_argument_group(self, *args, **kwargs):
-        group = super().add_argument_group(*args, **kwargs)
-        group.add_argument = add_range_to_help(group.add_argument)
-        return group
-
-    def parse_known_args(self, args=None, namespace=None):
-        args = sys.argv[1:] if args is None else list(args)
-        if self.option_files:
-            args = self.expand_option_files(args, including=())
-        return super().parse_known_args(args, namespace)
-
-    def expand_option_files(self, args, including):
-        """args with each @FILE in an option's place replaced by FILE's options (`including`: the files above)."""
-        expanded, value_expected = [], False
-        for position, arg in enumerate(args):
-            if arg == "--":  # everything after it is positional
-                return expanded + args[position:]
-            if arg.startswith("@") and not value_expected:
-                expanded += self.expand_option_files(self.read_option_file(arg, including),
-                                                     (*including, os.path.realpath(arg[1:])))
-                continue
-            expanded.append(arg)
-            action = self._option_string_actions.get(arg) if arg.startswith("-") else None
-            value_expected = action is not None and action.nargs != 0
-        return expanded
-
-    def read_option_file(self, arg, including):
-        """The options in the file named by @FILE, as a list of words."""
-        path = arg[1:]
-        if os.path.realpath(path) in including:
-            self.error(f"{arg}: the option file includes itself")
-        try:
-            text = Path(path).read_bytes().decode("utf-8").removeprefix("\ufeff")  # a byte order mark is no option
-        except OSError as error:
-            self.error(f"{arg}: cannot read the option file: {error.strerror}")
-        except UnicodeDecodeError as error:
-            self.error(f"{arg}: the option file is not UTF-8 (byte {error.start})")
-        return [word for line in text.splitlines() for word in self.convert_arg_line_to_args(line)]
-
-    def convert_arg_line_to_args(self, arg_line):
-        words = []
-        for word in arg_line.split():
-            if word.startswith("#"):  # a comment runs to the end of the line
-                break
-            words.append(word)
-        return words
-
-
-def add_range_to_help(add_argument):
-    """Wrap an add_argument method: an option whose type is a number_type gets its range in its help."""
-    def add(*args, **kwargs):
-        requirement = getattr(kwargs.get("type"), "requirement", None)
-        if requirement is not None:
-            kwargs["help"] = (kwargs.get("help") or "").rstrip() + f"; must be {requirement}"
-        return add_argument(*args, **kwargs)
-    return add
-
-
 def number_type(kind, is_valid, requirement):
-    """An argparse type: a finite number of `kind` (int or float) for which is_valid(number) holds.
-
-    Anything else is a usage error ("argument --lr: must be above 0, not nan"), found before
-    any work starts.
-    """
+    """An argparse type: a finite int or float for which is_valid holds (help says `requirement`)."""
     def convert(text):
         try:
             number = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {'whole ' if kind is int else ''}number: {text!r}") from None
+            whole = "whole " if kind is int else ""
+            raise argparse.ArgumentTypeError(f"not a {whole}number: {text!r}") from None
         if not (math.isfinite(number) and is_valid(number)):
             raise argparse.ArgumentTypeError(f"must be {requirement}, not {text}")
         return number
-    convert.requirement = requirement  # ArgumentParser shows it in --help
+    convert.requirement = requirement
     return convert
 
 
 AT_LEAST_ONE = number_type(int, lambda n: n >= 1, "at least 1")
-DIMENSION = number_type(int, lambda n: 1 <= n <= 4096, "from 1 to 4096")  # a layer's size, or the number of layers
-ABOVE_ZERO = number_type(float, lambda x: x > 0, "above 0")
+DIMENSION = number_type(int, lambda n: 1 <= n <= 4096, "from 1 to 4096")  # a size, or a layer count
+LEARNING_RATE = number_type(float, lambda x: 0 < x <= 1000, "above 0, at most 1000")
 UP_TO_ONE = number_type(float, lambda x: 0 < x <= 1, "in (0, 1]")
-ZERO_OR_MORE = number_type(float, lambda x: x >= 0, "0 or more")
 BELOW_ONE = number_type(float, lambda x: 0 <= x < 1, "in [0, 1)")
-# A temperature far outside this range makes the probabilities 0 and 1 in float32 (or all equal), and the scores
-# of them nan or inf; fit_temperature searches within it.
+UP_TO_A_MILLION = number_type(float, lambda x: 0 <= x <= 1e6, "from 0 to 1e6")
+# Far outside this range the probabilities are 0 and 1 in float32 (or all equal).
 TEMPERATURE = number_type(float, lambda x: 0.01 <= x <= 100, "from 0.01 to 100")
 SEED = number_type(int, lambda n: 0 <= n < 2**32, "in [0, 2**32)")  # numpy's seeds are 32-bit
+
+
+def check_path(parser, option, path):
+    """A usage error for a path that cannot name a file: empty, or with a NUL byte in it."""
+    if path is not None and (not path.strip() or "\0" in path):
+        parser.error(f"{option}: {'a NUL byte' if path.strip() else 'an empty path (an unset variable?)'}")
+
+
+class RecipeParser(argparse.ArgumentParser):
+    """argparse with @FILE recipes: options separated by spaces or lines, '#' starts a comment."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fromfile_prefix_chars="@", allow_abbrev=False,
+                         formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+    def convert_arg_line_to_args(self, arg_line):
+        words = arg_line.removeprefix("\ufeff").split()  # a byte order mark is no option
+        comment = next((i for i, word in enumerate(words) if word.startswith("#")), len(words))
+        return words[:comment]
+
+    def parse_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        self.recipes = check_recipes(self, args)  # before argparse reads them
+        return super().parse_args(args, namespace)
+
+
+MAX_RECIPE_BYTES = 1 << 16
+MAX_RECIPE_WORDS = 10_000  # words after every recipe is expanded, repeats included
+
+
+def check_recipes(parser, args, including=(), counted=None):
+    """The recipe paths that args' @FILE words name, checked as argparse will read them.
+
+    Each must be a regular UTF-8 file of at most 64 KiB that does not include itself; all of
+    them together expand to at most MAX_RECIPE_WORDS words. Anything else is a usage error.
+    """
+    counted = counted if counted is not None else [0]
+    recipes = []
+    for arg in args:
+        counted[0] += 1
+        if counted[0] > MAX_RECIPE_WORDS:
+            parser.error(f"the recipes expand to more than {MAX_RECIPE_WORDS:,} words")
+        if not arg.startswith("@"):
+            continue
+        path = arg[1:]
+        check_path(parser, arg, path)
+        try:
+            info = os.stat(path)
+        except OSError as error:
+            parser.error(f"{arg}: cannot read the recipe: {error.strerror}")
+        if not stat.S_ISREG(info.st_mode):
+            parser.error(f"{arg}: not a regular file")
+        if info.st_size > MAX_RECIPE_BYTES:
+            parser.error(f"{arg}: a recipe of over {MAX_RECIPE_BYTES // 1024} KiB; is it a recipe?")
+        if os.path.realpath(path) in including:
+            parser.error(f"{arg}: the recipe includes itself")
+        try:
+            text = Path(path).read_bytes()[:MAX_RECIPE_BYTES + 1].decode("utf-8")
+        except OSError as error:
+            parser.error(f"{arg}: cannot read the recipe: {error.strerror}")
+        except UnicodeDecodeError as error:
+            parser.error(f"{arg}: the recipe is not UTF-8 (byte {error.start})")
+        words = [word for line in text.splitlines() for word in parser.convert_arg_line_to_args(line)]
+        recipes += [path, *check_recipes(parser, words, (*including, os.path.realpath(path)), counted)]
+    return recipes
 
 
 def add_device_option(parser):
@@ -119,8 +108,8 @@ def add_device_option(parser):
 
 
 def check_device(name):
-    """The torch.device for --device; fail early, in one line, when the accelerator is not there."""
-    import torch  # here, not at the top: `benchmark.py --show` prints stored figures without loading torch
+    """The torch.device for --device; an InputError when the accelerator is not there."""
+    import torch  # here: `benchmark.py --show` prints stored figures without loading torch
     if name == "cuda" and not torch.cuda.is_available():
         raise InputError("--device cuda: no CUDA device is available on this machine")
     if name == "mps" and not torch.backends.mps.is_available():
@@ -137,15 +126,18 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
-def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
-    """Run work(); bad input ends with one line on stderr and exit code 2, never a traceback.
+def is_out_of_memory(error):
+    """Whether an exception says that memory ran out (torch's CPU allocator raises RuntimeError)."""
+    return isinstance(error, MemoryError) or (
+        isinstance(error, RuntimeError) and "DefaultCPUAllocator" in str(error)
+        or type(error).__name__ == "OutOfMemoryError")
 
-    A closed output pipe (`python -m tagger.tag ... | head`) ends quietly with exit code 1, as other
-    command-line tools do; output that cannot be written (a full disk), a closed standard output and
-    memory that runs out each end with one line and exit code 1; a closed standard input is bad
-    input (exit code 2). Ctrl-C ends with one
-    line, "interrupted: " + when_interrupted() (what was saved), and exit code 130, as shells
-    report a program stopped by Ctrl-C.
+
+def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
+    """Run work(); what would end in a traceback ends in one line on stderr.
+
+    Exit codes: 2 bad input; 1 output that cannot be written, or memory that ran out; 130
+    Ctrl-C (its line says what was saved); a closed pipe (`| head`) ends quietly with 1.
     """
     if sys.stdout is None or sys.stderr is None:  # started with `>&-` or `2>&-`
         print("error: standard output is closed", file=sys.stderr or sys.__stderr__ or open(os.devnull, "w"))
@@ -159,21 +151,15 @@ def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
     except KeyboardInterrupt:
         print(f"\ninterrupted: {when_interrupted()}", file=sys.stderr)
         sys.exit(130)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+    except OSError as error:  # writing the output failed: a closed pipe, a full disk
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush
+        if not isinstance(error, BrokenPipeError):
+            print(f"error: {error.filename or 'the output'}: {error.strerror or error}", file=sys.stderr)
         sys.exit(1)
-    except OSError as error:  # writing the output failed: a full disk, an I/O error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is left unwritten is lost anyway
-        print(f"error: {error.filename or 'the output'}: {error.strerror or error}", file=sys.stderr)
-        sys.exit(1)
-    except MemoryError:
-        print("error: out of memory: try smaller sizes or a smaller --batch-size", file=sys.stderr)
-        sys.exit(1)
-    except RuntimeError as error:  # torch's allocator reports running out of memory as a RuntimeError
-        if "alloc" not in str(error).lower():
+    except (MemoryError, RuntimeError) as error:
+        if not is_out_of_memory(error):
             raise
-        print(f"error: out of memory ({str(error).splitlines()[0]}): try smaller sizes or a smaller --batch-size",
-              file=sys.stderr)
+        print("error: out of memory", file=sys.stderr)
         sys.exit(1)
 
 
@@ -183,6 +169,23 @@ def same_file(first, second):
         return os.path.samefile(first, second)
     except OSError:  # one of them does not exist (yet): compare where they lead
         return Path(first).resolve() == Path(second).resolve()
+
+
+def check_output_is_no_input(paths):
+    """An InputError when standard output is one of the input files (`>> input`, as cat refuses)."""
+    try:
+        out = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind it (a test's buffer)
+        return
+    for name, path in paths:
+        if path is None:
+            continue
+        try:
+            info = os.fstat(sys.stdin.fileno()) if path == "-" else os.stat(path)
+        except (OSError, ValueError, AttributeError):
+            continue
+        if stat.S_ISREG(out.st_mode) and (info.st_dev, info.st_ino) == (out.st_dev, out.st_ino):
+            raise InputError(f"{name} {path}: is also the standard output; write to another file")
 
 
 def show_path(path):

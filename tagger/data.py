@@ -18,25 +18,26 @@ from tagger.errors import InputError
 
 
 def is_conllu(path):
-    """Whether to read `path` as CoNLL-U: its name ends in .conllu (any case), or it is not
-    named .csv and its first line looks like CoNLL-U (a comment, or ten tab-separated columns)."""
+    """Whether `path` holds CoNLL-U rather than CSV, by its first line: a comment or ten columns.
+
+    A pipe cannot be looked at without using it up: there its name decides (.conllu or .csv).
+    """
     if not str(path):
         raise InputError("an empty path (an unset variable?)")
-    if Path(path).is_dir():
+    path = Path(path)
+    if path.is_dir():
         raise InputError(f"{path}: is a directory, not a file")
-    suffix = Path(path).suffix.lower()
-    if suffix in (".conllu", ".csv"):
-        return suffix == ".conllu"
-    if Path(path).is_fifo():  # looking at its first line would use it up
-        raise InputError(f"{path}: cannot tell CSV from CoNLL-U in a pipe; give a file named .csv or .conllu")
-    if Path(path).exists() and not Path(path).is_file():
+    if path.is_fifo():
+        if path.suffix.lower() not in (".conllu", ".csv"):
+            raise InputError(f"{path}: cannot tell CSV from CoNLL-U in a pipe; give a file named .csv or .conllu")
+        return path.suffix.lower() == ".conllu"
+    if path.exists() and not path.is_file():
         raise InputError(f"{path}: is not a regular file (a device?)")
     try:
         with open(path, "rb") as file:
-            first_line = file.readline(100_000)
+            first_line = without_bom(file.readline(100_000))
     except OSError:
         return False  # the CSV reader says what is wrong with the path
-    first_line = without_bom(first_line)
     return first_line.startswith(b"#") or first_line.count(b"\t") == 9
 
 
@@ -73,13 +74,16 @@ def read_csv(path):
     text = read_text(path)
     if not text.strip():
         raise InputError(f"{path}: file is empty")
+    if "\0" in text:
+        raise InputError(f"{path} line {text[:text.index(chr(0))].count(chr(10)) + 1}: a NUL byte")
     rows = numbered_csv_rows(path, text)
     line, header = next(rows)
     for column in ("text", "tag"):
-        if column not in header:
+        if header.count(column) != 1:
             found = ", ".join(header)
+            problem = "missing" if column not in header else "more than one"
             hint = "; the file looks tab-separated: separate the columns with commas" if "\t" in found else ""
-            raise InputError(f"{path}: missing column '{column}' (found: {found}){hint}")
+            raise InputError(f"{path}: {problem} column '{column}' (found: {found}){hint}")
     text_column, tag_column = header.index("text"), header.index("tag")
     sentences = []
     for line, row in rows:
@@ -103,13 +107,13 @@ def read_csv(path):
 
 
 def numbered_csv_rows(path, text):
-    """Yield (line where the row starts, its cells) for each row of CSV text that is not blank."""
+    """Yield (line where the row starts, its cells) for each row of CSV text; blank lines are skipped."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     line = 1
     try:
         for row in reader:
             start, line = line, reader.line_num + 1
-            if any(cell.strip() for cell in row):
+            if len(row) > 1 or row and row[0].strip():  # a line of spaces is blank, as for pandas
                 yield start, row
     except csv.Error as error:
         hint = " (a quote is not closed)" if "unexpected end of data" in str(error) else ""
@@ -118,6 +122,15 @@ def numbered_csv_rows(path, text):
 
 UPOS, XPOS = 3, 4  # the CoNLL-U columns (counted from 0) of the universal and the treebank's own tag
 READ_BYTES = 1 << 16  # how much LineReader asks for at a time: whatever has arrived, up to this
+MAX_LINE_BYTES = 1 << 22  # 4 MiB: room for a 2-million-character token, not for a whole file
+
+
+def count_words(text, start):
+    """Whitespace-separated words of text[start:], less one that began before `start`."""
+    words = len(text[start:].split())
+    if 0 < start < len(text) and not text[start - 1:start].isspace() and not text[start:start + 1].isspace():
+        words -= 1  # the first piece continues a word already counted
+    return words
 
 
 class LineReader:
@@ -129,8 +142,13 @@ class LineReader:
     and the output would no longer line up with the input lines.
     """
 
-    def __init__(self, path, stream=None):
-        """stream, if given, is a binary stream read instead of opening `path`, which then only names it."""
+    def __init__(self, path, stream=None, max_line_bytes=MAX_LINE_BYTES, max_line_words=None):
+        """stream, if given, is read instead of opening `path`, which then only names it.
+
+        A line longer than max_line_bytes, or of more than max_line_words words separated by
+        whitespace, is an InputError as soon as that much of it has been read.
+        """
+        self.max_line_bytes, self.max_line_words = max_line_bytes, max_line_words
         self.path = path
         self.name = "standard input" if path == "-" else str(path)
         self.pending = bytearray()  # read but not yet handed out
@@ -153,11 +171,17 @@ class LineReader:
                 raise InputError(f"{self.path}: is a directory, not a file") from None
         try:
             line_number, searched = 0, 0  # searched: pending[:searched] holds no "\n" after start
+            counted, words = 0, 0  # the words of pending[:counted], all of them one unfinished line
             while True:
                 end = self.pending.find(b"\n", max(self.start, searched))
                 if end == -1:
+                    if self.start:  # lines were handed out: what is left starts a new one
+                        counted, words = 0, 0
                     del self.pending[:self.start]  # once per read, not per line: linear in the input
                     self.start, searched = 0, len(self.pending)  # what is left has no "\n"
+                    words += count_words(self.pending, counted)
+                    counted = len(self.pending)
+                    self.check_unfinished_line(line_number + 1, words)
                     block = self.stream.read1(READ_BYTES)  # what has arrived (waits only if nothing has)
                     if not block:
                         break
@@ -172,6 +196,15 @@ class LineReader:
         finally:
             if self.opened_here:
                 self.stream.close()
+
+    def check_unfinished_line(self, line_number, words):
+        """An InputError as soon as the line being read is longer than its bounds allow."""
+        if len(self.pending) > self.max_line_bytes:
+            raise InputError(f"{self.name} line {line_number}: over {self.max_line_bytes >> 20} MiB "
+                             "without a line break")
+        if self.max_line_words is not None and words > self.max_line_words:
+            raise InputError(f"{self.name} line {line_number}: more than {self.max_line_words:,} words in one "
+                             "line, which is tagged as one sentence: put each sentence on a line of its own")
 
     def more_ready(self):
         """Whether another line may be had now, without waiting for the input (a person, a slow pipe)."""

@@ -8,6 +8,7 @@
     python -m tagger.tag ewt.pt --eval en_ewt-ud-dev.conllu --report
     python -m tagger.tag ewt.pt --eval en_ewt-ud-dev.conllu --fit-temperature    (calibrate the probabilities)
 """
+import argparse
 import os
 import sys
 
@@ -21,7 +22,8 @@ os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNEL_CACHE
 from tqdm import tqdm
 
 from tagger.checkpoint import load_checkpoint, save_temperature
-from tagger.cli import AT_LEAST_ONE, TEMPERATURE, ArgumentParser, add_device_option, check_device, run_cleanly
+from tagger.cli import (AT_LEAST_ONE, TEMPERATURE, add_device_option, check_device, check_output_is_no_input,
+                        check_path, run_cleanly)
 from tagger.data import TAG_COLUMNS, LineReader, conllu_sentence, conllu_sentences, read_tag_sets
 from tagger.errors import InputError
 from tagger.evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature, per_tag_scores, probability_scores,
@@ -44,7 +46,8 @@ words whose gold tag never occurred in training are left out, as p(g) is 0 for t
 
 def parse_args(argv=None):
     """The command line: a saved model and one job (tag text, tag a CoNLL-U file, or evaluate)."""
-    parser = ArgumentParser(prog="python -m tagger.tag", description=__doc__, epilog=PROBABILITY_SCORES)
+    parser = argparse.ArgumentParser(prog="python -m tagger.tag", description=__doc__, epilog=PROBABILITY_SCORES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", metavar="MODEL.pt", help="a model saved by python -m tagger.train --save")
     parser.add_argument("text", nargs="?",
                         help="text of one sentence to tag; '-' tags each line of standard input as one sentence, "
@@ -76,8 +79,9 @@ def parse_args(argv=None):
     parser.add_argument("--temperature", type=TEMPERATURE, metavar="T",
                         help="report the UPOS probabilities at temperature T, log_softmax(log p / T) of each "
                              "word's probabilities p (for a softmax model: softmax(logits / T)), instead of at the "
-                             "checkpoint's temperature (1 unless --fit-temperature stored one); tags do not change")
-    parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=512, help="sentences per batch (default: 512)")
+                             "checkpoint's temperature (1 unless --fit-temperature stored one); tags do not change; "
+                             "T from 0.01 to 100")
+    parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=512, help="sentences per batch, at least 1 (default: 512)")
     add_device_option(parser)
     args = parser.parse_intermixed_args(argv)  # TEXT may come after the options too
     jobs = [args.text is not None, args.tag_conllu is not None, args.eval is not None]
@@ -90,8 +94,7 @@ def parse_args(argv=None):
     if (args.report or args.fit_temperature) and args.eval is None:
         parser.error("--report and --fit-temperature go with --eval")
     for option, path in (("MODEL.pt", args.model), ("--tag-conllu", args.tag_conllu), ("--eval", args.eval)):
-        if path is not None and not path.strip():
-            parser.error(f"{option}: an empty path (an unset variable?)")
+        check_path(parser, option, path)
     if args.temperature is not None and args.fit_temperature:
         parser.error("--temperature does not go with --fit-temperature, which fits its own")
     return args
@@ -182,7 +185,7 @@ def tag_text(model, vocab, args, device, chunk_words=None, stdin=None, stdout=No
         write_tagged_lines([args.text], tag_lines(model, tokenized, vocab, args.batch_size, device), args.conllu,
                            stdout)
         return
-    reader = LineReader("-", stream=stdin)
+    reader = LineReader("-", stream=stdin, max_line_words=MAX_SENTENCE_WORDS)
     lines = tokenized_lines(text_lines(reader), tokenize_line, reader.name)
     with progress_bar("lines") as progress:
         # A chunk counts the words the tokenizer makes (a-b-c is five), not the spaces.
@@ -289,6 +292,8 @@ def main(argv=None):
     args = parse_args(argv)
 
     def work():
+        check_output_is_no_input([("MODEL.pt", args.model), ("--tag-conllu", args.tag_conllu),
+                                  ("TEXT", "-" if args.text == "-" else None)])
         device = check_device(args.device)
         model, vocab = load_checkpoint(args.model, device)
         if args.temperature is not None:

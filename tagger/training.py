@@ -7,6 +7,7 @@ import random
 import torch
 from tqdm import tqdm
 
+from tagger.cli import is_out_of_memory
 from tagger.errors import InputError
 from tagger.model import RealDataTagger
 from tagger.vocabulary import UNK_IX, Vocabulary
@@ -33,10 +34,10 @@ def build_model(args, sentences, gold_tags, device):
                         char_hidden_dim=args.char_hidden_dim)
     try:
         model = RealDataTagger(**settings).to(device)
-    except RuntimeError as error:  # torch's allocator says so with a RuntimeError
-        if "alloc" not in str(error):
+    except (MemoryError, RuntimeError) as error:
+        if not is_out_of_memory(error):
             raise
-        raise InputError(f"the model does not fit in memory ({str(error).splitlines()[0]}): choose smaller sizes") from None
+        raise InputError("the model does not fit in memory: choose smaller sizes") from None
     return model, vocab, settings
 
 

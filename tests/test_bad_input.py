@@ -103,7 +103,7 @@ def test_a_full_disk_keeps_the_old_model_and_says_so_in_plain_words(tmp_path, mo
         return Full()
     monkeypatch.setattr(os, "fdopen", full)
     with pytest.raises(InputError, match=r"m\.pt: could not save it: No space left on device$"):
-        write_atomically({"format": "x"}, path)
+        write_atomically(b"x", path, path)
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]
 
 
@@ -208,7 +208,7 @@ def test_text_that_starts_with_an_at_sign_is_text_even_if_a_file_has_that_name(t
 def test_the_training_command_expands_a_recipe_but_not_an_option_value(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "recipe").write_text("--epochs 3\n")
-    args = trainer.parse_args(["@recipe", "--predict", "@recipe"])
+    args = trainer.parse_args(["@recipe", "--predict=@recipe"])
     assert args.epochs == 3 and args.predict == "@recipe"
 
 
@@ -344,7 +344,7 @@ def test_memory_that_runs_out_is_one_line(capsys):
                                               ("", "accuracy.json line 1: not a results file"),
                                               ('{"rows": ', "accuracy.json line 1: not a results file"),
                                               ("[]", "accuracy.json: not a results file: it has no rows"),
-                                              ("DIR", "accuracy.json: cannot read the results: Is a directory")])
+                                              ("DIR", "accuracy.json: not a regular file")])
 def test_show_with_a_bad_results_file_is_one_line(tmp_path, content, message):
     folder = tmp_path / "results"
     if content is not None:
