@@ -23,7 +23,7 @@ from train import UNK_IX, TrainingDataError, prepare_sequence, read_training_dat
 
 
 def parse_args(argv=None):
-    """The few things a reader of the tutorial may want to vary; the defaults are the tutorial's run."""
+    """What a reader of the tutorial may want to vary; the defaults are the tutorial's run."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--loss", choices=["nll", "ce"], default="nll", help="nll: log_softmax outputs and NLLLoss;"
                         " ce: logits and CrossEntropyLoss (default: nll)")
@@ -58,7 +58,7 @@ def print_probabilities(title, model, words, word_to_ix, tag_to_ix, device):
 
 
 def main(argv=None):
-    """Day 1, in the tutorial's order: data, dictionaries, model, loss, optimizer, scores, training, scores."""
+    """Day 1 in the tutorial's order: data, dictionaries, model, loss, optimizer, training."""
     args = parse_args(argv)
     print("settings: " + " ".join(f"{name}={value}" for name, value in vars(args).items() if name != "train"))
     available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}

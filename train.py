@@ -16,7 +16,7 @@ class TrainingDataError(Exception):
 
 
 def read_training_data(path):
-    """The CSV's rows as [(words, tags), ...]: columns text and tag, words and tags separated by spaces."""
+    """The CSV's rows as [(words, tags), ...]: columns text and tag, split on spaces."""
     try:  # opened here, as a local file: given a path, pandas would also fetch URLs and unpack .gz
         with open(path, "rb") as file:
             raw = file.read()
@@ -80,7 +80,7 @@ def csv_row_lines(path, text):
 
 
 def prepare_sequence(seq, to_ix):
-    """Turn a list of words (or tags) into a 1-D tensor of their indices; unknown words get UNK_IX."""
+    """A list of words (or tags) as a 1-D tensor of their indices; unknown words get UNK_IX."""
     idxs = [to_ix.get(w, UNK_IX) for w in seq]
     return torch.tensor(idxs, dtype=torch.long)
 

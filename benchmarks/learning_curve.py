@@ -18,7 +18,7 @@ def measure(row, data):
 def run_learning_curve_row(train_path, dev_path, epochs, parts=LEARNING_CURVE_PARTS):
     """The recipe and NLTK's perceptron trained on the first 1/8, 1/4 and 1/2 of the training sentences
     (1/part for each of `parts`)."""
-    from tagger.data import read_conllu, write_conllu_slice
+    from tagger.conllu import read_conllu, write_conllu_slice
     sentence_lengths = [len(words) for words, _ in read_conllu(train_path)]
     n_sentences = len(sentence_lengths)
     points = []

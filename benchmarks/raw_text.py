@@ -42,7 +42,8 @@ def run_raw_text_row(dev_path, model_path):
     tagging and writing CoNLL-U, best of 3.
     """
     from tagger.checkpoint import load_checkpoint
-    from tagger.data import read_tag_sets, read_text, replace_tags
+    from tagger.conllu import replace_tags
+    from tagger.data import read_tag_sets, read_text
     from tagger.tokenizer import tokenize
     from tagger.evaluation import evaluate
     model, vocab = load_checkpoint(model_path)
@@ -71,7 +72,8 @@ def run_raw_text_row(dev_path, model_path):
 def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     """Tokenize and tag each line of a text file, write CoNLL-U (HEAD 0); return the number of words."""
     from tagger import tag
-    from tagger.data import LineReader, conllu_sentence
+    from tagger.conllu import conllu_sentence
+    from tagger.lines import LineReader
     reader = LineReader(text_path)  # read as tagger.tag reads: only "\n" ends a line
     tokenized = list(tag.tokenized_lines(tag.text_lines(reader), tokenize_line, reader.name))
     tagged = tag.tag_lines(model, tokenized, vocab)

@@ -18,7 +18,7 @@ def run_classic_row(row, train_path, dev_path):
 
     The -xpos row trains and scores the perceptron on the XPOS column instead of UPOS.
     """
-    from tagger.data import UPOS, XPOS, read_conllu
+    from tagger.conllu import UPOS, XPOS, read_conllu
     from tagger.evaluation import score_tags
     column = XPOS if row.endswith("-xpos") else UPOS
     read_tagged_sentences = functools.partial(read_conllu, tag_column=column)

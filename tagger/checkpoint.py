@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from tagger.errors import InputError
-from tagger.model import RealDataTagger
+from tagger.model import RealDataTagger, parameter_shapes
 from tagger.vocabulary import Vocabulary
 
 FORMAT = "lstm-tagger-checkpoint-1"  # marks our files, so a foreign checkpoint is recognised
@@ -155,7 +155,7 @@ def is_tag(tag):
 
 
 def rebuild(checkpoint):
-    """The model and Vocabulary a checkpoint describes, every field checked before anything is built."""
+    """The model and Vocabulary a checkpoint describes, every field checked first."""
     unknown = sorted(set(checkpoint) - FIELDS - OLDER_FIELDS)
     check(not unknown, f"unknown field {unknown[:1]}")
     for field in ("settings", "word_to_ix", "state_dict"):
@@ -191,13 +191,9 @@ def rebuild(checkpoint):
              "tagset_size": len(tag_sets["upos"]), "xpos_tagset_size": len(tag_sets.get("xpos", {}))}
     for name, size in sizes.items():
         check(settings.get(name, 0) == size, f"{size} entries in its dictionary, {settings.get(name, 0)} in {name}")
-    # Built on the meta device first, which allocates nothing: the shapes the settings ask for
-    # must be those of the weights in the file, whose size bounds them.
-    try:
-        with torch.device("meta"):
-            expected = {name: tuple(t.shape) for name, t in RealDataTagger(**settings).state_dict().items()}
-    except (TypeError, ValueError, RuntimeError):
-        raise ValueError("its settings build no model") from None
+    # The shapes the settings ask for, computed without building anything, must be those of the
+    # weights in the file, whose size bounds them.
+    expected = parameter_shapes(**settings)
     state_dict = checkpoint["state_dict"]
     check(isinstance(state_dict, dict) and all(isinstance(t, torch.Tensor) for t in state_dict.values()),
           "bad weights")
@@ -206,7 +202,10 @@ def rebuild(checkpoint):
     for name, tensor in state_dict.items():
         check(not tensor.is_floating_point() or bool(torch.isfinite(tensor).all()),
               f"{name} holds values that are not finite (nan or inf)")
-    model = RealDataTagger(**settings)
+    try:
+        model = RealDataTagger(**settings)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError("its settings build no model") from None
     model.load_state_dict(state_dict)
     model.temperature = temperature
     vocab = Vocabulary(checkpoint["word_to_ix"], tag_sets, checkpoint.get("char_to_ix") or None,

@@ -12,7 +12,7 @@ from tagger.errors import InputError
 
 
 def number_type(kind, is_valid, requirement):
-    """An argparse type: a finite int or float for which is_valid holds (help says `requirement`)."""
+    """An argparse type: a finite int or float for which is_valid holds."""
     def convert(text):
         try:
             number = kind(text)
@@ -164,7 +164,7 @@ def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
 
 
 def same_file(first, second):
-    """Whether two paths name one file: the same spelling, another spelling, a symbolic or a hard link."""
+    """Whether two paths name one file (in any spelling, or through a symbolic or hard link)."""
     try:
         return os.path.samefile(first, second)
     except OSError:  # one of them does not exist (yet): compare where they lead

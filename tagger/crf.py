@@ -33,7 +33,7 @@ class CRF(nn.Module):
         self.temperature = 1.0
 
     def scores(self, tag_space):
-        """The emission scores are the linear layer's raw scores: the CRF normalises whole sequences."""
+        """The linear layer's raw scores: the CRF normalises whole sequences."""
         return tag_space
 
     def loss(self, emissions, tags):
@@ -49,7 +49,7 @@ class CRF(nn.Module):
         return (log_z - self.sequence_score(emissions, gold, mask)).sum() / mask.sum()
 
     def sequence_score(self, emissions, tags, mask):
-        """score(y) of the given tag sequences: (batch,). Padded positions (mask False) add nothing."""
+        """score(y) of the given tag sequences: (batch,). Padded positions add nothing."""
         lengths = mask.sum(dim=1)
         emitted = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (batch, seq_len)
         moved = self.transitions[tags[:, :-1], tags[:, 1:]]  # (batch, seq_len - 1)
@@ -82,7 +82,7 @@ class CRF(nn.Module):
         return torch.logsumexp(self.forward_scores(emissions, mask, last_only=True) + self.end, dim=1)
 
     def backward_scores(self, emissions, mask):
-        """beta[:, t, i]: log of the summed exp(score) of the rest of the sentence after tag i at word t."""
+        """beta[:, t, i]: log of the summed exp(score) of the sentence's rest after tag i at word t."""
         transitions, end = self.transitions, self.end
         beta = end.expand(emissions.size(0), -1)  # at each sentence's last word
         betas = [beta]
@@ -93,7 +93,7 @@ class CRF(nn.Module):
         return torch.stack(betas[::-1], dim=1)  # (batch, seq_len, n_tags)
 
     def marginals(self, emissions, mask):
-        """log p(word t has tag j), summed over all sequences: alpha + beta - log Z (forward-backward)."""
+        """log p(word t has tag j) over all sequences: alpha + beta - log Z (forward-backward)."""
         alpha = self.forward_scores(emissions, mask)
         beta = self.backward_scores(emissions, mask)
         log_z = torch.logsumexp(alpha[:, -1] + self.end, dim=1)

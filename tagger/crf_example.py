@@ -26,7 +26,7 @@ def small_crf(n_tags, seed, scale=1.0):
 
 
 def enumerate_paths(crf, emissions):
-    """Every tag sequence of one sentence (n, T) and its score: the T^n classes of the CRF's softmax."""
+    """Every tag sequence of one sentence (n, T) and its score: the CRF softmax's T^n classes."""
     n_words, n_tags = emissions.shape
     paths = list(itertools.product(range(n_tags), repeat=n_words))
     tags = torch.tensor(paths)  # (T^n, n)
@@ -35,7 +35,7 @@ def enumerate_paths(crf, emissions):
 
 
 def crf_is_a_softmax_over_paths(seed=1):
-    """Section 7 (1) and (4): log Z and the best path, by enumeration and by the CRF's algorithms."""
+    """Section 7 (1) and (4): log Z and the best path, enumerated and by the CRF's algorithms."""
     crf = small_crf(3, seed)
     emissions = torch.randn(1, 4, 3, generator=torch.Generator().manual_seed(seed + 1))
     mask = torch.ones(1, 4, dtype=torch.bool)
@@ -48,7 +48,7 @@ def crf_is_a_softmax_over_paths(seed=1):
 
 
 def crf_without_transitions_is_the_per_word_softmax(seed=0):
-    """Section 7 (2): with zero transition, start and end scores, log Z is a sum of per-word logsumexps."""
+    """Section 7 (2): with zero transitions, start and end, log Z sums per-word logsumexps."""
     crf = CRF(5)  # all its scores start at zero
     generator = torch.Generator().manual_seed(seed)
     emissions = torch.randn(1, 6, 5, generator=generator) * 3
@@ -61,7 +61,7 @@ def crf_without_transitions_is_the_per_word_softmax(seed=0):
 
 
 def forward_in_probability_space(crf, emissions):
-    """Z by the forward algorithm on exp(scores) instead of scores: products of exponentials (one sentence)."""
+    """Z of one sentence by the forward algorithm on exp(scores): products of exponentials."""
     alpha = (crf.start + emissions[0]).exp()
     for t in range(1, len(emissions)):
         alpha = (alpha @ crf.transitions.exp()) * emissions[t].exp()
@@ -69,7 +69,7 @@ def forward_in_probability_space(crf, emissions):
 
 
 def long_sentence_overflow(n_words=200, seed=2):
-    """Section 7 (3): on a long sentence Z overflows float32; log Z, from the log-space forward algorithm, does not."""
+    """Section 7 (3): on a long sentence Z overflows float32; log Z in log space does not."""
     crf = small_crf(17, seed)
     emissions = torch.randn(1, n_words, 17, generator=torch.Generator().manual_seed(seed)) + 2
     with torch.no_grad():
@@ -80,7 +80,7 @@ def long_sentence_overflow(n_words=200, seed=2):
 
 
 def viterbi_against_the_per_word_argmax():
-    """Section 7 (4): the per-word argmax takes a transition the CRF scores as unlikely; Viterbi does not."""
+    """Section 7 (4): the per-word argmax takes a transition the CRF finds unlikely; Viterbi not."""
     crf = CRF(3)
     with torch.no_grad():
         crf.transitions[0, 1] = -4.0  # tag 0 is rarely followed by tag 1
@@ -131,7 +131,7 @@ def forward_algorithm_cost(lengths, n_tags=17, seed=3, repeats=3):
 
 
 def main():
-    """Print section 7: enumeration against the forward algorithm and Viterbi, overflow, and cost."""
+    """Print section 7: enumeration against forward algorithm and Viterbi, overflow, cost."""
     print("== 7. A CRF: a softmax over whole tag sequences ==")
     paths = crf_is_a_softmax_over_paths()
     print(f"3 tags, 4 words: {paths['n_paths']} paths; log Z by enumerating them {paths['log_z_enumerated']:.4f},"

@@ -2,4 +2,4 @@
 
 
 class InputError(Exception):
-    """A problem with an input (a file, a checkpoint, an option), described in one line for the user."""
+    """A problem with an input (a file, a checkpoint, an option), said in one line."""

@@ -1,4 +1,4 @@
-"""How good a trained tagger is on data with gold tags: accuracy, per-tag scores, errors, calibration."""
+"""How good a trained tagger is on gold-tagged data: accuracy, per-tag scores, errors, calibration."""
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -95,7 +95,7 @@ def top_confusions(gold, predicted, n=10):
 
 
 def confusion_matrix(gold, predicted, tags):
-    """counts[i][j]: how many words of gold tag tags[i] were tagged tags[j] (tags outside `tags` skipped)."""
+    """counts[i][j]: words of gold tag tags[i] tagged tags[j] (tags outside `tags` skipped)."""
     index = {tag: i for i, tag in enumerate(tags)}
     counts = [[0] * len(tags) for _ in tags]
     for g, p in zip(gold, predicted):
@@ -120,7 +120,7 @@ def accuracy_by_frequency(words, gold, predicted, training_count):
 
 
 def known_gold(log_probs, gold_ix):
-    """Keep the tokens whose gold tag the model knows (gold_ix >= 0): its probability is 0 otherwise."""
+    """The tokens whose gold tag the model knows (gold_ix >= 0); it gives the others p = 0."""
     keep = gold_ix >= 0
     return log_probs[keep], gold_ix[keep]
 
@@ -136,7 +136,7 @@ def mean_nll(log_probs, gold_ix):
 
 
 def brier_score(log_probs, gold_ix):
-    """Mean over tokens of sum over tags of (p(tag) - 1 if tag is gold else 0)^2: 0 is best, 2 worst."""
+    """Mean over tokens of the sum over tags of (p(tag) - [tag is gold])^2: 0 best, 2 worst."""
     one_hot = F.one_hot(gold_ix, log_probs.size(1)).float()
     return ((log_probs.exp() - one_hot) ** 2).sum(dim=1).mean().item()
 
@@ -159,14 +159,14 @@ def calibration_bins(log_probs, gold_ix, n_bins=N_BINS):
 
 
 def expected_calibration_error(log_probs, gold_ix, n_bins=N_BINS):
-    """ECE: over the calibration_bins, sum of (tokens in bin / all tokens) * |accuracy - mean confidence|."""
+    """ECE: over calibration_bins, the sum of (bin's share of tokens) * |accuracy - confidence|."""
     total = len(gold_ix)
     return sum(n / total * abs(accuracy - confidence)
                for n, confidence, accuracy in calibration_bins(log_probs, gold_ix, n_bins) if n)
 
 
 def probability_scores(log_probs, gold_ix):
-    """{"nll", "brier", "ece"} over the tokens whose gold tag the model knows (None if there is none)."""
+    """{"nll", "brier", "ece"} over the tokens whose gold tag the model knows (None: none)."""
     log_probs, gold_ix = known_gold(log_probs, gold_ix)
     if len(gold_ix) == 0:  # a mean over no tokens: not a number, so no figures at all
         return None

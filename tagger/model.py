@@ -129,7 +129,7 @@ class RealDataTagger(nn.Module):
         return self.word_char_vectors(char_ids, char_lengths)[word_positions]
 
     def word_char_vectors(self, char_ids, char_lengths):
-        """(n_words, max_word_len) -> (n_words, 2 * char_hidden_dim): each direction's last state."""
+        """(n_words, max_word_len) -> (n_words, 2 * char_hidden_dim): both directions' last states."""
         char_embeds = self.char_embeddings(char_ids)  # (n_words, max_word_len, char_embedding_dim)
         if bool((char_lengths == char_ids.size(1)).all()):
             _, (final_hidden, _) = self.char_lstm(char_embeds)  # one length: no padding
@@ -138,3 +138,42 @@ class RealDataTagger(nn.Module):
                                           enforce_sorted=False)
             _, (final_hidden, _) = self.char_lstm(packed)  # (2, n_words, char_hidden_dim)
         return torch.cat([final_hidden[0], final_hidden[1]], dim=-1)
+
+
+def lstm_shapes(name, input_size, hidden_size, num_layers=1, bidirectional=False):
+    """The state_dict shapes of nn.LSTM(input_size, hidden_size, num_layers, bidirectional)."""
+    shapes = {}
+    for layer in range(num_layers):
+        layer_input = input_size if layer == 0 else hidden_size * (2 if bidirectional else 1)
+        for suffix in ("", "_reverse") if bidirectional else ("",):
+            shapes.update({f"{name}.weight_ih_l{layer}{suffix}": (4 * hidden_size, layer_input),
+                           f"{name}.weight_hh_l{layer}{suffix}": (4 * hidden_size, hidden_size),
+                           f"{name}.bias_ih_l{layer}{suffix}": (4 * hidden_size,),
+                           f"{name}.bias_hh_l{layer}{suffix}": (4 * hidden_size,)})
+    return shapes
+
+
+def parameter_shapes(embedding_dim, hidden_dim, vocab_size, tagset_size, bidirectional=False,
+                     num_layers=1, char_vocab_size=0, char_embedding_dim=0, char_hidden_dim=0,
+                     xpos_tagset_size=0, crf=False, **_):
+    """The shape of every tensor in RealDataTagger(...).state_dict(), without building anything.
+
+    A checkpoint's weights are compared with it before a model of its settings is made.
+    """
+    shapes = {"word_embeddings.weight": (vocab_size, embedding_dim)}
+    lstm_input_dim = embedding_dim
+    if char_vocab_size > 0:
+        shapes["char_embeddings.weight"] = (char_vocab_size, char_embedding_dim)
+        shapes.update(lstm_shapes("char_lstm", char_embedding_dim, char_hidden_dim, bidirectional=True))
+        lstm_input_dim += 2 * char_hidden_dim
+    shapes.update(lstm_shapes("lstm", lstm_input_dim, hidden_dim, num_layers, bidirectional))
+    lstm_output_dim = hidden_dim * (2 if bidirectional else 1)
+    tag_sets = [("hidden2tag", "tag_output", tagset_size)]
+    if xpos_tagset_size > 0:
+        tag_sets.append(("hidden2xpos", "xpos_output", xpos_tagset_size))
+    for linear, output, n_tags in tag_sets:
+        shapes.update({f"{linear}.weight": (n_tags, lstm_output_dim), f"{linear}.bias": (n_tags,)})
+        if crf:
+            shapes.update({f"{output}.transitions": (n_tags, n_tags), f"{output}.start": (n_tags,),
+                           f"{output}.end": (n_tags,)})
+    return shapes

@@ -1,4 +1,4 @@
-"""Tagging word lists with a trained real-data tagger: tags and log-probabilities, batched for speed."""
+"""Tagging word lists with a trained tagger: tags and log-probabilities, batched for speed."""
 import dataclasses
 
 import torch

@@ -21,27 +21,15 @@ os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNEL_CACHE
 
 from tqdm import tqdm
 
-from tagger.checkpoint import load_checkpoint, save_temperature
+from tagger.checkpoint import load_checkpoint
 from tagger.cli import (AT_LEAST_ONE, TEMPERATURE, add_device_option, check_device, check_output_is_no_input,
                         check_path, run_cleanly)
-from tagger.data import TAG_COLUMNS, LineReader, conllu_sentence, conllu_sentences, read_tag_sets
+from tagger.conllu import TAG_COLUMNS, conllu_sentence, conllu_sentences
 from tagger.errors import InputError
-from tagger.evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature, per_tag_scores, probability_scores,
-                        rescale, top_confusions)
+from tagger.lines import LineReader
 from tagger.predict import predict
+from tagger.report import PROBABILITY_SCORES, print_evaluation
 from tagger.tokenizer import split_on_whitespace, tokenize
-
-PROBABILITY_SCORES = f"""\
-how --report scores the UPOS probabilities p, over the words of the --eval file (g: a word's gold tag;
-words whose gold tag never occurred in training are left out, as p(g) is 0 for them):
-  NLL    mean over words of -ln p(g): at temperature 1, for a softmax model trained without label
-         smoothing, the loss its UPOS layer trains on, here on other text, without dropout or
-         --unk-alpha (a CRF's p are its per-word marginals)
-  Brier  mean over words of the sum over all tags t of (p(t) - 1 if t = g else 0)^2; 0 best, 2 worst
-  ECE    expected calibration error: the words go into {N_BINS} bins of equal width by the confidence
-         c = max over t of p(t): (0, 1/{N_BINS}], (1/{N_BINS}, 2/{N_BINS}], ..., ({N_BINS - 1}/{N_BINS}, 1]; ECE is the sum
-         over bins of (words in the bin / all words) * |accuracy in the bin - mean c in the bin|
-"""
 
 
 def parse_args(argv=None):
@@ -112,7 +100,7 @@ MAX_SENTENCE_WORDS = 10_000
 
 
 def tokenized_lines(numbered_lines, tokenize_line, source):
-    """(line, tokens) for each (line number, line); a line of more than MAX_SENTENCE_WORDS words is an InputError."""
+    """(line, tokens) for each (line number, line); over MAX_SENTENCE_WORDS words is an InputError."""
     for line_number, line in numbered_lines:
         tokens = tokenize_line(line)
         if sum(len(token.words) for token in tokens) > MAX_SENTENCE_WORDS:
@@ -154,7 +142,7 @@ def chunks(items, n_words, more_ready, chunk_words):
 
 
 def progress_bar(unit):
-    """A tqdm bar on stderr for long runs: shown when stderr is a terminal, but not to a person typing the input."""
+    """A tqdm bar on stderr: shown on a terminal, but not to a person typing the input."""
     return tqdm(unit=f" {unit}", file=sys.stderr, disable=True if sys.stdin is None or sys.stdin.isatty() else None)  # None: if a terminal
 
 
@@ -230,65 +218,8 @@ def tag_conllu_file(model, path, vocab, args, device):
             progress.update(len(chunk))
 
 
-def print_evaluation(model, vocab, args, device):
-    """Print the accuracy of every tag set the file has, accuracy on unseen words and, with --report, the rest."""
-    if args.fit_temperature:
-        model.temperature = 1.0  # fit from the model's own scores, whatever was stored before
-    results = evaluate(model, *read_tag_sets(args.eval, vocab.tag_sets), vocab, args.batch_size, device)
-    for name, result in results.items():
-        print(f"{name} accuracy: {result.accuracy:.4f} ({result.total} tokens)")
-    upos = results["upos"]
-    if upos.unseen_total:
-        print(f"unseen-word accuracy: {upos.unseen_accuracy:.4f} ({upos.unseen_total} tokens)")
-    else:
-        print("unseen-word accuracy: - (every word of the file occurs in training)")
-    if args.fit_temperature:
-        if not bool((upos.gold_ix >= 0).any()):  # the NLL would be nan, and so the fitted temperature
-            raise InputError(f"{args.eval}: no word has a UPOS tag that the model knows, so there is no "
-                             f"temperature to fit; {args.model} is unchanged")
-        print_probability_scores(upos, model.temperature)
-        model.temperature = fit_temperature(upos.log_probs, upos.gold_ix)
-        save_temperature(args.model, model.temperature)
-        print(f"fitted temperature: {model.temperature:.4f} (minimum NLL on {args.eval}; saved in {args.model})")
-        upos.log_probs = rescale(upos.log_probs, model.temperature)  # the tags stay the same
-    if args.report:
-        print_report(results, vocab, model.temperature)
-    elif args.fit_temperature:
-        print_probability_scores(upos, model.temperature)
-
-
-def print_probability_scores(result, temperature):
-    """One line: NLL, Brier score and ECE of an Evaluation's probabilities."""
-    scores = probability_scores(result.log_probs, result.gold_ix)
-    if scores is None:
-        print(f"probabilities at temperature {temperature:.4f}: - (no word has a UPOS tag that the model knows)")
-        return
-    print(f"probabilities at temperature {temperature:.4f}: NLL {scores['nll']:.4f} | Brier {scores['brier']:.4f}"
-          f" | ECE {scores['ece']:.4f}")
-
-
-def print_report(results, vocab, temperature):
-    """--report: per-tag scores of each tag set; for UPOS probability scores, frequent errors, accuracy by frequency."""
-    for name, result in results.items():
-        print(f"{name:<8}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
-        for tag, (precision, recall, f1, support) in per_tag_scores(result.gold, result.predicted).items():
-            print(f"{tag:<8}{precision:10.4f}{recall:10.4f}{f1:10.4f}{support:10d}")
-    upos = results["upos"]
-    print_probability_scores(upos, temperature)
-    print("most frequent errors (gold -> predicted, count, share of all errors):")
-    for gold, predicted, count, share in top_confusions(upos.gold, upos.predicted):
-        print(f"  {gold:>6} -> {predicted:<6}{count:7d}{share:8.1%}")
-    if vocab.word_counts is None:
-        print("accuracy by training frequency: not known (the checkpoint has no word counts)")
-        return
-    print("accuracy by how often the word occurs in training:")
-    for band, accuracy, tokens in accuracy_by_frequency(upos.words, upos.gold, upos.predicted, vocab.training_count):
-        shown = f"{accuracy:8.4f}" if tokens else f"{'-':>8}"  # no word in the band: no accuracy
-        print(f"  {band:<14}{shown} ({tokens} tokens)")
-
-
 def main(argv=None):
-    """Load the model and do the one job the command line asks for; bad input ends in one line, exit 2."""
+    """Load the model and do the one job asked for; bad input ends in one line, exit 2."""
     args = parse_args(argv)
 
     def work():

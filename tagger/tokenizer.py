@@ -112,7 +112,7 @@ def character_starts(chunk):
 
 
 def tokenize(text):
-    """Split the raw text of one sentence into Tokens; their texts joined give `text` less its spaces."""
+    """Split one sentence's raw text into Tokens; their texts joined give `text` less its spaces."""
     tokens = []
     for chunk in re.finditer(r"\S+", text):
         chunk = chunk.group()

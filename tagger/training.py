@@ -19,9 +19,9 @@ def tag_set_names(args):
 
 
 def build_model(args, sentences, gold_tags, device):
-    """The dictionaries and the untrained model that tagger.train's options describe: (model, vocab, settings).
+    """The dictionaries and untrained model the options describe: (model, vocab, settings).
 
-    settings are RealDataTagger's keyword arguments, which a checkpoint stores to rebuild the model.
+    settings are RealDataTagger's keyword arguments, which a checkpoint stores.
     """
     vocab = Vocabulary.from_training_data(sentences, gold_tags, chars=args.chars, lowercase=args.lowercase)
     settings = dict(embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim, vocab_size=len(vocab.word_to_ix),
@@ -45,31 +45,22 @@ def make_optimizer(args, model):
     """SGD, as in the tutorial, or Adam (with --adam-beta2)."""
     if args.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=args.lr)
-    # fused: one kernel per parameter tensor makes a single pass over its weights and Adam
-    # state, where the default runs several whole-tensor operations one after another
-    # (`python benchmark.py --rows adam-step` measures both on the recipe's model).
+    # fused: one pass over each tensor's weights and state, not several whole-tensor operations.
     return torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, args.adam_beta2 or 0.999), fused=True)
 
 
 def make_weight_average(model, decay):
-    """An exponential moving average of the model's weights (torch.optim.swa_utils.AveragedModel).
+    """An exponential moving average of the weights, updated after every step.
 
-    After every step each averaged weight moves (1 - decay) of the way towards the trained one,
-    so it averages roughly the last 1 / (1 - decay) steps. The average sits nearer the middle of
-    the valley the steps bounce around in than the last step does; it is the neural counterpart
-    of the averaged perceptron. Its .module is a model
-    like any other: evaluate and save that.
+    It averages about the last 1 / (1 - decay) steps: nearer the middle of the valley the steps
+    bounce around in than the last step. Its .module is a model like any other.
     """
     return torch.optim.swa_utils.AveragedModel(
         model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(decay))
 
 
 def replace_rare_words(words, word_counts, unk_alpha):
-    """Randomly swap training words for <unk>, rare words more often: p = a / (a + count).
-
-    This is how the <unk> embedding gets trained: without it, <unk> never occurs in
-    training and unknown words at test time all share one random vector.
-    """
+    """Swap training words for <unk> with p = a / (a + count), so that <unk>'s vector is trained."""
     counts = word_counts[words]
     replace = torch.rand(words.shape, device=words.device) < unk_alpha / (unk_alpha + counts)
     return words.masked_fill(replace, UNK_IX)
@@ -79,17 +70,10 @@ def replace_rare_words(words, word_counts, unk_alpha):
 def subnormals_flushed_to_zero():
     """Within this block, the CPU counts subnormal floats (float32: below 1.2e-38) as zero.
 
-    Adam keeps a running average of each weight's gradient that shrinks by 10% at every step
-    in which the weight gets no gradient. For the vector of a rare word it decays into such
-    subnormal floats, which CPUs compute far more slowly than normal ones, so without this
-    training slows down as they pile up (most at batch size 1, which takes the most steps).
-    Rounding them to zero changes nothing that matters.
-    torch.set_flush_denormal sets a flag in the floating-point control register of the
-    calling thread only. A new thread gets a copy of its creator's register when the
-    operating system creates it, so the worker threads PyTorch creates for its CPU work flush
-    only if they are created inside this block: enter it before any other torch work.
-    On the way out, only the calling thread's flag is set back to the default (off); worker
-    threads created inside the block go on flushing for as long as they live.
+    Adam's average of a rare word's gradient decays into subnormals, which CPUs compute far more
+    slowly. The flag is per thread and a new thread copies its creator's, so enter this block
+    before any torch work starts PyTorch's worker threads; on the way out only the calling
+    thread's flag is reset.
     """
     torch.set_flush_denormal(True)
     try:
@@ -102,13 +86,9 @@ def train(model, batches, optimizer, epochs, clip_grad=None, lr_decay=1.0,
           word_counts=None, unk_alpha=0.0, after_epoch=None, progress=False, averaged_model=None):
     """Train for `epochs` passes over `batches`; return each epoch's mean loss per token.
 
-    With batches of one sentence this is the tutorial's loop; the model computes the loss
-    of a batch (model.loss). The order of the batches is shuffled every epoch with Python's
-    `random`, so the caller's seed fixes it. After each epoch the learning rate is
-    multiplied by lr_decay (1.0: constant). after_epoch(epoch, mean_loss), if given, is
-    called after each epoch (to log, evaluate or save); this function prints nothing (the
-    optional tqdm bar goes to stderr). averaged_model, if given (make_weight_average), is
-    updated after every step.
+    Batches of one sentence give the tutorial's loop. The batch order is shuffled every epoch
+    with Python's `random` (the caller seeds it). after_epoch(epoch, mean_loss) may log,
+    evaluate or save; averaged_model, if given, is updated after every step.
     """
     epoch_losses = []
     order = list(range(len(batches)))

@@ -17,7 +17,8 @@ from tagger import tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint, save_checkpoint, write_atomically
 from tagger.cli import run_cleanly
-from tagger.data import conllu_sentence, read_tag_sets
+from tagger.conllu import conllu_sentence
+from tagger.data import read_tag_sets
 from tagger.errors import InputError
 from tagger.model import RealDataTagger
 from tagger.tokenizer import tokenize

@@ -14,7 +14,7 @@ import benchmark
 from benchmarks import (accuracy, calibration, crf_cost, harness, learning_curve, raw_text, rows as row_names, seeds,
                         step_costs, streaming)
 from conftest import EWT, needs_ewt, ROOT, doc_text, readme_block, run_script, saved_rows
-from tagger.data import XPOS, read_conllu, write_conllu_slice
+from tagger.conllu import XPOS, read_conllu, write_conllu_slice
 
 
 def results_pages():

@@ -5,8 +5,9 @@ import os
 import threading
 
 from tagger.errors import InputError
-from tagger.data import (UPOS, XPOS, LineReader, conllu_sentences, read_conllu, read_csv, read_tag_sets,
-                  replace_tags)
+from tagger.conllu import UPOS, XPOS, conllu_sentences, read_conllu, replace_tags
+from tagger.data import read_csv, read_tag_sets
+from tagger.lines import LineReader
 
 
 
@@ -179,8 +180,8 @@ def test_a_pipe_without_a_telling_name_is_a_one_line_error_not_a_guess(tmp_path)
         tagged_pairs(fifo)
 
 
-def read_all_lines(source):
-    return [line for _, line in LineReader(source)]
+def read_all_lines(source, read_bytes=1 << 16):
+    return [line for _, line in LineReader(source, read_bytes=read_bytes)]
 
 
 def test_only_newline_ends_a_line(tmp_path):
@@ -191,16 +192,14 @@ def test_only_newline_ends_a_line(tmp_path):
 
 
 def test_lines_longer_than_a_read_and_a_pipe_are_read_like_a_file(tmp_path, monkeypatch):
-    from tagger import data
-    monkeypatch.setattr(data, "READ_BYTES", 7)  # lines span many reads
     content = b"".join(f"line {i} ".encode() * (i % 5) + b"\n" for i in range(200)) + b"no newline at the end"
     path = write(tmp_path, "t.txt", content)
-    assert b"".join(read_all_lines(path)) == content
+    assert b"".join(read_all_lines(path, read_bytes=7)) == content  # lines span many reads
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     writer = threading.Thread(target=fifo.write_bytes, args=(content,))
     writer.start()
-    assert read_all_lines(fifo) == read_all_lines(path)
+    assert read_all_lines(fifo, read_bytes=7) == read_all_lines(path)
     writer.join()
 
 

@@ -456,3 +456,15 @@ def test_a_batch_is_normalised_over_the_tag_dimension(is_nll_loss):
     (scores,) = model(batch.words, batch.lengths, None)
     if is_nll_loss:  # log-probabilities: exp sums to one over the tags at every position
         torch.testing.assert_close(scores.exp().sum(dim=-1), torch.ones(3, 7))
+
+
+@pytest.mark.parametrize("settings", [
+    dict(embedding_dim=5, hidden_dim=4, vocab_size=10, tagset_size=3),
+    dict(embedding_dim=5, hidden_dim=4, vocab_size=10, tagset_size=3, bidirectional=True, num_layers=3,
+         char_vocab_size=7, char_embedding_dim=2, char_hidden_dim=3, xpos_tagset_size=4, crf=True),
+    dict(embedding_dim=2, hidden_dim=6, vocab_size=4, tagset_size=2, num_layers=2, xpos_tagset_size=5,
+         is_nll_loss=False, dropout=0.5, label_smoothing=0.1)])
+def test_parameter_shapes_are_the_shapes_of_the_model_it_describes(settings):
+    from tagger.model import parameter_shapes
+    built = {name: tuple(tensor.shape) for name, tensor in RealDataTagger(**settings).state_dict().items()}
+    assert parameter_shapes(**settings) == built

@@ -8,7 +8,7 @@ import pytest
 from conftest import EWT, needs_ewt, run_script
 from tagger import tag
 from tagger import train as trainer
-from tagger.data import XPOS, read_conllu, write_conllu_slice
+from tagger.conllu import XPOS, read_conllu, write_conllu_slice
 
 pytestmark = needs_ewt
 

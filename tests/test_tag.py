@@ -15,7 +15,7 @@ from tagger import tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint
 from conftest import ROOT, readme_block
-from tagger.data import read_conllu
+from tagger.conllu import read_conllu
 
 BUTTER = "I can't believe it's not butter!"
 
@@ -214,7 +214,7 @@ def test_readme_tagging_examples(command, toy_model):
 
 
 def test_conllu_sentence_puts_space_after_on_the_range_line_only():
-    from tagger.data import conllu_sentence
+    from tagger.conllu import conllu_sentence
     from tagger.tokenizer import tokenize
     text = "Don't!"
     lines = conllu_sentence(text, tokenize(text), {"upos": ["AUX", "PART", "PUNCT"]}, head="0").split("\n")
@@ -226,7 +226,7 @@ def test_conllu_sentence_puts_space_after_on_the_range_line_only():
 
 
 def test_conllu_sentence_fills_the_xpos_column_when_given():
-    from tagger.data import conllu_sentence
+    from tagger.conllu import conllu_sentence
     from tagger.tokenizer import tokenize
     text = "I can't."
     lines = conllu_sentence(text, tokenize(text), {"upos": ["PRON", "AUX", "PART", "PUNCT"],

@@ -1,0 +1,196 @@
+"""CoNLL-U in and out: reading and checking sentences as they arrive, and writing them."""
+import dataclasses
+import io
+import re
+from pathlib import Path
+
+from tagger.errors import InputError
+from tagger.lines import LineReader
+
+
+UPOS, XPOS = 3, 4  # the CoNLL-U columns (counted from 0) of the universal and the treebank's own tag
+
+
+def decode_line(raw, source, line_number):
+    """A line read as bytes, as text; bad UTF-8 is an InputError naming the line."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{source} line {line_number}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
+
+
+@dataclasses.dataclass
+class ConlluSentence:
+    """One sentence of a CoNLL-U file as read, to be written back with new tags."""
+    lines: list       # its lines as read, endings kept: comments, word lines, ranges, the blank line after it
+    words: list       # the word forms
+    tags: dict        # {column (UPOS, XPOS): one tag per word}
+    word_lines: list  # for each word, the index of its line in `lines`
+
+    def with_tags(self, tags):
+        """The sentence's text with the columns of tags ({column: a tag per word}) replaced."""
+        lines = list(self.lines)
+        for i, line_index in enumerate(self.word_lines):
+            line = lines[line_index]
+            content = line.rstrip("\r\n")
+            columns = content.split("\t")
+            for column, column_tags in tags.items():
+                columns[column] = column_tags[i]
+            lines[line_index] = "\t".join(columns) + line[len(content):]
+        return "".join(lines)
+
+
+WORD_ID = re.compile(r"[1-9][0-9]*")
+RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")  # a multiword token: "3-4"
+EMPTY_NODE_ID = re.compile(r"(0|[1-9][0-9]*)\.[1-9][0-9]*")  # an empty node: "5.1"
+
+
+def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,), max_words=None):
+    """Yield the sentences of a CoNLL-U file as ConlluSentences, as they are read.
+
+    source: a path, "-" for standard input, or a LineReader.
+    The word forms (column 2) and the tags of tag_columns (UPOS: column 4; XPOS: column 5,
+    Penn Treebank tags in UD English) are read; comment lines, multiword-token ranges (3-4)
+    and empty nodes (5.1) are kept in `lines` only. A blank line ends a sentence. With
+    tags_required=False a file still to be tagged may have "_" as its tags. Every problem is
+    an InputError naming the line. Blank lines that end no sentence go with the next one, or
+    into a last ConlluSentence without words, so that writing every sentence's lines back
+    gives the file again. With max_words, a sentence of more words is an InputError (memory
+    follows the sentence).
+    """
+    reader = source if isinstance(source, LineReader) else LineReader(source)
+    lines, words, tags, word_lines = [], [], {column: [] for column in tag_columns}, []
+    sentence_start = None  # line where the current sentence began, for error messages
+    range_end = 0  # the last word id that the sentence's multiword tokens cover
+    for line_number, raw in reader:
+        line = decode_line(raw, reader.name, line_number)
+        lines.append(line)
+        content = line.rstrip("\r\n")
+        if not content:
+            if sentence_start is not None:
+                check_sentence_end(reader.name, sentence_start, words, range_end)
+                yield ConlluSentence(lines, words, tags, word_lines)
+                lines, words, tags, word_lines = [], [], {column: [] for column in tag_columns}, []
+                sentence_start, range_end = None, 0
+            continue
+        if sentence_start is None:
+            sentence_start = line_number
+        if content.startswith("#"):
+            continue
+        columns = content.split("\t")
+        where = f"{reader.name} line {line_number}"
+        if len(columns) != 10:
+            raise InputError(f"{where}: expected 10 tab-separated columns, found {len(columns)}")
+        token_id = columns[0]
+        if match := RANGE_ID.fullmatch(token_id):
+            first, last = int(match[1]), int(match[2])
+            if first != len(words) + 1 or last <= first:
+                raise InputError(f"{where}: bad range {token_id!r} (the next word is {len(words) + 1})")
+            if first <= range_end:
+                raise InputError(f"{where}: range {token_id!r} inside another multiword token (to word {range_end})")
+            range_end = max(range_end, last)
+            continue
+        if EMPTY_NODE_ID.fullmatch(token_id):
+            continue
+        if not WORD_ID.fullmatch(token_id):
+            raise InputError(f"{where}: bad token id {token_id!r}")
+        if int(token_id) != len(words) + 1:
+            raise InputError(f"{where}: token id {token_id} where {len(words) + 1} comes next")
+        if not columns[1]:
+            raise InputError(f"{where}: missing word form")
+        for column in tag_columns:
+            if tags_required and columns[column] in ("", "_"):
+                raise InputError(f"{where}: missing {'UPOS' if column == UPOS else 'XPOS'} tag")
+            tags[column].append(columns[column])
+        words.append(columns[1])
+        word_lines.append(len(lines) - 1)
+        if max_words is not None and len(words) > max_words:
+            raise InputError(f"{where}: the sentence that starts at line {sentence_start} has more than "
+                             f"{max_words:,} words")
+    if sentence_start is not None:  # a file may end without the final blank line
+        check_sentence_end(reader.name, sentence_start, words, range_end)
+    if lines:
+        yield ConlluSentence(lines, words, tags, word_lines)
+
+
+def check_sentence_end(source, sentence_start, words, range_end):
+    """At a sentence's end: it has words, and its multiword tokens cover none past the last."""
+    if not words:
+        raise InputError(f"{source} line {sentence_start}: sentence has no words")
+    if range_end > len(words):
+        raise InputError(f"{source} line {sentence_start}: a multiword token reaches word {range_end}, "
+                         f"but the sentence has {len(words)} words")
+
+
+def read_conllu(path, tags_required=True, tag_column=UPOS):
+    """Read the word forms (column 2) and UPOS tags (column 4) of a CoNLL-U file: [(words, tags), ...].
+
+    tag_column=XPOS reads the treebank-specific tags (column 5; Penn Treebank tags in UD
+    English) instead. conllu_sentences says what is read and checked.
+    """
+    sentences = [(sentence.words, sentence.tags[tag_column])
+                 for sentence in conllu_sentences(path, tags_required, (tag_column,)) if sentence.words]
+    if not sentences:
+        raise InputError(f"{path}: no sentences")
+    return sentences
+
+
+TAG_COLUMNS = {"upos": UPOS, "xpos": XPOS}  # the tag sets a CoNLL-U file holds, by name
+
+
+def write_conllu_slice(source, destination, n_sentences):
+    """Copy the first n_sentences sentences of a CoNLL-U file (for quick tests and timings)."""
+    kept, sentences = [], 0
+    with open(source, encoding="utf-8") as lines:
+        for line in lines:
+            kept.append(line)
+            if not line.strip():
+                sentences += 1
+                if sentences == n_sentences:
+                    break
+    Path(destination).write_text("".join(kept), encoding="utf-8")
+
+
+def replace_tags(conllu_text, tags):
+    """conllu_text with the tag columns of each word line replaced by predicted tags.
+
+    tags: {tag set name ("upos", "xpos"): the tags of every word, in file order}; each goes
+    into its column (TAG_COLUMNS). Every other byte stays as it was (ConlluSentence.with_tags).
+    """
+    reader = LineReader("CoNLL-U text", io.BytesIO(conllu_text.encode("utf-8")))
+    tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
+    return "".join(sentence.with_tags({column: [next(column_tags) for _ in sentence.words]
+                                       for column, column_tags in tags.items()})
+                   for sentence in conllu_sentences(reader, tags_required=False))
+
+
+LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # what str.splitlines splits on
+
+
+def conllu_sentence(text, tokens, tags, head="_"):
+    """One sentence in CoNLL-U, ending in a blank line: `# text`, then a line per word.
+
+    tokens are tokenizer.Tokens; tags: {tag set name ("upos", "xpos"): one tag per word, of
+    all the tokens, in order}, each written in its column. A token of several words gets a
+    range line ("3-4") before its words; SpaceAfter=No marks a token with no space after it
+    in the text. Columns the tagger does not predict hold "_"; `head` fills the HEAD column
+    (evaluation scripts want a number there).
+    """
+    # A line break inside the comment (a carriage return, a form feed, U+2028, ...) would end it and
+    # break the file for a CoNLL-U reader: in the comment it becomes a space.
+    lines = [f"# text = {LINE_BREAKS.sub(' ', text)}"]
+    tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
+    word_id = 1
+    for token in tokens:
+        misc = "_" if token.space_after else "SpaceAfter=No"
+        if len(token.words) > 1:
+            last_id = word_id + len(token.words) - 1
+            lines.append(f"{word_id}-{last_id}\t{token.text}\t_\t_\t_\t_\t_\t_\t_\t{misc}")
+            misc = "_"  # the range line carries it for the whole token
+        for word in token.words:
+            columns = [str(word_id), word, "_", "_", "_", "_", head, "_", "_", misc]
+            for column, column_tags in tags.items():
+                columns[column] = next(column_tags)
+            lines.append("\t".join(columns))
+            word_id += 1
+    return "\n".join(lines) + "\n\n"

@@ -1,0 +1,110 @@
+"""Reading a file or standard input once, a line at a time, as it arrives, in bounded memory."""
+import select
+import sys
+
+from tagger.errors import InputError
+
+
+READ_BYTES = 1 << 16  # how much LineReader asks for at a time: whatever has arrived, up to this
+MAX_LINE_BYTES = 1 << 22  # 4 MiB: room for a 2-million-character token, not for a whole file
+
+
+def count_words(text, start):
+    """Whitespace-separated words of text[start:], less one that began before `start`."""
+    words = len(text[start:].split())
+    if 0 < start < len(text) and not text[start - 1:start].isspace() and not text[start:start + 1].isspace():
+        words -= 1  # the first piece continues a word already counted
+    return words
+
+
+class LineReader:
+    """The lines of a file, or of standard input for "-", read once, in order, as they arrive.
+
+    Read once, so a pipe or `<(...)` works like a file; as they arrive, so a caller can write
+    its output while the input is still coming. Only "\n" ends a line (a "\r" before it stays
+    with the line): str.splitlines would also split at form feeds and Unicode line separators,
+    and the output would no longer line up with the input lines.
+    """
+
+    def __init__(self, path, stream=None, max_line_bytes=MAX_LINE_BYTES, max_line_words=None,
+                 read_bytes=READ_BYTES):
+        """stream, if given, is read instead of opening `path`, which then only names it.
+
+        A line longer than max_line_bytes, or of more than max_line_words words separated by
+        whitespace, is an InputError as soon as that much of it has been read.
+        """
+        self.max_line_bytes, self.max_line_words, self.read_bytes = max_line_bytes, max_line_words, read_bytes
+        self.path = path
+        self.name = "standard input" if path == "-" else str(path)
+        self.pending = bytearray()  # read but not yet handed out
+        self.start = 0              # where the next line starts in pending
+        self.stream = stream
+        self.opened_here = stream is None and path != "-"
+
+    def __iter__(self):
+        """Yield (line number, line as bytes with its ending)."""
+        if self.path == "-" and self.stream is None:
+            if sys.stdin is None:  # started with `<&-`
+                raise InputError("standard input is closed")
+            self.stream = sys.stdin.buffer
+        elif self.opened_here:
+            try:
+                self.stream = open(self.path, "rb")  # closed below, also when the caller stops early
+            except FileNotFoundError:
+                raise InputError(f"{self.path}: no such file") from None
+            except IsADirectoryError:
+                raise InputError(f"{self.path}: is a directory, not a file") from None
+        try:
+            line_number, searched = 0, 0  # searched: pending[:searched] holds no "\n" after start
+            counted, words = 0, 0  # the words of pending[:counted], all of them one unfinished line
+            while True:
+                end = self.pending.find(b"\n", max(self.start, searched))
+                if end == -1:
+                    if self.start:  # lines were handed out: what is left starts a new one
+                        counted, words = 0, 0
+                    del self.pending[:self.start]  # once per read, not per line: linear in the input
+                    self.start, searched = 0, len(self.pending)  # what is left has no "\n"
+                    words += count_words(self.pending, counted)
+                    counted = len(self.pending)
+                    self.check_unfinished_line(line_number + 1, words)
+                    block = self.stream.read1(self.read_bytes)  # what has arrived (waits only if nothing has)
+                    if not block:
+                        break
+                    self.pending += block
+                    continue
+                line_number, line = line_number + 1, bytes(self.pending[self.start:end + 1])
+                self.start = end + 1  # before the yield, so that more_ready() looks past this line
+                yield line_number, without_bom(line) if line_number == 1 else line
+            if self.pending:  # a last line without "\n"
+                yield line_number + 1, without_bom(bytes(self.pending)) if line_number == 0 else bytes(self.pending)
+                self.pending.clear()
+        finally:
+            if self.opened_here:
+                self.stream.close()
+
+    def check_unfinished_line(self, line_number, words):
+        """An InputError as soon as the line being read is longer than its bounds allow."""
+        if len(self.pending) > self.max_line_bytes:
+            raise InputError(f"{self.name} line {line_number}: over {self.max_line_bytes >> 20} MiB "
+                             "without a line break")
+        if self.max_line_words is not None and words > self.max_line_words:
+            raise InputError(f"{self.name} line {line_number}: more than {self.max_line_words:,} words in one "
+                             "line, which is tagged as one sentence: put each sentence on a line of its own")
+
+    def more_ready(self):
+        """Whether another line may be had now, without waiting (for a person, a slow pipe)."""
+        if self.pending.find(b"\n", self.start) != -1:
+            return True
+        try:
+            readable, _, _ = select.select([self.stream], [], [], 0)
+        except (OSError, ValueError):  # no select() for this stream (in memory; pipes on Windows): read on
+            return True
+        return bool(readable)
+
+
+BOM = b"\xef\xbb\xbf"  # a byte order mark, which some editors put at the start of a UTF-8 file
+
+
+def without_bom(raw):
+    """The bytes without a leading byte order mark, which is no part of the text."""
+    return raw[len(BOM):] if raw.startswith(BOM) else raw
