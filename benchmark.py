@@ -1,4 +1,5 @@
-"""Train and measure taggers on UD English EWT and print the tables of docs/: the command over benchmarks/.
+"""Train and measure taggers on UD English EWT and print the tables of docs/: the command over
+benchmarks/.
 
     pip install -r requirements-bench.txt
     python benchmark.py                      # every study; EWT's train and dev files next to this script
@@ -8,15 +9,16 @@
     python benchmark.py --show               # print the tables again from the saved results
 
 Each study is a file of benchmarks/ that names the rows it measures (MEASURED_ROWS), measures one
-(measure) and prints its tables (print_tables); its figures are saved in benchmarks/results/STUDY.json,
-and running a study writes no other study's file. rows.py names the rows, trained_rows.py trains and
-measures a tagger, harness.py holds the rest the studies share. The recipe's row (accuracy study) saves
-its model, which the raw_text, crf_cost and streaming studies measure: run it first.
+(measure) and prints its tables (print_tables); its figures are saved in
+benchmarks/results/STUDY.json, and running a study writes no other study's file. rows.py names the
+rows, trained_rows.py trains and measures a tagger, harness.py holds the rest the studies share. The
+recipe's row (accuracy study) saves its model, which the raw_text, crf_cost and streaming studies
+measure: run it first.
 
-Each row runs in a child process of its own, one after another, so that its peak memory is its own and
-no two torch processes compete for the CPU: run it alone on the machine. A full run on 2 CPU cores takes
-longer than its rows' training, whose times `--show` adds up in its last line: tagging, scoring and
-starting each process come on top.
+Each row runs in a child process of its own, one after another, so that its peak memory is its own
+and no two torch processes compete for the CPU: run it alone on the machine. A full run on 2 CPU
+cores takes longer than its rows' training, whose times `--show` adds up in its last line: tagging,
+scoring and starting each process come on top.
 """
 import argparse
 import json
@@ -26,13 +28,16 @@ import sys
 from pathlib import Path
 
 from benchmarks import accuracy, calibration, crf_cost, learning_curve, raw_text, seeds, step_costs, streaming
-from benchmarks.harness import (RESULTS_FOLDER, RowInputs, all_rows, machine_description, peak_memory_mb,
+from benchmarks.harness import (RESULTS_FOLDER, RowInputs, all_rows, machine_description,
+                                peak_memory_mb,
                                 read_results, total_training_minutes)
 from benchmarks.rows import DEV_FILE, RECIPE_COMMAND, RECIPE_FILE, ROWS, TRAIN_FILE
 
-# The studies, in the order docs/ show their tables (and run: the accuracy study saves the recipe's model).
+# The studies, in the order docs/ show their tables (and run: the accuracy study saves the recipe's
+# model).
 STUDIES = {"accuracy": accuracy, "raw_text": raw_text, "calibration": calibration,
-           "learning_curve": learning_curve, "step_costs": step_costs, "crf_cost": crf_cost, "seeds": seeds,
+           "learning_curve": learning_curve, "step_costs": step_costs, "crf_cost": crf_cost,
+           "seeds": seeds,
            "streaming": streaming}
 STUDY_OF_ROW = {row: name for name, study in STUDIES.items() for row in study.MEASURED_ROWS}
 ALL_ROWS = list(STUDY_OF_ROW)
@@ -65,13 +70,16 @@ def print_table(saved):
     for name, study in STUDIES.items():
         try:
             study.print_tables(rows)
-        except (KeyError, TypeError, IndexError, ValueError, ZeroDivisionError, AttributeError) as error:
+        except (KeyError, TypeError, IndexError, ValueError, ZeroDivisionError,
+                AttributeError) as error:
             from tagger.errors import InputError
-            what = f"no figure {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+            what = f"no figure {error}" if isinstance(error,
+                                                      KeyError) else str(error).splitlines()[0]
             raise InputError(f"the saved figures of the {name} study do not make its tables ({what}); "
                              f"rerun it with `python benchmark.py --study {name}`") from None
     print()
-    print(f"The training times of all the rows above, added up: {total_training_minutes(rows):.0f} minutes.")
+    print("The training times of all the rows above, added up: "
+          f"{total_training_minutes(rows):.0f} minutes.")
 
 
 def save_row(folder, row, figures):
@@ -83,7 +91,8 @@ def save_row(folder, row, figures):
     results.update(machine=machine_description(), recipe=RECIPE_COMMAND,
                    recipe_file=RECIPE_FILE.read_text(encoding="utf-8"))
     results["rows"][row] = dict(figures, label=ROWS[row]) if row in ROWS else figures
-    # Under a new name of its own, then renamed: an interrupted run never leaves half a file of figures.
+    # Under a new name of its own, then renamed: an interrupted run never leaves half a file of
+    # figures.
     write_atomically((json.dumps(results, indent=1) + "\n").encode("utf-8"), path, path)
 
 
@@ -94,8 +103,9 @@ def rows_to_run(studies, rows):
 
 
 def check_results_files(folder, studies):
-    """Before any measuring: the results folder is made, and the files the run will rewrite are results files
-    (a damaged one is named now, not after hours of measuring) and regular files (a link is never replaced)."""
+    """Before any measuring: the results folder is made, and the files the run will rewrite are
+    results files (a damaged one is named now, not after hours of measuring) and regular files (a
+    link is never replaced)."""
     from tagger.errors import InputError
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: not a folder; --results names the folder of the results files")
@@ -103,7 +113,8 @@ def check_results_files(folder, studies):
     for study in studies:
         path = folder / f"{study}.json"
         if path.is_symlink() or (path.exists() and not path.is_file()):
-            raise InputError(f"{path}: not a regular file; the figures are saved only over a regular file")
+            raise InputError(f"{path}: not a regular file; the figures are saved only over a "
+                             "regular file")
     read_results(folder, studies)
 
 
@@ -122,30 +133,37 @@ def parse_args(argv):
     from tagger.cli import AT_LEAST_ONE
     parser = argparse.ArgumentParser(description="Measure taggers on UD English EWT.")
     parser.add_argument("--data", metavar="FOLDER", default=str(Path(__file__).resolve().parent),
-                        help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: the folder of benchmark.py,"
-                             " where docs/real-data.md, Get the data, puts them)")
+                        help=f"folder holding {TRAIN_FILE} and {DEV_FILE} (default: the folder of "
+                             "benchmark.py, where docs/real-data.md, Get the data, puts them)")
     parser.add_argument("--study", nargs="+", default=[], choices=list(STUDIES), metavar="STUDY",
-                        help=f"studies to run, each a file of benchmarks/: {', '.join(STUDIES)} (default: all)")
+                        help=f"studies to run, each a file of benchmarks/: {', '.join(STUDIES)} "
+                             "(default: all)")
     parser.add_argument("--rows", nargs="+", default=[], choices=ALL_ROWS, metavar="ROW",
                         help=f"rows to run: {', '.join(ALL_ROWS)} (default: all)")
-    parser.add_argument("--epochs", type=AT_LEAST_ONE, help="epochs for the neural rows (default: the recipe's)")
+    parser.add_argument("--epochs", type=AT_LEAST_ONE,
+                        help="epochs for the neural rows (default: the recipe's)")
     parser.add_argument("--results", metavar="FOLDER", type=Path, default=RESULTS_FOLDER,
-                        help="folder of the results files, one a study (default: benchmarks/results)")
-    parser.add_argument("--model", metavar="FILE", default=str(Path(__file__).with_name("benchmark_recipe.pt")),
-                        help="the recipe's row saves its model here, and the studies that use it read it"
-                             " (default: benchmark_recipe.pt)")
-    parser.add_argument("--show", action="store_true", help="print the tables from --results without measuring")
+                        help="folder of the results files, one a study (default: "
+                             "benchmarks/results)")
+    parser.add_argument("--model", metavar="FILE",
+                        default=str(Path(__file__).with_name("benchmark_recipe.pt")),
+                        help="the recipe's row saves its model here, and the studies that use it "
+                             "read it (default: benchmark_recipe.pt)")
+    parser.add_argument("--show", action="store_true",
+                        help="print the tables from --results without measuring")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # used by the child processes
     args = parser.parse_args(argv)
     if args.epochs is not None and args.results.resolve() == RESULTS_FOLDER and not (args.show or args.one):
-        parser.error("--epochs gives other figures than the recipe's: save them elsewhere with --results FOLDER")
+        parser.error("--epochs gives other figures than the recipe's: save them elsewhere with "
+                     "--results FOLDER")
     return args
 
 
 def main(argv=None):
     """Run the rows, each in its own child process, save each one's figures in its study's file, print the tables."""
     args = parse_args(argv)
-    data = RowInputs(Path(args.data) / TRAIN_FILE, Path(args.data) / DEV_FILE, args.epochs, args.model)
+    data = RowInputs(Path(args.data) / TRAIN_FILE, Path(args.data) / DEV_FILE, args.epochs,
+                     args.model)
     if args.one:
         run_one(args.one, data)
         return
@@ -154,17 +172,19 @@ def main(argv=None):
         return
     for path in (data.train, data.dev):
         if not path.exists():
-            sys.exit(f"error: {path}: no such file; copy the EWT files there (docs/real-data.md, Get the data) or give"
-                     " their folder with --data")
+            sys.exit(f"error: {path}: no such file; copy the EWT files there (docs/real-data.md, "
+                     "Get the data) or give their folder with --data")
     rows = rows_to_run(args.study, args.rows)
     if MODEL_ROW not in rows and not Path(args.model).exists() and any(row in ROWS_USING_THE_MODEL for row in rows):
-        sys.exit(f"error: {args.model}: no such file; these rows measure the recipe's saved model: run"
-                 f" `python benchmark.py --rows {MODEL_ROW}` (the accuracy study's) first, or give it with --model")
+        sys.exit(f"error: {args.model}: no such file; these rows measure the recipe's saved "
+                 f"model: run `python benchmark.py --rows {MODEL_ROW}` (the accuracy study's) "
+                 "first, or give it with --model")
     check_results_files(args.results, {STUDY_OF_ROW[row] for row in rows})
     for row in rows:
         epochs = ["--epochs", str(args.epochs)] if args.epochs is not None else []
         child = subprocess.run([sys.executable, __file__, "--data", args.data, *epochs,
-                                "--model", args.model, "--one", row], capture_output=True, text=True)
+                                "--model", args.model, "--one", row], capture_output=True,
+                               text=True)
         if child.returncode != 0:
             sys.exit(f"error: row {row} failed:\n{child.stderr}")
         figures = json.loads(child.stdout.strip().splitlines()[-1])
@@ -174,8 +194,8 @@ def main(argv=None):
     print_table(saved)
     stale = [row for row in ROWS_USING_THE_MODEL if row not in rows and row in all_rows(saved)]
     if MODEL_ROW in rows and stale:
-        print(f"note: the recipe's model is new; the saved figures of {', '.join(stale)} describe the one before:"
-              f" rerun them with `{rerun_command(args, stale)}`", file=sys.stderr)
+        print(f"note: the recipe's model is new; the saved figures of {', '.join(stale)} describe "
+              f"the one before: rerun them with `{rerun_command(args, stale)}`", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""Draw the real-data figures of docs/ from the benchmark's saved results (main_example.py --figures draws the
-two of the losses page).
+"""Draw the real-data figures of docs/ from the benchmark's saved results (main_example.py --figures
+draws the two of the losses page).
 
     python figures.py --out figures      # needs matplotlib (pip install -r requirements-dev.txt)
 
-It reads the results files (benchmarks/results/STUDY.json) and nothing else: the row labels are saved there too.
+It reads the results files (benchmarks/results/STUDY.json) and nothing else: the row labels are
+saved there too.
 """
 import argparse
 import io
@@ -39,11 +40,13 @@ def plot_reliability(recipe):
     for key, label, marker in (("as_trained", "as trained", "o"),
                                ("scaled", f"temperature {recipe['temperature']:.2f}", "x")):
         bins = [(confidence, accuracy) for n, confidence, accuracy in recipe["bins"][key] if n]
-        top.plot(*zip(*bins), marker=marker, label=f"{label} (ECE {recipe['probabilities'][key]['ece']:.4f})")
+        top.plot(*zip(*bins), marker=marker, label=f"{label} (ECE "
+                                                   f"{recipe['probabilities'][key]['ece']:.4f})")
     top.set_ylabel("accuracy of the words in the bin")
     top.set_title("Reliability of the recipe's UPOS probabilities on dev")
     top.legend(loc="upper left")
-    bottom.bar(centres, [n for n, _, _ in recipe["bins"]["as_trained"]], width=1 / n_bins * 0.9, color="grey")
+    bottom.bar(centres, [n for n, _, _ in recipe["bins"]["as_trained"]], width=1 / n_bins * 0.9,
+               color="grey")
     bottom.set_yscale("log")
     bottom.set_ylabel("words (as trained)")
     bottom.set_xlabel(f"confidence: the top tag's probability ({n_bins} bins of equal width)")
@@ -62,7 +65,8 @@ def plot_confusions(recipe):
     for i, row in enumerate(shares):
         for j, share in enumerate(row):
             if share >= 0.005:  # label the visible cells: half a percent of the row and up
-                axes.text(j, i, f"{share:.0%}" if share >= 0.01 else "<1%", ha="center", va="center", fontsize=7,
+                axes.text(j, i, f"{share:.0%}" if share >= 0.01 else "<1%", ha="center",
+                          va="center", fontsize=7,
                           color="white" if share > 0.2 else "black")
     axes.set_xticks(range(len(tags)), tags, rotation=90)
     axes.set_yticks(range(len(tags)), [f"{tag} ({sum(row):,})" for tag, row in zip(tags, counts)])
@@ -70,7 +74,8 @@ def plot_confusions(recipe):
     axes.set_ylabel("gold tag (dev words)")
     axes.set_title("Where the recipe errs on dev: share of each gold tag's words")
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
-    return png_bytes(figure, bbox_inches="tight")  # "tight": the long tick labels stay in the picture
+    # "tight": the long tick labels stay in the picture
+    return png_bytes(figure, bbox_inches="tight")
 
 
 def plot_training_curves(rows):
@@ -97,8 +102,8 @@ def plot_training_curves(rows):
 
 
 def learning_curve_points(rows):
-    """The learning curve's points on parts of the training split, then the whole split's: the recipe's and NLTK's
-    rows of the results table."""
+    """The learning curve's points on parts of the training split, then the whole split's: the
+    recipe's and NLTK's rows of the results table."""
     curve = rows["learning-curve"]
     return [*curve["points"], {"sentences": curve["sentences"], "recipe": rows["bilstm-chars"],
                                "nltk": rows["nltk-perceptron"]}]
@@ -109,9 +114,12 @@ def plot_learning_curve(rows):
     points = learning_curve_points(rows)
     sentences = [point["sentences"] for point in points]
     figure, (accuracy_axes, time_axes) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, label in (("recipe", rows["bilstm-chars"]["label"]), ("nltk", rows["nltk-perceptron"]["label"])):
-        accuracy_axes.plot(sentences, [point[key]["accuracy"] for point in points], marker="o", label=label)
-        time_axes.plot(sentences, [point[key]["train_seconds"] for point in points], marker="o", label=label)
+    for key, label in (("recipe", rows["bilstm-chars"]["label"]),
+                       ("nltk", rows["nltk-perceptron"]["label"])):
+        accuracy_axes.plot(sentences, [point[key]["accuracy"] for point in points], marker="o",
+                           label=label)
+        time_axes.plot(sentences, [point[key]["train_seconds"] for point in points], marker="o",
+                       label=label)
     accuracy_axes.set_ylabel("dev UPOS accuracy")
     time_axes.set_ylabel("training time (s)")
     for axes in (accuracy_axes, time_axes):
@@ -126,10 +134,14 @@ def plot_learning_curve(rows):
 
 def main(argv=None):
     """Write the real-data figures into --out."""
-    parser = argparse.ArgumentParser(description="Draw the real-data figures of docs/ from the benchmark's results.")
-    parser.add_argument("--out", default="figures", help="folder to write the PNG files to (default: figures)")
-    parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "benchmarks" / "results"),
-                        help="the benchmark's folder of saved figures, one file a study (default: benchmarks/results)")
+    parser = argparse.ArgumentParser(description="Draw the real-data figures of docs/ from the "
+                                                 "benchmark's results.")
+    parser.add_argument("--out", default="figures",
+                        help="folder to write the PNG files to (default: figures)")
+    parser.add_argument("--results",
+                        default=str(Path(__file__).resolve().parent / "benchmarks" / "results"),
+                        help="the benchmark's folder of saved figures, one file a study (default: "
+                             "benchmarks/results)")
     args = parser.parse_args(argv)
     for option in ("out", "results"):
         if not getattr(args, option).strip() or "\0" in getattr(args, option):
@@ -145,7 +157,8 @@ def main(argv=None):
         try:
             pictures[name] = draw()
         except FIGURE_ERRORS as error:
-            what = f"no figure {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+            what = f"no figure {error}" if isinstance(error,
+                                                      KeyError) else str(error).splitlines()[0]
             raise InputError(f"{args.results}: the saved figures do not make {name} ({what})") from None
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -155,7 +168,8 @@ def main(argv=None):
     except OSError as error:
         raise InputError(f"--out {out}: cannot make the folder: {error.strerror}") from None
     for name, picture in pictures.items():
-        write_atomically(picture, out / name, out / name)  # a new file renamed: a planted link is replaced
+        # a new file renamed: a planted link is replaced
+        write_atomically(picture, out / name, out / name)
         print(f"wrote {out / name}")
 
 

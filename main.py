@@ -24,19 +24,33 @@ from train import UNK_IX, TrainingDataError, prepare_sequence, read_training_dat
 
 def parse_args(argv=None):
     """What a reader of the tutorial may want to vary; the defaults are the tutorial's run."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--loss", choices=["nll", "ce"], default="nll", help="nll: log_softmax outputs and NLLLoss;"
-                        " ce: logits and CrossEntropyLoss (default: nll)")
-    parser.add_argument("--train", default=str(Path(__file__).with_name("train.csv")), help="CSV with columns text,tag")
-    parser.add_argument("--predict", default="The dog ate the book", help="the sentence to tag before and after")
-    parser.add_argument("--embedding-dim", type=int, default=6, help="size of the word vectors, 1-4096 (default: 6)")
-    parser.add_argument("--hidden-dim", type=int, default=6, help="size of the LSTM's hidden state, 1-4096 (default: 6)")
-    parser.add_argument("--epochs", type=int, default=300, help="passes over the training data, >= 1 (default: 300)")
-    parser.add_argument("--lr", type=float, default=0.1, help="SGD's learning rate, above 0 and at most 1000 (default: 0.1)")
-    parser.add_argument("--seed", type=int, default=1, help="seed for random, numpy and torch, in [0, 2**32) (default: 1)")
-    parser.add_argument("--device", choices=["cpu", "cuda", "mps"], default="cpu", help="(default: cpu)")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--loss", choices=["nll", "ce"], default="nll", help="nll: log_softmax "
+                                                                             "outputs and "
+                                                                             "NLLLoss; ce: logits "
+                                                                             "and "
+                                                                             "CrossEntropyLoss "
+                                                                             "(default: nll)")
+    parser.add_argument("--train", default=str(Path(__file__).with_name("train.csv")),
+                        help="CSV with columns text,tag")
+    parser.add_argument("--predict", default="The dog ate the book",
+                        help="the sentence to tag before and after")
+    parser.add_argument("--embedding-dim", type=int, default=6,
+                        help="size of the word vectors, 1-4096 (default: 6)")
+    parser.add_argument("--hidden-dim", type=int, default=6,
+                        help="size of the LSTM's hidden state, 1-4096 (default: 6)")
+    parser.add_argument("--epochs", type=int, default=300,
+                        help="passes over the training data, >= 1 (default: 300)")
+    parser.add_argument("--lr", type=float, default=0.1,
+                        help="SGD's learning rate, above 0 and at most 1000 (default: 0.1)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="seed for random, numpy and torch, in [0, 2**32) (default: 1)")
+    parser.add_argument("--device", choices=["cpu", "cuda", "mps"], default="cpu",
+                        help="(default: cpu)")
     args = parser.parse_args(argv)
-    for option, ok in {"--embedding-dim": 1 <= args.embedding_dim <= 4096, "--hidden-dim": 1 <= args.hidden_dim <= 4096,
+    for option, ok in {"--embedding-dim": 1 <= args.embedding_dim <= 4096,
+                       "--hidden-dim": 1 <= args.hidden_dim <= 4096,
                        "--epochs": args.epochs >= 1, "--lr": 0 < args.lr <= 1000,
                        "--seed": 0 <= args.seed < 2**32, "--predict": bool(args.predict.split()),
                        "--train": args.train.strip() != "" and "\0" not in args.train}.items():
@@ -61,11 +75,13 @@ def main(argv=None):
     """Day 1 in the tutorial's order: data, dictionaries, model, loss, optimizer, training."""
     args = parse_args(argv)
     print("settings: " + " ".join(f"{name}={value}" for name, value in vars(args).items() if name != "train"))
-    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    available = {"cpu": True, "cuda": torch.cuda.is_available(),
+                 "mps": torch.backends.mps.is_available()}
     if not available[args.device]:
         sys.exit(f"error: --device {args.device}: not available on this machine")  # exit code 1
     device = torch.device(args.device)
-    random.seed(args.seed)  # one seed for every source of randomness, before anything random happens
+    # one seed for every source of randomness, before anything random happens
+    random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
 
@@ -98,11 +114,14 @@ def main(argv=None):
 
     # The untrained model's probabilities, to compare with the ones after training.
     words = args.predict.split()
-    print_probabilities("probabilities before training", model, words, word_to_ix, tag_to_ix, device)
+    print_probabilities("probabilities before training", model, words, word_to_ix, tag_to_ix,
+                        device)
 
     start = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):  # 300 by default, as in the tutorial: two tiny sentences
-        loss = train_one_epoch(model, training_data, word_to_ix, tag_to_ix, loss_function, optimizer, device)
+    # 300 by default, as in the tutorial: two tiny sentences
+    for epoch in range(1, args.epochs + 1):
+        loss = train_one_epoch(model, training_data, word_to_ix, tag_to_ix, loss_function,
+                               optimizer, device)
         if not math.isfinite(loss):  # the weights are lost: say so, rather than print nan
             sys.exit(f"error: training diverged in epoch {epoch} (loss {loss}): try a smaller --lr")
         if epoch % 50 == 0 or epoch == args.epochs:
@@ -131,8 +150,10 @@ def run_cleanly(work):
     except MemoryError:
         print("error: out of memory", file=sys.stderr)
         sys.exit(1)
-    except OSError as error:  # the output could not be written: a closed pipe (`| head`) or a full disk
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to write at exit
+    # the output could not be written: a closed pipe (`| head`) or a full disk
+    except OSError as error:
+        # nothing more to write at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         if not isinstance(error, BrokenPipeError):
             print(f"error: cannot write the output: {error.strerror}", file=sys.stderr)
         sys.exit(1)

@@ -33,7 +33,8 @@ def lstm_step_by_step_and_whole(seed=1):
 
     Both start from the same (h_0, c_0). Returns the largest differences between the ways,
     and between the step-by-step run and the tutorial's one-call run, which draws a new random
-    (h_0, c_0) first (the random draws follow the tutorial's order, so with seed 1 they are its numbers).
+    (h_0, c_0) first (the random draws follow the tutorial's order, so with seed 1 they are its
+    numbers).
     """
     torch.manual_seed(seed)
     lstm = nn.LSTM(3, 3)  # input size 3, hidden size 3, as in the tutorial
@@ -62,7 +63,8 @@ def lstm_step_by_step_and_whole(seed=1):
     # 4. batch_first=True (this repository's layout): the same weights, the same numbers transposed.
     batch_first = nn.LSTM(3, 3, batch_first=True)
     batch_first.load_state_dict(lstm.state_dict())
-    whole_batch_first, _ = batch_first(inputs.transpose(0, 1), hidden_0)  # hidden stays (layers, batch, hidden)
+    # hidden stays (layers, batch, hidden)
+    whole_batch_first, _ = batch_first(inputs.transpose(0, 1), hidden_0)
     return {
         "step_vs_whole": (stepped - whole).abs().max().item(),
         "step_vs_fresh_last": (stepped[-1] - whole_from_fresh[-1]).abs().max().item(),
@@ -108,7 +110,8 @@ class StatefulTagger(nn.Module):
         self.hidden = None  # None: the next call starts from zeros
 
     def forward(self, sentence):
-        lstm_out, self.hidden = self.lstm(self.word_embeddings(sentence).view(len(sentence), 1, -1), self.hidden)
+        lstm_out, self.hidden = self.lstm(self.word_embeddings(sentence).view(len(sentence), 1, -1),
+                                          self.hidden)
         return F.log_softmax(self.hidden2tag(lstm_out.view(len(sentence), -1)), dim=1)
 
 
@@ -241,7 +244,8 @@ def true_class_gradients(p_true):
     """
     gradients = []
     for loss_name in ("ce", "mse"):
-        logits = torch.tensor([[math.log(p_true), math.log(1 - p_true)]], dtype=torch.float64, requires_grad=True)
+        logits = torch.tensor([[math.log(p_true), math.log(1 - p_true)]], dtype=torch.float64,
+                              requires_grad=True)
         target = torch.tensor([0])
         if loss_name == "ce":
             loss = F.cross_entropy(logits, target)
@@ -269,8 +273,10 @@ def where_equivalence_stops():
     log_probs = F.log_softmax(logits, dim=-1)
     eps, classes = 0.1, logits.size(1)
     smoothed = F.cross_entropy(logits, target, label_smoothing=eps).item()
-    # Label smoothing mixes the one-hot target with a uniform one: (1 - eps) * CE + eps * mean(-log p).
-    smoothed_by_hand = ((1 - eps) * F.nll_loss(log_probs, target) + eps * (-log_probs.mean(dim=-1)).mean()).item()
+    # Label smoothing mixes the one-hot target with a uniform one: (1 - eps) * CE + eps * mean(-log
+    # p).
+    smoothed_by_hand = ((1 - eps) * F.nll_loss(log_probs,
+                                               target) + eps * (-log_probs.mean(dim=-1)).mean()).item()
     weight = torch.tensor([1.0, 2.0, 5.0])
     per_token = F.nll_loss(log_probs, target, reduction="none")
     return {
@@ -299,7 +305,8 @@ def plot_loss_against_gap(path):
         naive_loss, _, fused_loss, _ = naive_and_fused_loss(gap)
         if naive_loss == float("inf") and first_inf is None:
             first_inf = gap
-        naive.append(naive_loss if naive_loss != float("inf") else float("nan"))  # matplotlib skips nan
+        # matplotlib skips nan
+        naive.append(naive_loss if naive_loss != float("inf") else float("nan"))
         fused.append(fused_loss)
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(6.4, 4))
@@ -343,7 +350,8 @@ def save_png(figure, path):
     pyplot().close(figure)
     temporary = None
     try:
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                                 suffix=".tmp")
         with os.fdopen(descriptor, "wb") as file:
             file.write(buffer.getvalue())
         umask = os.umask(0)
@@ -366,7 +374,8 @@ def draw_figures(folder):
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         sys.exit(f"error: --figures {folder}: cannot make the folder: {error.strerror}")
-    for name, draw in (("loss_vs_gap.png", plot_loss_against_gap), ("gradient_vs_probability.png", plot_gradients)):
+    for name, draw in (("loss_vs_gap.png", plot_loss_against_gap),
+                       ("gradient_vs_probability.png", plot_gradients)):
         draw(folder / name)
         print(f"wrote {folder / name}")
 
@@ -378,15 +387,16 @@ def main():
     print("nn.LSTM(3, 3), 5 random inputs, the same (h_0, c_0) both ways")
     print(f"max |out, one step at a time - out, one call|:  {zero['step_vs_whole']:.1e}")
     print(f"max |last row of out - h_n|:                    {zero['last_out_vs_h_n']:.1e}")
-    print(f"the tutorial's one call starts from a new random (h_0, c_0): its last row of out differs by"
-          f" {zero['step_vs_fresh_last']:.4f}")
-    print(f"two calls, the second from the first's (h_n, c_n), vs one call: {zero['split_vs_whole']:.1e}"
-          f" (gradients: {zero['split_gradient_difference']:.1e})")
-    print(f"out: {zero['shape']} (seq_len, batch, features); with batch_first=True: {zero['batch_first_shape']},"
-          f" the same numbers transposed (difference {zero['batch_first_difference']:.1e})")
+    print("the tutorial's one call starts from a new random (h_0, c_0): its last row of out "
+          f"differs by {zero['step_vs_fresh_last']:.4f}")
+    print("two calls, the second from the first's (h_n, c_n), vs one call: "
+          f"{zero['split_vs_whole']:.1e} (gradients: {zero['split_gradient_difference']:.1e})")
+    print(f"out: {zero['shape']} (seq_len, batch, features); with batch_first=True: "
+          f"{zero['batch_first_shape']}, the same numbers transposed (difference "
+          f"{zero['batch_first_difference']:.1e})")
     seconds = lstm_loop_and_call_seconds()
-    print(f"1000 steps: a Python loop of single steps {seconds['loop']:.4f} s, one call {seconds['call']:.4f} s"
-          f" ({seconds['loop'] / seconds['call']:.0f}x)")
+    print(f"1000 steps: a Python loop of single steps {seconds['loop']:.4f} s, one call "
+          f"{seconds['call']:.4f} s ({seconds['loop'] / seconds['call']:.0f}x)")
     state = why_the_tagger_keeps_no_state()
     print(f"a tagger that keeps self.hidden: the second sentence's scores change by up to"
           f" {state['stateful_difference']:.4f} after the first")
@@ -396,14 +406,16 @@ def main():
     heading("1. What F.nll_loss really computes")
     one = nll_worked_example()
     print("probabilities [[0.8, 0.2], [0.6, 0.4]], targets [0, 0]")
-    print(f"log-probabilities: {one['log_probs'].tolist()[0][0]:.4f} {one['log_probs'].tolist()[0][1]:.4f}"
-          f" / {one['log_probs'].tolist()[1][0]:.4f} {one['log_probs'].tolist()[1][1]:.4f}")
+    print(f"log-probabilities: {one['log_probs'].tolist()[0][0]:.4f} "
+          f"{one['log_probs'].tolist()[0][1]:.4f} / {one['log_probs'].tolist()[1][0]:.4f} "
+          f"{one['log_probs'].tolist()[1][1]:.4f}")
     print(f"nll_loss (reduction='mean'): {one['mean']:.4f}")
     print(f"nll_loss (reduction='sum'):  {one['sum']:.4f}   (the textbook negative log-likelihood)")
     print(f"-log_probs[range(n), target].mean(): {one['by_hand']:.4f}")
-    print("NLLLoss checks nothing: on [[2.0, -1.0], [0.5, 3.0]] with targets [0, 1], not log-probabilities,")
-    print(f"nll_loss = {one['arbitrary']:.4f} = -mean(x[i, target[i]]) = {one['arbitrary_by_hand']:.4f}"
-          " (a negative 'loss'): a gather, a negation and a mean")
+    print("NLLLoss checks nothing: on [[2.0, -1.0], [0.5, 3.0]] with targets [0, 1], not "
+          "log-probabilities,")
+    print(f"nll_loss = {one['arbitrary']:.4f} = -mean(x[i, target[i]]) = "
+          f"{one['arbitrary_by_hand']:.4f} (a negative 'loss'): a gather, a negation and a mean")
 
     heading("2. nll_loss(log_softmax(x)) == cross_entropy(x)")
     two = nll_equals_cross_entropy()
@@ -426,13 +438,15 @@ def main():
     naive_softmax = big.exp() / big.exp().sum()
     print(f"logits [1000, 0]: exp(x) / exp(x).sum() = {naive_softmax.tolist()};"
           f" torch.softmax = {F.softmax(big, dim=-1).tolist()} (it subtracts the max first)")
-    print("true class trails by gap (float32):  -log(softmax(x))[t]  grad ok   cross_entropy  grad ok")
+    print("true class trails by gap (float32):  -log(softmax(x))[t]  grad ok   cross_entropy  "
+          "grad ok")
     for gap in (10.0, 88.0, 89.0, 96.0, 100.0, 103.0, 104.0):
         naive, naive_ok, fused, fused_ok = naive_and_fused_loss(gap)
-        print(f"  gap {gap:5.0f}                     {naive:18.4f}  {str(naive_ok):>7}   {fused:13.4f}  {str(fused_ok):>7}")
+        print(f"  gap {gap:5.0f}                     {naive:18.4f}  {str(naive_ok):>7}   "
+              f"{fused:13.4f}  {str(fused_ok):>7}")
     subnormal_gap, first_wrong = subnormal_onset_and_first_wrong_gap()
-    print(f"p = exp(-gap) is subnormal (below {torch.finfo(torch.float32).tiny:.4e}) from gap {subnormal_gap:.2f};"
-          f" -log(softmax(x))[t] first prints wrong at gap {first_wrong}")
+    print(f"p = exp(-gap) is subnormal (below {torch.finfo(torch.float32).tiny:.4e}) from gap "
+          f"{subnormal_gap:.2f}; -log(softmax(x))[t] first prints wrong at gap {first_wrong}")
     x = torch.tensor([1000.0, 999.0, 10.0])
     print(f"log-sum-exp by hand on [1000, 999, 10]: {logsumexp_by_hand(x).item():.4f};"
           f" torch.logsumexp: {torch.logsumexp(x, dim=-1).item():.4f};"
@@ -444,15 +458,17 @@ def main():
         ce_grad, mse_grad = true_class_gradients(p)
         print(f"{p:13.3f}   {ce_grad:14.4f}   {mse_grad:24.6f}")
     print("MLE: minimising cross entropy maximises the log-likelihood of the training tags.")
-    print("KL: cross entropy = KL(target || predicted) + entropy(target); the entropy does not depend on the model.")
+    print("KL: cross entropy = KL(target || predicted) + entropy(target); the entropy does not "
+          "depend on the model.")
     five = cross_entropy_is_kl_plus_entropy()
     print(f"soft target [0.7, 0.2, 0.1]: cross_entropy = {five['ce']:.6f}, KL = {five['kl']:.6f},"
           f" entropy = {five['entropy']:.6f}, KL + entropy = {five['kl'] + five['entropy']:.6f}")
 
     heading("6. Where the equivalence stops")
     six = where_equivalence_stops()
-    print(f"cross_entropy: {six['plain']:.4f}; with label_smoothing=0.1: {six['smoothed']:.4f}"
-          f" = 0.9 * nll + 0.1 * mean(-log p) = {six['smoothed_by_hand']:.4f} (nll_loss has no such option)")
+    print(f"cross_entropy: {six['plain']:.4f}; with label_smoothing=0.1: {six['smoothed']:.4f} = "
+          f"0.9 * nll + 0.1 * mean(-log p) = {six['smoothed_by_hand']:.4f} (nll_loss has no such "
+          "option)")
     print(f"class weights [1, 2, 5], targets [0, 1, 2]: nll_loss = {six['weighted_nll']:.4f},"
           f" cross_entropy = {six['weighted_ce']:.4f}")
     print(f"  = sum(w[t] * loss) / sum(w[t]) = {six['weighted_by_hand']:.4f},"
@@ -461,9 +477,11 @@ def main():
 
 if __name__ == "__main__":
     from main import run_cleanly  # a closed pipe, a full disk, Ctrl-C: one line, no traceback
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--figures", metavar="DIR", help="draw the losses page's two figures into DIR instead "
-                        "(needs matplotlib: pip install -r requirements-dev.txt)")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--figures", metavar="DIR", help="draw the losses page's two figures into "
+                                                         "DIR instead (needs matplotlib: pip "
+                                                         "install -r requirements-dev.txt)")
     figures_folder = parser.parse_args().figures
     if figures_folder is not None and not figures_folder.strip():
         parser.error("--figures: an empty path (an unset variable?)")

@@ -25,9 +25,11 @@ def read_training_data(path):
         raise TrainingDataError(f"{path}: cannot be read: {error.strerror}") from None
     except UnicodeDecodeError as error:
         line = raw[:error.start].count(b"\n") + 1
-        raise TrainingDataError(f"{path} line {line}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
+        raise TrainingDataError(f"{path} line {line}: not valid UTF-8 (byte "
+                                f"0x{raw[error.start]:02x})") from None
     if "\0" in text:
-        raise TrainingDataError(f"{path} line {text[:text.index(chr(0))].count(chr(10)) + 1}: a NUL byte")
+        raise TrainingDataError(f"{path} line {text[:text.index(chr(0))].count(chr(10)) + 1}: a "
+                                "NUL byte")
     row_lines = csv_row_lines(path, text)
     if not row_lines:
         raise TrainingDataError(f"{path}: file is empty")
@@ -43,7 +45,8 @@ def read_training_data(path):
     for column in ("text", "tag"):
         if header.count(column) != 1:
             problem = "missing" if column not in header else "more than one"
-            raise TrainingDataError(f"{path}: {problem} column '{column}' (found: {', '.join(header)})")
+            raise TrainingDataError(f"{path}: {problem} column '{column}' (found: "
+                                    f"{', '.join(header)})")
     training_data = []
     for line, words, tags in zip(row_lines[1:], df["text"], df["tag"]):
         words, tags = words.split(), tags.split()
@@ -51,7 +54,8 @@ def read_training_data(path):
             if not cell:
                 raise TrainingDataError(f"{path} line {line}: empty '{column}' cell")
         if len(words) != len(tags):
-            raise TrainingDataError(f"{path} line {line}: {len(words)} tokens in 'text' but {len(tags)} tags in 'tag'")
+            raise TrainingDataError(f"{path} line {line}: {len(words)} tokens in 'text' but "
+                                    f"{len(tags)} tags in 'tag'")
         training_data.append((words, tags))
     if not training_data:
         raise TrainingDataError(f"{path}: no sentences (only a header)")
@@ -64,13 +68,15 @@ def csv_row_lines(path, text):
     Python's csv module in strict mode also refuses what pandas would accept silently, such as
     text after a closing quote ("The dog"x becomes The dogx).
     """
-    reader, starts, line, header = csv.reader(io.StringIO(text, newline=""), strict=True), [], 1, None
+    reader, starts, line, header = csv.reader(io.StringIO(text, newline=""),
+                                              strict=True), [], 1, None
     try:
         for row in reader:
             header = header or row
             if len(row) > len(header):
-                raise TrainingDataError(f"{path} line {line}: more fields than the header's {len(header)}"
-                                        " columns (quote a cell that contains commas)")
+                raise TrainingDataError(f"{path} line {line}: more fields than the header's "
+                                        f"{len(header)} columns (quote a cell that contains "
+                                        "commas)")
             if len(row) > 1 or row and row[0].strip():  # pandas skips a line of spaces too
                 starts.append(line)
             line = reader.line_num + 1
@@ -85,8 +91,10 @@ def prepare_sequence(seq, to_ix):
     return torch.tensor(idxs, dtype=torch.long)
 
 
-def train_one_epoch(model, training_data, word_to_ix, tag_to_ix, loss_function, optimizer, device="cpu"):
-    """One pass over training_data, one sentence per step, as in the tutorial; returns the mean loss per word.
+def train_one_epoch(model, training_data, word_to_ix, tag_to_ix, loss_function, optimizer,
+                    device="cpu"):
+    """One pass over training_data, one sentence per step, as in the tutorial; returns the mean loss
+    per word.
 
     The sentences are shuffled in place first (with Python's `random`, which main.py seeds).
     """

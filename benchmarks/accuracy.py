@@ -3,16 +3,18 @@ from benchmarks.rows import BATCH_SIZES, NEURAL_ROWS, ROWS, SPEED_ROWS, recipe_a
 from benchmarks.trained_rows import run_classic_row, run_neural_row
 
 
-MEASURED_ROWS = (*ROWS, *SPEED_ROWS)  # the taggers, then each neural one's training speed at each batch size
+# the taggers, then each neural one's training speed at each batch size
+MEASURED_ROWS = (*ROWS, *SPEED_ROWS)
 
 
 def measure(row, data):
-    """One row's figures. The recipe's row (bilstm-chars) also saves its model at data.model, for the studies
-    that use the recipe's trained model (raw_text, crf_cost, streaming)."""
+    """One row's figures. The recipe's row (bilstm-chars) also saves its model at data.model, for
+    the studies that use the recipe's trained model (raw_text, crf_cost, streaming)."""
     if row in SPEED_ROWS:
         return run_speed_row(*SPEED_ROWS[row], data.train)
     if row in NEURAL_ROWS:
-        return run_neural_row(row, data.train, data.dev, data.epochs, data.model if row == "bilstm-chars" else None)
+        return run_neural_row(row, data.train, data.dev, data.epochs,
+                              data.model if row == "bilstm-chars" else None)
     return run_classic_row(row, data.train, data.dev)
 
 
@@ -23,22 +25,24 @@ def run_speed_row(model, batch_size, train_path):
     size changes, so batch size 1 is the Day-1 one-sentence-at-a-time loop on the same model.
     """
     run = train_quietly(recipe_args(model, train_path, epochs=1, batch_size=batch_size))
-    return dict(train_tokens_per_s=run.n_train_tokens / run.training_seconds, train_seconds=run.training_seconds,
+    return dict(train_tokens_per_s=run.n_train_tokens / run.training_seconds,
+                train_seconds=run.training_seconds,
                 tokens=run.n_train_tokens)
 
 
 def print_tables(rows):
     """The results table, and the training-speed table by batch size."""
-    print("| tagger | dev UPOS accuracy | dev XPOS accuracy | unseen words | training time | training tokens/s"
-          " | tagging tokens/s | peak memory |")
+    print("| tagger | dev UPOS accuracy | dev XPOS accuracy | unseen words | training time | "
+          "training tokens/s | tagging tokens/s | peak memory |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, description in ROWS.items():
         if name in rows:
             r = rows[name]
             upos = f"{r['accuracy']:.2%}" if "accuracy" in r else "-"
             xpos = f"{r['xpos_accuracy']:.2%}" if "xpos_accuracy" in r else "-"
-            print(f"| {description} | {upos} | {xpos} | {r['unseen']:.2%} | {r['train_seconds']:.0f} s"
-                  f" | {r['train_tokens_per_s']:,.0f} | {r['tag_tokens_per_s']:,.0f} | {r['peak_mb']:,.0f} MB |")
+            print(f"| {description} | {upos} | {xpos} | {r['unseen']:.2%} | "
+                  f"{r['train_seconds']:.0f} s | {r['train_tokens_per_s']:,.0f} | "
+                  f"{r['tag_tokens_per_s']:,.0f} | {r['peak_mb']:,.0f} MB |")
     speed_models = [model for model in NEURAL_ROWS
                     if all(f"{model}-batch-{size}" in rows for size in BATCH_SIZES)]
     if speed_models:

@@ -1,4 +1,5 @@
-"""What the recipe's probabilities mean (NLL, Brier, ECE, temperature, label smoothing), and where it errs.
+"""What the recipe's probabilities mean (NLL, Brier, ECE, temperature, label smoothing), and where
+it errs.
 
 Its tables read the recipe's and the words-only BiLSTM's rows from the accuracy study.
 """
@@ -22,21 +23,24 @@ def print_tables(rows):
     if "probabilities" not in recipe:
         return
     print()
-    print("The recipe's UPOS probabilities on dev (NLL, Brier and ECE as `python -m tagger.tag --help` defines them):")
+    print("The recipe's UPOS probabilities on dev (NLL, Brier and ECE as `python -m tagger.tag "
+          "--help` defines them):")
     print()
     print("| model | dev UPOS accuracy | NLL per token | Brier score | ECE (15 bins) |")
     print("| --- | --- | --- | --- | --- |")
     models = [("the recipe (NLLLoss)", recipe)]
     if LABEL_SMOOTHING_ROW in rows:
-        models.append((f"the recipe with label smoothing {LABEL_SMOOTHING} (`--loss ce --label-smoothing"
-                       f" {LABEL_SMOOTHING}`)", rows[LABEL_SMOOTHING_ROW]))
+        models.append((f"the recipe with label smoothing {LABEL_SMOOTHING} (`--loss ce "
+                       f"--label-smoothing {LABEL_SMOOTHING}`)", rows[LABEL_SMOOTHING_ROW]))
     for description, row in models:
-        for key, how in (("as_trained", "as trained"), ("scaled", f"temperature {row['temperature']:.2f} fitted on dev")):
+        for key, how in (("as_trained", "as trained"),
+                         ("scaled", f"temperature {row['temperature']:.2f} fitted on dev")):
             p = row["probabilities"][key]
-            print(f"| {description}, {how} | {row['accuracy']:.2%} | {p['nll']:.4f} | {p['brier']:.4f} | {p['ece']:.4f} |")
+            print(f"| {description}, {how} | {row['accuracy']:.2%} | {p['nll']:.4f} | "
+                  f"{p['brier']:.4f} | {p['ece']:.4f} |")
     print()
-    print("Dev figures from the epoch lines: the epoch with the lowest dev NLL, the best epoch (the model"
-          " kept) and the last:")
+    print("Dev figures from the epoch lines: the epoch with the lowest dev NLL, the best epoch "
+          "(the model kept) and the last:")
     print()
     print("| model | epoch | dev UPOS accuracy | dev NLL per token | dev ECE |")
     print("| --- | --- | --- | --- | --- |")
@@ -45,12 +49,13 @@ def print_tables(rows):
             row = rows[name]
             lowest_nll = min(row["history"], key=lambda epoch: epoch["dev_nll"])["epoch"]
             labels = defaultdict(list)  # one line per epoch, with all its labels
-            for epoch, label in ((lowest_nll, "lowest NLL"), (row["best_epoch"], "best"), (row["epochs"], "last")):
+            for epoch, label in ((lowest_nll, "lowest NLL"), (row["best_epoch"], "best"),
+                                 (row["epochs"], "last")):
                 labels[epoch].append(label)
             for epoch, which in labels.items():
                 e = row["history"][epoch - 1]
-                print(f"| {ROWS[name]} | {epoch} ({', '.join(which)}) | {e['dev_accuracy']:.2%} | {e['dev_nll']:.4f}"
-                      f" | {e['dev_ece']:.4f} |")
+                print(f"| {ROWS[name]} | {epoch} ({', '.join(which)}) | {e['dev_accuracy']:.2%} | "
+                      f"{e['dev_nll']:.4f} | {e['dev_ece']:.4f} |")
     n_errors = sum(sum(counts) for counts in recipe["confusion_matrix"]) - sum(
         recipe["confusion_matrix"][i][i] for i in range(len(recipe["confusion_tags"])))
     print()

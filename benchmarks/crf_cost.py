@@ -13,8 +13,8 @@ MEASURED_ROWS = (*[row for row in CRF_ROWS if row.startswith("crf")], CRF_FORWAR
 
 
 def measure(row, data):
-    """A CRF row trained and measured as every neural row is; the forward algorithm's speed; or the CRF's cost on
-    the recipe's saved model (the accuracy study's)."""
+    """A CRF row trained and measured as every neural row is; the forward algorithm's speed; or the
+    CRF's cost on the recipe's saved model (the accuracy study's)."""
     if row == CRF_FORWARD_ROW:
         return run_crf_forward_row(data.dev)
     if row == CRF_COST_ROW:
@@ -23,8 +23,9 @@ def measure(row, data):
 
 
 def run_crf_forward_row(dev_path, n_sentences=512, n_tags=17):
-    """log Z of the first 512 dev sentences' lengths (random scores, 17 tags): the CRF's batched forward
-    algorithm against a loop over one sentence and, inside, over the next tag (tagger/crf_example.py)."""
+    """log Z of the first 512 dev sentences' lengths (random scores, 17 tags): the CRF's batched
+    forward algorithm against a loop over one sentence and, inside, over the next tag
+    (tagger/crf_example.py)."""
     from tagger.data import read_tag_sets
     from tagger.crf_example import forward_algorithm_cost
     lengths = [len(words) for words in read_tag_sets(dev_path)[0][:n_sentences]]
@@ -32,11 +33,11 @@ def run_crf_forward_row(dev_path, n_sentences=512, n_tags=17):
 
 
 def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
-    """What a CRF output layer costs, on the recipe's trained model: the same model with its per-word
-    softmax layers and with a CRF in their place (random transition scores: the cost does not depend on
-    them). Seconds of one training epoch (the recipe's batches and optimizer, best of two) and of the
-    dev evaluation after it; and words/s tagging dev as tagger.tag does (tags only) and as --eval does
-    (with probabilities), best of `repeats`."""
+    """What a CRF output layer costs, on the recipe's trained model: the same model with its
+    per-word softmax layers and with a CRF in their place (random transition scores: the cost does
+    not depend on them). Seconds of one training epoch (the recipe's batches and optimizer, best of
+    two) and of the dev evaluation after it; and words/s tagging dev as tagger.tag does (tags only)
+    and as --eval does (with probabilities), best of `repeats`."""
     import torch
     from tagger import train as trainer
     from tagger.checkpoint import load_checkpoint, read_checkpoint
@@ -51,8 +52,8 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     sentences, gold = read_tag_sets(train_path, vocab.tag_sets)
     dev_sentences, dev_gold = read_tag_sets(dev_path, vocab.tag_sets)
     n_dev_words = sum(map(len, dev_sentences))
-    # The same model built with CRF output layers (--crf), the trained weights loaded into it, and random
-    # transition scores in its CRFs.
+    # The same model built with CRF output layers (--crf), the trained weights loaded into it, and
+    # random transition scores in its CRFs.
     with_crf = RealDataTagger(**dict(read_checkpoint(model_path)["settings"], crf=True))
     missing = with_crf.load_state_dict(trained.state_dict(), strict=False).missing_keys
     assert missing and all(key.split(".")[0] in ("tag_output", "xpos_output") for key in missing)
@@ -64,18 +65,26 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     batches = make_batches(sentences, vocab, gold, args.batch_size)
     optimizers = {kind: trainer.make_optimizer(args, model) for kind, model in models.items()}
     result = {kind: {"epoch_seconds": float("inf")} for kind in models}
-    # Each twice, taking turns, best of the two: the first epoch of a process also pays for warming up.
+    # Each twice, taking turns, best of the two: the first epoch of a process also pays for warming
+    # up.
     for kind in ("softmax", "crf", "softmax", "crf"):
         random.seed(0)
         start = time.perf_counter()
         train(models[kind], batches, optimizers[kind], 1, clip_grad=args.clip_grad,
               word_counts=word_count_tensor(vocab), unk_alpha=args.unk_alpha)
-        result[kind]["epoch_seconds"] = min(result[kind]["epoch_seconds"], time.perf_counter() - start)
+        result[kind]["epoch_seconds"] = min(result[kind]["epoch_seconds"],
+                                            time.perf_counter() - start)
     for kind, model in models.items():
-        evaluation_seconds, _ = best_of(repeats, functools.partial(evaluate, model, dev_sentences, dev_gold, vocab))
-        tags_seconds, _ = best_of(repeats, functools.partial(predict, model, dev_sentences, vocab, probabilities=False))
-        probabilities_seconds, _ = best_of(repeats, functools.partial(predict, model, dev_sentences, vocab))
-        result[kind].update(evaluation_seconds=evaluation_seconds, tags_words_per_s=n_dev_words / tags_seconds,
+        evaluation_seconds, _ = best_of(repeats,
+                                        functools.partial(evaluate, model, dev_sentences, dev_gold,
+                                                          vocab))
+        tags_seconds, _ = best_of(repeats,
+                                  functools.partial(predict, model, dev_sentences, vocab,
+                                                    probabilities=False))
+        probabilities_seconds, _ = best_of(repeats,
+                                           functools.partial(predict, model, dev_sentences, vocab))
+        result[kind].update(evaluation_seconds=evaluation_seconds,
+                            tags_words_per_s=n_dev_words / tags_seconds,
                             probabilities_words_per_s=n_dev_words / probabilities_seconds)
     return result
 
@@ -85,50 +94,62 @@ def print_tables(rows):
     present = [name for name in CRF_ROWS if "unseen_bigrams" in rows.get(name, {})]
     if any(name.startswith("crf") for name in present):
         print()
-        print("The recipe with and without a CRF output layer, on dev (NLL and ECE of the UPOS probabilities: for the"
-              " CRF, its marginals, so ECE scores each word's most probable tag, which need not be Viterbi's; unseen bigrams: predicted tag bigrams never seen in the training data, UPOS / XPOS):")
+        print("The recipe with and without a CRF output layer, on dev (NLL and ECE of the UPOS "
+              "probabilities: for the CRF, its marginals, so ECE scores each word's most probable "
+              "tag, which need not be Viterbi's; unseen bigrams: predicted tag bigrams never seen "
+              "in the training data, UPOS / XPOS):")
         print()
-        print("| model | seed | dev UPOS | dev XPOS | NLL | ECE | training time | training tokens/s | tagging tokens/s"
-              " | unseen bigrams |")
+        print("| model | seed | dev UPOS | dev XPOS | NLL | ECE | training time | training "
+              "tokens/s | tagging tokens/s | unseen bigrams |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for name in present:
             r, (description, seed) = rows[name], CRF_ROWS[name]
             p = r["probabilities"]["as_trained"]
-            print(f"| {description} | {seed} | {r['accuracy']:.2%} | {r['xpos_accuracy']:.2%} | {p['nll']:.4f}"
-                  f" | {p['ece']:.4f} | {r['train_seconds']:.0f} s | {r['train_tokens_per_s']:,.0f}"
-                  f" | {r['tag_tokens_per_s']:,.0f} | {r['unseen_bigrams']['upos']} / {r['unseen_bigrams']['xpos']} |")
+            print(f"| {description} | {seed} | {r['accuracy']:.2%} | {r['xpos_accuracy']:.2%} | "
+                  f"{p['nll']:.4f} | {p['ece']:.4f} | {r['train_seconds']:.0f} s | "
+                  f"{r['train_tokens_per_s']:,.0f} | {r['tag_tokens_per_s']:,.0f} | "
+                  f"{r['unseen_bigrams']['upos']} / {r['unseen_bigrams']['xpos']} |")
         gold = rows[present[0]]["unseen_gold_bigrams"]
         print()
-        print(f"Dev's own gold tags hold {gold['upos']} / {gold['xpos']} bigrams never seen in training.")
+        print(f"Dev's own gold tags hold {gold['upos']} / {gold['xpos']} bigrams never seen in "
+              "training.")
         if len(present) == len(CRF_ROWS):
             print(crf_summary(rows))
     if CRF_COST_ROW in rows:
         softmax, crf = rows[CRF_COST_ROW]["softmax"], rows[CRF_COST_ROW]["crf"]
         per_epoch = {kind: r["epoch_seconds"] + r["evaluation_seconds"] for kind, r in (("softmax", softmax), ("crf", crf))}
         print()
-        print(f"The recipe's trained model, its output layers as trained and replaced by CRFs: a training epoch and the"
-              f" dev evaluation after it {per_epoch['softmax']:.1f} s and {per_epoch['crf']:.1f} s (the CRF adds"
-              f" {per_epoch['crf'] / per_epoch['softmax'] - 1:.0%}); tagging dev, tags only (tagger.tag)"
-              f" {softmax['tags_words_per_s']:,.0f} and {crf['tags_words_per_s']:,.0f} words/s"
-              f" ({crf['tags_words_per_s'] / softmax['tags_words_per_s']:.0%}), with probabilities (--eval)"
-              f" {softmax['probabilities_words_per_s']:,.0f} and {crf['probabilities_words_per_s']:,.0f} words/s"
-              f" ({crf['probabilities_words_per_s'] / softmax['probabilities_words_per_s']:.0%}).")
+        print("The recipe's trained model, its output layers as trained and replaced by CRFs: a "
+              f"training epoch and the dev evaluation after it {per_epoch['softmax']:.1f} s and "
+              f"{per_epoch['crf']:.1f} s (the CRF adds "
+              f"{per_epoch['crf'] / per_epoch['softmax'] - 1:.0%}); tagging dev, tags only "
+              f"(tagger.tag) {softmax['tags_words_per_s']:,.0f} and "
+              f"{crf['tags_words_per_s']:,.0f} words/s "
+              f"({crf['tags_words_per_s'] / softmax['tags_words_per_s']:.0%}), with probabilities "
+              f"(--eval) {softmax['probabilities_words_per_s']:,.0f} and "
+              f"{crf['probabilities_words_per_s']:,.0f} words/s "
+              f"({crf['probabilities_words_per_s'] / softmax['probabilities_words_per_s']:.0%}).")
     if CRF_FORWARD_ROW in rows:
         f = rows[CRF_FORWARD_ROW]
         print()
-        print(f"log Z of the first {f['sentences']} dev sentences ({f['tags']} tags, random scores): batched forward"
-              f" algorithm {f['batched']:.4f} s, one sentence and one tag at a time {f['loop']:.2f} s"
-              f" ({f['loop'] / f['batched']:.0f}x), largest difference {f['difference']:.1e}")
+        print(f"log Z of the first {f['sentences']} dev sentences ({f['tags']} tags, random "
+              f"scores): batched forward algorithm {f['batched']:.4f} s, one sentence and one tag "
+              f"at a time {f['loop']:.2f} s ({f['loop'] / f['batched']:.0f}x), largest difference "
+              f"{f['difference']:.1e}")
 
 
 def crf_summary(rows):
     """Mean accuracies over the two seeds, the recipe's seed-to-seed spread, and the CRF's cost in speed."""
     softmax, crf = ("bilstm-chars", "bilstm-chars-seed-2"), ("crf", "crf-seed-2")
-    spread = {key: abs(rows[softmax[0]][key] - rows[softmax[1]][key]) for key in ("accuracy", "xpos_accuracy")}
+    spread = {key: abs(rows[softmax[0]][key] - rows[softmax[1]][key]) for key in ("accuracy",
+                                                                                  "xpos_accuracy")}
     speeds = {key: mean_of(rows, crf, key) / mean_of(rows, softmax, key)
               for key in ("train_tokens_per_s", "tag_tokens_per_s")}
-    return (f"Mean of the two seeds, UPOS / XPOS: the recipe {mean_of(rows, softmax, 'accuracy'):.2%} /"
-            f" {mean_of(rows, softmax, 'xpos_accuracy'):.2%}, with a CRF {mean_of(rows, crf, 'accuracy'):.2%} /"
-            f" {mean_of(rows, crf, 'xpos_accuracy'):.2%}; the recipe's two seeds differ by {100 * spread['accuracy']:.2f} /"
-            f" {100 * spread['xpos_accuracy']:.2f} points. With a CRF, training runs at"
-            f" {speeds['train_tokens_per_s']:.0%} of the recipe's tokens/s and tagging at {speeds['tag_tokens_per_s']:.0%}.")
+    return ("Mean of the two seeds, UPOS / XPOS: the recipe "
+            f"{mean_of(rows, softmax, 'accuracy'):.2%} / "
+            f"{mean_of(rows, softmax, 'xpos_accuracy'):.2%}, with a CRF "
+            f"{mean_of(rows, crf, 'accuracy'):.2%} / {mean_of(rows, crf, 'xpos_accuracy'):.2%}; "
+            f"the recipe's two seeds differ by {100 * spread['accuracy']:.2f} / "
+            f"{100 * spread['xpos_accuracy']:.2f} points. With a CRF, training runs at "
+            f"{speeds['train_tokens_per_s']:.0%} of the recipe's tokens/s and tagging at "
+            f"{speeds['tag_tokens_per_s']:.0%}.")

@@ -33,19 +33,22 @@ def best_of(repeats, function):
 
 
 def measured_run(argv, stdin_path):
-    """Run a command with standard input from a file and its output thrown away: (seconds, peak MB of it).
+    """Run a command with standard input from a file and its output thrown away: (seconds, peak MB
+    of it).
 
     The peak is the child's own high-water mark (VmHWM in /proc, read as it runs): the rusage of a
     child also counts the memory this process had when it started the child.
     """
     with open(stdin_path, "rb") as stdin, tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
-        process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr, cwd=ROOT)
+        process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr,
+                                   cwd=ROOT)
         peak_kb = 0
         while process.poll() is None:
             try:
                 status = Path(f"/proc/{process.pid}/status").read_text()
-                peak_kb = max(peak_kb, int(re.search(r"^VmHWM:\s+(\d+) kB", status, flags=re.M).group(1)))
+                peak_kb = max(peak_kb,
+                              int(re.search(r"^VmHWM:\s+(\d+) kB", status, flags=re.M).group(1)))
             except (OSError, AttributeError):  # just ended, or not Linux
                 pass
             time.sleep(0.05)
@@ -89,10 +92,12 @@ def total_training_minutes(rows):
     return seconds / 60
 
 
-RESULTS_FOLDER = ROOT / "benchmarks" / "results"  # one file a study: accuracy.json, calibration.json, ...
+# one file a study: accuracy.json, calibration.json, ...
+RESULTS_FOLDER = ROOT / "benchmarks" / "results"
 
 
-# What a row is measured on: the EWT files, the epochs (None: the recipe's), and the recipe row's saved model.
+# What a row is measured on: the EWT files, the epochs (None: the recipe's), and the recipe row's
+# saved model.
 RowInputs = collections.namedtuple("RowInputs", "train dev epochs model")
 
 
@@ -107,7 +112,8 @@ def refuse_constant(name):
 
 
 def read_study_results(path):
-    """The figures saved in one study's results file; anything else is an InputError naming the file.
+    """The figures saved in one study's results file; anything else is an InputError naming the
+    file.
 
     Checked here: a regular file of JSON, every number finite (but NaN in a list: an empty bin's
     figure), a machine and a recipe line, and rows, each a dictionary. What each table reads of
@@ -122,7 +128,8 @@ def read_study_results(path):
             raise InputError(f"{path}: over {MAX_RESULTS_BYTES >> 20} MiB: not a results file")
         results = json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=refuse_constant)
     except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read the results: {getattr(error, 'strerror', None) or error}") from None
+        raise InputError(f"{path}: cannot read the results: "
+                         f"{getattr(error, 'strerror', None) or error}") from None
     except json.JSONDecodeError as error:
         raise InputError(f"{path} line {error.lineno}: not a results file: {error.msg}") from None
     except (ValueError, RecursionError) as error:
@@ -143,11 +150,16 @@ def read_study_results(path):
 
 # Every figure the studies save under these names is a number of 0 or more; a share is at most 1.
 NUMBER_FIELDS = {
-    "Tokens", "UPOS", "Words", "accuracy", "adam_ms", "batched", "best_epoch", "brier", "chars", "chunk_words",
-    "default_ms", "dev_accuracy", "dev_ece", "dev_nll", "difference", "ece", "epoch", "epoch_seconds", "epochs",
-    "evaluation_seconds", "forward_backward_10_ms", "forward_backward_40_ms", "fused_ms", "gold_tokens_upos",
-    "longer_tokens", "loop", "loss", "mb", "nll", "parameters", "peak_mb", "probabilities_words_per_s", "seconds",
-    "sentences", "tag_tokens_per_s", "tags", "tags_words_per_s", "temperature", "tokens", "train_seconds",
+    "Tokens", "UPOS", "Words", "accuracy", "adam_ms", "batched", "best_epoch", "brier", "chars",
+                 "chunk_words",
+    "default_ms", "dev_accuracy", "dev_ece", "dev_nll", "difference", "ece", "epoch",
+                 "epoch_seconds", "epochs",
+    "evaluation_seconds", "forward_backward_10_ms", "forward_backward_40_ms", "fused_ms",
+                 "gold_tokens_upos",
+    "longer_tokens", "loop", "loss", "mb", "nll", "parameters", "peak_mb",
+                 "probabilities_words_per_s", "seconds",
+    "sentences", "tag_tokens_per_s", "tags", "tags_words_per_s", "temperature", "tokens",
+                 "train_seconds",
     "train_tokens_per_s", "unseen", "upos", "words", "words_per_s", "xpos", "xpos_accuracy"}
 SHARE_FIELDS = {"dev_accuracy", "xpos_accuracy", "ece", "dev_ece"}
 
@@ -181,7 +193,8 @@ def read_results(folder, studies):
     """Every study's saved figures in `folder` (a study not yet run has no file): {study: its results}."""
     from tagger.errors import InputError
     if not Path(folder).is_dir():
-        raise InputError(f"{folder}: not a folder of results (one file a study, such as accuracy.json)")
+        raise InputError(f"{folder}: not a folder of results (one file a study, such as "
+                         "accuracy.json)")
     paths = {study: Path(folder) / f"{study}.json" for study in studies}
     return {study: read_study_results(path) for study, path in paths.items() if path.exists()}
 

@@ -21,7 +21,8 @@ def udeval_f1(gold_path, system_path):
     from udtools.argparser import parse_args_scorer
     from udtools.udeval import evaluate_wrapper
     # The tagger predicts no tree: the files we score have HEAD 0 on every word, so many roots.
-    scores = evaluate_wrapper(parse_args_scorer(["--multiple-roots-okay", str(gold_path), str(system_path)]))
+    scores = evaluate_wrapper(parse_args_scorer(["--multiple-roots-okay", str(gold_path),
+                                                 str(system_path)]))
     return {name: 100 * scores[name].f1 for name in ("Tokens", "Words", "UPOS")}
 
 
@@ -30,16 +31,17 @@ def nltk_tokens(text):
     from nltk.tokenize import TreebankWordTokenizer
     from tagger.tokenizer import Token
     spans = list(TreebankWordTokenizer().span_tokenize(text))
-    return [Token(text[start:end], [text[start:end]], space_after=end == len(text) or text[end].isspace())
+    return [Token(text[start:end], [text[start:end]],
+                  space_after=end == len(text) or text[end].isspace())
             for start, end in spans]
 
 
 def run_raw_text_row(dev_path, model_path):
     """Score the recipe's model with udeval: on the treebank's tokens, and from raw text.
 
-    From raw text, each dev sentence's `# text` line is tokenized (by tagger/tokenizer.py or by NLTK),
-    tagged and written as CoNLL-U; the speed counts reading that text from a file, tokenizing,
-    tagging and writing CoNLL-U, best of 3.
+    From raw text, each dev sentence's `# text` line is tokenized (by tagger/tokenizer.py or by
+    NLTK), tagged and written as CoNLL-U; the speed counts reading that text from a file,
+    tokenizing, tagging and writing CoNLL-U, best of 3.
     """
     from tagger.checkpoint import load_checkpoint
     from tagger.conllu import replace_tags
@@ -55,8 +57,11 @@ def run_raw_text_row(dev_path, model_path):
         (folder / "dev.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
         # Timed first, before the scoring below fills this process's memory.
         for name, tokenize_line in (("ours", tokenize), ("nltk", nltk_tokens)):
-            seconds, n_words = best_of(3, functools.partial(tag_raw_text_file, model, vocab, tokenize_line,
-                                                            folder / "dev.txt", folder / f"{name}.conllu"))
+            seconds, n_words = best_of(3,
+                                       functools.partial(tag_raw_text_file, model, vocab,
+                                                         tokenize_line,
+                                                            folder / "dev.txt",
+                                                         folder / f"{name}.conllu"))
             result[name] = {"words_per_s": n_words / seconds}
         for name in ("ours", "nltk"):
             result[name].update(udeval_f1(dev_path, folder / f"{name}.conllu"))
@@ -89,12 +94,16 @@ def print_tables(rows):
         return
     raw = rows[RAW_TEXT_ROW]
     print()
-    print("The recipe's model on dev, scored by udeval (the official UD scorer); on the treebank's own"
-          f" tokens its UPOS F1 is {raw['gold_tokens_upos']:.2f}, our accuracy {raw['accuracy']:.2f}.")
-    print("From raw text (each sentence's `# text` line), read, tokenized, tagged and written as CoNLL-U:")
+    print("The recipe's model on dev, scored by udeval (the official UD scorer); on the "
+          f"treebank's own tokens its UPOS F1 is {raw['gold_tokens_upos']:.2f}, our accuracy "
+          f"{raw['accuracy']:.2f}.")
+    print("From raw text (each sentence's `# text` line), read, tokenized, tagged and written as "
+          "CoNLL-U:")
     print()
     print("| tokenizer | Tokens F1 | Words F1 | UPOS F1 | words/s |")
     print("| --- | --- | --- | --- | --- |")
-    for name, description in (("ours", "tagger/tokenizer.py"), ("nltk", "NLTK TreebankWordTokenizer")):
+    for name, description in (("ours", "tagger/tokenizer.py"),
+                              ("nltk", "NLTK TreebankWordTokenizer")):
         r = raw[name]
-        print(f"| {description} | {r['Tokens']:.2f} | {r['Words']:.2f} | {r['UPOS']:.2f} | {r['words_per_s']:,.0f} |")
+        print(f"| {description} | {r['Tokens']:.2f} | {r['Words']:.2f} | {r['UPOS']:.2f} | "
+              f"{r['words_per_s']:,.0f} |")

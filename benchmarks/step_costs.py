@@ -18,7 +18,8 @@ def measure(row, data):
 
 
 def run_adam_step_row(train_path, steps=ADAM_STEPS):
-    """Milliseconds per optimizer step on the recipe's model: fused Adam (the training command's) and the default.
+    """Milliseconds per optimizer step on the recipe's model: fused Adam (the training command's)
+    and the default.
 
     Every weight gets a random gradient, as the word embedding's dense gradient does in
     training; each optimizer takes `steps` timed steps after 3 untimed ones.
@@ -79,7 +80,8 @@ def run_step_cost_row(train_path, repeats=30):
         optimizer = trainer.make_optimizer(args, model)
         figures = {}
         for length, i in zip(STEP_COST_LENGTHS, sentence_ids):
-            batch = make_batches([sentences[i]], vocab, {name: [tags[i]] for name, tags in row_gold.items()})[0]
+            batch = make_batches([sentences[i]], vocab,
+                                 {name: [tags[i]] for name, tags in row_gold.items()})[0]
             figures[f"forward_backward_{length}_ms"] = median_ms(functools.partial(forward_and_backward, model, batch))
         figures["adam_ms"] = median_ms(optimizer.step)
         result[row] = figures
@@ -98,17 +100,19 @@ def print_step_cost(rows):
         return
     short, long = STEP_COST_LENGTHS
     print()
-    print(f"One training step at batch size 1, in milliseconds (median of 30): forward, loss and backward on a"
-          f" training sentence of {short} and of {long} words, the part of it that does not grow with the length"
-          f" (the line through the two, at 0 words), and the Adam step:")
+    print("One training step at batch size 1, in milliseconds (median of 30): forward, loss and "
+          f"backward on a training sentence of {short} and of {long} words, the part of it that "
+          "does not grow with the length (the line through the two, at 0 words), and the Adam "
+          "step:")
     print()
     print(f"| model | forward + backward, {short} words | {long} words | fixed part | Adam step |")
     print("| --- | --- | --- | --- | --- |")
     for row in NEURAL_ROWS:
         r = rows[STEP_COST_ROW][row]
-        fixed, _ = straight_line(STEP_COST_LENGTHS, [r[f"forward_backward_{n}_ms"] for n in STEP_COST_LENGTHS])
-        print(f"| {ROWS[row]} | {r[f'forward_backward_{short}_ms']:.2f} | {r[f'forward_backward_{long}_ms']:.2f}"
-              f" | {fixed:.2f} | {r['adam_ms']:.2f} |")
+        fixed, _ = straight_line(STEP_COST_LENGTHS,
+                                 [r[f"forward_backward_{n}_ms"] for n in STEP_COST_LENGTHS])
+        print(f"| {ROWS[row]} | {r[f'forward_backward_{short}_ms']:.2f} | "
+              f"{r[f'forward_backward_{long}_ms']:.2f} | {fixed:.2f} | {r['adam_ms']:.2f} |")
 
 
 def print_adam_step(rows):
@@ -117,9 +121,9 @@ def print_adam_step(rows):
         return
     adam = rows[ADAM_ROW]
     print()
-    print(f"Adam step on the recipe's model ({adam['parameters']:,} weights, every one with a random gradient;"
-          f" mean over {ADAM_STEPS} steps): fused {adam['fused_ms']:.2f} ms, default {adam['default_ms']:.2f} ms"
-          f" ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
+    print(f"Adam step on the recipe's model ({adam['parameters']:,} weights, every one with a "
+          f"random gradient; mean over {ADAM_STEPS} steps): fused {adam['fused_ms']:.2f} ms, "
+          f"default {adam['default_ms']:.2f} ms ({adam['default_ms'] / adam['fused_ms']:.1f}x)")
 
 
 def print_tables(rows):

@@ -16,7 +16,8 @@ from benchmarks.rows import ROOT, STREAMING_ROW
 STREAMING_MB = (5, 100)  # sizes of the generated inputs, raw text and CoNLL-U
 
 
-CHUNK_SIZES = (20_000, 50_000, 100_000, 200_000, 500_000)  # words per chunk, timed on the smallest input
+# words per chunk, timed on the smallest input
+CHUNK_SIZES = (20_000, 50_000, 100_000, 200_000, 500_000)
 
 
 LONG_TOKEN_CHARS = 2_000_000  # one "word" with no space in it
@@ -45,7 +46,8 @@ def repeated_to_size(text, megabytes, path):
 def seconds_until_tags_during_a_pause(model_path, lines):
     """A producer writes `lines` to python -m tagger.tag and then waits: seconds until all their tags have come back."""
     process = subprocess.Popen([sys.executable, "-m", "tagger.tag", str(model_path), "-"], cwd=ROOT,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
 
     def produce():
         process.stdin.write("".join(lines).encode())
@@ -64,8 +66,8 @@ def seconds_until_tags_during_a_pause(model_path, lines):
 
 
 def accuracy_with_and_without_the_word_bound(model, vocab, dev_path):
-    """Dev UPOS and XPOS accuracy with the character LSTM reading at most MAX_WORD_CHARS characters of
-    a word, and reading all of them; and how many dev tokens are longer than that."""
+    """Dev UPOS and XPOS accuracy with the character LSTM reading at most MAX_WORD_CHARS characters
+    of a word, and reading all of them; and how many dev tokens are longer than that."""
     from tagger.batches import MAX_WORD_CHARS
     from tagger.data import read_tag_sets
     from tagger.evaluation import evaluate
@@ -80,10 +82,10 @@ def accuracy_with_and_without_the_word_bound(model, vocab, dev_path):
 
 def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=CHUNK_SIZES,
                       long_token_chars=LONG_TOKEN_CHARS, pause_sentences=PAUSE_SENTENCES):
-    """python -m tagger.tag on dev's raw text and on dev's CoNLL-U, each repeated to every size of `sizes_mb` (in
-    child processes: wall time, words/s, peak memory); `chunk_sizes` against speed; a token of
-    `long_token_chars` characters; and how soon a producer that writes `pause_sentences` sentences and
-    then waits gets their tags."""
+    """python -m tagger.tag on dev's raw text and on dev's CoNLL-U, each repeated to every size of
+    `sizes_mb` (in child processes: wall time, words/s, peak memory); `chunk_sizes` against speed; a
+    token of `long_token_chars` characters; and how soon a producer that writes `pause_sentences`
+    sentences and then waits gets their tags."""
     from tagger import tag
     from tagger.data import read_tag_sets, read_text
     from tagger.checkpoint import load_checkpoint
@@ -98,12 +100,15 @@ def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=C
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         for megabytes in sizes_mb:
-            for kind, text, options in (("raw", raw_text, ["-", "--conllu"]), ("conllu", dev_conllu, ["--tag-conllu", "-"])):
+            for kind, text, options in (("raw", raw_text, ["-", "--conllu"]),
+                                        ("conllu", dev_conllu, ["--tag-conllu", "-"])):
                 path = folder / f"{kind}-{megabytes}.txt"
                 copies = repeated_to_size(text, megabytes, path)
                 seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), *options], path)
-                result["runs"].append({"input": kind, "mb": path.stat().st_size / 2**20, "words": copies * words[kind],
-                                       "seconds": seconds, "words_per_s": copies * words[kind] / seconds,
+                result["runs"].append({"input": kind, "mb": path.stat().st_size / 2**20,
+                                       "words": copies * words[kind],
+                                       "seconds": seconds,
+                                       "words_per_s": copies * words[kind] / seconds,
                                        "peak_mb": peak})
         path = folder / f"raw-{sizes_mb[0]}.txt"
         n_words = result["runs"][0]["words"]
@@ -111,12 +116,15 @@ def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=C
         args = tag.parse_args([str(model_path), "-", "--conllu"])
         for chunk_words in chunk_sizes:
             with open(path, "rb") as stdin, open(os.devnull, "w", encoding="utf-8") as stdout:
-                seconds, _ = best_of(1, functools.partial(tag.tag_text, model, vocab, args, "cpu", chunk_words,
+                seconds, _ = best_of(1,
+                                     functools.partial(tag.tag_text, model, vocab, args, "cpu",
+                                                       chunk_words,
                                                           stdin, stdout))
             result["chunks"].append({"chunk_words": chunk_words, "words_per_s": n_words / seconds})
         result["word_bound"] = accuracy_with_and_without_the_word_bound(model, vocab, dev_path)
         (folder / "long.txt").write_text("a" * long_token_chars + "\n", encoding="utf-8")
-        seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), "-"], folder / "long.txt")
+        seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), "-"],
+                                     folder / "long.txt")
         result["long_token"] = {"chars": long_token_chars, "seconds": seconds, "peak_mb": peak}
         lines = [texts[i % len(texts)] + "\n" for i in range(pause_sentences)]
         result["pause"] = {"sentences": pause_sentences,
@@ -130,24 +138,25 @@ def print_tables(rows):
         return
     row = rows[STREAMING_ROW]
     print()
-    print("python -m tagger.tag with the recipe's model on dev's raw text (`- --conllu`) and on dev's CoNLL-U (`--tag-conllu -`),"
-          " repeated to size, read from standard input:")
+    print("python -m tagger.tag with the recipe's model on dev's raw text (`- --conllu`) and on "
+          "dev's CoNLL-U (`--tag-conllu -`), repeated to size, read from standard input:")
     print()
     print("| input | size | words | wall time | words/s | peak memory |")
     print("| --- | --- | --- | --- | --- | --- |")
     for run in row["runs"]:
         kind = "raw text" if run["input"] == "raw" else "CoNLL-U"
-        print(f"| {kind} | {run['mb']:,.0f} MB | {run['words']:,} | {run['seconds']:,.0f} s | {run['words_per_s']:,.0f}"
-              f" | {run['peak_mb']:,.0f} MB |")
+        print(f"| {kind} | {run['mb']:,.0f} MB | {run['words']:,} | {run['seconds']:,.0f} s | "
+              f"{run['words_per_s']:,.0f} | {run['peak_mb']:,.0f} MB |")
     print()
     print("Words per chunk against speed (raw text, the smallest size): "
           + ", ".join(f"{c['chunk_words']:,}: {c['words_per_s']:,.0f} words/s" for c in row["chunks"]))
     bound = row["word_bound"]
-    print(f"The character LSTM reads at most {bound['chars']} characters of a word ({bound['longer_tokens']} dev"
-          f" tokens are longer): dev UPOS {bound['with']['upos']:.2%}, XPOS {bound['with']['xpos']:.2%};"
-          f" reading every character: UPOS {bound['without']['upos']:.2%}, XPOS {bound['without']['xpos']:.2%}.")
+    print(f"The character LSTM reads at most {bound['chars']} characters of a word "
+          f"({bound['longer_tokens']} dev tokens are longer): dev UPOS "
+          f"{bound['with']['upos']:.2%}, XPOS {bound['with']['xpos']:.2%}; reading every "
+          f"character: UPOS {bound['without']['upos']:.2%}, XPOS {bound['without']['xpos']:.2%}.")
     long_token, pause = row["long_token"], row["pause"]
     print(f"One token of {long_token['chars']:,} characters: {long_token['seconds']:.1f} s,"
           f" peak memory {long_token['peak_mb']:,.0f} MB.")
-    print(f"A producer writes {pause['sentences']:,} sentences and waits: all their tags are back after"
-          f" {pause['seconds']:.1f} s, while it still waits.")
+    print(f"A producer writes {pause['sentences']:,} sentences and waits: all their tags are back "
+          f"after {pause['seconds']:.1f} s, while it still waits.")

@@ -1,5 +1,6 @@
-"""A trained row: a tagger trained (the recipe with a row's changes, or a classic baseline) and measured on dev:
-accuracy, speed, what its probabilities mean, and where it errs. Several studies measure rows this way."""
+"""A trained row: a tagger trained (the recipe with a row's changes, or a classic baseline) and
+measured on dev: accuracy, speed, what its probabilities mean, and where it errs. Several studies
+measure rows this way."""
 import functools
 import itertools
 import random
@@ -48,14 +49,16 @@ def run_classic_row(row, train_path, dev_path):
     tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
     score = score_tags(dev_data, predicted, known_words.__contains__)
     n_dev_tokens = sum(len(words) for words, _ in dev_data)
-    return {"xpos_accuracy" if column == XPOS else "accuracy": score.accuracy, "unseen": score.unseen_accuracy,
+    return {"xpos_accuracy" if column == XPOS else "accuracy": score.accuracy,
+            "unseen": score.unseen_accuracy,
             "train_seconds": train_seconds,
             "train_tokens_per_s": n_train_tokens * (5 if row.startswith("nltk") else 1) / train_seconds,
             "tag_tokens_per_s": n_dev_tokens / tag_seconds}
 
 
 def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
-    """Train a tagger through tagger.train's own code with the row's options, then measure and examine it.
+    """Train a tagger through tagger.train's own code with the row's options, then measure and
+    examine it.
 
     keep_model: where to copy the trained model (the recipe's, which the raw-text, CRF-cost and
     streaming studies measure).
@@ -78,15 +81,19 @@ def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
     tag_seconds, (sentences, gold, _) = best_of(3, read_and_tag)
     history = [{key: epoch[key] for key in ("epoch", "loss", "dev_accuracy", "dev_nll", "dev_ece")}
                for epoch in run.history]
-    result = dict(train_seconds=wall_seconds, train_tokens_per_s=run.n_train_tokens * len(history) / run.training_seconds,
+    result = dict(train_seconds=wall_seconds,
+                  train_tokens_per_s=run.n_train_tokens * len(history) / run.training_seconds,
                   tag_tokens_per_s=sum(map(len, sentences)) / tag_seconds,
                   best_epoch=run.best_epoch, epochs=len(history), history=history)
     result.update(examine(model, vocab, sentences, gold))
     training_tags = read_tag_sets(train_path, vocab.tag_sets)[1]
     predicted = result.pop("predicted")
-    # Tag bigrams (two neighbouring words' tags) never seen in training: predicted, and dev's gold for scale.
-    result["unseen_bigrams"] = {name: unseen_bigrams(predicted[name], training_tags[name]) for name in predicted}
-    result["unseen_gold_bigrams"] = {name: unseen_bigrams(gold[name], training_tags[name]) for name in predicted}
+    # Tag bigrams (two neighbouring words' tags) never seen in training: predicted, and dev's gold
+    # for scale.
+    result["unseen_bigrams"] = {name: unseen_bigrams(predicted[name],
+                                                     training_tags[name]) for name in predicted}
+    result["unseen_gold_bigrams"] = {name: unseen_bigrams(gold[name],
+                                                          training_tags[name]) for name in predicted}
     return result
 
 
@@ -97,11 +104,13 @@ def unseen_bigrams(predicted, training_tags):
 
 
 def examine(model, vocab, sentences, gold):
-    """Accuracy of each tag set on dev, what the UPOS probabilities mean before and after temperature
-    scaling, and where the model errs."""
-    from tagger.evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix, evaluate, fit_temperature,
+    """Accuracy of each tag set on dev, what the UPOS probabilities mean before and after
+    temperature scaling, and where the model errs."""
+    from tagger.evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix,
+                                   evaluate, fit_temperature,
                             probability_scores, rescale, top_confusions)
-    results = evaluate(model, sentences, gold, vocab)  # at temperature 1: the checkpoint holds no other
+    # at temperature 1: the checkpoint holds no other
+    results = evaluate(model, sentences, gold, vocab)
     result = results["upos"]
     temperature = fit_temperature(result.log_probs, result.gold_ix)
     scaled = rescale(result.log_probs, temperature)
@@ -118,5 +127,7 @@ def examine(model, vocab, sentences, gold):
                 bins={"as_trained": calibration_bins(result.log_probs, result.gold_ix),
                       "scaled": calibration_bins(scaled, result.gold_ix)},
                 temperature=temperature, confusions=top_confusions(result.gold, result.predicted),
-                confusion_tags=tags, confusion_matrix=confusion_matrix(result.gold, result.predicted, tags),
-                by_frequency=accuracy_by_frequency(result.words, result.gold, result.predicted, vocab.training_count))
+                confusion_tags=tags,
+                confusion_matrix=confusion_matrix(result.gold, result.predicted, tags),
+                by_frequency=accuracy_by_frequency(result.words, result.gold, result.predicted,
+                                                   vocab.training_count))

@@ -20,12 +20,13 @@ MAX_WORD_CHARS = 64  # the character LSTM reads at most this many characters of 
 
 
 def spelling(word, max_chars=MAX_WORD_CHARS):
-    """The characters of `word` that the character LSTM reads: all of them, or the first and last 32.
+    """The characters of `word` that the character LSTM reads: all of them, or the first and last
+    32.
 
     A word's affixes carry what the characters tell the tagger (capitals, -ing, -ly, digits),
-    and real words are shorter (in EWT only long URLs and separator lines pass 64 characters), so the bound keeps
-    their tags as they were while one absurd token (a million characters with no space) costs
-    no more time and memory than any other.
+    and real words are shorter (in EWT only long URLs and separator lines pass 64 characters), so
+    the bound keeps their tags as they were while one absurd token (a million characters with no
+    space) costs no more time and memory than any other.
     """
     if len(word) <= max_chars:
         return word
@@ -54,7 +55,8 @@ class Batch:
     """Padded tensors for a group of sentences, ready for RealDataTagger.loss and forward."""
     words: torch.Tensor         # (batch, seq_len) word indices, PAD_IX after each sentence
     lengths: torch.Tensor       # (batch,) real sentence lengths; stays on the CPU for packing
-    tags: list | None           # one (batch, seq_len) tensor of tag indices per tag set, IGNORE_IX at padding
+    # one (batch, seq_len) tensor of tag indices per tag set, IGNORE_IX at padding
+    tags: list | None
     chars: tuple | None         # chars_to_tensors(...) output, when the model reads characters
     sentence_ids: list          # position of each row's sentence in the caller's list
 
@@ -65,8 +67,10 @@ class Batch:
         return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids)
 
 
-def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False, with_chars=True):
-    """Group sentences (lists of words) into Batches; gold_tags: {tag set: one tag list per sentence}.
+def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False,
+                 with_chars=True):
+    """Group sentences (lists of words) into Batches; gold_tags: {tag set: one tag list per
+    sentence}.
 
     Sentences are sorted by length first, so that each batch holds sentences of similar
     length and little of it is padding. Each Batch remembers where its sentences came from.
@@ -85,12 +89,14 @@ def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", s
     for ids in groups:
         word_lists = [sentences[i] for i in ids]
         lengths = [len(words) for words in word_lists]
-        words = split_and_pad(vocab.word_ids([word for words in word_lists for word in words]), lengths, PAD_IX)
+        words = split_and_pad(vocab.word_ids([word for words in word_lists for word in words]),
+                              lengths, PAD_IX)
         tags = None
         if gold_tags is not None:
             tags = []
             for name, tag_to_ix in vocab.tag_sets.items():
-                all_tags = torch.tensor([tag_to_ix[tag] for i in ids for tag in gold_tags[name][i]], dtype=torch.long)
+                all_tags = torch.tensor([tag_to_ix[tag] for i in ids for tag in gold_tags[name][i]],
+                                        dtype=torch.long)
                 tags.append(split_and_pad(all_tags, lengths, IGNORE_IX))
         chars = None
         if with_chars and vocab.char_to_ix is not None:

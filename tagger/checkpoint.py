@@ -69,7 +69,8 @@ def write_atomically(data, target, path):
     file. On failure the temporary file goes and `target` is as it was; `path` names it.
     """
     target = Path(target)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                             suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
@@ -98,15 +99,18 @@ def read_checkpoint(path):
         raise InputError(f"{path}: is a directory, not a checkpoint")
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{path}: not a regular file")
-    unreadable = InputError(f"{path}: not a readable PyTorch checkpoint (truncated or another format)")
+    unreadable = InputError(f"{path}: not a readable PyTorch checkpoint (truncated or another "
+                            "format)")
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             # torch.save stores its members uncompressed: a compressed or oversized one is no
             # checkpoint of ours, and reading it could take any amount of memory.
             if any(m.compress_type != zipfile.ZIP_STORED or m.file_size > info.st_size for m in members):
-                raise InputError(f"{path}: damaged checkpoint: a member is compressed or larger than the file")
-            damaged_member = archive.testzip()  # checks every member's CRC, which torch.load does not
+                raise InputError(f"{path}: damaged checkpoint: a member is compressed or larger "
+                                 "than the file")
+            # checks every member's CRC, which torch.load does not
+            damaged_member = archive.testzip()
     except (OSError, zipfile.BadZipFile, EOFError, ValueError):
         raise unreadable from None
     if damaged_member is not None:
@@ -145,8 +149,10 @@ def is_int(value, low, high):
 def check_dictionary(name, dictionary, is_key):
     """A dictionary's keys pass is_key and its values are 0, 1, ..., n-1, in that order."""
     check(isinstance(dictionary, dict), f"{name} is not a dictionary")
-    check(list(dictionary.values()) == list(range(len(dictionary))), f"{name}'s indices are not 0..n-1 in order")
-    check(all(isinstance(key, str) and is_key(key) for key in dictionary), f"{name} has a bad entry")
+    check(list(dictionary.values()) == list(range(len(dictionary))),
+          f"{name}'s indices are not 0..n-1 in order")
+    check(all(isinstance(key, str) and is_key(key) for key in dictionary),
+          f"{name} has a bad entry")
 
 
 def is_tag(tag):
@@ -170,12 +176,14 @@ def rebuild(checkpoint):
         elif isinstance(default, float):  # dropout, label smoothing
             ok = type(value) in (int, float) and 0 <= value < 1
         else:  # a size: of a layer (or the number of layers), at most what training allows
-            ok = is_int(value, 0 if default == 0 else 1, 4096 if name.endswith(("_dim", "layers")) else 10**7)
+            ok = is_int(value, 0 if default == 0 else 1,
+                        4096 if name.endswith(("_dim", "layers")) else 10**7)
         check(ok, f"settings: {name} {value!r}")
     tag_sets = checkpoint.get("tag_sets") or {
         name: tags for name, tags in (("upos", checkpoint.get("tag_to_ix")), ("xpos", checkpoint.get("xpos_to_ix")))
         if tags}
-    check(isinstance(tag_sets, dict) and list(tag_sets) in (["upos"], ["upos", "xpos"]), "bad tag sets")
+    check(isinstance(tag_sets, dict) and list(tag_sets) in (["upos"], ["upos", "xpos"]),
+          "bad tag sets")
     check_dictionary("word_to_ix", checkpoint["word_to_ix"], lambda word: True)
     check_dictionary("char_to_ix", checkpoint.get("char_to_ix") or {}, lambda char: True)
     for name, tags in tag_sets.items():
@@ -185,12 +193,16 @@ def rebuild(checkpoint):
                                            for word, count in counts.items()), "bad word counts")
     check(type(checkpoint.get("lowercase", False)) is bool, "bad lowercase")
     temperature = checkpoint.get("temperature", 1.0)  # older checkpoints have none, nor word counts
-    check(type(temperature) in (int, float) and 0.01 <= temperature <= 100, f"temperature {temperature!r}")
+    check(type(temperature) in (int, float) and 0.01 <= temperature <= 100,
+          f"temperature {temperature!r}")
 
-    sizes = {"vocab_size": len(checkpoint["word_to_ix"]), "char_vocab_size": len(checkpoint.get("char_to_ix") or {}),
-             "tagset_size": len(tag_sets["upos"]), "xpos_tagset_size": len(tag_sets.get("xpos", {}))}
+    sizes = {"vocab_size": len(checkpoint["word_to_ix"]),
+             "char_vocab_size": len(checkpoint.get("char_to_ix") or {}),
+             "tagset_size": len(tag_sets["upos"]),
+             "xpos_tagset_size": len(tag_sets.get("xpos", {}))}
     for name, size in sizes.items():
-        check(settings.get(name, 0) == size, f"{size} entries in its dictionary, {settings.get(name, 0)} in {name}")
+        check(settings.get(name, 0) == size, f"{size} entries in its dictionary, "
+                                             f"{settings.get(name, 0)} in {name}")
     # The shapes the settings ask for, computed without building anything, must be those of the
     # weights in the file, whose size bounds them.
     expected = parameter_shapes(**settings)
@@ -216,9 +228,10 @@ def rebuild(checkpoint):
 def save_temperature(path, temperature):
     """Store a fitted temperature in the checkpoint at `path`."""
     checkpoint = read_checkpoint(path)
-    if Path(path).resolve().stat().st_nlink > 1:  # a renamed new file would leave the links the old model
-        raise InputError(f"{path}: has other hard links, which would keep the model without the temperature; "
-                         "fit on a copy of its own")
+    # a renamed new file would leave the links the old model
+    if Path(path).resolve().stat().st_nlink > 1:
+        raise InputError(f"{path}: has other hard links, which would keep the model without the "
+                         "temperature; fit on a copy of its own")
     checkpoint["temperature"] = temperature
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)

@@ -40,7 +40,8 @@ SEED = number_type(int, lambda n: 0 <= n < 2**32, "in [0, 2**32)")  # numpy's se
 def check_path(parser, option, path):
     """A usage error for a path that cannot name a file: empty, or with a NUL byte in it."""
     if path is not None and (not path.strip() or "\0" in path):
-        parser.error(f"{option}: {'a NUL byte' if path.strip() else 'an empty path (an unset variable?)'}")
+        parser.error(f"{option}: "
+                     f"{'a NUL byte' if path.strip() else 'an empty path (an unset variable?)'}")
 
 
 class RecipeParser(argparse.ArgumentParser):
@@ -98,13 +99,15 @@ def check_recipes(parser, args, including=(), counted=None):
         except UnicodeDecodeError as error:
             parser.error(f"{arg}: the recipe is not UTF-8 (byte {error.start})")
         words = [word for line in text.splitlines() for word in parser.convert_arg_line_to_args(line)]
-        recipes += [path, *check_recipes(parser, words, (*including, os.path.realpath(path)), counted)]
+        recipes += [path,
+                    *check_recipes(parser, words, (*including, os.path.realpath(path)), counted)]
     return recipes
 
 
 def add_device_option(parser):
     """--device, the same in both commands: the CPU by default, a GPU with cuda or mps."""
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="(default: cpu)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"],
+                        help="(default: cpu)")
 
 
 def check_device(name):
@@ -140,7 +143,8 @@ def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
     Ctrl-C (its line says what was saved); a closed pipe (`| head`) ends quietly with 1.
     """
     if sys.stdout is None or sys.stderr is None:  # started with `>&-` or `2>&-`
-        print("error: standard output is closed", file=sys.stderr or sys.__stderr__ or open(os.devnull, "w"))
+        print("error: standard output is closed",
+              file=sys.stderr or sys.__stderr__ or open(os.devnull, "w"))
         sys.exit(1)
     try:
         work()
@@ -154,7 +158,8 @@ def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
     except OSError as error:  # writing the output failed: a closed pipe, a full disk
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush
         if not isinstance(error, BrokenPipeError):
-            print(f"error: {error.filename or 'the output'}: {error.strerror or error}", file=sys.stderr)
+            print(f"error: {error.filename or 'the output'}: {error.strerror or error}",
+                  file=sys.stderr)
         sys.exit(1)
     except (MemoryError, RuntimeError) as error:
         if not is_out_of_memory(error):

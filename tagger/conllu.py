@@ -8,7 +8,8 @@ from tagger.errors import InputError
 from tagger.lines import LineReader
 
 
-UPOS, XPOS = 3, 4  # the CoNLL-U columns (counted from 0) of the universal and the treebank's own tag
+# the CoNLL-U columns (counted from 0) of the universal and the treebank's own tag
+UPOS, XPOS = 3, 4
 
 
 def decode_line(raw, source, line_number):
@@ -16,13 +17,15 @@ def decode_line(raw, source, line_number):
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(f"{source} line {line_number}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
+        raise InputError(f"{source} line {line_number}: not valid UTF-8 (byte "
+                         f"0x{raw[error.start]:02x})") from None
 
 
 @dataclasses.dataclass
 class ConlluSentence:
     """One sentence of a CoNLL-U file as read, to be written back with new tags."""
-    lines: list       # its lines as read, endings kept: comments, word lines, ranges, the blank line after it
+    # its lines as read, endings kept: comments, word lines, ranges, the blank line after it
+    lines: list
     words: list       # the word forms
     tags: dict        # {column (UPOS, XPOS): one tag per word}
     word_lines: list  # for each word, the index of its line in `lines`
@@ -85,9 +88,11 @@ def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,), max_words=
         if match := RANGE_ID.fullmatch(token_id):
             first, last = int(match[1]), int(match[2])
             if first != len(words) + 1 or last <= first:
-                raise InputError(f"{where}: bad range {token_id!r} (the next word is {len(words) + 1})")
+                raise InputError(f"{where}: bad range {token_id!r} (the next word is "
+                                 f"{len(words) + 1})")
             if first <= range_end:
-                raise InputError(f"{where}: range {token_id!r} inside another multiword token (to word {range_end})")
+                raise InputError(f"{where}: range {token_id!r} inside another multiword token (to "
+                                 f"word {range_end})")
             range_end = max(range_end, last)
             continue
         if EMPTY_NODE_ID.fullmatch(token_id):
@@ -105,8 +110,8 @@ def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,), max_words=
         words.append(columns[1])
         word_lines.append(len(lines) - 1)
         if max_words is not None and len(words) > max_words:
-            raise InputError(f"{where}: the sentence that starts at line {sentence_start} has more than "
-                             f"{max_words:,} words")
+            raise InputError(f"{where}: the sentence that starts at line {sentence_start} has "
+                             f"more than {max_words:,} words")
     if sentence_start is not None:  # a file may end without the final blank line
         check_sentence_end(reader.name, sentence_start, words, range_end)
     if lines:
@@ -118,18 +123,20 @@ def check_sentence_end(source, sentence_start, words, range_end):
     if not words:
         raise InputError(f"{source} line {sentence_start}: sentence has no words")
     if range_end > len(words):
-        raise InputError(f"{source} line {sentence_start}: a multiword token reaches word {range_end}, "
-                         f"but the sentence has {len(words)} words")
+        raise InputError(f"{source} line {sentence_start}: a multiword token reaches word "
+                         f"{range_end}, but the sentence has {len(words)} words")
 
 
 def read_conllu(path, tags_required=True, tag_column=UPOS):
-    """Read the word forms (column 2) and UPOS tags (column 4) of a CoNLL-U file: [(words, tags), ...].
+    """Read the word forms (column 2) and UPOS tags (column 4) of a CoNLL-U file: [(words, tags),
+    ...].
 
     tag_column=XPOS reads the treebank-specific tags (column 5; Penn Treebank tags in UD
     English) instead. conllu_sentences says what is read and checked.
     """
     sentences = [(sentence.words, sentence.tags[tag_column])
-                 for sentence in conllu_sentences(path, tags_required, (tag_column,)) if sentence.words]
+                 for sentence in conllu_sentences(path, tags_required,
+                                                  (tag_column,)) if sentence.words]
     if not sentences:
         raise InputError(f"{path}: no sentences")
     return sentences
@@ -164,7 +171,8 @@ def replace_tags(conllu_text, tags):
                    for sentence in conllu_sentences(reader, tags_required=False))
 
 
-LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # what str.splitlines splits on
+# what str.splitlines splits on
+LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def conllu_sentence(text, tokens, tags, head="_"):

@@ -8,9 +8,10 @@ sequence of tags y_1..y_n for the words of a sentence:
 and p(y) = exp(score(y)) / Z, where Z sums exp(score) over all T^n sequences: a softmax whose
 classes are tag sequences. Its loss is -log p(gold sequence) = log Z - score(gold), cross
 entropy one level up. The forward algorithm computes log Z with (n - 1) * T^2 sums of a
-score and a transition, instead of T^n paths, in log space (logsumexp), so nothing overflows; Viterbi is the same recursion with max in
-place of logsumexp, and finds the best sequence. tagger/crf_example.py shows each step
-on numbers. Every function here works on a batch of right-padded sentences at once.
+score and a transition, instead of T^n paths, in log space (logsumexp), so nothing overflows;
+Viterbi is the same recursion with max in place of logsumexp, and finds the best sequence.
+tagger/crf_example.py shows each step on numbers. Every function here works on a batch of
+right-padded sentences at once.
 """
 import torch
 import torch.nn as nn
@@ -37,7 +38,8 @@ class CRF(nn.Module):
         return tag_space
 
     def loss(self, emissions, tags):
-        """Mean over the batch's real words of -log p(gold sequence): (log Z - gold score) summed, / words.
+        """Mean over the batch's real words of -log p(gold sequence): (log Z - gold score) summed, /
+        words.
 
         Dividing by words, not sentences, puts the figure beside the per-word losses: with all
         transition, start and end scores at zero it equals the per-word cross entropy.
@@ -54,11 +56,13 @@ class CRF(nn.Module):
         emitted = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (batch, seq_len)
         moved = self.transitions[tags[:, :-1], tags[:, 1:]]  # (batch, seq_len - 1)
         last = tags.gather(1, (lengths - 1).unsqueeze(1)).squeeze(1)
-        return (self.start[tags[:, 0]] + (emitted * mask).sum(dim=1) + (moved * mask[:, 1:]).sum(dim=1)
+        return (self.start[tags[:, 0]] + (emitted * mask).sum(dim=1) + (moved * mask[:,
+                                                                                     1:]).sum(dim=1)
                 + self.end[last])
 
     def forward_scores(self, emissions, mask, last_only=False):
-        """alpha[:, t, j]: log of the summed exp(score) of all sequences of words 1..t that end in tag j.
+        """alpha[:, t, j]: log of the summed exp(score) of all sequences of words 1..t that end in
+        tag j.
 
         The forward algorithm, one position at a time over the whole batch. At a padded
         position the sentence has ended, so alpha stays what it was. last_only=True returns
@@ -79,7 +83,8 @@ class CRF(nn.Module):
 
     def log_partition(self, emissions, mask):
         """log Z of each sentence: (batch,). The last alpha is each sentence's last word's."""
-        return torch.logsumexp(self.forward_scores(emissions, mask, last_only=True) + self.end, dim=1)
+        return torch.logsumexp(self.forward_scores(emissions, mask, last_only=True) + self.end,
+                               dim=1)
 
     def backward_scores(self, emissions, mask):
         """beta[:, t, i]: log of the summed exp(score) of the sentence's rest after tag i at word t."""
@@ -88,7 +93,8 @@ class CRF(nn.Module):
         betas = [beta]
         for t in range(emissions.size(1) - 2, -1, -1):
             step = torch.logsumexp(transitions + (emissions[:, t + 1] + beta).unsqueeze(1), dim=2)
-            beta = torch.where(mask[:, t + 1].unsqueeze(1), step, end)  # word t is the last: only end
+            # word t is the last: only end
+            beta = torch.where(mask[:, t + 1].unsqueeze(1), step, end)
             betas.append(beta)
         return torch.stack(betas[::-1], dim=1)  # (batch, seq_len, n_tags)
 
@@ -113,7 +119,8 @@ class CRF(nn.Module):
             keep = mask[:, t].unsqueeze(1)
             best = torch.where(keep, step + emissions[:, t], best)
             # Past a sentence's end, point each tag at itself, so the path back passes unchanged.
-            pointers.append(torch.where(keep, previous, torch.arange(n_tags, device=emissions.device)))
+            pointers.append(torch.where(keep, previous,
+                                        torch.arange(n_tags, device=emissions.device)))
         tag = (best + self.end).argmax(dim=1)  # (batch,)
         path = [tag]
         for previous in reversed(pointers):

@@ -30,7 +30,8 @@ def enumerate_paths(crf, emissions):
     n_words, n_tags = emissions.shape
     paths = list(itertools.product(range(n_tags), repeat=n_words))
     tags = torch.tensor(paths)  # (T^n, n)
-    scores = crf.sequence_score(emissions.expand(len(paths), -1, -1), tags, torch.ones_like(tags, dtype=torch.bool))
+    scores = crf.sequence_score(emissions.expand(len(paths), -1, -1), tags,
+                                torch.ones_like(tags, dtype=torch.bool))
     return paths, scores
 
 
@@ -76,7 +77,8 @@ def long_sentence_overflow(n_words=200, seed=2):
         first_inf = next(n for n in range(1, n_words + 1)
                          if torch.isinf(forward_in_probability_space(crf, emissions[0, :n])))
         return {"n_words": n_words, "first_inf": first_inf,
-                "log_z": crf.log_partition(emissions, torch.ones(1, n_words, dtype=torch.bool)).item()}
+                "log_z": crf.log_partition(emissions,
+                                           torch.ones(1, n_words, dtype=torch.bool)).item()}
 
 
 def viterbi_against_the_per_word_argmax():
@@ -90,8 +92,10 @@ def viterbi_against_the_per_word_argmax():
         probabilities = torch.softmax(scores, dim=0)
         per_word = emissions[0].argmax(dim=-1).tolist()
         viterbi = crf.viterbi(emissions, torch.ones(1, 2, dtype=torch.bool))[0].tolist()
-    return {"per_word": per_word, "per_word_probability": probabilities[paths.index(tuple(per_word))].item(),
-            "viterbi": viterbi, "viterbi_probability": probabilities[paths.index(tuple(viterbi))].item()}
+    return {"per_word": per_word,
+            "per_word_probability": probabilities[paths.index(tuple(per_word))].item(),
+            "viterbi": viterbi,
+            "viterbi_probability": probabilities[paths.index(tuple(viterbi))].item()}
 
 
 def log_partition_one_sentence(crf, emissions):
@@ -106,13 +110,15 @@ def log_partition_one_sentence(crf, emissions):
 
 
 def forward_algorithm_cost(lengths, n_tags=17, seed=3, repeats=3):
-    """Section 7 (5): log Z of a padded batch by the batched forward algorithm and by the one-sentence loop.
+    """Section 7 (5): log Z of a padded batch by the batched forward algorithm and by the
+    one-sentence loop.
 
     Returns the largest difference between the two and the best-of-`repeats` seconds of each.
     """
     crf = small_crf(n_tags, seed)
     lengths = torch.tensor(lengths)
-    emissions = torch.randn(len(lengths), int(lengths.max()), n_tags, generator=torch.Generator().manual_seed(seed))
+    emissions = torch.randn(len(lengths), int(lengths.max()), n_tags,
+                            generator=torch.Generator().manual_seed(seed))
     mask = torch.arange(emissions.size(1)) < lengths.unsqueeze(1)
     seconds = {}
     with torch.no_grad():
@@ -134,25 +140,26 @@ def main():
     """Print section 7: enumeration against forward algorithm and Viterbi, overflow, cost."""
     print("== 7. A CRF: a softmax over whole tag sequences ==")
     paths = crf_is_a_softmax_over_paths()
-    print(f"3 tags, 4 words: {paths['n_paths']} paths; log Z by enumerating them {paths['log_z_enumerated']:.4f},"
-          f" by the forward algorithm {paths['log_z_forward']:.4f}")
+    print(f"3 tags, 4 words: {paths['n_paths']} paths; log Z by enumerating them "
+          f"{paths['log_z_enumerated']:.4f}, by the forward algorithm {paths['log_z_forward']:.4f}")
     print(f"best path by enumeration {paths['argmax_path']}, by Viterbi {paths['viterbi_path']}")
     zero = crf_without_transitions_is_the_per_word_softmax()
-    print(f"no transition scores: log Z {zero['log_z']:.4f} = sum of per-word logsumexp {zero['sum_of_logsumexp']:.4f};"
-          f" CRF loss per word {zero['crf_loss']:.6f}, per-word cross entropy {zero['cross_entropy']:.6f}"
-          f" (difference {abs(zero['crf_loss'] - zero['cross_entropy']):.1e})")
+    print(f"no transition scores: log Z {zero['log_z']:.4f} = sum of per-word logsumexp "
+          f"{zero['sum_of_logsumexp']:.4f}; CRF loss per word {zero['crf_loss']:.6f}, per-word "
+          f"cross entropy {zero['cross_entropy']:.6f} (difference "
+          f"{abs(zero['crf_loss'] - zero['cross_entropy']):.1e})")
     long = long_sentence_overflow()
-    print(f"{long['n_words']} words, 17 tags, float32: Z as a sum of products of exponentials is inf from word"
-          f" {long['first_inf']}; log Z in log space: {long['log_z']:.2f}")
+    print(f"{long['n_words']} words, 17 tags, float32: Z as a sum of products of exponentials is "
+          f"inf from word {long['first_inf']}; log Z in log space: {long['log_z']:.2f}")
     choice = viterbi_against_the_per_word_argmax()
-    print(f"per-word argmax {choice['per_word']} (p = {choice['per_word_probability']:.4f} as a sequence);"
-          f" Viterbi {choice['viterbi']} (p = {choice['viterbi_probability']:.4f})")
-    print(f"17 tags, 25 words: {17 ** 25:.1e} paths to enumerate; the forward algorithm adds {(25 - 1) * 17 ** 2}"
-          " pairs of (previous tag, next tag) scores")
+    print(f"per-word argmax {choice['per_word']} (p = {choice['per_word_probability']:.4f} as a "
+          f"sequence); Viterbi {choice['viterbi']} (p = {choice['viterbi_probability']:.4f})")
+    print(f"17 tags, 25 words: {17 ** 25:.1e} paths to enumerate; the forward algorithm adds "
+          f"{(25 - 1) * 17 ** 2} pairs of (previous tag, next tag) scores")
     cost = forward_algorithm_cost([(7 * i) % 40 + 5 for i in range(16)])
-    print(f"log Z of 16 sentences: batched forward algorithm {cost['batched']:.4f} s, one sentence and one"
-          f" tag at a time {cost['loop']:.4f} s ({cost['loop'] / cost['batched']:.0f}x), difference"
-          f" {cost['difference']:.1e}")
+    print(f"log Z of 16 sentences: batched forward algorithm {cost['batched']:.4f} s, one "
+          f"sentence and one tag at a time {cost['loop']:.4f} s "
+          f"({cost['loop'] / cost['batched']:.0f}x), difference {cost['difference']:.1e}")
 
 
 if __name__ == "__main__":

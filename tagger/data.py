@@ -23,7 +23,8 @@ def is_conllu(path):
         raise InputError(f"{path}: is a directory, not a file")
     if path.is_fifo():
         if path.suffix.lower() not in (".conllu", ".csv"):
-            raise InputError(f"{path}: cannot tell CSV from CoNLL-U in a pipe; give a file named .csv or .conllu")
+            raise InputError(f"{path}: cannot tell CSV from CoNLL-U in a pipe; give a file named "
+                             ".csv or .conllu")
         return path.suffix.lower() == ".conllu"
     if path.exists() and not path.is_file():
         raise InputError(f"{path}: is not a regular file (a device?)")
@@ -82,8 +83,8 @@ def read_csv(path):
     sentences = []
     for line, row in rows:
         if len(row) > len(header):
-            raise InputError(f"{path} line {line}: more fields than the header's {len(header)} columns"
-                             " (quote a cell that contains commas)")
+            raise InputError(f"{path} line {line}: more fields than the header's {len(header)} "
+                             "columns (quote a cell that contains commas)")
         row += [""] * (len(header) - len(row))
         words, tags = row[text_column].split(), row[tag_column].split()
         if not words:
@@ -115,7 +116,8 @@ def numbered_csv_rows(path, text):
 
 
 def read_tag_sets(path, names=("upos",)):
-    """Words and gold tags of a labelled file: (word lists, {tag set name: one tag list per sentence}).
+    """Words and gold tags of a labelled file: (word lists, {tag set name: one tag list per
+    sentence}).
 
     From a .conllu file each named tag set is read from its column (a missing tag is an
     InputError), in one pass; a .csv file has one tag column, which is read as "upos" (other
@@ -125,7 +127,8 @@ def read_tag_sets(path, names=("upos",)):
         data = read_csv(path)
         return [words for words, _ in data], {"upos": [tags for _, tags in data]}
     columns = {name: TAG_COLUMNS[name] for name in ("upos", *names)}
-    sentences = [sentence for sentence in conllu_sentences(path, tag_columns=tuple(columns.values())) if sentence.words]
+    sentences = [sentence for sentence in conllu_sentences(path,
+                                                           tag_columns=tuple(columns.values())) if sentence.words]
     if not sentences:
         raise InputError(f"{path}: no sentences")
     return ([sentence.words for sentence in sentences],

@@ -9,7 +9,8 @@ from tagger.batches import MAX_WORD_CHARS
 from tagger.predict import predict
 
 N_BINS = 15  # confidence bins of the expected calibration error and the reliability diagram
-FREQUENCY_BANDS = (("unseen", 0, 0), ("1-10", 1, 10), ("11-100", 11, 100), ("more than 100", 101, float("inf")))
+FREQUENCY_BANDS = (("unseen", 0, 0), ("1-10", 1, 10), ("11-100", 11, 100),
+                   ("more than 100", 101, float("inf")))
 
 
 @dataclass
@@ -22,8 +23,10 @@ class Evaluation:
     gold: list           # every gold tag, in order
     predicted: list      # every predicted tag, in the same order
     words: list = field(default_factory=list)  # every word, in the same order
-    log_probs: torch.Tensor | None = None  # (tokens, tags): the model's log-probabilities, when kept
-    gold_ix: torch.Tensor | None = None    # (tokens,): each gold tag's column in log_probs, -1 if none
+    # (tokens, tags): the model's log-probabilities, when kept
+    log_probs: torch.Tensor | None = None
+    # (tokens,): each gold tag's column in log_probs, -1 if none
+    gold_ix: torch.Tensor | None = None
 
     @property
     def accuracy(self):
@@ -34,7 +37,8 @@ class Evaluation:
         return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
 
 
-def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu", max_word_chars=MAX_WORD_CHARS):
+def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu",
+             max_word_chars=MAX_WORD_CHARS):
     """Tag `sentences` (word lists) and score every tag set of the model that gold_tags holds.
 
     gold_tags: {tag set name: one tag list per sentence}. Returns {name: Evaluation}, in the
@@ -43,13 +47,16 @@ def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu", m
     gets -1 in .gold_ix.
     """
     results = {}
-    for name, prediction in predict(model, sentences, vocab, batch_size, device, max_word_chars=max_word_chars).items():
+    for name, prediction in predict(model, sentences, vocab, batch_size, device,
+                                    max_word_chars=max_word_chars).items():
         if name not in gold_tags:
             continue
         result = score_tags(list(zip(sentences, gold_tags[name])), prediction.tags, vocab.knows)
         tag_to_ix = vocab.tag_sets[name]
-        result.log_probs = torch.cat(prediction.log_probs) if sentences else torch.empty(0, len(tag_to_ix))
-        result.gold_ix = torch.tensor([tag_to_ix.get(tag, -1) for tag in result.gold], dtype=torch.long)
+        result.log_probs = torch.cat(prediction.log_probs) if sentences else torch.empty(0,
+                                                                                         len(tag_to_ix))
+        result.gold_ix = torch.tensor([tag_to_ix.get(tag, -1) for tag in result.gold],
+                                      dtype=torch.long)
         results[name] = result
     return results
 

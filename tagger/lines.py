@@ -49,7 +49,8 @@ class LineReader:
             self.stream = sys.stdin.buffer
         elif self.opened_here:
             try:
-                self.stream = open(self.path, "rb")  # closed below, also when the caller stops early
+                # closed below, also when the caller stops early
+                self.stream = open(self.path, "rb")
             except FileNotFoundError:
                 raise InputError(f"{self.path}: no such file") from None
             except IsADirectoryError:
@@ -62,12 +63,14 @@ class LineReader:
                 if end == -1:
                     if self.start:  # lines were handed out: what is left starts a new one
                         counted, words = 0, 0
-                    del self.pending[:self.start]  # once per read, not per line: linear in the input
+                    # once per read, not per line: linear in the input
+                    del self.pending[:self.start]
                     self.start, searched = 0, len(self.pending)  # what is left has no "\n"
                     words += count_words(self.pending, counted)
                     counted = len(self.pending)
                     self.check_unfinished_line(line_number + 1, words)
-                    block = self.stream.read1(self.read_bytes)  # what has arrived (waits only if nothing has)
+                    # what has arrived (waits only if nothing has)
+                    block = self.stream.read1(self.read_bytes)
                     if not block:
                         break
                     self.pending += block
@@ -85,11 +88,12 @@ class LineReader:
     def check_unfinished_line(self, line_number, words):
         """An InputError as soon as the line being read is longer than its bounds allow."""
         if len(self.pending) > self.max_line_bytes:
-            raise InputError(f"{self.name} line {line_number}: over {self.max_line_bytes >> 20} MiB "
-                             "without a line break")
+            raise InputError(f"{self.name} line {line_number}: over {self.max_line_bytes >> 20} "
+                             "MiB without a line break")
         if self.max_line_words is not None and words > self.max_line_words:
-            raise InputError(f"{self.name} line {line_number}: more than {self.max_line_words:,} words in one "
-                             "line, which is tagged as one sentence: put each sentence on a line of its own")
+            raise InputError(f"{self.name} line {line_number}: more than {self.max_line_words:,} "
+                             "words in one line, which is tagged as one sentence: put each "
+                             "sentence on a line of its own")
 
     def more_ready(self):
         """Whether another line may be had now, without waiting (for a person, a slow pipe)."""
@@ -97,7 +101,8 @@ class LineReader:
             return True
         try:
             readable, _, _ = select.select([self.stream], [], [], 0)
-        except (OSError, ValueError):  # no select() for this stream (in memory; pipes on Windows): read on
+        # no select() for this stream (in memory; pipes on Windows): read on
+        except (OSError, ValueError):
             return True
         return bool(readable)
 

@@ -164,7 +164,8 @@ def parameter_shapes(embedding_dim, hidden_dim, vocab_size, tagset_size, bidirec
     lstm_input_dim = embedding_dim
     if char_vocab_size > 0:
         shapes["char_embeddings.weight"] = (char_vocab_size, char_embedding_dim)
-        shapes.update(lstm_shapes("char_lstm", char_embedding_dim, char_hidden_dim, bidirectional=True))
+        shapes.update(lstm_shapes("char_lstm", char_embedding_dim, char_hidden_dim,
+                                  bidirectional=True))
         lstm_input_dim += 2 * char_hidden_dim
     shapes.update(lstm_shapes("lstm", lstm_input_dim, hidden_dim, num_layers, bidirectional))
     lstm_output_dim = hidden_dim * (2 if bidirectional else 1)

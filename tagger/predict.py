@@ -19,7 +19,8 @@ def char_vector_table(model, sentences, char_to_ix, device="cpu", max_word_chars
     table = torch.empty(len(char_lengths), 2 * model.char_lstm.hidden_size, device=device)
     for length in char_lengths.unique().tolist():
         rows = (char_lengths == length).nonzero().squeeze(1)
-        table[rows.to(device)] = model.word_char_vectors(char_ids[rows, :length].to(device), char_lengths[rows])
+        table[rows.to(device)] = model.word_char_vectors(char_ids[rows, :length].to(device),
+                                                         char_lengths[rows])
     return table, word_positions.to(device)
 
 
@@ -30,12 +31,15 @@ class Prediction:
     log_probs: list  # one (len(words), n_tags) CPU tensor of log-probabilities per sentence
 
 
-DECODE_SLOTS = 4_096  # sentences x longest length decoded at once: small enough for the CPU cache (a CRF runs faster)
+# sentences x longest length decoded at once: small enough for the CPU cache (a CRF runs faster)
+DECODE_SLOTS = 4_096
 
 
 @torch.no_grad()
-def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True, max_word_chars=MAX_WORD_CHARS):
-    """Tag each word list in `sentences`: {tag set name: Prediction}, for every tag set of the model.
+def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True,
+            max_word_chars=MAX_WORD_CHARS):
+    """Tag each word list in `sentences`: {tag set name: Prediction}, for every tag set of the
+    model.
 
     The LSTM runs on batches of sentences of one length: no padding, so it runs unpacked
     (faster), and every row is a whole sentence. The character LSTM reads each distinct word
@@ -46,24 +50,30 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
     spares a CRF its forward-backward pass when only the tags are wanted.
     """
     model.eval()  # dropout off
-    predictions = {name: Prediction([None] * len(sentences), [None] * len(sentences)) for name in vocab.tag_sets}
+    predictions = {name: Prediction([None] * len(sentences),
+                                    [None] * len(sentences)) for name in vocab.tag_sets}
     if not sentences:
         return predictions
     if vocab.char_to_ix is not None:
-        table, word_positions = char_vector_table(model, sentences, vocab.char_to_ix, device, max_word_chars)
+        table, word_positions = char_vector_table(model, sentences, vocab.char_to_ix, device,
+                                                  max_word_chars)
     ix_to_tag = {name: list(tag_to_ix) for name, tag_to_ix in vocab.tag_sets.items()}
-    group = []  # (sentence ids, [scores of each tag set]) of batches not yet decoded, shortest first
+    # (sentence ids, [scores of each tag set]) of batches not yet decoded, shortest first
+    group = []
 
     def decode_group():
         ids = [sentence_id for batch_ids, _ in group for sentence_id in batch_ids]
         lengths = torch.tensor([len(sentences[sentence_id]) for sentence_id in ids])
         longest = group[-1][1][0].size(1)
-        # Each tag set's scores of the whole group: (sentences, longest, n_tags), padded after each sentence.
+        # Each tag set's scores of the whole group: (sentences, longest, n_tags), padded after each
+        # sentence.
         scores = [torch.cat([F.pad(batch_scores[i], (0, 0, 0, longest - batch_scores[i].size(1)))
                              for _, batch_scores in group]) for i in range(len(vocab.tag_sets))]
-        for name, (tags, log_probs) in zip(vocab.tag_sets, model.decode(scores, lengths, probabilities)):
+        for name, (tags, log_probs) in zip(vocab.tag_sets,
+                                           model.decode(scores, lengths, probabilities)):
             for row, (sentence_id, length) in enumerate(zip(ids, lengths.tolist())):
-                predictions[name].tags[sentence_id] = [ix_to_tag[name][ix] for ix in tags[row, :length].tolist()]
+                predictions[name].tags[sentence_id] = [ix_to_tag[name][ix] for ix in tags[row,
+                                                                                          :length].tolist()]
                 if probabilities:
                     predictions[name].log_probs[sentence_id] = log_probs[row, :length].cpu()
         group.clear()

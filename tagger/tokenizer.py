@@ -23,9 +23,10 @@ class Token:
 
 
 # Short words that end in a period and keep it (the treebank writes "Mr." as one token).
-ABBREVIATIONS = ("mr mrs ms dr st mt ft jr sr vs etc inc co corp ltd gen gov lt col capt sgt rev prof sen rep"
-                 " no jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun"
-                 " dept est approx misc fig ca cf al ave blvd univ ext sts drs ps pvt ect").split()
+ABBREVIATIONS = ("mr mrs ms dr st mt ft jr sr vs etc inc co corp ltd gen gov lt col capt sgt rev "
+                 "prof sen rep no jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues "
+                 "wed thu thur thurs fri sat sun dept est approx misc fig ca cf al ave blvd univ "
+                 "ext sts drs ps pvt ect").split()
 # Prefixes that the treebank keeps joined to the rest of the word ("e-mail", "non-profit");
 # other hyphenated words are split into word, hyphen, word ("long - term").
 HYPHEN_PREFIXES = "e non mid pre anti re post co over pro multi ex sub semi cross neo inter intra un bi counter mis vice".split()
@@ -65,8 +66,10 @@ TOKEN = re.compile(r"""
 # How one token becomes several words, as in the treebank. Each rule: a pattern for the whole
 # token (case-insensitive) whose groups are the words.
 WORD_SPLIT_RULES = [
-    r"(.+?)(n['’`]t)",                              # don't -> do n't, can't -> ca n't, won't -> wo n't
-    r"(?!\d+['’`]s$)(.+?)(['’`](?:s|m|d|re|ve|ll))",  # it's, I'm, they're, you'll, Bush's (not 70's)
+    # don't -> do n't, can't -> ca n't, won't -> wo n't
+    r"(.+?)(n['’`]t)",
+    # it's, I'm, they're, you'll, Bush's (not 70's)
+    r"(?!\d+['’`]s$)(.+?)(['’`](?:s|m|d|re|ve|ll))",
     r"(.+s)(['’])",                                  # plural possessive: parents' -> parents '
     r"(du)(n)(no)",                                  # dunno -> du n no
     r"(can)(not)",                                   # cannot -> can not

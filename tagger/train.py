@@ -1,4 +1,5 @@
-"""Train the real-data tagger (python -m tagger.train); python -m tagger.tag uses the model it saves.
+"""Train the real-data tagger (python -m tagger.train); python -m tagger.tag uses the model it
+saves.
 
     python -m tagger.train                      # the Day-1 run, through the real-data machinery
     python -m tagger.train @recipes/ewt.txt --train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu --save ewt.pt
@@ -15,8 +16,10 @@ from pathlib import Path
 
 from tagger.batches import make_batches, word_count_tensor
 from tagger.checkpoint import check_can_save, save_checkpoint
-from tagger.cli import (AT_LEAST_ONE, BELOW_ONE, DIMENSION, LEARNING_RATE, SEED, UP_TO_A_MILLION, UP_TO_ONE,
-                        RecipeParser, add_device_option, check_device, check_path, run_cleanly, same_file,
+from tagger.cli import (AT_LEAST_ONE, BELOW_ONE, DIMENSION, LEARNING_RATE, SEED, UP_TO_A_MILLION,
+                        UP_TO_ONE,
+                        RecipeParser, add_device_option, check_device, check_path, run_cleanly,
+                        same_file,
                         seed_everything, show_path)
 from tagger.data import read_tag_sets
 from tagger.errors import InputError
@@ -24,7 +27,8 @@ from tagger.evaluation import evaluate, probability_scores
 from tagger.model import RealDataTagger
 from tagger.predict import predict
 from tagger.tokenizer import tokenize
-from tagger.training import (build_model, make_optimizer, make_weight_average, subnormals_flushed_to_zero, tag_set_names,
+from tagger.training import (build_model, make_optimizer, make_weight_average,
+                             subnormals_flushed_to_zero, tag_set_names,
                              train)
 from tagger.vocabulary import Vocabulary
 
@@ -39,13 +43,20 @@ def parse_args(argv=None):
     switch = dict(action=argparse.BooleanOptionalAction, default=False)  # --chars, and --no-chars
     data = parser.add_argument_group("data")
     data.add_argument("--train", default=str(DEFAULT_TRAIN),
-                      help="training data, CSV (columns text,tag) or CoNLL-U (default: train.csv next to main.py)")
-    data.add_argument("--dev", help="development data (CSV or CoNLL-U), evaluated after every epoch; "
-                                    "the best epoch's model is the one kept and saved")
-    data.add_argument("--save", metavar="MODEL.pt", help="write the trained model (the best on --dev, if given) "
-                      "here; an existing file is replaced only if it is a model of this tagger")
-    data.add_argument("--predict", default=DEFAULT_SENTENCE, help="a sentence whose tag probabilities are printed "
-                      f"before and after training, and its tags at the end (default: {DEFAULT_SENTENCE!r})")
+                      help="training data, CSV (columns text,tag) or CoNLL-U (default: train.csv "
+                           "next to main.py)")
+    data.add_argument("--dev", help="development data (CSV or CoNLL-U), evaluated after every "
+                                    "epoch; the best epoch's model is the one kept and saved")
+    data.add_argument("--save", metavar="MODEL.pt", help="write the trained model (the best on "
+                                                         "--dev, if given) here; an existing file "
+                                                         "is replaced only if it is a model of "
+                                                         "this tagger")
+    data.add_argument("--predict", default=DEFAULT_SENTENCE, help="a sentence whose tag "
+                                                                  "probabilities are printed "
+                                                                  "before and after training, "
+                                                                  "and its tags at the end "
+                                                                  "(default: "
+                                                                  f"{DEFAULT_SENTENCE!r})")
 
     model = parser.add_argument_group("model")
     model.add_argument("--loss", choices=["nll", "ce"], default="nll",
@@ -58,67 +69,119 @@ def parse_args(argv=None):
     model.add_argument("--bidirectional", **switch, help="read each sentence in both directions")
     model.add_argument("--num-layers", type=DIMENSION, default=1,
                        help="number of stacked LSTM layers, from 1 to 4096 (default: 1)")
-    model.add_argument("--dropout", type=BELOW_ONE, default=0.0, help="dropout on the LSTM's inputs and "
-                       "outputs, and between its layers, in [0, 1) (default: 0)")
-    model.add_argument("--xpos", **switch, help="also learn the treebank's own tags (CoNLL-U column 5, XPOS: "
-                       "Penn Treebank tags in UD English) with a second output layer; the loss is the sum of both")
-    model.add_argument("--lowercase", **switch, help="look words up in lower case (one vector for 'The' and "
-                       "'the'); the character LSTM still sees capitals")
-    model.add_argument("--crf", **switch, help="a CRF output layer (tagger/crf.py): scores whole tag sequences, "
-                       "trained with their negative log-likelihood, decoded with Viterbi; goes with --loss nll")
-    model.add_argument("--chars", **switch, help="add character-level features: an LSTM over each word's characters")
+    model.add_argument("--dropout", type=BELOW_ONE, default=0.0, help="dropout on the LSTM's "
+                                                                      "inputs and outputs, and "
+                                                                      "between its layers, in [0, "
+                                                                      "1) (default: 0)")
+    model.add_argument("--xpos", **switch, help="also learn the treebank's own tags (CoNLL-U "
+                                                "column 5, XPOS: Penn Treebank tags in UD "
+                                                "English) with a second output layer; the loss is "
+                                                "the sum of both")
+    model.add_argument("--lowercase", **switch, help="look words up in lower case (one vector for "
+                                                     "'The' and 'the'); the character LSTM still "
+                                                     "sees capitals")
+    model.add_argument("--crf", **switch, help="a CRF output layer (tagger/crf.py): scores whole "
+                                               "tag sequences, trained with their negative "
+                                               "log-likelihood, decoded with Viterbi; goes with "
+                                               "--loss nll")
+    model.add_argument("--chars", **switch, help="add character-level features: an LSTM over each "
+                                                 "word's characters")
     model.add_argument("--char-embedding-dim", type=DIMENSION, default=32,
-                       help="with --chars: size of the character vectors, from 1 to 4096 (default: 32)")
-    model.add_argument("--char-hidden-dim", type=DIMENSION, default=64, help="with --chars: hidden size of the "
-                       "character LSTM, per direction, from 1 to 4096 (default: 64)")
+                       help="with --chars: size of the character vectors, from 1 to 4096 "
+                            "(default: 32)")
+    model.add_argument("--char-hidden-dim", type=DIMENSION, default=64, help="with --chars: "
+                                                                             "hidden size of the "
+                                                                             "character LSTM, per "
+                                                                             "direction, from 1 "
+                                                                             "to 4096 (default: "
+                                                                             "64)")
 
     training = parser.add_argument_group("training")
     training.add_argument("--epochs", type=AT_LEAST_ONE, default=300,
                           help="passes over the training data, at least 1 (default: 300)")
-    training.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd", help="(default: sgd)")
+    training.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd",
+                          help="(default: sgd)")
     training.add_argument("--lr", type=LEARNING_RATE, default=0.1,
                           help="learning rate, above 0, at most 1000 (default: 0.1)")
-    training.add_argument("--adam-beta2", type=BELOW_ONE, help="with --optimizer adam: how slowly its average of "
-                          "squared gradients forgets, in [0, 1); 0.99 adapts the step sizes faster (default: 0.999)")
-    training.add_argument("--ema", type=BELOW_ONE, metavar="DECAY", help="evaluate and save an exponential "
-                          "moving average of the weights, updated after every step with this decay, in [0, 1) "
-                          "(0.999 averages about the last 1,000 steps) (default: off)")
-    training.add_argument("--lr-decay", type=UP_TO_ONE, default=1.0, help="multiply the learning rate by this "
-                          "after every epoch, in (0, 1] (default: 1, constant)")
+    training.add_argument("--adam-beta2", type=BELOW_ONE, help="with --optimizer adam: how slowly "
+                                                               "its average of squared gradients "
+                                                               "forgets, in [0, 1); 0.99 adapts "
+                                                               "the step sizes faster (default: "
+                                                               "0.999)")
+    training.add_argument("--ema", type=BELOW_ONE, metavar="DECAY", help="evaluate and save an "
+                                                                         "exponential moving "
+                                                                         "average of the weights, "
+                                                                         "updated after every "
+                                                                         "step with this decay, "
+                                                                         "in [0, 1) (0.999 "
+                                                                         "averages about the last "
+                                                                         "1,000 steps) (default: "
+                                                                         "off)")
+    training.add_argument("--lr-decay", type=UP_TO_ONE, default=1.0, help="multiply the learning "
+                                                                          "rate by this after "
+                                                                          "every epoch, in (0, 1] "
+                                                                          "(default: 1, constant)")
     training.add_argument("--batch-size", type=AT_LEAST_ONE, default=1,
                           help="sentences per training step, at least 1 (default: 1)")
-    training.add_argument("--clip-grad", type=UP_TO_A_MILLION, default=0.0, help="clip the gradient norm to "
-                          "this value, from 0 to 1e6; 0 turns clipping off (default: 0)")
-    training.add_argument("--label-smoothing", type=BELOW_ONE, metavar="EPS", help="with --loss ce: train "
-                          "towards 1 - EPS + EPS/C on the gold tag and EPS/C on each of the other tags, C tags in "
-                          "all; EPS in [0, 1) (default: 0)")
-    training.add_argument("--unk-alpha", type=UP_TO_A_MILLION, default=0.0, help="replace each training word "
-                          "with <unk> with probability a/(a+count), so <unk>'s vector is learned; a from 0 to 1e6, "
-                          "0 turns it off (default: 0)")
-    training.add_argument("--log-every", type=AT_LEAST_ONE, default=50, help="print the loss every N epochs, "
-                          "at least 1; with --dev every epoch is printed (default: 50)")
+    training.add_argument("--clip-grad", type=UP_TO_A_MILLION, default=0.0, help="clip the "
+                                                                                 "gradient norm "
+                                                                                 "to this value, "
+                                                                                 "from 0 to 1e6; "
+                                                                                 "0 turns "
+                                                                                 "clipping off "
+                                                                                 "(default: 0)")
+    training.add_argument("--label-smoothing", type=BELOW_ONE, metavar="EPS", help="with --loss "
+                                                                                   "ce: train "
+                                                                                   "towards 1 - "
+                                                                                   "EPS + EPS/C "
+                                                                                   "on the gold "
+                                                                                   "tag and EPS/C "
+                                                                                   "on each of "
+                                                                                   "the other "
+                                                                                   "tags, C tags "
+                                                                                   "in all; EPS "
+                                                                                   "in [0, 1) "
+                                                                                   "(default: 0)")
+    training.add_argument("--unk-alpha", type=UP_TO_A_MILLION, default=0.0, help="replace each "
+                                                                                 "training word "
+                                                                                 "with <unk> with "
+                                                                                 "probability "
+                                                                                 "a/(a+count), so "
+                                                                                 "<unk>'s vector "
+                                                                                 "is learned; a "
+                                                                                 "from 0 to 1e6, "
+                                                                                 "0 turns it off "
+                                                                                 "(default: 0)")
+    training.add_argument("--log-every", type=AT_LEAST_ONE, default=50, help="print the loss "
+                                                                             "every N epochs, at "
+                                                                             "least 1; with --dev "
+                                                                             "every epoch is "
+                                                                             "printed (default: "
+                                                                             "50)")
     training.add_argument("--seed", type=SEED, default=1,
                           help="seed for random, numpy and torch, in [0, 2**32) (default: 1)")
     add_device_option(training)
     training.add_argument("--eval-batch-size", type=AT_LEAST_ONE, default=512,
-                          help="sentences per batch when evaluating --dev, at least 1 (default: 512)")
+                          help="sentences per batch when evaluating --dev, at least 1 (default: "
+                               "512)")
     args = parser.parse_args(argv)
     if not args.predict.split():
         parser.error("--predict needs at least one word")
     for option in ("train", "dev", "save"):
         check_path(parser, f"--{option}", getattr(args, option))
-    inputs = [("--train", args.train), ("--dev", args.dev)] + [(f"@{path}", path) for path in parser.recipes]
+    inputs = [("--train", args.train),
+              ("--dev", args.dev)] + [(f"@{path}", path) for path in parser.recipes]
     for option, path in inputs:
         if args.save and path and same_file(args.save, path):
             parser.error(f"--save {args.save}: is the {option} file; saving there would replace it")
     if args.label_smoothing is not None and args.loss != "ce":
-        parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has no "
-                     "label_smoothing option (main_example.py section 6)")
+        parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has "
+                     "no label_smoothing option (main_example.py section 6)")
     if args.adam_beta2 is not None and args.optimizer != "adam":
         parser.error("--adam-beta2 goes with --optimizer adam")
     if args.crf and args.loss != "nll":
-        parser.error("--crf has a loss of its own, the negative log-likelihood of the whole tag sequence: "
-                     "use --loss nll (the default)")
+        parser.error("--crf has a loss of its own, the negative log-likelihood of the whole tag "
+                     "sequence: use --loss nll (the default)")
     return args
 
 
@@ -167,9 +230,11 @@ def train_tagger(args, device, log=print, before_training=None):
             raise InputError(f"{path}: is CSV, which has no XPOS column: --xpos needs CoNLL-U")
     model, vocab, settings = build_model(args, sentences, gold_tags, device)
     run = TrainingRun(model, vocab, settings, n_train_tokens=sum(len(words) for words in sentences))
-    log(f"training data: {show_path(args.train)}: {len(sentences)} sentences, {run.n_train_tokens} tokens")
+    log(f"training data: {show_path(args.train)}: {len(sentences)} sentences, "
+        f"{run.n_train_tokens} tokens")
     if dev:
-        log(f"dev data: {show_path(args.dev)}: {len(dev[0])} sentences, {sum(map(len, dev[0]))} tokens")
+        log(f"dev data: {show_path(args.dev)}: {len(dev[0])} sentences, {sum(map(len, dev[0]))} "
+            "tokens")
         if not any(tag in vocab.tag_to_ix for tags in dev[1]["upos"] for tag in tags):
             raise InputError(f"{args.dev}: none of its UPOS tags occurs in {args.train}: "
                              "the best epoch could not be chosen on it")
@@ -184,7 +249,8 @@ def train_tagger(args, device, log=print, before_training=None):
     if before_training is not None:
         before_training(model, vocab)
     batches = make_batches(sentences, vocab, gold_tags, args.batch_size, device)
-    optimizer = make_optimizer(args, model)  # its first use imports more of torch: before the clock starts
+    # its first use imports more of torch: before the clock starts
+    optimizer = make_optimizer(args, model)
     # With --ema the averaged weights are the model that is evaluated, kept and saved.
     averaged = make_weight_average(model, args.ema) if args.ema else None
     kept_model = averaged.module if averaged else model
@@ -214,12 +280,14 @@ def train_tagger(args, device, log=print, before_training=None):
                 + " | ".join(f"dev {name} {result.accuracy:.4f}" for name, result in results.items())
                 + f" | dev nll {scores['nll']:.4f} | dev ece {scores['ece']:.4f}"
                 f" | {run.n_train_tokens / epoch_seconds:,.0f} tokens/s"
-                f" | {time.perf_counter() - start:.1f} s" + (" | best" if improved else ""), flush=True)
+                f" | {time.perf_counter() - start:.1f} s" + (" | best" if improved else ""),
+                flush=True)
         run.history.append(figures)
         epoch_start = time.perf_counter()
 
     train(model, batches, optimizer, args.epochs, clip_grad=args.clip_grad,
-          lr_decay=args.lr_decay, word_counts=word_count_tensor(vocab).to(device), unk_alpha=args.unk_alpha,
+          lr_decay=args.lr_decay, word_counts=word_count_tensor(vocab).to(device),
+          unk_alpha=args.unk_alpha,
           after_epoch=after_epoch, progress=dev is not None, averaged_model=averaged)
     if best_state is not None:
         model.load_state_dict(best_state)  # keep the best epoch's model, the one that was saved
@@ -252,7 +320,8 @@ def main(argv=None):
             "probabilities before training", model, words, vocab, device))
         print_probabilities("probabilities after training", run.model, words, run.vocab, device)
         print(f"training time: {run.training_seconds:.2f} s")
-        tags = [prediction.tags[0] for prediction in predict(run.model, [words], run.vocab, device=device).values()]
+        tags = [prediction.tags[0] for prediction in predict(run.model, [words], run.vocab,
+                                                             device=device).values()]
         print(" ".join("/".join(word_tags) for word_tags in zip(words, *tags)))
 
     def what_was_saved():

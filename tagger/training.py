@@ -23,14 +23,19 @@ def build_model(args, sentences, gold_tags, device):
 
     settings are RealDataTagger's keyword arguments, which a checkpoint stores.
     """
-    vocab = Vocabulary.from_training_data(sentences, gold_tags, chars=args.chars, lowercase=args.lowercase)
-    settings = dict(embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim, vocab_size=len(vocab.word_to_ix),
+    vocab = Vocabulary.from_training_data(sentences, gold_tags, chars=args.chars,
+                                          lowercase=args.lowercase)
+    settings = dict(embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim,
+                    vocab_size=len(vocab.word_to_ix),
                     tagset_size=len(vocab.tag_to_ix), is_nll_loss=args.loss == "nll",
-                    bidirectional=args.bidirectional, num_layers=args.num_layers, dropout=args.dropout,
-                    xpos_tagset_size=len(vocab.tag_sets.get("xpos", {})), label_smoothing=args.label_smoothing or 0.0,
+                    bidirectional=args.bidirectional, num_layers=args.num_layers,
+                    dropout=args.dropout,
+                    xpos_tagset_size=len(vocab.tag_sets.get("xpos", {})),
+                    label_smoothing=args.label_smoothing or 0.0,
                     crf=args.crf)
     if args.chars:
-        settings.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=args.char_embedding_dim,
+        settings.update(char_vocab_size=len(vocab.char_to_ix),
+                        char_embedding_dim=args.char_embedding_dim,
                         char_hidden_dim=args.char_hidden_dim)
     try:
         model = RealDataTagger(**settings).to(device)
@@ -46,7 +51,8 @@ def make_optimizer(args, model):
     if args.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=args.lr)
     # fused: one pass over each tensor's weights and state, not several whole-tensor operations.
-    return torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, args.adam_beta2 or 0.999), fused=True)
+    return torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, args.adam_beta2 or 0.999),
+                            fused=True)
 
 
 def make_weight_average(model, decay):
@@ -103,7 +109,9 @@ def train(model, batches, optimizer, epochs, clip_grad=None, lr_decay=1.0,
             # backward() adds to the old gradients: clear them before each step.
             model.zero_grad()
             if unk_alpha > 0:
-                batch = dataclasses.replace(batch, words=replace_rare_words(batch.words, word_counts, unk_alpha))
+                batch = dataclasses.replace(batch,
+                                            words=replace_rare_words(batch.words, word_counts,
+                                                                     unk_alpha))
             loss = model.loss(batch)  # mean over the batch's real words (padding is skipped)
             loss.backward()
             if clip_grad:
@@ -112,7 +120,8 @@ def train(model, batches, optimizer, epochs, clip_grad=None, lr_decay=1.0,
             if averaged_model is not None:
                 averaged_model.update_parameters(model)
             n_tokens = int(batch.lengths.sum())
-            if not math.isfinite(loss.item()):  # the weights are lost: say so now, not with a model of nans
+            # the weights are lost: say so now, not with a model of nans
+            if not math.isfinite(loss.item()):
                 raise InputError(f"training diverged in epoch {epoch}: the loss is {loss.item()} "
                                  "(a smaller --lr or a --clip-grad may help)")
             loss_sum += loss.item() * n_tokens

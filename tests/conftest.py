@@ -11,15 +11,17 @@ import torch
 from hypothesis import HealthCheck, settings
 
 # On a busy machine (CI) generating examples can be slow: no test fails for the time it takes.
-settings.register_profile("any_machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("any_machine", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("any_machine")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the modules live flat in the repository root
 
 EWT_FILES = ("en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu")
-# Where the tests look for UD English EWT, in order: next to main.py (where docs/real-data.md tells a user to
-# put it), the folder named by $EWT_DIR, and the team's shared folder beside the repository (CI's).
+# Where the tests look for UD English EWT, in order: next to main.py (where docs/real-data.md tells
+# a user to put it), the folder named by $EWT_DIR, and the team's shared folder beside the
+# repository (CI's).
 EWT_PLACES = [ROOT, *([Path(os.environ["EWT_DIR"])] if os.environ.get("EWT_DIR") else []),
               ROOT.parent / "shared" / "data" / "ud_english_ewt"]
 EWT_FOUND = next((folder for folder in EWT_PLACES if all((folder / name).is_file() for name in EWT_FILES)), None)
@@ -43,8 +45,8 @@ def run_script(*args, stdin="", cwd=ROOT, timeout=600):
 
 @functools.cache
 def script_output(*args):
-    """What a repository script that reads no input prints: run once, and its output shared by the tests that
-    read it (the scripts are seeded, so a second run would print the same)."""
+    """What a repository script that reads no input prints: run once, and its output shared by the
+    tests that read it (the scripts are seeded, so a second run would print the same)."""
     result = run_script(*args)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -102,9 +104,11 @@ def assert_same_output(expected, actual):
     expected_lines, actual_lines = expected.rstrip("\n").split("\n"), actual.rstrip("\n").split("\n")
     assert len(expected_lines) == len(actual_lines), f"README shows {len(expected_lines)} lines, output has {len(actual_lines)}"
     for want, got in zip(expected_lines, actual_lines):
-        assert NUMBER.sub("#", want) == NUMBER.sub("#", got), f"README line\n  {want}\ndiffers from output\n  {got}"
+        assert NUMBER.sub("#", want) == NUMBER.sub("#",
+                                                   got), f"README line\n  {want}\ndiffers from output\n  {got}"
         for w, g in zip(NUMBER.finditer(want), NUMBER.finditer(got)):
-            if w.group() == g.group():  # also covers nan and inf, which never compare equal as floats
+            # also covers nan and inf, which never compare equal as floats
+            if w.group() == g.group():
                 continue
             a, b = _as_float(w.group()), _as_float(g.group())
             if re.match(r" s\b|x\)", want[w.end():]):

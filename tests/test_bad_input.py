@@ -1,6 +1,7 @@
-"""Bad input, third pass: saves that cannot mix or be hijacked, outputs that never name inputs, no silent
-nan, option files only where options are expected, damaged checkpoints, memory that follows what is tagged,
-and one line instead of a traceback for a full disk, a closed stream or a malformed file."""
+"""Bad input, third pass: saves that cannot mix or be hijacked, outputs that never name inputs, no
+silent nan, option files only where options are expected, damaged checkpoints, memory that follows
+what is tagged, and one line instead of a traceback for a full disk, a closed stream or a malformed
+file."""
 import contextlib
 import io
 import os
@@ -81,7 +82,8 @@ def test_a_file_left_at_the_old_temporary_name_is_neither_trusted_nor_touched(tm
     notes = tmp_path / "notes.txt"
     notes.write_text("my notes\n")
     leftover = tmp_path / "X.pt.tmp"
-    {"link to notes": lambda: leftover.symlink_to(notes), "link to /dev/null": lambda: leftover.symlink_to("/dev/null"),
+    {"link to notes": lambda: leftover.symlink_to(notes),
+     "link to /dev/null": lambda: leftover.symlink_to("/dev/null"),
      "directory": leftover.mkdir, "fifo": lambda: os.mkfifo(leftover)}[planted]()
     model, settings, vocab = small_model(1)
     save_checkpoint(tmp_path / "X.pt", model, settings, vocab)
@@ -108,15 +110,19 @@ def test_a_full_disk_keeps_the_old_model_and_says_so_in_plain_words(tmp_path, mo
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]
 
 
-# 3, 4. An output never names an input; an empty path is a usage error; '#' inside a word is no comment.
+# 3, 4. An output never names an input; an empty path is a usage error; '#' inside a word is no
+# comment.
 
-@pytest.mark.parametrize("how", ["same spelling", "another spelling", "a symbolic link", "a hard link"])
+@pytest.mark.parametrize("how",
+                         ["same spelling", "another spelling", "a symbolic link", "a hard link"])
 @pytest.mark.parametrize("data_option", ["--train", "--dev"])
-def test_save_may_not_name_the_training_or_dev_file(tmp_path, capsys, how, data_option, monkeypatch):
+def test_save_may_not_name_the_training_or_dev_file(tmp_path, capsys, how, data_option,
+                                                    monkeypatch):
     data = tmp_path / "data.csv"
     data.write_text("text,tag\nThe dog,DET NN\n")
     monkeypatch.chdir(tmp_path)
-    save = {"same spelling": str(data), "another spelling": "./sub/../data.csv", "a symbolic link": "link.csv",
+    save = {"same spelling": str(data), "another spelling": "./sub/../data.csv",
+            "a symbolic link": "link.csv",
             "a hard link": "hard.csv"}[how]
     (tmp_path / "sub").mkdir()
     (tmp_path / "link.csv").symlink_to(data)
@@ -137,7 +143,8 @@ def test_an_empty_path_is_a_usage_error_for_training(capsys, argv, message):
 
 @pytest.mark.parametrize("argv, message", [(["", "text"], "MODEL.pt: an empty path"),
                                            (["m.pt", "--eval", ""], "--eval: an empty path"),
-                                           (["m.pt", "--tag-conllu", ""], "--tag-conllu: an empty path")])
+                                           (["m.pt", "--tag-conllu", ""],
+                                            "--tag-conllu: an empty path")])
 def test_an_empty_path_is_a_usage_error_for_tagging(capsys, argv, message):
     code, err = exit_of(tag.main, argv, capsys)
     assert code == 2 and err.startswith("usage: ") and message in err.splitlines()[-1]
@@ -184,12 +191,14 @@ def test_a_temperature_outside_the_finite_range_is_a_usage_error(capsys, tempera
 
 @pytest.mark.parametrize("options", [[], ["--crf", "--epochs", "20"]], ids=["softmax", "crf"])
 @pytest.mark.parametrize("temperature", ["0.01", "100"])
-def test_at_the_ends_of_the_range_every_figure_is_finite_and_readable(tmp_path, options, temperature):
+def test_at_the_ends_of_the_range_every_figure_is_finite_and_readable(tmp_path, options,
+                                                                      temperature):
     model = tmp_path / "m.pt"
     quiet(trainer.main, ["--save", str(model), "--epochs", "20", *options])
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        tag.main([str(model), "--eval", str(ROOT / "train.csv"), "--report", "--temperature", temperature])
+        tag.main([str(model), "--eval", str(ROOT / "train.csv"), "--report", "--temperature",
+                  temperature])
     line = next(line for line in buffer.getvalue().splitlines() if line.startswith("probabilities at"))
     assert f"temperature {float(temperature):.4f}:" in line
     assert "nan" not in line and "inf" not in line
@@ -197,7 +206,8 @@ def test_at_the_ends_of_the_range_every_figure_is_finite_and_readable(tmp_path, 
 
 # 7. Option files are expanded only where options are expected.
 
-def test_text_that_starts_with_an_at_sign_is_text_even_if_a_file_has_that_name(toy_model, tmp_path, monkeypatch):
+def test_text_that_starts_with_an_at_sign_is_text_even_if_a_file_has_that_name(toy_model, tmp_path,
+                                                                               monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "john thanks").write_text("--eval x.csv\n")
     buffer = io.StringIO()
@@ -213,8 +223,10 @@ def test_the_training_command_expands_a_recipe_but_not_an_option_value(tmp_path,
     assert args.epochs == 3 and args.predict == "@recipe"
 
 
-@pytest.mark.parametrize("content, message", [("@self.txt\n", "includes itself"), (b"--epochs \xff\n", "not UTF-8")])
-def test_a_recipe_that_includes_itself_or_is_not_utf8_is_a_usage_error(tmp_path, capsys, monkeypatch, content,
+@pytest.mark.parametrize("content, message",
+                         [("@self.txt\n", "includes itself"), (b"--epochs \xff\n", "not UTF-8")])
+def test_a_recipe_that_includes_itself_or_is_not_utf8_is_a_usage_error(tmp_path, capsys,
+                                                                       monkeypatch, content,
                                                                          message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "self.txt").write_bytes(content.encode() if isinstance(content, str) else content)
@@ -239,7 +251,8 @@ def test_a_checkpoint_damaged_in_its_tensor_bytes_is_refused(tmp_path):
     with zipfile.ZipFile(path) as archive:
         member = next(info for info in archive.infolist() if "/data/" in info.filename)
     raw = bytearray(path.read_bytes())
-    header = member.header_offset  # the local header: its name and extra field lengths at bytes 26 and 28
+    # the local header: its name and extra field lengths at bytes 26 and 28
+    header = member.header_offset
     start = header + 30 + int.from_bytes(raw[header + 26:header + 28], "little") + int.from_bytes(
         raw[header + 28:header + 30], "little")
     raw[start] ^= 0xFF  # the first byte of a stored tensor, flipped
@@ -253,7 +266,8 @@ def test_a_checkpoint_with_nan_weights_is_refused(tmp_path):
     with torch.no_grad():
         model.hidden2tag.weight.fill_(float("nan"))
     save_checkpoint(tmp_path / "m.pt", model, settings, vocab)
-    with pytest.raises(InputError, match=r"damaged checkpoint: hidden2tag.weight holds values that are not finite"):
+    with pytest.raises(InputError,
+                       match=r"damaged checkpoint: hidden2tag.weight holds values that are not finite"):
         load_checkpoint(tmp_path / "m.pt")
 
 
@@ -281,7 +295,8 @@ def test_chunks_count_the_words_the_tokenizer_makes_not_the_spaces(toy_model, mo
     monkeypatch.setattr(tag, "tag_lines", recording)
     monkeypatch.setattr(tag, "CHUNK_WORDS", 50)
     line = "-".join(["dog"] * 20) + "\n"  # 39 words, no space
-    stdin = type("Stdin", (), {"buffer": io.BytesIO((line * 10).encode()), "isatty": lambda self: False})()
+    stdin = type("Stdin", (),
+                 {"buffer": io.BytesIO((line * 10).encode()), "isatty": lambda self: False})()
     monkeypatch.setattr(sys, "stdin", stdin)
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
@@ -296,11 +311,13 @@ def test_an_absurdly_long_line_is_refused_in_one_line(toy_model, capsys, monkeyp
                                "isatty": lambda self: False})()
     monkeypatch.setattr(sys, "stdin", stdin)
     code, err = exit_of(tag.main, [str(toy_model), "-"], capsys)
-    assert code == 2 and err == ("error: standard input line 2: more than 100 words in one line, which is tagged as"
-                                 " one sentence: put each sentence on a line of its own\n")
+    assert code == 2 and err == ("error: standard input line 2: more than 100 words in one line, "
+                                 "which is tagged as one sentence: put each sentence on a line of "
+                                 "its own\n")
 
 
-def test_an_absurdly_long_conllu_sentence_is_refused_in_one_line(toy_model, capsys, monkeypatch, tmp_path):
+def test_an_absurdly_long_conllu_sentence_is_refused_in_one_line(toy_model, capsys, monkeypatch,
+                                                                 tmp_path):
     monkeypatch.setattr(tag, "MAX_SENTENCE_WORDS", 2)
     path = tmp_path / "long.conllu"
     path.write_text(TOY_CONLLU)
@@ -311,28 +328,33 @@ def test_an_absurdly_long_conllu_sentence_is_refused_in_one_line(toy_model, caps
 # 11, 13, 15. A full disk, a closed stream, memory that runs out: one line, never a traceback.
 
 @pytest.mark.parametrize("command", [["main.py"], ["main_example.py"], ["-m", "tagger.crf_example"],
-                                     ["benchmark.py", "--show"], ["-m", "tagger.tag", "MODEL", "The dog ate"]])
+                                     ["benchmark.py", "--show"],
+                                     ["-m", "tagger.tag", "MODEL", "The dog ate"]])
 def test_a_full_disk_is_one_line_and_exit_code_1(command, toy_model):
     command = [str(toy_model) if part == "MODEL" else part for part in command]
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, *command], cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True,
+        result = subprocess.run([sys.executable, *command], cwd=ROOT, stdout=full,
+                                stderr=subprocess.PIPE, text=True,
                                 env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 1 and result.stderr.count("\n") == 1 and "No space left on device" in result.stderr
 
 
-@pytest.mark.parametrize("closed, command", [(">&-", "main.py"), (">&-", "-m tagger.tag MODEL 'The dog'"),
+@pytest.mark.parametrize("closed, command",
+                         [(">&-", "main.py"), (">&-", "-m tagger.tag MODEL 'The dog'"),
                                              ("<&-", "-m tagger.tag MODEL -")])
 def test_a_closed_standard_stream_is_one_line(closed, command, toy_model):
     command = command.replace("MODEL", str(toy_model))
-    result = subprocess.run(["bash", "-c", f"{sys.executable} {command} {closed}"], cwd=ROOT, capture_output=True,
+    result = subprocess.run(["bash", "-c", f"{sys.executable} {command} {closed}"], cwd=ROOT,
+                            capture_output=True,
                             text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert result.returncode in (1, 2) and result.stderr.count("\n") == 1 and "is closed" in result.stderr
+    assert result.returncode in (1,
+                                 2) and result.stderr.count("\n") == 1 and "is closed" in result.stderr
 
 
 def test_memory_that_runs_out_is_one_line(capsys):
     def allocate():
-        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: you "
-                           "tried to allocate 1099511627776 bytes.\nmore")
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't "
+                           "allocate memory: you tried to allocate 1099511627776 bytes.\nmore")
     with pytest.raises(SystemExit) as exit_info:
         run_cleanly(allocate)
     err = capsys.readouterr().err
@@ -344,7 +366,8 @@ def test_memory_that_runs_out_is_one_line(capsys):
 @pytest.mark.parametrize("content, message", [(None, "results: not a folder of results"),
                                               ("", "accuracy.json line 1: not a results file"),
                                               ('{"rows": ', "accuracy.json line 1: not a results file"),
-                                              ("[]", "accuracy.json: not a results file: it has no rows"),
+                                              ("[]", "accuracy.json: not a results file: it has "
+                                                     "no rows"),
                                               ("DIR", "accuracy.json: not a regular file")])
 def test_show_with_a_bad_results_file_is_one_line(tmp_path, content, message):
     folder = tmp_path / "results"
@@ -377,7 +400,8 @@ def test_a_run_that_would_lose_a_results_file_stops_before_measuring(tmp_path, k
             (folder / "accuracy.json").write_text('{"rows": ')
     with pytest.raises(InputError) as error:
         main(["--data", str(tmp_path), "--rows", "most-frequent-tag", "--results", str(folder)])
-    message = {"link": "accuracy.json: not a regular file", "damaged": "accuracy.json line 1: not a results file",
+    message = {"link": "accuracy.json: not a regular file",
+               "damaged": "accuracy.json line 1: not a results file",
                "folder is a file": "results: not a folder"}[kind]
     assert message in str(error.value)
     if kind == "link":
@@ -391,7 +415,8 @@ def test_benchmark_epochs_zero_is_a_usage_error():
 
 # 16. A byte order mark, paths that are not files, Ctrl-C while tagging.
 
-def test_a_byte_order_mark_is_no_part_of_a_csv_a_conllu_file_or_raw_text(tmp_path, toy_model, monkeypatch):
+def test_a_byte_order_mark_is_no_part_of_a_csv_a_conllu_file_or_raw_text(tmp_path, toy_model,
+                                                                         monkeypatch):
     csv = tmp_path / "bom.csv"
     csv.write_bytes(b"\xef\xbb\xbftext,tag\nThe dog,DET NN\n")
     conllu = tmp_path / "bom.conllu"
@@ -400,7 +425,8 @@ def test_a_byte_order_mark_is_no_part_of_a_csv_a_conllu_file_or_raw_text(tmp_pat
     assert read_tag_sets(conllu) == ([["The", "dog", "ate"]], {"upos": [["DET", "NN", "V"]]})
     import train as day1
     assert day1.read_training_data(csv) == [(["The", "dog"], ["DET", "NN"])]
-    stdin = type("Stdin", (), {"buffer": io.BytesIO(b"\xef\xbb\xbfThe dog\n"), "isatty": lambda self: False})()
+    stdin = type("Stdin", (),
+                 {"buffer": io.BytesIO(b"\xef\xbb\xbfThe dog\n"), "isatty": lambda self: False})()
     monkeypatch.setattr(sys, "stdin", stdin)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
@@ -408,14 +434,17 @@ def test_a_byte_order_mark_is_no_part_of_a_csv_a_conllu_file_or_raw_text(tmp_pat
     assert [pair.rsplit("/", 1)[0] for pair in buffer.getvalue().split()] == ["The", "dog"]
 
 
-@pytest.mark.parametrize("path, message", [("DIR", "is a directory"), ("/dev/null", "is not a regular file")])
+@pytest.mark.parametrize("path, message",
+                         [("DIR", "is a directory"), ("/dev/null", "is not a regular file")])
 def test_a_path_that_is_not_a_file_is_named_for_what_it_is(tmp_path, path, message):
     path = str(tmp_path) if path == "DIR" else path
     with pytest.raises(InputError, match=message):
         read_tag_sets(path)
 
 
-def test_ctrl_c_while_tagging_says_what_was_written_and_that_the_model_is_unchanged(toy_model, capsys, monkeypatch):
+def test_ctrl_c_while_tagging_says_what_was_written_and_that_the_model_is_unchanged(toy_model,
+                                                                                    capsys,
+                                                                                    monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
     monkeypatch.setattr(tag, "tag_text", interrupted)
@@ -431,18 +460,23 @@ def test_fit_temperature_leaves_a_read_only_model_alone(toy_model, tmp_path, cap
     model.chmod(0o444)
     if os.access(model, os.W_OK):
         pytest.skip("running as a user who may write any file (root)")
-    code, err = exit_of(tag.main, [str(model), "--eval", str(ROOT / "train.csv"), "--fit-temperature"], capsys)
+    code, err = exit_of(tag.main,
+                        [str(model), "--eval", str(ROOT / "train.csv"), "--fit-temperature"],
+                        capsys)
     assert code == 2 and "is read-only" in err and model.read_bytes() == toy_model.read_bytes()
 
 
-def test_fit_temperature_keeps_the_permissions_and_refuses_to_break_a_hard_link(toy_model, tmp_path, capsys):
+def test_fit_temperature_keeps_the_permissions_and_refuses_to_break_a_hard_link(toy_model, tmp_path,
+                                                                                capsys):
     model = tmp_path / "m.pt"
     model.write_bytes(toy_model.read_bytes())
     model.chmod(0o640)
     quiet(tag.main, [str(model), "--eval", str(ROOT / "train.csv"), "--fit-temperature"])
     assert model.stat().st_mode & 0o777 == 0o640 and load_checkpoint(model)[0].temperature != 1.0
     os.link(model, tmp_path / "backup.pt")
-    code, err = exit_of(tag.main, [str(model), "--eval", str(ROOT / "train.csv"), "--fit-temperature"], capsys)
+    code, err = exit_of(tag.main,
+                        [str(model), "--eval", str(ROOT / "train.csv"), "--fit-temperature"],
+                        capsys)
     assert code == 2 and "has other hard links" in err
 
 
@@ -450,7 +484,8 @@ def test_a_multiword_range_inside_another_is_an_error(tmp_path):
     path = tmp_path / "nested.conllu"
     path.write_text("1-3\tabc\t_\t_\t_\t_\t_\t_\t_\t_\n1-2\tab\t_\t_\t_\t_\t_\t_\t_\t_\n"
                     "1\ta\t_\tX\t_\t_\t_\t_\t_\t_\n2\tb\t_\tX\t_\t_\t_\t_\t_\t_\n3\tc\t_\tX\t_\t_\t_\t_\t_\t_\n\n")
-    with pytest.raises(InputError, match=r"nested.conllu line 2: range '1-2' inside another multiword token"):
+    with pytest.raises(InputError,
+                       match=r"nested.conllu line 2: range '1-2' inside another multiword token"):
         read_tag_sets(path)
 
 

@@ -48,8 +48,10 @@ def test_standard_output_that_is_an_input_is_refused_and_the_file_kept(toy_model
     path = tmp_path / "app.conllu"
     path.write_text(TOY_CONLLU)
     with open(path, "ab") as append, open(path, "rb") as stdin:
-        argv = [str(toy_model), "--tag-conllu", str(path)] if mode == "--tag-conllu" else [str(toy_model), "-"]
-        result = subprocess.run([sys.executable, "-m", "tagger.tag", *argv], cwd=ROOT, stdin=stdin, stdout=append,
+        argv = [str(toy_model), "--tag-conllu",
+                str(path)] if mode == "--tag-conllu" else [str(toy_model), "-"]
+        result = subprocess.run([sys.executable, "-m", "tagger.tag", *argv], cwd=ROOT, stdin=stdin,
+                                stdout=append,
                                 stderr=subprocess.PIPE, text=True, timeout=600)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "standard output" in result.stderr
     assert path.read_text() == TOY_CONLLU
@@ -87,7 +89,8 @@ def set_in(field, key, value):
 
 
 @pytest.mark.parametrize("change, message", [
-    (set_in("settings", "vocab_size", 3_000_000), "11 entries in its dictionary, 3000000 in vocab_size"),
+    (set_in("settings", "vocab_size", 3_000_000), "11 entries in its dictionary, 3000000 in "
+                                                  "vocab_size"),
     (lambda c: c["settings"].update(num_layers=4096, hidden_dim=4096), "its weights do not match its settings"),
     (set_in("settings", "dropout", float("nan")), "settings: dropout nan"),
     (set_in("settings", "hidden_dim", "6"), "settings: hidden_dim '6'"),
@@ -104,7 +107,8 @@ def set_in(field, key, value):
     (lambda c: c.__setitem__("word_to_ix", list(c["word_to_ix"])), "word_to_ix is not a dictionary"),
     (lambda c: c.__setitem__("lowercase", "yes"), "bad lowercase"),
 ])
-def test_a_lying_checkpoint_is_one_line_and_nothing_is_built_from_it(toy_model, tmp_path, change, message,
+def test_a_lying_checkpoint_is_one_line_and_nothing_is_built_from_it(toy_model, tmp_path, change,
+                                                                     message,
                                                                      monkeypatch):
     from tagger import checkpoint as checkpoint_module
     built = []
@@ -125,7 +129,8 @@ def test_a_compressed_or_oversized_zip_member_is_refused_before_it_is_read(toy_m
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("archive/data.pkl", b"\0" * 10_000_000)
     assert bomb.stat().st_size < 100_000
-    with pytest.raises(InputError, match="damaged checkpoint: a member is compressed or larger than the file"):
+    with pytest.raises(InputError, match="damaged checkpoint: a member is compressed or larger "
+                                         "than the file"):
         read_checkpoint(bomb)
 
 
@@ -156,7 +161,8 @@ class EndlessStream(io.RawIOBase):
     (b"a " * 32768, 10_000, "line 1: more than 10,000 words in one line"),
     (b"ab" * 32768, 10_000, "line 1: over 4 MiB without a line break"),
 ])
-def test_a_line_that_never_ends_is_refused_after_reading_a_bounded_amount(block, max_words, message):
+def test_a_line_that_never_ends_is_refused_after_reading_a_bounded_amount(block, max_words,
+                                                                          message):
     stream = EndlessStream(block)
     with pytest.raises(InputError, match=message):
         for _ in LineReader("-", stream=stream, max_line_words=max_words):
@@ -176,7 +182,8 @@ def test_words_are_counted_across_reads_without_counting_a_split_word_twice():
 
 def test_tagging_dev_zero_ends_in_one_line(toy_model):
     with open("/dev/zero", "rb") as zero:
-        result = subprocess.run([sys.executable, "-m", "tagger.tag", str(toy_model), "-"], cwd=ROOT, stdin=zero,
+        result = subprocess.run([sys.executable, "-m", "tagger.tag", str(toy_model), "-"], cwd=ROOT,
+                                stdin=zero,
                                 capture_output=True, text=True, timeout=600)
     assert result.returncode == 2 and result.stderr == (
         "error: standard input line 1: over 4 MiB without a line break\n")
@@ -184,7 +191,8 @@ def test_tagging_dev_zero_ends_in_one_line(toy_model):
 
 # 6. Recipes: regular files of a bounded size, a bounded expansion.
 
-def test_a_recipe_that_is_no_regular_file_or_too_large_is_a_usage_error(tmp_path, capsys, monkeypatch):
+def test_a_recipe_that_is_no_regular_file_or_too_large_is_a_usage_error(tmp_path, capsys,
+                                                                        monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, err = exit_of(trainer.main, ["@/dev/zero"], capsys)
     assert code == 2 and err.splitlines()[-1].endswith("@/dev/zero: not a regular file")
@@ -214,9 +222,12 @@ def test_main_py_ends_memory_failure_and_ctrl_c_in_one_line(capsys, raised, code
 
 # 8, 11, 13. Numbers within bounds; paths with a NUL byte or empty are usage errors.
 
-@pytest.mark.parametrize("argv, option", [(["--lr", "1e39"], "--lr"), (["--clip-grad", "1e39"], "--clip-grad"),
-                                          (["--unk-alpha", "1e308"], "--unk-alpha"), (["--train", "a\0b"], "--train"),
-                                          (["--dev", "a\0b"], "--dev"), (["--save", "a\0b"], "--save"),
+@pytest.mark.parametrize("argv, option",
+                         [(["--lr", "1e39"], "--lr"), (["--clip-grad", "1e39"], "--clip-grad"),
+                                          (["--unk-alpha", "1e308"], "--unk-alpha"),
+                          (["--train", "a\0b"], "--train"),
+                                          (["--dev", "a\0b"], "--dev"),
+                          (["--save", "a\0b"], "--save"),
                                           (["@a\0b"], "@a\0b")])
 def test_numbers_out_of_bounds_and_nul_bytes_in_paths_are_usage_errors(capsys, argv, option):
     code, err = exit_of(trainer.main, argv, capsys)
@@ -228,7 +239,8 @@ def test_a_nul_byte_in_a_model_path_is_a_usage_error(capsys):
     assert code == 2 and err.startswith("usage: ") and "MODEL.pt: a NUL byte" in err
 
 
-@pytest.mark.parametrize("command", [["main_example.py", "--figures", ""], ["figures.py", "--out", ""]])
+@pytest.mark.parametrize("command",
+                         [["main_example.py", "--figures", ""], ["figures.py", "--out", ""]])
 def test_an_empty_output_folder_is_a_usage_error(command, tmp_path):
     result = run_script(ROOT / command[0], *command[1:], cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.startswith("usage: ") and list(tmp_path.iterdir()) == []
@@ -288,7 +300,8 @@ def test_figures_py_with_bad_results_or_output_is_one_line(tmp_path, case):
         folder = results_folder(tmp_path, lambda r: None)
         (folder / "accuracy.json").write_text('{"rows": ')
     elif case == "string figure":
-        folder = results_folder(tmp_path, lambda r: r["rows"]["bilstm-chars"]["bins"]["as_trained"][14].__setitem__(
+        folder = results_folder(tmp_path,
+                                lambda r: r["rows"]["bilstm-chars"]["bins"]["as_trained"][14].__setitem__(
             1, "high"))
     result = run_script("figures.py", "--results", folder, "--out", out)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
@@ -318,4 +331,5 @@ def test_xpos_with_csv_under_another_name_is_refused(tmp_path, capsys):
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         trainer.main(["--train", str(conllu_named_csv), "--xpos", "--epochs", "1"])
-    assert output.getvalue().splitlines()[-1].split()[0].count("/") == 2  # word/UPOS/XPOS: read as CoNLL-U
+    # word/UPOS/XPOS: read as CoNLL-U
+    assert output.getvalue().splitlines()[-1].split()[0].count("/") == 2

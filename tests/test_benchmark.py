@@ -1,8 +1,9 @@
-"""The docs' figures are what benchmark.py prints from its saved results; each study measures what it says.
+"""The docs' figures are what benchmark.py prints from its saved results; each study measures what
+it says.
 
-The studies run here on a slice of EWT (120 training and 40 dev sentences) and one epoch: the figures are
-checked for what they must be on any data and any machine (counts, ranges, agreement between
-two ways of computing one thing), never for a time.
+The studies run here on a slice of EWT (120 training and 40 dev sentences) and one epoch: the
+figures are checked for what they must be on any data and any machine (counts, ranges, agreement
+between two ways of computing one thing), never for a time.
 """
 import json
 import re
@@ -11,7 +12,8 @@ import shlex
 import pytest
 
 import benchmark
-from benchmarks import (accuracy, calibration, crf_cost, harness, learning_curve, raw_text, rows as row_names, seeds,
+from benchmarks import (accuracy, calibration, crf_cost, harness, learning_curve, raw_text,
+                        rows as row_names, seeds,
                         step_costs, streaming)
 from conftest import EWT, needs_ewt, ROOT, doc_text, readme_block, run_script, saved_rows
 from tagger.conllu import XPOS, read_conllu, write_conllu_slice
@@ -19,7 +21,8 @@ from tagger.conllu import XPOS, read_conllu, write_conllu_slice
 
 def results_pages():
     """The pages that show benchmark figures, as one text."""
-    return "\n".join(doc_text(page) for page in ("docs/real-data.md", "docs/probabilities.md", "docs/tagging.md"))
+    return "\n".join(doc_text(page) for page in ("docs/real-data.md", "docs/probabilities.md",
+                                                 "docs/tagging.md"))
 
 
 def test_the_docs_tables_are_what_benchmark_prints_from_its_saved_results():
@@ -28,14 +31,21 @@ def test_the_docs_tables_are_what_benchmark_prints_from_its_saved_results():
     printed_tables = [line for line in shown.stdout.splitlines() if line.startswith("| ")]
     table = [line for line in results_pages().splitlines() if line.startswith("| ")]
     assert sorted(table) == sorted(printed_tables)  # every table line, in the docs once
-    for prefix in ("machine: ", "Training tokens/s by batch size", "Adam step on the recipe's model",
-                   "The recipe's model on dev, scored by udeval", "From raw text", "The recipe's ten most frequent",
-                   "Learning curve: ", "Dev UPOS gained per doubling", "A straight line through the recipe's",
+    for prefix in ("machine: ", "Training tokens/s by batch size",
+                   "Adam step on the recipe's model",
+                   "The recipe's model on dev, scored by udeval", "From raw text",
+                   "The recipe's ten most frequent",
+                   "Learning curve: ", "Dev UPOS gained per doubling",
+                   "A straight line through the recipe's",
                    "One training step at batch size 1", "The training times of all the rows above",
-                   "The recipe with and without a CRF", "Dev's own gold tags hold", "Mean of the two seeds",
-                   "log Z of the first", "The recipe's trained model, its output layers", "python -m tagger.tag with the recipe's",
-                   "Words per chunk against speed", "The character LSTM reads at most", "One token of",
-                   "A producer writes", "The recipe, dev UPOS / XPOS", "The recipe with `--hidden-dim",
+                   "The recipe with and without a CRF", "Dev's own gold tags hold",
+                   "Mean of the two seeds",
+                   "log Z of the first", "The recipe's trained model, its output layers",
+                   "python -m tagger.tag with the recipe's",
+                   "Words per chunk against speed", "The character LSTM reads at most",
+                   "One token of",
+                   "A producer writes", "The recipe, dev UPOS / XPOS",
+                   "The recipe with `--hidden-dim",
                    "The wide model's mean"):
         line = next(line for line in shown.stdout.splitlines() if line.startswith(prefix))
         assert line in results_pages()
@@ -46,7 +56,8 @@ def test_each_study_has_its_own_results_file_measured_with_the_recipe_file():
     assert set(saved) == set(benchmark.STUDIES)
     recipe = (ROOT / "recipes" / "ewt.txt").read_text(encoding="utf-8")
     for study, results in saved.items():
-        assert set(results["rows"]) == set(benchmark.STUDIES[study].MEASURED_ROWS), study  # its rows, no other's
+        # its rows, no other's
+        assert set(results["rows"]) == set(benchmark.STUDIES[study].MEASURED_ROWS), study
         assert results["recipe"] == row_names.RECIPE_COMMAND and results["recipe_file"] == recipe, study
     recipe_lines = [line for line in results_pages().splitlines() if line.startswith("python -m tagger.train @")]
     assert set(recipe_lines) == {row_names.RECIPE_COMMAND}
@@ -59,19 +70,25 @@ def test_every_row_belongs_to_one_study_and_the_options_choose_rows():
     assert benchmark.rows_to_run([], []) == benchmark.ALL_ROWS
     assert benchmark.rows_to_run(["calibration"], []) == ["label-smoothing"]
     assert benchmark.rows_to_run(["seeds"], ["crf", "most-frequent-tag"]) == [
-        "most-frequent-tag", "crf", "bilstm-chars-seed-2", "bilstm-chars-seed-3", "wide", "wide-seed-2"]
+        "most-frequent-tag", "crf", "bilstm-chars-seed-2", "bilstm-chars-seed-3", "wide",
+                                                                              "wide-seed-2"]
     args = benchmark.parse_args(["--study", "step_costs", "streaming", "--rows", "raw-text"])
-    assert benchmark.rows_to_run(args.study, args.rows) == ["raw-text", "adam-step", "step-cost", "streaming"]
+    assert benchmark.rows_to_run(args.study, args.rows) == ["raw-text", "adam-step", "step-cost",
+                                                            "streaming"]
 
 
 def test_every_benchmark_command_the_docs_show_is_one_it_takes():
-    commands = [command for page in ("README.md", "docs/real-data.md", "docs/probabilities.md", "docs/tagging.md")
+    commands = [command for page in ("README.md", "docs/real-data.md", "docs/probabilities.md",
+                                     "docs/tagging.md")
                 for command in re.findall(r"python benchmark\.py([^`\n]*)", doc_text(page))]
     assert len(commands) >= 10
-    for page in ("docs/real-data.md", "docs/probabilities.md", "docs/tagging.md"):  # each figure's study, by name
-        assert "\npython benchmark.py --study " in doc_text(page).rsplit("\n## Reproduce", 1)[1], page
+    # each figure's study, by name
+    for page in ("docs/real-data.md", "docs/probabilities.md", "docs/tagging.md"):
+        assert "\npython benchmark.py --study " in doc_text(page).rsplit("\n## Reproduce",
+                                                                         1)[1], page
     for command in commands:
-        benchmark.parse_args(shlex.split(command.replace("--study NAME", "--study accuracy")))  # exit 2 if not
+        # exit 2 if not
+        benchmark.parse_args(shlex.split(command.replace("--study NAME", "--study accuracy")))
 
 
 def test_recipe_rows_switch_off_the_right_parts():
@@ -84,23 +101,30 @@ def test_recipe_rows_switch_off_the_right_parts():
     day1 = row_names.recipe_args("day1-lstm", "t.conllu", epochs=3)
     assert vars(day1) == dict(vars(recipe), chars=False, xpos=False, bidirectional=False, epochs=3)
     smoothed = row_names.recipe_args("label-smoothing", "t.conllu")
-    assert vars(smoothed) == dict(vars(recipe), loss="ce", label_smoothing=row_names.LABEL_SMOOTHING)
+    assert vars(smoothed) == dict(vars(recipe), loss="ce",
+                                  label_smoothing=row_names.LABEL_SMOOTHING)
     assert vars(row_names.recipe_args("crf", "t.conllu")) == dict(vars(recipe), crf=True)
-    assert vars(row_names.recipe_args("crf-seed-2", "t.conllu")) == dict(vars(recipe), crf=True, seed=2)
-    assert vars(row_names.recipe_args("bilstm-chars-seed-2", "t.conllu")) == dict(vars(recipe), seed=2)
-    assert vars(row_names.recipe_args("bilstm-chars-seed-3", "t.conllu")) == dict(vars(recipe), seed=3)
+    assert vars(row_names.recipe_args("crf-seed-2", "t.conllu")) == dict(vars(recipe), crf=True,
+                                                                         seed=2)
+    assert vars(row_names.recipe_args("bilstm-chars-seed-2", "t.conllu")) == dict(vars(recipe),
+                                                                                  seed=2)
+    assert vars(row_names.recipe_args("bilstm-chars-seed-3", "t.conllu")) == dict(vars(recipe),
+                                                                                  seed=3)
     wide = dict(vars(recipe), hidden_dim=row_names.WIDE_HIDDEN_DIM)
     assert recipe.hidden_dim < row_names.WIDE_HIDDEN_DIM
     assert vars(row_names.recipe_args("wide", "t.conllu")) == wide
     assert vars(row_names.recipe_args("wide-seed-2", "t.conllu")) == dict(wide, seed=2)
-    one_at_a_time = row_names.recipe_args("bilstm-chars", "t.conllu", "d.conllu", "m.pt", epochs=1, batch_size=1)
-    assert vars(one_at_a_time) == dict(vars(recipe), batch_size=1, epochs=1, dev="d.conllu", save="m.pt")
+    one_at_a_time = row_names.recipe_args("bilstm-chars", "t.conllu", "d.conllu", "m.pt", epochs=1,
+                                          batch_size=1)
+    assert vars(one_at_a_time) == dict(vars(recipe), batch_size=1, epochs=1, dev="d.conllu",
+                                       save="m.pt")
 
 
 @pytest.mark.parametrize("row", row_names.ROW_CHANGES)
 def test_each_trained_row_is_measured_as_the_recipe_row_with_its_own_options(row, monkeypatch):
-    """Every row that is the recipe with other options reaches the recipe row's code with its own name, whose
-    options test_recipe_rows_switch_off_the_right_parts checks; only the recipe's row keeps its model."""
+    """Every row that is the recipe with other options reaches the recipe row's code with its own
+    name, whose options test_recipe_rows_switch_off_the_right_parts checks; only the recipe's row
+    keeps its model."""
     study = benchmark.STUDIES[benchmark.STUDY_OF_ROW[row]]
     calls = []
     monkeypatch.setattr(study, "run_neural_row", lambda *args: calls.append(args) or {})
@@ -109,7 +133,8 @@ def test_each_trained_row_is_measured_as_the_recipe_row_with_its_own_options(row
     assert calls == [(row, "train.conllu", "dev.conllu", 3, *keeps)]
 
 
-SLICE_TRAIN, SLICE_DEV = 120, 40  # sentences of EWT the studies are run on here (docs/code.md says so)
+# sentences of EWT the studies are run on here (docs/code.md says so)
+SLICE_TRAIN, SLICE_DEV = 120, 40
 
 
 def test_the_docs_give_the_slice_the_studies_are_tested_on():
@@ -119,12 +144,13 @@ def test_the_docs_give_the_slice_the_studies_are_tested_on():
 
 @pytest.fixture(scope="module")
 def ewt_slice(tmp_path_factory):
-    """The first SLICE_TRAIN training and SLICE_DEV dev sentences of EWT, and the recipe's row trained on them for
-    one epoch."""
+    """The first SLICE_TRAIN training and SLICE_DEV dev sentences of EWT, and the recipe's row
+    trained on them for one epoch."""
     folder = tmp_path_factory.mktemp("ewt_slice")
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", folder / row_names.TRAIN_FILE, SLICE_TRAIN)
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", folder / row_names.DEV_FILE, SLICE_DEV)
-    data = harness.RowInputs(folder / row_names.TRAIN_FILE, folder / row_names.DEV_FILE, 1, folder / "recipe.pt")
+    data = harness.RowInputs(folder / row_names.TRAIN_FILE, folder / row_names.DEV_FILE, 1,
+                             folder / "recipe.pt")
     recipe = accuracy.measure("bilstm-chars", data)  # saves its model at data.model
     return data, recipe
 
@@ -146,7 +172,8 @@ def test_the_accuracy_study_measures_every_kind_of_row(ewt_slice, capsys):
     assert 0.2 < recipe["xpos_accuracy"] <= 1  # the recipe learns XPOS too
     assert 0.3 < rows["nltk-perceptron-xpos"]["xpos_accuracy"] <= 1 and "accuracy" not in rows["nltk-perceptron-xpos"]
     for size in row_names.BATCH_SIZES:  # each a whole epoch over the training slice
-        rows[f"bilstm-chars-batch-{size}"] = speed = accuracy.measure(f"bilstm-chars-batch-{size}", data)
+        rows[f"bilstm-chars-batch-{size}"] = speed = accuracy.measure(f"bilstm-chars-batch-{size}",
+                                                                      data)
         assert speed["tokens"] == sum(len(words) for words, _ in read_conllu(data.train)) and speed["train_tokens_per_s"] > 0
     for row in rows.values():
         row["peak_mb"] = 100  # measured by the command's child process (test_the_command_...)
@@ -165,9 +192,11 @@ def test_the_calibration_study_examines_the_recipes_probabilities_and_errors(ewt
     assert sum(n for n, _, _ in recipe["bins"]["as_trained"]) == n_dev_words  # each word in one bin
     matrix = recipe["confusion_matrix"]
     off_diagonal = [count for i, row in enumerate(matrix) for j, count in enumerate(row) if i != j]
-    assert sum(map(sum, matrix)) == n_dev_words and sum(off_diagonal) == round((1 - recipe["accuracy"]) * n_dev_words)
+    assert sum(map(sum,
+                   matrix)) == n_dev_words and sum(off_diagonal) == round((1 - recipe["accuracy"]) * n_dev_words)
     assert recipe["confusions"][0][2] == max(off_diagonal)
-    assert set(recipe["unseen_bigrams"]) == {"upos", "xpos"} and recipe["unseen_bigrams"]["xpos"] >= 0
+    assert set(recipe["unseen_bigrams"]) == {"upos",
+                                             "xpos"} and recipe["unseen_bigrams"]["xpos"] >= 0
     calibration.print_tables({"bilstm-chars": recipe})
     assert f"The recipe's ten most frequent errors on dev (of {sum(off_diagonal):,}):" in capsys.readouterr().out
 
@@ -178,8 +207,10 @@ def test_the_learning_curve_study_trains_on_parts_of_the_training_split(ewt_slic
     curve = learning_curve.run_learning_curve_row(data.train, data.dev, 1, parts=(4, 2))
     assert [point["sentences"] for point in curve["points"]] == [SLICE_TRAIN // 4, SLICE_TRAIN // 2]
     assert curve["sentences"] == SLICE_TRAIN
-    assert all(0 < point[name]["accuracy"] <= 1 for point in curve["points"] for name in ("recipe", "nltk"))
-    rows = {"learning-curve": curve, "bilstm-chars": recipe, "nltk-perceptron": accuracy.measure("nltk-perceptron", data)}
+    assert all(0 < point[name]["accuracy"] <= 1 for point in curve["points"] for name in ("recipe",
+                                                                                          "nltk"))
+    rows = {"learning-curve": curve, "bilstm-chars": recipe,
+            "nltk-perceptron": accuracy.measure("nltk-perceptron", data)}
     learning_curve.print_tables(rows)
     printed = capsys.readouterr().out
     assert f"| {SLICE_TRAIN} | " in printed
@@ -204,7 +235,8 @@ def test_the_raw_text_study_scores_the_recipes_model_with_the_official_scorer(ew
 @needs_ewt
 def test_the_streaming_study_measures_each_size_chunk_long_token_and_pause(ewt_slice, capsys):
     data, _ = ewt_slice
-    row = streaming.run_streaming_row(data.dev, data.model, sizes_mb=(0.05,), chunk_sizes=(500, 5000),
+    row = streaming.run_streaming_row(data.dev, data.model, sizes_mb=(0.05,),
+                                      chunk_sizes=(500, 5000),
                                       long_token_chars=100_000, pause_sentences=50)
     assert [run["input"] for run in row["runs"]] == ["raw", "conllu"]
     assert [run["mb"] for run in row["runs"]] == pytest.approx([0.05, 0.05], rel=0.5)
@@ -223,7 +255,8 @@ def test_the_streaming_study_measures_each_size_chunk_long_token_and_pause(ewt_s
 def test_the_crf_cost_study_times_both_output_layers_and_the_forward_algorithm(ewt_slice, capsys):
     data, _ = ewt_slice
     cost = crf_cost.run_crf_cost_row(data.train, data.dev, data.model, repeats=1)
-    assert set(cost) == {"softmax", "crf"} and all(value > 0 for kind in cost.values() for value in kind.values())
+    assert set(cost) == {"softmax",
+                         "crf"} and all(value > 0 for kind in cost.values() for value in kind.values())
     forward = crf_cost.measure("crf-forward", data)
     assert forward["sentences"] == SLICE_DEV and forward["difference"] < 1e-3 and forward["batched"] > 0
     crf_cost.print_tables({"crf-cost": cost, "crf-forward": forward})
@@ -250,26 +283,35 @@ def test_the_command_runs_rows_in_child_processes_and_writes_only_their_studys_f
     folder = data.train.parent / "results"
     folder.mkdir()
     seeds_file = '{"machine": "m", "recipe": "r", "rows": {"wide": {"accuracy": 0.9}}}\n'
-    (folder / "seeds.json").write_text(seeds_file)  # another study's file: left byte for byte as it is
+    # another study's file: left byte for byte as it is
+    (folder / "seeds.json").write_text(seeds_file)
     kept = saved_rows()["nltk-perceptron"]  # a row of the same study from an earlier run: kept
-    (folder / "accuracy.json").write_text(json.dumps({"machine": "m", "recipe": "r", "rows": {"nltk-perceptron": kept}}))
-    raw_text_file = json.dumps({"machine": "m", "recipe": "r", "rows": {"raw-text": saved_rows()["raw-text"]}})
-    (folder / "raw_text.json").write_text(raw_text_file)  # measured on the model before: the run names it
+    (folder / "accuracy.json").write_text(json.dumps({"machine": "m", "recipe": "r",
+                                                      "rows": {"nltk-perceptron": kept}}))
+    raw_text_file = json.dumps({"machine": "m", "recipe": "r",
+                                "rows": {"raw-text": saved_rows()["raw-text"]}})
+    # measured on the model before: the run names it
+    (folder / "raw_text.json").write_text(raw_text_file)
     model = data.train.parent / "new-recipe.pt"
-    result = run_script("benchmark.py", "--data", data.train.parent, "--epochs", "1", "--results", folder,
+    result = run_script("benchmark.py", "--data", data.train.parent, "--epochs", "1", "--results",
+                        folder,
                         "--model", model, "--rows", "bilstm-chars")
     assert result.returncode == 0, result.stderr
     assert (folder / "seeds.json").read_text() == seeds_file
-    assert sorted(path.name for path in folder.iterdir()) == ["accuracy.json", "raw_text.json", "seeds.json"]
+    assert sorted(path.name for path in folder.iterdir()) == ["accuracy.json", "raw_text.json",
+                                                              "seeds.json"]
     assert (folder / "raw_text.json").read_text() == raw_text_file
     saved = json.loads((folder / "accuracy.json").read_text())
-    assert set(saved["rows"]) == {"nltk-perceptron", "bilstm-chars"} and saved["rows"]["nltk-perceptron"] == kept
+    assert set(saved["rows"]) == {"nltk-perceptron",
+                                  "bilstm-chars"} and saved["rows"]["nltk-perceptron"] == kept
     row = saved["rows"]["bilstm-chars"]
     assert row["epochs"] == 1 and row["peak_mb"] > 10 and saved["recipe_file"] == row_names.RECIPE_FILE.read_text()
-    assert re.search(r"^\| BiLSTM \+ character LSTM \(the recipe\) .* MB \|$", result.stdout, flags=re.M)
+    assert re.search(r"^\| BiLSTM \+ character LSTM \(the recipe\) .* MB \|$", result.stdout,
+                     flags=re.M)
     assert model.exists() and result.stderr.endswith(
-        "note: the recipe's model is new; the saved figures of raw-text describe the one before: rerun them with"
-        f" `python benchmark.py --data {data.train.parent} --model {model} --results {folder} --epochs 1 --rows raw-text`\n")
+        "note: the recipe's model is new; the saved figures of raw-text describe the one before: "
+        f"rerun them with `python benchmark.py --data {data.train.parent} --model {model} "
+        f"--results {folder} --epochs 1 --rows raw-text`\n")
     assert "machine (accuracy): " in result.stdout and "machine (raw_text, seeds): m" in result.stdout
 
 
@@ -277,12 +319,14 @@ def test_the_command_runs_rows_in_child_processes_and_writes_only_their_studys_f
 def test_rows_that_use_the_recipes_model_want_it_first(tmp_path, chosen):
     for name in (row_names.TRAIN_FILE, row_names.DEV_FILE):
         (tmp_path / name).write_text("")
-    with pytest.raises(SystemExit) as exit_info:  # ignoring --study or --rows would run every row, and no error
+    # ignoring --study or --rows would run every row, and no error
+    with pytest.raises(SystemExit) as exit_info:
         benchmark.main(["--data", str(tmp_path), *chosen, "--model", str(tmp_path / "none.pt"),
                         "--results", str(tmp_path / "results")])
-    assert str(exit_info.value) == (f"error: {tmp_path / 'none.pt'}: no such file; these rows measure the recipe's"
-                                    " saved model: run `python benchmark.py --rows bilstm-chars` (the accuracy"
-                                    " study's) first, or give it with --model")
+    assert str(exit_info.value) == (f"error: {tmp_path / 'none.pt'}: no such file; these rows "
+                                    "measure the recipe's saved model: run `python benchmark.py "
+                                    "--rows bilstm-chars` (the accuracy study's) first, or give "
+                                    "it with --model")
     assert not (tmp_path / "results").exists()
 
 
@@ -290,7 +334,8 @@ def test_the_learning_curve_figure_draws_the_points_of_the_printed_table():
     figures = pytest.importorskip("figures")  # (matplotlib)
     rows = saved_rows()
     drawn, printed = figures.learning_curve_points(rows), learning_curve.learning_curve_points(rows)
-    assert len(drawn) == len(row_names.LEARNING_CURVE_PARTS) + 1  # the parts, and the whole training split
+    # the parts, and the whole training split
+    assert len(drawn) == len(row_names.LEARNING_CURVE_PARTS) + 1
     for key in ("recipe", "nltk"):
         assert [(p["sentences"], p[key]["accuracy"], p[key]["train_seconds"]) for p in drawn] == [
             (p["sentences"], p[key]["accuracy"], p[key]["train_seconds"]) for p in printed]
@@ -303,8 +348,8 @@ def test_the_docs_headline_figures_are_the_recipe_row():
     headline = re.compile(re.escape(f"{recipe['accuracy']:.2%} dev accuracy (") + r"\d+ universal POS tags\)"
                           + re.escape(f", trained from scratch on {threads} CPU cores"
                                       f" in {recipe['train_seconds'] / 60:.1f} minutes")
-                          + re.escape(f", and, from the same model, the treebank's Penn Treebank tags (XPOS)"
-                                      f" at {recipe['xpos_accuracy']:.2%}."))
+                          + re.escape(", and, from the same model, the treebank's Penn Treebank "
+                                      f"tags (XPOS) at {recipe['xpos_accuracy']:.2%}."))
     assert headline.search(" ".join(results_pages().split()))
 
 
@@ -317,7 +362,8 @@ def test_the_docs_tag_counts_are_the_training_files():
     # the page names three XPOS tags and counts the rest
     assert f"`JJR` and {len(xpos) - 3} more in the training split" in " ".join(results_pages().split())
     n, m = len(xpos), len(tags)
-    assert (f"The XPOS layer's {n} tags make its steps {n} x {n} per word, against {m} x {m} for UPOS"
+    assert (f"The XPOS layer's {n} tags make its steps {n} x {n} per word, against {m} x {m} for "
+            "UPOS"
             in " ".join(results_pages().split()))
 
 
@@ -326,7 +372,8 @@ def test_official_scorer_agrees_with_our_accuracy_in_the_saved_results():
     rows = saved_rows()
     raw = rows["raw-text"]
     assert f"{raw['gold_tokens_upos']:.4f}" == f"{raw['accuracy']:.4f}"
-    assert f"{raw['accuracy']:.4f}" == f"{100 * rows['bilstm-chars']['accuracy']:.4f}"  # the recipe row's own model
+    # the recipe row's own model
+    assert f"{raw['accuracy']:.4f}" == f"{100 * rows['bilstm-chars']['accuracy']:.4f}"
 
 
 def test_udeval_f1_scores_a_wrong_tag_and_a_wrong_split(tmp_path):
@@ -340,7 +387,8 @@ def test_udeval_f1_scores_a_wrong_tag_and_a_wrong_split(tmp_path):
     assert raw_text.udeval_f1(tmp_path / "gold.conllu", tmp_path / "tag.conllu") == {
         "Tokens": 100.0, "Words": 100.0, "UPOS": 50.0}
     split = raw_text.udeval_f1(tmp_path / "gold.conllu", tmp_path / "split.conllu")
-    assert split["Tokens"] == pytest.approx(100 * 2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))  # P 1/3, R 1/2
+    # P 1/3, R 1/2
+    assert split["Tokens"] == pytest.approx(100 * 2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
 
 
 def test_the_seed_lines_give_each_seed_the_mean_and_the_range(capsys):
@@ -349,18 +397,23 @@ def test_the_seed_lines_give_each_seed_the_mean_and_the_range(capsys):
             for name, (upos, xpos, seconds) in zip(row_names.SEED_ROWS, figures)}
     seeds.print_tables(rows)
     printed = capsys.readouterr().out.strip()
-    assert printed == ("The recipe, dev UPOS / XPOS and training time: seed 1: 95.00% / 94.00% in 9.0 min,"
-                       " seed 2: 96.00% / 93.00% in 10.0 min, seed 3: 97.00% / 95.00% in 9.5 min."
-                       " Mean: UPOS 96.00% (range 2.00 points), XPOS 94.00% (range 2.00 points).")
+    assert printed == ("The recipe, dev UPOS / XPOS and training time: seed 1: 95.00% / 94.00% in "
+                       "9.0 min, seed 2: 96.00% / 93.00% in 10.0 min, seed 3: 97.00% / 95.00% in "
+                       "9.5 min. Mean: UPOS 96.00% (range 2.00 points), XPOS 94.00% (range 2.00 "
+                       "points).")
     rows.update({"wide": dict(rows["bilstm-chars"], train_seconds=720),
-                 "wide-seed-2": dict(rows["bilstm-chars-seed-3"], train_seconds=900)})  # now the wide rows too
+                 # now the wide rows too
+                 "wide-seed-2": dict(rows["bilstm-chars-seed-3"], train_seconds=900)})
     seeds.print_tables(rows)
     printed = capsys.readouterr().out
     assert "`--hidden-dim 256`, dev UPOS / XPOS and training time: seed 1: 95.00% / 94.00% in 12.0 min" in printed
-    # On the same seeds (1 and 2): wide means 96.00 / 94.50 in 810 s against the recipe's 95.50 / 93.50 in 570 s.
+    # On the same seeds (1 and 2): wide means 96.00 / 94.50 in 810 s against the recipe's 95.50 /
+    # 93.50 in 570 s.
     assert "mean minus the recipe's, on the same seeds (1, 2): UPOS +0.50, XPOS +1.00 points, for 42% more" in printed
-    # The range is that of the accuracies as printed: 95.63 and 95.43 are 0.20 apart (unrounded, 0.208).
-    rows.update({"wide": dict(rows["wide"], accuracy=0.95634), "wide-seed-2": dict(rows["wide-seed-2"], accuracy=0.95426)})
+    # The range is that of the accuracies as printed: 95.63 and 95.43 are 0.20 apart (unrounded,
+    # 0.208).
+    rows.update({"wide": dict(rows["wide"], accuracy=0.95634),
+                 "wide-seed-2": dict(rows["wide-seed-2"], accuracy=0.95426)})
     seeds.print_tables(rows)
     assert "seed 1: 95.63% / 94.00% in 12.0 min, seed 2: 95.43% / 95.00% in 15.0 min. Mean: UPOS 95.53% (range 0.20" in (
         capsys.readouterr().out)
@@ -372,11 +425,14 @@ def test_straight_line_fits_exact_points_and_least_squares():
 
 
 def test_benchmark_looks_for_the_data_where_the_readme_puts_it(tmp_path):
-    assert benchmark.parse_args([]).data == str(ROOT)  # next to main.py, where docs/real-data.md puts the files
+    # next to main.py, where docs/real-data.md puts the files
+    assert benchmark.parse_args([]).data == str(ROOT)
     with pytest.raises(SystemExit) as exit_info:
-        benchmark.main(["--data", str(tmp_path), "--rows", "most-frequent-tag", "--results", str(tmp_path / "results")])
-    assert str(exit_info.value) == (f"error: {tmp_path / 'en_ewt-ud-train.conllu'}: no such file; copy the EWT files"
-                                    " there (docs/real-data.md, Get the data) or give their folder with --data")
+        benchmark.main(["--data", str(tmp_path), "--rows", "most-frequent-tag", "--results",
+                        str(tmp_path / "results")])
+    assert str(exit_info.value) == (f"error: {tmp_path / 'en_ewt-ud-train.conllu'}: no such file; "
+                                    "copy the EWT files there (docs/real-data.md, Get the data) "
+                                    "or give their folder with --data")
     assert not (tmp_path / "results").exists()
 
 
@@ -398,7 +454,8 @@ def test_a_run_with_other_epochs_never_writes_over_the_saved_figures(capsys):
 def test_show_into_a_closed_pipe_ends_quietly(tmp_path):
     import subprocess
     import sys
-    for script in (["benchmark.py", "--show"], ["main_example.py"], ["figures.py", "--out", tmp_path]):
+    for script in (["benchmark.py", "--show"], ["main_example.py"],
+                   ["figures.py", "--out", tmp_path]):
         reader_gone = subprocess.Popen([sys.executable, *script], cwd=ROOT, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE)
         reader_gone.stdout.close()  # like `| head -0`

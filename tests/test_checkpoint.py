@@ -24,7 +24,8 @@ def tags_of(model, vocab, sentences):
 
 def saved_model(tmp_path):
     vocab = Vocabulary.from_training_data(SENTENCES, GOLD, chars=True, lowercase=True)
-    settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix), tagset_size=len(vocab.tag_to_ix),
+    settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix),
+                    tagset_size=len(vocab.tag_to_ix),
                     is_nll_loss=False, bidirectional=True, char_vocab_size=len(vocab.char_to_ix),
                     char_embedding_dim=2, char_hidden_dim=2)
     torch.manual_seed(0)
@@ -47,14 +48,17 @@ def test_round_trip_restores_weights_vocabularies_and_settings(tmp_path):
 
 
 def test_round_trip_with_the_xpos_layer_and_an_older_checkpoint_without_it(tmp_path):
-    vocab = Vocabulary.from_training_data(SENTENCES, dict(GOLD, xpos=[["DT", "NN", "VBD", "DT", "NN"]]))
-    settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix), tagset_size=len(vocab.tag_to_ix),
+    vocab = Vocabulary.from_training_data(SENTENCES,
+                                          dict(GOLD, xpos=[["DT", "NN", "VBD", "DT", "NN"]]))
+    settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix),
+                    tagset_size=len(vocab.tag_to_ix),
                     xpos_tagset_size=len(vocab.tag_sets["xpos"]))
     torch.manual_seed(0)
     model = LSTMTagger(**settings)
     save_checkpoint(tmp_path / "xpos.pt", model, settings, vocab)
     loaded, loaded_vocab = load_checkpoint(tmp_path / "xpos.pt")
-    assert len(loaded.tag_sets) == 2 and loaded_vocab.tag_sets["xpos"] == {"DT": 0, "NN": 1, "VBD": 2}
+    assert len(loaded.tag_sets) == 2 and loaded_vocab.tag_sets["xpos"] == {"DT": 0, "NN": 1,
+                                                                           "VBD": 2}
     sentences = [["The", "cat", "ate"]]
     assert tags_of(loaded, loaded_vocab, sentences) == tags_of(model, vocab, sentences)
 
@@ -62,9 +66,12 @@ def test_round_trip_with_the_xpos_layer_and_an_older_checkpoint_without_it(tmp_p
     # oldest, before the XPOS layer, had no "xpos_to_ix" at all. Both still load.
     checkpoint = torch.load(tmp_path / "xpos.pt", weights_only=True)
     tag_sets = checkpoint.pop("tag_sets")
-    torch.save(dict(checkpoint, tag_to_ix=tag_sets["upos"], xpos_to_ix=tag_sets["xpos"]), tmp_path / "older.pt")
+    torch.save(dict(checkpoint, tag_to_ix=tag_sets["upos"], xpos_to_ix=tag_sets["xpos"]),
+               tmp_path / "older.pt")
     loaded, loaded_vocab = load_checkpoint(tmp_path / "older.pt")
-    assert loaded_vocab.tag_sets == tag_sets and tags_of(loaded, loaded_vocab, sentences) == tags_of(model, vocab, sentences)
+    assert loaded_vocab.tag_sets == tag_sets and tags_of(loaded, loaded_vocab,
+                                                         sentences) == tags_of(model, vocab,
+                                                                               sentences)
     path, model, vocab = saved_model(tmp_path)
     checkpoint = torch.load(path, weights_only=True)
     torch.save(dict(checkpoint, tag_to_ix=checkpoint.pop("tag_sets")["upos"]), path)
@@ -75,7 +82,8 @@ def test_round_trip_with_the_xpos_layer_and_an_older_checkpoint_without_it(tmp_p
 
 def test_word_counts_and_a_fitted_temperature_are_kept_and_older_checkpoints_load_without_them(tmp_path):
     path, model, vocab = saved_model(tmp_path)
-    assert vocab.word_counts == {"the": 2, "dog": 1, "ate": 1, "apple": 1}  # lowercase: "The" is "the"
+    # lowercase: "The" is "the"
+    assert vocab.word_counts == {"the": 2, "dog": 1, "ate": 1, "apple": 1}
     loaded, loaded_vocab = load_checkpoint(path)
     assert loaded_vocab.training_count("THE") == 2 and loaded_vocab.training_count("cat") == 0
     assert loaded.temperature == 1.0
@@ -121,7 +129,8 @@ def test_foreign_checkpoint(tmp_path):
 def test_pickled_code_is_refused_not_run(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"format": "x", "payload": InputError("a custom class")}, path)
-    with pytest.raises(InputError, match="evil.pt: refused: it holds Python objects other than weights"):
+    with pytest.raises(InputError, match="evil.pt: refused: it holds Python objects other than "
+                                         "weights"):
         load_checkpoint(path)
 
 
@@ -144,7 +153,8 @@ def drop_last_tag(checkpoint):
     (lambda c: c.update(temperature=float("nan")), "temperature nan"),
     (lambda c: c.update(tag_sets=[1, 2]), "damaged checkpoint"),
 ])
-def test_a_checkpoint_with_a_bad_field_is_a_one_line_error_naming_the_file(tmp_path, damage, message):
+def test_a_checkpoint_with_a_bad_field_is_a_one_line_error_naming_the_file(tmp_path, damage,
+                                                                           message):
     path, *_ = saved_model(tmp_path)
     checkpoint = torch.load(path, weights_only=True)
     damage(checkpoint)
@@ -173,7 +183,8 @@ def test_saving_through_a_symbolic_link_writes_its_target_and_keeps_the_link(tmp
     save_checkpoint(link, model, settings, vocab)
     assert link.is_symlink() and target.is_file()
     assert load_checkpoint(link)[1] == vocab
-    assert sorted(p.name for p in target.parent.iterdir()) == ["target.pt"]  # no temporary file left
+    # no temporary file left
+    assert sorted(p.name for p in target.parent.iterdir()) == ["target.pt"]
 
 
 @pytest.mark.parametrize("where, message", [
@@ -191,7 +202,8 @@ def test_saving_never_replaces_what_is_not_a_regular_file(tmp_path, where, messa
     assert (tmp_path / "folder").is_dir() and Path("/dev/null").is_char_device()
 
 
-def test_a_failed_write_names_the_path_leaves_no_temporary_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+def test_a_failed_write_names_the_path_leaves_no_temporary_file_and_keeps_the_old_one(tmp_path,
+                                                                                      monkeypatch):
     path, model, vocab = saved_model(tmp_path)
     old = path.read_bytes()
     settings = torch.load(path, weights_only=True)["settings"]

@@ -40,8 +40,10 @@ def crf_batches(draw):
     crf = CRF(n_tags).double()
     with torch.no_grad():
         for parameter in crf.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator, dtype=torch.float64) * scale)
-    emissions = torch.randn(len(lengths), max(lengths), n_tags, generator=generator, dtype=torch.float64) * scale
+            parameter.copy_(torch.randn(parameter.shape, generator=generator,
+                                        dtype=torch.float64) * scale)
+    emissions = torch.randn(len(lengths), max(lengths), n_tags, generator=generator,
+                            dtype=torch.float64) * scale
     tags = torch.randint(n_tags, (len(lengths), max(lengths)), generator=generator)
     mask = torch.arange(max(lengths)) < torch.tensor(lengths).unsqueeze(1)
     return crf, emissions, tags.masked_fill(~mask, IGNORE_IX), torch.tensor(lengths)
@@ -64,7 +66,8 @@ def test_log_z_gold_score_loss_viterbi_and_marginals_equal_enumeration(batch):
         losses.append(log_z[i] - gold[i])
         # Viterbi: a path with the highest score (the first one, unless two tie exactly).
         viterbi_path = tuple(best_tags[i, :length].tolist())
-        torch.testing.assert_close(scores[paths.index(viterbi_path)], scores.max(), rtol=1e-12, atol=1e-9)
+        torch.testing.assert_close(scores[paths.index(viterbi_path)], scores.max(), rtol=1e-12,
+                                   atol=1e-9)
         # Marginals: p(word t has tag j) summed over the enumerated paths.
         probabilities = torch.softmax(scores, dim=0)
         for t in range(length):
@@ -85,7 +88,9 @@ def test_padding_and_the_other_sentences_of_a_batch_change_nothing(batch):
         tags_alone, log_probs_alone = crf.decode(alone, torch.tensor([length]))
         assert tags_batched[i, :length].tolist() == tags_alone[0].tolist()
         torch.testing.assert_close(log_probs_batched[i, :length], log_probs_alone[0])
-        torch.testing.assert_close(log_z[i], crf.log_partition(alone, torch.ones(1, length, dtype=torch.bool))[0])
+        torch.testing.assert_close(log_z[i],
+                                   crf.log_partition(alone,
+                                                     torch.ones(1, length, dtype=torch.bool))[0])
 
 
 def random_crf(n_tags, seed):
@@ -102,9 +107,11 @@ def test_gradients_of_the_loss_are_right_in_float64():
     crf = random_crf(3, seed=0)
     emissions = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
     tags = torch.tensor([[0, 2, 1, 1], [1, 0, IGNORE_IX, IGNORE_IX]])
-    scores = [crf.transitions.detach().clone().requires_grad_(), crf.start.detach().clone().requires_grad_(),
+    scores = [crf.transitions.detach().clone().requires_grad_(),
+              crf.start.detach().clone().requires_grad_(),
               crf.end.detach().clone().requires_grad_()]
-    assert torch.autograd.gradcheck(lambda e, *crf_scores: loss_with(e, *crf_scores, tags=tags), (emissions, *scores))
+    assert torch.autograd.gradcheck(lambda e, *crf_scores: loss_with(e, *crf_scores, tags=tags),
+                                    (emissions, *scores))
 
 
 def loss_with(emissions, transitions, start, end, tags):
@@ -154,7 +161,8 @@ def test_a_temperature_rescales_each_words_marginals_and_keeps_the_viterbi_path(
     paths, scores = enumerated(crf, emissions[0], 3)
     probabilities = torch.softmax(scores, dim=0)
     marginals = torch.stack([probabilities[[p[0] == j for p in paths]].sum() for j in range(4)])
-    torch.testing.assert_close(hot_log_probs[0, 0].exp(), torch.softmax(marginals.log() / 2.0, dim=0))
+    torch.testing.assert_close(hot_log_probs[0, 0].exp(),
+                               torch.softmax(marginals.log() / 2.0, dim=0))
     assert hot_log_probs[0].exp().max() < log_probs[0].exp().max()
 
 
@@ -162,6 +170,7 @@ def test_decoding_tags_only_gives_the_same_tags_and_skips_the_marginals(monkeypa
     crf = random_crf(5, seed=2)
     emissions, lengths = torch.randn(3, 6, 5, dtype=torch.float64), torch.tensor([6, 2, 4])
     tags, log_probs = crf.decode(emissions, lengths)
-    monkeypatch.setattr(crf, "marginals", lambda *args: pytest.fail("forward-backward ran for tags only"))
+    monkeypatch.setattr(crf, "marginals",
+                        lambda *args: pytest.fail("forward-backward ran for tags only"))
     tags_only, none = crf.decode(emissions, lengths, probabilities=False)
     assert none is None and torch.equal(tags_only, tags) and log_probs.shape == (3, 6, 5)

@@ -33,8 +33,10 @@ def test_viterbi_picks_a_likelier_sequence_than_the_per_word_argmax():
 
 def test_the_batched_forward_algorithm_agrees_with_the_loop():
     cost = ce.forward_algorithm_cost([3, 9, 1, 12], repeats=1)
-    assert cost["difference"] < 1e-4 and cost["batched"] > 0 and cost["loop"] > 0  # speeds: printed, not asserted
+    # speeds: printed, not asserted
+    assert cost["difference"] < 1e-4 and cost["batched"] > 0 and cost["loop"] > 0
 
 
 def test_the_script_prints_what_the_losses_page_shows():
-    assert_same_output(readme_block("python -m tagger.crf_example"), script_output("-m", "tagger.crf_example"))
+    assert_same_output(readme_block("python -m tagger.crf_example"),
+                       script_output("-m", "tagger.crf_example"))

@@ -24,8 +24,10 @@ def write(tmp_path, name, content):
 
 def test_read_csv_returns_words_and_tags(tmp_path):
     path = write(tmp_path, "t.csv", "text,tag\nThe dog ate,DET NN V\nNA null,X X\n")
-    # "NA" and "null" must stay words (a table reader such as pandas would make them missing values).
-    assert read_csv(path) == [(["The", "dog", "ate"], ["DET", "NN", "V"]), (["NA", "null"], ["X", "X"])]
+    # "NA" and "null" must stay words (a table reader such as pandas would make them missing
+    # values).
+    assert read_csv(path) == [(["The", "dog", "ate"], ["DET", "NN", "V"]),
+                              (["NA", "null"], ["X", "X"])]
 
 
 def test_repository_train_csv_is_the_tutorial_data():
@@ -43,7 +45,8 @@ def test_repository_train_csv_is_the_tutorial_data():
     ("words,tag\nThe dog,DET NN\n", "t.csv: missing column 'text' (found: words, tag)"),
     ("text,tag\nThe dog,DET NN\n,DET\n", "t.csv line 3: empty 'text' cell"),
     ("text,tag\nThe dog,\n", "t.csv line 2: empty 'tag' cell"),
-    ("text,tag\nThe dog,DET NN\nThe dog ate,DET NN\n", "t.csv line 3: 3 tokens in 'text' but 2 tags in 'tag'"),
+    ("text,tag\nThe dog,DET NN\nThe dog ate,DET NN\n", "t.csv line 3: 3 tokens in 'text' but 2 "
+                                                       "tags in 'tag'"),
     (b"text,tag\nThe dog,DET NN\ncaf\xe9 ok,NN NN\n", "t.csv line 3: not valid UTF-8 (byte 0xe9)"),
 ])
 def test_bad_csv_is_a_one_line_error_naming_file_and_line(tmp_path, content, message):
@@ -60,13 +63,18 @@ def test_missing_file_is_a_data_error(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("text,tag\nThe dog,DET NN,extra\nA dog,DET NN\n", "t.csv line 2: more fields than the header's 2 columns"),
+    ("text,tag\nThe dog,DET NN,extra\nA dog,DET NN\n", "t.csv line 2: more fields than the "
+                                                       "header's 2 columns"),
     ("text,tag\nThe dog,DET NN\nA dog,DET NN\nA b,X Y,z\n", "t.csv line 4: more fields than the header's 2 columns"),
-    ('text,tag\n"The dog,DET NN\n', "t.csv line 2: not valid CSV: unexpected end of data (a quote is not closed)"),
-    # Blank rows and a quoted cell spanning lines: the error names the line where the bad row starts.
-    ("text,tag\n\nThe dog,DET NN\n\n\nA,B C\n", "t.csv line 6: 1 tokens in 'text' but 2 tags in 'tag'"),
+    ('text,tag\n"The dog,DET NN\n', "t.csv line 2: not valid CSV: unexpected end of data (a quote "
+                                    "is not closed)"),
+    # Blank rows and a quoted cell spanning lines: the error names the line where the bad row
+    # starts.
+    ("text,tag\n\nThe dog,DET NN\n\n\nA,B C\n", "t.csv line 6: 1 tokens in 'text' but 2 tags in "
+                                                "'tag'"),
     ('text,tag\n"The\ndog",DET NN\nA,B C\n', "t.csv line 4: 1 tokens in 'text' but 2 tags in 'tag'"),
-    ("text\ttag\nThe dog\tDET NN\n", "missing column 'text' (found: text\ttag); the file looks tab-separated"),
+    ("text\ttag\nThe dog\tDET NN\n", "missing column 'text' (found: text\ttag); the file looks "
+                                     "tab-separated"),
 ])
 def test_unparseable_csv_is_a_one_line_error_naming_the_rows_first_line(tmp_path, content, message):
     path = write(tmp_path, "t.csv", content)
@@ -102,8 +110,10 @@ def test_read_conllu_skips_comments_ranges_and_empty_nodes(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\n", "t.conllu line 1: expected 10 tab-separated columns, found 9"),
-    ("1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n\n# sent_id = 2\n1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_\n\n",
+    ("1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\n", "t.conllu line 1: expected 10 tab-separated columns, "
+                                            "found 9"),
+    ("1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n\n# sent_id = "
+     "2\n1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_\n\n",
      "t.conllu line 3: sentence has no words"),
     ("# only a comment\n\n", "t.conllu line 1: sentence has no words"),
     ("x\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n", "t.conllu line 1: bad token id 'x'"),
@@ -131,7 +141,8 @@ XPOS_CONLLU = """# text = Don't stop.
 
 def test_read_conllu_reads_xpos_from_column_5(tmp_path):
     path = write(tmp_path, "t.conllu", XPOS_CONLLU)
-    assert read_conllu(path, tag_column=XPOS) == [(["Do", "n't", "stop", "."], ["VBP", "RB", "VB", "."])]
+    assert read_conllu(path,
+                       tag_column=XPOS) == [(["Do", "n't", "stop", "."], ["VBP", "RB", "VB", "."])]
     assert read_conllu(path) == [(["Do", "n't", "stop", "."], ["AUX", "PART", "VERB", "PUNCT"])]
 
 
@@ -144,7 +155,8 @@ def test_missing_xpos_is_a_one_line_error_naming_the_line(tmp_path):
 
 
 def test_replace_tags_with_xpos_changes_columns_4_and_5_only():
-    replaced = replace_tags(XPOS_CONLLU, {"upos": ["A", "B", "C", "D"], "xpos": ["w", "x", "y", "z"]})
+    replaced = replace_tags(XPOS_CONLLU,
+                            {"upos": ["A", "B", "C", "D"], "xpos": ["w", "x", "y", "z"]})
     old_lines, new_lines = XPOS_CONLLU.split("\n"), replaced.split("\n")
     assert len(old_lines) == len(new_lines)
     for old, new in zip(old_lines, new_lines):
@@ -154,7 +166,8 @@ def test_replace_tags_with_xpos_changes_columns_4_and_5_only():
             assert new_columns[:3] + new_columns[5:] == old_columns[:3] + old_columns[5:]
         else:
             assert new == old
-    assert [line.split("\t")[3:5] for line in new_lines[2:6]] == [["A", "w"], ["B", "x"], ["C", "y"], ["D", "z"]]
+    assert [line.split("\t")[3:5] for line in new_lines[2:6]] == [["A", "w"], ["B", "x"],
+                                                                  ["C", "y"], ["D", "z"]]
 
 
 def test_read_tag_sets_reads_each_named_tag_set_from_conllu_and_only_upos_from_csv(tmp_path):
@@ -164,19 +177,23 @@ def test_read_tag_sets_reads_each_named_tag_set_from_conllu_and_only_upos_from_c
     assert gold == {"upos": [["AUX", "PART", "VERB", "PUNCT"]], "xpos": [["VBP", "RB", "VB", "."]]}
     assert list(read_tag_sets(conllu)[1]) == ["upos"]
     csv_file = write(tmp_path, "t.csv", "text,tag\nThe dog,DET NN\n")
-    assert read_tag_sets(csv_file, ("upos", "xpos")) == ([["The", "dog"]], {"upos": [["DET", "NN"]]})
+    assert read_tag_sets(csv_file, ("upos", "xpos")) == ([["The", "dog"]],
+                                                         {"upos": [["DET", "NN"]]})
 
 
 def test_a_csv_with_another_suffix_or_a_conllu_in_capitals_is_read_by_its_content(tmp_path):
-    assert tagged_pairs(write(tmp_path, "t.CONLLU", XPOS_CONLLU))[0][0] == ["Do", "n't", "stop", "."]
+    assert tagged_pairs(write(tmp_path, "t.CONLLU", XPOS_CONLLU))[0][0] == ["Do", "n't", "stop",
+                                                                            "."]
     assert tagged_pairs(write(tmp_path, "t.txt", XPOS_CONLLU))[0][0] == ["Do", "n't", "stop", "."]
-    assert tagged_pairs(write(tmp_path, "t.txt", "text,tag\nA b,X Y\n")) == [(["A", "b"], ["X", "Y"])]
+    assert tagged_pairs(write(tmp_path, "t.txt", "text,tag\nA b,X Y\n")) == [(["A", "b"],
+                                                                              ["X", "Y"])]
 
 
 def test_a_pipe_without_a_telling_name_is_a_one_line_error_not_a_guess(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    with pytest.raises(InputError, match="cannot tell CSV from CoNLL-U in a pipe; give a file named .csv or .conllu"):
+    with pytest.raises(InputError, match="cannot tell CSV from CoNLL-U in a pipe; give a file "
+                                         "named .csv or .conllu"):
         tagged_pairs(fifo)
 
 
@@ -229,10 +246,13 @@ def test_conllu_sentences_give_back_every_byte_and_replace_only_tags(tmp_path):
     path = write(tmp_path, "t.conllu", ROUND_TRIP)
     sentences = list(conllu_sentences(path, tags_required=False, tag_columns=(UPOS, XPOS)))
     assert "".join(line for sentence in sentences for line in sentence.lines) == ROUND_TRIP
-    assert [sentence.words for sentence in sentences] == [["A"], ["b", "c"], []]  # the last: the blank lines at the end
-    tagged = "".join(sentence.with_tags({UPOS: ["U"] * len(sentence.words), XPOS: ["P"] * len(sentence.words)})
+    # the last: the blank lines at the end
+    assert [sentence.words for sentence in sentences] == [["A"], ["b", "c"], []]
+    tagged = "".join(sentence.with_tags({UPOS: ["U"] * len(sentence.words),
+                                         XPOS: ["P"] * len(sentence.words)})
                      for sentence in sentences)
-    assert tagged == ROUND_TRIP.replace("\tX\t_\t", "\tU\tP\t").replace("\tb\t_\t_\t_\t", "\tb\t_\tU\tP\t").replace(
+    assert tagged == ROUND_TRIP.replace("\tX\t_\t", "\tU\tP\t").replace("\tb\t_\t_\t_\t",
+                                                                        "\tb\t_\tU\tP\t").replace(
         "\tc\t_\t_\t_\t", "\tc\t_\tU\tP\t")
 
 

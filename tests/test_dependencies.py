@@ -19,7 +19,8 @@ sys.meta_path.insert(0, Blocker())
 
 
 def run_blocked(blocked, code):
-    result = subprocess.run([sys.executable, "-c", BLOCKER.format(blocked=blocked) + code], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-c", BLOCKER.format(blocked=blocked) + code],
+                            cwd=ROOT,
                             capture_output=True, text=True, timeout=600)
     return result
 
@@ -37,7 +38,8 @@ with contextlib.redirect_stdout(io.StringIO()):
 """
     result = run_blocked(DAY_1, code)
     assert result.returncode == 0, result.stderr
-    assert run_blocked(("nothing",), "import main, train").returncode == 0  # the blocker blocks only its names
+    # the blocker blocks only its names
+    assert run_blocked(("nothing",), "import main, train").returncode == 0
 
 
 def test_main_example_imports_nothing_from_the_wing():

@@ -8,7 +8,8 @@ from conftest import DOC_PAGES, ROOT, assert_same_output, doc_blocks, doc_text, 
 # Every output block the README and the pages show, each compared with real output by a test:
 # test_main.py, test_main_example.py, test_crf_example.py, test_tag.py and test_benchmark.py.
 TESTED_COMMANDS = {
-    "python main.py", 'python main.py --predict "The cat ate the book"', "python main.py --train bad.csv",
+    "python main.py", 'python main.py --predict "The cat ate the book"',
+                   "python main.py --train bad.csv",
     "python main_example.py", "python -m tagger.crf_example", "cat recipes/ewt.txt",
     *(f'python -m tagger.tag ewt.pt "I can\'t believe it\'s not butter!"{option}' for option in ("", " --pretokenized",
                                                                                         " --conllu")),
@@ -56,13 +57,15 @@ def test_readme_results_table_is_the_benchmarks():
     results = doc_text("README.md").split("## Results", 1)[1].split("\n## ", 1)[0]
     for figure in (f"| {recipe['accuracy']:.2%} |", f"| {recipe['xpos_accuracy']:.2%} |",
                    f"| {recipe['train_seconds'] / 60:.1f} minutes |",
-                   f"| {recipe['probabilities']['as_trained']['nll']:.4f} and {recipe['probabilities']['scaled']['nll']:.4f} |",
+                   f"| {recipe['probabilities']['as_trained']['nll']:.4f} and "
+                   f"{recipe['probabilities']['scaled']['nll']:.4f} |",
                    f"| {rows['raw-text']['ours']['UPOS']:.2f} |"):
         assert figure in results
 
 
 def stream_text(cell):
-    return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+    return "".join(output.get("text",
+                              "") for output in cell.outputs if output.output_type == "stream")
 
 
 def test_the_notebook_runs_in_a_fresh_kernel_and_prints_what_it_shows():
@@ -79,7 +82,9 @@ def test_the_notebook_runs_in_a_fresh_kernel_and_prints_what_it_shows():
         assert not [output for output in after.outputs if output.output_type == "error"]
         assert_same_output(stream_text(before), stream_text(after))
     headings = [cell.source.splitlines()[0] for cell in saved.cells if cell.cell_type == "markdown"]
-    assert headings[1:] == ["## Prepare data", "## Create the model", "## Scores before training", "## Train the model",
-                            "## Scores after training", "## The same model on logits, with CrossEntropyLoss"]
+    assert headings[1:] == ["## Prepare data", "## Create the model", "## Scores before training",
+                            "## Train the model",
+                            "## Scores after training",
+                            "## The same model on logits, with CrossEntropyLoss"]
     last = stream_text(code_cells[-1][1])
     assert last.endswith("largest difference between the two loss histories: 0.0\n")

@@ -4,8 +4,10 @@ import math
 import pytest
 import torch
 
-from tagger.evaluation import (FREQUENCY_BANDS, accuracy_by_frequency, brier_score, calibration_bins, confusion_matrix,
-                        evaluate, expected_calibration_error, fit_temperature, mean_nll, per_tag_scores,
+from tagger.evaluation import (FREQUENCY_BANDS, accuracy_by_frequency, brier_score,
+                               calibration_bins, confusion_matrix,
+                        evaluate, expected_calibration_error, fit_temperature, mean_nll,
+                               per_tag_scores,
                         probability_scores, rescale, score_tags, top_confusions)
 from test_model_and_train import MIXED, model_for, split, train_toy
 
@@ -16,7 +18,8 @@ def log_of(probabilities):
 
 def test_evaluate_counts_right_tags_and_unseen_words():
     model, vocab, _ = train_toy(True, epochs=300)
-    result = evaluate(model, ["The cat ate the book".split()], {"upos": ["DET NN V DET NN".split()]}, vocab)["upos"]
+    result = evaluate(model, ["The cat ate the book".split()],
+                      {"upos": ["DET NN V DET NN".split()]}, vocab)["upos"]
     assert (result.total, result.unseen_total) == (5, 1)
     assert result.accuracy == 1.0 and result.unseen_accuracy == 1.0
 
@@ -72,7 +75,8 @@ def test_brier_score_sums_squared_gaps_over_tags_and_averages_over_words():
     log_probs = log_of([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
     # (0 + 0) + (0.25 + 0.25) + (1 + 1), over 3 words
     assert brier_score(log_probs, torch.tensor([0, 0, 0])) == pytest.approx(2.5 / 3)
-    assert brier_score(log_probs[2:], torch.tensor([0])) == pytest.approx(2.0)  # certain and wrong: the worst
+    # certain and wrong: the worst
+    assert brier_score(log_probs[2:], torch.tensor([0])) == pytest.approx(2.0)
 
 
 def test_calibration_bins_are_right_closed_and_equal_width():
@@ -113,15 +117,19 @@ def test_fit_temperature_recovers_the_temperature_the_data_was_drawn_at():
     assert temperature == pytest.approx(2.0, abs=0.05)
     fitted = rescale(log_probs, temperature)
     assert mean_nll(fitted, gold) < mean_nll(log_probs, gold)
-    assert mean_nll(fitted, gold) <= min(mean_nll(rescale(log_probs, t), gold) for t in (1.8, 1.9, 2.1, 2.2))
-    assert expected_calibration_error(fitted, gold) < expected_calibration_error(log_probs, gold) / 3
+    assert mean_nll(fitted,
+                    gold) <= min(mean_nll(rescale(log_probs, t), gold) for t in (1.8, 1.9, 2.1,
+                                                                                 2.2))
+    assert expected_calibration_error(fitted, gold) < expected_calibration_error(log_probs,
+                                                                                 gold) / 3
     assert torch.equal(fitted.argmax(dim=1), log_probs.argmax(dim=1))  # the tags stay the same
 
 
 def test_top_confusions_count_errors_and_their_share():
     gold = ["A", "A", "A", "B", "B", "C", "C"]
     predicted = ["B", "B", "A", "A", "B", "A", "C"]
-    assert top_confusions(gold, predicted) == [("A", "B", 2, 0.5), ("B", "A", 1, 0.25), ("C", "A", 1, 0.25)]
+    assert top_confusions(gold, predicted) == [("A", "B", 2, 0.5), ("B", "A", 1, 0.25),
+                                               ("C", "A", 1, 0.25)]
     assert top_confusions(gold, predicted, n=1) == [("A", "B", 2, 0.5)]
     assert top_confusions(["A"], ["A"]) == []
 
@@ -138,5 +146,7 @@ def test_accuracy_by_frequency_bands_and_their_edges():
     predicted = ["Y", "X", "Y", "X", "X", "X", "Y"]
     bands = accuracy_by_frequency(words, gold, predicted, counts.get)
     assert [name for name, _, _ in bands] == [name for name, _, _ in FREQUENCY_BANDS]
-    assert bands == [("unseen", 0.0, 1), ("1-10", 0.5, 2), ("11-100", 1.0, 2), ("more than 100", 0.5, 2)]
-    assert math.isnan(accuracy_by_frequency(["one"], ["X"], ["X"], counts.get)[0][1])  # no unseen words
+    assert bands == [("unseen", 0.0, 1), ("1-10", 0.5, 2), ("11-100", 1.0, 2),
+                     ("more than 100", 0.5, 2)]
+    # no unseen words
+    assert math.isnan(accuracy_by_frequency(["one"], ["X"], ["X"], counts.get)[0][1])

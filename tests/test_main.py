@@ -29,18 +29,23 @@ def without_time(text):
 
 
 def test_default_run_matches_the_readme_and_tags_the_sentence_from_any_folder(tmp_path):
-    result = run_script(ROOT / "main.py", cwd=tmp_path)  # train.csv is found next to main.py, not in the folder
+    # train.csv is found next to main.py, not in the folder
+    result = run_script(ROOT / "main.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    shown_path = os.path.relpath(ROOT / "train.csv", tmp_path)  # the one difference: the path as seen from there
+    # the one difference: the path as seen from there
+    shown_path = os.path.relpath(ROOT / "train.csv", tmp_path)
     assert f"training data: {shown_path}: 2 sentences, 9 tokens\n" in result.stdout
-    result.stdout = result.stdout.replace(f"training data: {shown_path}:", "training data: train.csv:")
+    result.stdout = result.stdout.replace(f"training data: {shown_path}:",
+                                          "training data: train.csv:")
     assert result.stdout.rstrip().endswith("The/DET dog/NN ate/V the/DET book/NN")
     assert_same_output(readme_block("python main.py"), result.stdout)
 
 
 def test_nll_and_ce_print_the_same_losses_and_probabilities():
     nll, ce = main_output(["--loss", "nll"]), main_output(["--loss", "ce"])
-    strip = lambda text: [line for line in text.splitlines() if not line.startswith(("settings:", "training time:"))]
+    strip = lambda text: [line for line in text.splitlines() if not line.startswith(("settings:",
+                                                                                     "training "
+                                                                                     "time:"))]
     assert strip(nll) == strip(ce) and "settings: loss=ce " in ce
 
 
@@ -55,8 +60,10 @@ def test_unseen_word_is_tagged_as_the_docs_show_and_its_row_depends_only_on_the_
     assert f'`{" ".join(row(short))}`' in docs and f"`{ate[2]}` against `{ate[0]}`" in docs
 
 
-@pytest.mark.parametrize("option, value", [("--embedding-dim", "5"), ("--hidden-dim", "5"), ("--epochs", "299"),
-                                           ("--lr", "0.05"), ("--seed", "2"), ("--predict", "The book")])
+@pytest.mark.parametrize("option, value",
+                         [("--embedding-dim", "5"), ("--hidden-dim", "5"), ("--epochs", "299"),
+                                           ("--lr", "0.05"), ("--seed", "2"),
+                          ("--predict", "The book")])
 def test_every_option_changes_the_run(option, value, default_output):
     """An option that were silently ignored would print the default run's numbers."""
     default, changed = default_output, main_output([option, value])
@@ -73,7 +80,8 @@ def test_the_train_option_reads_another_file(tmp_path):
 
 
 def test_same_seed_same_numbers():
-    assert without_time(main_output(["--epochs", "50"])) == without_time(main_output(["--epochs", "50"]))
+    assert without_time(main_output(["--epochs", "50"])) == without_time(main_output(["--epochs",
+                                                                                      "50"]))
 
 
 @pytest.mark.parametrize("content, message", [
@@ -106,9 +114,13 @@ def test_bad_input_in_a_real_process_is_the_docs_one_line(tmp_path):
     assert result.returncode == 2 and result.stderr == readme_block("python main.py --train bad.csv")
 
 
-@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--hidden-dim", "5000"], ["--lr", "nan"], ["--lr", "0"],
-                                  ["--seed", "-1"], ["--predict", " "], ["--loss", "mse"], ["--embedding-dim", "x"],
-                                  ["--lr", "1e308"], ["--lr", "1001"], ["--train", ""], ["--train", "a\0b.csv"]])
+@pytest.mark.parametrize("argv",
+                         [["--epochs", "0"], ["--hidden-dim", "5000"], ["--lr", "nan"],
+                          ["--lr", "0"],
+                                  ["--seed", "-1"], ["--predict", " "], ["--loss", "mse"],
+                          ["--embedding-dim", "x"],
+                                  ["--lr", "1e308"], ["--lr", "1001"], ["--train", ""],
+                          ["--train", "a\0b.csv"]])
 def test_bad_options_exit_2_with_a_usage_error(capsys, argv):
     with pytest.raises(SystemExit) as exit_info:
         main.main(argv)
@@ -118,8 +130,10 @@ def test_bad_options_exit_2_with_a_usage_error(capsys, argv):
 
 
 @pytest.mark.parametrize("content", [
-    b"", b"words,tag\na,X\n", b"text,text,tag\na,a,X\n", b"text,tag\na b,X\n", b"text,tag\n\na,X\n\n,\n",
-    b"text,tag\na,\n", b"text,tag\n", b"text,tag\n\xff,X\n", b"text,tag\na\0,X\n", b'text,tag\n"The dog"x,A B\n',
+    b"", b"words,tag\na,X\n", b"text,text,tag\na,a,X\n", b"text,tag\na b,X\n",
+                                     b"text,tag\n\na,X\n\n,\n",
+    b"text,tag\na,\n", b"text,tag\n", b"text,tag\n\xff,X\n", b"text,tag\na\0,X\n",
+                                     b'text,tag\n"The dog"x,A B\n',
     b"text,tag\na,X,Y\n", b'text,tag\n"a\nb",X Y\nc d,X\n', b"text,tag\na,X\n  \n\nb c,Y\n"])
 def test_day_1_and_the_wing_say_the_same_of_a_bad_csv(tmp_path, content):
     """Two readers of one format, one error message."""

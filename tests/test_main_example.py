@@ -79,7 +79,8 @@ def test_log_of_softmax_fails_where_cross_entropy_stays_exact():
 
 def test_subnormal_probabilities_start_at_87_and_rounding_shows_first_at_96():
     gap, first_wrong = ex.subnormal_onset_and_first_wrong_gap()
-    assert gap == pytest.approx(-math.log(torch.finfo(torch.float32).tiny)) and round(gap, 2) == 87.34
+    assert gap == pytest.approx(-math.log(torch.finfo(torch.float32).tiny)) and round(gap,
+                                                                                      2) == 87.34
     p_at_88 = F.softmax(torch.tensor([0.0, 88.0]), dim=-1)[0].item()
     assert 0 < p_at_88 < torch.finfo(torch.float32).tiny  # subnormal already ...
     assert ex.naive_and_fused_loss(88.0)[0] == 88.0       # ... while the loss is still exact
@@ -116,10 +117,12 @@ def test_label_smoothing_and_class_weights():
 
 @settings(max_examples=150, deadline=None)
 @given(n=st.integers(1, 6), classes=st.integers(2, 6), extra=st.sampled_from([None, 1, 3]),
-       dtype=st.sampled_from([torch.float32, torch.float64]), reduction=st.sampled_from(["mean", "sum", "none"]),
+       dtype=st.sampled_from([torch.float32, torch.float64]),
+       reduction=st.sampled_from(["mean", "sum", "none"]),
        scale=st.sampled_from([1.0, 30.0, 1e4]), use_weight=st.booleans(), ignore=st.booleans(),
        seed=st.integers(0, 2**31 - 1))
-def test_property_nll_of_log_softmax_equals_cross_entropy(n, classes, extra, dtype, reduction, scale,
+def test_property_nll_of_log_softmax_equals_cross_entropy(n, classes, extra, dtype, reduction,
+                                                          scale,
                                                           use_weight, ignore, seed):
     generator = torch.Generator().manual_seed(seed)
     shape = (n, classes) if extra is None else (n, classes, extra)
@@ -153,7 +156,8 @@ def test_script_matches_the_losses_page():
     output = script_output("main_example.py")
     assert [line for line in output.splitlines() if line.startswith("== ")] == [
         "== 0. An LSTM one step at a time, or the whole sequence at once ==",
-        "== 1. What F.nll_loss really computes ==", "== 2. nll_loss(log_softmax(x)) == cross_entropy(x) ==",
+        "== 1. What F.nll_loss really computes ==", "== 2. nll_loss(log_softmax(x)) == "
+                                                    "cross_entropy(x) ==",
         "== 3. Probabilities back from each output ==", "== 4. Why not log(softmax(x)) ==",
         "== 5. Why cross entropy rather than MSE ==", "== 6. Where the equivalence stops =="]
     assert_same_output(readme_block("python main_example.py"), output.lstrip("\n"))
@@ -163,8 +167,10 @@ def test_every_number_quoted_in_the_losses_page_is_printed():
     """The prose quotes numbers in `backticks`; each must appear in main_example.py's output
     (or, for section 7, in tagger/crf_example.py's)."""
     section = doc_text("docs/losses.md").split("\n## Reproduce", 1)[0]
-    printed = set(NUMBER.findall(script_output("main_example.py") + script_output("-m", "tagger.crf_example")))
-    quoted = [n for code in re.findall(r"`([^`\n]+)`", section) if not re.search(r"[A-Za-z_(]", code)
+    printed = set(NUMBER.findall(script_output("main_example.py") + script_output("-m",
+                                                                                  "tagger.crf_example")))
+    quoted = [n for code in re.findall(r"`([^`\n]+)`", section) if not re.search(r"[A-Za-z_(]",
+                                                                                 code)
               for n in NUMBER.findall(code)]
     assert len(quoted) >= 10
     assert [n for n in quoted if n not in printed] == []
@@ -172,7 +178,8 @@ def test_every_number_quoted_in_the_losses_page_is_printed():
 
 @pytest.mark.parametrize("command, names", [
     (["main_example.py", "--figures"], ("loss_vs_gap.png", "gradient_vs_probability.png")),
-    (["figures.py", "--out"], ("reliability.png", "confusions.png", "training_curves.png", "learning_curve.png"))])
+    (["figures.py", "--out"],
+     ("reliability.png", "confusions.png", "training_curves.png", "learning_curve.png"))])
 def test_figure_commands_write_valid_pngs(tmp_path, command, names):
     result = run_script(*command, tmp_path)
     assert result.returncode == 0, result.stderr

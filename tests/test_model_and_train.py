@@ -18,7 +18,8 @@ TOY = [("The dog ate the apple".split(), "DET NN V DET NN".split()),
        ("Everybody read that book".split(), "NN V DET NN".split())]
 # Sentences of different lengths, with a repeated word inside a batch.
 MIXED = [("a b c d e f g".split(), "X Y X Y X Y X".split()), ("b a".split(), "Y X".split()),
-         ("c c d".split(), "X X Y".split()), ("e".split(), "Y".split()), ("g f e d".split(), "X Y Y X".split())]
+         ("c c d".split(), "X X Y".split()), ("e".split(), "Y".split()),
+         ("g f e d".split(), "X Y Y X".split())]
 
 
 def xpos_of(data):
@@ -43,11 +44,13 @@ def batches_of(data, vocab, batch_size=1):
 def model_for(data, is_nll_loss=True, chars=False, xpos=False, **options):
     vocab = Vocabulary.from_training_data(*split(data, xpos), chars=chars)
     if chars:
-        options.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=4, char_hidden_dim=3)
+        options.update(char_vocab_size=len(vocab.char_to_ix), char_embedding_dim=4,
+                       char_hidden_dim=3)
     if xpos:
         options.update(xpos_tagset_size=len(vocab.tag_sets["xpos"]))
     torch.manual_seed(0)
-    model = RealDataTagger(5, 4, len(vocab.word_to_ix), len(vocab.tag_to_ix), is_nll_loss=is_nll_loss, **options)
+    model = RealDataTagger(5, 4, len(vocab.word_to_ix), len(vocab.tag_to_ix),
+                           is_nll_loss=is_nll_loss, **options)
     return model, vocab
 
 
@@ -93,14 +96,16 @@ def test_the_character_lstm_reads_the_first_and_last_32_characters_of_a_longer_w
 
 
 def test_vocabulary_lowercase_shares_one_entry_and_keeps_characters():
-    vocab = Vocabulary.from_training_data([["The", "the", "THE"]], {"upos": [["D", "D", "D"]]}, chars=True,
+    vocab = Vocabulary.from_training_data([["The", "the", "THE"]], {"upos": [["D", "D", "D"]]},
+                                          chars=True,
                                           lowercase=True)
     assert list(vocab.word_to_ix) == ["<pad>", "<unk>", "the"]
     assert vocab.word_ids(["The", "tHe", "cat"]).tolist() == [2, 2, UNK_IX]
     assert vocab.knows("THE") and not vocab.knows("cat") and vocab.training_count("tHE") == 3
     assert "T" in vocab.char_to_ix and "t" in vocab.char_to_ix
     cased = Vocabulary.from_training_data([["The", "the"]], {"upos": [["D", "D"]]})
-    assert cased.word_ids(["The", "the", "THE"]).tolist() == [2, 3, UNK_IX] and cased.char_to_ix is None
+    assert cased.word_ids(["The", "the", "THE"]).tolist() == [2, 3,
+                                                              UNK_IX] and cased.char_to_ix is None
 
 
 def test_vocabulary_has_one_dictionary_per_tag_set_in_order():
@@ -126,7 +131,8 @@ def test_ce_model_outputs_logits_that_log_softmax_turns_into_the_nll_output():
     ce_model, _ = model_for(TOY, is_nll_loss=False)
     sentence = vocab.word_ids(TOY[1][0])
     logits = upos_scores(ce_model, sentence)
-    assert not torch.allclose(logits.exp().sum(dim=1), torch.ones(4))  # raw scores, not log-probabilities
+    # raw scores, not log-probabilities
+    assert not torch.allclose(logits.exp().sum(dim=1), torch.ones(4))
     torch.testing.assert_close(torch.log_softmax(logits, dim=1), upos_scores(nll_model, sentence))
 
 
@@ -147,7 +153,8 @@ def test_no_hidden_state_leaks_from_one_sentence_to_the_next():
 
 
 @pytest.mark.parametrize("options", [{}, {"bidirectional": True, "num_layers": 2},
-                                     {"bidirectional": True, "chars": True}, {"xpos": True, "chars": True}])
+                                     {"bidirectional": True, "chars": True},
+                                     {"xpos": True, "chars": True}])
 def test_padding_does_not_leak_into_loss_or_predictions(options):
     """The loss of a padded batch is the word-weighted mean of its sentences' losses, one by one."""
     model, vocab = model_for(MIXED, **options)
@@ -187,8 +194,10 @@ def test_the_training_loss_is_the_sum_of_the_upos_and_xpos_losses(is_nll_loss):
     upos, xpos = model(batches[0].words, batches[0].lengths, None)
     upos_tags, xpos_tags = batches[0].tags
     loss = F.nll_loss if is_nll_loss else F.cross_entropy
-    expected = loss(upos.flatten(0, 1), upos_tags.flatten()).item() + loss(xpos.flatten(0, 1), xpos_tags.flatten()).item()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the loss is measured, nothing moves
+    expected = loss(upos.flatten(0, 1), upos_tags.flatten()).item() + loss(xpos.flatten(0, 1),
+                                                                           xpos_tags.flatten()).item()
+    # lr 0: the loss is measured, nothing moves
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
     (measured,) = train(model, batches, optimizer, epochs=1)
     assert measured == pytest.approx(expected, rel=1e-6)
 
@@ -198,7 +207,8 @@ def test_the_cross_entropy_output_passes_its_label_smoothing_to_the_loss():
     smoothed = WordSoftmax(is_nll_loss=False, label_smoothing=0.2).loss(scores, tags)
     expected = F.cross_entropy(scores.flatten(0, 1), tags.flatten(), label_smoothing=0.2)
     torch.testing.assert_close(smoothed, expected)
-    assert smoothed.item() != pytest.approx(WordSoftmax(is_nll_loss=False).loss(scores, tags).item())
+    assert smoothed.item() != pytest.approx(WordSoftmax(is_nll_loss=False).loss(scores,
+                                                                                tags).item())
 
 
 def test_decoding_picks_the_most_probable_tag_and_a_temperature_changes_probabilities_not_tags():
@@ -218,7 +228,8 @@ def test_padding_leaks_into_neither_tag_set():
     model.eval()
     sentences, gold = split(MIXED, xpos=True)
     (batch,) = make_batches(sentences, vocab, batch_size=len(MIXED))
-    batched = model(batch.words, batch.lengths, char_features(model, [sentences[i] for i in batch.sentence_ids], vocab))
+    batched = model(batch.words, batch.lengths,
+                    char_features(model, [sentences[i] for i in batch.sentence_ids], vocab))
     for row, i in enumerate(batch.sentence_ids):
         (single,) = make_batches([sentences[i]], vocab)
         alone = model(single.words, single.lengths, char_features(model, [sentences[i]], vocab))
@@ -232,7 +243,8 @@ def test_padding_leaks_into_neither_tag_set():
     results = evaluate(model, sentences, gold, vocab)
     assert results["xpos"].total == results["upos"].total == sum(len(words) for words in sentences)
     assert results["xpos"].predicted == [tag for tags in xpos_tags for tag in tags]
-    assert list(evaluate(model, sentences, {"upos": gold["upos"]}, vocab)) == ["upos"]  # no XPOS gold: no XPOS score
+    # no XPOS gold: no XPOS score
+    assert list(evaluate(model, sentences, {"upos": gold["upos"]}, vocab)) == ["upos"]
 
 
 def test_make_batches_same_length_never_pads_and_keeps_every_sentence_once():
@@ -272,7 +284,8 @@ def test_make_batches_pads_tags_with_ignore_index_and_remembers_sentence_order()
 def train_toy(is_nll_loss, epochs=60):
     model, vocab = model_for(TOY, is_nll_loss=is_nll_loss)
     random.seed(1)
-    losses = train(model, batches_of(TOY, vocab), torch.optim.SGD(model.parameters(), lr=0.1), epochs)
+    losses = train(model, batches_of(TOY, vocab), torch.optim.SGD(model.parameters(), lr=0.1),
+                   epochs)
     return model, vocab, losses
 
 
@@ -338,7 +351,8 @@ def test_train_replaces_rare_words_with_unk_alpha_and_only_then(monkeypatch):
         return torch.full_like(words, UNK_IX)
     monkeypatch.setattr(train_module, "replace_rare_words", all_unknown)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    train(model, batches_of(TOY, vocab), optimizer, epochs=1, word_counts=word_count_tensor(vocab), unk_alpha=0.7)
+    train(model, batches_of(TOY, vocab), optimizer, epochs=1, word_counts=word_count_tensor(vocab),
+          unk_alpha=0.7)
     assert seen == [0.7, 0.7]  # once per batch
     assert model.word_embeddings.weight.grad[2:].abs().sum() == 0  # only <unk> was read
     train(model, batches_of(TOY, vocab), optimizer, epochs=1)
@@ -373,21 +387,26 @@ def test_char_vector_table_matches_the_per_batch_character_features():
     model, vocab = model_for(MIXED + [(sentences[-1], ["X", "Y", "X", "Y"])], chars=True)
     table, positions = char_vector_table(model, sentences, vocab.char_to_ix)
     for i, words in enumerate(sentences):
-        torch.testing.assert_close(table[positions[i, :len(words)]], char_features(model, [words], vocab)[0])
+        torch.testing.assert_close(table[positions[i, :len(words)]],
+                                   char_features(model, [words], vocab)[0])
 
 
-@pytest.mark.parametrize("is_nll_loss, crf, decode_slots", [(True, False, 65536), (False, False, 65536),
+@pytest.mark.parametrize("is_nll_loss, crf, decode_slots",
+                         [(True, False, 65536), (False, False, 65536),
                                                             (True, True, 65536), (True, True, 1)])
-def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss, crf, decode_slots, monkeypatch):
+def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss, crf, decode_slots,
+                                                          monkeypatch):
     """One (tags, log-probabilities) per sentence and tag set, in the caller's order, however many
     sentences are decoded together (DECODE_SLOTS 1: each batch of one length alone)."""
     from tagger import predict as train_module
     monkeypatch.setattr(train_module, "DECODE_SLOTS", decode_slots)
     data = MIXED + [(["abcdefg", "ab", "g"], ["X", "Y", "X"])]
-    model, vocab = model_for(data, is_nll_loss=is_nll_loss, chars=True, xpos=True, bidirectional=True, crf=crf)
+    model, vocab = model_for(data, is_nll_loss=is_nll_loss, chars=True, xpos=True,
+                             bidirectional=True, crf=crf)
     if crf:
         for _, output in model.tag_sets:
-            torch.nn.init.normal_(output.transitions)  # so that Viterbi and the per-word argmax differ
+            # so that Viterbi and the per-word argmax differ
+            torch.nn.init.normal_(output.transitions)
     sentences = [words for words, _ in data]
     predictions = predict(model, sentences, vocab, batch_size=4)
     tags_only = predict(model, sentences, vocab, batch_size=4, probabilities=False)
@@ -400,13 +419,16 @@ def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss, crf, deco
             prediction = predictions[name]
             assert prediction.log_probs[i].shape == (len(words), len(tag_to_ix))
             torch.testing.assert_close(prediction.log_probs[i], log_probs[0])
-            torch.testing.assert_close(prediction.log_probs[i].exp().sum(dim=-1), torch.ones(len(words)))
+            torch.testing.assert_close(prediction.log_probs[i].exp().sum(dim=-1),
+                                       torch.ones(len(words)))
             assert prediction.tags[i] == [list(tag_to_ix)[ix] for ix in tags[0].tolist()] == tags_only[name].tags[i]
             assert tags_only[name].log_probs[i] is None
             if not crf:
-                assert tags[0].tolist() == log_probs[0].argmax(dim=-1).tolist()  # the softmax decodes by argmax
+                # the softmax decodes by argmax
+                assert tags[0].tolist() == log_probs[0].argmax(dim=-1).tolist()
     empty = predict(model, [], vocab)
-    assert list(empty) == ["upos", "xpos"] and empty["upos"].tags == [] and empty["xpos"].log_probs == []
+    assert list(empty) == ["upos",
+                           "xpos"] and empty["upos"].tags == [] and empty["xpos"].log_probs == []
 
 
 def test_predict_switches_dropout_off():
@@ -414,7 +436,8 @@ def test_predict_switches_dropout_off():
     model.train()  # as the training loop leaves it
     first = predict(model, [TOY[0][0]], vocab)["upos"].log_probs[0]
     model.train()
-    torch.testing.assert_close(predict(model, [TOY[0][0]], vocab)["upos"].log_probs[0], first, rtol=0, atol=0)
+    torch.testing.assert_close(predict(model, [TOY[0][0]], vocab)["upos"].log_probs[0], first,
+                               rtol=0, atol=0)
     assert not model.training
 
 
@@ -460,9 +483,11 @@ def test_a_batch_is_normalised_over_the_tag_dimension(is_nll_loss):
 
 @pytest.mark.parametrize("settings", [
     dict(embedding_dim=5, hidden_dim=4, vocab_size=10, tagset_size=3),
-    dict(embedding_dim=5, hidden_dim=4, vocab_size=10, tagset_size=3, bidirectional=True, num_layers=3,
+    dict(embedding_dim=5, hidden_dim=4, vocab_size=10, tagset_size=3, bidirectional=True,
+         num_layers=3,
          char_vocab_size=7, char_embedding_dim=2, char_hidden_dim=3, xpos_tagset_size=4, crf=True),
-    dict(embedding_dim=2, hidden_dim=6, vocab_size=4, tagset_size=2, num_layers=2, xpos_tagset_size=5,
+    dict(embedding_dim=2, hidden_dim=6, vocab_size=4, tagset_size=2, num_layers=2,
+         xpos_tagset_size=5,
          is_nll_loss=False, dropout=0.5, label_smoothing=0.1)])
 def test_parameter_shapes_are_the_shapes_of_the_model_it_describes(settings):
     from tagger.model import parameter_shapes

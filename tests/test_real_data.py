@@ -1,4 +1,5 @@
-"""Smoke test of the real-data path on a slice of UD English EWT: python -m tagger.train as a subprocess, then
+"""Smoke test of the real-data path on a slice of UD English EWT: python -m tagger.train as a
+subprocess, then
 python -m tagger.tag's main in this process (one torch process start fewer per command)."""
 import io
 import re
@@ -29,12 +30,16 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
     train, dev, model = tmp_path / "train.conllu", tmp_path / "dev.conllu", tmp_path / "ewt.pt"
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", train, 400)
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", dev, 100)
-    result = run_script("-m", "tagger.train", "--train", train, "--dev", dev, "--save", model, "--epochs", "1",
-                        "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16", "--bidirectional", "--xpos",
-                        "--chars", "--lowercase", "--embedding-dim", "32", "--hidden-dim", "32", "--unk-alpha", "0.25")
+    result = run_script("-m", "tagger.train", "--train", train, "--dev", dev, "--save", model,
+                        "--epochs", "1",
+                        "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16",
+                        "--bidirectional", "--xpos",
+                        "--chars", "--lowercase", "--embedding-dim", "32", "--hidden-dim", "32",
+                        "--unk-alpha", "0.25")
     assert result.returncode == 0, result.stderr
     epoch_line = re.search(r"^epoch   1 \| loss ([\d.]+) \| dev upos ([\d.]+) \| dev xpos ([\d.]+) \| dev nll ([\d.]+)"
-                           r" \| dev ece ([\d.]+) \| [\d,]+ tokens/s \| [\d.]+ s \| best$", result.stdout, flags=re.M)
+                           r" \| dev ece ([\d.]+) \| [\d,]+ tokens/s \| [\d.]+ s \| best$",
+                           result.stdout, flags=re.M)
     assert epoch_line, result.stdout
     dev_accuracy, dev_xpos = float(epoch_line.group(2)), float(epoch_line.group(3))
     # far above chance (1/17 UPOS, 1/50 XPOS) after one epoch on 400 sentences
@@ -43,16 +48,19 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
 
     lines = tag_command(capsys, model, "--eval", dev, "--report").splitlines()
     n_tokens = sum(len(words) for words, _ in read_conllu(dev))
-    assert lines[0] == f"upos accuracy: {dev_accuracy:.4f} ({n_tokens} tokens)"  # the saved model is the best one
+    # the saved model is the best one
+    assert lines[0] == f"upos accuracy: {dev_accuracy:.4f} ({n_tokens} tokens)"
     assert lines[1] == f"xpos accuracy: {dev_xpos:.4f} ({n_tokens} tokens)"
     assert re.fullmatch(r"unseen-word accuracy: 0\.\d{4} \(\d+ tokens\)", lines[2])
     assert lines[3].split() == ["upos", "precision", "recall", "f1", "support"]
     xpos_header = lines.index(next(line for line in lines if line.startswith("xpos ") and "precision" in line))
     assert {line.split()[0] for line in lines[4:xpos_header]} >= {"NOUN", "VERB", "DET", "PUNCT"}
     assert {line.split()[0] for line in lines[xpos_header + 1:]} >= {"NN", "VBD", "DT", "."}
-    # The epoch line's dev NLL and ECE are the report's, at temperature 1: the saved model is that epoch's.
+    # The epoch line's dev NLL and ECE are the report's, at temperature 1: the saved model is that
+    # epoch's.
     probabilities = next(line for line in lines if line.startswith("probabilities at temperature"))
-    assert probabilities.startswith(f"probabilities at temperature 1.0000: NLL {epoch_line.group(4)} | Brier 0.")
+    assert probabilities.startswith("probabilities at temperature 1.0000: NLL "
+                                    f"{epoch_line.group(4)} | Brier 0.")
     assert probabilities.endswith(f" | ECE {epoch_line.group(5)}")
     errors = lines.index("most frequent errors (gold -> predicted, count, share of all errors):")
     assert len([line for line in lines[errors + 1:] if "->" in line]) == 10
@@ -63,13 +71,18 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
     fitted_lines = fitted.splitlines()
     assert fitted_lines[:3] == lines[:3]  # the same tags
     report = lambda report_lines: [line for line in report_lines if not line.startswith(("probabilities", "fitted"))]
-    assert report(fitted_lines) == report(lines)  # both per-tag tables, the errors, the frequency bands
-    nlls = [float(n) for n in re.findall(r"^probabilities at temperature [\d.]+: NLL ([\d.]+)", fitted, flags=re.M)]
+    # both per-tag tables, the errors, the frequency bands
+    assert report(fitted_lines) == report(lines)
+    nlls = [float(n) for n in re.findall(r"^probabilities at temperature [\d.]+: NLL ([\d.]+)",
+                                         fitted, flags=re.M)]
     assert len(nlls) == 2 and nlls[1] < nlls[0]
 
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"The dog barked.\nI saw it.\n")))
     outputs = tag_command(capsys, model, "-").splitlines()
-    assert len(outputs) == 2 and [pair.split("/")[0] for pair in outputs[0].split()] == ["The", "dog", "barked", "."]
+    assert len(outputs) == 2 and [pair.split("/")[0] for pair in outputs[0].split()] == ["The",
+                                                                                         "dog",
+                                                                                         "barked",
+                                                                                         "."]
     assert outputs[0].split()[0] == "The/DET/DT" and outputs[0].split()[-1] == "./PUNCT/."
 
     conllu = tag_command(capsys, model, "The dog barked.", "--conllu")

@@ -36,7 +36,8 @@ def toy_model(tmp_path_factory):
 def run_tag(argv, stdin_bytes=None, monkeypatch=None):
     """tag.main in this process with `stdin_bytes` as standard input; returns what it printed."""
     if stdin_bytes is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin_bytes), encoding="utf-8"))
+        monkeypatch.setattr(sys, "stdin",
+                            io.TextIOWrapper(io.BytesIO(stdin_bytes), encoding="utf-8"))
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         tag.main([str(arg) for arg in argv])
@@ -51,7 +52,8 @@ def write(tmp_path, name, content):
 
 def test_predict_tokenizes_and_lists_the_words(toy_model):
     output = run_tag([toy_model, BUTTER])
-    assert [pair.rsplit("/", 1)[0] for pair in output.split()] == ["I", "ca", "n't", "believe", "it", "'s", "not",
+    assert [pair.rsplit("/", 1)[0] for pair in output.split()] == ["I", "ca", "n't", "believe",
+                                                                   "it", "'s", "not",
                                                                    "butter", "!"]
 
 
@@ -66,8 +68,10 @@ def test_conllu_output_reads_back_with_the_same_words_and_tags(toy_model, monkey
     conllu = run_tag([toy_model, "-", "--conllu"], text, monkeypatch)
     path = tmp_path / "out.conllu"
     path.write_text(conllu, encoding="utf-8")
-    pairs = [[tuple(pair.rsplit("/", 1)) for pair in line.split()] for line in tagged.splitlines() if line.strip()]
-    assert [list(zip(words, tags)) for words, tags in read_conllu(path)] == pairs  # empty lines: no sentence
+    pairs = [[tuple(pair.rsplit("/",
+                                1)) for pair in line.split()] for line in tagged.splitlines() if line.strip()]
+    # empty lines: no sentence
+    assert [list(zip(words, tags)) for words, tags in read_conllu(path)] == pairs
     first = conllu.split("\n\n")[0].splitlines()
     assert first[0] == f"# text = {BUTTER}"
     assert first[2] == "2-3\tcan't\t_\t_\t_\t_\t_\t_\t_\t_"
@@ -118,8 +122,9 @@ def test_tag_conllu_on_a_malformed_file_is_the_readers_one_line_error(toy_model,
 
 def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model, monkeypatch, capsys):
     output = run_tag([toy_model, "-"], b"ok\ncaf\xe9 ok\nthe dog\n", monkeypatch)
-    assert capsys.readouterr().err == ("warning: standard input line 2: not valid UTF-8 (byte 0xe9); "
-                                       "tagged with U+FFFD in place of each invalid sequence\n")
+    assert capsys.readouterr().err == ("warning: standard input line 2: not valid UTF-8 (byte "
+                                       "0xe9); tagged with U+FFFD in place of each invalid "
+                                       "sequence\n")
     lines = output.splitlines()
     assert len(lines) == 3 and lines[1].startswith("caf/") and "\ufffd/" in lines[1] and lines[2].startswith("the/DET")
 
@@ -127,9 +132,11 @@ def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model, m
 def test_tag_text_reads_and_writes_the_streams_it_is_given(toy_model, capsys):
     model, vocab = load_checkpoint(toy_model)
     written = io.StringIO()
-    tag.tag_text(model, vocab, tag.parse_args([str(toy_model), "-"]), "cpu", stdin=io.BytesIO(b"the dog\n"),
+    tag.tag_text(model, vocab, tag.parse_args([str(toy_model), "-"]), "cpu",
+                 stdin=io.BytesIO(b"the dog\n"),
                  stdout=written)
-    assert written.getvalue().startswith("the/") and capsys.readouterr().out == ""  # nothing to standard output
+    # nothing to standard output
+    assert written.getvalue().startswith("the/") and capsys.readouterr().out == ""
 
 
 def test_only_newline_ends_an_input_line_so_outputs_line_up_with_inputs(toy_model, monkeypatch):
@@ -151,16 +158,21 @@ def test_hard_text_is_tagged_without_losing_a_character(toy_model, monkeypatch, 
 
 @pytest.mark.parametrize("argv, message", [
     ([], "give one of TEXT (or '-'), --tag-conllu FILE or --eval FILE"),
-    (["--tag-conllu", "x.conllu", "a"], "give one of TEXT (or '-'), --tag-conllu FILE or --eval FILE"),
-    (["--eval", "x.csv", "--tag-conllu", "x.conllu"], "give one of TEXT (or '-'), --tag-conllu FILE or --eval FILE"),
+    (["--tag-conllu", "x.conllu", "a"], "give one of TEXT (or '-'), --tag-conllu FILE or --eval "
+                                        "FILE"),
+    (["--eval", "x.csv", "--tag-conllu", "x.conllu"], "give one of TEXT (or '-'), --tag-conllu "
+                                                      "FILE or --eval FILE"),
     (["--eval", "x.csv", "--conllu"], "--conllu and --pretokenized go with TEXT"),
     (["--tag-conllu", "x.conllu", "--pretokenized"], "--conllu and --pretokenized go with TEXT"),
     (["", ], "TEXT needs at least one word"),
     (["a", "--report"], "--report and --fit-temperature go with --eval"),
     (["a", "--fit-temperature"], "--report and --fit-temperature go with --eval"),
-    (["--eval", "x.csv", "--temperature", "0"], "argument --temperature: must be from 0.01 to 100, not 0"),
-    (["--eval", "x.csv", "--temperature", "nan"], "argument --temperature: must be from 0.01 to 100, not nan"),
-    (["--eval", "x.csv", "--temperature", "inf"], "argument --temperature: must be from 0.01 to 100, not inf"),
+    (["--eval", "x.csv", "--temperature", "0"], "argument --temperature: must be from 0.01 to "
+                                                "100, not 0"),
+    (["--eval", "x.csv", "--temperature", "nan"], "argument --temperature: must be from 0.01 to "
+                                                  "100, not nan"),
+    (["--eval", "x.csv", "--temperature", "inf"], "argument --temperature: must be from 0.01 to "
+                                                  "100, not inf"),
     (["--eval", "x.csv", "--fit-temperature", "--temperature", "2"], "does not go with --fit-temperature"),
     (["a", "--batch-size", "0"], "argument --batch-size: must be at least 1, not 0"),
 ])
@@ -185,7 +197,8 @@ RECIPE_MODEL = ROOT / "benchmark_recipe.pt"  # the recipe's model, which benchma
 
 
 def without_tags(output):
-    """Printed tagging output with the tags left out: word/UPOS(/XPOS) -> word, CoNLL-U UPOS, XPOS -> _.
+    """Printed tagging output with the tags left out: word/UPOS(/XPOS) -> word, CoNLL-U UPOS, XPOS
+    -> _.
 
     (The example sentence has no "/" in a word.)
     """
@@ -217,7 +230,8 @@ def test_conllu_sentence_puts_space_after_on_the_range_line_only():
     from tagger.conllu import conllu_sentence
     from tagger.tokenizer import tokenize
     text = "Don't!"
-    lines = conllu_sentence(text, tokenize(text), {"upos": ["AUX", "PART", "PUNCT"]}, head="0").split("\n")
+    lines = conllu_sentence(text, tokenize(text), {"upos": ["AUX", "PART", "PUNCT"]},
+                            head="0").split("\n")
     assert lines == ["# text = Don't!",
                      "1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No",
                      "1\tDo\t_\tAUX\t_\t_\t0\t_\t_\t_",
@@ -234,7 +248,8 @@ def test_conllu_sentence_fills_the_xpos_column_when_given():
     word_lines = [line.split("\t") for line in lines if line and line[0].isdigit() and "-" not in line.split("\t")[0]]
     assert [(columns[1], columns[3], columns[4]) for columns in word_lines] == [
         ("I", "PRON", "PRP"), ("ca", "AUX", "MD"), ("n't", "PART", "RB"), (".", "PUNCT", ".")]
-    assert lines[2].split("\t")[:2] == ["2-3", "can't"] and lines[2].split("\t")[2:9] == ["_"] * 7  # no tags
+    # no tags
+    assert lines[2].split("\t")[:2] == ["2-3", "can't"] and lines[2].split("\t")[2:9] == ["_"] * 7
 
 
 def test_save_load_eval_report_and_tag_standard_input(tmp_path, monkeypatch):
@@ -248,12 +263,15 @@ def test_save_load_eval_report_and_tag_standard_input(tmp_path, monkeypatch):
     assert lines[3].split() == ["DET", "1.0000", "1.0000", "1.0000", "3"]
     assert re.search(r"^probabilities at temperature 1.0000: NLL 0\.\d{4} \| Brier 0\.\d{4} \| ECE 0\.\d{4}$",
                      output, flags=re.M)
-    assert "most frequent errors (gold -> predicted, count, share of all errors):\n" in output  # none here
+    # none here
+    assert "most frequent errors (gold -> predicted, count, share of all errors):\n" in output
     assert [line.split() for line in lines[-5:]] == [
-        "accuracy by how often the word occurs in training:".split(), ["unseen", "-", "(0", "tokens)"],
+        "accuracy by how often the word occurs in training:".split(),
+                                                     ["unseen", "-", "(0", "tokens)"],
         ["1-10", "1.0000", "(9", "tokens)"], ["11-100", "-", "(0", "tokens)"],
         ["more", "than", "100", "-", "(0", "tokens)"]]
-    assert run_tag([model_path, "-"], b"The dog ate\n\nthat book\n", monkeypatch) == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"
+    assert run_tag([model_path, "-"], b"The dog ate\n\nthat book\n",
+                   monkeypatch) == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"
 
 
 def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_tags(tmp_path):
@@ -266,25 +284,30 @@ def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_
     temperature = load_checkpoint(model_path)[0].temperature
     assert temperature != 1.0 and f"fitted temperature: {temperature:.4f}" in fitted
     after = run_tag([model_path, "--eval", eval_path, "--report"])
-    nll = lambda text, t: float(re.search(rf"^probabilities at temperature {t:.4f}: NLL ([\d.]+)", text, re.M).group(1))
+    nll = lambda text, t: float(re.search(rf"^probabilities at temperature {t:.4f}: NLL ([\d.]+)",
+                                          text, re.M).group(1))
     assert nll(after, temperature) < nll(before, 1.0)
-    assert nll(fitted, 1.0) == nll(before, 1.0) and nll(fitted, temperature) == nll(after, temperature)
+    assert nll(fitted, 1.0) == nll(before, 1.0) and nll(fitted, temperature) == nll(after,
+                                                                                    temperature)
     # The same tags, so the same accuracy and the same per-tag and error tables.
     same = lambda text: [line for line in text.splitlines() if not line.startswith("probabilities at")]
     assert same(after) == same(before) and before.splitlines()[0] == "upos accuracy: 0.8571 (14 tokens)"
     assert run_tag([model_path, "--eval", eval_path, "--report", "--temperature", "1"]) == before
-    # Fitting again starts from the model's own scores (temperature 1), not from the stored temperature.
+    # Fitting again starts from the model's own scores (temperature 1), not from the stored
+    # temperature.
     assert run_tag([model_path, "--eval", eval_path, "--fit-temperature"]) == fitted
     assert load_checkpoint(model_path)[0].temperature == temperature
 
 
 def printed_nll(output, temperature):
     """The NLL on the 'probabilities at temperature T' line that tag.py printed for this T."""
-    return float(re.search(rf"^probabilities at temperature {temperature:.4f}: NLL ([\d.]+)", output, re.M).group(1))
+    return float(re.search(rf"^probabilities at temperature {temperature:.4f}: NLL ([\d.]+)",
+                           output, re.M).group(1))
 
 
 @pytest.mark.parametrize("options", [[], ["--crf", "--epochs", "60"]], ids=["softmax", "crf"])
-def test_the_fitted_temperature_is_the_one_tagging_applies_and_no_other_does_better(tmp_path, options):
+def test_the_fitted_temperature_is_the_one_tagging_applies_and_no_other_does_better(tmp_path,
+                                                                                    options):
     model_path = train_toy(tmp_path / "toy.pt", *options)
     eval_path = write(tmp_path, "eval.csv", b"text,tag\nThe dog ate the apple,DET NN V DET NN\n"
                                             b"Everybody read that book,NN V DET NN\nThe dog ate the book,DET V V DET V\n")
@@ -292,11 +315,14 @@ def test_the_fitted_temperature_is_the_one_tagging_applies_and_no_other_does_bet
     temperature = load_checkpoint(model_path)[0].temperature
     at_fit = printed_nll(fitted, temperature)
     # Reloaded, the model reports at its stored temperature exactly what the fit printed ...
-    assert printed_nll(run_tag([model_path, "--eval", eval_path, "--report"]), temperature) == at_fit
+    assert printed_nll(run_tag([model_path, "--eval", eval_path, "--report"]),
+                       temperature) == at_fit
     # ... and that is the lowest NLL: no temperature on a grid around it does better.
     for grid_temperature in (0.2, 0.35, 0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0):
-        report = run_tag([model_path, "--eval", eval_path, "--report", "--temperature", grid_temperature])
-        assert printed_nll(report, grid_temperature) >= at_fit, f"T = {grid_temperature} beats the fitted {temperature}"
+        report = run_tag([model_path, "--eval", eval_path, "--report", "--temperature",
+                          grid_temperature])
+        assert printed_nll(report,
+                           grid_temperature) >= at_fit, f"T = {grid_temperature} beats the fitted {temperature}"
 
 
 def test_a_model_file_that_is_missing_is_a_one_line_error(tmp_path, capsys):
@@ -323,7 +349,8 @@ def test_chunk_boundaries_change_nothing(toy_model, monkeypatch, conllu):
 
 def test_tag_conllu_chunk_boundaries_change_nothing(toy_model, monkeypatch, tmp_path):
     path = tmp_path / "in.conllu"
-    path.write_bytes(run_tag([toy_model, "-", "--conllu"], three_word_lines(40), monkeypatch).encode() + b"\n\n")
+    path.write_bytes(run_tag([toy_model, "-", "--conllu"], three_word_lines(40),
+                             monkeypatch).encode() + b"\n\n")
     outputs = []
     for chunk_words in (1, 6, 21, 10**9):
         monkeypatch.setattr(tag, "CHUNK_WORDS", chunk_words)
@@ -351,7 +378,8 @@ def test_memory_follows_the_chunk_the_input_is_never_read_ahead(toy_model, monke
     """At every write, the lines read but not yet written are at most a chunk (2 lines here) and one more."""
     lines = [f"the dog ate {i}\n".encode() for i in range(300)]  # 4 words a line
     stdin = Recording(lines)
-    monkeypatch.setattr(sys, "stdin", type("Stdin", (), {"buffer": stdin, "isatty": lambda self: False})())
+    monkeypatch.setattr(sys, "stdin",
+                        type("Stdin", (), {"buffer": stdin, "isatty": lambda self: False})())
     monkeypatch.setattr(tag, "CHUNK_WORDS", 8)
     ahead = []
 
@@ -367,12 +395,14 @@ def test_memory_follows_the_chunk_the_input_is_never_read_ahead(toy_model, monke
 
 def test_a_producer_that_pauses_gets_its_tags_during_the_pause(toy_model):
     """The first lines are tagged and written while the input is still open (as for a person typing)."""
-    process = subprocess.Popen([sys.executable, "-m", "tagger.tag", str(toy_model), "-"], cwd=ROOT, stdin=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-m", "tagger.tag", str(toy_model), "-"], cwd=ROOT,
+                               stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdin.write(b"the dog ate\nthe book\n")
     process.stdin.flush()  # and then nothing more for now
     received = b""
-    while received.count(b"\n") < 2:  # if tagging waited for the end of the input, nothing would come: fail, not hang
+    # if tagging waited for the end of the input, nothing would come: fail, not hang
+    while received.count(b"\n") < 2:
         ready, _, _ = select.select([process.stdout.fileno()], [], [], 120)
         if not ready:
             process.kill()
@@ -397,15 +427,18 @@ def test_tag_conllu_from_a_pipe_gives_what_the_file_gives(toy_model, tmp_path, h
     assert result.stdout.decode() == from_file
 
 
-def test_fit_temperature_on_tags_the_model_never_saw_is_refused_and_the_model_kept(toy_model, tmp_path, capsys):
+def test_fit_temperature_on_tags_the_model_never_saw_is_refused_and_the_model_kept(toy_model,
+                                                                                   tmp_path,
+                                                                                   capsys):
     eval_file = tmp_path / "foreign.csv"
     eval_file.write_text("text,tag\nthe dog,X Y\n", encoding="utf-8")
     before = toy_model.read_bytes()
     with pytest.raises(SystemExit) as exit_info:
         tag.main([str(toy_model), "--eval", str(eval_file), "--fit-temperature"])
     assert exit_info.value.code == 2 and toy_model.read_bytes() == before
-    assert capsys.readouterr().err.endswith(f"error: {eval_file}: no word has a UPOS tag that the model knows, so "
-                                            f"there is no temperature to fit; {toy_model} is unchanged\n")
+    assert capsys.readouterr().err.endswith(f"error: {eval_file}: no word has a UPOS tag that the "
+                                            "model knows, so there is no temperature to fit; "
+                                            f"{toy_model} is unchanged\n")
 
 
 def test_no_unseen_words_is_said_in_words_not_as_nan(toy_model, tmp_path):
@@ -438,9 +471,11 @@ def test_help_gives_the_range_of_every_number_option(script, monkeypatch):
     monkeypatch.setattr(argparse.ArgumentParser, "parse_known_args", keep_parser)
     with pytest.raises(SystemExit):
         script.parse_args(["x"])
-    numbers = [action for action in parsers[0]._actions if getattr(action.type, "requirement", None)]
+    numbers = [action for action in parsers[0]._actions if getattr(action.type, "requirement",
+                                                                   None)]
     assert len(numbers) >= (2 if script is tag else 10)
-    help_text = "".join(parsers[0].format_help().split())  # argparse wraps the help text, at hyphens too
+    # argparse wraps the help text, at hyphens too
+    help_text = "".join(parsers[0].format_help().split())
     for action in numbers:
         assert action.type.requirement in action.help, action.option_strings
         assert "".join(action.help.split()) in help_text

@@ -18,14 +18,17 @@ from tagger.training import train
 def test_nll_and_ce_print_the_same_losses_and_probabilities():
     nll = main_output(["--loss", "nll"])
     ce = main_output(["--loss", "ce"])
-    strip = lambda text: [line for line in text.splitlines() if not line.startswith(("settings:", "training time:"))]
+    strip = lambda text: [line for line in text.splitlines() if not line.startswith(("settings:",
+                                                                                     "training "
+                                                                                     "time:"))]
     assert strip(nll) == strip(ce)
     assert "The/DET dog/NN ate/V the/DET book/NN" in ce
 
 
 def test_main_runs_from_another_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # train.csv is found next to main.py, not in the current folder
-    assert f"training data: {ROOT / 'train.csv'}: 2 sentences, 9 tokens" in main_output(["--epochs", "1"])
+    assert f"training data: {ROOT / 'train.csv'}: 2 sentences, 9 tokens" in main_output(["--epochs",
+                                                                                         "1"])
 
 
 def main_output(argv):
@@ -51,7 +54,8 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
     other = main_output(["--epochs", "50", "--seed", "2"])
     drop_time = lambda text: re.sub(r"training time: .*", "", text)
     assert drop_time(first) == drop_time(again)
-    assert re.search(r"epoch  50 \| loss [\d.]+", first).group() != re.search(r"epoch  50 \| loss [\d.]+", other).group()
+    assert re.search(r"epoch  50 \| loss [\d.]+",
+                     first).group() != re.search(r"epoch  50 \| loss [\d.]+", other).group()
 
 
 def test_training_runs_with_subnormals_flushed_and_main_restores_the_calling_threads_default(monkeypatch):
@@ -102,10 +106,13 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
     (["--predict", ""], "--predict needs at least one word"),
     (["--predict", "   "], "--predict needs at least one word"),
     (["--epochs", "0"], "argument --epochs: must be at least 1, not 0"),
-    (["--label-smoothing", "0.1"], "--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has no"),
-    (["--loss", "ce", "--label-smoothing", "1"], "argument --label-smoothing: must be in [0, 1), not 1"),
+    (["--label-smoothing", "0.1"], "--label-smoothing needs --loss ce: NLLLoss takes "
+                                   "log-probabilities and has no"),
+    (["--loss", "ce", "--label-smoothing", "1"], "argument --label-smoothing: must be in [0, 1), "
+                                                 "not 1"),
     (["--load", "x.pt"], "unrecognized arguments: --load x.pt"),  # tag.py uses saved models
-    (["@no-such-recipe.txt"], "@no-such-recipe.txt: cannot read the recipe: No such file or directory"),
+    (["@no-such-recipe.txt"], "@no-such-recipe.txt: cannot read the recipe: No such file or "
+                              "directory"),
     (["--lr", "1001"], "argument --lr: must be above 0, at most 1000, not 1001"),
 ])
 def test_bad_options_exit_2_with_a_usage_error(capsys, argv, message):
@@ -128,18 +135,24 @@ def test_label_smoothing_keeps_the_loss_above_the_entropy_of_the_smoothed_target
     eps, n_tags = 0.1, 3
     target = [1 - eps + eps / n_tags] + [eps / n_tags] * (n_tags - 1)
     floor = -sum(q * math.log(q) for q in target)
-    last_loss = lambda text: float(re.findall(r"^epoch +\d+ \| loss ([\d.]+)", text, flags=re.M)[-1])
+    last_loss = lambda text: float(re.findall(r"^epoch +\d+ \| loss ([\d.]+)", text,
+                                              flags=re.M)[-1])
     assert last_loss(main_output(["--loss", "ce", "--label-smoothing", str(eps)])) > floor
     assert last_loss(main_output(["--loss", "ce"])) < floor / 2
 
 
 def test_readme_comparison_catches_changed_numbers_and_words():
-    assert_same_output("loss 0.3670 | 7.5e-09 | time 0.60 s\n", "loss 0.3671 | 3.1e-08 | time 1.90 s\n")
-    assert_same_output("loop 0.0400 s, call 0.0020 s (20x)\n", "loop 0.0500 s, call 0.0050 s (10x)\n")
-    # A duration or a ratio of durations depends on the machine and its load: any number will do, but a number.
-    assert_same_output("loop 0.0400 s, call 0.0020 s (20x)\n", "loop 9.0000 s, call 0.0001 s (90000x)\n")
+    assert_same_output("loss 0.3670 | 7.5e-09 | time 0.60 s\n",
+                       "loss 0.3671 | 3.1e-08 | time 1.90 s\n")
+    assert_same_output("loop 0.0400 s, call 0.0020 s (20x)\n",
+                       "loop 0.0500 s, call 0.0050 s (10x)\n")
+    # A duration or a ratio of durations depends on the machine and its load: any number will do,
+    # but a number.
+    assert_same_output("loop 0.0400 s, call 0.0020 s (20x)\n",
+                       "loop 9.0000 s, call 0.0001 s (90000x)\n")
     with pytest.raises(AssertionError):
-        assert_same_output("loop 0.0400 s, call 0.0020 s (20x)\n", "loop 0.0400 s, call 0.0020 s (fast)\n")
+        assert_same_output("loop 0.0400 s, call 0.0020 s (20x)\n",
+                           "loop 0.0400 s, call 0.0020 s (fast)\n")
     for changed in ("loss 0.3690 | 7.5e-09 | time 0.60 s", "lost 0.3670 | 7.5e-09 | time 0.60 s",
                     "loss 0.3670 | 7.5e-09 | time 0.60 s\nextra"):
         with pytest.raises(AssertionError):
@@ -149,7 +162,8 @@ def test_readme_comparison_catches_changed_numbers_and_words():
 def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
     import subprocess
     import sys
-    reader_gone = subprocess.Popen([sys.executable, "-m", "tagger.train", "--epochs", "1"], cwd=ROOT,
+    reader_gone = subprocess.Popen([sys.executable, "-m", "tagger.train", "--epochs", "1"],
+                                   cwd=ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     reader_gone.stdout.close()  # like `| head -0`: nobody reads what main.py prints
     stderr = reader_gone.stderr.read()
@@ -170,7 +184,8 @@ def test_unseen_word_row_depends_only_on_the_words_before_it():
     assert short == whole
     bidirectional = ["--bidirectional", "--epochs", "30"]
     assert (probability_row(main_output(["--predict", "The cat", *bidirectional]), "cat")
-            != probability_row(main_output(["--predict", "The cat ate the book", *bidirectional]), "cat"))
+            != probability_row(main_output(["--predict", "The cat ate the book", *bidirectional]),
+                               "cat"))
 
 
 def test_the_seed_is_set_before_the_model_is_built(monkeypatch):
@@ -201,7 +216,8 @@ def test_dev_keeps_and_saves_the_best_epoch_not_the_last(monkeypatch, tmp_path):
 
     monkeypatch.setattr(trainer, "evaluate", scripted_evaluate)
     path = tmp_path / "best.pt"
-    args = trainer.parse_args(["--dev", str(ROOT / "train.csv"), "--epochs", "3", "--save", str(path)])
+    args = trainer.parse_args(["--dev", str(ROOT / "train.csv"), "--epochs", "3", "--save",
+                               str(path)])
     torch.manual_seed(args.seed)
     with contextlib.redirect_stdout(io.StringIO()) as output:
         run = trainer.train_tagger(args, torch.device("cpu"))
@@ -211,7 +227,8 @@ def test_dev_keeps_and_saves_the_best_epoch_not_the_last(monkeypatch, tmp_path):
     epoch_1, _, epoch_3 = weights_when_evaluated
     saved, _ = load_checkpoint(path)
     for name, tensor in epoch_1.items():
-        assert torch.equal(model.state_dict()[name], tensor) and torch.equal(saved.state_dict()[name], tensor)
+        assert torch.equal(model.state_dict()[name],
+                           tensor) and torch.equal(saved.state_dict()[name], tensor)
     assert not torch.equal(epoch_1["hidden2tag.weight"], epoch_3["hidden2tag.weight"])
 
 
@@ -254,9 +271,11 @@ def test_every_option_of_the_recipe_reaches_the_model_or_the_training_loop(monke
     test_the_seed_is_set_before_the_model_is_built.
     """
     recorded = {}
-    monkeypatch.setattr(trainer, "train", lambda model, batches, optimizer, epochs, **kwargs: recorded.update(
+    monkeypatch.setattr(trainer, "train",
+                        lambda model, batches, optimizer, epochs, **kwargs: recorded.update(
         model=model, batches=batches, optimizer=optimizer, epochs=epochs, **kwargs) or [])
-    args = trainer.parse_args([f"@{RECIPE_FILE}", "--train", str(write_tagged_conllu(tmp_path / "train.conllu"))])
+    args = trainer.parse_args([f"@{RECIPE_FILE}", "--train",
+                               str(write_tagged_conllu(tmp_path / "train.conllu"))])
     run = trainer.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None)
     model, batches, optimizer, options = recorded["model"], recorded["batches"], recorded["optimizer"], recipe_options()
     number = lambda flag: float(options[flag])
@@ -285,32 +304,38 @@ def test_every_option_of_the_recipe_reaches_the_model_or_the_training_loop(monke
 
 
 def test_options_after_the_recipe_file_override_it_and_switch_its_parts_off():
-    args = trainer.parse_args([f"@{RECIPE_FILE}", "--train", "x.conllu", "--seed", "7", "--no-chars", "--no-xpos"])
+    args = trainer.parse_args([f"@{RECIPE_FILE}", "--train", "x.conllu", "--seed", "7",
+                               "--no-chars", "--no-xpos"])
     assert args.seed == 7 and not args.chars and not args.xpos and args.bidirectional
     assert "char_hidden_dim" not in trainer.describe_settings(args)
 
 
 def test_a_recipe_file_reads_options_separated_by_spaces_and_lines_with_comments(tmp_path):
     recipe = tmp_path / "r.txt"
-    recipe.write_text("# a comment\n--epochs 3 --lr 0.5   # inline comment\n\n--bidirectional\n", encoding="utf-8")
+    recipe.write_text("# a comment\n--epochs 3 --lr 0.5   # inline comment\n\n--bidirectional\n",
+                      encoding="utf-8")
     args = trainer.parse_args([f"@{recipe}"])
     assert (args.epochs, args.lr, args.bidirectional) == (3, 0.5, True)
 
 
 NUMERIC_OPTIONS = {  # each numeric option of main.py, and a value just outside its range
     "--embedding-dim": "0", "--hidden-dim": "0", "--num-layers": "0", "--char-embedding-dim": "0",
-    "--char-hidden-dim": "0", "--epochs": "0", "--batch-size": "0", "--log-every": "0", "--eval-batch-size": "0",
-    "--dropout": "1", "--lr": "0", "--lr-decay": "0", "--clip-grad": "-1", "--label-smoothing": "-0.1",
+    "--char-hidden-dim": "0", "--epochs": "0", "--batch-size": "0", "--log-every": "0",
+                   "--eval-batch-size": "0",
+    "--dropout": "1", "--lr": "0", "--lr-decay": "0", "--clip-grad": "-1",
+                   "--label-smoothing": "-0.1",
     "--unk-alpha": "-1", "--seed": "-1", "--adam-beta2": "1", "--ema": "1",
 }
-TOO_LARGE = {"--embedding-dim": "4097", "--hidden-dim": "4097", "--num-layers": "4097", "--char-embedding-dim": "4097",
+TOO_LARGE = {"--embedding-dim": "4097", "--hidden-dim": "4097", "--num-layers": "4097",
+             "--char-embedding-dim": "4097",
              "--char-hidden-dim": "4097", "--lr-decay": "1.5", "--seed": str(2**70)}
 
 
 @pytest.mark.parametrize("flag", NUMERIC_OPTIONS)
 def test_every_numeric_option_is_checked_before_any_work(capsys, flag):
     """Out of range, nan, inf or not a number: a usage error (exit 2) naming the option."""
-    for value in (NUMERIC_OPTIONS[flag], TOO_LARGE.get(flag, "nan"), "nan", "inf", "-inf", "1e400", "x"):
+    for value in (NUMERIC_OPTIONS[flag], TOO_LARGE.get(flag, "nan"), "nan", "inf", "-inf", "1e400",
+                  "x"):
         with pytest.raises(SystemExit) as exit_info:
             trainer.parse_args([flag, value])
         assert exit_info.value.code == 2
@@ -339,13 +364,15 @@ def test_save_is_checked_before_training(tmp_path, capsys):
         assert "probabilities before training" not in out
 
 
-def test_ctrl_c_ends_with_one_line_saying_what_was_saved_and_exit_130(tmp_path, capsys, monkeypatch):
+def test_ctrl_c_ends_with_one_line_saying_what_was_saved_and_exit_130(tmp_path, capsys,
+                                                                      monkeypatch):
     def interrupted(model, batches, optimizer, epochs, after_epoch=None, **kwargs):
         after_epoch(1, 1.0)  # one epoch, saved as the best so far
         raise KeyboardInterrupt
     monkeypatch.setattr(trainer, "train", interrupted)
     train_file = write_tagged_conllu(tmp_path / "train.conllu")
-    for dev, said in ((["--dev", str(train_file)], f"interrupted: {tmp_path / 'm.pt'} holds the best model so far"),
+    for dev, said in ((["--dev", str(train_file)], f"interrupted: {tmp_path / 'm.pt'} holds the "
+                                                   "best model so far"),
                       ([], "interrupted: nothing was saved")):
         (tmp_path / "m.pt").unlink(missing_ok=True)
         with pytest.raises(SystemExit) as exit_info:
@@ -357,7 +384,8 @@ def test_ctrl_c_ends_with_one_line_saying_what_was_saved_and_exit_130(tmp_path, 
 def test_a_diverging_training_stops_with_one_line_not_a_model_of_nans(capsys, monkeypatch):
     from tagger.model import RealDataTagger
     real_loss = RealDataTagger.loss
-    monkeypatch.setattr(RealDataTagger, "loss", lambda model, batch: real_loss(model, batch) * float("inf"))
+    monkeypatch.setattr(RealDataTagger, "loss",
+                        lambda model, batch: real_loss(model, batch) * float("inf"))
     with pytest.raises(SystemExit) as exit_info:
         trainer.main(["--epochs", "20"])
     assert exit_info.value.code == 2
@@ -375,17 +403,23 @@ def test_ema_evaluates_and_saves_the_average_of_the_weights(tmp_path, monkeypatc
         return losses
     monkeypatch.setattr(trainer, "train", recording_train)
     args = trainer.parse_args(["--train", str(train_file), "--epochs", "3", "--batch-size", "4"])
-    kept = trainer.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None).model.state_dict()
+    kept = trainer.train_tagger(args, torch.device("cpu"),
+                                log=lambda *_, **__: None).model.state_dict()
     assert seen["averaged"] is None and all(torch.equal(kept[k], seen["last"][k]) for k in kept)
-    args = trainer.parse_args(["--train", str(train_file), "--epochs", "3", "--batch-size", "4", "--ema", "0.9"])
-    kept = trainer.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None).model.state_dict()
-    assert not all(torch.equal(kept[k], seen["last"][k]) for k in kept)  # the average, not the last step
+    args = trainer.parse_args(["--train", str(train_file), "--epochs", "3", "--batch-size", "4",
+                               "--ema", "0.9"])
+    kept = trainer.train_tagger(args, torch.device("cpu"),
+                                log=lambda *_, **__: None).model.state_dict()
+    # the average, not the last step
+    assert not all(torch.equal(kept[k], seen["last"][k]) for k in kept)
     assert all(torch.equal(kept[k], seen["averaged"].module.state_dict()[k]) for k in kept)
     # With --dev, the average is what each epoch evaluates (and so what is kept and saved).
     evaluated = []
     real_evaluate = trainer.evaluate
-    monkeypatch.setattr(trainer, "evaluate", lambda model, *a, **kw: evaluated.append(model) or real_evaluate(model, *a, **kw))
-    args = trainer.parse_args(["--train", str(train_file), "--dev", str(train_file), "--epochs", "2", "--ema", "0.9"])
+    monkeypatch.setattr(trainer, "evaluate",
+                        lambda model, *a, **kw: evaluated.append(model) or real_evaluate(model, *a, **kw))
+    args = trainer.parse_args(["--train", str(train_file), "--dev", str(train_file), "--epochs",
+                               "2", "--ema", "0.9"])
     trainer.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None)
     assert len(evaluated) == 2 and all(model is seen["averaged"].module for model in evaluated)
 
@@ -417,8 +451,8 @@ def test_a_model_too_large_for_memory_is_a_one_line_error(monkeypatch, capsys):
     from tagger import training as train_module
 
     def out_of_memory(**settings):
-        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: "
-                           "you tried to allocate 400000000000 bytes.\nmore lines")
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not "
+                           "enough memory: you tried to allocate 400000000000 bytes.\nmore lines")
     monkeypatch.setattr(train_module, "RealDataTagger", out_of_memory)
     with pytest.raises(SystemExit) as exit_info:
         trainer.main(["--embedding-dim", "4096"])

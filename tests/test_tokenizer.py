@@ -28,7 +28,8 @@ def shown(text):
     ("Call 713-853-3989 or +44 x3-5213.", "Call | 713-853-3989 | or | +44 | x3 | - | 5213 | ."),
     ("The 1990s and the 20th.", "The | 1990s | and | the | 20th | ."),
     # abbreviations and initials keep their period
-    ("Mr. Smith of the U.S. met Dr. Lee, e.g. here.", "Mr. | Smith | of | the | U.S. | met | Dr. | Lee | , | e.g. | here | ."),
+    ("Mr. Smith of the U.S. met Dr. Lee, e.g. here.", "Mr. | Smith | of | the | U.S. | met | Dr. "
+                                                      "| Lee | , | e.g. | here | ."),
     ("George W. Bush", "George | W. | Bush"),
     # file names, domains, dotted names, hashtags
     ("Open report.pdf on example.com.", "Open | report.pdf | on | example.com | ."),
@@ -44,14 +45,20 @@ def shown(text):
     ("So -- yes ..?", "So | -- | yes | ..?"),
     ("Great :) see you ;-) :D", "Great | :) | see | you | ;-) | :D"),
     # contractions and possessives: one token, two words
-    ("I can't believe it's not butter!", "I | can't[ca n't] | believe | it's[it 's] | not | butter | !"),
-    ("Don't, won't, I'm, they're, we've, you'll, I'd", "Don't[Do n't] | , | won't[wo n't] | , | I'm[I 'm] | , | "
-     "they're[they 're] | , | we've[we 've] | , | you'll[you 'll] | , | I'd[I 'd]"),
-    ("The company's and the parents' cars", "The | company's[company 's] | and | the | parents'[parents '] | cars"),
-    ("I cannot, I'm gonna, we gotta", "I | cannot[can not] | , | I'm[I 'm] | gonna[gon na] | , | we | gotta[got ta]"),
+    ("I can't believe it's not butter!", "I | can't[ca n't] | believe | it's[it 's] | not | "
+                                         "butter | !"),
+    ("Don't, won't, I'm, they're, we've, you'll, I'd", "Don't[Do n't] | , | won't[wo n't] | , | "
+                                                       "I'm[I 'm] | , | they're[they 're] | , | "
+                                                       "we've[we 've] | , | you'll[you 'll] | , | "
+                                                       "I'd[I 'd]"),
+    ("The company's and the parents' cars", "The | company's[company 's] | and | the | "
+                                            "parents'[parents '] | cars"),
+    ("I cannot, I'm gonna, we gotta", "I | cannot[can not] | , | I'm[I 'm] | gonna[gon na] | , | "
+                                      "we | gotta[got ta]"),
     ("dont cant it’s", "dont[do nt] | cant[ca nt] | it’s[it ’s]"),
     # not contractions: words that only look like them
-    ("They were in the 70's at O'Brien's", "They | were | in | the | 70's | at | O'Brien's[O'Brien 's]"),
+    ("They were in the 70's at O'Brien's", "They | were | in | the | 70's | at | "
+                                           "O'Brien's[O'Brien 's]"),
 ])
 def test_tokenizer_examples(text, expected):
     assert shown(text) == expected
@@ -59,7 +66,8 @@ def test_tokenizer_examples(text, expected):
 
 def test_space_after_is_false_only_inside_a_chunk():
     tokens = tokenize("Hi, you!")
-    assert [(t.text, t.space_after) for t in tokens] == [("Hi", False), (",", True), ("you", False), ("!", True)]
+    assert [(t.text, t.space_after) for t in tokens] == [("Hi", False), (",", True), ("you", False),
+                                                         ("!", True)]
 
 
 def test_split_words_leaves_ordinary_words_alone():
@@ -71,8 +79,10 @@ def test_split_on_whitespace_makes_one_word_per_token():
     assert split_on_whitespace(" a  b,c ") == [Token("a", ["a"]), Token("b,c", ["b,c"])]
 
 
-@pytest.mark.parametrize("text", ["!?!?.,;", "   \t ", "\x00\x07a\x1bb", "x" * 100_000, "a." * 50_000,
-                                  "-a" * 50_000, "1," * 50_000, "@" * 100_000, "'a" * 50_000, ".a@" * 30_000,
+@pytest.mark.parametrize("text",
+                         ["!?!?.,;", "   \t ", "\x00\x07a\x1bb", "x" * 100_000, "a." * 50_000,
+                                  "-a" * 50_000, "1," * 50_000, "@" * 100_000, "'a" * 50_000,
+                          ".a@" * 30_000,
                                   "👍🏽 日本語の文 Привет, мир! مرحبا"])
 def test_hard_input_loses_nothing(text):
     tokens = tokenize(text)
@@ -119,7 +129,8 @@ def test_dev_sentences_tokenized_as_the_treebank_does():
     assert exact / total >= 0.945
 
 
-@pytest.mark.parametrize("chunk", ["butter", "5pm", "20th", "1990s", "x3", "B2B", "日本語", "cannot", "Straße"])
+@pytest.mark.parametrize("chunk",
+                         ["butter", "5pm", "20th", "1990s", "x3", "B2B", "日本語", "cannot", "Straße"])
 def test_the_rules_keep_an_alphanumeric_chunk_whole_as_the_fast_path_assumes(chunk):
     """tokenize() skips the rules for alphanumeric chunks; the first matching rule must take them whole."""
     from tagger.tokenizer import TOKEN
@@ -151,8 +162,8 @@ ADVERSARIAL_INPUTS = {
 
 
 def best_cpu_time(function, repeats=2):
-    """The least CPU time this process spent in function() over `repeats` runs: other processes on a busy
-    machine do not count in it (a wall clock would count them)."""
+    """The least CPU time this process spent in function() over `repeats` runs: other processes on a
+    busy machine do not count in it (a wall clock would count them)."""
     best = float("inf")
     for _ in range(repeats):
         start = time.process_time()
@@ -163,7 +174,8 @@ def best_cpu_time(function, repeats=2):
 
 @pytest.mark.parametrize("name", ADVERSARIAL_INPUTS)
 def test_tokenizing_time_grows_linearly_with_the_length(name):
-    """8 times the text must take well under 64 times as long (which a rule that rescans would take).
+    """8 times the text must take well under 64 times as long (which a rule that rescans would
+    take).
 
     A ratio of two CPU times measured in one run, never an absolute time: linear gives about 8,
     and the bound of 20 leaves room for timing noise. The short text is long enough (4,000
@@ -172,20 +184,27 @@ def test_tokenizing_time_grows_linearly_with_the_length(name):
     make = ADVERSARIAL_INPUTS[name]
     short, long = make(2000), make(16000)
     tokenize(short)  # warm up (the regular expression's first use)
-    ratio = best_cpu_time(lambda: tokenize(long)) / max(best_cpu_time(lambda: tokenize(short)), 1e-4)
+    ratio = best_cpu_time(lambda: tokenize(long)) / max(best_cpu_time(lambda: tokenize(short)),
+                                                        1e-4)
     assert ratio < 20, f"{name}: 8x the text took {ratio:.0f}x as long"
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("Cafe\u0301 ok.", ["Cafe\u0301", "ok", "."]),               # an accent written as a combining mark
+    # an accent written as a combining mark
+    ("Cafe\u0301 ok.", ["Cafe\u0301", "ok", "."]),
     ("Cafe\u0301s, yes", ["Cafe\u0301s", ",", "yes"]),            # ... inside the word
-    ("\U0001F44D\U0001F3FD great", ["\U0001F44D\U0001F3FD", "great"]),  # thumbs up with its skin tone
-    ("\u0939\u093f\u0928\u094d\u0926\u0940 \u092d\u093e\u0937\u093e", ["\u0939\u093f\u0928\u094d\u0926\u0940",
-                                                                       "\u092d\u093e\u0937\u093e"]),  # Hindi vowel signs
+    # thumbs up with its skin tone
+    ("\U0001F44D\U0001F3FD great", ["\U0001F44D\U0001F3FD", "great"]),
+    ("\u0939\u093f\u0928\u094d\u0926\u0940 \u092d\u093e\u0937\u093e",
+     ["\u0939\u093f\u0928\u094d\u0926\u0940",
+                                                                       # Hindi vowel signs
+                                                                       "\u092d\u093e\u0937\u093e"]),
     ("\U0001F468\u200d\U0001F469\u200d\U0001F467!", ["\U0001F468\u200d\U0001F469\u200d\U0001F467", "!"]),  # a family
     ("\U0001F1FA\U0001F1F8\U0001F1EB\U0001F1F7 flags", ["\U0001F1FA\U0001F1F8", "\U0001F1EB\U0001F1F7", "flags"]),
-    ("\u2764\ufe0f!", ["\u2764\ufe0f", "!"]),                     # a heart with its emoji variation selector
-    ("\u0301alone", ["\u0301", "alone"]),                        # a mark with nothing before it stays itself
+    # a heart with its emoji variation selector
+    ("\u2764\ufe0f!", ["\u2764\ufe0f", "!"]),
+    # a mark with nothing before it stays itself
+    ("\u0301alone", ["\u0301", "alone"]),
 ])
 def test_a_token_is_made_of_whole_characters_as_a_reader_sees_them(text, expected):
     tokens = tokenize(text)
