@@ -32,7 +32,7 @@ def png_bytes(figure, **options):
 
 
 def plot_reliability(recipe):
-    """Accuracy against confidence per bin, before and after temperature scaling, and tokens per bin."""
+    """Accuracy against confidence per bin, before and after temperature scaling; tokens per bin."""
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 6), sharex=True, height_ratios=(3, 1))
     n_bins = len(recipe["bins"]["as_trained"])
     centres = [(b + 0.5) / n_bins for b in range(n_bins)]
@@ -159,7 +159,8 @@ def main(argv=None):
         except FIGURE_ERRORS as error:
             what = f"no figure {error}" if isinstance(error,
                                                       KeyError) else str(error).splitlines()[0]
-            raise InputError(f"{args.results}: the saved figures do not make {name} ({what})") from None
+            raise InputError(f"{args.results}: the saved figures do not make {name} ({what})"
+                             ) from None
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")

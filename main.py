@@ -2,7 +2,7 @@
 Networks", trained on its two sentences, in the tutorial's order. Real data: the tagger/ folder.
 
     python main.py              # NLLLoss on the model's log_softmax outputs, as in the tutorial
-    python main.py --loss ce    # CrossEntropyLoss on its raw logits: the same losses and probabilities
+    python main.py --loss ce    # CrossEntropyLoss on raw logits: the same losses and probabilities
 """
 import argparse
 import math
@@ -74,7 +74,8 @@ def print_probabilities(title, model, words, word_to_ix, tag_to_ix, device):
 def main(argv=None):
     """Day 1 in the tutorial's order: data, dictionaries, model, loss, optimizer, training."""
     args = parse_args(argv)
-    print("settings: " + " ".join(f"{name}={value}" for name, value in vars(args).items() if name != "train"))
+    shown = {name: value for name, value in vars(args).items() if name != "train"}
+    print("settings: " + " ".join(f"{name}={value}" for name, value in shown.items()))
     available = {"cpu": True, "cuda": torch.cuda.is_available(),
                  "mps": torch.backends.mps.is_available()}
     if not available[args.device]:

@@ -58,7 +58,8 @@ def lstm_step_by_step_and_whole(seed=1):
     first, first_hidden = lstm(inputs[:2], hidden_0)
     second, _ = lstm(inputs[2:], first_hidden)
     split = torch.cat([first, second])
-    gradients = [torch.autograd.grad(output.sum(), list(lstm.parameters())) for output in (whole, split)]
+    gradients = [torch.autograd.grad(output.sum(), list(lstm.parameters()))
+                 for output in (whole, split)]
 
     # 4. batch_first=True (this repository's layout): the same weights, the same numbers transposed.
     batch_first = nn.LSTM(3, 3, batch_first=True)
@@ -77,7 +78,7 @@ def lstm_step_by_step_and_whole(seed=1):
 
 
 def lstm_loop_and_call_seconds(steps=1000, seed=1):
-    """Section 0: seconds for `steps` single steps in a Python loop, and for one call (best of 3)."""
+    """Section 0: seconds for `steps` single steps in a Python loop, and one call (best of 3)."""
     torch.manual_seed(seed)
     lstm = nn.LSTM(3, 3)
     inputs = torch.randn(steps, 1, 3)
@@ -213,7 +214,8 @@ def naive_and_fused_loss(gap, dtype=torch.float32):
     x_fused = torch.tensor([[0.0, gap]], dtype=dtype, requires_grad=True)
     fused = F.cross_entropy(x_fused, torch.tensor([0]))
     fused.backward()
-    return naive.item(), bool(x_naive.grad.isfinite().all()), fused.item(), bool(x_fused.grad.isfinite().all())
+    return (naive.item(), bool(x_naive.grad.isfinite().all()),
+            fused.item(), bool(x_fused.grad.isfinite().all()))
 
 
 def subnormal_onset_and_first_wrong_gap(dtype=torch.float32):
@@ -273,10 +275,10 @@ def where_equivalence_stops():
     log_probs = F.log_softmax(logits, dim=-1)
     eps, classes = 0.1, logits.size(1)
     smoothed = F.cross_entropy(logits, target, label_smoothing=eps).item()
-    # Label smoothing mixes the one-hot target with a uniform one: (1 - eps) * CE + eps * mean(-log
-    # p).
-    smoothed_by_hand = ((1 - eps) * F.nll_loss(log_probs,
-                                               target) + eps * (-log_probs.mean(dim=-1)).mean()).item()
+    # Label smoothing mixes the one-hot target with a uniform one:
+    # (1 - eps) * CE + eps * mean(-log p).
+    uniform_part = (-log_probs.mean(dim=-1)).mean()
+    smoothed_by_hand = ((1 - eps) * F.nll_loss(log_probs, target) + eps * uniform_part).item()
     weight = torch.tensor([1.0, 2.0, 5.0])
     per_token = F.nll_loss(log_probs, target, reduction="none")
     return {
@@ -298,7 +300,7 @@ def pyplot():
 
 
 def plot_loss_against_gap(path):
-    """Loss of -log(softmax(x))[t] and cross_entropy(x) in float32 as the true class falls behind."""
+    """-log(softmax(x))[t] and cross_entropy(x) in float32 as the true class falls behind."""
     gaps = [g / 2 for g in range(0, 241)]  # 0 to 120 in steps of 0.5
     naive, fused, first_inf = [], [], None
     for gap in gaps:
@@ -381,7 +383,7 @@ def draw_figures(folder):
 
 
 def main():
-    """Print section 0, the tutorial's LSTM example, and 1-6, the losses (7: tagger/crf_example.py)."""
+    """Print section 0, the tutorial's LSTM example, and 1-6, the losses (7: crf_example.py)."""
     heading("0. An LSTM one step at a time, or the whole sequence at once")
     zero = lstm_step_by_step_and_whole()
     print("nn.LSTM(3, 3), 5 random inputs, the same (h_0, c_0) both ways")

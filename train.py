@@ -40,7 +40,8 @@ def read_training_data(path):
         try:
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
         except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
-            raise TrainingDataError(f"{path}: not valid CSV: {str(error).strip().splitlines()[0]}") from None
+            first_line = str(error).strip().splitlines()[0]
+            raise TrainingDataError(f"{path}: not valid CSV: {first_line}") from None
     header = next(csv.reader(io.StringIO(text)))
     for column in ("text", "tag"):
         if header.count(column) != 1:

@@ -50,7 +50,8 @@ def check_can_save(path):
         try:
             read_checkpoint(target)
         except InputError:
-            raise InputError(f"{path}: exists and is not a model of this tagger; not replacing it") from None
+            raise InputError(f"{path}: exists and is not a model of this tagger; "
+                             "not replacing it") from None
     if not target.parent.is_dir():
         raise InputError(f"{path}: no such folder: {target.parent}")
     try:
@@ -106,7 +107,8 @@ def read_checkpoint(path):
             members = archive.infolist()
             # torch.save stores its members uncompressed: a compressed or oversized one is no
             # checkpoint of ours, and reading it could take any amount of memory.
-            if any(m.compress_type != zipfile.ZIP_STORED or m.file_size > info.st_size for m in members):
+            if any(member.compress_type != zipfile.ZIP_STORED or member.file_size > info.st_size
+                   for member in members):
                 raise InputError(f"{path}: damaged checkpoint: a member is compressed or larger "
                                  "than the file")
             # checks every member's CRC, which torch.load does not
@@ -167,7 +169,7 @@ def rebuild(checkpoint):
     for field in ("settings", "word_to_ix", "state_dict"):
         check(field in checkpoint, f"missing '{field}'")
     settings = checkpoint["settings"]
-    required = {name for name, parameter in SETTINGS.items() if parameter.default is parameter.empty}
+    required = {name for name, option in SETTINGS.items() if option.default is option.empty}
     check(isinstance(settings, dict) and required <= set(settings) <= set(SETTINGS), "bad settings")
     for name, value in settings.items():
         default = SETTINGS[name].default
@@ -179,9 +181,8 @@ def rebuild(checkpoint):
             ok = is_int(value, 0 if default == 0 else 1,
                         4096 if name.endswith(("_dim", "layers")) else 10**7)
         check(ok, f"settings: {name} {value!r}")
-    tag_sets = checkpoint.get("tag_sets") or {
-        name: tags for name, tags in (("upos", checkpoint.get("tag_to_ix")), ("xpos", checkpoint.get("xpos_to_ix")))
-        if tags}
+    older = (("upos", checkpoint.get("tag_to_ix")), ("xpos", checkpoint.get("xpos_to_ix")))
+    tag_sets = checkpoint.get("tag_sets") or {name: tags for name, tags in older if tags}
     check(isinstance(tag_sets, dict) and list(tag_sets) in (["upos"], ["upos", "xpos"]),
           "bad tag sets")
     check_dictionary("word_to_ix", checkpoint["word_to_ix"], lambda word: True)
@@ -207,7 +208,8 @@ def rebuild(checkpoint):
     # weights in the file, whose size bounds them.
     expected = parameter_shapes(**settings)
     state_dict = checkpoint["state_dict"]
-    check(isinstance(state_dict, dict) and all(isinstance(t, torch.Tensor) for t in state_dict.values()),
+    check(isinstance(state_dict, dict)
+          and all(isinstance(tensor, torch.Tensor) for tensor in state_dict.values()),
           "bad weights")
     found = {name: tuple(tensor.shape) for name, tensor in state_dict.items()}
     check(found == expected, "its weights do not match its settings")

@@ -98,7 +98,8 @@ def check_recipes(parser, args, including=(), counted=None):
             parser.error(f"{arg}: cannot read the recipe: {error.strerror}")
         except UnicodeDecodeError as error:
             parser.error(f"{arg}: the recipe is not UTF-8 (byte {error.start})")
-        words = [word for line in text.splitlines() for word in parser.convert_arg_line_to_args(line)]
+        words = [word for line in text.splitlines()
+                 for word in parser.convert_arg_line_to_args(line)]
         recipes += [path,
                     *check_recipes(parser, words, (*including, os.path.realpath(path)), counted)]
     return recipes

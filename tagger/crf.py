@@ -87,7 +87,7 @@ class CRF(nn.Module):
                                dim=1)
 
     def backward_scores(self, emissions, mask):
-        """beta[:, t, i]: log of the summed exp(score) of the sentence's rest after tag i at word t."""
+        """beta[:, t, i]: log of the summed exp(score) of what follows tag i at word t."""
         transitions, end = self.transitions, self.end
         beta = end.expand(emissions.size(0), -1)  # at each sentence's last word
         betas = [beta]

@@ -104,8 +104,8 @@ def log_partition_one_sentence(crf, emissions):
     each step a small logsumexp. Section 7 (5) times it against CRF.log_partition."""
     alpha = crf.start + emissions[0]
     for t in range(1, len(emissions)):
-        alpha = torch.stack([torch.logsumexp(alpha + crf.transitions[:, tag], dim=0) + emissions[t, tag]
-                             for tag in range(emissions.size(1))])
+        alpha = torch.stack([torch.logsumexp(alpha + crf.transitions[:, tag], dim=0)
+                             + emissions[t, tag] for tag in range(emissions.size(1))])
     return torch.logsumexp(alpha + crf.end, dim=0)
 
 

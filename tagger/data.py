@@ -56,7 +56,8 @@ def decode_utf8(raw, source):
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise InputError(f"{source} line {line}: not valid UTF-8 (byte 0x{raw[error.start]:02x})") from None
+        byte = raw[error.start]
+        raise InputError(f"{source} line {line}: not valid UTF-8 (byte 0x{byte:02x})") from None
 
 
 def read_csv(path):
@@ -77,7 +78,8 @@ def read_csv(path):
         if header.count(column) != 1:
             found = ", ".join(header)
             problem = "missing" if column not in header else "more than one"
-            hint = "; the file looks tab-separated: separate the columns with commas" if "\t" in found else ""
+            hint = ("; the file looks tab-separated: separate the columns with commas"
+                    if "\t" in found else "")
             raise InputError(f"{path}: {problem} column '{column}' (found: {found}){hint}")
     text_column, tag_column = header.index("text"), header.index("tag")
     sentences = []
@@ -127,9 +129,10 @@ def read_tag_sets(path, names=("upos",)):
         data = read_csv(path)
         return [words for words, _ in data], {"upos": [tags for _, tags in data]}
     columns = {name: TAG_COLUMNS[name] for name in ("upos", *names)}
-    sentences = [sentence for sentence in conllu_sentences(path,
-                                                           tag_columns=tuple(columns.values())) if sentence.words]
+    read = conllu_sentences(path, tag_columns=tuple(columns.values()))
+    sentences = [sentence for sentence in read if sentence.words]
     if not sentences:
         raise InputError(f"{path}: no sentences")
     return ([sentence.words for sentence in sentences],
-            {name: [sentence.tags[column] for sentence in sentences] for name, column in columns.items()})
+            {name: [sentence.tags[column] for sentence in sentences]
+             for name, column in columns.items()})

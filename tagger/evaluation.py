@@ -1,4 +1,5 @@
-"""How good a trained tagger is on gold-tagged data: accuracy, per-tag scores, errors, calibration."""
+"""How good a trained tagger is on gold-tagged data: accuracy, per-tag scores, errors, calibration.
+"""
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -53,8 +54,8 @@ def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu",
             continue
         result = score_tags(list(zip(sentences, gold_tags[name])), prediction.tags, vocab.knows)
         tag_to_ix = vocab.tag_sets[name]
-        result.log_probs = torch.cat(prediction.log_probs) if sentences else torch.empty(0,
-                                                                                         len(tag_to_ix))
+        result.log_probs = (torch.cat(prediction.log_probs) if sentences
+                            else torch.empty(0, len(tag_to_ix)))
         result.gold_ix = torch.tensor([tag_to_ix.get(tag, -1) for tag in result.gold],
                                       dtype=torch.long)
         results[name] = result

@@ -12,7 +12,8 @@ MAX_LINE_BYTES = 1 << 22  # 4 MiB: room for a 2-million-character token, not for
 def count_words(text, start):
     """Whitespace-separated words of text[start:], less one that began before `start`."""
     words = len(text[start:].split())
-    if 0 < start < len(text) and not text[start - 1:start].isspace() and not text[start:start + 1].isspace():
+    continued = 0 < start < len(text) and not text[start - 1:start].isspace()
+    if continued and not text[start:start + 1].isspace():
         words -= 1  # the first piece continues a word already counted
     return words
 
@@ -33,7 +34,8 @@ class LineReader:
         A line longer than max_line_bytes, or of more than max_line_words words separated by
         whitespace, is an InputError as soon as that much of it has been read.
         """
-        self.max_line_bytes, self.max_line_words, self.read_bytes = max_line_bytes, max_line_words, read_bytes
+        self.max_line_bytes, self.max_line_words = max_line_bytes, max_line_words
+        self.read_bytes = read_bytes
         self.path = path
         self.name = "standard input" if path == "-" else str(path)
         self.pending = bytearray()  # read but not yet handed out
@@ -79,7 +81,8 @@ class LineReader:
                 self.start = end + 1  # before the yield, so that more_ready() looks past this line
                 yield line_number, without_bom(line) if line_number == 1 else line
             if self.pending:  # a last line without "\n"
-                yield line_number + 1, without_bom(bytes(self.pending)) if line_number == 0 else bytes(self.pending)
+                last = bytes(self.pending)
+                yield line_number + 1, without_bom(last) if line_number == 0 else last
                 self.pending.clear()
         finally:
             if self.opened_here:

@@ -129,7 +129,7 @@ class RealDataTagger(nn.Module):
         return self.word_char_vectors(char_ids, char_lengths)[word_positions]
 
     def word_char_vectors(self, char_ids, char_lengths):
-        """(n_words, max_word_len) -> (n_words, 2 * char_hidden_dim): both directions' last states."""
+        """(n_words, max_word_len) -> (n_words, 2 * char_hidden_dim), both directions' ends."""
         char_embeds = self.char_embeddings(char_ids)  # (n_words, max_word_len, char_embedding_dim)
         if bool((char_lengths == char_ids.size(1)).all()):
             _, (final_hidden, _) = self.char_lstm(char_embeds)  # one length: no padding

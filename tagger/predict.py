@@ -72,8 +72,8 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
         for name, (tags, log_probs) in zip(vocab.tag_sets,
                                            model.decode(scores, lengths, probabilities)):
             for row, (sentence_id, length) in enumerate(zip(ids, lengths.tolist())):
-                predictions[name].tags[sentence_id] = [ix_to_tag[name][ix] for ix in tags[row,
-                                                                                          :length].tolist()]
+                tag_ids = tags[row, :length].tolist()
+                predictions[name].tags[sentence_id] = [ix_to_tag[name][ix] for ix in tag_ids]
                 if probabilities:
                     predictions[name].log_probs[sentence_id] = log_probs[row, :length].cpu()
         group.clear()

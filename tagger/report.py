@@ -9,15 +9,17 @@ from tagger.evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temp
 
 
 PROBABILITY_SCORES = f"""\
-how --report scores the UPOS probabilities p, over the words of the --eval file (g: a word's gold tag;
-words whose gold tag never occurred in training are left out, as p(g) is 0 for them):
+how --report scores the UPOS probabilities p, over the words of the --eval file (g: a word's
+gold tag; words whose gold tag never occurred in training are left out, as p(g) is 0 for them):
   NLL    mean over words of -ln p(g): at temperature 1, for a softmax model trained without label
          smoothing, the loss its UPOS layer trains on, here on other text, without dropout or
          --unk-alpha (a CRF's p are its per-word marginals)
-  Brier  mean over words of the sum over all tags t of (p(t) - 1 if t = g else 0)^2; 0 best, 2 worst
-  ECE    expected calibration error: the words go into {N_BINS} bins of equal width by the confidence
-         c = max over t of p(t): (0, 1/{N_BINS}], (1/{N_BINS}, 2/{N_BINS}], ..., ({N_BINS - 1}/{N_BINS}, 1]; ECE is the sum
-         over bins of (words in the bin / all words) * |accuracy in the bin - mean c in the bin|
+  Brier  mean over words of the sum over all tags t of (p(t) - 1 if t = g else 0)^2; 0 best,
+         2 worst
+  ECE    expected calibration error: the words go into {N_BINS} bins of equal width by the
+         confidence c = max over t of p(t): (0, 1/{N_BINS}], (1/{N_BINS}, 2/{N_BINS}], ...,
+         ({N_BINS - 1}/{N_BINS}, 1]; ECE is the sum over bins of (words in the bin / all words)
+         * |accuracy in the bin - mean c in the bin|
 """
 
 

@@ -1,14 +1,14 @@
 """Use a tagger that python -m tagger.train trained and saved: tag text or CoNLL-U, evaluate it,
 calibrate it.
 
-    python -m tagger.tag ewt.pt "I saw her duck ."                 # prints I/PRON/PRP saw/VERB/VBD ...
-    python -m tagger.tag ewt.pt - < text.txt                        # each line of standard input is a sentence
+    python -m tagger.tag ewt.pt "I saw her duck ."     # prints I/PRON/PRP saw/VERB/VBD ...
+    python -m tagger.tag ewt.pt - < text.txt            # each line of standard input a sentence
                                                              # (read, tagged and written a chunk at
                                                              a time)
     python -m tagger.tag ewt.pt - --conllu < text.txt > tagged.conllu
     python -m tagger.tag ewt.pt --tag-conllu FILE.conllu > tagged.conllu
     python -m tagger.tag ewt.pt --eval en_ewt-ud-dev.conllu --report
-    python -m tagger.tag ewt.pt --eval en_ewt-ud-dev.conllu --fit-temperature    (calibrate the probabilities)
+    python -m tagger.tag ewt.pt --eval en_ewt-ud-dev.conllu --fit-temperature   # calibrate
 """
 import argparse
 import os
@@ -115,7 +115,7 @@ MAX_SENTENCE_WORDS = 10_000
 
 
 def tokenized_lines(numbered_lines, tokenize_line, source):
-    """(line, tokens) for each (line number, line); over MAX_SENTENCE_WORDS words is an InputError."""
+    """(line, tokens) for each (line number, line); too many words is an InputError."""
     for line_number, line in numbered_lines:
         tokens = tokenize_line(line)
         if sum(len(token.words) for token in tokens) > MAX_SENTENCE_WORDS:
@@ -240,8 +240,9 @@ def tag_conllu_file(model, path, vocab, args, device):
             tags = {name: iter(prediction.tags) for name, prediction in predictions.items()}
             # (the last "sentence" may be the file's final blank lines, with no words)
             for sentence in chunk:
-                sys.stdout.write(sentence.with_tags({columns[name]: next(name_tags) if sentence.words else []
-                                                     for name, name_tags in tags.items()}))
+                new_tags = {columns[name]: next(name_tags) if sentence.words else []
+                            for name, name_tags in tags.items()}
+                sys.stdout.write(sentence.with_tags(new_tags))
             sys.stdout.flush()
             progress.update(len(chunk))
 

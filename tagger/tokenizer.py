@@ -29,7 +29,8 @@ ABBREVIATIONS = ("mr mrs ms dr st mt ft jr sr vs etc inc co corp ltd gen gov lt 
                  "ext sts drs ps pvt ect").split()
 # Prefixes that the treebank keeps joined to the rest of the word ("e-mail", "non-profit");
 # other hyphenated words are split into word, hyphen, word ("long - term").
-HYPHEN_PREFIXES = "e non mid pre anti re post co over pro multi ex sub semi cross neo inter intra un bi counter mis vice".split()
+HYPHEN_PREFIXES = ("e non mid pre anti re post co over pro multi ex sub semi cross neo inter intra"
+                   " un bi counter mis vice").split()
 
 # The token rules, tried in this order at each position of a whitespace-separated chunk.
 # A rule that can run far ahead and then fail would scan to the end of a long chunk from every
@@ -38,29 +39,53 @@ HYPHEN_PREFIXES = "e non mid pre anti re post co over pro multi ex sub semi cros
 # a run and then fails, a later rule takes that whole run as one token, so no run is scanned
 # twice. test_tokenizer.py times adversarial inputs at two lengths to check that this holds.
 TOKEN = re.compile(r"""
-    (?:https?://|ftp://|www\.)[^\s<>"]*[^\s<>".,;:!?)\]'>]         # URL, without trailing punctuation
-  | [\w.+-]{1,64}@\w[\w-]*(?:\.[\w-]+)*                             # e-mail address (also name...@host.com)
-  | (?<![\w:])[:;=][-'^o]?[)(\]\[DPpOo3/\\|*$@](?![\w)(])             # emoticon such as :) ;-) :D
-  | \^_*\^ | <3                                                     # emoticons ^_^ and <3
-  | (?:\d{3}-)?\d{1,3}-\d{4}(?!\d)                                 # phone number 713-853-3989, 345-9945, 3-5213
-  | \+\d+                                                           # country code +44
-  | \d+(?:[.,:/]\d+)+(?:st|nd|rd|th|s)?                              # number 3.5, 1,000, 10:30, 08/16/2000
-  | \d+(?:st|nd|rd|th|s|am|pm|AM|PM)?(?![\w'])                       # number, ordinal 20th, decade 1990s
-  | (?:[A-Za-z]\.){2,8}(?![A-Za-z])                                  # abbreviation with dots: U.S., p.m., e.g.
-  | (?i:(?:""" + "|".join(ABBREVIATIONS) + r"""))\.(?!\w)          # abbreviation: Mr., Dr., etc., Sept.
-  | [A-Z]\.(?=$|[^.\w])                                              # initial: George W. Bush
-  | \.?\w+(?:\.\w+){0,8}\.(?i:com|org|net|edu|gov|uk|de|ca|doc|docx|xls|xlsx|pdf|txt|htm|html|jpg|gif|zip)(?!\w)  # file or domain
-  | [a-z]+(?:\.[a-z]+){1,8}(?![\w.])                                 # dotted name: alt.animals.cat
-  | (?i:w/o|b/c|w/|l/c)(?!\w)                                        # shorthand with a slash: w/, b/c
-  | [#@][A-Za-z_]\w*                                                 # hashtag or user name
-  | (?i:""" + "|".join(HYPHEN_PREFIXES) + r""")-\w+                 # word with a kept prefix: e-mail, non-profit
-  | \w+(?:&\w+)+(?:['’]s)?                                           # A&E, AT&T, PG&E's
-  | [A-Za-z]+s['’](?![\w'’])                                         # plural possessive: parents'
-  | \w+(?:['’`]\w+)*                                                 # word, with any contraction or possessive
-  | ['‘’`]{2}                                                        # doubled quote '' or ``
-  | \.*[!?][!?.]* | \.{2,}                                          # runs of . ! ? such as ... !! ?! ..?
-  | -{2,} | \*+ | ([^\w\s])\1+                                       # other runs: -- *** << ==
-  | .                                                                # anything else: one character
+    # URL, without trailing punctuation
+    (?:https?://|ftp://|www\.)[^\s<>"]*[^\s<>".,;:!?)\]'>]
+    # e-mail address (also name...@host.com)
+  | [\w.+-]{1,64}@\w[\w-]*(?:\.[\w-]+)*
+    # emoticon such as :) ;-) :D
+  | (?<![\w:])[:;=][-'^o]?[)(\]\[DPpOo3/\\|*$@](?![\w)(])
+    # emoticons ^_^ and <3
+  | \^_*\^ | <3
+    # phone number 713-853-3989, 345-9945, 3-5213
+  | (?:\d{3}-)?\d{1,3}-\d{4}(?!\d)
+    # country code +44
+  | \+\d+
+    # number 3.5, 1,000, 10:30, 08/16/2000
+  | \d+(?:[.,:/]\d+)+(?:st|nd|rd|th|s)?
+    # number, ordinal 20th, decade 1990s
+  | \d+(?:st|nd|rd|th|s|am|pm|AM|PM)?(?![\w'])
+    # abbreviation with dots: U.S., p.m., e.g.
+  | (?:[A-Za-z]\.){2,8}(?![A-Za-z])
+    # abbreviation: Mr., Dr., etc., Sept.
+  | (?i:(?:""" + "|".join(ABBREVIATIONS) + r"""))\.(?!\w)
+    # initial: George W. Bush
+  | [A-Z]\.(?=$|[^.\w])
+    # file or domain
+  | \.?\w+(?:\.\w+){0,8}\.(?i:com|org|net|edu|gov|uk|de|ca
+                           |doc|docx|xls|xlsx|pdf|txt|htm|html|jpg|gif|zip)(?!\w)
+    # dotted name: alt.animals.cat
+  | [a-z]+(?:\.[a-z]+){1,8}(?![\w.])
+    # shorthand with a slash: w/, b/c
+  | (?i:w/o|b/c|w/|l/c)(?!\w)
+    # hashtag or user name
+  | [#@][A-Za-z_]\w*
+    # word with a kept prefix: e-mail, non-profit
+  | (?i:""" + "|".join(HYPHEN_PREFIXES) + r""")-\w+
+    # A&E, AT&T, PG&E's
+  | \w+(?:&\w+)+(?:['’]s)?
+    # plural possessive: parents'
+  | [A-Za-z]+s['’](?![\w'’])
+    # word, with any contraction or possessive
+  | \w+(?:['’`]\w+)*
+    # doubled quote '' or ``
+  | ['‘’`]{2}
+    # runs of . ! ? such as ... !! ?! ..?
+  | \.*[!?][!?.]* | \.{2,}
+    # other runs: -- *** << ==
+  | -{2,} | \*+ | ([^\w\s])\1+
+    # anything else: one character
+  | .
 """, re.VERBOSE | re.DOTALL)
 
 # How one token becomes several words, as in the treebank. Each rule: a pattern for the whole
@@ -107,8 +132,10 @@ def character_starts(chunk):
         code = ord(char)
         regional_indicators = regional_indicators + 1 if 0x1F1E6 <= code <= 0x1F1FF else 0
         extends = (unicodedata.category(char) in ("Mn", "Mc", "Me") or char == ZERO_WIDTH_JOINER
-                   or i > 0 and chunk[i - 1] == ZERO_WIDTH_JOINER or regional_indicators % 2 == 0 < regional_indicators
-                   or 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F)
+                   or i > 0 and chunk[i - 1] == ZERO_WIDTH_JOINER
+                   or regional_indicators % 2 == 0 < regional_indicators
+                   or 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF
+                   or 0xE0020 <= code <= 0xE007F)
         if i == 0 or not extends:
             starts.append(i)
     return starts

@@ -2,7 +2,8 @@
 saves.
 
     python -m tagger.train                      # the Day-1 run, through the real-data machinery
-    python -m tagger.train @recipes/ewt.txt --train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu --save ewt.pt
+    python -m tagger.train @recipes/ewt.txt --train en_ewt-ud-train.conllu \\
+        --dev en_ewt-ud-dev.conllu --save ewt.pt
     python -m tagger.train --train TRAIN --dev DEV [options] --save MODEL.pt
 
 @FILE reads options from FILE (a recipe: options separated by spaces or lines, '#' starts a
@@ -189,7 +190,8 @@ def describe_settings(args):
     """The options that shape this run, as name=value (unused and switched-off ones left out)."""
     shown = []
     for name, value in vars(args).items():
-        if value is None or value is False or name == "eval_batch_size" or name.startswith("char_") and not args.chars:
+        unused = name.startswith("char_") and not args.chars
+        if value is None or value is False or name == "eval_batch_size" or unused:
             continue
         shown.append(f"{name}={show_path(value) if name == 'train' else value}")
     return " ".join(shown)
@@ -270,14 +272,16 @@ def train_tagger(args, device, log=print, before_training=None):
             upos = results["upos"]
             improved = upos.accuracy > best_accuracy  # UPOS decides, with or without --xpos
             if improved:
-                best_accuracy, best_state, run.best_epoch = upos.accuracy, copy.deepcopy(kept_model.state_dict()), epoch
+                best_accuracy, run.best_epoch = upos.accuracy, epoch
+                best_state = copy.deepcopy(kept_model.state_dict())
                 if args.save:
                     save_checkpoint(args.save, kept_model, settings, vocab)
             # Held-out NLL and ECE: confidence can keep growing after accuracy stops improving.
             scores = probability_scores(upos.log_probs, upos.gold_ix)
             figures.update(dev_accuracy=upos.accuracy, dev_nll=scores["nll"], dev_ece=scores["ece"])
             log(f"epoch {epoch:3d} | loss {mean_loss:.4f} | "
-                + " | ".join(f"dev {name} {result.accuracy:.4f}" for name, result in results.items())
+                + " | ".join(f"dev {name} {result.accuracy:.4f}"
+                             for name, result in results.items())
                 + f" | dev nll {scores['nll']:.4f} | dev ece {scores['ece']:.4f}"
                 f" | {run.n_train_tokens / epoch_seconds:,.0f} tokens/s"
                 f" | {time.perf_counter() - start:.1f} s" + (" | best" if improved else ""),
@@ -326,7 +330,8 @@ def main(argv=None):
 
     def what_was_saved():
         if args.save and modification_time(args.save) not in (None, saved_before):
-            return f"{args.save} holds the best model so far (--dev saves the best epoch's as it goes)"
+            return (f"{args.save} holds the best model so far "
+                    "(--dev saves the best epoch's as it goes)")
         return "nothing was saved"
 
     # First, before any torch work starts PyTorch's CPU threads (see subnormals_flushed_to_zero).
