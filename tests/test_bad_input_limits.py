@@ -333,3 +333,27 @@ def test_xpos_with_csv_under_another_name_is_refused(tmp_path, capsys):
         trainer.main(["--train", str(conllu_named_csv), "--xpos", "--epochs", "1"])
     # word/UPOS/XPOS: read as CoNLL-U
     assert output.getvalue().splitlines()[-1].split()[0].count("/") == 2
+
+
+def test_tag_conllu_on_dev_zero_ends_in_one_line(toy_model):
+    result = subprocess.run([sys.executable, "-m", "tagger.tag", str(toy_model), "--tag-conllu", "/dev/zero"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2 and result.stderr == "error: /dev/zero line 1: over 4 MiB without a line break\n"
+
+
+def test_main_py_reads_a_gzip_file_as_the_bytes_it_holds_not_unpacked(tmp_path, capsys):
+    import gzip
+    path = tmp_path / "train.csv.gz"
+    path.write_bytes(gzip.compress(b"text,tag\nThe dog,DET NN\n"))
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(["--train", str(path), "--epochs", "1"])
+    assert exit_info.value.code == 2 and "line 1: not valid UTF-8" in capsys.readouterr().err
+
+
+def test_main_example_replaces_a_planted_link_and_never_writes_through_it(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    (tmp_path / "loss_vs_gap.png").symlink_to(victim)
+    result = run_script(ROOT / "main_example.py", "--figures", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text() == "keep" and not (tmp_path / "loss_vs_gap.png").is_symlink()
