@@ -61,7 +61,7 @@ def lstm_step_by_step_and_whole(seed=1):
     gradients = [torch.autograd.grad(output.sum(), list(lstm.parameters()))
                  for output in (whole, split)]
 
-    # 4. batch_first=True (this repository's layout): the same weights, the same numbers transposed.
+    # 4. batch_first=True (the real-data tagger's layout): the same weights, numbers transposed.
     batch_first = nn.LSTM(3, 3, batch_first=True)
     batch_first.load_state_dict(lstm.state_dict())
     # hidden stays (layers, batch, hidden)

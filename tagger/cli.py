@@ -69,8 +69,8 @@ MAX_RECIPE_WORDS = 10_000  # words after every recipe is expanded, repeats inclu
 def check_recipes(parser, args, including=(), counted=None):
     """The recipe paths that args' @FILE words name, checked as argparse will read them.
 
-    Each must be a regular UTF-8 file of at most 64 KiB that does not include itself; all of
-    them together expand to at most MAX_RECIPE_WORDS words. Anything else is a usage error.
+    Each must be a regular UTF-8 file of at most 64 KiB that does not include itself; the
+    command line, recipes expanded, holds at most MAX_RECIPE_WORDS words. Else: a usage error.
     """
     counted = counted if counted is not None else [0]
     recipes = []

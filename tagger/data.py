@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tagger.conllu import TAG_COLUMNS, conllu_sentences
 from tagger.errors import InputError
-from tagger.lines import without_bom
+from tagger.lines import MAX_LINE_BYTES, without_bom
 
 
 def is_conllu(path):
@@ -30,7 +30,7 @@ def is_conllu(path):
         raise InputError(f"{path}: is not a regular file (a device?)")
     try:
         with open(path, "rb") as file:
-            first_line = without_bom(file.readline(100_000))
+            first_line = without_bom(file.readline(MAX_LINE_BYTES))
     except OSError:
         return False  # the CSV reader says what is wrong with the path
     return first_line.startswith(b"#") or first_line.count(b"\t") == 9

@@ -253,6 +253,7 @@ def main(argv=None):
 
     def work():
         check_output_is_no_input([("MODEL.pt", args.model), ("--tag-conllu", args.tag_conllu),
+                                  ("--eval", args.eval),
                                   ("TEXT", "-" if args.text == "-" else None)])
         device = check_device(args.device)
         model, vocab = load_checkpoint(args.model, device)

@@ -43,17 +43,16 @@ def toy_model(tmp_path_factory):
 
 # 1. An output that is its own input.
 
-@pytest.mark.parametrize("mode", ["--tag-conllu", "-"])
+@pytest.mark.parametrize("mode", ["--tag-conllu", "--eval", "-"])
 def test_standard_output_that_is_an_input_is_refused_and_the_file_kept(toy_model, tmp_path, mode):
     path = tmp_path / "app.conllu"
     path.write_text(TOY_CONLLU)
     with open(path, "ab") as append, open(path, "rb") as stdin:
-        argv = [str(toy_model), "--tag-conllu",
-                str(path)] if mode == "--tag-conllu" else [str(toy_model), "-"]
+        argv = [str(toy_model), *([mode, str(path)] if mode != "-" else ["-"])]
         result = subprocess.run([sys.executable, "-m", "tagger.tag", *argv], cwd=ROOT, stdin=stdin,
-                                stdout=append,
-                                stderr=subprocess.PIPE, text=True, timeout=600)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "standard output" in result.stderr
+                                stdout=append, stderr=subprocess.PIPE, text=True, timeout=600)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "standard output" in result.stderr
     assert path.read_text() == TOY_CONLLU
 
 
