@@ -1,5 +1,7 @@
 """Shared helpers: run the repository's scripts, compare README output blocks with real output."""
+import contextlib
 import functools
+import io
 import os
 import re
 import subprocess
@@ -50,6 +52,28 @@ def script_output(*args):
     result = run_script(*args)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def quiet(function, *args):
+    """Run function(*args) with its standard output thrown away."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return function(*args)
+
+
+def exit_of(function, argv, capsys):
+    """(exit code, stderr) of a command's main(argv) run in this process."""
+    with pytest.raises(SystemExit) as exit_info:
+        quiet(function, argv)
+    return exit_info.value.code, capsys.readouterr().err
+
+
+@pytest.fixture(scope="session")
+def toy_model(tmp_path_factory):
+    """A small model of the Day-1 data, trained once, for the tests that tag with one."""
+    from tagger import train as trainer
+    path = tmp_path_factory.mktemp("model") / "toy.pt"
+    quiet(trainer.main, ["--save", str(path), "--epochs", "30"])
+    return path
 
 
 def subnormal_survives_on_this_thread():

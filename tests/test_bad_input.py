@@ -13,7 +13,7 @@ import zipfile
 import pytest
 import torch
 
-from conftest import ROOT, run_script
+from conftest import ROOT, exit_of, quiet, run_script
 from tagger import tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint, save_checkpoint, write_atomically
@@ -35,26 +35,6 @@ def small_model(seed):
     settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix), tagset_size=3)
     torch.manual_seed(seed)
     return RealDataTagger(**settings), settings, vocab
-
-
-def quiet(function, *args):
-    """Run function(*args) with its standard output thrown away."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        return function(*args)
-
-
-def exit_of(function, argv, capsys):
-    """(exit code, stderr) of a command's main(argv) run in this process."""
-    with pytest.raises(SystemExit) as exit_info:
-        quiet(function, argv)
-    return exit_info.value.code, capsys.readouterr().err
-
-
-@pytest.fixture(scope="module")
-def toy_model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "toy.pt"
-    quiet(trainer.main, ["--save", str(path), "--epochs", "30"])
-    return path
 
 
 # 1, 2. Saves: a temporary file of its own, created exclusively; two writers never mix.

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import main
-from conftest import ROOT, run_script
+from conftest import ROOT, exit_of, quiet, run_script
 from tagger import tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint, read_checkpoint
@@ -20,25 +20,6 @@ from tagger.lines import LineReader
 from tagger.errors import InputError
 
 TOY_CONLLU = "1\tThe\t_\tDET\t_\t_\t_\t_\t_\t_\n2\tdog\t_\tNN\t_\t_\t_\t_\t_\t_\n\n"
-
-
-def quiet(function, *args):
-    with contextlib.redirect_stdout(io.StringIO()):
-        return function(*args)
-
-
-def exit_of(function, argv, capsys):
-    """(exit code, stderr) of a command's main(argv) run in this process."""
-    with pytest.raises(SystemExit) as exit_info:
-        quiet(function, argv)
-    return exit_info.value.code, capsys.readouterr().err
-
-
-@pytest.fixture(scope="module")
-def toy_model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "toy.pt"
-    quiet(trainer.main, ["--save", str(path), "--epochs", "5"])
-    return path
 
 
 # 1. An output that is its own input.
