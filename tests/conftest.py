@@ -26,7 +26,8 @@ EWT_FILES = ("en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu")
 # repository (CI's).
 EWT_PLACES = [ROOT, *([Path(os.environ["EWT_DIR"])] if os.environ.get("EWT_DIR") else []),
               ROOT.parent / "shared" / "data" / "ud_english_ewt"]
-EWT_FOUND = next((folder for folder in EWT_PLACES if all((folder / name).is_file() for name in EWT_FILES)), None)
+EWT_FOUND = next((folder for folder in EWT_PLACES
+                  if all((folder / name).is_file() for name in EWT_FILES)), None)
 EWT = EWT_FOUND or EWT_PLACES[0]
 needs_ewt = pytest.mark.skipif(EWT_FOUND is None, reason=(
     f"UD English EWT ({', '.join(EWT_FILES)}) is in none of: {', '.join(map(str, EWT_PLACES))} "
@@ -94,7 +95,7 @@ def doc_text(page):
 
 
 def doc_blocks():
-    """Every ```text block of the README and the pages that shows a command: {command: (page, output)}."""
+    """Every ```text block of the docs that shows a command: {command: (page, output)}."""
     blocks = {}
     for page in DOC_PAGES:
         for block in re.findall(r"```text\n(.*?)```", doc_text(page), flags=re.S):
@@ -125,11 +126,13 @@ def assert_same_output(expected, actual):
     duration in seconds (a number followed by " s") or a ratio of two durations (a number
     followed by "x)") may be any number: it depends on the machine and on what else runs on it.
     """
-    expected_lines, actual_lines = expected.rstrip("\n").split("\n"), actual.rstrip("\n").split("\n")
-    assert len(expected_lines) == len(actual_lines), f"README shows {len(expected_lines)} lines, output has {len(actual_lines)}"
+    expected_lines = expected.rstrip("\n").split("\n")
+    actual_lines = actual.rstrip("\n").split("\n")
+    assert len(expected_lines) == len(actual_lines), (
+        f"README shows {len(expected_lines)} lines, output has {len(actual_lines)}")
     for want, got in zip(expected_lines, actual_lines):
-        assert NUMBER.sub("#", want) == NUMBER.sub("#",
-                                                   got), f"README line\n  {want}\ndiffers from output\n  {got}"
+        assert NUMBER.sub("#", want) == NUMBER.sub("#", got), (
+            f"README line\n  {want}\ndiffers from output\n  {got}")
         for w, g in zip(NUMBER.finditer(want), NUMBER.finditer(got)):
             # also covers nan and inf, which never compare equal as floats
             if w.group() == g.group():
@@ -141,12 +144,14 @@ def assert_same_output(expected, actual):
                 continue
             else:
                 mantissa, _, exponent = w.group().partition("e")
-                unit = 10.0 ** (-len(mantissa.partition(".")[2]) + (int(exponent) if exponent else 0))
-                assert abs(a - b) <= unit * 1.001, f"number {g.group()} vs README {w.group()} in line: {got}"
+                decimals = len(mantissa.partition(".")[2])
+                unit = 10.0 ** (-decimals + (int(exponent) if exponent else 0))
+                assert abs(a - b) <= unit * 1.001, (
+                    f"number {g.group()} vs README {w.group()} in line: {got}")
 
 
 def saved_rows():
-    """The benchmark's saved figures: every study's rows (benchmarks/results/STUDY.json) in one dict."""
+    """The benchmark's saved figures: every study's rows (benchmarks/results/*.json) in one dict."""
     from benchmark import STUDIES
     from benchmarks.harness import RESULTS_FOLDER, all_rows, read_results
     return all_rows(read_results(RESULTS_FOLDER, STUDIES))

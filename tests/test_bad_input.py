@@ -26,8 +26,10 @@ from tagger.tokenizer import tokenize
 from tagger.vocabulary import Vocabulary
 
 SENTENCES, GOLD = [["The", "dog", "ate"]], {"upos": [["DET", "NN", "V"]]}
-TOY_CONLLU = "# text = The dog ate\n1\tThe\t_\tDET\t_\t_\t_\t_\t_\t_\n2\tdog\t_\tNN\t_\t_\t_\t_\t_\t_\n" \
-             "3\tate\t_\tV\t_\t_\t_\t_\t_\t_\n\n"
+TOY_CONLLU = ("# text = The dog ate\n"
+              "1\tThe\t_\tDET\t_\t_\t_\t_\t_\t_\n"
+              "2\tdog\t_\tNN\t_\t_\t_\t_\t_\t_\n"
+              "3\tate\t_\tV\t_\t_\t_\t_\t_\t_\n\n")
 
 
 def small_model(seed):
@@ -153,7 +155,8 @@ def test_report_over_no_known_gold_tag_says_so_instead_of_nan(toy_model, tmp_pat
     with contextlib.redirect_stdout(buffer):
         tag.main([str(toy_model), "--eval", str(unknown), "--report"])
     output = buffer.getvalue()
-    assert "probabilities at temperature 1.0000: - (no word has a UPOS tag that the model knows)" in output
+    assert ("probabilities at temperature 1.0000: - (no word has a UPOS tag that the model knows)"
+            in output)
 
 
 def test_a_dev_set_whose_tags_training_never_saw_is_refused_before_training(tmp_path, capsys):
@@ -179,7 +182,8 @@ def test_at_the_ends_of_the_range_every_figure_is_finite_and_readable(tmp_path, 
     with contextlib.redirect_stdout(buffer):
         tag.main([str(model), "--eval", str(ROOT / "train.csv"), "--report", "--temperature",
                   temperature])
-    line = next(line for line in buffer.getvalue().splitlines() if line.startswith("probabilities at"))
+    line = next(line for line in buffer.getvalue().splitlines()
+                if line.startswith("probabilities at"))
     assert f"temperature {float(temperature):.4f}:" in line
     assert "nan" not in line and "inf" not in line
 
@@ -247,7 +251,8 @@ def test_a_checkpoint_with_nan_weights_is_refused(tmp_path):
         model.hidden2tag.weight.fill_(float("nan"))
     save_checkpoint(tmp_path / "m.pt", model, settings, vocab)
     with pytest.raises(InputError,
-                       match=r"damaged checkpoint: hidden2tag.weight holds values that are not finite"):
+                       match=r"damaged checkpoint: hidden2tag.weight holds values that are not "
+                             "finite"):
         load_checkpoint(tmp_path / "m.pt")
 
 
@@ -260,7 +265,8 @@ def test_a_line_break_inside_the_text_becomes_a_space_in_the_text_comment(separa
     words = [word for token in tokens for word in token.words]
     written = conllu_sentence(text, tokens, {"upos": ["X"] * len(words)})
     assert written.splitlines()[0] == "# text = The dog ate"
-    assert len(written.rstrip("\n").splitlines()) == 1 + len(words) + sum(len(token.words) > 1 for token in tokens)
+    ranges = sum(len(token.words) > 1 for token in tokens)
+    assert len(written.rstrip("\n").splitlines()) == 1 + len(words) + ranges
 
 
 # 10. Memory follows what is tagged, whatever the spacing.
@@ -302,7 +308,9 @@ def test_an_absurdly_long_conllu_sentence_is_refused_in_one_line(toy_model, caps
     path = tmp_path / "long.conllu"
     path.write_text(TOY_CONLLU)
     code, err = exit_of(tag.main, [str(toy_model), "--tag-conllu", str(path)], capsys)
-    assert code == 2 and err == f"error: {path} line 4: the sentence that starts at line 1 has more than 2 words\n"
+    assert code == 2
+    assert err == (f"error: {path} line 4: the sentence that starts at line 1 has more than 2 "
+                   "words\n")
 
 
 # 11, 13, 15. A full disk, a closed stream, memory that runs out: one line, never a traceback.
@@ -316,7 +324,8 @@ def test_a_full_disk_is_one_line_and_exit_code_1(command, toy_model):
         result = subprocess.run([sys.executable, *command], cwd=ROOT, stdout=full,
                                 stderr=subprocess.PIPE, text=True,
                                 env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "No space left on device" in result.stderr
+    assert (result.returncode == 1 and result.stderr.count("\n") == 1
+            and "No space left on device" in result.stderr)
 
 
 @pytest.mark.parametrize("closed, command",
@@ -327,8 +336,8 @@ def test_a_closed_standard_stream_is_one_line(closed, command, toy_model):
     result = subprocess.run(["bash", "-c", f"{sys.executable} {command} {closed}"], cwd=ROOT,
                             capture_output=True,
                             text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert result.returncode in (1,
-                                 2) and result.stderr.count("\n") == 1 and "is closed" in result.stderr
+    assert result.returncode in (1, 2)
+    assert result.stderr.count("\n") == 1 and "is closed" in result.stderr
 
 
 def test_memory_that_runs_out_is_one_line(capsys):
@@ -338,14 +347,16 @@ def test_memory_that_runs_out_is_one_line(capsys):
     with pytest.raises(SystemExit) as exit_info:
         run_cleanly(allocate)
     err = capsys.readouterr().err
-    assert exit_info.value.code == 1 and err.startswith("error: out of memory") and err.count("\n") == 1
+    assert (exit_info.value.code == 1 and err.startswith("error: out of memory")
+            and err.count("\n") == 1)
 
 
 # 14. The benchmark's results file.
 
 @pytest.mark.parametrize("content, message", [(None, "results: not a folder of results"),
                                               ("", "accuracy.json line 1: not a results file"),
-                                              ('{"rows": ', "accuracy.json line 1: not a results file"),
+                                              ('{"rows": ',
+                                               "accuracy.json line 1: not a results file"),
                                               ("[]", "accuracy.json: not a results file: it has "
                                                      "no rows"),
                                               ("DIR", "accuracy.json: not a regular file")])
@@ -463,7 +474,8 @@ def test_fit_temperature_keeps_the_permissions_and_refuses_to_break_a_hard_link(
 def test_a_multiword_range_inside_another_is_an_error(tmp_path):
     path = tmp_path / "nested.conllu"
     path.write_text("1-3\tabc\t_\t_\t_\t_\t_\t_\t_\t_\n1-2\tab\t_\t_\t_\t_\t_\t_\t_\t_\n"
-                    "1\ta\t_\tX\t_\t_\t_\t_\t_\t_\n2\tb\t_\tX\t_\t_\t_\t_\t_\t_\n3\tc\t_\tX\t_\t_\t_\t_\t_\t_\n\n")
+                    "1\ta\t_\tX\t_\t_\t_\t_\t_\t_\n2\tb\t_\tX\t_\t_\t_\t_\t_\t_\n"
+                    "3\tc\t_\tX\t_\t_\t_\t_\t_\t_\n\n")
     with pytest.raises(InputError,
                        match=r"nested.conllu line 2: range '1-2' inside another multiword token"):
         read_tag_sets(path)

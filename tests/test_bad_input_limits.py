@@ -46,7 +46,8 @@ def test_save_never_replaces_a_recipe_or_a_file_that_is_no_model(tmp_path, capsy
     assert code == 2 and "--save recipe.txt: is the @recipe.txt file" in err.splitlines()[-1]
     (tmp_path / "victim.py").write_text("print('hello')\n")
     code, err = exit_of(trainer.main, ["--epochs", "1", "--save", "victim.py"], capsys)
-    assert code == 2 and err == "error: victim.py: exists and is not a model of this tagger; not replacing it\n"
+    assert code == 2
+    assert err == "error: victim.py: exists and is not a model of this tagger; not replacing it\n"
     assert (tmp_path / "recipe.txt").read_text() == "--epochs 1\n"
     assert (tmp_path / "victim.py").read_text() == "print('hello')\n"
     quiet(trainer.main, ["--epochs", "1", "--save", "m.pt"])
@@ -71,7 +72,8 @@ def set_in(field, key, value):
 @pytest.mark.parametrize("change, message", [
     (set_in("settings", "vocab_size", 3_000_000), "11 entries in its dictionary, 3000000 in "
                                                   "vocab_size"),
-    (lambda c: c["settings"].update(num_layers=4096, hidden_dim=4096), "its weights do not match its settings"),
+    (lambda c: c["settings"].update(num_layers=4096, hidden_dim=4096),
+     "its weights do not match its settings"),
     (set_in("settings", "dropout", float("nan")), "settings: dropout nan"),
     (set_in("settings", "hidden_dim", "6"), "settings: hidden_dim '6'"),
     (set_in("settings", "layers", 2), "bad settings"),
@@ -81,10 +83,13 @@ def set_in(field, key, value):
     (set_in("word_to_ix", "The", -1), "word_to_ix's indices are not 0..n-1 in order"),
     (lambda c: c["tag_sets"].__setitem__("upos", dict(reversed(c["tag_sets"]["upos"].items()))),
      "the upos tags's indices are not 0..n-1 in order"),
-    (lambda c: c["tag_sets"].__setitem__("upos", {"D\tET": 0, "NN": 1, "V": 2}), "the upos tags has a bad entry"),
-    (lambda c: c["tag_sets"].__setitem__("upos", ["DET", "NN", "V"]), "the upos tags is not a dictionary"),
+    (lambda c: c["tag_sets"].__setitem__("upos", {"D\tET": 0, "NN": 1, "V": 2}),
+     "the upos tags has a bad entry"),
+    (lambda c: c["tag_sets"].__setitem__("upos", ["DET", "NN", "V"]),
+     "the upos tags is not a dictionary"),
     (set_in("word_counts", "The", "many"), "bad word counts"),
-    (lambda c: c.__setitem__("word_to_ix", list(c["word_to_ix"])), "word_to_ix is not a dictionary"),
+    (lambda c: c.__setitem__("word_to_ix", list(c["word_to_ix"])),
+     "word_to_ix is not a dictionary"),
     (lambda c: c.__setitem__("lowercase", "yes"), "bad lowercase"),
 ])
 def test_a_lying_checkpoint_is_one_line_and_nothing_is_built_from_it(toy_model, tmp_path, change,
@@ -183,9 +188,11 @@ def test_a_recipe_that_is_no_regular_file_or_too_large_is_a_usage_error(tmp_path
 
 def test_recipes_that_expand_exponentially_are_refused_at_once(tmp_path):
     for i in range(30):  # each names the next twice: 2**30 words, if nothing stopped it
-        (tmp_path / f"r{i}.txt").write_text(f"@r{i + 1}.txt @r{i + 1}.txt\n" if i < 29 else "--epochs 1\n")
+        recipe = f"@r{i + 1}.txt @r{i + 1}.txt\n" if i < 29 else "--epochs 1\n"
+        (tmp_path / f"r{i}.txt").write_text(recipe)
     result = run_script("-m", "tagger.train", "@r0.txt", cwd=tmp_path, timeout=120)
-    assert result.returncode == 2 and "the recipes expand to more than 10,000 words" in result.stderr
+    assert (result.returncode == 2
+            and "the recipes expand to more than 10,000 words" in result.stderr)
 
 
 # 7, 12. Every command ends a memory failure and Ctrl-C in one line.
@@ -223,7 +230,8 @@ def test_a_nul_byte_in_a_model_path_is_a_usage_error(capsys):
                          [["main_example.py", "--figures", ""], ["figures.py", "--out", ""]])
 def test_an_empty_output_folder_is_a_usage_error(command, tmp_path):
     result = run_script(ROOT / command[0], *command[1:], cwd=tmp_path)
-    assert result.returncode == 2 and result.stderr.startswith("usage: ") and list(tmp_path.iterdir()) == []
+    assert (result.returncode == 2 and result.stderr.startswith("usage: ")
+            and list(tmp_path.iterdir()) == [])
 
 
 # 9, 10. Results files edited by hand: one line naming the file, never a traceback or a hang.
@@ -246,19 +254,27 @@ def deep(levels):
     (lambda r: r.__setitem__("rows", {}) or r.pop("recipe"), "'recipe' is missing or not text"),
     (lambda r: r["rows"]["bilstm-chars"].__setitem__("dev_accuracy", "high"),
      "rows.bilstm-chars.dev_accuracy: 'high' is not a finite number of 0 or more"),
-    (lambda r: r["rows"]["bilstm-chars"].__setitem__("dev_accuracy", None), "dev_accuracy: None is not"),
-    (lambda r: r["rows"].__setitem__("bilstm-chars", [1, 2]), "row 'bilstm-chars' is not a dictionary"),
-    (lambda r: r["rows"]["bilstm-chars"].__setitem__("best_epoch", 10**30), "best_epoch: 10000000000000000000000"),
-    (lambda r: r["rows"]["bilstm-chars"].__setitem__("best_epoch", 1000), "best_epoch: 1000 is past the last epoch"),
-    (lambda r: r["rows"]["bilstm-chars"].__setitem__("dev_accuracy", float("nan")), "dev_accuracy: nan is not"),
-    (lambda r: r["rows"]["bilstm-chars"].__setitem__("dev_accuracy", 1.5), "dev_accuracy: 1.5 is more than 1"),
-    (lambda r: r["rows"]["bilstm-chars"].__setitem__("x", json.loads(deep(100))), "nested too deeply"),
+    (lambda r: r["rows"]["bilstm-chars"].__setitem__("dev_accuracy", None),
+     "dev_accuracy: None is not"),
+    (lambda r: r["rows"].__setitem__("bilstm-chars", [1, 2]),
+     "row 'bilstm-chars' is not a dictionary"),
+    (lambda r: r["rows"]["bilstm-chars"].__setitem__("best_epoch", 10**30),
+     "best_epoch: 10000000000000000000000"),
+    (lambda r: r["rows"]["bilstm-chars"].__setitem__("best_epoch", 1000),
+     "best_epoch: 1000 is past the last epoch"),
+    (lambda r: r["rows"]["bilstm-chars"].__setitem__("dev_accuracy", float("nan")),
+     "dev_accuracy: nan is not"),
+    (lambda r: r["rows"]["bilstm-chars"].__setitem__("dev_accuracy", 1.5),
+     "dev_accuracy: 1.5 is more than 1"),
+    (lambda r: r["rows"]["bilstm-chars"].__setitem__("x", json.loads(deep(100))),
+     "nested too deeply"),
 ])
 def test_show_with_a_results_file_edited_by_hand_is_one_line(tmp_path, change, message):
     folder = results_folder(tmp_path, change)
     result = run_script("benchmark.py", "--show", "--results", folder)
     assert f"{folder / 'accuracy.json'}: " in result.stderr
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -280,11 +296,12 @@ def test_figures_py_with_bad_results_or_output_is_one_line(tmp_path, case):
         folder = results_folder(tmp_path, lambda r: None)
         (folder / "accuracy.json").write_text('{"rows": ')
     elif case == "string figure":
-        folder = results_folder(tmp_path,
-                                lambda r: r["rows"]["bilstm-chars"]["bins"]["as_trained"][14].__setitem__(
-            1, "high"))
+        def a_word_for_a_figure(results):
+            results["rows"]["bilstm-chars"]["bins"]["as_trained"][14][1] = "high"
+        folder = results_folder(tmp_path, a_word_for_a_figure)
     result = run_script("figures.py", "--results", folder, "--out", out)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert (result.returncode == 2 and result.stderr.count("\n") == 1
+            and "Traceback" not in result.stderr)
     assert case == "out is a file" and out.read_text() == "keep" or not out.exists()
 
 
@@ -305,9 +322,11 @@ def test_xpos_with_csv_under_another_name_is_refused(tmp_path, capsys):
     path = tmp_path / "data.txt"
     path.write_text("text,tag\nThe dog,DET NN\n")
     code, err = exit_of(trainer.main, ["--train", str(path), "--xpos", "--epochs", "1"], capsys)
-    assert code == 2 and err == f"error: {path}: is CSV, which has no XPOS column: --xpos needs CoNLL-U\n"
+    assert (code == 2
+            and err == f"error: {path}: is CSV, which has no XPOS column: --xpos needs CoNLL-U\n")
     conllu_named_csv = tmp_path / "data.csv"
-    conllu_named_csv.write_text("1\tThe\t_\tDET\tDT\t_\t_\t_\t_\t_\n2\tdog\t_\tNN\tNN\t_\t_\t_\t_\t_\n\n")
+    conllu_named_csv.write_text("1\tThe\t_\tDET\tDT\t_\t_\t_\t_\t_\n"
+                                "2\tdog\t_\tNN\tNN\t_\t_\t_\t_\t_\n\n")
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         trainer.main(["--train", str(conllu_named_csv), "--xpos", "--epochs", "1"])
@@ -316,9 +335,11 @@ def test_xpos_with_csv_under_another_name_is_refused(tmp_path, capsys):
 
 
 def test_tag_conllu_on_dev_zero_ends_in_one_line(toy_model):
-    result = subprocess.run([sys.executable, "-m", "tagger.tag", str(toy_model), "--tag-conllu", "/dev/zero"],
+    command = [sys.executable, "-m", "tagger.tag", str(toy_model), "--tag-conllu", "/dev/zero"]
+    result = subprocess.run(command,
                             cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 2 and result.stderr == "error: /dev/zero line 1: over 4 MiB without a line break\n"
+    assert (result.returncode == 2
+            and result.stderr == "error: /dev/zero line 1: over 4 MiB without a line break\n")
 
 
 def test_main_py_reads_a_gzip_file_as_the_bytes_it_holds_not_unpacked(tmp_path, capsys):

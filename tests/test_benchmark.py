@@ -168,13 +168,16 @@ def test_the_accuracy_study_measures_every_kind_of_row(ewt_slice, capsys):
     assert data.model.exists() and recipe["epochs"] == 1 and len(recipe["history"]) == 1
     assert recipe["history"][0]["dev_accuracy"] == pytest.approx(recipe["accuracy"], abs=1e-4)
     for name in ("most-frequent-tag", "bilstm-chars"):
-        assert 0.2 < rows[name]["accuracy"] <= 1 and 0 <= rows[name]["unseen"] <= 1 and rows[name]["tag_tokens_per_s"] > 0
+        assert (0.2 < rows[name]["accuracy"] <= 1 and 0 <= rows[name]["unseen"] <= 1
+                and rows[name]["tag_tokens_per_s"] > 0)
     assert 0.2 < recipe["xpos_accuracy"] <= 1  # the recipe learns XPOS too
-    assert 0.3 < rows["nltk-perceptron-xpos"]["xpos_accuracy"] <= 1 and "accuracy" not in rows["nltk-perceptron-xpos"]
+    assert (0.3 < rows["nltk-perceptron-xpos"]["xpos_accuracy"] <= 1
+            and "accuracy" not in rows["nltk-perceptron-xpos"])
     for size in row_names.BATCH_SIZES:  # each a whole epoch over the training slice
         rows[f"bilstm-chars-batch-{size}"] = speed = accuracy.measure(f"bilstm-chars-batch-{size}",
                                                                       data)
-        assert speed["tokens"] == sum(len(words) for words, _ in read_conllu(data.train)) and speed["train_tokens_per_s"] > 0
+        assert (speed["tokens"] == sum(len(words) for words, _ in read_conllu(data.train))
+                and speed["train_tokens_per_s"] > 0)
     for row in rows.values():
         row["peak_mb"] = 100  # measured by the command's child process (test_the_command_...)
     accuracy.print_tables(rows)
@@ -228,7 +231,8 @@ def test_the_raw_text_study_scores_the_recipes_model_with_the_official_scorer(ew
     raw = raw_text.measure("raw-text", data)  # tagged with the model the recipe row kept
     assert raw["accuracy"] == pytest.approx(100 * recipe["accuracy"])
     assert raw["gold_tokens_upos"] == pytest.approx(raw["accuracy"])  # udeval counts as we do
-    assert raw["ours"]["Tokens"] > 99 and raw["ours"]["Words"] > 98.5 and raw["ours"]["words_per_s"] > 0
+    assert (raw["ours"]["Tokens"] > 99 and raw["ours"]["Words"] > 98.5
+            and raw["ours"]["words_per_s"] > 0)
     assert raw["nltk"]["Words"] < raw["ours"]["Words"]
 
 
@@ -244,11 +248,13 @@ def test_the_streaming_study_measures_each_size_chunk_long_token_and_pause(ewt_s
     assert [chunk["chunk_words"] for chunk in row["chunks"]] == [500, 5000]
     bound = row["word_bound"]
     assert bound["chars"] == 64 and set(bound["with"]) == set(bound["without"]) == {"upos", "xpos"}
-    assert row["long_token"]["chars"] == 100_000 and row["pause"]["sentences"] == 50 and row["pause"]["seconds"] > 0
+    assert (row["long_token"]["chars"] == 100_000 and row["pause"]["sentences"] == 50
+            and row["pause"]["seconds"] > 0)
     streaming.print_tables({"streaming": row})
     printed = capsys.readouterr().out
     assert printed.count("| raw text | 0 MB |") == 1 and printed.count("| CoNLL-U | 0 MB |") == 1
-    assert "One token of 100,000 characters:" in printed and "A producer writes 50 sentences and waits" in printed
+    assert ("One token of 100,000 characters:" in printed
+            and "A producer writes 50 sentences and waits" in printed)
 
 
 @needs_ewt
@@ -258,7 +264,8 @@ def test_the_crf_cost_study_times_both_output_layers_and_the_forward_algorithm(e
     assert set(cost) == {"softmax",
                          "crf"} and all(value > 0 for kind in cost.values() for value in kind.values())
     forward = crf_cost.measure("crf-forward", data)
-    assert forward["sentences"] == SLICE_DEV and forward["difference"] < 1e-3 and forward["batched"] > 0
+    assert (forward["sentences"] == SLICE_DEV and forward["difference"] < 1e-3
+            and forward["batched"] > 0)
     crf_cost.print_tables({"crf-cost": cost, "crf-forward": forward})
     printed = capsys.readouterr().out
     assert "replaced by CRFs: a training epoch and the dev evaluation after it" in printed
@@ -305,14 +312,16 @@ def test_the_command_runs_rows_in_child_processes_and_writes_only_their_studys_f
     assert set(saved["rows"]) == {"nltk-perceptron",
                                   "bilstm-chars"} and saved["rows"]["nltk-perceptron"] == kept
     row = saved["rows"]["bilstm-chars"]
-    assert row["epochs"] == 1 and row["peak_mb"] > 10 and saved["recipe_file"] == row_names.RECIPE_FILE.read_text()
+    assert (row["epochs"] == 1 and row["peak_mb"] > 10
+            and saved["recipe_file"] == row_names.RECIPE_FILE.read_text())
     assert re.search(r"^\| BiLSTM \+ character LSTM \(the recipe\) .* MB \|$", result.stdout,
                      flags=re.M)
     assert model.exists() and result.stderr.endswith(
         "note: the recipe's model is new; the saved figures of raw-text describe the one before: "
         f"rerun them with `python benchmark.py --data {data.train.parent} --model {model} "
         f"--results {folder} --epochs 1 --rows raw-text`\n")
-    assert "machine (accuracy): " in result.stdout and "machine (raw_text, seeds): m" in result.stdout
+    assert ("machine (accuracy): " in result.stdout
+            and "machine (raw_text, seeds): m" in result.stdout)
 
 
 @pytest.mark.parametrize("chosen", [["--study", "streaming"], ["--rows", "raw-text"]])

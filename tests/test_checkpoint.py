@@ -80,7 +80,7 @@ def test_round_trip_with_the_xpos_layer_and_an_older_checkpoint_without_it(tmp_p
     assert tags_of(loaded, loaded_vocab, sentences) == tags_of(model, vocab, sentences)
 
 
-def test_word_counts_and_a_fitted_temperature_are_kept_and_older_checkpoints_load_without_them(tmp_path):
+def test_word_counts_and_a_temperature_are_kept_and_older_checkpoints_load_without(tmp_path):
     path, model, vocab = saved_model(tmp_path)
     # lowercase: "The" is "the"
     assert vocab.word_counts == {"the": 2, "dog": 1, "ate": 1, "apple": 1}
@@ -89,7 +89,8 @@ def test_word_counts_and_a_fitted_temperature_are_kept_and_older_checkpoints_loa
     assert loaded.temperature == 1.0
     save_temperature(path, 1.7)
     loaded, loaded_vocab = load_checkpoint(path)
-    assert loaded.temperature == 1.7 and loaded_vocab == vocab and not (tmp_path / "model.pt.tmp").exists()
+    assert (loaded.temperature == 1.7 and loaded_vocab == vocab
+            and not (tmp_path / "model.pt.tmp").exists())
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, loaded.state_dict()[name])
 
@@ -161,7 +162,8 @@ def test_a_checkpoint_with_a_bad_field_is_a_one_line_error_naming_the_file(tmp_p
     torch.save(checkpoint, path)
     with pytest.raises(InputError) as error:
         load_checkpoint(path)
-    assert str(error.value).startswith(f"{path}: damaged checkpoint: ") and message in str(error.value)
+    assert (str(error.value).startswith(f"{path}: damaged checkpoint: ")
+            and message in str(error.value))
     assert "\n" not in str(error.value)
 
 

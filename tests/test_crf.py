@@ -71,7 +71,8 @@ def test_log_z_gold_score_loss_viterbi_and_marginals_equal_enumeration(batch):
         # Marginals: p(word t has tag j) summed over the enumerated paths.
         probabilities = torch.softmax(scores, dim=0)
         for t in range(length):
-            expected = torch.stack([probabilities[[p[t] == j for p in paths]].sum() for j in range(emissions.size(2))])
+            expected = torch.stack([probabilities[[p[t] == j for p in paths]].sum()
+                                    for j in range(emissions.size(2))])
             torch.testing.assert_close(log_probs[i, t].exp(), expected, rtol=1e-7, atol=1e-9)
     torch.testing.assert_close(crf.loss(emissions, tags), torch.stack(losses).sum() / lengths.sum())
 
@@ -123,7 +124,7 @@ def loss_with(emissions, transitions, start, end, tags):
 
 
 def test_with_zero_transitions_the_crf_loss_is_the_per_word_cross_entropy():
-    """The tagger of main_example.py sections 1-3 is a CRF without transitions, start or end scores."""
+    """main_example.py's tagger of sections 1-3 is a CRF without transitions, start or end."""
     torch.manual_seed(0)
     crf = CRF(5)  # its scores start at zero
     emissions = torch.randn(3, 6, 5) * 3

@@ -22,7 +22,8 @@ def test_a_crf_without_transition_scores_is_the_per_word_softmax():
 
 def test_products_of_exponentials_overflow_where_the_log_space_forward_algorithm_does_not():
     long = ce.long_sentence_overflow()
-    assert long["first_inf"] < long["n_words"] and math.isfinite(long["log_z"]) and long["log_z"] > 88.73
+    assert (long["first_inf"] < long["n_words"] and math.isfinite(long["log_z"])
+            and long["log_z"] > 88.73)
 
 
 def test_viterbi_picks_a_likelier_sequence_than_the_per_word_argmax():

@@ -65,14 +65,16 @@ def test_missing_file_is_a_data_error(tmp_path):
 @pytest.mark.parametrize("content, message", [
     ("text,tag\nThe dog,DET NN,extra\nA dog,DET NN\n", "t.csv line 2: more fields than the "
                                                        "header's 2 columns"),
-    ("text,tag\nThe dog,DET NN\nA dog,DET NN\nA b,X Y,z\n", "t.csv line 4: more fields than the header's 2 columns"),
+    ("text,tag\nThe dog,DET NN\nA dog,DET NN\nA b,X Y,z\n",
+     "t.csv line 4: more fields than the header's 2 columns"),
     ('text,tag\n"The dog,DET NN\n', "t.csv line 2: not valid CSV: unexpected end of data (a quote "
                                     "is not closed)"),
     # Blank rows and a quoted cell spanning lines: the error names the line where the bad row
     # starts.
     ("text,tag\n\nThe dog,DET NN\n\n\nA,B C\n", "t.csv line 6: 1 tokens in 'text' but 2 tags in "
                                                 "'tag'"),
-    ('text,tag\n"The\ndog",DET NN\nA,B C\n', "t.csv line 4: 1 tokens in 'text' but 2 tags in 'tag'"),
+    ('text,tag\n"The\ndog",DET NN\nA,B C\n',
+     "t.csv line 4: 1 tokens in 'text' but 2 tags in 'tag'"),
     ("text\ttag\nThe dog\tDET NN\n", "missing column 'text' (found: text\ttag); the file looks "
                                      "tab-separated"),
 ])
@@ -264,8 +266,10 @@ WORD = "\t{}\t_\tX\t_\t_\t_\t_\t_\t_\n"
     (["1" + WORD.format("a"), "03" + WORD.format("b")], "line 2: bad token id '03'"),
     (["1" + WORD.format("a"), "3" + WORD.format("b")], "line 2: token id 3 where 2 comes next"),
     (["2" + WORD.format("a")], "line 1: token id 2 where 1 comes next"),
-    (["1-2" + WORD.format("ab"), "1" + WORD.format("a")], "line 1: a multiword token reaches word 2, but the sentence has 1 words"),
-    (["1" + WORD.format("a"), "1-2" + WORD.format("ab")], "line 2: bad range '1-2' (the next word is 2)"),
+    (["1-2" + WORD.format("ab"), "1" + WORD.format("a")],
+     "line 1: a multiword token reaches word 2, but the sentence has 1 words"),
+    (["1" + WORD.format("a"), "1-2" + WORD.format("ab")],
+     "line 2: bad range '1-2' (the next word is 2)"),
     (["2-1" + WORD.format("ab")], "line 1: bad range '2-1' (the next word is 1)"),
     (["1.0" + WORD.format("a")], "line 1: bad token id '1.0'"),
 ])

@@ -20,7 +20,7 @@ def main_output(argv):
 
 @pytest.fixture(scope="module")
 def default_output():
-    """The default run's output, run once for the module's tests (test_same_seed_same_numbers: it repeats)."""
+    """The default run's output, run once for the module's tests."""
     return main_output([])
 
 
@@ -52,7 +52,8 @@ def test_nll_and_ce_print_the_same_losses_and_probabilities():
 def test_unseen_word_is_tagged_as_the_docs_show_and_its_row_depends_only_on_the_words_before_it():
     whole = main_output(["--predict", "The cat ate the book"])
     assert_same_output(readme_block('python main.py --predict "The cat ate the book"'), whole)
-    row = lambda text: next(line.split()[1:] for line in text.splitlines()[::-1] if line.startswith("cat "))
+    def row(text):
+        return next(line.split()[1:] for line in text.splitlines()[::-1] if line.startswith("cat "))
     short = main_output(["--predict", "The cat"])
     assert row(short) == row(whole)
     docs = " ".join(doc_text("docs/code.md").split())
@@ -105,13 +106,16 @@ def test_bad_training_file_exits_2_with_one_line(tmp_path, capsys, content, mess
     with pytest.raises(SystemExit) as exit_info:
         main.main(["--train", str(path)])
     err = capsys.readouterr().err
-    assert exit_info.value.code == 2 and err.startswith(f"error: {path}{message}") and err.count("\n") == 1
+    assert (exit_info.value.code == 2 and err.startswith(f"error: {path}{message}")
+            and err.count("\n") == 1)
 
 
 def test_bad_input_in_a_real_process_is_the_docs_one_line(tmp_path):
-    (tmp_path / "bad.csv").write_bytes(b"text,tag\nThe dog,DET NN\nThe dog ate the book,DET NN V DET\n")
+    (tmp_path / "bad.csv").write_bytes(b"text,tag\nThe dog,DET NN\n"
+                                       b"The dog ate the book,DET NN V DET\n")
     result = run_script(ROOT / "main.py", "--train", "bad.csv", cwd=tmp_path)
-    assert result.returncode == 2 and result.stderr == readme_block("python main.py --train bad.csv")
+    assert (result.returncode == 2
+            and result.stderr == readme_block("python main.py --train bad.csv"))
 
 
 @pytest.mark.parametrize("argv",
@@ -153,4 +157,5 @@ def test_a_diverging_run_ends_in_one_line_instead_of_printing_nan(capsys, monkey
     monkeypatch.setattr(main, "train_one_epoch", lambda *args: float("nan"))
     with pytest.raises(SystemExit) as exit_info:
         main.main(["--epochs", "3"])
-    assert "error: training diverged in epoch 1 (loss nan): try a smaller --lr" == str(exit_info.value.code)
+    message = "error: training diverged in epoch 1 (loss nan): try a smaller --lr"
+    assert str(exit_info.value.code) == message

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from conftest import run_script, subnormal_survives_on_this_thread
 from tagger.evaluation import evaluate
 from tagger.model import RealDataTagger, WordSoftmax
-from tagger.vocabulary import IGNORE_IX, PAD_IX, UNK_IX, Vocabulary, chars_to_dictionary, indices, seqs_to_dictionary
+from tagger.vocabulary import (IGNORE_IX, PAD_IX, UNK_IX, Vocabulary, chars_to_dictionary, indices,
+                               seqs_to_dictionary)
 from tagger.predict import char_vector_table, predict
 from tagger.batches import chars_to_tensors, make_batches, split_and_pad, word_count_tensor
 from tagger.training import replace_rare_words, subnormals_flushed_to_zero, train
@@ -28,7 +29,7 @@ def xpos_of(data):
 
 
 def split(data, xpos=False):
-    """(words, tags) pairs -> (word lists, {tag set: tag lists}), as data.read_tag_sets returns them."""
+    """(words, tags) pairs -> (word lists, {tag set: tag lists}), as read_tag_sets returns them."""
     gold = {"upos": [tags for _, tags in data]}
     if xpos:
         gold["xpos"] = xpos_of(data)
@@ -55,7 +56,7 @@ def model_for(data, is_nll_loss=True, chars=False, xpos=False, **options):
 
 
 def char_features(model, sentences, vocab):
-    """The character LSTM's features of each token of `sentences`, read as one batch (training's way)."""
+    """The character LSTM's features of each token of `sentences`, read as one batch."""
     char_ids, char_lengths, positions = chars_to_tensors(sentences, vocab.char_to_ix)
     return model.word_char_vectors(char_ids, char_lengths)[positions]
 
@@ -141,7 +142,8 @@ def test_the_model_is_its_own_class_with_the_tutorials_layer_names():
     assert type(model).__mro__[1] is torch.nn.Module
     assert model.lstm.input_size == 5 + 2 * 3 and model.lstm.bidirectional
     assert model.hidden2tag.in_features == 2 * 4
-    assert model.word_embeddings.padding_idx == PAD_IX and not model.word_embeddings.weight[PAD_IX].any()
+    assert (model.word_embeddings.padding_idx == PAD_IX
+            and not model.word_embeddings.weight[PAD_IX].any())
 
 
 def test_no_hidden_state_leaks_from_one_sentence_to_the_next():
@@ -194,8 +196,8 @@ def test_the_training_loss_is_the_sum_of_the_upos_and_xpos_losses(is_nll_loss):
     upos, xpos = model(batches[0].words, batches[0].lengths, None)
     upos_tags, xpos_tags = batches[0].tags
     loss = F.nll_loss if is_nll_loss else F.cross_entropy
-    expected = loss(upos.flatten(0, 1), upos_tags.flatten()).item() + loss(xpos.flatten(0, 1),
-                                                                           xpos_tags.flatten()).item()
+    expected = (loss(upos.flatten(0, 1), upos_tags.flatten()).item()
+                + loss(xpos.flatten(0, 1), xpos_tags.flatten()).item())
     # lr 0: the loss is measured, nothing moves
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
     (measured,) = train(model, batches, optimizer, epochs=1)
@@ -307,7 +309,8 @@ from tagger.training import subnormals_flushed_to_zero
 torch.set_num_threads(2)
 x = torch.from_numpy(np.full(1_000_000, 1e-39, dtype=np.float32))  # numpy: no torch thread yet
 with subnormals_flushed_to_zero():
-    inside = (x * 1.0 == 0).float().mean().item()  # big enough to run on 2 threads: creates the worker
+    # big enough to run on 2 threads: creates the worker
+    inside = (x * 1.0 == 0).float().mean().item()
 after = (x * 1.0 == 0).float().mean().item()
 print(inside, after, (x[:1] * 1.0 == 0).item())
 """
@@ -364,7 +367,8 @@ def test_train_clips_the_gradient_norm_when_asked(monkeypatch):
     norms = []
     real_clip = torch.nn.utils.clip_grad_norm_
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_",
-                        lambda parameters, max_norm: norms.append(max_norm) or real_clip(parameters, max_norm))
+                        lambda parameters, max_norm: norms.append(max_norm)
+                        or real_clip(parameters, max_norm))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     train(model, batches_of(TOY, vocab), optimizer, epochs=1, clip_grad=5.0)
     assert norms == [5.0, 5.0]
@@ -421,7 +425,8 @@ def test_predict_agrees_with_decoding_each_sentence_alone(is_nll_loss, crf, deco
             torch.testing.assert_close(prediction.log_probs[i], log_probs[0])
             torch.testing.assert_close(prediction.log_probs[i].exp().sum(dim=-1),
                                        torch.ones(len(words)))
-            assert prediction.tags[i] == [list(tag_to_ix)[ix] for ix in tags[0].tolist()] == tags_only[name].tags[i]
+            names = [list(tag_to_ix)[ix] for ix in tags[0].tolist()]
+            assert prediction.tags[i] == names == tags_only[name].tags[i]
             assert tags_only[name].log_probs[i] is None
             if not crf:
                 # the softmax decodes by argmax
@@ -491,5 +496,6 @@ def test_a_batch_is_normalised_over_the_tag_dimension(is_nll_loss):
          is_nll_loss=False, dropout=0.5, label_smoothing=0.1)])
 def test_parameter_shapes_are_the_shapes_of_the_model_it_describes(settings):
     from tagger.model import parameter_shapes
-    built = {name: tuple(tensor.shape) for name, tensor in RealDataTagger(**settings).state_dict().items()}
+    model = RealDataTagger(**settings)
+    built = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
     assert parameter_shapes(**settings) == built

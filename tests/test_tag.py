@@ -126,7 +126,8 @@ def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model, m
                                        "0xe9); tagged with U+FFFD in place of each invalid "
                                        "sequence\n")
     lines = output.splitlines()
-    assert len(lines) == 3 and lines[1].startswith("caf/") and "\ufffd/" in lines[1] and lines[2].startswith("the/DET")
+    assert (len(lines) == 3 and lines[1].startswith("caf/") and "\ufffd/" in lines[1]
+            and lines[2].startswith("the/DET"))
 
 
 def test_tag_text_reads_and_writes_the_streams_it_is_given(toy_model, capsys):
@@ -173,7 +174,8 @@ def test_hard_text_is_tagged_without_losing_a_character(toy_model, monkeypatch, 
                                                   "100, not nan"),
     (["--eval", "x.csv", "--temperature", "inf"], "argument --temperature: must be from 0.01 to "
                                                   "100, not inf"),
-    (["--eval", "x.csv", "--fit-temperature", "--temperature", "2"], "does not go with --fit-temperature"),
+    (["--eval", "x.csv", "--fit-temperature", "--temperature", "2"],
+     "does not go with --fit-temperature"),
     (["a", "--batch-size", "0"], "argument --batch-size: must be at least 1, not 0"),
 ])
 def test_option_combinations_that_are_usage_errors(capsys, argv, message):
@@ -291,7 +293,8 @@ def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_
                                                                                     temperature)
     # The same tags, so the same accuracy and the same per-tag and error tables.
     same = lambda text: [line for line in text.splitlines() if not line.startswith("probabilities at")]
-    assert same(after) == same(before) and before.splitlines()[0] == "upos accuracy: 0.8571 (14 tokens)"
+    assert (same(after) == same(before)
+            and before.splitlines()[0] == "upos accuracy: 0.8571 (14 tokens)")
     assert run_tag([model_path, "--eval", eval_path, "--report", "--temperature", "1"]) == before
     # Fitting again starts from the model's own scores (temperature 1), not from the stored
     # temperature.
@@ -328,7 +331,8 @@ def test_the_fitted_temperature_is_the_one_tagging_applies_and_no_other_does_bet
 def test_a_model_file_that_is_missing_is_a_one_line_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         tag.main([str(tmp_path / "none.pt"), "Hello"])
-    assert exit_info.value.code == 2 and capsys.readouterr().err == f"error: {tmp_path / 'none.pt'}: no such file\n"
+    assert (exit_info.value.code == 2
+            and capsys.readouterr().err == f"error: {tmp_path / 'none.pt'}: no such file\n")
 
 
 def three_word_lines(n):
@@ -445,7 +449,8 @@ def test_no_unseen_words_is_said_in_words_not_as_nan(toy_model, tmp_path):
     eval_file = tmp_path / "seen.csv"
     eval_file.write_text("text,tag\nthe dog,DET NN\n", encoding="utf-8")
     output = run_tag([toy_model, "--eval", eval_file])
-    assert "unseen-word accuracy: - (every word of the file occurs in training)" in output and "nan" not in output
+    assert ("unseen-word accuracy: - (every word of the file occurs in training)" in output
+            and "nan" not in output)
 
 
 def test_the_streaming_settings_the_docs_quote_are_the_codes():

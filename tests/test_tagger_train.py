@@ -46,7 +46,8 @@ def test_a_trained_unknown_word_vector_tags_cat_as_a_noun_as_the_docs_say():
     assert trained.rstrip().endswith("The/DET cat/NN ate/V the/DET book/NN")
     docs = " ".join(doc_text("docs/code.md").split())
     assert f'`{" ".join(probability_row(untrained, "cat"))}`' in docs
-    assert f'`{probability_row(trained, "cat")[1]}`' in docs and f'`{probability_row(trained, "ate")[2]}`' in docs
+    assert (f'`{probability_row(trained, "cat")[1]}`' in docs
+            and f'`{probability_row(trained, "ate")[2]}`' in docs)
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():
@@ -378,7 +379,8 @@ def test_ctrl_c_ends_with_one_line_saying_what_was_saved_and_exit_130(tmp_path, 
         with pytest.raises(SystemExit) as exit_info:
             trainer.main(["--train", str(train_file), *dev, "--save", str(tmp_path / "m.pt")])
         err = capsys.readouterr().err
-        assert exit_info.value.code == 130 and err.strip().startswith(said) and "Traceback" not in err
+        assert (exit_info.value.code == 130 and err.strip().startswith(said)
+                and "Traceback" not in err)
 
 
 def test_a_diverging_training_stops_with_one_line_not_a_model_of_nans(capsys, monkeypatch):

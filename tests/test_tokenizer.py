@@ -199,8 +199,10 @@ def test_tokenizing_time_grows_linearly_with_the_length(name):
      ["\u0939\u093f\u0928\u094d\u0926\u0940",
                                                                        # Hindi vowel signs
                                                                        "\u092d\u093e\u0937\u093e"]),
-    ("\U0001F468\u200d\U0001F469\u200d\U0001F467!", ["\U0001F468\u200d\U0001F469\u200d\U0001F467", "!"]),  # a family
-    ("\U0001F1FA\U0001F1F8\U0001F1EB\U0001F1F7 flags", ["\U0001F1FA\U0001F1F8", "\U0001F1EB\U0001F1F7", "flags"]),
+    ("\U0001F468\u200d\U0001F469\u200d\U0001F467!",
+     ["\U0001F468\u200d\U0001F469\u200d\U0001F467", "!"]),  # a family
+    ("\U0001F1FA\U0001F1F8\U0001F1EB\U0001F1F7 flags",
+     ["\U0001F1FA\U0001F1F8", "\U0001F1EB\U0001F1F7", "flags"]),
     # a heart with its emoji variation selector
     ("\u2764\ufe0f!", ["\u2764\ufe0f", "!"]),
     # a mark with nothing before it stays itself
