@@ -204,14 +204,15 @@ def read_all_lines(source, read_bytes=1 << 16):
 
 
 def test_only_newline_ends_a_line(tmp_path):
-    """Form feeds, Unicode line and paragraph separators and group separators stay inside their line."""
+    """Form feeds, Unicode line, paragraph and group separators stay inside their line."""
     content = "a\x0cb\nc\u2028d\u0085e\r\nf\x1dg\u2029h\nlast".encode()
     assert read_all_lines(write(tmp_path, "t.txt", content)) == [
         "a\x0cb\n".encode(), "c\u2028d\u0085e\r\n".encode(), "f\x1dg\u2029h\n".encode(), b"last"]
 
 
 def test_lines_longer_than_a_read_and_a_pipe_are_read_like_a_file(tmp_path, monkeypatch):
-    content = b"".join(f"line {i} ".encode() * (i % 5) + b"\n" for i in range(200)) + b"no newline at the end"
+    content = (b"".join(f"line {i} ".encode() * (i % 5) + b"\n" for i in range(200))
+               + b"no newline at the end")
     path = write(tmp_path, "t.txt", content)
     assert b"".join(read_all_lines(path, read_bytes=7)) == content  # lines span many reads
     fifo = tmp_path / "pipe"

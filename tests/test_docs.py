@@ -11,8 +11,8 @@ TESTED_COMMANDS = {
     "python main.py", 'python main.py --predict "The cat ate the book"',
                    "python main.py --train bad.csv",
     "python main_example.py", "python -m tagger.crf_example", "cat recipes/ewt.txt",
-    *(f'python -m tagger.tag ewt.pt "I can\'t believe it\'s not butter!"{option}' for option in ("", " --pretokenized",
-                                                                                        " --conllu")),
+    *(f'python -m tagger.tag ewt.pt "I can\'t believe it\'s not butter!"{option}'
+      for option in ("", " --pretokenized", " --conllu")),
 }
 
 
@@ -33,7 +33,8 @@ def anchors_of(path):
 
 def test_github_anchor():
     assert github_anchor("What `python main.py` prints") == "what-python-mainpy-prints"
-    assert github_anchor("Why log_softmax and NLLLoss are cross entropy") == "why-log_softmax-and-nllloss-are-cross-entropy"
+    assert (github_anchor("Why log_softmax and NLLLoss are cross entropy")
+            == "why-log_softmax-and-nllloss-are-cross-entropy")
 
 
 @pytest.mark.parametrize("page", DOC_PAGES)
@@ -69,7 +70,7 @@ def stream_text(cell):
 
 
 def test_the_notebook_runs_in_a_fresh_kernel_and_prints_what_it_shows():
-    """main.ipynb, executed from the repository root, gives its saved outputs (numbers to the printed precision)."""
+    """main.ipynb, run from the repository root, gives its saved outputs (to printed precision)."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     saved = nbformat.read(ROOT / "main.ipynb", as_version=4)

@@ -1,4 +1,4 @@
-"""evaluation.py: accuracy, per-tag scores, errors and the probability scores, on inputs with known answers."""
+"""evaluation.py: accuracy, per-tag scores, errors and probability scores, on known answers."""
 import math
 
 import pytest
@@ -97,7 +97,8 @@ def test_expected_calibration_error_weighs_each_bin_by_its_tokens():
     assert sum(empty) == 5 and empty.count(0) == 13
     # Right as often as it is confident: no calibration error.
     calibrated = log_of([[0.75, 0.25]] * 4)
-    assert expected_calibration_error(calibrated, torch.tensor([0, 0, 0, 1])) == pytest.approx(0.0, abs=1e-6)
+    ece = expected_calibration_error(calibrated, torch.tensor([0, 0, 0, 1]))
+    assert ece == pytest.approx(0.0, abs=1e-6)
 
 
 def test_rescale_divides_the_logits_by_the_temperature():
@@ -108,7 +109,7 @@ def test_rescale_divides_the_logits_by_the_temperature():
 
 
 def test_fit_temperature_recovers_the_temperature_the_data_was_drawn_at():
-    """Tags drawn from softmax(z / 2): the logits z are overconfident, and T = 2 makes them honest."""
+    """Tags drawn from softmax(z / 2): the logits z are overconfident; T = 2 makes them honest."""
     generator = torch.Generator().manual_seed(0)
     logits = 3 * torch.randn(40_000, 5, generator=generator)
     gold = torch.multinomial(torch.softmax(logits / 2, dim=-1), 1, generator=generator).squeeze(1)

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import main_example as ex
-from conftest import ROOT, NUMBER, assert_same_output, doc_text, readme_block, run_script, script_output
+from conftest import (ROOT, NUMBER, assert_same_output, doc_text, readme_block, run_script,
+                      script_output)
 
 
 def test_lstm_step_by_step_equals_one_call_and_split_calls_continue_it():
@@ -85,7 +86,8 @@ def test_subnormal_probabilities_start_at_87_and_rounding_shows_first_at_96():
     assert 0 < p_at_88 < torch.finfo(torch.float32).tiny  # subnormal already ...
     assert ex.naive_and_fused_loss(88.0)[0] == 88.0       # ... while the loss is still exact
     assert first_wrong == 96
-    assert f"{ex.naive_and_fused_loss(95.0)[0]:.4f}" == "95.0000" != f"{ex.naive_and_fused_loss(96.0)[0]:.4f}"
+    shown = [f"{ex.naive_and_fused_loss(gap)[0]:.4f}" for gap in (95.0, 96.0)]
+    assert shown[0] == "95.0000" != shown[1]
 
 
 def test_logsumexp_by_hand_matches_torch_where_the_naive_formula_overflows():
@@ -167,11 +169,10 @@ def test_every_number_quoted_in_the_losses_page_is_printed():
     """The prose quotes numbers in `backticks`; each must appear in main_example.py's output
     (or, for section 7, in tagger/crf_example.py's)."""
     section = doc_text("docs/losses.md").split("\n## Reproduce", 1)[0]
-    printed = set(NUMBER.findall(script_output("main_example.py") + script_output("-m",
-                                                                                  "tagger.crf_example")))
-    quoted = [n for code in re.findall(r"`([^`\n]+)`", section) if not re.search(r"[A-Za-z_(]",
-                                                                                 code)
-              for n in NUMBER.findall(code)]
+    output = script_output("main_example.py") + script_output("-m", "tagger.crf_example")
+    printed = set(NUMBER.findall(output))
+    quoted = [n for code in re.findall(r"`([^`\n]+)`", section)
+              if not re.search(r"[A-Za-z_(]", code) for n in NUMBER.findall(code)]
     assert len(quoted) >= 10
     assert [n for n in quoted if n not in printed] == []
 

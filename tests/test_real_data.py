@@ -37,8 +37,9 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
                         "--chars", "--lowercase", "--embedding-dim", "32", "--hidden-dim", "32",
                         "--unk-alpha", "0.25")
     assert result.returncode == 0, result.stderr
-    epoch_line = re.search(r"^epoch   1 \| loss ([\d.]+) \| dev upos ([\d.]+) \| dev xpos ([\d.]+) \| dev nll ([\d.]+)"
-                           r" \| dev ece ([\d.]+) \| [\d,]+ tokens/s \| [\d.]+ s \| best$",
+    epoch_line = re.search(r"^epoch   1 \| loss ([\d.]+) \| dev upos ([\d.]+)"
+                           r" \| dev xpos ([\d.]+) \| dev nll ([\d.]+) \| dev ece ([\d.]+)"
+                           r" \| [\d,]+ tokens/s \| [\d.]+ s \| best$",
                            result.stdout, flags=re.M)
     assert epoch_line, result.stdout
     dev_accuracy, dev_xpos = float(epoch_line.group(2)), float(epoch_line.group(3))
@@ -53,7 +54,8 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
     assert lines[1] == f"xpos accuracy: {dev_xpos:.4f} ({n_tokens} tokens)"
     assert re.fullmatch(r"unseen-word accuracy: 0\.\d{4} \(\d+ tokens\)", lines[2])
     assert lines[3].split() == ["upos", "precision", "recall", "f1", "support"]
-    xpos_header = lines.index(next(line for line in lines if line.startswith("xpos ") and "precision" in line))
+    xpos_header = lines.index(next(line for line in lines
+                                   if line.startswith("xpos ") and "precision" in line))
     assert {line.split()[0] for line in lines[4:xpos_header]} >= {"NOUN", "VERB", "DET", "PUNCT"}
     assert {line.split()[0] for line in lines[xpos_header + 1:]} >= {"NN", "VBD", "DT", "."}
     # The epoch line's dev NLL and ECE are the report's, at temperature 1: the saved model is that
@@ -70,7 +72,8 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
     fitted = tag_command(capsys, model, "--eval", dev, "--fit-temperature", "--report")
     fitted_lines = fitted.splitlines()
     assert fitted_lines[:3] == lines[:3]  # the same tags
-    report = lambda report_lines: [line for line in report_lines if not line.startswith(("probabilities", "fitted"))]
+    def report(report_lines):
+        return [line for line in report_lines if not line.startswith(("probabilities", "fitted"))]
     # both per-tag tables, the errors, the frequency bands
     assert report(fitted_lines) == report(lines)
     nlls = [float(n) for n in re.findall(r"^probabilities at temperature [\d.]+: NLL ([\d.]+)",

@@ -12,7 +12,8 @@ from tagger.tokenizer import Token, split_on_whitespace, split_words, tokenize
 
 def shown(text):
     """Tokens as one string: tokens separated by " | ", a multiword token's words in brackets."""
-    return " | ".join(t.text if t.words == [t.text] else f"{t.text}[{' '.join(t.words)}]" for t in tokenize(text))
+    return " | ".join(t.text if t.words == [t.text] else f"{t.text}[{' '.join(t.words)}]"
+                      for t in tokenize(text))
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -102,7 +103,7 @@ def test_property_no_character_is_lost_or_invented(text):
 
 @needs_ewt
 def test_dev_sentences_tokenized_as_the_treebank_does():
-    """Share of dev sentences whose tokens and words are exactly the treebank's (measured: 0.9495)."""
+    """Share of dev sentences whose tokens and words are the treebank's (measured: 0.9495)."""
     from tagger.data import read_text
     exact = total = 0
     for block in read_text(EWT / "en_ewt-ud-dev.conllu").split("\n\n"):
@@ -129,10 +130,10 @@ def test_dev_sentences_tokenized_as_the_treebank_does():
     assert exact / total >= 0.945
 
 
-@pytest.mark.parametrize("chunk",
-                         ["butter", "5pm", "20th", "1990s", "x3", "B2B", "日本語", "cannot", "Straße"])
+@pytest.mark.parametrize("chunk", ["butter", "5pm", "20th", "1990s", "x3", "B2B", "日本語",
+                                   "cannot", "Straße"])
 def test_the_rules_keep_an_alphanumeric_chunk_whole_as_the_fast_path_assumes(chunk):
-    """tokenize() skips the rules for alphanumeric chunks; the first matching rule must take them whole."""
+    """tokenize() skips the rules for alphanumeric chunks; the first rule must take them whole."""
     from tagger.tokenizer import TOKEN
     assert chunk.isalnum() and TOKEN.match(chunk).group() == chunk
 
