@@ -18,6 +18,9 @@ from conftest import ROOT, readme_block
 from tagger.conllu import read_conllu
 
 BUTTER = "I can't believe it's not butter!"
+# The training sentences, and the same words with two tags changed: the model gets those wrong.
+EVAL_CSV = (b"text,tag\nThe dog ate the apple,DET NN V DET NN\n"
+            b"Everybody read that book,NN V DET NN\nThe dog ate the book,DET V V DET V\n")
 
 
 def train_toy(path, *options):
@@ -68,8 +71,8 @@ def test_conllu_output_reads_back_with_the_same_words_and_tags(toy_model, monkey
     conllu = run_tag([toy_model, "-", "--conllu"], text, monkeypatch)
     path = tmp_path / "out.conllu"
     path.write_text(conllu, encoding="utf-8")
-    pairs = [[tuple(pair.rsplit("/",
-                                1)) for pair in line.split()] for line in tagged.splitlines() if line.strip()]
+    pairs = [[tuple(pair.rsplit("/", 1)) for pair in line.split()]
+             for line in tagged.splitlines() if line.strip()]
     # empty lines: no sentence
     assert [list(zip(words, tags)) for words, tags in read_conllu(path)] == pairs
     first = conllu.split("\n\n")[0].splitlines()
@@ -90,7 +93,8 @@ def test_empty_and_whitespace_lines_give_empty_lines_in_word_tag_output(toy_mode
 
 SOURCE = ("# sent_id = a\r\n# text = Don't go.\r\n1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_\r\n"
           "1\tDo\tdo\tAUX\tVBP\t_\t3\taux\t_\t_\r\n2\tn't\tnot\t_\tRB\t_\t3\tadvmod\t_\t_\r\n"
-          "2.1\tgo\tgo\tVERB\t_\t_\t_\t_\t_\t_\r\n3\tgo\tgo\tX\tVB\tMood=Imp\t0\troot\t_\tSpaceAfter=No\r\n"
+          "2.1\tgo\tgo\tVERB\t_\t_\t_\t_\t_\t_\r\n"
+          "3\tgo\tgo\tX\tVB\tMood=Imp\t0\troot\t_\tSpaceAfter=No\r\n"
           "4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_\r\n\r\n")
 
 
@@ -117,7 +121,8 @@ def test_tag_conllu_on_a_malformed_file_is_the_readers_one_line_error(toy_model,
     with pytest.raises(SystemExit) as exit_info:
         tag.main([str(toy_model), "--tag-conllu", str(path)])
     assert exit_info.value.code == 2
-    assert capsys.readouterr().err == f"error: {path} line 1: expected 10 tab-separated columns, found 9\n"
+    expected = f"error: {path} line 1: expected 10 tab-separated columns, found 9\n"
+    assert capsys.readouterr().err == expected
 
 
 def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model, monkeypatch, capsys):
@@ -189,12 +194,15 @@ def test_help_says_what_empty_lines_do_and_what_a_model_with_xpos_writes(capsys)
         tag.main(["--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "empty input lines produce no sentence" in help_text
-    assert "prints word/UPOS for each word (word/UPOS/XPOS for a model trained with --xpos)" in help_text
+    assert ("prints word/UPOS for each word (word/UPOS/XPOS for a model trained with --xpos)"
+            in help_text)
     assert "write CoNLL-U (ID, FORM, UPOS, XPOS for a model trained with --xpos," in help_text
-    assert "only the UPOS column replaced (and the XPOS column, for a model trained with --xpos)" in help_text
+    assert ("only the UPOS column replaced (and the XPOS column, for a model trained with --xpos)"
+            in help_text)
 
 
-BUTTER_COMMANDS = [f'python -m tagger.tag ewt.pt "{BUTTER}"{option}' for option in (" --pretokenized", "", " --conllu")]
+BUTTER_COMMANDS = [f'python -m tagger.tag ewt.pt "{BUTTER}"{option}'
+                   for option in (" --pretokenized", "", " --conllu")]
 RECIPE_MODEL = ROOT / "benchmark_recipe.pt"  # the recipe's model, which benchmark.py keeps
 
 
@@ -211,7 +219,8 @@ def without_tags(output):
             columns[3] = columns[4] = "_"
             lines.append("\t".join(columns))
         else:
-            lines.append(line if line.startswith("#") else " ".join(p.split("/")[0] for p in line.split()))
+            words = " ".join(pair.split("/")[0] for pair in line.split())
+            lines.append(line if line.startswith("#") else words)
     return "\n".join(lines)
 
 
@@ -247,7 +256,8 @@ def test_conllu_sentence_fills_the_xpos_column_when_given():
     text = "I can't."
     lines = conllu_sentence(text, tokenize(text), {"upos": ["PRON", "AUX", "PART", "PUNCT"],
                                                    "xpos": ["PRP", "MD", "RB", "."]}).split("\n")
-    word_lines = [line.split("\t") for line in lines if line and line[0].isdigit() and "-" not in line.split("\t")[0]]
+    word_lines = [line.split("\t") for line in lines
+                  if line and line[0].isdigit() and "-" not in line.split("\t")[0]]
     assert [(columns[1], columns[3], columns[4]) for columns in word_lines] == [
         ("I", "PRON", "PRP"), ("ca", "AUX", "MD"), ("n't", "PART", "RB"), (".", "PUNCT", ".")]
     # no tags
@@ -263,7 +273,8 @@ def test_save_load_eval_report_and_tag_standard_input(tmp_path, monkeypatch):
     assert lines[1] == "unseen-word accuracy: - (every word of the file occurs in training)"
     assert lines[2].split() == ["upos", "precision", "recall", "f1", "support"]
     assert lines[3].split() == ["DET", "1.0000", "1.0000", "1.0000", "3"]
-    assert re.search(r"^probabilities at temperature 1.0000: NLL 0\.\d{4} \| Brier 0\.\d{4} \| ECE 0\.\d{4}$",
+    assert re.search(r"^probabilities at temperature 1.0000: "
+                     r"NLL 0\.\d{4} \| Brier 0\.\d{4} \| ECE 0\.\d{4}$",
                      output, flags=re.M)
     # none here
     assert "most frequent errors (gold -> predicted, count, share of all errors):\n" in output
@@ -278,9 +289,7 @@ def test_save_load_eval_report_and_tag_standard_input(tmp_path, monkeypatch):
 
 def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_tags(tmp_path):
     model_path = train_toy(tmp_path / "toy.pt")
-    # The training sentences, and the same words with two tags changed: the model gets those wrong.
-    eval_path = write(tmp_path, "eval.csv", b"text,tag\nThe dog ate the apple,DET NN V DET NN\n"
-                                            b"Everybody read that book,NN V DET NN\nThe dog ate the book,DET V V DET V\n")
+    eval_path = write(tmp_path, "eval.csv", EVAL_CSV)
     before = run_tag([model_path, "--eval", eval_path, "--report"])
     fitted = run_tag([model_path, "--eval", eval_path, "--fit-temperature"])
     temperature = load_checkpoint(model_path)[0].temperature
@@ -292,7 +301,8 @@ def test_fit_temperature_stores_a_temperature_that_lowers_the_nll_and_keeps_the_
     assert nll(fitted, 1.0) == nll(before, 1.0) and nll(fitted, temperature) == nll(after,
                                                                                     temperature)
     # The same tags, so the same accuracy and the same per-tag and error tables.
-    same = lambda text: [line for line in text.splitlines() if not line.startswith("probabilities at")]
+    def same(text):
+        return [line for line in text.splitlines() if not line.startswith("probabilities at")]
     assert (same(after) == same(before)
             and before.splitlines()[0] == "upos accuracy: 0.8571 (14 tokens)")
     assert run_tag([model_path, "--eval", eval_path, "--report", "--temperature", "1"]) == before
@@ -312,8 +322,7 @@ def printed_nll(output, temperature):
 def test_the_fitted_temperature_is_the_one_tagging_applies_and_no_other_does_better(tmp_path,
                                                                                     options):
     model_path = train_toy(tmp_path / "toy.pt", *options)
-    eval_path = write(tmp_path, "eval.csv", b"text,tag\nThe dog ate the apple,DET NN V DET NN\n"
-                                            b"Everybody read that book,NN V DET NN\nThe dog ate the book,DET V V DET V\n")
+    eval_path = write(tmp_path, "eval.csv", EVAL_CSV)
     fitted = run_tag([model_path, "--eval", eval_path, "--fit-temperature"])
     temperature = load_checkpoint(model_path)[0].temperature
     at_fit = printed_nll(fitted, temperature)
@@ -324,8 +333,8 @@ def test_the_fitted_temperature_is_the_one_tagging_applies_and_no_other_does_bet
     for grid_temperature in (0.2, 0.35, 0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0):
         report = run_tag([model_path, "--eval", eval_path, "--report", "--temperature",
                           grid_temperature])
-        assert printed_nll(report,
-                           grid_temperature) >= at_fit, f"T = {grid_temperature} beats the fitted {temperature}"
+        assert printed_nll(report, grid_temperature) >= at_fit, (
+            f"T = {grid_temperature} beats the fitted {temperature}")
 
 
 def test_a_model_file_that_is_missing_is_a_one_line_error(tmp_path, capsys):
@@ -336,7 +345,8 @@ def test_a_model_file_that_is_missing_is_a_one_line_error(tmp_path, capsys):
 
 
 def three_word_lines(n):
-    return "".join(f"the dog {'ate' if i % 3 else 'book'}\n" if i % 5 else "\n" for i in range(n)).encode()
+    lines = (f"the dog {'ate' if i % 3 else 'book'}\n" if i % 5 else "\n" for i in range(n))
+    return "".join(lines).encode()
 
 
 @pytest.mark.parametrize("conllu", [False, True])
@@ -379,7 +389,7 @@ class Recording(io.RawIOBase):
 
 
 def test_memory_follows_the_chunk_the_input_is_never_read_ahead(toy_model, monkeypatch):
-    """At every write, the lines read but not yet written are at most a chunk (2 lines here) and one more."""
+    """At every write, the lines read but not yet written are at most a chunk (2 here) and one."""
     lines = [f"the dog ate {i}\n".encode() for i in range(300)]  # 4 words a line
     stdin = Recording(lines)
     monkeypatch.setattr(sys, "stdin",
@@ -398,7 +408,7 @@ def test_memory_follows_the_chunk_the_input_is_never_read_ahead(toy_model, monke
 
 
 def test_a_producer_that_pauses_gets_its_tags_during_the_pause(toy_model):
-    """The first lines are tagged and written while the input is still open (as for a person typing)."""
+    """The first lines are tagged and written while the input is still open (a person typing)."""
     process = subprocess.Popen([sys.executable, "-m", "tagger.tag", str(toy_model), "-"], cwd=ROOT,
                                stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -425,8 +435,9 @@ def test_tag_conllu_from_a_pipe_gives_what_the_file_gives(toy_model, tmp_path, h
     path = tmp_path / "in.conllu"
     path.write_bytes(SOURCE.encode())
     from_file = run_tag([toy_model, "--tag-conllu", path])
-    result = subprocess.run([sys.executable, "-m", "tagger.tag", str(toy_model), "--tag-conllu", how], cwd=ROOT,
-                            input=SOURCE.encode(), capture_output=True, timeout=600)
+    command = [sys.executable, "-m", "tagger.tag", str(toy_model), "--tag-conllu", how]
+    result = subprocess.run(command, cwd=ROOT, input=SOURCE.encode(), capture_output=True,
+                            timeout=600)
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode() == from_file
 
@@ -454,7 +465,7 @@ def test_no_unseen_words_is_said_in_words_not_as_nan(toy_model, tmp_path):
 
 
 def test_the_streaming_settings_the_docs_quote_are_the_codes():
-    """docs/tagging.md quotes the chunk size, the kernel cache and the word bound: each must be what the code uses."""
+    """docs/tagging.md's chunk size, kernel cache and word bound are the ones the code uses."""
     from tagger import batches as train
     from conftest import doc_text
     page = " ".join(doc_text("docs/tagging.md").split())

@@ -1,4 +1,5 @@
-"""python -m tagger.train (the real-data training command) end to end: the README's first run, unseen words, bad input, the recipe file and its options."""
+"""python -m tagger.train end to end: the Day-1 run, unseen words, bad input, the recipe and its
+options."""
 import contextlib
 import copy
 import io
@@ -9,7 +10,8 @@ import pytest
 import torch
 
 from tagger import train as trainer
-from conftest import ROOT, assert_same_output, doc_text, run_script, subnormal_survives_on_this_thread
+from conftest import (ROOT, assert_same_output, doc_text, run_script,
+                      subnormal_survives_on_this_thread)
 from tagger.checkpoint import load_checkpoint
 from tagger.evaluation import Evaluation
 from tagger.training import train
@@ -59,7 +61,7 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
                      first).group() != re.search(r"epoch  50 \| loss [\d.]+", other).group()
 
 
-def test_training_runs_with_subnormals_flushed_and_main_restores_the_calling_threads_default(monkeypatch):
+def test_training_flushes_subnormals_and_main_restores_the_calling_threads_default(monkeypatch):
     seen_while_training = []
 
     def recording_train(*args, **kwargs):
@@ -128,11 +130,13 @@ def test_unavailable_device_is_a_one_line_error(capsys):
         pytest.skip("this machine has CUDA")
     with pytest.raises(SystemExit):
         trainer.main(["--device", "cuda"])
-    assert capsys.readouterr().err == "error: --device cuda: no CUDA device is available on this machine\n"
+    expected = "error: --device cuda: no CUDA device is available on this machine\n"
+    assert capsys.readouterr().err == expected
 
 
 def test_label_smoothing_keeps_the_loss_above_the_entropy_of_the_smoothed_target():
-    """With EPS = 0.1 and 3 tags the target is (0.9 + 0.1/3, 0.1/3, 0.1/3): no model gets below its entropy."""
+    """EPS = 0.1, 3 tags: the target is (0.9 + 0.1/3, 0.1/3, 0.1/3); no loss is below its entropy.
+    """
     eps, n_tags = 0.1, 3
     target = [1 - eps + eps / n_tags] + [eps / n_tags] * (n_tags - 1)
     floor = -sum(q * math.log(q) for q in target)
@@ -179,7 +183,7 @@ def probability_row(output, word, title="probabilities after training"):
 
 
 def test_unseen_word_row_depends_only_on_the_words_before_it():
-    """The Day-1 LSTM reads left to right: "The cat" and "The cat ate the book" give "cat" one row."""
+    """The Day-1 LSTM reads left to right: "The cat" and "The cat ate the book" agree on "cat"."""
     short = probability_row(main_output(["--predict", "The cat"]), "cat")
     whole = probability_row(main_output(["--predict", "The cat ate the book"]), "cat")
     assert short == whole
@@ -194,7 +198,8 @@ def test_the_seed_is_set_before_the_model_is_built(monkeypatch):
     initial_weights = []
 
     def recording_train(model, *args, **kwargs):
-        initial_weights.append({name: tensor.clone() for name, tensor in model.state_dict().items()})
+        weights = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+        initial_weights.append(weights)
         return train(model, *args, **kwargs)
 
     monkeypatch.setattr(trainer, "train", recording_train)
@@ -207,7 +212,7 @@ def test_the_seed_is_set_before_the_model_is_built(monkeypatch):
 
 
 def test_dev_keeps_and_saves_the_best_epoch_not_the_last(monkeypatch, tmp_path):
-    """Dev accuracies 0.9, 0.5, 0.7 (scripted): the model returned and the file saved are epoch 1's."""
+    """Dev accuracies 0.9, 0.5, 0.7 (scripted): the model returned and saved is epoch 1's."""
     accuracies, weights_when_evaluated = iter([90, 50, 70]), []
 
     def scripted_evaluate(model, *args, **kwargs):
@@ -251,14 +256,15 @@ def recipe_options():
 
 
 def write_tagged_conllu(path, n_sentences=70):
-    """A small CoNLL-U file with UPOS and XPOS tags, sentences of 1 to 9 words, 'The' and 'the' both."""
+    """A small CoNLL-U file with UPOS and XPOS tags, sentences of 1 to 9 words, 'The' and 'the'."""
     words = ["The", "the", "dog", "cats", "ran", "quickly", "home", "."]
     lines = []
     for i in range(n_sentences):
         lines.append(f"# text = sentence {i}")
         for j in range(1 + i % 9):
             word = words[(i + j) % len(words)]
-            lines.append(f"{j + 1}\t{word}\t_\t{'DET' if word.lower() == 'the' else 'X'}\t{word[:2].upper()}\t_\t_\t_\t_\t_")
+            upos, xpos = "DET" if word.lower() == "the" else "X", word[:2].upper()
+            lines.append(f"{j + 1}\t{word}\t_\t{upos}\t{xpos}\t_\t_\t_\t_\t_")
         lines.append("")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -278,7 +284,8 @@ def test_every_option_of_the_recipe_reaches_the_model_or_the_training_loop(monke
     args = trainer.parse_args([f"@{RECIPE_FILE}", "--train",
                                str(write_tagged_conllu(tmp_path / "train.conllu"))])
     run = trainer.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None)
-    model, batches, optimizer, options = recorded["model"], recorded["batches"], recorded["optimizer"], recipe_options()
+    model, batches, optimizer = recorded["model"], recorded["batches"], recorded["optimizer"]
+    options = recipe_options()
     number = lambda flag: float(options[flag])
     checks = {
         "--loss": model.tag_output.is_nll_loss == (options["--loss"] == "nll"),
@@ -290,9 +297,11 @@ def test_every_option_of_the_recipe_reaches_the_model_or_the_training_loop(monke
         "--embedding-dim": model.word_embeddings.embedding_dim == number("--embedding-dim"),
         "--hidden-dim": model.lstm.hidden_size == number("--hidden-dim"),
         "--bidirectional": model.lstm.bidirectional,
-        "--lowercase": "The" not in run.vocab.word_to_ix and run.vocab.word_ids(["The"]) == run.vocab.word_ids(["the"]),
+        "--lowercase": "The" not in run.vocab.word_to_ix
+                       and run.vocab.word_ids(["The"]) == run.vocab.word_ids(["the"]),
         "--chars": model.use_chars and all(batch.chars is not None for batch in batches),
-        "--char-embedding-dim": model.char_embeddings.embedding_dim == number("--char-embedding-dim"),
+        "--char-embedding-dim":
+            model.char_embeddings.embedding_dim == number("--char-embedding-dim"),
         "--char-hidden-dim": model.char_lstm.hidden_size == number("--char-hidden-dim"),
         "--dropout": model.dropout.p == number("--dropout"),
         "--unk-alpha": recorded["unk_alpha"] == number("--unk-alpha"),
@@ -345,7 +354,7 @@ def test_every_numeric_option_is_checked_before_any_work(capsys, flag):
 
 
 def test_the_list_of_numeric_options_is_complete(capsys):
-    """Every option that takes a value, less the paths, the sentence and the choices, is in NUMERIC_OPTIONS."""
+    """Every option with a value, but paths, the sentence and choices, is in NUMERIC_OPTIONS."""
     with pytest.raises(SystemExit):
         trainer.parse_args(["--help"])
     usage = capsys.readouterr().out.split("\n\n")[0]
@@ -391,7 +400,8 @@ def test_a_diverging_training_stops_with_one_line_not_a_model_of_nans(capsys, mo
     with pytest.raises(SystemExit) as exit_info:
         trainer.main(["--epochs", "20"])
     assert exit_info.value.code == 2
-    assert re.search(r"^error: training diverged in epoch \d: the loss is (nan|inf) \(a smaller --lr", capsys.readouterr().err)
+    assert re.search(r"^error: training diverged in epoch \d: the loss is (nan|inf) "
+                     r"\(a smaller --lr", capsys.readouterr().err)
 
 
 def test_ema_evaluates_and_saves_the_average_of_the_weights(tmp_path, monkeypatch):
@@ -419,7 +429,8 @@ def test_ema_evaluates_and_saves_the_average_of_the_weights(tmp_path, monkeypatc
     evaluated = []
     real_evaluate = trainer.evaluate
     monkeypatch.setattr(trainer, "evaluate",
-                        lambda model, *a, **kw: evaluated.append(model) or real_evaluate(model, *a, **kw))
+                        lambda model, *args, **kwargs: evaluated.append(model)
+                        or real_evaluate(model, *args, **kwargs))
     args = trainer.parse_args(["--train", str(train_file), "--dev", str(train_file), "--epochs",
                                "2", "--ema", "0.9"])
     trainer.train_tagger(args, torch.device("cpu"), log=lambda *_, **__: None)
