@@ -14,19 +14,11 @@ import argparse
 import os
 import sys
 
-# oneDNN, which runs the LSTM on the CPU, keeps a compiled kernel for every batch shape it meets, up
-# to a large default limit: streaming a large corpus meets many shapes, and memory would grow until
-# that cache is full. A small cache keeps it flat. It has to be set before torch is imported; a
-# value the user sets wins.
-ONEDNN_KERNEL_CACHE = 32
-os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNEL_CACHE))
-
 from tqdm import tqdm
 
 from tagger.checkpoint import load_checkpoint
 from tagger.cli import (AT_LEAST_ONE, TEMPERATURE, add_device_option, check_device,
-                        check_output_is_no_input,
-                        check_path, run_cleanly)
+                        check_output_is_no_input, check_path, run_cleanly)
 from tagger.conllu import TAG_COLUMNS, conllu_sentence, conllu_sentences
 from tagger.errors import InputError
 from tagger.lines import LineReader
@@ -247,9 +239,17 @@ def tag_conllu_file(model, path, vocab, args, device):
             progress.update(len(chunk))
 
 
+# oneDNN, which runs the LSTM on the CPU, keeps a compiled kernel for every batch shape it meets, up
+# to a large default limit: streaming a large corpus meets many shapes, and memory would grow until
+# that cache is full. A small cache keeps it flat.
+ONEDNN_KERNEL_CACHE = 32
+
+
 def main(argv=None):
     """Load the model and do the one job asked for; bad input ends in one line, exit 2."""
     args = parse_args(argv)
+    # Read by oneDNN when it first runs, not when torch is imported; a value the user set wins.
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNEL_CACHE))
 
     def work():
         check_output_is_no_input([("MODEL.pt", args.model), ("--tag-conllu", args.tag_conllu),

@@ -495,3 +495,17 @@ def test_help_gives_the_range_of_every_number_option(script, monkeypatch):
     for action in numbers:
         assert action.type.requirement in action.help, action.option_strings
         assert "".join(action.help.split()) in help_text
+
+
+def test_importing_sets_no_variable_tagging_sets_the_kernel_cache_unless_the_user_did(toy_model):
+    code = ("import os, sys\nfrom tagger import tag\n"
+            "before = os.environ.get('ONEDNN_PRIMITIVE_CACHE_CAPACITY')\n"
+            "tag.main([sys.argv[1], 'The dog'])\n"
+            "print(before, os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'])")
+    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_PRIMITIVE_CACHE_CAPACITY"}
+    for users, expected in ((None, f"None {tag.ONEDNN_KERNEL_CACHE}"), ("7", "7 7")):
+        run_env = dict(env, PYTHONPATH=str(ROOT), **({"ONEDNN_PRIMITIVE_CACHE_CAPACITY": users}
+                                                    if users else {}))
+        result = subprocess.run([sys.executable, "-c", code, str(toy_model)], cwd=ROOT, env=run_env,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0 and result.stdout.splitlines()[-1] == expected, result.stderr
