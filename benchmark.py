@@ -2,8 +2,8 @@
 benchmarks/.
 
     pip install -r requirements-bench.txt
-    python benchmark.py                      # every study; EWT's train and dev files next to this script
-    python benchmark.py --study calibration  # one study (or several): its rows, saved to its own results file
+    python benchmark.py                      # every study; EWT's files next to this script
+    python benchmark.py --study calibration  # one study (or several), saved to its own file
     python benchmark.py --rows crf-cost      # only those rows
     python benchmark.py --data DIR           # the EWT files in another folder
     python benchmark.py --show               # print the tables again from the saved results
@@ -27,7 +27,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks import accuracy, calibration, crf_cost, learning_curve, raw_text, seeds, step_costs, streaming
+from benchmarks import (accuracy, calibration, crf_cost, learning_curve, raw_text, seeds,
+                        step_costs, streaming)
 from benchmarks.harness import (RESULTS_FOLDER, RowInputs, all_rows, machine_description,
                                 peak_memory_mb,
                                 read_results, total_training_minutes)
@@ -65,7 +66,8 @@ def print_table(saved):
         for study, results in saved.items():
             studies_by_value.setdefault(results[key], []).append(study)
         for value, studies in studies_by_value.items():  # one line when every study agrees
-            print(f"{key}: {value}" if len(studies_by_value) == 1 else f"{key} ({', '.join(studies)}): {value}")
+            named = key if len(studies_by_value) == 1 else f"{key} ({', '.join(studies)})"
+            print(f"{named}: {value}")
     print()
     for name, study in STUDIES.items():
         try:
@@ -75,7 +77,8 @@ def print_table(saved):
             from tagger.errors import InputError
             what = f"no figure {error}" if isinstance(error,
                                                       KeyError) else str(error).splitlines()[0]
-            raise InputError(f"the saved figures of the {name} study do not make its tables ({what}); "
+            raise InputError(f"the saved figures of the {name} study do not make its tables "
+                             f"({what}); "
                              f"rerun it with `python benchmark.py --study {name}`") from None
     print()
     print("The training times of all the rows above, added up: "
@@ -83,11 +86,12 @@ def print_table(saved):
 
 
 def save_row(folder, row, figures):
-    """Store one row's figures in its study's results file, and nothing else: other studies' files stay as they are."""
+    """Store one row's figures in its study's results file; other studies' files stay."""
     from tagger.checkpoint import write_atomically
     path = Path(folder) / f"{STUDY_OF_ROW[row]}.json"
     results = read_results(folder, [STUDY_OF_ROW[row]]).get(STUDY_OF_ROW[row], {"rows": {}})
-    results["rows"] = {name: old for name, old in results["rows"].items() if STUDY_OF_ROW.get(name) == STUDY_OF_ROW[row]}
+    results["rows"] = {name: old for name, old in results["rows"].items()
+                       if STUDY_OF_ROW.get(name) == STUDY_OF_ROW[row]}
     results.update(machine=machine_description(), recipe=RECIPE_COMMAND,
                    recipe_file=RECIPE_FILE.read_text(encoding="utf-8"))
     results["rows"][row] = dict(figures, label=ROWS[row]) if row in ROWS else figures
@@ -97,7 +101,7 @@ def save_row(folder, row, figures):
 
 
 def rows_to_run(studies, rows):
-    """The rows of the chosen studies and the chosen rows, in the order they run; none chosen: every row."""
+    """The chosen studies' rows and the chosen rows, in the order they run; none chosen: all."""
     chosen = {*rows, *[row for study in studies for row in STUDIES[study].MEASURED_ROWS]}
     return [row for row in ALL_ROWS if row in chosen] if chosen else ALL_ROWS
 
@@ -119,7 +123,7 @@ def check_results_files(folder, studies):
 
 
 def rerun_command(args, rows):
-    """The command line that measures `rows` as this run would: the same data, model, results folder and epochs."""
+    """The command that measures `rows` as this run would: same data, model, results and epochs."""
     defaults = parse_args([])
     options = []
     for name in ("data", "model", "results", "epochs"):
@@ -153,14 +157,16 @@ def parse_args(argv):
                         help="print the tables from --results without measuring")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # used by the child processes
     args = parser.parse_args(argv)
-    if args.epochs is not None and args.results.resolve() == RESULTS_FOLDER and not (args.show or args.one):
+    measures = not (args.show or args.one)
+    saves_over_the_recipes = args.results.resolve() == RESULTS_FOLDER and measures
+    if args.epochs is not None and saves_over_the_recipes:
         parser.error("--epochs gives other figures than the recipe's: save them elsewhere with "
                      "--results FOLDER")
     return args
 
 
 def main(argv=None):
-    """Run the rows, each in its own child process, save each one's figures in its study's file, print the tables."""
+    """Run the rows, each in a child process; save each one's figures in its study's file; print."""
     args = parse_args(argv)
     data = RowInputs(Path(args.data) / TRAIN_FILE, Path(args.data) / DEV_FILE, args.epochs,
                      args.model)
@@ -175,7 +181,8 @@ def main(argv=None):
             sys.exit(f"error: {path}: no such file; copy the EWT files there (docs/real-data.md, "
                      "Get the data) or give their folder with --data")
     rows = rows_to_run(args.study, args.rows)
-    if MODEL_ROW not in rows and not Path(args.model).exists() and any(row in ROWS_USING_THE_MODEL for row in rows):
+    needs_model = any(row in ROWS_USING_THE_MODEL for row in rows)
+    if MODEL_ROW not in rows and not Path(args.model).exists() and needs_model:
         sys.exit(f"error: {args.model}: no such file; these rows measure the recipe's saved "
                  f"model: run `python benchmark.py --rows {MODEL_ROW}` (the accuracy study's) "
                  "first, or give it with --model")

@@ -1,1 +1,1 @@
-"""The benchmark's studies, one job a file; `python benchmark.py` runs them and prints their tables."""
+"""The benchmark's studies, one job a file; `python benchmark.py` runs them and prints them."""

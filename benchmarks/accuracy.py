@@ -1,4 +1,4 @@
-"""The results table: accuracy, speed and memory of each tagger, and training speed by batch size."""
+"""The results table: each tagger's accuracy, speed and memory; training speed by batch size."""
 from benchmarks.rows import BATCH_SIZES, NEURAL_ROWS, ROWS, SPEED_ROWS, recipe_args, train_quietly
 from benchmarks.trained_rows import run_classic_row, run_neural_row
 
@@ -54,5 +54,6 @@ def print_tables(rows):
         print(f"| model | batch size {one} | batch size {many} | speed-up |")
         print("| --- | --- | --- | --- |")
         for model in speed_models:
-            slow, fast = (rows[f"{model}-batch-{size}"]["train_tokens_per_s"] for size in BATCH_SIZES)
+            slow, fast = (rows[f"{model}-batch-{size}"]["train_tokens_per_s"]
+                          for size in BATCH_SIZES)
             print(f"| {ROWS[model]} | {slow:,.0f} | {fast:,.0f} | {fast / slow:.1f}x |")

@@ -18,7 +18,7 @@ def measure(row, data):
 
 
 def print_tables(rows):
-    """The recipe's probabilities on dev (as trained, temperature-scaled, with label smoothing) and its errors."""
+    """The recipe's probabilities on dev (as trained, scaled, label-smoothed) and its errors."""
     recipe = rows.get("bilstm-chars", {})
     if "probabilities" not in recipe:
         return

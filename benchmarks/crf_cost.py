@@ -90,7 +90,7 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
 
 
 def print_tables(rows):
-    """The recipe with and without the CRF output layer, two seeds each, and the forward algorithm's speed."""
+    """The recipe with and without a CRF, two seeds each, and the forward algorithm's speed."""
     present = [name for name in CRF_ROWS if "unseen_bigrams" in rows.get(name, {})]
     if any(name.startswith("crf") for name in present):
         print()
@@ -117,7 +117,8 @@ def print_tables(rows):
             print(crf_summary(rows))
     if CRF_COST_ROW in rows:
         softmax, crf = rows[CRF_COST_ROW]["softmax"], rows[CRF_COST_ROW]["crf"]
-        per_epoch = {kind: r["epoch_seconds"] + r["evaluation_seconds"] for kind, r in (("softmax", softmax), ("crf", crf))}
+        per_epoch = {kind: r["epoch_seconds"] + r["evaluation_seconds"]
+                     for kind, r in (("softmax", softmax), ("crf", crf))}
         print()
         print("The recipe's trained model, its output layers as trained and replaced by CRFs: a "
               f"training epoch and the dev evaluation after it {per_epoch['softmax']:.1f} s and "
@@ -139,7 +140,7 @@ def print_tables(rows):
 
 
 def crf_summary(rows):
-    """Mean accuracies over the two seeds, the recipe's seed-to-seed spread, and the CRF's cost in speed."""
+    """Mean accuracies of two seeds, the recipe's seed-to-seed spread, the CRF's cost in speed."""
     softmax, crf = ("bilstm-chars", "bilstm-chars-seed-2"), ("crf", "crf-seed-2")
     spread = {key: abs(rows[softmax[0]][key] - rows[softmax[1]][key]) for key in ("accuracy",
                                                                                   "xpos_accuracy")}

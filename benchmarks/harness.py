@@ -1,4 +1,4 @@
-"""What every study shares: timing, peak memory, child processes, the machine, and the results files."""
+"""What every study shares: timing, peak memory, child processes, the machine, the results files."""
 import collections
 import json
 import math
@@ -85,7 +85,7 @@ def straight_line(xs, ys):
 
 
 def total_training_minutes(rows):
-    """The training times of all the stored rows, learning-curve points included, added up, in minutes."""
+    """The training times of all stored rows, learning-curve points included, summed, in minutes."""
     seconds = sum(row.get("train_seconds", 0.0) for row in rows.values())
     for point in rows.get(LEARNING_CURVE_ROW, {}).get("points", []):
         seconds += point["recipe"]["train_seconds"] + point["nltk"]["train_seconds"]
@@ -133,7 +133,8 @@ def read_study_results(path):
     except json.JSONDecodeError as error:
         raise InputError(f"{path} line {error.lineno}: not a results file: {error.msg}") from None
     except (ValueError, RecursionError) as error:
-        raise InputError(f"{path}: not a results file: {error if isinstance(error, ValueError) else 'nested too deeply'}") from None
+        what = error if isinstance(error, ValueError) else "nested too deeply"
+        raise InputError(f"{path}: not a results file: {what}") from None
     if not isinstance(results, dict) or not isinstance(results.get("rows"), dict):
         raise InputError(f"{path}: not a results file: it has no rows")
     for field in ("machine", "recipe"):
@@ -190,7 +191,7 @@ def bad_figures(value, where, depth=0):
 
 
 def read_results(folder, studies):
-    """Every study's saved figures in `folder` (a study not yet run has no file): {study: its results}."""
+    """Every study's saved figures in `folder` (a study not run yet has none): {study: results}."""
     from tagger.errors import InputError
     if not Path(folder).is_dir():
         raise InputError(f"{folder}: not a folder of results (one file a study, such as "
@@ -200,5 +201,5 @@ def read_results(folder, studies):
 
 
 def all_rows(saved):
-    """Every saved row, whatever its study, by name: the tables of one study may read another's rows."""
+    """Every saved row, whatever its study, by name: one study's tables may read another's rows."""
     return {row: figures for results in saved.values() for row, figures in results["rows"].items()}

@@ -1,4 +1,4 @@
-"""The learning curve: the recipe and NLTK's perceptron trained on the first part of the training sentences."""
+"""The learning curve: the recipe and NLTK's perceptron trained on the first training sentences."""
 import tempfile
 from pathlib import Path
 
@@ -38,8 +38,8 @@ def run_learning_curve_row(train_path, dev_path, epochs, parts=LEARNING_CURVE_PA
 
 
 def print_tables(rows):
-    """Dev accuracy and training time of the recipe and NLTK's perceptron by the amount of training data."""
-    if LEARNING_CURVE_ROW not in rows or "bilstm-chars" not in rows or "nltk-perceptron" not in rows:
+    """Dev accuracy and training time of the recipe and NLTK's perceptron by training data size."""
+    if not all(name in rows for name in (LEARNING_CURVE_ROW, "bilstm-chars", "nltk-perceptron")):
         return
     print()
     print("Learning curve: trained on the first part of the training sentences, scored on all of "
@@ -67,7 +67,7 @@ def print_tables(rows):
 
 
 def learning_curve_points(rows):
-    """The learning-curve row's points, and the whole training split's from the recipe and NLTK rows."""
+    """The learning-curve row's points, and the whole split's from the recipe and NLTK rows."""
     whole = {"sentences": rows[LEARNING_CURVE_ROW]["sentences"],
              "tokens": rows[LEARNING_CURVE_ROW]["tokens"],
              "recipe": rows["bilstm-chars"], "nltk": rows["nltk-perceptron"]}

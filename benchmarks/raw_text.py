@@ -12,7 +12,7 @@ MEASURED_ROWS = (RAW_TEXT_ROW,)
 
 
 def measure(row, data):
-    """The recipe's saved model (the accuracy study's) on dev's raw text, scored by the official UD scorer."""
+    """The recipe's saved model (the accuracy study's) on dev's raw text, scored by udeval."""
     return run_raw_text_row(data.dev, data.model)
 
 
@@ -75,16 +75,16 @@ def run_raw_text_row(dev_path, model_path):
 
 
 def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
-    """Tokenize and tag each line of a text file, write CoNLL-U (HEAD 0); return the number of words."""
+    """Tokenize and tag each line of a text file, write CoNLL-U (HEAD 0); return the word count."""
     from tagger import tag
     from tagger.conllu import conllu_sentence
     from tagger.lines import LineReader
     reader = LineReader(text_path)  # read as tagger.tag reads: only "\n" ends a line
     tokenized = list(tag.tokenized_lines(tag.text_lines(reader), tokenize_line, reader.name))
     tagged = tag.tag_lines(model, tokenized, vocab)
-    conllu_path.write_text("".join(conllu_sentence(line, tokens, tags, head="0")
-                                   for (line, _), (tokens, tags) in zip(tokenized, tagged) if tokens),
-                           encoding="utf-8")
+    sentences = (conllu_sentence(line, tokens, tags, head="0")
+                 for (line, _), (tokens, tags) in zip(tokenized, tagged) if tokens)
+    conllu_path.write_text("".join(sentences), encoding="utf-8")
     return sum(len(tag.words_of(tokens)) for tokens, _ in tagged)
 
 

@@ -1,4 +1,4 @@
-"""The rows the benchmark measures: their names, what each changes in the recipe, and how a neural row is trained."""
+"""The rows the benchmark measures: their names, their changes to the recipe, how one is trained."""
 from pathlib import Path
 
 
@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RECIPE_FILE = ROOT / "recipes" / "ewt.txt"  # the README's recipe
 
 
-RECIPE_COMMAND = f"python -m tagger.train @recipes/ewt.txt --train {TRAIN_FILE} --dev {DEV_FILE} --save ewt.pt"
+RECIPE_COMMAND = (f"python -m tagger.train @recipes/ewt.txt --train {TRAIN_FILE} --dev {DEV_FILE}"
+                  " --save ewt.pt")
 
 
 # each tag set's accuracy in the results
@@ -113,7 +114,7 @@ STREAMING_ROW = "streaming"
 
 
 def recipe_args(row, train_path, dev_path=None, save_path=None, epochs=None, batch_size=None):
-    """python -m tagger.train's options for a neural row: the recipe file, the row's changes, the data and any overrides."""
+    """tagger.train's options for a neural row: recipe, the row's changes, data, overrides."""
     from tagger import train as trainer
     argv = [f"@{RECIPE_FILE}", *ROW_CHANGES[row], "--train", str(train_path)]
     for flag, value in (("--dev", dev_path), ("--save", save_path), ("--epochs", epochs),
@@ -124,7 +125,7 @@ def recipe_args(row, train_path, dev_path=None, save_path=None, epochs=None, bat
 
 
 def train_quietly(args):
-    """Train as python -m tagger.train does, seeded the same way, printing nothing: tagger.train.TrainingRun."""
+    """Train as python -m tagger.train does, seeded alike, printing nothing: a TrainingRun."""
     from tagger import train as trainer
     from tagger.cli import seed_everything
     seed_everything(args.seed)

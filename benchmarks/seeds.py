@@ -30,8 +30,10 @@ def print_tables(rows):
                              (WIDE_ROWS, f"The recipe with `--hidden-dim {WIDE_HIDDEN_DIM}`")):
         if not all(name in rows for name in seed_rows):
             continue
-        each = ", ".join(f"seed {seed}: {points(name, 'accuracy'):.2f}% / {points(name, 'xpos_accuracy'):.2f}% in"
-                         f" {rows[name]['train_seconds'] / 60:.1f} min" for name, seed in seed_rows.items())
+        each = ", ".join(f"seed {seed}: {points(name, 'accuracy'):.2f}% / "
+                         f"{points(name, 'xpos_accuracy'):.2f}% in"
+                         f" {rows[name]['train_seconds'] / 60:.1f} min"
+                         for name, seed in seed_rows.items())
         summary = []
         for key in ("accuracy", "xpos_accuracy"):
             values = [points(name, key) for name in seed_rows]
@@ -43,10 +45,10 @@ def print_tables(rows):
     matched = [name for name, seed in SEED_ROWS.items() if seed in WIDE_ROWS.values()]
     if all(name in rows for name in [*matched, *WIDE_ROWS]):
         gains = [sum(points(name, key) for name in WIDE_ROWS) / len(WIDE_ROWS)
-                 - sum(points(name, key) for name in matched) / len(matched) for key in ("accuracy",
-                                                                                         "xpos_accuracy")]
-        time_ratio = mean_of(rows, WIDE_ROWS, "train_seconds") / mean_of(rows, matched,
-                                                                         "train_seconds")
+                 - sum(points(name, key) for name in matched) / len(matched)
+                 for key in ("accuracy", "xpos_accuracy")]
+        time_ratio = (mean_of(rows, WIDE_ROWS, "train_seconds")
+                      / mean_of(rows, matched, "train_seconds"))
         print("The wide model's mean minus the recipe's, on the same seeds "
               f"({', '.join(map(str, WIDE_ROWS.values()))}): UPOS {gains[0]:+.2f}, XPOS "
               f"{gains[1]:+.2f} points, for {time_ratio - 1:.0%} more training time.")

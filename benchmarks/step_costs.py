@@ -3,7 +3,8 @@ import functools
 import time
 
 from benchmarks.harness import straight_line
-from benchmarks.rows import ADAM_ROW, NEURAL_ROWS, ROWS, STEP_COST_LENGTHS, STEP_COST_ROW, recipe_args
+from benchmarks.rows import (ADAM_ROW, NEURAL_ROWS, ROWS, STEP_COST_LENGTHS, STEP_COST_ROW,
+                            recipe_args)
 
 
 ADAM_STEPS = 30  # timed steps of each optimizer in the adam-step row (their mean is printed)
@@ -82,7 +83,8 @@ def run_step_cost_row(train_path, repeats=30):
         for length, i in zip(STEP_COST_LENGTHS, sentence_ids):
             batch = make_batches([sentences[i]], vocab,
                                  {name: [tags[i]] for name, tags in row_gold.items()})[0]
-            figures[f"forward_backward_{length}_ms"] = median_ms(functools.partial(forward_and_backward, model, batch))
+            step = functools.partial(forward_and_backward, model, batch)
+            figures[f"forward_backward_{length}_ms"] = median_ms(step)
         figures["adam_ms"] = median_ms(optimizer.step)
         result[row] = figures
     return result

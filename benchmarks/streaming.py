@@ -1,4 +1,4 @@
-"""python -m tagger.tag on inputs of growing size: memory, speed, chunk sizes, a long token, a pause."""
+"""python -m tagger.tag on inputs of growing size: memory, speed, chunk sizes, long token, pause."""
 import functools
 import os
 import re
@@ -30,12 +30,12 @@ MEASURED_ROWS = (STREAMING_ROW,)
 
 
 def measure(row, data):
-    """python -m tagger.tag with the recipe's saved model (the accuracy study's) on inputs of growing size."""
+    """python -m tagger.tag with the recipe's saved model (the accuracy study's), growing inputs."""
     return run_streaming_row(data.dev, data.model)
 
 
 def repeated_to_size(text, megabytes, path):
-    """Write `text` over and over to `path` until it holds `megabytes` MB; return how many copies."""
+    """Write `text` over and over to `path` until it holds `megabytes` MB; return the copies."""
     copies = max(1, round(megabytes * 2**20 / len(text.encode("utf-8"))))
     with open(path, "w", encoding="utf-8") as file:
         for _ in range(copies):
@@ -44,7 +44,7 @@ def repeated_to_size(text, megabytes, path):
 
 
 def seconds_until_tags_during_a_pause(model_path, lines):
-    """A producer writes `lines` to python -m tagger.tag and then waits: seconds until all their tags have come back."""
+    """A producer writes `lines` to tagger.tag and waits: seconds until all their tags come back."""
     process = subprocess.Popen([sys.executable, "-m", "tagger.tag", str(model_path), "-"], cwd=ROOT,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL)
@@ -73,7 +73,8 @@ def accuracy_with_and_without_the_word_bound(model, vocab, dev_path):
     from tagger.evaluation import evaluate
     sentences, gold = read_tag_sets(dev_path, vocab.tag_sets)
     figures = {"chars": MAX_WORD_CHARS,
-               "longer_tokens": sum(len(word) > MAX_WORD_CHARS for words in sentences for word in words)}
+               "longer_tokens": sum(len(word) > MAX_WORD_CHARS
+                                    for words in sentences for word in words)}
     for name, max_chars in (("with", MAX_WORD_CHARS), ("without", 10**9)):
         results = evaluate(model, sentences, gold, vocab, max_word_chars=max_chars)
         figures[name] = {tag_set: result.accuracy for tag_set, result in results.items()}
@@ -104,7 +105,8 @@ def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=C
                                         ("conllu", dev_conllu, ["--tag-conllu", "-"])):
                 path = folder / f"{kind}-{megabytes}.txt"
                 copies = repeated_to_size(text, megabytes, path)
-                seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), *options], path)
+                command = [sys.executable, *tag_command, str(model_path), *options]
+                seconds, peak = measured_run(command, path)
                 result["runs"].append({"input": kind, "mb": path.stat().st_size / 2**20,
                                        "words": copies * words[kind],
                                        "seconds": seconds,
@@ -133,7 +135,7 @@ def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=C
 
 
 def print_tables(rows):
-    """The streaming row: tagger.tag's memory and speed by input size, chunk sizes, a long token, a pause."""
+    """The streaming row: memory and speed by input size, chunk size, a long token, a pause."""
     if STREAMING_ROW not in rows:
         return
     row = rows[STREAMING_ROW]
@@ -149,7 +151,8 @@ def print_tables(rows):
               f"{run['words_per_s']:,.0f} | {run['peak_mb']:,.0f} MB |")
     print()
     print("Words per chunk against speed (raw text, the smallest size): "
-          + ", ".join(f"{c['chunk_words']:,}: {c['words_per_s']:,.0f} words/s" for c in row["chunks"]))
+          + ", ".join(f"{c['chunk_words']:,}: {c['words_per_s']:,.0f} words/s"
+                      for c in row["chunks"]))
     bound = row["word_bound"]
     print(f"The character LSTM reads at most {bound['chars']} characters of a word "
           f"({bound['longer_tokens']} dev tokens are longer): dev UPOS "

@@ -52,7 +52,9 @@ def run_classic_row(row, train_path, dev_path):
     return {"xpos_accuracy" if column == XPOS else "accuracy": score.accuracy,
             "unseen": score.unseen_accuracy,
             "train_seconds": train_seconds,
-            "train_tokens_per_s": n_train_tokens * (5 if row.startswith("nltk") else 1) / train_seconds,
+            # NLTK's perceptron passes over the data 5 times
+            "train_tokens_per_s": n_train_tokens * (5 if row.startswith("nltk") else 1)
+                                  / train_seconds,
             "tag_tokens_per_s": n_dev_tokens / tag_seconds}
 
 
@@ -90,15 +92,15 @@ def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
     predicted = result.pop("predicted")
     # Tag bigrams (two neighbouring words' tags) never seen in training: predicted, and dev's gold
     # for scale.
-    result["unseen_bigrams"] = {name: unseen_bigrams(predicted[name],
-                                                     training_tags[name]) for name in predicted}
-    result["unseen_gold_bigrams"] = {name: unseen_bigrams(gold[name],
-                                                          training_tags[name]) for name in predicted}
+    result["unseen_bigrams"] = {name: unseen_bigrams(predicted[name], training_tags[name])
+                                for name in predicted}
+    result["unseen_gold_bigrams"] = {name: unseen_bigrams(gold[name], training_tags[name])
+                                     for name in predicted}
     return result
 
 
 def unseen_bigrams(predicted, training_tags):
-    """How many predicted tag bigrams (two neighbouring words' tags) never occur in the training data."""
+    """How many tag bigrams (two neighbouring words' tags) never occur in the training data."""
     seen = {pair for tags in training_tags for pair in zip(tags, tags[1:])}
     return sum(pair not in seen for tags in predicted for pair in zip(tags, tags[1:]))
 

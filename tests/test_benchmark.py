@@ -58,8 +58,10 @@ def test_each_study_has_its_own_results_file_measured_with_the_recipe_file():
     for study, results in saved.items():
         # its rows, no other's
         assert set(results["rows"]) == set(benchmark.STUDIES[study].MEASURED_ROWS), study
-        assert results["recipe"] == row_names.RECIPE_COMMAND and results["recipe_file"] == recipe, study
-    recipe_lines = [line for line in results_pages().splitlines() if line.startswith("python -m tagger.train @")]
+        assert results["recipe"] == row_names.RECIPE_COMMAND, study
+        assert results["recipe_file"] == recipe, study
+    recipe_lines = [line for line in results_pages().splitlines()
+                    if line.startswith("python -m tagger.train @")]
     assert set(recipe_lines) == {row_names.RECIPE_COMMAND}
     assert readme_block("cat recipes/ewt.txt") == recipe  # and the README shows it whole
 
@@ -182,8 +184,10 @@ def test_the_accuracy_study_measures_every_kind_of_row(ewt_slice, capsys):
         row["peak_mb"] = 100  # measured by the command's child process (test_the_command_...)
     accuracy.print_tables(rows)
     printed = capsys.readouterr().out
-    assert re.search(r"^\| NLTK averaged perceptron on XPOS tags \(5 iterations\) \| - \| \d+\.\d\d% \|", printed, flags=re.M)
-    assert re.search(r"^\| BiLSTM \+ character LSTM \(the recipe\) \| [\d,]+ \| [\d,]+ \| [\d.]+x \|$", printed, flags=re.M)
+    assert re.search(r"^\| NLTK averaged perceptron on XPOS tags \(5 iterations\) \| - "
+                     r"\| \d+\.\d\d% \|", printed, flags=re.M)
+    assert re.search(r"^\| BiLSTM \+ character LSTM \(the recipe\) "
+                     r"\| [\d,]+ \| [\d,]+ \| [\d.]+x \|$", printed, flags=re.M)
 
 
 @needs_ewt
@@ -195,13 +199,14 @@ def test_the_calibration_study_examines_the_recipes_probabilities_and_errors(ewt
     assert sum(n for n, _, _ in recipe["bins"]["as_trained"]) == n_dev_words  # each word in one bin
     matrix = recipe["confusion_matrix"]
     off_diagonal = [count for i, row in enumerate(matrix) for j, count in enumerate(row) if i != j]
-    assert sum(map(sum,
-                   matrix)) == n_dev_words and sum(off_diagonal) == round((1 - recipe["accuracy"]) * n_dev_words)
+    assert sum(map(sum, matrix)) == n_dev_words
+    assert sum(off_diagonal) == round((1 - recipe["accuracy"]) * n_dev_words)
     assert recipe["confusions"][0][2] == max(off_diagonal)
     assert set(recipe["unseen_bigrams"]) == {"upos",
                                              "xpos"} and recipe["unseen_bigrams"]["xpos"] >= 0
     calibration.print_tables({"bilstm-chars": recipe})
-    assert f"The recipe's ten most frequent errors on dev (of {sum(off_diagonal):,}):" in capsys.readouterr().out
+    heading = f"The recipe's ten most frequent errors on dev (of {sum(off_diagonal):,}):"
+    assert heading in capsys.readouterr().out
 
 
 @needs_ewt
@@ -217,11 +222,13 @@ def test_the_learning_curve_study_trains_on_parts_of_the_training_split(ewt_slic
     learning_curve.print_tables(rows)
     printed = capsys.readouterr().out
     assert f"| {SLICE_TRAIN} | " in printed
-    gains = re.search(r"^Dev UPOS gained per doubling of the training sentences, in points: the recipe (.*);"
+    gains = re.search(r"^Dev UPOS gained per doubling of the training sentences, in points: "
+                      r"the recipe (.*);"
                       r" NLTK's perceptron (.*)\.$", printed, flags=re.M)
     points = [*curve["points"], {"recipe": recipe}]
-    assert gains.group(1).split(", ") == [f"{100 * (b['recipe']['accuracy'] - a['recipe']['accuracy']):+.2f}"
-                                          for a, b in zip(points, points[1:])]
+    differences = [100 * (b["recipe"]["accuracy"] - a["recipe"]["accuracy"])
+                   for a, b in zip(points, points[1:])]
+    assert gains.group(1).split(", ") == [f"{difference:+.2f}" for difference in differences]
 
 
 @needs_ewt
@@ -244,7 +251,8 @@ def test_the_streaming_study_measures_each_size_chunk_long_token_and_pause(ewt_s
                                       long_token_chars=100_000, pause_sentences=50)
     assert [run["input"] for run in row["runs"]] == ["raw", "conllu"]
     assert [run["mb"] for run in row["runs"]] == pytest.approx([0.05, 0.05], rel=0.5)
-    assert all(run["words_per_s"] > 0 and 100 < run["peak_mb"] < 2000 and run["words"] > 100 for run in row["runs"])
+    assert all(run["words_per_s"] > 0 and 100 < run["peak_mb"] < 2000 and run["words"] > 100
+               for run in row["runs"])
     assert [chunk["chunk_words"] for chunk in row["chunks"]] == [500, 5000]
     bound = row["word_bound"]
     assert bound["chars"] == 64 and set(bound["with"]) == set(bound["without"]) == {"upos", "xpos"}
@@ -261,8 +269,8 @@ def test_the_streaming_study_measures_each_size_chunk_long_token_and_pause(ewt_s
 def test_the_crf_cost_study_times_both_output_layers_and_the_forward_algorithm(ewt_slice, capsys):
     data, _ = ewt_slice
     cost = crf_cost.run_crf_cost_row(data.train, data.dev, data.model, repeats=1)
-    assert set(cost) == {"softmax",
-                         "crf"} and all(value > 0 for kind in cost.values() for value in kind.values())
+    assert set(cost) == {"softmax", "crf"}
+    assert all(value > 0 for kind in cost.values() for value in kind.values())
     forward = crf_cost.measure("crf-forward", data)
     assert (forward["sentences"] == SLICE_DEV and forward["difference"] < 1e-3
             and forward["batched"] > 0)
@@ -274,7 +282,7 @@ def test_the_crf_cost_study_times_both_output_layers_and_the_forward_algorithm(e
 
 @needs_ewt
 def test_the_step_costs_study_times_every_part_of_every_model(ewt_slice):
-    """The times are printed by the benchmark, never compared here: a busy machine may slow any of them."""
+    """The times are printed by the benchmark, never compared here: a busy machine may slow any."""
     data, _ = ewt_slice
     rows = step_costs.run_step_cost_row(data.train, repeats=2)
     for model in row_names.NEURAL_ROWS:
@@ -354,7 +362,8 @@ def test_the_docs_headline_figures_are_the_recipe_row():
     saved = harness.read_results(harness.RESULTS_FOLDER, ["accuracy"])["accuracy"]
     recipe = saved["rows"]["bilstm-chars"]
     threads = re.search(r"(\d+) torch threads", saved["machine"]).group(1)
-    headline = re.compile(re.escape(f"{recipe['accuracy']:.2%} dev accuracy (") + r"\d+ universal POS tags\)"
+    headline = re.compile(re.escape(f"{recipe['accuracy']:.2%} dev accuracy (")
+                          + r"\d+ universal POS tags\)"
                           + re.escape(f", trained from scratch on {threads} CPU cores"
                                       f" in {recipe['train_seconds'] / 60:.1f} minutes")
                           + re.escape(", and, from the same model, the treebank's Penn Treebank "
@@ -364,12 +373,14 @@ def test_the_docs_headline_figures_are_the_recipe_row():
 
 @needs_ewt
 def test_the_docs_tag_counts_are_the_training_files():
-    tags = {tag for _, sentence_tags in read_conllu(EWT / "en_ewt-ud-train.conllu") for tag in sentence_tags}
+    tags = {tag for _, sentence_tags in read_conllu(EWT / "en_ewt-ud-train.conllu")
+            for tag in sentence_tags}
     assert f"({len(tags)} universal POS tags)" in results_pages()
     xpos = {tag for _, sentence_tags in read_conllu(EWT / "en_ewt-ud-train.conllu", tag_column=XPOS)
             for tag in sentence_tags}
     # the page names three XPOS tags and counts the rest
-    assert f"`JJR` and {len(xpos) - 3} more in the training split" in " ".join(results_pages().split())
+    page = " ".join(results_pages().split())
+    assert f"`JJR` and {len(xpos) - 3} more in the training split" in page
     n, m = len(xpos), len(tags)
     assert (f"The XPOS layer's {n} tags make its steps {n} x {n} per word, against {m} x {m} for "
             "UPOS"
@@ -415,17 +426,19 @@ def test_the_seed_lines_give_each_seed_the_mean_and_the_range(capsys):
                  "wide-seed-2": dict(rows["bilstm-chars-seed-3"], train_seconds=900)})
     seeds.print_tables(rows)
     printed = capsys.readouterr().out
-    assert "`--hidden-dim 256`, dev UPOS / XPOS and training time: seed 1: 95.00% / 94.00% in 12.0 min" in printed
+    assert ("`--hidden-dim 256`, dev UPOS / XPOS and training time: "
+            "seed 1: 95.00% / 94.00% in 12.0 min") in printed
     # On the same seeds (1 and 2): wide means 96.00 / 94.50 in 810 s against the recipe's 95.50 /
     # 93.50 in 570 s.
-    assert "mean minus the recipe's, on the same seeds (1, 2): UPOS +0.50, XPOS +1.00 points, for 42% more" in printed
+    assert ("mean minus the recipe's, on the same seeds (1, 2): "
+            "UPOS +0.50, XPOS +1.00 points, for 42% more") in printed
     # The range is that of the accuracies as printed: 95.63 and 95.43 are 0.20 apart (unrounded,
     # 0.208).
     rows.update({"wide": dict(rows["wide"], accuracy=0.95634),
                  "wide-seed-2": dict(rows["wide-seed-2"], accuracy=0.95426)})
     seeds.print_tables(rows)
-    assert "seed 1: 95.63% / 94.00% in 12.0 min, seed 2: 95.43% / 95.00% in 15.0 min. Mean: UPOS 95.53% (range 0.20" in (
-        capsys.readouterr().out)
+    assert ("seed 1: 95.63% / 94.00% in 12.0 min, seed 2: 95.43% / 95.00% in 15.0 min. "
+            "Mean: UPOS 95.53% (range 0.20") in capsys.readouterr().out
 
 
 def test_straight_line_fits_exact_points_and_least_squares():
@@ -457,7 +470,8 @@ def test_a_run_with_other_epochs_never_writes_over_the_saved_figures(capsys):
     with pytest.raises(SystemExit) as exit_info:
         benchmark.main(["--rows", "most-frequent-tag", "--epochs", "1"])
     assert exit_info.value.code == 2
-    assert "--epochs gives other figures than the recipe's: save them elsewhere with --results FOLDER" in capsys.readouterr().err
+    assert ("--epochs gives other figures than the recipe's: "
+            "save them elsewhere with --results FOLDER") in capsys.readouterr().err
 
 
 def test_show_into_a_closed_pipe_ends_quietly(tmp_path):
