@@ -124,7 +124,7 @@ def loss_with(emissions, transitions, start, end, tags):
 
 
 def test_with_zero_transitions_the_crf_loss_is_the_per_word_cross_entropy():
-    """main_example.py's tagger of sections 1-3 is a CRF without transitions, start or end."""
+    """The losses page's tagger of sections 1-3 is a CRF without transitions, start or end."""
     torch.manual_seed(0)
     crf = CRF(5)  # its scores start at zero
     emissions = torch.randn(3, 6, 5) * 3

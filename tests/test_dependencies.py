@@ -4,7 +4,8 @@ import sys
 
 from conftest import ROOT
 
-DAY_1 = ("main", "train", "model_lstm_tagger", "main_example")
+DAY_1 = ("main", "train", "model_lstm_tagger", "main_example", "lstm_example", "loss_examples",
+         "loss_figures")
 
 # Run in a fresh interpreter: importing any Day-1 module there raises, so a wing module that
 # needs one fails to import (or to train), whatever the import looks like.
