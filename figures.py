@@ -3,8 +3,8 @@ draws the two of the losses page).
 
     python figures.py --out figures      # needs matplotlib (pip install -r requirements-dev.txt)
 
-It reads the results files (benchmarks/results/STUDY.json) and nothing else: the row labels are
-saved there too.
+It reads three studies' results files in benchmarks/results (accuracy, calibration and
+learning_curve) and nothing else.
 """
 import argparse
 import io
@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # draw to files; no window, no display needed
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before this import)
 
-from benchmarks.harness import all_rows, read_results  # noqa: E402
+from benchmarks.results import read_results  # noqa: E402
 from tagger.checkpoint import write_atomically  # noqa: E402
 from tagger.errors import InputError  # noqa: E402
 
@@ -39,7 +39,9 @@ def plot_reliability(recipe):
     top.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
     for key, label, marker in (("as_trained", "as trained", "o"),
                                ("scaled", f"temperature {recipe['temperature']:.2f}", "x")):
-        bins = [(confidence, accuracy) for n, confidence, accuracy in recipe["bins"][key] if n]
+        # float(): a figure edited into a word is an error, not a point on a categorical axis
+        bins = [(float(confidence), float(accuracy))
+                for n, confidence, accuracy in recipe["bins"][key] if n]
         top.plot(*zip(*bins), marker=marker, label=f"{label} (ECE "
                                                    f"{recipe['probabilities'][key]['ece']:.4f})")
     top.set_ylabel("accuracy of the words in the bin")
@@ -101,21 +103,13 @@ def plot_training_curves(rows):
     return png_bytes(figure)
 
 
-def learning_curve_points(rows):
-    """The learning curve's points on parts of the training split, then the whole split's: the
-    recipe's and NLTK's rows of the results table."""
-    curve = rows["learning-curve"]
-    return [*curve["points"], {"sentences": curve["sentences"], "recipe": rows["bilstm-chars"],
-                               "nltk": rows["nltk-perceptron"]}]
-
-
 def plot_learning_curve(rows):
     """Dev accuracy and training time against the number of training sentences, for both taggers."""
-    points = learning_curve_points(rows)
+    points = list(rows.values())
     sentences = [point["sentences"] for point in points]
     figure, (accuracy_axes, time_axes) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, label in (("recipe", rows["bilstm-chars"]["label"]),
-                       ("nltk", rows["nltk-perceptron"]["label"])):
+    for key, label in (("recipe", "BiLSTM + character LSTM (the recipe)"),
+                       ("nltk", "NLTK averaged perceptron (5 iterations)")):
         accuracy_axes.plot(sentences, [point[key]["accuracy"] for point in points], marker="o",
                            label=label)
         time_axes.plot(sentences, [point[key]["train_seconds"] for point in points], marker="o",
@@ -146,12 +140,12 @@ def main(argv=None):
     for option in ("out", "results"):
         if not getattr(args, option).strip() or "\0" in getattr(args, option):
             parser.error(f"--{option}: an empty path or a NUL byte")
-    studies = sorted(path.stem for path in Path(args.results).glob("*.json"))
-    rows = all_rows(read_results(args.results, studies))
-    drawings = {"reliability.png": lambda: plot_reliability(rows["bilstm-chars"]),
-                "confusions.png": lambda: plot_confusions(rows["bilstm-chars"]),
-                "training_curves.png": lambda: plot_training_curves(rows),
-                "learning_curve.png": lambda: plot_learning_curve(rows)}
+    rows = {study: read_results(Path(args.results) / f"{study}.json")["rows"]
+            for study in ("accuracy", "calibration", "learning_curve")}
+    drawings = {"reliability.png": lambda: plot_reliability(rows["calibration"]["bilstm-chars"]),
+                "confusions.png": lambda: plot_confusions(rows["calibration"]["bilstm-chars"]),
+                "training_curves.png": lambda: plot_training_curves(rows["accuracy"]),
+                "learning_curve.png": lambda: plot_learning_curve(rows["learning_curve"])}
     pictures = {}  # every figure drawn before any is written: bad figures leave nothing half done
     for name, draw in drawings.items():
         try:

@@ -1,26 +1,24 @@
 """What the recipe's probabilities mean (NLL, Brier, ECE, temperature, label smoothing), and where
-it errs.
+it errs."""
+from benchmarks.study import study_command
+from benchmarks.training import train_and_measure
 
-Its tables read the recipe's and the words-only BiLSTM's rows from the accuracy study.
-"""
-from collections import defaultdict
-
-from benchmarks.rows import LABEL_SMOOTHING, LABEL_SMOOTHING_ROW, ROWS
-from benchmarks.trained_rows import run_neural_row
-
-
-MEASURED_ROWS = (LABEL_SMOOTHING_ROW,)
+LABEL_SMOOTHING = 0.1
+ROWS = {"bilstm-chars": ("the recipe (NLLLoss)", []),
+        "label-smoothing": (f"the recipe with label smoothing {LABEL_SMOOTHING} (`--loss ce "
+                            f"--label-smoothing {LABEL_SMOOTHING}`)",
+                            ["--loss", "ce", "--label-smoothing", str(LABEL_SMOOTHING)])}
+TRAINS = True
 
 
-def measure(row, data):
-    """The recipe trained with label smoothing, measured as every neural row is."""
-    return run_neural_row(row, data.train, data.dev, data.epochs)
+def measure(row, args):
+    """The recipe, or the recipe with label smoothing, trained and examined on dev."""
+    return train_and_measure(ROWS[row][1], args.train, args.dev, args.epochs)
 
 
 def print_tables(rows):
-    """The recipe's probabilities on dev (as trained, scaled, label-smoothed) and its errors."""
-    recipe = rows.get("bilstm-chars", {})
-    if "probabilities" not in recipe:
+    """The probabilities on dev (as trained and scaled, both rows); the recipe's errors."""
+    if not rows:
         return
     print()
     print("The recipe's UPOS probabilities on dev (NLL, Brier and ECE as `python -m tagger.tag "
@@ -28,36 +26,23 @@ def print_tables(rows):
     print()
     print("| model | dev UPOS accuracy | NLL per token | Brier score | ECE (15 bins) |")
     print("| --- | --- | --- | --- | --- |")
-    models = [("the recipe (NLLLoss)", recipe)]
-    if LABEL_SMOOTHING_ROW in rows:
-        models.append((f"the recipe with label smoothing {LABEL_SMOOTHING} (`--loss ce "
-                       f"--label-smoothing {LABEL_SMOOTHING}`)", rows[LABEL_SMOOTHING_ROW]))
-    for description, row in models:
+    for name, (description, _) in ROWS.items():
+        if name not in rows:
+            continue
+        row = rows[name]
         for key, how in (("as_trained", "as trained"),
                          ("scaled", f"temperature {row['temperature']:.2f} fitted on dev")):
             p = row["probabilities"][key]
             print(f"| {description}, {how} | {row['accuracy']:.2%} | {p['nll']:.4f} | "
                   f"{p['brier']:.4f} | {p['ece']:.4f} |")
-    print()
-    print("Dev figures from the epoch lines: the epoch with the lowest dev NLL, the best epoch "
-          "(the model kept) and the last:")
-    print()
-    print("| model | epoch | dev UPOS accuracy | dev NLL per token | dev ECE |")
-    print("| --- | --- | --- | --- | --- |")
-    for name in ("bilstm", "bilstm-chars"):
-        if "history" in rows.get(name, {}):
-            row = rows[name]
-            lowest_nll = min(row["history"], key=lambda epoch: epoch["dev_nll"])["epoch"]
-            labels = defaultdict(list)  # one line per epoch, with all its labels
-            for epoch, label in ((lowest_nll, "lowest NLL"), (row["best_epoch"], "best"),
-                                 (row["epochs"], "last")):
-                labels[epoch].append(label)
-            for epoch, which in labels.items():
-                e = row["history"][epoch - 1]
-                print(f"| {ROWS[name]} | {epoch} ({', '.join(which)}) | {e['dev_accuracy']:.2%} | "
-                      f"{e['dev_nll']:.4f} | {e['dev_ece']:.4f} |")
-    n_errors = sum(sum(counts) for counts in recipe["confusion_matrix"]) - sum(
-        recipe["confusion_matrix"][i][i] for i in range(len(recipe["confusion_tags"])))
+    if "bilstm-chars" in rows:
+        print_errors(rows["bilstm-chars"])
+
+
+def print_errors(recipe):
+    """The recipe's most frequent errors, and its accuracy by the word's training frequency."""
+    matrix = recipe["confusion_matrix"]
+    n_errors = sum(map(sum, matrix)) - sum(matrix[i][i] for i in range(len(matrix)))
     print()
     print(f"The recipe's ten most frequent errors on dev (of {n_errors:,}):")
     print()
@@ -74,3 +59,5 @@ def print_tables(rows):
         print(f"| {band} | {tokens:,} | {accuracy:.2%} |")
 
 
+if __name__ == "__main__":
+    study_command(__spec__.name)

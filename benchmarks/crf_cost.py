@@ -3,23 +3,29 @@ import functools
 import random
 import time
 
-from benchmarks.harness import best_of, mean_of
-from benchmarks.rows import CRF_COST_ROW, CRF_FORWARD_ROW, CRF_ROWS, recipe_args
-from benchmarks.trained_rows import run_neural_row
+from benchmarks.harness import best_of
+from benchmarks.study import study_command
+from benchmarks.training import recipe_args, train_and_measure
+
+# Trained rows: (description, seed, options over the recipe).
+TRAINED = {"bilstm-chars": ("the recipe", 1, ["--seed", "1"]),
+           "bilstm-chars-seed-2": ("the recipe", 2, ["--seed", "2"]),
+           "crf": ("the recipe with a CRF (`--crf`)", 1, ["--crf", "--seed", "1"]),
+           "crf-seed-2": ("the recipe with a CRF (`--crf`)", 2, ["--crf", "--seed", "2"])}
+# crf-forward: the batched forward algorithm against a loop over one sentence and its tags.
+# crf-cost: a trained recipe model (--model) with its own output layers and with CRFs.
+ROWS = (*TRAINED, "crf-forward", "crf-cost")
+MODEL_ROWS = ("crf-cost",)
+TRAINS = True
 
 
-# The recipe's own rows (seeds 1 and 2) are the accuracy and seeds studies'.
-MEASURED_ROWS = (*[row for row in CRF_ROWS if row.startswith("crf")], CRF_FORWARD_ROW, CRF_COST_ROW)
-
-
-def measure(row, data):
-    """A CRF row trained and measured as every neural row is; the forward algorithm's speed; or the
-    CRF's cost on the recipe's saved model (the accuracy study's)."""
-    if row == CRF_FORWARD_ROW:
-        return run_crf_forward_row(data.dev)
-    if row == CRF_COST_ROW:
-        return run_crf_cost_row(data.train, data.dev, data.model)
-    return run_neural_row(row, data.train, data.dev, data.epochs)
+def measure(row, args):
+    """A trained row's figures, the forward algorithm's speed, or the CRF's cost."""
+    if row == "crf-forward":
+        return run_crf_forward_row(args.dev)
+    if row == "crf-cost":
+        return run_crf_cost_row(args.train, args.dev, args.model)
+    return train_and_measure(TRAINED[row][2], args.train, args.dev, args.epochs)
 
 
 def run_crf_forward_row(dev_path, n_sentences=512, n_tags=17):
@@ -48,7 +54,7 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     from tagger.predict import predict
     from tagger.training import train
     trained, vocab = load_checkpoint(model_path)
-    args = recipe_args("bilstm-chars", train_path)
+    args = recipe_args([], train_path)
     sentences, gold = read_tag_sets(train_path, vocab.tag_sets)
     dev_sentences, dev_gold = read_tag_sets(dev_path, vocab.tag_sets)
     n_dev_words = sum(map(len, dev_sentences))
@@ -91,7 +97,7 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
 
 def print_tables(rows):
     """The recipe with and without a CRF, two seeds each, and the forward algorithm's speed."""
-    present = [name for name in CRF_ROWS if "unseen_bigrams" in rows.get(name, {})]
+    present = [name for name in TRAINED if "unseen_bigrams" in rows.get(name, {})]
     if any(name.startswith("crf") for name in present):
         print()
         print("The recipe with and without a CRF output layer, on dev (NLL and ECE of the UPOS "
@@ -103,7 +109,7 @@ def print_tables(rows):
               "tokens/s | tagging tokens/s | unseen bigrams |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for name in present:
-            r, (description, seed) = rows[name], CRF_ROWS[name]
+            r, (description, seed, _) = rows[name], TRAINED[name]
             p = r["probabilities"]["as_trained"]
             print(f"| {description} | {seed} | {r['accuracy']:.2%} | {r['xpos_accuracy']:.2%} | "
                   f"{p['nll']:.4f} | {p['ece']:.4f} | {r['train_seconds']:.0f} s | "
@@ -113,10 +119,10 @@ def print_tables(rows):
         print()
         print(f"Dev's own gold tags hold {gold['upos']} / {gold['xpos']} bigrams never seen in "
               "training.")
-        if len(present) == len(CRF_ROWS):
+        if len(present) == len(TRAINED):
             print(crf_summary(rows))
-    if CRF_COST_ROW in rows:
-        softmax, crf = rows[CRF_COST_ROW]["softmax"], rows[CRF_COST_ROW]["crf"]
+    if "crf-cost" in rows:
+        softmax, crf = rows["crf-cost"]["softmax"], rows["crf-cost"]["crf"]
         per_epoch = {kind: r["epoch_seconds"] + r["evaluation_seconds"]
                      for kind, r in (("softmax", softmax), ("crf", crf))}
         print()
@@ -130,13 +136,18 @@ def print_tables(rows):
               f"(--eval) {softmax['probabilities_words_per_s']:,.0f} and "
               f"{crf['probabilities_words_per_s']:,.0f} words/s "
               f"({crf['probabilities_words_per_s'] / softmax['probabilities_words_per_s']:.0%}).")
-    if CRF_FORWARD_ROW in rows:
-        f = rows[CRF_FORWARD_ROW]
+    if "crf-forward" in rows:
+        f = rows["crf-forward"]
         print()
         print(f"log Z of the first {f['sentences']} dev sentences ({f['tags']} tags, random "
               f"scores): batched forward algorithm {f['batched']:.4f} s, one sentence and one tag "
               f"at a time {f['loop']:.2f} s ({f['loop'] / f['batched']:.0f}x), largest difference "
               f"{f['difference']:.1e}")
+
+
+def mean_of(rows, names, key):
+    """The mean of one figure over some rows (the seeds of one model)."""
+    return sum(rows[name][key] for name in names) / len(names)
 
 
 def crf_summary(rows):
@@ -154,3 +165,7 @@ def crf_summary(rows):
             f"{100 * spread['xpos_accuracy']:.2f} points. With a CRF, training runs at "
             f"{speeds['train_tokens_per_s']:.0%} of the recipe's tokens/s and tagging at "
             f"{speeds['tag_tokens_per_s']:.0%}.")
+
+
+if __name__ == "__main__":
+    study_command(__spec__.name)

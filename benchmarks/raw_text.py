@@ -5,15 +5,15 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.harness import best_of
-from benchmarks.rows import RAW_TEXT_ROW
+from benchmarks.study import study_command
+
+ROWS = ("raw-text",)
+MODEL_ROWS = ("raw-text",)  # a trained model (--model) on dev's raw text, scored by udeval
 
 
-MEASURED_ROWS = (RAW_TEXT_ROW,)
-
-
-def measure(row, data):
-    """The recipe's saved model (the accuracy study's) on dev's raw text, scored by udeval."""
-    return run_raw_text_row(data.dev, data.model)
+def measure(row, args):
+    """The model on dev's raw text, scored by udeval."""
+    return run_raw_text_row(args.dev, args.model)
 
 
 def udeval_f1(gold_path, system_path):
@@ -90,9 +90,9 @@ def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
 
 def print_tables(rows):
     """The official scorer's figures from raw text, ours and NLTK's tokenizer."""
-    if RAW_TEXT_ROW not in rows:
+    if "raw-text" not in rows:
         return
-    raw = rows[RAW_TEXT_ROW]
+    raw = rows["raw-text"]
     print()
     print("The recipe's model on dev, scored by udeval (the official UD scorer); on the "
           f"treebank's own tokens its UPOS F1 is {raw['gold_tokens_upos']:.2f}, our accuracy "
@@ -107,3 +107,7 @@ def print_tables(rows):
         r = raw[name]
         print(f"| {description} | {r['Tokens']:.2f} | {r['Words']:.2f} | {r['UPOS']:.2f} | "
               f"{r['words_per_s']:,.0f} |")
+
+
+if __name__ == "__main__":
+    study_command(__spec__.name)

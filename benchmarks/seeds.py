@@ -1,33 +1,34 @@
 """The recipe over three seeds, and a wider word LSTM over two: mean, range, and what width buys."""
-from benchmarks.harness import mean_of
-from benchmarks.rows import SEED_ROWS, WIDE_HIDDEN_DIM, WIDE_ROWS
-from benchmarks.trained_rows import run_neural_row
+from benchmarks.study import study_command
+from benchmarks.training import train_and_measure
+
+WIDE_HIDDEN_DIM = 256
+RECIPE_SEEDS = {"bilstm-chars": 1, "bilstm-chars-seed-2": 2, "bilstm-chars-seed-3": 3}
+WIDE_SEEDS = {"wide": 1, "wide-seed-2": 2}
+ROWS = {**{row: ["--seed", str(seed)] for row, seed in RECIPE_SEEDS.items()},
+        **{row: ["--hidden-dim", str(WIDE_HIDDEN_DIM), "--seed", str(seed)]
+           for row, seed in WIDE_SEEDS.items()}}
+TRAINS = True
 
 
-# Seed 1 is the accuracy study's recipe row; seed 2 of the recipe is also one of the crf_cost
-# study's rows.
-MEASURED_ROWS = (*[row for row, seed in SEED_ROWS.items() if seed != 1], *WIDE_ROWS)
+def measure(row, args):
+    """One seed of the recipe or of the wide variant, trained and measured on dev."""
+    return train_and_measure(ROWS[row], args.train, args.dev, args.epochs)
 
 
-def measure(row, data):
-    """One seed of the recipe or of the wide variant, measured as every neural row is."""
-    return run_neural_row(row, data.train, data.dev, data.epochs)
-
+def mean(values):
+    return sum(values) / len(values)
 
 
 def print_tables(rows):
-    """The recipe with three seeds and the wide variant with two: each seed's dev accuracies, mean
-    and range.
-
-    Means and ranges are of the accuracies as printed (in points, two decimals), so that they
-    can be checked against the figures beside them. The wide model is set against the recipe
-    on the same seeds (1 and 2).
-    """
+    """Each seed's dev accuracies, their mean and range; the wide model against the recipe on the
+    same seeds. Means and ranges are of the accuracies as printed (in points, two decimals), so
+    that they can be checked against the figures beside them."""
     def points(name, key):
         return round(100 * rows[name][key], 2)
 
-    for seed_rows, title in ((SEED_ROWS, "The recipe"),
-                             (WIDE_ROWS, f"The recipe with `--hidden-dim {WIDE_HIDDEN_DIM}`")):
+    for seed_rows, title in ((RECIPE_SEEDS, "The recipe"),
+                             (WIDE_SEEDS, f"The recipe with `--hidden-dim {WIDE_HIDDEN_DIM}`")):
         if not all(name in rows for name in seed_rows):
             continue
         each = ", ".join(f"seed {seed}: {points(name, 'accuracy'):.2f}% / "
@@ -37,18 +38,21 @@ def print_tables(rows):
         summary = []
         for key in ("accuracy", "xpos_accuracy"):
             values = [points(name, key) for name in seed_rows]
-            summary.append(f"{sum(values) / len(values):.2f}% (range "
-                           f"{max(values) - min(values):.2f} points)")
+            summary.append(f"{mean(values):.2f}% (range {max(values) - min(values):.2f} points)")
         print()
         print(f"{title}, dev UPOS / XPOS and training time: {each}. Mean: UPOS {summary[0]}, XPOS "
               f"{summary[1]}.")
-    matched = [name for name, seed in SEED_ROWS.items() if seed in WIDE_ROWS.values()]
-    if all(name in rows for name in [*matched, *WIDE_ROWS]):
-        gains = [sum(points(name, key) for name in WIDE_ROWS) / len(WIDE_ROWS)
-                 - sum(points(name, key) for name in matched) / len(matched)
+    matched = [name for name, seed in RECIPE_SEEDS.items() if seed in WIDE_SEEDS.values()]
+    if all(name in rows for name in [*matched, *WIDE_SEEDS]):
+        gains = [mean([points(name, key) for name in WIDE_SEEDS])
+                 - mean([points(name, key) for name in matched])
                  for key in ("accuracy", "xpos_accuracy")]
-        time_ratio = (mean_of(rows, WIDE_ROWS, "train_seconds")
-                      / mean_of(rows, matched, "train_seconds"))
+        time_ratio = (mean([rows[name]["train_seconds"] for name in WIDE_SEEDS])
+                      / mean([rows[name]["train_seconds"] for name in matched]))
         print("The wide model's mean minus the recipe's, on the same seeds "
-              f"({', '.join(map(str, WIDE_ROWS.values()))}): UPOS {gains[0]:+.2f}, XPOS "
+              f"({', '.join(map(str, WIDE_SEEDS.values()))}): UPOS {gains[0]:+.2f}, XPOS "
               f"{gains[1]:+.2f} points, for {time_ratio - 1:.0%} more training time.")
+
+
+if __name__ == "__main__":
+    study_command(__spec__.name)

@@ -2,20 +2,19 @@
 import functools
 import time
 
-from benchmarks.harness import straight_line
-from benchmarks.rows import (ADAM_ROW, NEURAL_ROWS, ROWS, STEP_COST_LENGTHS, STEP_COST_ROW,
-                            recipe_args)
+from benchmarks.study import study_command
+from benchmarks.training import MODELS, recipe_args
+
+ADAM_STEPS = 30  # timed steps of each optimizer (their mean is printed)
+STEP_COST_LENGTHS = (10, 40)  # sentence lengths, in words, whose steps are timed
+# adam-step: ms per Adam step on the recipe's model, fused and not; step-cost: ms of the parts
+# of a batch-size-1 step, for each model.
+ROWS = ("adam-step", "step-cost")
 
 
-ADAM_STEPS = 30  # timed steps of each optimizer in the adam-step row (their mean is printed)
-
-
-MEASURED_ROWS = (ADAM_ROW, STEP_COST_ROW)
-
-
-def measure(row, data):
+def measure(row, args):
     """Milliseconds of the Adam step, or of each part of a batch-size-1 step."""
-    return run_adam_step_row(data.train) if row == ADAM_ROW else run_step_cost_row(data.train)
+    return run_adam_step_row(args.train) if row == "adam-step" else run_step_cost_row(args.train)
 
 
 def run_adam_step_row(train_path, steps=ADAM_STEPS):
@@ -28,7 +27,7 @@ def run_adam_step_row(train_path, steps=ADAM_STEPS):
     import torch
     from tagger import train as trainer
     from tagger.data import read_tag_sets
-    args = recipe_args("bilstm-chars", train_path)
+    args = recipe_args([], train_path)
     torch.manual_seed(args.seed)
     model, _, _ = trainer.build_model(args, *read_tag_sets(train_path, ("upos", "xpos")), "cpu")
     for parameter in model.parameters():
@@ -73,8 +72,8 @@ def run_step_cost_row(train_path, repeats=30):
         return statistics.median(times) * 1000
 
     result = {}
-    for row in NEURAL_ROWS:
-        args = recipe_args(row, train_path)
+    for row, (_, changes) in MODELS.items():
+        args = recipe_args(changes, train_path)
         torch.manual_seed(args.seed)
         row_gold = {name: gold[name] for name in tag_set_names(args)}
         model, vocab, _ = trainer.build_model(args, sentences, row_gold, "cpu")
@@ -98,7 +97,7 @@ def forward_and_backward(model, batch):
 
 def print_step_cost(rows):
     """The parts of a batch-size-1 training step, and the fixed part a batch of 32 shares."""
-    if STEP_COST_ROW not in rows:
+    if "step-cost" not in rows:
         return
     short, long = STEP_COST_LENGTHS
     print()
@@ -109,19 +108,19 @@ def print_step_cost(rows):
     print()
     print(f"| model | forward + backward, {short} words | {long} words | fixed part | Adam step |")
     print("| --- | --- | --- | --- | --- |")
-    for row in NEURAL_ROWS:
-        r = rows[STEP_COST_ROW][row]
-        fixed, _ = straight_line(STEP_COST_LENGTHS,
-                                 [r[f"forward_backward_{n}_ms"] for n in STEP_COST_LENGTHS])
-        print(f"| {ROWS[row]} | {r[f'forward_backward_{short}_ms']:.2f} | "
-              f"{r[f'forward_backward_{long}_ms']:.2f} | {fixed:.2f} | {r['adam_ms']:.2f} |")
+    for row, (description, _) in MODELS.items():
+        r = rows["step-cost"][row]
+        short_ms, long_ms = r[f"forward_backward_{short}_ms"], r[f"forward_backward_{long}_ms"]
+        fixed = short_ms - (long_ms - short_ms) / (long - short) * short  # the line at 0 words
+        print(f"| {description} | {short_ms:.2f} | {long_ms:.2f} | {fixed:.2f} | "
+              f"{r['adam_ms']:.2f} |")
 
 
 def print_adam_step(rows):
     """Milliseconds per Adam step on the recipe's model, fused and the default."""
-    if ADAM_ROW not in rows:
+    if "adam-step" not in rows:
         return
-    adam = rows[ADAM_ROW]
+    adam = rows["adam-step"]
     print()
     print(f"Adam step on the recipe's model ({adam['parameters']:,} weights, every one with a "
           f"random gradient; mean over {ADAM_STEPS} steps): fused {adam['fused_ms']:.2f} ms, "
@@ -132,3 +131,7 @@ def print_tables(rows):
     """The Adam step, then the parts of a batch-size-1 step."""
     print_adam_step(rows)
     print_step_cost(rows)
+
+
+if __name__ == "__main__":
+    study_command(__spec__.name)

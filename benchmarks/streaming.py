@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import best_of, measured_run
-from benchmarks.rows import ROOT, STREAMING_ROW
+from benchmarks.study import study_command
+from benchmarks.training import ROOT
 
 
 STREAMING_MB = (5, 100)  # sizes of the generated inputs, raw text and CoNLL-U
@@ -26,12 +27,13 @@ LONG_TOKEN_CHARS = 2_000_000  # one "word" with no space in it
 PAUSE_SENTENCES = 20_000  # a producer writes this many sentences and then waits
 
 
-MEASURED_ROWS = (STREAMING_ROW,)
+ROWS = ("streaming",)
+MODEL_ROWS = ("streaming",)
 
 
-def measure(row, data):
-    """python -m tagger.tag with the recipe's saved model (the accuracy study's), growing inputs."""
-    return run_streaming_row(data.dev, data.model)
+def measure(row, args):
+    """python -m tagger.tag with a trained model (--model) on growing inputs."""
+    return run_streaming_row(args.dev, args.model.resolve())  # tagger.tag runs from ROOT
 
 
 def repeated_to_size(text, megabytes, path):
@@ -106,7 +108,7 @@ def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=C
                 path = folder / f"{kind}-{megabytes}.txt"
                 copies = repeated_to_size(text, megabytes, path)
                 command = [sys.executable, *tag_command, str(model_path), *options]
-                seconds, peak = measured_run(command, path)
+                seconds, peak = measured_run(command, path, ROOT)
                 result["runs"].append({"input": kind, "mb": path.stat().st_size / 2**20,
                                        "words": copies * words[kind],
                                        "seconds": seconds,
@@ -126,7 +128,7 @@ def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=C
         result["word_bound"] = accuracy_with_and_without_the_word_bound(model, vocab, dev_path)
         (folder / "long.txt").write_text("a" * long_token_chars + "\n", encoding="utf-8")
         seconds, peak = measured_run([sys.executable, *tag_command, str(model_path), "-"],
-                                     folder / "long.txt")
+                                     folder / "long.txt", ROOT)
         result["long_token"] = {"chars": long_token_chars, "seconds": seconds, "peak_mb": peak}
         lines = [texts[i % len(texts)] + "\n" for i in range(pause_sentences)]
         result["pause"] = {"sentences": pause_sentences,
@@ -136,9 +138,9 @@ def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=C
 
 def print_tables(rows):
     """The streaming row: memory and speed by input size, chunk size, a long token, a pause."""
-    if STREAMING_ROW not in rows:
+    if "streaming" not in rows:
         return
-    row = rows[STREAMING_ROW]
+    row = rows["streaming"]
     print()
     print("python -m tagger.tag with the recipe's model on dev's raw text (`- --conllu`) and on "
           "dev's CoNLL-U (`--tag-conllu -`), repeated to size, read from standard input:")
@@ -163,3 +165,7 @@ def print_tables(rows):
           f" peak memory {long_token['peak_mb']:,.0f} MB.")
     print(f"A producer writes {pause['sentences']:,} sentences and waits: all their tags are back "
           f"after {pause['seconds']:.1f} s, while it still waits.")
+
+
+if __name__ == "__main__":
+    study_command(__spec__.name)

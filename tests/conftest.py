@@ -150,8 +150,7 @@ def assert_same_output(expected, actual):
                     f"number {g.group()} vs README {w.group()} in line: {got}")
 
 
-def saved_rows():
-    """The benchmark's saved figures: every study's rows (benchmarks/results/*.json) in one dict."""
-    from benchmark import STUDIES
-    from benchmarks.harness import RESULTS_FOLDER, all_rows, read_results
-    return all_rows(read_results(RESULTS_FOLDER, STUDIES))
+def saved_rows(study):
+    """One study's saved figures (benchmarks/results/STUDY.json): its rows by name."""
+    from benchmarks.results import RESULTS_FOLDER, read_results
+    return read_results(RESULTS_FOLDER / f"{study}.json")["rows"]

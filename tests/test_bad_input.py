@@ -3,6 +3,7 @@ silent nan, option files only where options are expected, damaged checkpoints, m
 what is tagged, and one line instead of a traceback for a full disk, a closed stream or a malformed
 file."""
 import contextlib
+import functools
 import io
 import os
 import subprocess
@@ -373,14 +374,17 @@ def test_show_with_a_bad_results_file_is_one_line(tmp_path, content, message):
 
 
 @pytest.mark.parametrize("kind", ["link", "damaged", "folder is a file"])
-def test_a_run_that_would_lose_a_results_file_stops_before_measuring(tmp_path, kind):
-    from benchmark import main
-    from tagger.errors import InputError
-    for name in ("en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu"):
+def test_a_run_that_would_lose_a_results_file_stops_before_measuring(tmp_path, kind, monkeypatch):
+    import benchmark
+    from benchmarks import accuracy, study
+    for name in ("en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu", "m.pt"):
         (tmp_path / name).write_text("")  # never read: the check comes first
+    monkeypatch.setattr(accuracy, "measure", lambda row, args: pytest.fail("it measured"))
     folder = tmp_path / "results"
     if kind == "folder is a file":
         folder.write_text("x")
+        run = functools.partial(benchmark.main, ["--data", str(tmp_path), "--model",
+                                                 str(tmp_path / "m.pt"), "--results", str(folder)])
     else:
         folder.mkdir()
         elsewhere = tmp_path / "elsewhere.json"
@@ -389,8 +393,11 @@ def test_a_run_that_would_lose_a_results_file_stops_before_measuring(tmp_path, k
             (folder / "accuracy.json").symlink_to(elsewhere)
         else:
             (folder / "accuracy.json").write_text('{"rows": ')
+        run = functools.partial(study.run_study, accuracy,
+                                ["--data", str(tmp_path), "--rows", "most-frequent-tag",
+                                 "--results", str(folder / "accuracy.json")])
     with pytest.raises(InputError) as error:
-        main(["--data", str(tmp_path), "--rows", "most-frequent-tag", "--results", str(folder)])
+        run()
     message = {"link": "accuracy.json: not a regular file",
                "damaged": "accuracy.json line 1: not a results file",
                "folder is a file": "results: not a folder"}[kind]
@@ -399,8 +406,8 @@ def test_a_run_that_would_lose_a_results_file_stops_before_measuring(tmp_path, k
         assert (folder / "accuracy.json").is_symlink() and elsewhere.read_text() == '{"rows": {}}'
 
 
-def test_benchmark_epochs_zero_is_a_usage_error():
-    result = run_script("benchmark.py", "--epochs", "0", "--results", "elsewhere")
+def test_a_study_epochs_zero_is_a_usage_error():
+    result = run_script("-m", "benchmarks.seeds", "--epochs", "0", "--results", "elsewhere.json")
     assert result.returncode == 2 and "--epochs: must be at least 1, not 0" in result.stderr
 
 

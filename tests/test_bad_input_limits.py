@@ -4,6 +4,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -236,12 +237,13 @@ def test_an_empty_output_folder_is_a_usage_error(command, tmp_path):
 
 # 9, 10. Results files edited by hand: one line naming the file, never a traceback or a hang.
 
-def results_folder(tmp_path, accuracy):
+def results_folder(tmp_path, change, study="accuracy"):
+    """A copy of the saved results, with change() made to one study's."""
     folder = tmp_path / "results"
-    folder.mkdir()
-    saved = json.loads((ROOT / "benchmarks" / "results" / "accuracy.json").read_text())
-    accuracy(saved)
-    (folder / "accuracy.json").write_text(json.dumps(saved) if isinstance(saved, dict) else saved)
+    shutil.copytree(ROOT / "benchmarks" / "results", folder)
+    saved = json.loads((folder / f"{study}.json").read_text())
+    change(saved)
+    (folder / f"{study}.json").write_text(json.dumps(saved))
     return folder
 
 
@@ -280,6 +282,7 @@ def test_show_with_a_results_file_edited_by_hand_is_one_line(tmp_path, change, m
 
 def test_a_fifo_named_as_a_results_file_is_refused_not_opened(tmp_path):
     folder = results_folder(tmp_path, lambda r: None)
+    (folder / "seeds.json").unlink()
     os.mkfifo(folder / "seeds.json")
     result = run_script("benchmark.py", "--show", "--results", folder, timeout=120)
     assert result.returncode == 2 and "seeds.json: not a regular file" in result.stderr
@@ -298,11 +301,15 @@ def test_figures_py_with_bad_results_or_output_is_one_line(tmp_path, case):
     elif case == "string figure":
         def a_word_for_a_figure(results):
             results["rows"]["bilstm-chars"]["bins"]["as_trained"][14][1] = "high"
-        folder = results_folder(tmp_path, a_word_for_a_figure)
+        folder = results_folder(tmp_path, a_word_for_a_figure, "calibration")
     import figures
     with pytest.raises(InputError) as error:
         quiet(figures.main, ["--results", str(folder), "--out", str(out)])
-    assert "\n" not in str(error.value)
+    said = {"no results": "missing/accuracy.json: cannot read the results",
+            "out is a file": "exists and is not a folder",
+            "truncated": "accuracy.json line 1: not a results file",
+            "string figure": "do not make reliability.png"}[case]
+    assert "\n" not in str(error.value) and said in str(error.value)
     assert case == "out is a file" and out.read_text() == "keep" or not out.exists()
 
 

@@ -1,6 +1,7 @@
 """tag.py: tagging text (tokenized, --pretokenized, --conllu) and CoNLL-U files, --eval, --report,
 --fit-temperature, and its bad input."""
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -203,7 +204,19 @@ def test_help_says_what_empty_lines_do_and_what_a_model_with_xpos_writes(capsys)
 
 BUTTER_COMMANDS = [f'python -m tagger.tag ewt.pt "{BUTTER}"{option}'
                    for option in (" --pretokenized", "", " --conllu")]
-RECIPE_MODEL = ROOT / "benchmark_recipe.pt"  # the recipe's model, which benchmark.py keeps
+RECIPE_MODEL = ROOT / "ewt.pt"  # where the README's recipe saves its model
+# The weights whose tags the docs show (the recipe, seed 1, trained on 2 CPU cores): another
+# machine may train other weights, and then only the words are compared.
+DOCS_WEIGHTS = "75549a6c92d7ba64"
+
+
+def weights_digest(path):
+    """The first 16 hex digits of a SHA-256 over a checkpoint's weights, by name."""
+    model, _ = load_checkpoint(path)
+    digest = hashlib.sha256()
+    for name, weights in sorted(model.state_dict().items()):
+        digest.update(name.encode() + weights.cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def without_tags(output):
@@ -229,7 +242,7 @@ def test_readme_tagging_examples(command, toy_model):
     """The README's output; its tags are checked where the recipe's model is at hand (not in CI)."""
     argv = shlex.split(command)[3:]  # after "python -m tagger.tag"
     shown = readme_block(command)
-    if RECIPE_MODEL.exists():
+    if RECIPE_MODEL.exists() and weights_digest(RECIPE_MODEL) == DOCS_WEIGHTS:
         argv[argv.index("ewt.pt")] = str(RECIPE_MODEL)
         assert run_tag(argv) == shown
     else:

@@ -1,6 +1,5 @@
-"""A trained row: a tagger trained (the recipe with a row's changes, or a classic baseline) and
-measured on dev: accuracy, speed, what its probabilities mean, and where it errs. Several studies
-measure rows this way."""
+"""Train a tagger (the recipe with some options changed, or a classic baseline) and measure it
+on dev: accuracy, speed, what its probabilities mean, and where it errs."""
 import functools
 import itertools
 import random
@@ -11,69 +10,96 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from benchmarks.harness import best_of
-from benchmarks.rows import ACCURACY_KEYS, recipe_args, train_quietly
+
+TRAIN_FILE, DEV_FILE = "en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu"
+ROOT = Path(__file__).resolve().parent.parent  # the repository: recipes/, benchmarks/results/
+RECIPE_FILE = ROOT / "recipes" / "ewt.txt"
+RECIPE_COMMAND = (f"python -m tagger.train @recipes/ewt.txt --train {TRAIN_FILE} --dev {DEV_FILE}"
+                  " --save ewt.pt")
+ACCURACY_KEYS = {"upos": "accuracy", "xpos": "xpos_accuracy"}  # each tag set's figure
+
+# The recipe and the two simpler models it grew from: (description, options over the recipe).
+MODELS = {"day1-lstm": ("one-directional LSTM, words only (the recipe's sizes and training)",
+                        ["--no-chars", "--no-xpos", "--no-bidirectional"]),
+          "bilstm": ("BiLSTM, words only", ["--no-chars", "--no-xpos"]),
+          "bilstm-chars": ("BiLSTM + character LSTM (the recipe)", [])}
 
 
-def run_classic_row(row, train_path, dev_path):
-    """Train and measure the most-frequent-tag baseline or NLTK's perceptron, in this process.
+def recipe_args(changes, train_path, dev_path=None, save_path=None, epochs=None, batch_size=None):
+    """tagger.train's options: the recipe file, then `changes` (options that override it)."""
+    from tagger import train as trainer
+    argv = [f"@{RECIPE_FILE}", *changes, "--train", str(train_path)]
+    for flag, value in (("--dev", dev_path), ("--save", save_path), ("--epochs", epochs),
+                        ("--batch-size", batch_size)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return trainer.parse_args(argv)
 
-    The -xpos row trains and scores the perceptron on the XPOS column instead of UPOS.
-    """
-    from tagger.conllu import UPOS, XPOS, read_conllu
-    from tagger.evaluation import score_tags
-    column = XPOS if row.endswith("-xpos") else UPOS
-    read_tagged_sentences = functools.partial(read_conllu, tag_column=column)
-    train_start = time.perf_counter()
-    training_data = read_tagged_sentences(train_path)
-    n_train_tokens = sum(len(words) for words, _ in training_data)
-    known_words = {word for words, _ in training_data for word in words}
-    if row == "most-frequent-tag":
+
+def train_quietly(args):
+    """Train as python -m tagger.train does, seeded alike, printing nothing: a TrainingRun."""
+    from tagger import train as trainer
+    from tagger.cli import seed_everything
+    seed_everything(args.seed)
+    return trainer.train_tagger(args, trainer.check_device(args.device),
+                                log=lambda *args, **kwargs: None)
+
+
+def classic_tagger(kind, training_data):
+    """The most-frequent-tag baseline ("most-frequent-tag") or NLTK's averaged perceptron: a
+    function from a word list to a tag list."""
+    if kind == "most-frequent-tag":
         tag_counts = defaultdict(Counter)
         for words, tags in training_data:
             for word, tag in zip(words, tags):
                 tag_counts[word][tag] += 1
         best_tag = {word: counts.most_common(1)[0][0] for word, counts in tag_counts.items()}
         fallback = Counter(tag for _, tags in training_data for tag in tags).most_common(1)[0][0]
-        tag_sentence = lambda words: [best_tag.get(word, fallback) for word in words]
-    else:
-        from nltk.tag.perceptron import PerceptronTagger
-        random.seed(1)  # the perceptron shuffles its training sentences with `random`
-        tagger = PerceptronTagger(load=False)
-        tagger.train([list(zip(words, tags)) for words, tags in training_data], nr_iter=5)
-        tag_sentence = lambda words: [tag for _, tag in tagger.tag(words)]
+        return lambda words: [best_tag.get(word, fallback) for word in words]
+    from nltk.tag.perceptron import PerceptronTagger
+    random.seed(1)  # the perceptron shuffles its training sentences with `random`
+    tagger = PerceptronTagger(load=False)
+    tagger.train([list(zip(words, tags)) for words, tags in training_data], nr_iter=5)
+    return lambda words: [tag for _, tag in tagger.tag(words)]
+
+
+def train_and_measure_classic(kind, train_path, dev_path, tag_set="upos"):
+    """Train a classic tagger on one tag set's column and measure it, in this process."""
+    from tagger.conllu import UPOS, XPOS, read_conllu
+    from tagger.evaluation import score_tags
+    read_tagged_sentences = functools.partial(read_conllu,
+                                              tag_column=XPOS if tag_set == "xpos" else UPOS)
+    train_start = time.perf_counter()
+    training_data = read_tagged_sentences(train_path)
+    tag_sentence = classic_tagger(kind, training_data)
     train_seconds = time.perf_counter() - train_start
+    known_words = {word for words, _ in training_data for word in words}
 
     def read_and_tag():
         dev_data = read_tagged_sentences(dev_path)
         return dev_data, [tag_sentence(words) for words, _ in dev_data]
     tag_seconds, (dev_data, predicted) = best_of(3, read_and_tag)
     score = score_tags(dev_data, predicted, known_words.__contains__)
-    n_dev_tokens = sum(len(words) for words, _ in dev_data)
-    return {"xpos_accuracy" if column == XPOS else "accuracy": score.accuracy,
-            "unseen": score.unseen_accuracy,
+    passes = 5 if kind == "nltk-perceptron" else 1  # the perceptron reads the data 5 times
+    return {ACCURACY_KEYS[tag_set]: score.accuracy, "unseen": score.unseen_accuracy,
             "train_seconds": train_seconds,
-            # NLTK's perceptron passes over the data 5 times
-            "train_tokens_per_s": n_train_tokens * (5 if row.startswith("nltk") else 1)
+            "train_tokens_per_s": passes * sum(len(words) for words, _ in training_data)
                                   / train_seconds,
-            "tag_tokens_per_s": n_dev_tokens / tag_seconds}
+            "tag_tokens_per_s": sum(len(words) for words, _ in dev_data) / tag_seconds}
 
 
-def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
-    """Train a tagger through tagger.train's own code with the row's options, then measure and
-    examine it.
-
-    keep_model: where to copy the trained model (the recipe's, which the raw-text, CRF-cost and
-    streaming studies measure).
-    """
+def train_and_measure(changes, train_path, dev_path, epochs=None, keep_model=None):
+    """Train the recipe with `changes` through tagger.train's own code, then measure and examine
+    the model kept (the best epoch's, as a user gets it); keep_model: where to copy it."""
     from tagger.checkpoint import load_checkpoint
     from tagger.data import read_tag_sets
     from tagger.predict import predict
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.pt"
         start = time.perf_counter()
-        run = train_quietly(recipe_args(row, train_path, dev_path, model_path, epochs))
+        run = train_quietly(recipe_args(changes, train_path, dev_path, model_path, epochs))
         wall_seconds = time.perf_counter() - start
-        model, vocab = load_checkpoint(model_path)  # the best epoch's, as a user gets it
+        model, vocab = load_checkpoint(model_path)
         if keep_model:
             shutil.copyfile(model_path, keep_model)
 
@@ -90,8 +116,7 @@ def run_neural_row(row, train_path, dev_path, epochs, keep_model=None):
     result.update(examine(model, vocab, sentences, gold))
     training_tags = read_tag_sets(train_path, vocab.tag_sets)[1]
     predicted = result.pop("predicted")
-    # Tag bigrams (two neighbouring words' tags) never seen in training: predicted, and dev's gold
-    # for scale.
+    # Tag bigrams never seen in training: predicted, and dev's gold ones for scale.
     result["unseen_bigrams"] = {name: unseen_bigrams(predicted[name], training_tags[name])
                                 for name in predicted}
     result["unseen_gold_bigrams"] = {name: unseen_bigrams(gold[name], training_tags[name])
@@ -109,10 +134,9 @@ def examine(model, vocab, sentences, gold):
     """Accuracy of each tag set on dev, what the UPOS probabilities mean before and after
     temperature scaling, and where the model errs."""
     from tagger.evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix,
-                                   evaluate, fit_temperature,
-                            probability_scores, rescale, top_confusions)
-    # at temperature 1: the checkpoint holds no other
-    results = evaluate(model, sentences, gold, vocab)
+                                   evaluate, fit_temperature, probability_scores, rescale,
+                                   top_confusions)
+    results = evaluate(model, sentences, gold, vocab)  # at temperature 1: the model's own
     result = results["upos"]
     temperature = fit_temperature(result.log_probs, result.gold_ix)
     scaled = rescale(result.log_probs, temperature)
