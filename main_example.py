@@ -4,8 +4,9 @@ NLLLoss and CrossEntropyLoss.
     python main_example.py
     python main_example.py --figures figures     # the two figures of docs/losses.md
 
-Every number printed here is computed here; docs/losses.md quotes this output and a test
-checks that the two agree.
+Every number printed is computed by this file or the three it imports from (lstm_example.py,
+loss_examples.py, loss_figures.py); docs/losses.md quotes this output and a test checks that the
+two agree.
 """
 import argparse
 import math

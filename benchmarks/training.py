@@ -3,7 +3,6 @@ on dev: accuracy, speed, what its probabilities mean, and where it errs."""
 import functools
 import itertools
 import random
-import shutil
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -88,9 +87,9 @@ def train_and_measure_classic(kind, train_path, dev_path, tag_set="upos"):
             "tag_tokens_per_s": sum(len(words) for words, _ in dev_data) / tag_seconds}
 
 
-def train_and_measure(changes, train_path, dev_path, epochs=None, keep_model=None):
+def train_and_measure(changes, train_path, dev_path, epochs=None):
     """Train the recipe with `changes` through tagger.train's own code, then measure and examine
-    the model kept (the best epoch's, as a user gets it); keep_model: where to copy it."""
+    the model kept (the best epoch's, as a user gets it)."""
     from tagger.checkpoint import load_checkpoint
     from tagger.data import read_tag_sets
     from tagger.predict import predict
@@ -100,8 +99,6 @@ def train_and_measure(changes, train_path, dev_path, epochs=None, keep_model=Non
         run = train_quietly(recipe_args(changes, train_path, dev_path, model_path, epochs))
         wall_seconds = time.perf_counter() - start
         model, vocab = load_checkpoint(model_path)
-        if keep_model:
-            shutil.copyfile(model_path, keep_model)
 
     def read_and_tag():
         sentences, gold = read_tag_sets(dev_path, vocab.tag_sets)
