@@ -20,13 +20,10 @@ MAX_WORD_CHARS = 64  # the character LSTM reads at most this many characters of 
 
 
 def spelling(word, max_chars=MAX_WORD_CHARS):
-    """The characters of `word` that the character LSTM reads: all of them, or the first and last
-    32.
+    """The characters the character LSTM reads: all, or the first and last max_chars / 2.
 
-    A word's affixes carry what the characters tell the tagger (capitals, -ing, -ly, digits),
-    and real words are shorter (in EWT only long URLs and separator lines pass 64 characters), so
-    the bound keeps their tags as they were while one absurd token (a million characters with no
-    space) costs no more time and memory than any other.
+    The affixes carry what spelling tells the tagger; a million-character token then costs no
+    more than any other.
     """
     if len(word) <= max_chars:
         return word
@@ -72,11 +69,8 @@ def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", s
     """Group sentences (lists of words) into Batches; gold_tags: {tag set: one tag list per
     sentence}.
 
-    Sentences are sorted by length first, so that each batch holds sentences of similar
-    length and little of it is padding. Each Batch remembers where its sentences came from.
-    With gold_tags, each batch holds the tags of every tag set in vocab.tag_sets.
-    same_length=True starts a new batch at each new length as well, so no batch has padding.
-    with_chars=False leaves out the character inputs (predict builds its own).
+    Sorted by length first, so little of a batch is padding; same_length=True gives batches
+    of one length. with_chars=False leaves out the character inputs (predict builds its own).
     """
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
     groups = []

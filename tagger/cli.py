@@ -67,11 +67,8 @@ MAX_RECIPE_WORDS = 10_000  # words after every recipe is expanded, repeats inclu
 
 
 def check_recipes(parser, args, including=(), counted=None):
-    """The recipe paths that args' @FILE words name, checked as argparse will read them.
-
-    Each must be a regular UTF-8 file of at most 64 KiB that does not include itself; the
-    command line, recipes expanded, holds at most MAX_RECIPE_WORDS words. Else: a usage error.
-    """
+    """The recipe paths of args' @FILE words: regular UTF-8 files of at most 64 KiB, none
+    including itself, MAX_RECIPE_WORDS words in all, or a usage error."""
     counted = counted if counted is not None else [0]
     recipes = []
     for arg in args:
@@ -138,11 +135,8 @@ def is_out_of_memory(error):
 
 
 def run_cleanly(work, when_interrupted=lambda: "nothing was saved"):
-    """Run work(); what would end in a traceback ends in one line on stderr.
-
-    Exit codes: 2 bad input; 1 output that cannot be written, or memory that ran out; 130
-    Ctrl-C (its line says what was saved); a closed pipe (`| head`) ends quietly with 1.
-    """
+    """Run work(); what would end in a traceback ends in one line on stderr. Exit codes: 2 bad
+    input; 1 unwritable output or no memory; 130 Ctrl-C; 1, quietly, a closed pipe."""
     if sys.stdout is None or sys.stderr is None:  # started with `>&-` or `2>&-`
         print("error: standard output is closed",
               file=sys.stderr or sys.__stderr__ or open(os.devnull, "w"))

@@ -49,17 +49,11 @@ EMPTY_NODE_ID = re.compile(r"(0|[1-9][0-9]*)\.[1-9][0-9]*")  # an empty node: "5
 
 
 def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,), max_words=None):
-    """Yield the sentences of a CoNLL-U file as ConlluSentences, as they are read.
+    """Yield the sentences of a CoNLL-U file (a path, "-" or a LineReader) as they are read.
 
-    source: a path, "-" for standard input, or a LineReader.
-    The word forms (column 2) and the tags of tag_columns (UPOS: column 4; XPOS: column 5,
-    Penn Treebank tags in UD English) are read; comment lines, multiword-token ranges (3-4)
-    and empty nodes (5.1) are kept in `lines` only. A blank line ends a sentence. With
-    tags_required=False a file still to be tagged may have "_" as its tags. Every problem is
-    an InputError naming the line. Blank lines that end no sentence go with the next one, or
-    into a last ConlluSentence without words, so that writing every sentence's lines back
-    gives the file again. With max_words, a sentence of more words is an InputError (memory
-    follows the sentence).
+    Forms and the tag_columns are read; every other line (comments, ranges, empty nodes, stray
+    blank lines) is kept in `lines`, so writing every sentence's lines back gives the file
+    again. tags_required=False allows "_" tags; a problem is an InputError naming the line.
     """
     reader = source if isinstance(source, LineReader) else LineReader(source)
     lines, words, tags, word_lines = [], [], {column: [] for column in tag_columns}, []
@@ -178,11 +172,8 @@ LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 def conllu_sentence(text, tokens, tags, head="_"):
     """One sentence in CoNLL-U, ending in a blank line: `# text`, then a line per word.
 
-    tokens are tokenizer.Tokens; tags: {tag set name ("upos", "xpos"): one tag per word, of
-    all the tokens, in order}, each written in its column. A token of several words gets a
-    range line ("3-4") before its words; SpaceAfter=No marks a token with no space after it
-    in the text. Columns the tagger does not predict hold "_"; `head` fills the HEAD column
-    (evaluation scripts want a number there).
+    tags: {tag set name: one tag per word of all the tokens}. A token of several words gets a
+    range line ("3-4"); `head` fills the HEAD column (scorers want a number there).
     """
     # A line break inside the comment (a carriage return, a form feed, U+2028, ...) would end it and
     # break the file for a CoNLL-U reader: in the comment it becomes a space.

@@ -1,17 +1,7 @@
 """A linear-chain CRF output layer: a softmax over whole tag sequences, and Viterbi decoding.
 
-The tutorial's tagger chooses each word's tag on its own (WordSoftmax). A CRF scores a whole
-sequence of tags y_1..y_n for the words of a sentence:
-
-    score(y) = start[y_1] + sum_t emissions[t, y_t] + sum_t transitions[y_t, y_t+1] + end[y_n]
-
-and p(y) = exp(score(y)) / Z, where Z sums exp(score) over all T^n sequences: a softmax whose
-classes are tag sequences. Its loss is -log p(gold sequence) = log Z - score(gold), cross
-entropy one level up. The forward algorithm computes log Z with (n - 1) * T^2 sums of a
-score and a transition, instead of T^n paths, in log space (logsumexp), so nothing overflows;
-Viterbi is the same recursion with max in place of logsumexp, and finds the best sequence.
-tagger/crf_example.py shows each step on numbers. Every function here works on a batch of
-right-padded sentences at once.
+score(y) = start[y_1] + sum_t emissions[t, y_t] + sum_t transitions[y_t, y_t+1] + end[y_n];
+the loss is log Z - score(gold). tagger/crf_example.py shows each step on numbers.
 """
 import torch
 import torch.nn as nn
@@ -24,27 +14,19 @@ class CRF(nn.Module):
 
     def __init__(self, n_tags):
         super().__init__()
-        # Zero at first: the untrained CRF is the per-word softmax (tagger/crf_example.py shows it).
+        # Zero at first: the untrained CRF is the per-word softmax.
         self.transitions = nn.Parameter(torch.zeros(n_tags, n_tags))  # [previous tag, next tag]
         self.start = nn.Parameter(torch.zeros(n_tags))
         self.end = nn.Parameter(torch.zeros(n_tags))
-        # Not learned: decode reports each word's marginal distribution sharpened or flattened
-        # by it, log_softmax(log p / T), the map evaluation.fit_temperature fits after training
-        # (the same map as WordSoftmax's); the best sequence never changes.
-        self.temperature = 1.0
+        self.temperature = 1.0  # fitted after training, for the marginals; never changes a tag
 
     def scores(self, tag_space):
         """The linear layer's raw scores: the CRF normalises whole sequences."""
         return tag_space
 
     def loss(self, emissions, tags):
-        """Mean over the batch's real words of -log p(gold sequence): (log Z - gold score) summed, /
-        words.
-
-        Dividing by words, not sentences, puts the figure beside the per-word losses: with all
-        transition, start and end scores at zero it equals the per-word cross entropy.
-        emissions (batch, seq_len, n_tags); tags (batch, seq_len), IGNORE_IX at padding.
-        """
+        """-log p(gold sequence), summed and divided by the real words (to compare with the
+        per-word losses). emissions (batch, seq_len, n_tags); tags (batch, seq_len)."""
         mask = tags != IGNORE_IX
         gold = tags.masked_fill(~mask, 0)
         log_z = self.log_partition(emissions, mask)
@@ -61,16 +43,9 @@ class CRF(nn.Module):
                 + self.end[last])
 
     def forward_scores(self, emissions, mask, last_only=False):
-        """alpha[:, t, j]: log of the summed exp(score) of all sequences of words 1..t that end in
-        tag j.
-
-        The forward algorithm, one position at a time over the whole batch. At a padded
-        position the sentence has ended, so alpha stays what it was. last_only=True returns
-        only the last alpha (batch, n_tags), each sentence's at its last word, which is all
-        log Z needs: it skips stacking the steps into one (batch, seq_len, n_tags) tensor.
-        It saves no memory in training: autograd keeps each step's logsumexp input for the
-        backward pass either way.
-        """
+        """alpha[:, t, j]: log of the summed exp(score) of the sequences of words 1..t ending in
+        tag j; (batch, seq_len, n_tags), or with last_only each sentence's last (batch, n_tags).
+        At a padded position the sentence has ended, so alpha stays what it was."""
         alpha = self.start + emissions[:, 0]  # (batch, n_tags)
         alphas = [alpha]
         for t in range(1, emissions.size(1)):
@@ -106,11 +81,7 @@ class CRF(nn.Module):
         return alpha + beta - log_z[:, None, None]
 
     def viterbi(self, emissions, mask):
-        """The highest-scoring tag sequence of each sentence: (batch, seq_len), 0 at padding.
-
-        The forward recursion with max instead of logsumexp, keeping for every tag the best
-        previous tag (the back-pointer); then follow the pointers back from the best last tag.
-        """
+        """The highest-scoring tag sequence of each sentence: (batch, seq_len), 0 at padding."""
         batch, seq_len, n_tags = emissions.shape
         best = self.start + emissions[:, 0]
         pointers = []
@@ -132,11 +103,7 @@ class CRF(nn.Module):
         """The Viterbi sequence and each word's marginal log-probabilities (at the temperature).
 
         emissions (batch, seq_len, n_tags), lengths (batch,) -> (tags (batch, seq_len),
-        log_probs (batch, seq_len, n_tags), or None with probabilities=False, which skips the
-        forward-backward pass). Rows past a sentence's length mean nothing.
-        The marginals come from forward-backward rather than from the gradient of log Z: the
-        same numbers, without running autograd inside prediction. The temperature rescales each
-        word's marginals, log_softmax(log p / T): exactly the map that fit_temperature searches.
+        log_probs (batch, seq_len, n_tags), or None with probabilities=False).
         """
         positions = torch.arange(emissions.size(1), device=emissions.device)
         mask = positions < lengths.to(emissions.device).unsqueeze(1)

@@ -2,8 +2,7 @@
 
     python -m tagger.crf_example
 
-Every number printed here is computed here, with tagger/crf.py's CRF; docs/losses.md quotes this
-output and a test checks that the two agree.
+docs/losses.md quotes its output, computed with tagger/crf.py's CRF; a test checks they agree.
 """
 import itertools
 import time

@@ -121,9 +121,7 @@ def read_tag_sets(path, names=("upos",)):
     """Words and gold tags of a labelled file: (word lists, {tag set name: one tag list per
     sentence}).
 
-    From a .conllu file each named tag set is read from its column (a missing tag is an
-    InputError), in one pass; a .csv file has one tag column, which is read as "upos" (other
-    names are left out: the file has no such tags).
+    A CSV file has one tag column, read as "upos"; other names are left out.
     """
     if not is_conllu(path):
         data = read_csv(path)

@@ -183,25 +183,16 @@ def probability_scores(log_probs, gold_ix):
 
 
 def rescale(log_probs, temperature):
-    """Temperature scaling of each word's distribution: log_softmax(log p / T), from log p at T = 1.
-
-    This is the map both output layers apply at their temperature, so fitting T here fits what
-    tagging reports. For the per-word softmax it is softmax(logits / T): log p differs from the
-    logits by one constant per word, which log_softmax removes. For a CRF it rescales each word's
-    marginal distribution. The order of the tags never changes.
-    """
+    """Temperature scaling: log_softmax(log p / T), from log p at T = 1, as both output layers
+    apply it (for the softmax it equals softmax(logits / T)); the tags' order never changes."""
     return F.log_softmax(log_probs / temperature, dim=-1)
 
 
 def fit_temperature(log_probs, gold_ix, low=0.05, high=20.0, steps=100):
     """The temperature T in [low, high] at which rescale(log_probs, T) has the lowest mean NLL.
 
-    log_probs are the model's at temperature 1 (for a CRF, its marginals); the output layers
-    apply rescale at the temperature they hold, so the T found is the one that tagging uses.
-
-    The NLL is a convex function of 1/T (a log-sum-exp of straight lines in 1/T, minus a
-    straight line), so it has a single minimum and a ternary search finds it: compare the
-    NLL at two inner points and drop the third of the interval that cannot hold the minimum.
+    log_probs at temperature 1. The NLL is convex in 1/T (a log-sum-exp of lines in 1/T,
+    minus a line), so a ternary search finds its one minimum.
     """
     log_probs, gold_ix = known_gold(log_probs, gold_ix)
 

@@ -21,10 +21,8 @@ def count_words(text, start):
 class LineReader:
     """The lines of a file, or of standard input for "-", read once, in order, as they arrive.
 
-    Read once, so a pipe or `<(...)` works like a file; as they arrive, so a caller can write
-    its output while the input is still coming. Only "\n" ends a line (a "\r" before it stays
-    with the line): str.splitlines would also split at form feeds and Unicode line separators,
-    and the output would no longer line up with the input lines.
+    Only "\n" ends a line: str.splitlines would also split at form feeds and Unicode line
+    separators, and the output would no longer line up with the input lines.
     """
 
     def __init__(self, path, stream=None, max_line_bytes=MAX_LINE_BYTES, max_line_words=None,

@@ -39,15 +39,10 @@ DECODE_SLOTS = 4_096
 def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True,
             max_word_chars=MAX_WORD_CHARS):
     """Tag each word list in `sentences`: {tag set name: Prediction}, for every tag set of the
-    model.
+    model; probabilities=False leaves the log-probabilities out (None).
 
-    The LSTM runs on batches of sentences of one length: no padding, so it runs unpacked
-    (faster), and every row is a whole sentence. The character LSTM reads each distinct word
-    once, for all the batches. The scores of many batches are then decoded together, padded
-    (the model decides how tags and log-probabilities come from scores): a CRF's Viterbi and
-    forward-backward loop over positions, so one pass over a group of lengths costs far less
-    than a pass per length. probabilities=False leaves the log-probabilities out (None), which
-    spares a CRF its forward-backward pass when only the tags are wanted.
+    The LSTM runs on batches of one length (unpadded, faster); the scores of many batches are
+    decoded together, padded, since a CRF's decoding loops over positions.
     """
     model.eval()  # dropout off
     predictions = {name: Prediction([None] * len(sentences),

@@ -1,10 +1,7 @@
-"""Use a tagger that python -m tagger.train trained and saved: tag text or CoNLL-U, evaluate it,
-calibrate it.
+"""Tag text or CoNLL-U with a model that python -m tagger.train saved; evaluate, calibrate it.
 
-    python -m tagger.tag ewt.pt "I saw her duck ."     # prints I/PRON/PRP saw/VERB/VBD ...
-    python -m tagger.tag ewt.pt - < text.txt            # each line of standard input a sentence
-                                                             # (read, tagged and written a chunk at
-                                                             a time)
+    python -m tagger.tag ewt.pt "I saw her duck ."     # I/PRON/PRP saw/VERB/VBD ...
+    python -m tagger.tag ewt.pt - < text.txt            # a sentence a line, a chunk at a time
     python -m tagger.tag ewt.pt - --conllu < text.txt > tagged.conllu
     python -m tagger.tag ewt.pt --tag-conllu FILE.conllu > tagged.conllu
     python -m tagger.tag ewt.pt --eval en_ewt-ud-dev.conllu --report

@@ -3,11 +3,9 @@
     tokenize("I can't believe it's not butter!")
     -> I | can't (words: ca, n't) | believe | it's (words: it, 's) | not | butter | !
 
-A token is a piece of the text as written; a word is what the tagger tags. Most tokens are
-one word, but a contraction or a possessive is one token that stands for two words ("can't"
-is "ca" + "n't", "Bush's" is "Bush" + "'s"), as in the treebank the model learned from.
-The rules are regular expressions read from the treebank's training split; none of them
-can lose or invent a character, because the last rule takes any one character.
+A token is the text as written; a word is what the tagger tags ("can't" is "ca" + "n't").
+The rules are regular expressions read off the training split; the last takes any one
+character, so none can lose or invent one.
 """
 import re
 import unicodedata

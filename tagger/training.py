@@ -76,10 +76,8 @@ def replace_rare_words(words, word_counts, unk_alpha):
 def subnormals_flushed_to_zero():
     """Within this block, the CPU counts subnormal floats (float32: below 1.2e-38) as zero.
 
-    Adam's average of a rare word's gradient decays into subnormals, which CPUs compute far more
-    slowly. The flag is per thread and a new thread copies its creator's, so enter this block
-    before any torch work starts PyTorch's worker threads; on the way out only the calling
-    thread's flag is reset.
+    Adam's average of a rare word's gradient decays into subnormals, which CPUs compute far
+    more slowly. New threads copy the flag: enter before torch starts its worker threads.
     """
     torch.set_flush_denormal(True)
     try:
