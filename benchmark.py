@@ -11,12 +11,13 @@ import argparse
 from pathlib import Path
 
 from benchmarks import (accuracy, calibration, crf_cost, learning_curve, raw_text, seeds,
-                        step_costs, streaming)
+                        step_costs, streaming, vectors)
 from benchmarks.results import RESULTS_FOLDER, read_results
 from benchmarks.study import DEFAULT_MODEL, print_saved, run_study, study_name
 from benchmarks.training import ROOT
 
-STUDIES = (accuracy, raw_text, calibration, learning_curve, step_costs, crf_cost, seeds, streaming)
+STUDIES = (accuracy, raw_text, calibration, learning_curve, step_costs, crf_cost, seeds, streaming,
+           vectors)
 
 
 def training_seconds(figures):

@@ -78,9 +78,10 @@ NUMBER_FIELDS = {
     "chunk_words", "default_ms", "dev_accuracy", "dev_ece", "dev_nll", "difference", "ece",
     "epoch", "epoch_seconds", "epochs", "evaluation_seconds", "forward_backward_10_ms",
     "forward_backward_40_ms", "fused_ms", "gold_tokens_upos", "longer_tokens", "loop", "loss",
-    "mb", "nll", "parameters", "peak_mb", "probabilities_words_per_s", "seconds", "sentences",
-    "tag_tokens_per_s", "tags", "tags_words_per_s", "temperature", "tokens", "train_seconds",
-    "train_tokens_per_s", "unseen", "upos", "words", "words_per_s", "xpos", "xpos_accuracy"}
+    "mb", "model_bytes", "nll", "parameters", "peak_mb", "probabilities_words_per_s", "seconds",
+    "sentences", "tag_tokens_per_s", "tags", "tags_words_per_s", "temperature", "tokens",
+    "train_seconds", "train_tokens_per_s", "unseen", "upos", "with_vector", "without_vector",
+    "words", "words_per_s", "xpos", "xpos_accuracy"}
 SHARE_FIELDS = {"dev_accuracy", "xpos_accuracy", "ece", "dev_ece"}
 
 

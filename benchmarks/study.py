@@ -1,8 +1,9 @@
 """The command line every study has: measure its rows, save them in its results file, print.
 
 A study is a module of benchmarks/ with ROWS (its rows, in the order they run), measure(row,
-args) (one row's figures), print_tables(rows), and optionally TRAINS (it takes --epochs) and
-MODEL_ROWS (the rows that measure a trained model given with --model).
+args) (one row's figures), print_tables(rows), and optionally TRAINS (it takes --epochs),
+MODEL_ROWS (the rows that measure a trained model given with --model), add_arguments(parser)
+(options of its own) and inputs(args) (files that must be there before it starts).
 """
 import argparse
 import importlib
@@ -41,6 +42,8 @@ def parse_args(study, argv):
         parser.add_argument("--model", metavar="FILE", type=Path, default=DEFAULT_MODEL,
                             help=f"a trained model, measured by {', '.join(study.MODEL_ROWS)} "
                                  "(default: ewt.pt, where the README's recipe saves it)")
+    if hasattr(study, "add_arguments"):
+        study.add_arguments(parser)
     parser.add_argument("--results", metavar="FILE", type=Path,
                         default=RESULTS_FOLDER / f"{name}.json",
                         help=f"the study's results file (default: benchmarks/results/{name}.json)")
@@ -77,6 +80,9 @@ def check_inputs(study, args):
         if not path.is_file():
             raise InputError(f"{path}: no such file; copy the EWT files there (docs/real-data.md, "
                              "Get the data) or give their folder with --data")
+    for path in getattr(study, "inputs", lambda args: [])(args):
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
     uses_model = [row for row in args.rows if row in getattr(study, "MODEL_ROWS", ())]
     if uses_model and not args.model.is_file():
         raise InputError(f"{args.model}: no such file; {', '.join(uses_model)} measure a trained "

@@ -87,9 +87,10 @@ def train_and_measure_classic(kind, train_path, dev_path, tag_set="upos"):
             "tag_tokens_per_s": sum(len(words) for words, _ in dev_data) / tag_seconds}
 
 
-def train_and_measure(changes, train_path, dev_path, epochs=None):
+def train_and_measure(changes, train_path, dev_path, epochs=None, also=None):
     """Train the recipe with `changes` through tagger.train's own code, then measure and examine
-    the model kept (the best epoch's, as a user gets it)."""
+    the model kept (the best epoch's, as a user gets it); also(model, vocab, sentences, gold,
+    predicted), if given, adds figures of its own."""
     from tagger.checkpoint import load_checkpoint
     from tagger.data import read_tag_sets
     from tagger.predict import predict
@@ -99,6 +100,7 @@ def train_and_measure(changes, train_path, dev_path, epochs=None):
         run = train_quietly(recipe_args(changes, train_path, dev_path, model_path, epochs))
         wall_seconds = time.perf_counter() - start
         model, vocab = load_checkpoint(model_path)
+        model_bytes = model_path.stat().st_size
 
     def read_and_tag():
         sentences, gold = read_tag_sets(dev_path, vocab.tag_sets)
@@ -109,10 +111,13 @@ def train_and_measure(changes, train_path, dev_path, epochs=None):
     result = dict(train_seconds=wall_seconds,
                   train_tokens_per_s=run.n_train_tokens * len(history) / run.training_seconds,
                   tag_tokens_per_s=sum(map(len, sentences)) / tag_seconds,
-                  best_epoch=run.best_epoch, epochs=len(history), history=history)
+                  best_epoch=run.best_epoch, epochs=len(history), history=history,
+                  model_bytes=model_bytes)
     result.update(examine(model, vocab, sentences, gold))
     training_tags = read_tag_sets(train_path, vocab.tag_sets)[1]
     predicted = result.pop("predicted")
+    if also is not None:
+        result.update(also(model, vocab, sentences, gold, predicted))
     # Tag bigrams never seen in training: predicted, and dev's gold ones for scale.
     result["unseen_bigrams"] = {name: unseen_bigrams(predicted[name], training_tags[name])
                                 for name in predicted}

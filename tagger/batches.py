@@ -56,12 +56,14 @@ class Batch:
     tags: list | None
     chars: tuple | None         # chars_to_tensors(...) output, when the model reads characters
     sentence_ids: list          # position of each row's sentence in the caller's list
+    vectors: torch.Tensor | None = None  # (batch, seq_len) pretrained vector rows, PAD_IX after
 
     def to(self, device):
         """Return this batch with its tensors moved to `device` (lengths stay on the CPU)."""
         chars = tuple(t.to(device) for t in self.chars) if self.chars is not None else None
         tags = [t.to(device) for t in self.tags] if self.tags is not None else None
-        return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids)
+        vectors = self.vectors.to(device) if self.vectors is not None else None
+        return Batch(self.words.to(device), self.lengths, tags, chars, self.sentence_ids, vectors)
 
 
 def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False,
@@ -95,7 +97,11 @@ def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", s
         chars = None
         if with_chars and vocab.char_to_ix is not None:
             chars = chars_to_tensors(word_lists, vocab.char_to_ix)
-        batches.append(Batch(words, torch.tensor(lengths), tags, chars, ids).to(device))
+        vectors = None
+        if vocab.vector_to_ix is not None:
+            vectors = split_and_pad(vocab.vector_ids([word for words in word_lists
+                                                      for word in words]), lengths, PAD_IX)
+        batches.append(Batch(words, torch.tensor(lengths), tags, chars, ids, vectors).to(device))
     return batches
 
 

@@ -16,7 +16,7 @@ from tagger.vocabulary import Vocabulary
 
 FORMAT = "lstm-tagger-checkpoint-1"  # marks our files, so a foreign checkpoint is recognised
 FIELDS = {"format", "settings", "word_to_ix", "tag_sets", "char_to_ix", "lowercase", "word_counts",
-          "temperature", "state_dict"}
+          "temperature", "state_dict", "vector_to_ix"}
 OLDER_FIELDS = {"tag_to_ix", "xpos_to_ix"}  # older checkpoints: UPOS and XPOS dictionaries apart
 SETTINGS = inspect.signature(RealDataTagger).parameters
 
@@ -28,6 +28,7 @@ def save_checkpoint(path, model, settings, vocab):
         "tag_sets": vocab.tag_sets,  # {"upos": tag_to_ix, ...}, in the order of the output layers
         "char_to_ix": vocab.char_to_ix or {}, "lowercase": vocab.lowercase,
         "word_counts": vocab.word_counts or {}, "temperature": model.temperature,
+        "vector_to_ix": vocab.vector_to_ix or {},
         "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()},
     }
     buffer = io.BytesIO()  # serialised first: a failed write is then only an OSError
@@ -187,6 +188,7 @@ def rebuild(checkpoint):
           "bad tag sets")
     check_dictionary("word_to_ix", checkpoint["word_to_ix"], lambda word: True)
     check_dictionary("char_to_ix", checkpoint.get("char_to_ix") or {}, lambda char: True)
+    check_dictionary("vector_to_ix", checkpoint.get("vector_to_ix") or {}, lambda word: True)
     for name, tags in tag_sets.items():
         check_dictionary(f"the {name} tags", tags, is_tag)
     counts = checkpoint.get("word_counts") or {}
@@ -200,7 +202,8 @@ def rebuild(checkpoint):
     sizes = {"vocab_size": len(checkpoint["word_to_ix"]),
              "char_vocab_size": len(checkpoint.get("char_to_ix") or {}),
              "tagset_size": len(tag_sets["upos"]),
-             "xpos_tagset_size": len(tag_sets.get("xpos", {}))}
+             "xpos_tagset_size": len(tag_sets.get("xpos", {})),
+             "n_vectors": len(checkpoint.get("vector_to_ix") or {})}
     for name, size in sizes.items():
         check(settings.get(name, 0) == size, f"{size} entries in its dictionary, "
                                              f"{settings.get(name, 0)} in {name}")
@@ -223,7 +226,8 @@ def rebuild(checkpoint):
     model.load_state_dict(state_dict)
     model.temperature = temperature
     vocab = Vocabulary(checkpoint["word_to_ix"], tag_sets, checkpoint.get("char_to_ix") or None,
-                       checkpoint.get("lowercase", False), checkpoint.get("word_counts") or None)
+                       checkpoint.get("lowercase", False), checkpoint.get("word_counts") or None,
+                       checkpoint.get("vector_to_ix") or None)
     return model, vocab
 
 

@@ -48,12 +48,18 @@ class RealDataTagger(nn.Module):
     def __init__(self, embedding_dim, hidden_dim, vocab_size, tagset_size, is_nll_loss=True,
                  bidirectional=False, num_layers=1, dropout=0.0, char_vocab_size=0,
                  char_embedding_dim=0, char_hidden_dim=0, xpos_tagset_size=0,
-                 label_smoothing=0.0, crf=False):
+                 label_smoothing=0.0, crf=False, n_vectors=0, vector_dim=0):
         super().__init__()
         # padding_idx: the padding vector stays zero and gets no gradient.
         self.word_embeddings = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_IX)
         self.use_chars = char_vocab_size > 0
         lstm_input_dim = embedding_dim
+        if n_vectors > 0:
+            # Pretrained vectors: a second table, frozen. Training fills it from the vectors file
+            # (a checkpoint from its own copy); a word never seen in training still has its row.
+            self.pretrained_embeddings = nn.Embedding.from_pretrained(
+                torch.zeros(n_vectors, vector_dim), freeze=True, padding_idx=PAD_IX)
+            lstm_input_dim += vector_dim
         if self.use_chars:  # spelling gives features to words never seen in training
             self.char_embeddings = nn.Embedding(char_vocab_size, char_embedding_dim,
                                                 padding_idx=PAD_IX)
@@ -84,13 +90,16 @@ class RealDataTagger(nn.Module):
     def temperature(self, value):
         self.tag_output.temperature = value
 
-    def forward(self, words, lengths=None, char_features=None):
+    def forward(self, words, lengths=None, char_features=None, vector_ids=None):
         """One (batch, seq_len, n_tags) score tensor per tag set, UPOS first.
 
         words (batch, seq_len), padded with PAD_IX; lengths (batch,), None if unpadded;
-        char_features (batch, seq_len, 2 * char_hidden_dim) for a model that reads characters.
+        char_features (batch, seq_len, 2 * char_hidden_dim) for a model that reads characters;
+        vector_ids (batch, seq_len), rows of pretrained_embeddings, for a model that has them.
         """
         embeds = self.word_embeddings(words)  # (batch, seq_len, embedding_dim)
+        if vector_ids is not None:
+            embeds = torch.cat([embeds, self.pretrained_embeddings(vector_ids)], dim=-1)
         if self.use_chars:
             embeds = torch.cat([embeds, char_features], dim=-1)
         embeds = self.dropout(embeds)
@@ -108,7 +117,7 @@ class RealDataTagger(nn.Module):
 
     def loss(self, batch):
         """The sum over tag sets of each one's mean loss per word, for a tagger.batches.Batch."""
-        scores = self(batch.words, batch.lengths, self.batch_char_features(batch))
+        scores = self(batch.words, batch.lengths, self.batch_char_features(batch), batch.vectors)
         return sum(output.loss(set_scores, tags)
                    for (_, output), set_scores, tags in zip(self.tag_sets, scores, batch.tags))
 
@@ -155,13 +164,16 @@ def lstm_shapes(name, input_size, hidden_size, num_layers=1, bidirectional=False
 
 def parameter_shapes(embedding_dim, hidden_dim, vocab_size, tagset_size, bidirectional=False,
                      num_layers=1, char_vocab_size=0, char_embedding_dim=0, char_hidden_dim=0,
-                     xpos_tagset_size=0, crf=False, **_):
+                     xpos_tagset_size=0, crf=False, n_vectors=0, vector_dim=0, **_):
     """The shape of every tensor in RealDataTagger(...).state_dict(), without building anything.
 
     A checkpoint's weights are compared with it before a model of its settings is made.
     """
     shapes = {"word_embeddings.weight": (vocab_size, embedding_dim)}
     lstm_input_dim = embedding_dim
+    if n_vectors > 0:
+        shapes["pretrained_embeddings.weight"] = (n_vectors, vector_dim)
+        lstm_input_dim += vector_dim
     if char_vocab_size > 0:
         shapes["char_embeddings.weight"] = (char_vocab_size, char_embedding_dim)
         shapes.update(lstm_shapes("char_lstm", char_embedding_dim, char_hidden_dim,

@@ -81,6 +81,7 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
         waiting = sum(len(ids) for ids, _ in group)
         if group and (waiting + len(batch.sentence_ids)) * batch.words.size(1) > DECODE_SLOTS:
             decode_group()
-        group.append((batch.sentence_ids, model(batch.words, batch.lengths, char_features)))
+        group.append((batch.sentence_ids, model(batch.words, batch.lengths, char_features,
+                                                batch.vectors)))
     decode_group()
     return predictions

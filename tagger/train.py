@@ -26,6 +26,7 @@ from tagger.tokenizer import tokenize
 from tagger.train_options import parse_args
 from tagger.training import (build_model, make_optimizer, make_weight_average,
                              subnormals_flushed_to_zero, tag_set_names, train)
+from tagger.vectors import coverage_line
 from tagger.vocabulary import Vocabulary
 
 
@@ -90,7 +91,12 @@ def train_tagger(args, device, log=print, before_training=None):
         log(f"vocabulary: {len(vocab.word_to_ix)} words, "
             + ", ".join(f"{len(tags)} {name} tags" for name, tags in vocab.tag_sets.items())
             + (f", {len(vocab.char_to_ix)} characters" if vocab.char_to_ix else ""))
-    log(f"model: {sum(p.numel() for p in model.parameters())} parameters")
+    if vocab.vector_to_ix:
+        log(coverage_line(vocab, show_path(args.word_vectors), sentences, dev and dev[0]))
+    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in model.parameters()) - trained
+    log(f"model: {trained} parameters" + (f", and {frozen} frozen (the word vectors)"
+                                          if frozen else ""))
     if before_training is not None:
         before_training(model, vocab)
     batches = make_batches(sentences, vocab, gold_tags, args.batch_size, device)

@@ -3,10 +3,13 @@ import argparse
 from pathlib import Path
 
 from tagger.cli import (AT_LEAST_ONE, BELOW_ONE, DIMENSION, LEARNING_RATE, SEED, UP_TO_A_MILLION,
-                        UP_TO_ONE, RecipeParser, add_device_option, check_path, same_file)
+                        UP_TO_ONE, RecipeParser, add_device_option, check_path, number_type,
+                        same_file)
 
 DEFAULT_TRAIN = Path(__file__).resolve().parent.parent / "train.csv"
 DEFAULT_SENTENCE = "The dog ate the book"
+DEFAULT_MAX_VECTORS = 100_000
+VECTOR_COUNT = number_type(int, lambda n: 1 <= n <= 10**7, "from 1 to 10,000,000")
 
 
 def parse_args(argv=None, description=None):
@@ -30,6 +33,15 @@ def parse_args(argv=None, description=None):
                                                                   "and its tags at the end "
                                                                   "(default: "
                                                                   f"{DEFAULT_SENTENCE!r})")
+    data.add_argument("--word-vectors", metavar="FILE",
+                      help="pretrained word vectors, in GloVe's text format (a word, then its "
+                           "numbers, one word a line) or word2vec's (the same after a first line "
+                           "COUNT DIM); a word that comes twice keeps its first vector. They fill "
+                           "a frozen table beside the trained one, and the model file keeps them")
+    data.add_argument("--max-vectors", type=VECTOR_COUNT, metavar="N",
+                      help="with --word-vectors: keep the vectors of the file's first N words "
+                           "(the files list the frequent words first) and of every training "
+                           f"word; from 1 to 10,000,000 (default: {DEFAULT_MAX_VECTORS:,})")
 
     model = parser.add_argument_group("model")
     model.add_argument("--loss", choices=["nll", "ce"], default="nll",
@@ -140,16 +152,18 @@ def parse_args(argv=None, description=None):
     args = parser.parse_args(argv)
     if not args.predict.split():
         parser.error("--predict needs at least one word")
-    for option in ("train", "dev", "save"):
-        check_path(parser, f"--{option}", getattr(args, option))
-    inputs = [("--train", args.train),
-              ("--dev", args.dev)] + [(f"@{path}", path) for path in parser.recipes]
+    for option in ("train", "dev", "save", "word_vectors"):
+        check_path(parser, f"--{option.replace('_', '-')}", getattr(args, option))
+    inputs = [("--train", args.train), ("--dev", args.dev), ("--word-vectors", args.word_vectors)
+              ] + [(f"@{path}", path) for path in parser.recipes]
     for option, path in inputs:
         if args.save and path and same_file(args.save, path):
             parser.error(f"--save {args.save}: is the {option} file; saving there would replace it")
     if args.label_smoothing is not None and args.loss != "ce":
         parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities and has "
                      "no label_smoothing option (main_example.py section 6)")
+    if args.max_vectors is not None and not args.word_vectors:
+        parser.error("--max-vectors goes with --word-vectors")
     if args.adam_beta2 is not None and args.optimizer != "adam":
         parser.error("--adam-beta2 goes with --optimizer adam")
     if args.crf and args.loss != "nll":

@@ -37,13 +37,35 @@ def build_model(args, sentences, gold_tags, device):
         settings.update(char_vocab_size=len(vocab.char_to_ix),
                         char_embedding_dim=args.char_embedding_dim,
                         char_hidden_dim=args.char_hidden_dim)
+    vector_weights = None
+    if args.word_vectors:
+        vocab.vector_to_ix, vector_weights = load_vectors(args, vocab)
+        settings.update(n_vectors=len(vocab.vector_to_ix), vector_dim=vector_weights.size(1))
     try:
-        model = RealDataTagger(**settings).to(device)
+        model = RealDataTagger(**settings)
+        if vector_weights is not None:
+            with torch.no_grad():
+                model.pretrained_embeddings.weight.copy_(vector_weights)
+        model = model.to(device)
     except (MemoryError, RuntimeError) as error:
         if not is_out_of_memory(error):
             raise
         raise InputError("the model does not fit in memory: choose smaller sizes") from None
     return model, vocab, settings
+
+
+def load_vectors(args, vocab):
+    """(vector_to_ix, weights) for --word-vectors; no training word in the file is an error."""
+    from tagger.train_options import DEFAULT_MAX_VECTORS
+    from tagger.vectors import read_word_vectors, vector_table
+    training_words = set(vocab.word_to_ix) - {"<pad>", "<unk>"}
+    vectors, dimension = read_word_vectors(args.word_vectors, training_words,
+                                           args.max_vectors or DEFAULT_MAX_VECTORS)
+    if not training_words & set(vectors):
+        lower = "" if args.lowercase else " (GloVe's are lower case: add --lowercase)"
+        raise InputError(f"{args.word_vectors}: no training word has a vector there: the wrong "
+                         f"file, or the words' case differs{lower}")
+    return vector_table(vectors, dimension)
 
 
 def make_optimizer(args, model):

@@ -53,6 +53,7 @@ class Vocabulary:
     char_to_ix: dict | None = None  # None when the model reads no characters
     lowercase: bool = False
     word_counts: dict | None = None  # training count of each looked-up word form (None: not kept)
+    vector_to_ix: dict | None = None  # rows of the pretrained vectors (None: the model has none)
 
     @classmethod
     def from_training_data(cls, sentences, gold_tags, chars=False, lowercase=False):
@@ -79,6 +80,10 @@ class Vocabulary:
     def word_ids(self, words):
         """A 1-D tensor of word indices; words not seen in training get UNK_IX."""
         return indices([self.key(word) for word in words], self.word_to_ix)
+
+    def vector_ids(self, words):
+        """A 1-D tensor of rows in the pretrained vector table; words without one get UNK_IX."""
+        return indices([self.key(word) for word in words], self.vector_to_ix)
 
     def knows(self, word):
         """Whether `word` (in its looked-up form) occurred in the training data."""

