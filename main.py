@@ -26,12 +26,9 @@ def parse_args(argv=None):
     """What a reader of the tutorial may want to vary; the defaults are the tutorial's run."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--loss", choices=["nll", "ce"], default="nll", help="nll: log_softmax "
-                                                                             "outputs and "
-                                                                             "NLLLoss; ce: logits "
-                                                                             "and "
-                                                                             "CrossEntropyLoss "
-                                                                             "(default: nll)")
+    parser.add_argument("--loss", choices=["nll", "ce"], default="nll",
+                        help="nll: log_softmax outputs and NLLLoss; ce: logits and "
+                             "CrossEntropyLoss (default: nll)")
     parser.add_argument("--train", default=str(Path(__file__).with_name("train.csv")),
                         help="CSV with columns text,tag")
     parser.add_argument("--predict", default="The dog ate the book",

@@ -128,9 +128,9 @@ if __name__ == "__main__":
     from main import run_cleanly  # a closed pipe, a full disk, Ctrl-C: one line, no traceback
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--figures", metavar="DIR", help="draw the losses page's two figures into "
-                                                         "DIR instead (needs matplotlib: pip "
-                                                         "install -r requirements-dev.txt)")
+    parser.add_argument("--figures", metavar="DIR",
+                        help="draw the losses page's two figures into DIR instead (needs "
+                             "matplotlib: pip install -r requirements-dev.txt)")
     figures_folder = parser.parse_args().figures
     if figures_folder is not None and not figures_folder.strip():
         parser.error("--figures: an empty path (an unset variable?)")

@@ -153,8 +153,8 @@ def mean_of(rows, names, key):
 def crf_summary(rows):
     """Mean accuracies of two seeds, the recipe's seed-to-seed spread, the CRF's cost in speed."""
     softmax, crf = ("bilstm-chars", "bilstm-chars-seed-2"), ("crf", "crf-seed-2")
-    spread = {key: abs(rows[softmax[0]][key] - rows[softmax[1]][key]) for key in ("accuracy",
-                                                                                  "xpos_accuracy")}
+    spread = {key: abs(rows[softmax[0]][key] - rows[softmax[1]][key])
+              for key in ("accuracy", "xpos_accuracy")}
     speeds = {key: mean_of(rows, crf, key) / mean_of(rows, softmax, key)
               for key in ("train_tokens_per_s", "tag_tokens_per_s")}
     return ("Mean of the two seeds, UPOS / XPOS: the recipe "

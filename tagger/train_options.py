@@ -23,16 +23,12 @@ def parse_args(argv=None, description=None):
                            "next to main.py)")
     data.add_argument("--dev", help="development data (CSV or CoNLL-U), evaluated after every "
                                     "epoch; the best epoch's model is the one kept and saved")
-    data.add_argument("--save", metavar="MODEL.pt", help="write the trained model (the best on "
-                                                         "--dev, if given) here; an existing file "
-                                                         "is replaced only if it is a model of "
-                                                         "this tagger")
-    data.add_argument("--predict", default=DEFAULT_SENTENCE, help="a sentence whose tag "
-                                                                  "probabilities are printed "
-                                                                  "before and after training, "
-                                                                  "and its tags at the end "
-                                                                  "(default: "
-                                                                  f"{DEFAULT_SENTENCE!r})")
+    data.add_argument("--save", metavar="MODEL.pt",
+                      help="write the trained model (the best on --dev, if given) here; an "
+                           "existing file is replaced only if it is a model of this tagger")
+    data.add_argument("--predict", default=DEFAULT_SENTENCE,
+                      help="a sentence whose tag probabilities are printed before and after "
+                           f"training, and its tags at the end (default: {DEFAULT_SENTENCE!r})")
     data.add_argument("--word-vectors", metavar="FILE",
                       help="pretrained word vectors, in GloVe's text format (a word, then its "
                            "numbers, one word a line) or word2vec's (the same after a first line "
@@ -54,32 +50,28 @@ def parse_args(argv=None, description=None):
     model.add_argument("--bidirectional", **switch, help="read each sentence in both directions")
     model.add_argument("--num-layers", type=DIMENSION, default=1,
                        help="number of stacked LSTM layers, from 1 to 4096 (default: 1)")
-    model.add_argument("--dropout", type=BELOW_ONE, default=0.0, help="dropout on the LSTM's "
-                                                                      "inputs and outputs, and "
-                                                                      "between its layers, in [0, "
-                                                                      "1) (default: 0)")
-    model.add_argument("--xpos", **switch, help="also learn the treebank's own tags (CoNLL-U "
-                                                "column 5, XPOS: Penn Treebank tags in UD "
-                                                "English) with a second output layer; the loss is "
-                                                "the sum of both")
-    model.add_argument("--lowercase", **switch, help="look words up in lower case (one vector for "
-                                                     "'The' and 'the'); the character LSTM still "
-                                                     "sees capitals")
-    model.add_argument("--crf", **switch, help="a CRF output layer (tagger/crf.py): scores whole "
-                                               "tag sequences, trained with their negative "
-                                               "log-likelihood, decoded with Viterbi; goes with "
-                                               "--loss nll")
+    model.add_argument("--dropout", type=BELOW_ONE, default=0.0,
+                       help="dropout on the LSTM's inputs and outputs, and between its layers, in "
+                            "[0, 1) (default: 0)")
+    model.add_argument("--xpos", **switch,
+                       help="also learn the treebank's own tags (CoNLL-U column 5, XPOS: Penn "
+                            "Treebank tags in UD English) with a second output layer; the loss is "
+                            "the sum of both")
+    model.add_argument("--lowercase", **switch,
+                       help="look words up in lower case (one vector for 'The' and 'the'); the "
+                            "character LSTM still sees capitals")
+    model.add_argument("--crf", **switch,
+                       help="a CRF output layer (tagger/crf.py): scores whole tag sequences, "
+                            "trained with their negative log-likelihood, decoded with Viterbi; "
+                            "goes with --loss nll")
     model.add_argument("--chars", **switch, help="add character-level features: an LSTM over each "
                                                  "word's characters")
     model.add_argument("--char-embedding-dim", type=DIMENSION, default=32,
                        help="with --chars: size of the character vectors, from 1 to 4096 "
                             "(default: 32)")
-    model.add_argument("--char-hidden-dim", type=DIMENSION, default=64, help="with --chars: "
-                                                                             "hidden size of the "
-                                                                             "character LSTM, per "
-                                                                             "direction, from 1 "
-                                                                             "to 4096 (default: "
-                                                                             "64)")
+    model.add_argument("--char-hidden-dim", type=DIMENSION, default=64,
+                       help="with --chars: hidden size of the character LSTM, per direction, from "
+                            "1 to 4096 (default: 64)")
 
     training = parser.add_argument_group("training")
     training.add_argument("--epochs", type=AT_LEAST_ONE, default=300,
@@ -88,61 +80,33 @@ def parse_args(argv=None, description=None):
                           help="(default: sgd)")
     training.add_argument("--lr", type=LEARNING_RATE, default=0.1,
                           help="learning rate, above 0, at most 1000 (default: 0.1)")
-    training.add_argument("--adam-beta2", type=BELOW_ONE, help="with --optimizer adam: how slowly "
-                                                               "its average of squared gradients "
-                                                               "forgets, in [0, 1); 0.99 adapts "
-                                                               "the step sizes faster (default: "
-                                                               "0.999)")
-    training.add_argument("--ema", type=BELOW_ONE, metavar="DECAY", help="evaluate and save an "
-                                                                         "exponential moving "
-                                                                         "average of the weights, "
-                                                                         "updated after every "
-                                                                         "step with this decay, "
-                                                                         "in [0, 1) (0.999 "
-                                                                         "averages about the last "
-                                                                         "1,000 steps) (default: "
-                                                                         "off)")
-    training.add_argument("--lr-decay", type=UP_TO_ONE, default=1.0, help="multiply the learning "
-                                                                          "rate by this after "
-                                                                          "every epoch, in (0, 1] "
-                                                                          "(default: 1, constant)")
+    training.add_argument("--adam-beta2", type=BELOW_ONE,
+                          help="with --optimizer adam: how slowly its average of squared "
+                               "gradients forgets, in [0, 1); 0.99 adapts the step sizes faster "
+                               "(default: 0.999)")
+    training.add_argument("--ema", type=BELOW_ONE, metavar="DECAY",
+                          help="evaluate and save an exponential moving average of the weights, "
+                               "updated after every step with this decay, in [0, 1) (0.999 "
+                               "averages about the last 1,000 steps) (default: off)")
+    training.add_argument("--lr-decay", type=UP_TO_ONE, default=1.0,
+                          help="multiply the learning rate by this after every epoch, in (0, 1] "
+                               "(default: 1, constant)")
     training.add_argument("--batch-size", type=AT_LEAST_ONE, default=1,
                           help="sentences per training step, at least 1 (default: 1)")
-    training.add_argument("--clip-grad", type=UP_TO_A_MILLION, default=0.0, help="clip the "
-                                                                                 "gradient norm "
-                                                                                 "to this value, "
-                                                                                 "from 0 to 1e6; "
-                                                                                 "0 turns "
-                                                                                 "clipping off "
-                                                                                 "(default: 0)")
-    training.add_argument("--label-smoothing", type=BELOW_ONE, metavar="EPS", help="with --loss "
-                                                                                   "ce: train "
-                                                                                   "towards 1 - "
-                                                                                   "EPS + EPS/C "
-                                                                                   "on the gold "
-                                                                                   "tag and EPS/C "
-                                                                                   "on each of "
-                                                                                   "the other "
-                                                                                   "tags, C tags "
-                                                                                   "in all; EPS "
-                                                                                   "in [0, 1) "
-                                                                                   "(default: 0)")
-    training.add_argument("--unk-alpha", type=UP_TO_A_MILLION, default=0.0, help="replace each "
-                                                                                 "training word "
-                                                                                 "with <unk> with "
-                                                                                 "probability "
-                                                                                 "a/(a+count), so "
-                                                                                 "<unk>'s vector "
-                                                                                 "is learned; a "
-                                                                                 "from 0 to 1e6, "
-                                                                                 "0 turns it off "
-                                                                                 "(default: 0)")
-    training.add_argument("--log-every", type=AT_LEAST_ONE, default=50, help="print the loss "
-                                                                             "every N epochs, at "
-                                                                             "least 1; with --dev "
-                                                                             "every epoch is "
-                                                                             "printed (default: "
-                                                                             "50)")
+    training.add_argument("--clip-grad", type=UP_TO_A_MILLION, default=0.0,
+                          help="clip the gradient norm to this value, from 0 to 1e6; 0 turns "
+                               "clipping off (default: 0)")
+    training.add_argument("--label-smoothing", type=BELOW_ONE, metavar="EPS",
+                          help="with --loss ce: train towards 1 - EPS + EPS/C on the gold tag and "
+                               "EPS/C on each of the other tags, C tags in all; EPS in [0, 1) "
+                               "(default: 0)")
+    training.add_argument("--unk-alpha", type=UP_TO_A_MILLION, default=0.0,
+                          help="replace each training word with <unk> with probability "
+                               "a/(a+count), so <unk>'s vector is learned; a from 0 to 1e6, 0 "
+                               "turns it off (default: 0)")
+    training.add_argument("--log-every", type=AT_LEAST_ONE, default=50,
+                          help="print the loss every N epochs, at least 1; with --dev every epoch "
+                               "is printed (default: 50)")
     training.add_argument("--seed", type=SEED, default=1,
                           help="seed for random, numpy and torch, in [0, 2**32) (default: 1)")
     add_device_option(training)

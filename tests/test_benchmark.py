@@ -50,7 +50,9 @@ def test_each_study_saves_its_own_rows_measured_with_the_recipe_file():
         assert results["recipe"] == training.RECIPE_COMMAND and results["recipe_file"] == recipe
     recipe_lines = [line for line in results_pages().splitlines()
                     if line.startswith("python -m tagger.train @")]
-    assert set(recipe_lines) == {training.RECIPE_COMMAND}
+    glove = ("python -m tagger.train @recipes/ewt-glove.txt --word-vectors glove.6B.50d.txt "
+             "--train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu --save ewt-glove.pt")
+    assert set(recipe_lines) == {training.RECIPE_COMMAND, glove}
     assert readme_block("cat recipes/ewt.txt") == recipe  # and the README shows it whole
 
 
@@ -76,10 +78,12 @@ def test_every_benchmark_command_the_docs_show_is_one_it_takes(capsys):
         assert exit_info.value.code == 0, command
     commands = [(name, options) for name, options
                 in re.findall(r"python -m benchmarks\.(\w+)([^`\n]*)", text) if name != "NAME"]
-    assert {name for name, _ in commands} == {study.study_name(s) for s in benchmark.STUDIES}
+    studies = {study.study_name(s) for s in benchmark.STUDIES}
+    assert {name for name, _ in commands} == studies | {"glove_file"}
     for name, options in commands:
-        each = getattr(benchmark, name)
-        study.parse_args(each, [*shlex.split(options), "--results", "elsewhere.json"])
+        if name in studies:
+            study.parse_args(getattr(benchmark, name),
+                             [*shlex.split(options), "--results", "elsewhere.json"])
     for page in pages[1:]:  # each page's figures, study by study, under Reproduce
         assert "\npython -m benchmarks." in doc_text(page).rsplit("\n## Reproduce", 1)[1], page
 
@@ -579,6 +583,7 @@ def test_the_vectors_table_gives_each_seed_and_the_means(capsys):
     assert "The recipe, mean of 2 seeds: UPOS 95.50% (range 0.20), XPOS 94.80% (range 0.20)." \
         in printed
     assert "With vectors, mean" not in printed  # one seed has no mean
+    assert "seed by seed, in points: UPOS +0.50; XPOS +0.50." in printed  # seed 1 only
 
 
 @needs_ewt

@@ -334,11 +334,12 @@ NUMERIC_OPTIONS = {  # each numeric option of main.py, and a value just outside 
                    "--eval-batch-size": "0",
     "--dropout": "1", "--lr": "0", "--lr-decay": "0", "--clip-grad": "-1",
                    "--label-smoothing": "-0.1",
-    "--unk-alpha": "-1", "--seed": "-1", "--adam-beta2": "1", "--ema": "1",
+    "--unk-alpha": "-1", "--seed": "-1", "--adam-beta2": "1", "--ema": "1", "--max-vectors": "0",
 }
 TOO_LARGE = {"--embedding-dim": "4097", "--hidden-dim": "4097", "--num-layers": "4097",
              "--char-embedding-dim": "4097",
-             "--char-hidden-dim": "4097", "--lr-decay": "1.5", "--seed": str(2**70)}
+             "--char-hidden-dim": "4097", "--lr-decay": "1.5", "--seed": str(2**70),
+             "--max-vectors": str(10**7 + 1)}
 
 
 @pytest.mark.parametrize("flag", NUMERIC_OPTIONS)
@@ -359,7 +360,8 @@ def test_the_list_of_numeric_options_is_complete(capsys):
         trainer.parse_args(["--help"])
     usage = capsys.readouterr().out.split("\n\n")[0]
     takes_a_value = set(re.findall(r"\[(--[a-z0-9-]+) [A-Z0-9_.]+\]", usage))
-    assert takes_a_value - {"--train", "--dev", "--save", "--predict"} == set(NUMERIC_OPTIONS)
+    paths = {"--train", "--dev", "--save", "--predict", "--word-vectors"}
+    assert takes_a_value - paths == set(NUMERIC_OPTIONS)
 
 
 def test_save_is_checked_before_training(tmp_path, capsys):

