@@ -47,7 +47,7 @@ def show(folder):
             print(f"{named}: {value}")
     print()
     for study, path in saved.items():
-        print_saved(study, path, header=False)
+        print_saved(study, path, header=False, results=results[study])
     minutes = sum(training_seconds(result["rows"]) for result in results.values()) / 60
     print()
     print(f"The training times of all the rows above, added up: {minutes:.0f} minutes.")

@@ -15,7 +15,9 @@ import matplotlib
 matplotlib.use("Agg")  # draw to files; no window, no display needed
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before this import)
 
+from benchmarks.accuracy import CLASSIC  # noqa: E402
 from benchmarks.results import read_results  # noqa: E402
+from benchmarks.training import MODELS  # noqa: E402
 from tagger.checkpoint import write_atomically  # noqa: E402
 from tagger.errors import InputError  # noqa: E402
 
@@ -108,8 +110,8 @@ def plot_learning_curve(rows):
     points = list(rows.values())
     sentences = [point["sentences"] for point in points]
     figure, (accuracy_axes, time_axes) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, label in (("recipe", "BiLSTM + character LSTM (the recipe)"),
-                       ("nltk", "NLTK averaged perceptron (5 iterations)")):
+    for key, label in (("recipe", MODELS["bilstm-chars"][0]),
+                       ("nltk", CLASSIC["nltk-perceptron"])):
         accuracy_axes.plot(sentences, [point[key]["accuracy"] for point in points], marker="o",
                            label=label)
         time_axes.plot(sentences, [point[key]["train_seconds"] for point in points], marker="o",

@@ -58,10 +58,11 @@ def parse_args(study, argv):
     return args
 
 
-def print_saved(study, path, header=True):
-    """The study's tables from its results file; the machine and the recipe first if header."""
+def print_saved(study, path, header=True, results=None):
+    """The study's tables from its results file (or from `results`, already read from it); the
+    machine and the recipe first if header."""
     from tagger.errors import InputError
-    results = read_results(path)
+    results = results or read_results(path)
     if header:
         print(f"machine: {results['machine']}")
         print(f"recipe: {results['recipe']}")

@@ -1,5 +1,6 @@
 """The recipe with and without GloVe word vectors, on the same three seeds: what the vectors buy."""
 from pathlib import Path
+from statistics import mean
 
 from benchmarks.study import study_command
 from benchmarks.training import ROOT, train_and_measure
@@ -71,10 +72,6 @@ def unseen_split(in_table, model, vocab, sentences, gold, predicted):
             "unseen_accuracy": {key: right[has] / total[has] if total[has] else float("nan")
                                 for key, has in (("with_vector", True),
                                                  ("without_vector", False))}}
-
-
-def mean(values):
-    return sum(values) / len(values)
 
 
 def print_tables(rows):

@@ -184,8 +184,7 @@ def test_the_glove_file_command_writes_the_packages_vectors_exactly(tmp_path, mo
     vectors, dimension = read_word_vectors(out, set(), max_vectors=None)
     assert dimension == 50 and len(vectors) == len(set(words[i] for i in rows))
     for i in rows:
-        if vectors[words[i]] is not None:
-            assert (vectors[words[i]] == matrix[i]).all(), words[i]
+        assert (vectors[words[i]] == matrix[i]).all(), words[i]
 
 
 @needs_ewt
