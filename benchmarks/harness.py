@@ -1,4 +1,5 @@
-"""Timing and peak memory: of a function, of a function in a fresh process, of a command."""
+"""Timing and peak memory: of a function, of a function in a fresh process, of a command; inputs
+of a given size."""
 import multiprocessing
 import re
 import resource
@@ -77,3 +78,12 @@ def measured_run(argv, stdin_path, cwd):
             stderr.seek(0)
             raise RuntimeError(f"{' '.join(argv)} failed: {stderr.read().decode()}")
     return seconds, peak_kb / 2**10
+
+
+def repeated_to_size(text, megabytes, path):
+    """Write `text` over and over to `path` until it holds `megabytes` MB; return the copies."""
+    copies = max(1, round(megabytes * 2**20 / len(text.encode("utf-8"))))
+    with open(path, "w", encoding="utf-8") as file:
+        for _ in range(copies):
+            file.write(text)
+    return copies

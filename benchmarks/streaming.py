@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.harness import best_of, measured_run
+from benchmarks.harness import best_of, measured_run, repeated_to_size
 from benchmarks.study import study_command
 from benchmarks.training import ROOT
 
@@ -34,15 +34,6 @@ MODEL_ROWS = ("streaming",)
 def measure(row, args):
     """python -m tagger.tag with a trained model (--model) on growing inputs."""
     return run_streaming_row(args.dev, args.model.resolve())  # tagger.tag runs from ROOT
-
-
-def repeated_to_size(text, megabytes, path):
-    """Write `text` over and over to `path` until it holds `megabytes` MB; return the copies."""
-    copies = max(1, round(megabytes * 2**20 / len(text.encode("utf-8"))))
-    with open(path, "w", encoding="utf-8") as file:
-        for _ in range(copies):
-            file.write(text)
-    return copies
 
 
 def seconds_until_tags_during_a_pause(model_path, lines):

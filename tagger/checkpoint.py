@@ -36,11 +36,12 @@ def save_checkpoint(path, model, settings, vocab):
     write_atomically(buffer.getbuffer(), check_can_save(path), path)
 
 
-def check_can_save(path):
+def check_can_save(path, read=None):
     """The path to write, or an InputError now (not after training) if a model may not go there.
 
     A new path, or a model of this tagger (through a symbolic link: its target), in a folder
-    that takes a new file. Anything else that exists is left alone.
+    that takes a new file. Anything else that exists is left alone. read(path) raises an
+    InputError for a file that is not a model (default: read_checkpoint).
     """
     target = Path(path).resolve()  # a link is followed, so the link itself stays a link
     if target.exists():
@@ -49,7 +50,7 @@ def check_can_save(path):
         if not os.access(target, os.W_OK):
             raise InputError(f"{path}: is read-only; not replacing it")
         try:
-            read_checkpoint(target)
+            (read or read_checkpoint)(target)
         except InputError:
             raise InputError(f"{path}: exists and is not a model of this tagger; "
                              "not replacing it") from None
@@ -163,6 +164,33 @@ def is_tag(tag):
     return tag != "" and tag.isprintable() and not any(char.isspace() for char in tag)
 
 
+def checked_vocabulary(fields):
+    """(Vocabulary, temperature) from a saved model's fields, each checked; a ValueError if bad.
+
+    fields: word_to_ix and tag_sets, and, when the model has them, char_to_ix, lowercase,
+    word_counts, vector_to_ix and temperature (a checkpoint's, or an exported model's metadata).
+    """
+    tag_sets = fields.get("tag_sets")
+    check(isinstance(tag_sets, dict) and list(tag_sets) in (["upos"], ["upos", "xpos"]),
+          "bad tag sets")
+    check_dictionary("word_to_ix", fields.get("word_to_ix"), lambda word: True)
+    check_dictionary("char_to_ix", fields.get("char_to_ix") or {}, lambda char: True)
+    check_dictionary("vector_to_ix", fields.get("vector_to_ix") or {}, lambda word: True)
+    for name, tags in tag_sets.items():
+        check_dictionary(f"the {name} tags", tags, is_tag)
+    counts = fields.get("word_counts") or {}
+    check(isinstance(counts, dict) and all(isinstance(word, str) and is_int(count, 0, 2**62)
+                                           for word, count in counts.items()), "bad word counts")
+    check(type(fields.get("lowercase", False)) is bool, "bad lowercase")
+    temperature = fields.get("temperature", 1.0)  # older checkpoints have none, nor word counts
+    check(type(temperature) in (int, float) and 0.01 <= temperature <= 100,
+          f"temperature {temperature!r}")
+    vocab = Vocabulary(fields["word_to_ix"], tag_sets, fields.get("char_to_ix") or None,
+                       fields.get("lowercase", False), counts or None,
+                       fields.get("vector_to_ix") or None)
+    return vocab, temperature
+
+
 def rebuild(checkpoint):
     """The model and Vocabulary a checkpoint describes, every field checked first."""
     unknown = sorted(set(checkpoint) - FIELDS - OLDER_FIELDS)
@@ -184,21 +212,7 @@ def rebuild(checkpoint):
         check(ok, f"settings: {name} {value!r}")
     older = (("upos", checkpoint.get("tag_to_ix")), ("xpos", checkpoint.get("xpos_to_ix")))
     tag_sets = checkpoint.get("tag_sets") or {name: tags for name, tags in older if tags}
-    check(isinstance(tag_sets, dict) and list(tag_sets) in (["upos"], ["upos", "xpos"]),
-          "bad tag sets")
-    check_dictionary("word_to_ix", checkpoint["word_to_ix"], lambda word: True)
-    check_dictionary("char_to_ix", checkpoint.get("char_to_ix") or {}, lambda char: True)
-    check_dictionary("vector_to_ix", checkpoint.get("vector_to_ix") or {}, lambda word: True)
-    for name, tags in tag_sets.items():
-        check_dictionary(f"the {name} tags", tags, is_tag)
-    counts = checkpoint.get("word_counts") or {}
-    check(isinstance(counts, dict) and all(isinstance(word, str) and is_int(count, 0, 2**62)
-                                           for word, count in counts.items()), "bad word counts")
-    check(type(checkpoint.get("lowercase", False)) is bool, "bad lowercase")
-    temperature = checkpoint.get("temperature", 1.0)  # older checkpoints have none, nor word counts
-    check(type(temperature) in (int, float) and 0.01 <= temperature <= 100,
-          f"temperature {temperature!r}")
-
+    vocab, temperature = checked_vocabulary({**checkpoint, "tag_sets": tag_sets})
     sizes = {"vocab_size": len(checkpoint["word_to_ix"]),
              "char_vocab_size": len(checkpoint.get("char_to_ix") or {}),
              "tagset_size": len(tag_sets["upos"]),
@@ -225,9 +239,6 @@ def rebuild(checkpoint):
         raise ValueError("its settings build no model") from None
     model.load_state_dict(state_dict)
     model.temperature = temperature
-    vocab = Vocabulary(checkpoint["word_to_ix"], tag_sets, checkpoint.get("char_to_ix") or None,
-                       checkpoint.get("lowercase", False), checkpoint.get("word_counts") or None,
-                       checkpoint.get("vector_to_ix") or None)
     return model, vocab
 
 

@@ -44,6 +44,8 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
     The LSTM runs on batches of one length (unpadded, faster); the scores of many batches are
     decoded together, padded, since a CRF's decoding loops over positions.
     """
+    if not isinstance(model, torch.nn.Module):  # an exported model (tagger.onnx_tagger)
+        return model.predict(sentences, vocab, batch_size, probabilities)
     model.eval()  # dropout off
     predictions = {name: Prediction([None] * len(sentences),
                                     [None] * len(sentences)) for name in vocab.tag_sets}

@@ -19,6 +19,7 @@ from tagger.cli import (AT_LEAST_ONE, TEMPERATURE, add_device_option, check_devi
 from tagger.conllu import TAG_COLUMNS, conllu_sentence, conllu_sentences
 from tagger.errors import InputError
 from tagger.lines import LineReader
+from tagger.onnx_tagger import load_onnx_tagger
 from tagger.predict import predict
 from tagger.report import PROBABILITY_SCORES, print_evaluation
 from tagger.tokenizer import split_on_whitespace, tokenize
@@ -30,7 +31,9 @@ def parse_args(argv=None):
                                      epilog=PROBABILITY_SCORES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", metavar="MODEL.pt",
-                        help="a model saved by python -m tagger.train --save")
+                        help="a model saved by python -m tagger.train --save, or one exported by "
+                             "python -m tagger.export (MODEL.onnx: run by ONNX Runtime, on the "
+                             "CPU)")
     parser.add_argument("text", nargs="?",
                         help="text of one sentence to tag; '-' tags each line of standard input "
                              "as one sentence, streamed: each chunk is written as soon as it is "
@@ -85,6 +88,11 @@ def parse_args(argv=None):
     for option, path in (("MODEL.pt", args.model), ("--tag-conllu", args.tag_conllu),
                          ("--eval", args.eval)):
         check_path(parser, option, path)
+    if args.model.endswith(".onnx") and args.fit_temperature:
+        parser.error("--fit-temperature needs the MODEL.pt, where it stores the temperature; "
+                     "export it again after fitting")
+    if args.model.endswith(".onnx") and args.device != "cpu":
+        parser.error(f"--device {args.device}: an exported MODEL.onnx runs on the CPU")
     if args.temperature is not None and args.fit_temperature:
         parser.error("--temperature does not go with --fit-temperature, which fits its own")
     return args
@@ -253,7 +261,10 @@ def main(argv=None):
                                   ("--eval", args.eval),
                                   ("TEXT", "-" if args.text == "-" else None)])
         device = check_device(args.device)
-        model, vocab = load_checkpoint(args.model, device)
+        if args.model.endswith(".onnx"):
+            model, vocab = load_onnx_tagger(args.model)
+        else:
+            model, vocab = load_checkpoint(args.model, device)
         if args.temperature is not None:
             model.temperature = args.temperature
         if args.eval is not None:

@@ -15,8 +15,8 @@ import sys
 import pytest
 
 import benchmark
-from benchmarks import (accuracy, calibration, crf_cost, learning_curve, raw_text, seeds,
-                        step_costs, streaming, study, training, vectors)
+from benchmarks import (accuracy, calibration, crf_cost, export, learning_curve, raw_text,
+                        seeds, step_costs, streaming, study, training, vectors)
 from benchmarks.results import RESULTS_FOLDER, read_results
 from conftest import EWT, needs_ewt, ROOT, doc_text, readme_block, run_script, saved_rows
 from tagger.conllu import XPOS, read_conllu, write_conllu_slice
@@ -366,6 +366,25 @@ def test_the_streaming_study_measures_each_size_chunk_long_token_and_pause(ewt_s
     assert printed.count("| raw text | 0 MB |") == 1 and printed.count("| CoNLL-U | 0 MB |") == 1
     assert ("One token of 100,000 characters:" in printed
             and "A producer writes 50 sentences and waits" in printed)
+
+
+@needs_ewt
+def test_the_export_study_measures_pytorch_onnx_and_int8_on_the_same_text(ewt_slice, capsys):
+    args, _ = ewt_slice
+    row = export.run_export_row(args.dev, args.model, text_mb=0.05, start_up_runs=1)
+    runtimes = {runtime["runtime"]: runtime for runtime in row["runtimes"]}
+    assert list(runtimes) == ["pytorch", "onnx", "onnx-int8"]
+    assert all(runtime["words_per_s"] > 0 and runtime["start_up_seconds"] > 0
+               and 50 < runtime["peak_mb"] < 4000 and 0 < runtime["dev"]["upos"] <= 1
+               for runtime in runtimes.values())
+    assert len({runtime["words"] for runtime in runtimes.values()}) == 1  # the same text
+    # fp32 ONNX tags as PyTorch does; int8 weights make a smaller file
+    assert runtimes["onnx"]["dev"] == runtimes["pytorch"]["dev"]
+    assert runtimes["onnx-int8"]["file_mb"] < runtimes["onnx"]["file_mb"]
+    assert runtimes["onnx"]["export_seconds"] > 0 == runtimes["pytorch"]["export_seconds"]
+    export.print_tables({"export": row})
+    printed = capsys.readouterr().out
+    assert printed.count("| ONNX Runtime, int8 weights | ") == 1 and "Exporting took" in printed
 
 
 @needs_ewt

@@ -53,3 +53,20 @@ def test_the_product_never_needs_the_benchmark():
     code = "import main, main_example\nfrom tagger import train, tag, crf_example"
     result = run_blocked(("benchmark", "benchmarks"), code)
     assert result.returncode == 0, result.stderr
+
+
+def test_tagging_a_pt_model_needs_no_onnx_and_an_onnx_one_says_what_to_install(tmp_path):
+    model = tmp_path / "toy.pt"
+    code = f"""
+import contextlib, io
+from tagger import train, tag
+with contextlib.redirect_stdout(io.StringIO()):
+    train.main(["--epochs", "2", "--save", {str(model)!r}])
+tag.main([{str(model)!r}, "The dog ate"])
+tag.main([{str(tmp_path / "toy.onnx")!r}, "The dog ate"])
+"""
+    result = run_blocked(("onnx", "onnxruntime", "onnxscript"), code)
+    assert result.stdout.startswith("The/")
+    assert result.returncode == 2 and result.stderr == (
+        f"error: {tmp_path / 'toy.onnx'}: tagging an exported model needs ONNX Runtime: "
+        "pip install -r requirements-export.txt\n")

@@ -1,0 +1,203 @@
+"""Export a trained tagger to ONNX, for ONNX Runtime: python -m tagger.tag then tags with the file.
+
+    python -m tagger.export ewt.pt ewt.onnx
+    python -m tagger.export ewt.pt ewt-int8.onnx --int8   # weights stored as 8-bit integers
+    python -m tagger.tag ewt.onnx "I saw her duck ."
+"""
+import argparse
+import json
+import logging
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from tagger.checkpoint import check_can_save, load_checkpoint, write_atomically
+from tagger.cli import check_output_is_no_input, check_path, run_cleanly, same_file
+from tagger.crf import CRF
+from tagger.errors import InputError
+from tagger.onnx_tagger import FORMAT, METADATA_KEY, read_onnx_tagger
+
+OPSET = 18
+
+
+def one_direction(lstm, suffix):
+    """A one-layer, one-direction nn.LSTM holding the weights of `lstm`'s direction `suffix`."""
+    single = nn.LSTM(lstm.input_size, lstm.hidden_size, batch_first=True)
+    for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+        getattr(single, name).data.copy_(getattr(lstm, name + suffix).data)
+    return single
+
+
+class ExportedTagger(nn.Module):
+    """A trained RealDataTagger as one graph: ids in, each tag set's log-probabilities out.
+
+    Prediction in PyTorch packs the character LSTM's words of different lengths. An exported
+    graph cannot pack, so each direction runs as its own LSTM over padded words (the backward one
+    over each word's characters reversed) and keeps its state at the word's last character:
+    padding comes after it, so it never reaches that state. The result is the same.
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        if model.use_chars:
+            self.char_forward = one_direction(model.char_lstm, "")
+            self.char_backward = one_direction(model.char_lstm, "_reverse")
+
+    def char_vectors(self, char_ids, char_lengths):
+        """(n_words, max_word_len), (n_words,) -> (n_words, 2 * char_hidden_dim)."""
+        steps = torch.arange(char_ids.size(1), device=char_ids.device).unsqueeze(0)
+        last = (char_lengths - 1).unsqueeze(1)  # (n_words, 1)
+        reversed_ids = torch.gather(char_ids, 1, torch.where(steps <= last, last - steps, steps))
+        ends = []
+        for lstm, ids in ((self.char_forward, char_ids), (self.char_backward, reversed_ids)):
+            states, _ = lstm(self.model.char_embeddings(ids))  # (n_words, max_word_len, hidden)
+            ends.append(states.gather(1, last.unsqueeze(2).expand(-1, 1, states.size(2)))
+                        .squeeze(1))
+        return torch.cat(ends, dim=-1)
+
+    def forward(self, words, temperature, vector_ids=None, char_ids=None, char_lengths=None,
+                word_positions=None):
+        """words (batch, seq_len), sentences of one length; temperature: the UPOS one, a scalar.
+
+        char_ids, char_lengths: each distinct word's characters; word_positions (batch, seq_len):
+        each word's row among them. Returns (batch, seq_len, n_tags) log-probabilities per tag set.
+        """
+        char_features = None
+        if self.model.use_chars:
+            char_features = self.char_vectors(char_ids, char_lengths)[word_positions]
+        scores = self.model(words, None, char_features, vector_ids)
+        temperatures = [temperature] + [output.temperature
+                                        for _, output in self.model.tag_sets[1:]]
+        return tuple(F.log_softmax(set_scores / set_temperature, dim=-1)
+                     for set_scores, set_temperature in zip(scores, temperatures))
+
+
+def example_inputs(model, vocab):
+    """Inputs of the shapes tagging gives (2 sentences of 3 words, 4 distinct words of up to 5
+    characters), as keywords; sizes that differ, so that the exporter keeps them apart."""
+    inputs = {"words": torch.tensor([[2, 3, 1], [3, 2, 2]]), "temperature": torch.tensor(1.0)}
+    if vocab.vector_to_ix is not None:
+        inputs["vector_ids"] = torch.tensor([[2, 1, 1], [1, 2, 2]])
+    if model.use_chars:
+        inputs["char_ids"] = torch.tensor([[2, 3, 2, 3, 2], [3, 2, 0, 0, 0], [2, 0, 0, 0, 0],
+                                           [3, 3, 3, 0, 0]])
+        inputs["char_lengths"] = torch.tensor([5, 2, 1, 3])
+        inputs["word_positions"] = torch.tensor([[0, 1, 2], [3, 0, 0]])
+    return inputs
+
+
+# Dimensions that vary from call to call; the rest are fixed by the model.
+DYNAMIC = {"words": (0, 1), "vector_ids": (0, 1), "word_positions": (0, 1), "char_ids": (0, 1),
+           "char_lengths": (0,), "temperature": ()}
+
+
+def metadata(model, vocab):
+    """What tagging needs besides the graph: the dictionaries, lower-casing and temperature."""
+    return json.dumps({"format": FORMAT, "word_to_ix": vocab.word_to_ix,
+                       "tag_sets": vocab.tag_sets, "char_to_ix": vocab.char_to_ix or {},
+                       "lowercase": vocab.lowercase, "word_counts": vocab.word_counts or {},
+                       "vector_to_ix": vocab.vector_to_ix or {},
+                       "temperature": model.temperature}, ensure_ascii=False)
+
+
+def export(model, vocab, path, int8=False):
+    """Write `model` (a RealDataTagger in eval mode) and `vocab` as an ONNX file at `path`."""
+    try:  # not in requirements.txt: only exporting needs them
+        import onnx
+        import onnxscript  # noqa: F401 (torch.onnx.export needs it)
+    except ImportError:
+        raise InputError("exporting needs onnx and onnxscript: "
+                         "pip install -r requirements-export.txt") from None
+    if any(isinstance(output, CRF) for _, output in model.tag_sets):
+        raise InputError("a model with a CRF layer cannot be exported: its Viterbi decoding "
+                         "loops over each sentence's positions, which the ONNX graph cannot "
+                         "take from PyTorch (train without --crf to export)")
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # not its notes on what it skips
+    graph = ExportedTagger(model.cpu().eval())
+    inputs = example_inputs(model, vocab)
+    names = list(inputs)
+    outputs = [f"{name}_log_probs" for name in vocab.tag_sets]
+    dynamic = {name: {axis: torch.export.Dim.DYNAMIC for axis in DYNAMIC[name]} or None
+               for name in names}
+    # torch 2.13's exporter swaps in an LSTM for dynamic lengths while it runs, but the LSTM
+    # operator keeps the kernel it found first in a cache: cleared on both sides, a second export
+    # in one process keeps its lengths dynamic, and PyTorch's own LSTM runs its own kernel after.
+    lstm_operator = torch.ops.aten.lstm.input
+    lstm_operator._dispatch_cache.clear()
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the exporter's notes on its own internals
+            program = torch.onnx.export(graph, (), kwargs=inputs, input_names=names,
+                                        output_names=outputs, dynamic_shapes=dynamic,
+                                        dynamo=True, opset_version=OPSET, verbose=False)
+    finally:
+        lstm_operator._dispatch_cache.clear()
+    proto = program.model_proto
+    for output in proto.graph.output:  # the exporter fixes the length at the example's; it varies
+        dims = output.type.tensor_type.shape.dim
+        dims[0].dim_param, dims[1].dim_param = "batch", "length"
+    del proto.graph.value_info[:]
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, metadata(model, vocab)
+    data = proto.SerializeToString()
+    if int8:
+        data = quantized(data)
+    onnx.checker.check_model(onnx.load_from_string(data))
+    write_atomically(data, check_can_save(path, read_onnx_tagger), path)
+
+
+def quantized(data):
+    """An ONNX model with its weights stored as int8 (onnxruntime's dynamic quantization)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder, "fp32.onnx"), Path(folder, "int8.onnx")
+        source.write_bytes(data)
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8)
+        return target.read_bytes()
+
+
+def parse_args(argv=None):
+    """The command line: a saved model, the ONNX file to write, and --int8."""
+    parser = argparse.ArgumentParser(prog="python -m tagger.export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", metavar="MODEL.pt",
+                        help="a model saved by python -m tagger.train --save")
+    parser.add_argument("onnx", metavar="MODEL.onnx",
+                        help="the ONNX file to write (an existing one is replaced only if it is "
+                             "a tagger exported by this command)")
+    parser.add_argument("--int8", action="store_true",
+                        help="store the weights as 8-bit integers (onnxruntime's dynamic "
+                             "quantization): a smaller file; docs/real-data.md gives its speed "
+                             "and accuracy")
+    args = parser.parse_args(argv)
+    for option, path in (("MODEL.pt", args.model), ("MODEL.onnx", args.onnx)):
+        check_path(parser, option, path)
+    if not args.onnx.endswith(".onnx"):
+        parser.error(f"MODEL.onnx: {args.onnx!r} does not end in .onnx, which is how "
+                     "python -m tagger.tag knows an exported model")
+    return args
+
+
+def main(argv=None):
+    """Export MODEL.pt to MODEL.onnx; bad input ends in one line, exit 2."""
+    args = parse_args(argv)
+
+    def work():
+        check_output_is_no_input([("MODEL.pt", args.model)])
+        if same_file(args.model, args.onnx):
+            raise InputError(f"{args.onnx}: is MODEL.pt itself; write to another file")
+        model, vocab = load_checkpoint(args.model)
+        export(model, vocab, args.onnx, args.int8)
+        print(f"{args.onnx}: {Path(args.onnx).stat().st_size / 2**20:.1f} MiB"
+              f"{', int8 weights' if args.int8 else ''}")
+
+    run_cleanly(work, lambda: f"{args.onnx} was not written")
+
+
+if __name__ == "__main__":
+    main()
