@@ -15,8 +15,8 @@ import sys
 import pytest
 
 import benchmark
-from benchmarks import (accuracy, calibration, crf_cost, export, learning_curve, raw_text,
-                        seeds, step_costs, streaming, study, training, vectors)
+from benchmarks import (accuracy, calibration, corpus, crf_cost, export, learning_curve,
+                        raw_text, seeds, step_costs, streaming, study, training, vectors)
 from benchmarks.results import RESULTS_FOLDER, read_results
 from conftest import EWT, needs_ewt, ROOT, doc_text, readme_block, run_script, saved_rows
 from tagger.conllu import XPOS, read_conllu, write_conllu_slice
@@ -385,6 +385,20 @@ def test_the_export_study_measures_pytorch_onnx_and_int8_on_the_same_text(ewt_sl
     export.print_tables({"export": row})
     printed = capsys.readouterr().out
     assert printed.count("| ONNX Runtime, int8 weights | ") == 1 and "Exporting took" in printed
+
+
+@needs_ewt
+def test_the_corpus_study_tags_the_same_words_each_way(ewt_slice, capsys):
+    args, _ = ewt_slice
+    row = corpus.run_corpus_row(args.dev, args.model, text_mb=0.02, files=2, worker_counts=(1, 2))
+    assert [run["workers"] for run in row["runs"]] == [0, 1, 2]
+    assert len({run["words"] for run in row["runs"]}) == 1 and row["runs"][0]["words"] > 100
+    assert [len(run["peak_mb"]) for run in row["runs"]] == [1, 1, 2]  # one figure a process
+    assert all(run["words_per_s"] > 0 and all(50 < peak < 4000 for peak in run["peak_mb"])
+               for run in row["runs"])
+    corpus.print_tables({"corpus": row})
+    printed = capsys.readouterr().out
+    assert "| local Dask cluster, 2 workers | " in printed and printed.count(" MB |") == 3
 
 
 @needs_ewt

@@ -1,0 +1,193 @@
+"""tagger.corpus on a local Dask cluster: tagger.tag's output byte for byte, and nothing lost."""
+import contextlib
+import io
+import logging
+import os
+import signal
+
+import pytest
+from distributed import Client, LocalCluster
+
+from conftest import exit_of, quiet
+from tagger import corpus, tag
+
+TEXTS = {
+    "a.txt": "The dog ate the apple .\nEverybody read that book\n\n  spaced   out  \nthe end",
+    "b.txt": "\ufeffA BOM starts this file .\r\nWindows line ends\r\nI can't go .\n",
+    "c.txt": "".join(f"Sentence {i} : the dog ate {i} apples .\n" for i in range(60)),
+}
+BLOCK_BYTES = 64  # small blocks: every file but the shortest is cut into several
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A local cluster of 2 worker processes, one thread each, for the whole module."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as cluster_client:
+        yield cluster_client
+
+
+def write_inputs(folder, texts=TEXTS):
+    folder.mkdir(exist_ok=True)
+    for name, text in texts.items():
+        (folder / name).write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return sorted(str(folder / name) for name in texts)
+
+
+def tagged_by_tag_command(model, path, *options):
+    """What python -m tagger.tag MODEL - writes for the file at `path` on standard input."""
+    printed = io.StringIO()
+    with open(path, "rb") as stdin, contextlib.redirect_stdout(printed):
+        tag.tag_text(*tag_setup(model, options), stdin=stdin)
+    return printed.getvalue()
+
+
+def tag_setup(model, options):
+    from tagger.checkpoint import load_checkpoint
+    loaded, vocab = load_checkpoint(model)
+    return loaded, vocab, tag.parse_args([str(model), "-", *options]), "cpu"
+
+
+def outputs(folder):
+    """{file name: bytes} of a folder; temporary files included, to be caught."""
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("conllu", [False, True])
+def test_a_cluster_of_two_writes_what_tag_writes_byte_for_byte(client, toy_model, tmp_path,
+                                                               conllu):
+    files = write_inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    failed = corpus.tag_files(client, str(toy_model), files, out, conllu, block_bytes=BLOCK_BYTES)
+    assert failed == {}
+    suffix = ".conllu" if conllu else ".tagged"
+    expected = {os.path.basename(path) + suffix:
+                tagged_by_tag_command(toy_model, path, *(["--conllu"] if conllu else []))
+                .encode("utf-8") for path in files}
+    assert outputs(out) == expected
+    assert len(corpus.plan_blocks(files[2], BLOCK_BYTES)) > 10  # c.txt went out in many blocks
+
+
+def loads_in_this_worker():
+    return len(corpus.MODEL_LOADS)
+
+
+def test_each_worker_loads_the_model_once_whatever_the_blocks(client, toy_model, tmp_path):
+    files = write_inputs(tmp_path / "in")
+    corpus.tag_files(client, str(toy_model), files, tmp_path, block_bytes=BLOCK_BYTES)
+    loads = client.run(loads_in_this_worker)
+    assert len(loads) == 2 and all(count <= 1 for count in loads.values())
+    assert sum(loads.values()) >= 1
+
+
+def test_blocks_end_at_line_ends_and_cover_the_file(tmp_path):
+    path = write_inputs(tmp_path, {"c.txt": TEXTS["c.txt"] + "no newline at the end"})[0]
+    blocks = corpus.plan_blocks(path, 100)
+    data = open(path, "rb").read()
+    assert blocks[0].start == 0 and blocks[-1].end == len(data)
+    assert all(left.end == right.start and data[left.end - 1:left.end] == b"\n"
+               for left, right in zip(blocks, blocks[1:]))
+    assert [block.first_line for block in blocks] == [1 + data[:block.start].count(b"\n")
+                                                      for block in blocks]
+
+
+class StopAfter:
+    """A progress bar that interrupts the run (as Ctrl-C would) after n blocks."""
+
+    def __init__(self, n):
+        self.n, self.total = n, None
+
+    def update(self, count):
+        self.n -= count
+        if self.n == 0:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_leaves_only_whole_files_and_a_rerun_does_the_rest(client, toy_model,
+                                                                              tmp_path):
+    files = write_inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(KeyboardInterrupt):  # in the middle of c.txt's blocks
+        corpus.tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES,
+                         progress=StopAfter(8))
+    expected = {os.path.basename(path) + ".tagged":
+                tagged_by_tag_command(toy_model, path).encode("utf-8") for path in files}
+    first = outputs(out)
+    assert len(first) < len(files)  # the run did not finish ...
+    assert all(expected[name] == text for name, text in first.items())  # ... and left no part
+    times = {name: (out / name).stat().st_mtime_ns for name in first}
+    assert corpus.tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES) == {}
+    assert outputs(out) == expected
+    assert all((out / name).stat().st_mtime_ns == time for name, time in times.items())
+
+
+def test_a_bad_file_is_named_with_its_line_and_the_others_finish(client, toy_model, tmp_path,
+                                                                 capsys):
+    texts = {**TEXTS, "bad.txt": b"a good line\nbad \xff byte\n"}
+    write_inputs(tmp_path / "in", texts)
+    out = tmp_path / "out"
+    address = client.scheduler.address
+    code, err = exit_of(corpus.main, [str(toy_model), str(tmp_path / "in" / "*.txt"), "--out",
+                                      str(out), "--scheduler", address], capsys)
+    assert code == 2
+    assert err == f"error: {tmp_path / 'in' / 'bad.txt'} line 2: not valid UTF-8 (byte 0xff)\n"
+    assert sorted(outputs(out)) == ["a.txt.tagged", "b.txt.tagged", "c.txt.tagged"]
+
+
+class KillOneWorker:
+    """A progress bar that kills a worker process after the first block is in."""
+
+    def __init__(self, client):
+        self.client, self.total, self.killed = client, None, False
+
+    def update(self, count):
+        if not self.killed:
+            self.killed = True
+            pid = next(iter(self.client.run(os.getpid).values()))
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_killed_in_the_middle_does_not_stop_the_run(client, toy_model, tmp_path):
+    big = {"c.txt": TEXTS["c.txt"] * 20}
+    files = write_inputs(tmp_path / "in", big)
+    out = tmp_path / "out"
+    out.mkdir()
+    killer = KillOneWorker(client)
+    assert corpus.tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES,
+                            progress=killer) == {}
+    assert killer.killed
+    assert outputs(out) == {"c.txt.tagged":
+                            tagged_by_tag_command(toy_model, files[0]).encode("utf-8")}
+
+
+def test_the_command_starts_its_own_local_cluster(toy_model, tmp_path):
+    files = write_inputs(tmp_path / "in", {"a.txt": TEXTS["a.txt"]})
+    out = tmp_path / "out"
+    quiet(corpus.main, [str(toy_model), files[0], "--out", str(out), "--workers", "1"])
+    assert outputs(out) == {"a.txt.tagged": tagged_by_tag_command(toy_model, files[0])
+                            .encode("utf-8")}
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["m.pt", "a.txt"], "the following arguments are required: --out"),
+    (["m.pt", "a.txt", "--out", "o", "--workers", "2", "--scheduler", "tcp://h:1"],
+     "--workers is for the local cluster"),
+    (["m.pt", "a.txt", "--out", "o", "--workers", "0"], "must be at least 1"),
+])
+def test_usage_errors(argv, said, capsys):
+    code, err = exit_of(corpus.main, argv, capsys)
+    assert code == 2 and err.startswith("usage:") and said in err
+
+
+def test_inputs_that_would_share_an_output_are_refused_before_anything(toy_model, tmp_path,
+                                                                       capsys):
+    first = write_inputs(tmp_path / "x", {"a.txt": "one"})[0]
+    second = write_inputs(tmp_path / "y", {"a.txt": "two"})[0]
+    code, err = exit_of(corpus.main, [str(toy_model), first, second, "--out",
+                                      str(tmp_path / "out")], capsys)
+    assert code == 2 and err == (f"error: {first} and {second}: both would be written to "
+                                 f"{tmp_path / 'out' / 'a.txt.tagged'}; tag them into different "
+                                 "folders\n")
+    assert not (tmp_path / "out").exists()
