@@ -51,14 +51,14 @@ def run_corpus_row(dev_path, model_path, text_mb=TEXT_MB, files=FILES,
                                                   str(model_path), "-"], path, ROOT)
             seconds, peak = seconds + one_seconds, max(peak, one_peak)
         result["runs"].append({"workers": 0, "words": words, "seconds": seconds,
-                               "words_per_s": words / seconds, "peak_mb": [peak],
+                               "words_per_s": words / seconds, "peaks_mb": [peak],
                                "start_seconds": 0.0})
         for workers in worker_counts:
             out = folder / f"out-{workers}"
             out.mkdir()
             start = time.perf_counter()
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                              dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
                     Client(cluster) as client:
                 started = time.perf_counter()
                 failed = corpus.tag_files(client, str(model_path), [str(p) for p in paths], out)
@@ -67,7 +67,7 @@ def run_corpus_row(dev_path, model_path, text_mb=TEXT_MB, files=FILES,
                     raise RuntimeError(f"tagging failed: {failed}")
                 peaks = sorted(client.run(worker_peak_mb).values())
             result["runs"].append({"workers": workers, "words": words, "seconds": seconds,
-                                   "words_per_s": words / seconds, "peak_mb": peaks,
+                                   "words_per_s": words / seconds, "peaks_mb": peaks,
                                    "start_seconds": started - start})
     return result
 
@@ -87,7 +87,7 @@ def print_tables(rows):
         how = ("python -m tagger.tag - (one file after another)" if run["workers"] == 0
                else f"local Dask cluster, {run['workers']} worker{'s' * (run['workers'] > 1)}")
         start = "-" if run["workers"] == 0 else f"{run['start_seconds']:.1f} s"
-        peaks = ", ".join(f"{peak:,.0f} MB" for peak in run["peak_mb"])
+        peaks = ", ".join(f"{peak:,.0f} MB" for peak in run["peaks_mb"])
         print(f"| {how} | {start} | {run['seconds']:.1f} s | {run['words_per_s']:,.0f} | "
               f"{peaks} |")
 

@@ -8,6 +8,7 @@ Each file is cut into blocks of whole lines; a worker tags a block and sends its
 the blocks of a file are written in order to a temporary file, renamed when the last is in.
 """
 import argparse
+import contextlib
 import dataclasses
 import functools
 import glob
@@ -168,10 +169,16 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
     At most a few blocks per worker are in flight, so the client holds a bounded amount of text.
     """
     from distributed import as_completed
+
+    from tagger import corpus  # this module by its name: under `python -m` it is __main__,
+    # and workers (and the scheduler) unpickle a task's function by its module's name
     failed, outputs, tasks = {}, {}, []
     for path in files:
         target = output_path(out_folder, path, conllu)
-        if target.exists():
+        if target.is_file():
+            continue
+        if target.exists() or target.is_symlink():
+            failed[path] = f"{target}: exists and is not a regular file; not replacing it"
             continue
         try:
             blocks = plan_blocks(path, block_bytes)
@@ -195,7 +202,8 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
         for path, index, block in pending:
             if path in failed:
                 continue
-            future = client.submit(tag_block, model_path, block, conllu, batch_size, pure=False)
+            future = client.submit(corpus.tag_block, model_path, block, conllu, batch_size,
+                                   pure=False)
             futures[future] = (path, index)
             running.add(future)
             return
@@ -216,7 +224,8 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
                 failed[path], _ = str(error), outputs[path].discard()
                 continue
             except Exception as error:  # noqa: BLE001 (the cluster's; the other files go on)
-                failed[path] = f"{path}: failed on the cluster: {type(error).__name__}: {error}"
+                said = str(error).splitlines()[0] if str(error) else ""
+                failed[path] = f"{path}: failed on the cluster: {type(error).__name__}: {said}"
                 outputs[path].discard()
                 continue
             output = outputs[path]
@@ -265,20 +274,21 @@ def parse_args(argv=None):
     return args
 
 
-def start_client(args):
-    """A Dask client: of the cluster at --scheduler, or of a local one (closed with the client)."""
+def start_client(args, stack):
+    """A Dask client: of the cluster at --scheduler, or of a local one; `stack` (an ExitStack)
+    closes what is started here."""
     from distributed import Client, LocalCluster
     if args.scheduler is not None:
         try:
-            return Client(args.scheduler, timeout="10s")
+            return stack.enter_context(Client(args.scheduler, timeout="10s"))
         except (OSError, TimeoutError, ValueError) as error:
             raise InputError(f"--scheduler {args.scheduler}: no Dask scheduler answered: "
                              f"{error}") from None
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
-    client = Client(cluster)
-    client.close = lambda close=client.close: (close(), cluster.close())
-    return client
+    # ":0": its status page on any free port, so that two clusters on one machine never clash
+    cluster = stack.enter_context(LocalCluster(n_workers=args.workers, threads_per_worker=1,
+                                               processes=True, dashboard_address=":0",
+                                               silence_logs=logging.ERROR))
+    return stack.enter_context(Client(cluster))
 
 
 def main(argv=None):
@@ -301,17 +311,16 @@ def main(argv=None):
         if out.exists() and not out.is_dir():
             raise InputError(f"--out {args.out}: exists and is not a folder")
         out.mkdir(parents=True, exist_ok=True)
-        done_before = sum(target.exists() for target in targets)
-        client = start_client(args)
-        try:
+        done_before = sum(target.is_file() for target in targets)
+        with contextlib.ExitStack() as stack:
+            client = start_client(args, stack)
             with tqdm(unit=" blocks", file=sys.stderr,
                       disable=True if not sys.stderr.isatty() else None) as progress:
                 failed = tag_files(client, str(Path(args.model).resolve()), files, out,
                                    args.conllu, args.batch_size, progress=progress)
-        finally:
-            client.close()
-        for message in failed.values():
-            print(f"error: {message}", file=sys.stderr)
+        for path in files:  # in the order given
+            if path in failed:
+                print(f"error: {failed[path]}", file=sys.stderr)
         print(f"{len(files) - done_before - len(failed)} files tagged into {args.out}, "
               f"{done_before} there before, {len(failed)} failed")
         if failed:

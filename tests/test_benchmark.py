@@ -393,8 +393,8 @@ def test_the_corpus_study_tags_the_same_words_each_way(ewt_slice, capsys):
     row = corpus.run_corpus_row(args.dev, args.model, text_mb=0.02, files=2, worker_counts=(1, 2))
     assert [run["workers"] for run in row["runs"]] == [0, 1, 2]
     assert len({run["words"] for run in row["runs"]}) == 1 and row["runs"][0]["words"] > 100
-    assert [len(run["peak_mb"]) for run in row["runs"]] == [1, 1, 2]  # one figure a process
-    assert all(run["words_per_s"] > 0 and all(50 < peak < 4000 for peak in run["peak_mb"])
+    assert [len(run["peaks_mb"]) for run in row["runs"]] == [1, 1, 2]  # one figure a process
+    assert all(run["words_per_s"] > 0 and all(50 < peak < 4000 for peak in run["peaks_mb"])
                for run in row["runs"])
     corpus.print_tables({"corpus": row})
     printed = capsys.readouterr().out
@@ -572,8 +572,9 @@ def test_the_vectors_rows_are_the_recipe_and_the_glove_recipe_on_each_seed(tmp_p
     for row, (with_vectors, seed) in vectors.ROWS.items():
         got = vars(training.recipe_args(vectors.changes(row, args), "t.conllu"))
         if with_vectors:
+            # the glove recipe: the recipe with two layers, 24 epochs and the vectors
             assert got == dict(recipe, seed=seed, word_vectors=str(tmp_path / "v.txt"),
-                               max_vectors=100_000)
+                               max_vectors=100_000, num_layers=2, epochs=24)
         else:
             assert got == dict(recipe, seed=seed)
     assert sorted(seed for _, seed in vectors.ROWS.values()) == [1, 1, 2, 2, 3, 3]

@@ -8,7 +8,7 @@ import signal
 import pytest
 from distributed import Client, LocalCluster
 
-from conftest import exit_of, quiet
+from conftest import exit_of, quiet, run_script
 from tagger import corpus, tag
 
 TEXTS = {
@@ -22,7 +22,7 @@ BLOCK_BYTES = 64  # small blocks: every file but the shortest is cut into severa
 @pytest.fixture(scope="module")
 def client():
     """A local cluster of 2 worker processes, one thread each, for the whole module."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as cluster_client:
         yield cluster_client
 
@@ -123,17 +123,21 @@ def test_an_interrupted_run_leaves_only_whole_files_and_a_rerun_does_the_rest(cl
     assert all((out / name).stat().st_mtime_ns == time for name, time in times.items())
 
 
-def test_a_bad_file_is_named_with_its_line_and_the_others_finish(client, toy_model, tmp_path,
-                                                                 capsys):
+def test_a_bad_file_is_named_with_its_line_and_the_others_finish(client, toy_model, tmp_path):
     texts = {**TEXTS, "bad.txt": b"a good line\nbad \xff byte\n"}
     write_inputs(tmp_path / "in", texts)
     out = tmp_path / "out"
-    address = client.scheduler.address
-    code, err = exit_of(corpus.main, [str(toy_model), str(tmp_path / "in" / "*.txt"), "--out",
-                                      str(out), "--scheduler", address], capsys)
-    assert code == 2
-    assert err == f"error: {tmp_path / 'in' / 'bad.txt'} line 2: not valid UTF-8 (byte 0xff)\n"
-    assert sorted(outputs(out)) == ["a.txt.tagged", "b.txt.tagged", "c.txt.tagged"]
+    (out / "b.txt.tagged").mkdir(parents=True)  # not a file: never replaced, never taken as done
+    # The command as users run it (under -m the module is __main__), against the module's cluster
+    result = run_script("-m", "tagger.corpus", toy_model, tmp_path / "in" / "*.txt", "--out", out,
+                        "--scheduler", client.scheduler.address)
+    assert result.returncode == 2 and result.stderr == (
+        f"error: {out / 'b.txt.tagged'}: exists and is not a regular file; not replacing it\n"
+        f"error: {tmp_path / 'in' / 'bad.txt'} line 2: not valid UTF-8 (byte 0xff)\n")
+    assert result.stdout == f"2 files tagged into {out}, 0 there before, 2 failed\n"
+    assert sorted(path.name for path in out.iterdir()) == ["a.txt.tagged", "b.txt.tagged",
+                                                           "c.txt.tagged"]
+    assert (out / "b.txt.tagged").is_dir()
 
 
 class KillOneWorker:
