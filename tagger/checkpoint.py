@@ -90,14 +90,19 @@ def write_atomically(data, target, path):
         raise InputError(f"{path}: could not save it: {error.strerror or error}") from None
 
 
-def read_checkpoint(path):
-    """The dictionary save_checkpoint wrote; anything else is an InputError naming the file."""
+def file_info(path):
+    """os.stat(path); a missing or unreadable file is an InputError naming it."""
     try:
-        info = os.stat(path)
+        return os.stat(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as error:
         raise InputError(f"{path}: cannot read it: {error.strerror}") from None
+
+
+def read_checkpoint(path):
+    """The dictionary save_checkpoint wrote; anything else is an InputError naming the file."""
+    info = file_info(path)
     if stat.S_ISDIR(info.st_mode):
         raise InputError(f"{path}: is a directory, not a checkpoint")
     if not stat.S_ISREG(info.st_mode):

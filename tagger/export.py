@@ -172,7 +172,7 @@ def parse_args(argv=None):
                              "a tagger exported by this command)")
     parser.add_argument("--int8", action="store_true",
                         help="store the weights as 8-bit integers (onnxruntime's dynamic "
-                             "quantization): a smaller file; docs/real-data.md gives its speed "
+                             "quantization): a smaller file; docs/tagging.md gives its speed "
                              "and accuracy")
     args = parser.parse_args(argv)
     for option, path in (("MODEL.pt", args.model), ("MODEL.onnx", args.onnx)):

@@ -1,6 +1,5 @@
 """A tagger exported by python -m tagger.export, run by ONNX Runtime: loading it and tagging."""
 import json
-import os
 import stat
 
 import numpy as np
@@ -58,13 +57,8 @@ def read_onnx_tagger(path):
     except ImportError:
         raise InputError(f"{path}: tagging an exported model needs ONNX Runtime: "
                          "pip install -r requirements-export.txt") from None
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read it: {error.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
+    from tagger.checkpoint import file_info
+    if not stat.S_ISREG(file_info(path).st_mode):
         raise InputError(f"{path}: not a regular file")
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: its warnings are about its own internals

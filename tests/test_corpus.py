@@ -166,12 +166,22 @@ def test_a_worker_killed_in_the_middle_does_not_stop_the_run(client, toy_model, 
                             tagged_by_tag_command(toy_model, files[0]).encode("utf-8")}
 
 
-def test_the_command_starts_its_own_local_cluster(toy_model, tmp_path):
+def test_the_command_starts_its_own_local_cluster_of_workers_workers(toy_model, tmp_path,
+                                                                     monkeypatch):
+    import distributed
+    started = []
+
+    def local_cluster(**options):
+        started.append(options)
+        return LocalCluster(**options)
+    monkeypatch.setattr(distributed, "LocalCluster", local_cluster)
     files = write_inputs(tmp_path / "in", {"a.txt": TEXTS["a.txt"]})
     out = tmp_path / "out"
     quiet(corpus.main, [str(toy_model), files[0], "--out", str(out), "--workers", "1"])
     assert outputs(out) == {"a.txt.tagged": tagged_by_tag_command(toy_model, files[0])
                             .encode("utf-8")}
+    assert [(options["n_workers"], options["threads_per_worker"]) for options in started] == [
+        (1, 1)]
 
 
 @pytest.mark.parametrize("argv, said", [
