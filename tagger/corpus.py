@@ -287,7 +287,9 @@ def start_client(args, stack):
     # ":0": its status page on any free port, so that two clusters on one machine never clash
     cluster = stack.enter_context(LocalCluster(n_workers=args.workers, threads_per_worker=1,
                                                processes=True, dashboard_address=":0",
-                                               silence_logs=logging.ERROR))
+                                               # its workers' tracebacks too: a bad file is
+                                               # said in one line at the end
+                                               silence_logs=logging.CRITICAL))
     return stack.enter_context(Client(cluster))
 
 

@@ -184,6 +184,14 @@ def test_the_command_starts_its_own_local_cluster_of_workers_workers(toy_model, 
         (1, 1)]
 
 
+def test_on_its_own_cluster_a_bad_file_is_one_line_too(toy_model, tmp_path):
+    files = write_inputs(tmp_path / "in", {"a.txt": "the dog", "bad.txt": b"\xfe"})
+    result = run_script("-m", "tagger.corpus", toy_model, *files, "--out", tmp_path / "out",
+                        "--workers", "1")
+    assert (result.returncode, result.stderr) == (
+        2, f"error: {files[1]} line 1: not valid UTF-8 (byte 0xfe)\n")  # no worker's traceback
+
+
 @pytest.mark.parametrize("argv, said", [
     (["m.pt", "a.txt"], "the following arguments are required: --out"),
     (["m.pt", "a.txt", "--out", "o", "--workers", "2", "--scheduler", "tcp://h:1"],
