@@ -34,7 +34,8 @@ def run_corpus_row(dev_path, model_path, text_mb=TEXT_MB, files=FILES,
     local cluster of each size in worker_counts (its start-up timed apart)."""
     from distributed import Client, LocalCluster
 
-    from tagger import corpus, tag
+    from tagger import tag
+    from tagger.dask_tagging import tag_files
     from tagger.data import read_text
     from tagger.tokenizer import tokenize
     texts = re.findall(r"^# text = (.*)$", read_text(dev_path), flags=re.M)
@@ -61,7 +62,7 @@ def run_corpus_row(dev_path, model_path, text_mb=TEXT_MB, files=FILES,
                               dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
                     Client(cluster) as client:
                 started = time.perf_counter()
-                failed = corpus.tag_files(client, str(model_path), [str(p) for p in paths], out)
+                failed = tag_files(client, str(model_path), [str(p) for p in paths], out)
                 seconds = time.perf_counter() - started
                 if failed:
                     raise RuntimeError(f"tagging failed: {failed}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from tagger.atomic_file import AtomicFile
 from tagger.errors import InputError
 from tagger.model import RealDataTagger, parameter_shapes
 from tagger.vocabulary import Vocabulary
@@ -65,28 +66,16 @@ def check_can_save(path, read=None):
 
 
 def write_atomically(data, target, path):
-    """Write `data` to a new file beside `target`, then rename it to `target`.
-
-    The new file is created exclusively under a random name (mkstemp), so nothing planted at a
-    predictable name is trusted, and two writers never mix: `target` always holds one whole
-    file. On failure the temporary file goes and `target` is as it was; `path` names it.
-    """
-    target = Path(target)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                             suffix=".tmp")
+    """Write `data` as the whole of `target` (an AtomicFile); on failure `target` is as it was
+    and the InputError names `path`."""
+    new_file = None
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())  # on disk before the rename makes it the model
-        umask = os.umask(0)
-        os.umask(umask)
-        # The old file's permissions, or those open() gives a new file (mkstemp makes 0600).
-        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~umask
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
+        new_file = AtomicFile(target)
+        new_file.write(data)
+        new_file.commit()
     except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
+        if new_file is not None:
+            new_file.discard()
         raise InputError(f"{path}: could not save it: {error.strerror or error}") from None
 
 

@@ -9,7 +9,8 @@ import pytest
 from distributed import Client, LocalCluster
 
 from conftest import exit_of, quiet, run_script
-from tagger import corpus, tag
+from tagger import blocks, corpus, tag
+from tagger.dask_tagging import tag_files
 
 TEXTS = {
     "a.txt": "The dog ate the apple .\nEverybody read that book\n\n  spaced   out  \nthe end",
@@ -59,23 +60,23 @@ def test_a_cluster_of_two_writes_what_tag_writes_byte_for_byte(client, toy_model
     files = write_inputs(tmp_path / "in")
     out = tmp_path / "out"
     out.mkdir()
-    failed = corpus.tag_files(client, str(toy_model), files, out, conllu, block_bytes=BLOCK_BYTES)
+    failed = tag_files(client, str(toy_model), files, out, conllu, block_bytes=BLOCK_BYTES)
     assert failed == {}
     suffix = ".conllu" if conllu else ".tagged"
     expected = {os.path.basename(path) + suffix:
                 tagged_by_tag_command(toy_model, path, *(["--conllu"] if conllu else []))
                 .encode("utf-8") for path in files}
     assert outputs(out) == expected
-    assert len(corpus.plan_blocks(files[2], BLOCK_BYTES)) > 10  # c.txt went out in many blocks
+    assert len(blocks.plan_blocks(files[2], BLOCK_BYTES)) > 10  # c.txt went out in many blocks
 
 
 def loads_in_this_worker():
-    return len(corpus.MODEL_LOADS)
+    return blocks.loaded_model.cache_info().misses
 
 
 def test_each_worker_loads_the_model_once_whatever_the_blocks(client, toy_model, tmp_path):
     files = write_inputs(tmp_path / "in")
-    corpus.tag_files(client, str(toy_model), files, tmp_path, block_bytes=BLOCK_BYTES)
+    tag_files(client, str(toy_model), files, tmp_path, block_bytes=BLOCK_BYTES)
     loads = client.run(loads_in_this_worker)
     assert len(loads) == 2 and all(count <= 1 for count in loads.values())
     assert sum(loads.values()) >= 1
@@ -83,13 +84,13 @@ def test_each_worker_loads_the_model_once_whatever_the_blocks(client, toy_model,
 
 def test_blocks_end_at_line_ends_and_cover_the_file(tmp_path):
     path = write_inputs(tmp_path, {"c.txt": TEXTS["c.txt"] + "no newline at the end"})[0]
-    blocks = corpus.plan_blocks(path, 100)
+    planned = blocks.plan_blocks(path, 100)
     data = open(path, "rb").read()
-    assert blocks[0].start == 0 and blocks[-1].end == len(data)
+    assert planned[0].start == 0 and planned[-1].end == len(data)
     assert all(left.end == right.start and data[left.end - 1:left.end] == b"\n"
-               for left, right in zip(blocks, blocks[1:]))
-    assert [block.first_line for block in blocks] == [1 + data[:block.start].count(b"\n")
-                                                      for block in blocks]
+               for left, right in zip(planned, planned[1:]))
+    assert [block.first_line for block in planned] == [1 + data[:block.start].count(b"\n")
+                                                       for block in planned]
 
 
 class StopAfter:
@@ -110,7 +111,7 @@ def test_an_interrupted_run_leaves_only_whole_files_and_a_rerun_does_the_rest(cl
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(KeyboardInterrupt):  # in the middle of c.txt's blocks
-        corpus.tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES,
+        tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES,
                          progress=StopAfter(8))
     expected = {os.path.basename(path) + ".tagged":
                 tagged_by_tag_command(toy_model, path).encode("utf-8") for path in files}
@@ -118,7 +119,7 @@ def test_an_interrupted_run_leaves_only_whole_files_and_a_rerun_does_the_rest(cl
     assert len(first) < len(files)  # the run did not finish ...
     assert all(expected[name] == text for name, text in first.items())  # ... and left no part
     times = {name: (out / name).stat().st_mtime_ns for name in first}
-    assert corpus.tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES) == {}
+    assert tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES) == {}
     assert outputs(out) == expected
     assert all((out / name).stat().st_mtime_ns == time for name, time in times.items())
 
@@ -159,7 +160,7 @@ def test_a_worker_killed_in_the_middle_does_not_stop_the_run(client, toy_model, 
     out = tmp_path / "out"
     out.mkdir()
     killer = KillOneWorker(client)
-    assert corpus.tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES,
+    assert tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES,
                             progress=killer) == {}
     assert killer.killed
     assert outputs(out) == {"c.txt.tagged":
