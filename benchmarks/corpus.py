@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import measured_run, repeated_to_size
+from benchmarks.harness import measured_run, peak_memory_mb, repeated_to_size
 from benchmarks.study import study_command
 from benchmarks.training import ROOT
 
@@ -20,12 +20,6 @@ WORKER_COUNTS = (1, 2)
 def measure(row, args):
     """Tag the same files with one process and with each local cluster."""
     return run_corpus_row(args.dev, args.model.resolve())
-
-
-def worker_peak_mb():
-    """This worker process's peak resident memory in MB (Linux: VmHWM)."""
-    status = Path("/proc/self/status").read_text()
-    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, flags=re.M).group(1)) / 2**10
 
 
 def run_corpus_row(dev_path, model_path, text_mb=TEXT_MB, files=FILES,
@@ -66,7 +60,7 @@ def run_corpus_row(dev_path, model_path, text_mb=TEXT_MB, files=FILES,
                 seconds = time.perf_counter() - started
                 if failed:
                     raise RuntimeError(f"tagging failed: {failed}")
-                peaks = sorted(client.run(worker_peak_mb).values())
+                peaks = sorted(client.run(peak_memory_mb).values())  # each worker's own
             result["runs"].append({"workers": workers, "words": words, "seconds": seconds,
                                    "words_per_s": words / seconds, "peaks_mb": peaks,
                                    "start_seconds": started - start})

@@ -22,14 +22,20 @@ OLDER_FIELDS = {"tag_to_ix", "xpos_to_ix"}  # older checkpoints: UPOS and XPOS d
 SETTINGS = inspect.signature(RealDataTagger).parameters
 
 
+def vocabulary_fields(vocab, temperature):
+    """The Vocabulary and temperature as the plain fields a saved model keeps (a checkpoint, or an
+    exported model's metadata); checked_vocabulary reads them back."""
+    return {"word_to_ix": vocab.word_to_ix,
+            "tag_sets": vocab.tag_sets,  # {"upos": tag_to_ix, ...}, in the output layers' order
+            "char_to_ix": vocab.char_to_ix or {}, "lowercase": vocab.lowercase,
+            "word_counts": vocab.word_counts or {}, "temperature": temperature,
+            "vector_to_ix": vocab.vector_to_ix or {}}
+
+
 def save_checkpoint(path, model, settings, vocab):
     """Write the model's state_dict, its constructor settings and its Vocabulary to `path`."""
     checkpoint = {
-        "format": FORMAT, "settings": settings, "word_to_ix": vocab.word_to_ix,
-        "tag_sets": vocab.tag_sets,  # {"upos": tag_to_ix, ...}, in the order of the output layers
-        "char_to_ix": vocab.char_to_ix or {}, "lowercase": vocab.lowercase,
-        "word_counts": vocab.word_counts or {}, "temperature": model.temperature,
-        "vector_to_ix": vocab.vector_to_ix or {},
+        "format": FORMAT, "settings": settings, **vocabulary_fields(vocab, model.temperature),
         "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()},
     }
     buffer = io.BytesIO()  # serialised first: a failed write is then only an OSError

@@ -15,7 +15,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from tagger.checkpoint import check_can_save, load_checkpoint, write_atomically
+from tagger.checkpoint import (check_can_save, load_checkpoint, vocabulary_fields,
+                               write_atomically)
 from tagger.cli import check_output_is_no_input, check_path, run_cleanly, same_file
 from tagger.crf import CRF
 from tagger.errors import InputError
@@ -98,11 +99,8 @@ DYNAMIC = {"words": (0, 1), "vector_ids": (0, 1), "word_positions": (0, 1), "cha
 
 def metadata(model, vocab):
     """What tagging needs besides the graph: the dictionaries, lower-casing and temperature."""
-    return json.dumps({"format": FORMAT, "word_to_ix": vocab.word_to_ix,
-                       "tag_sets": vocab.tag_sets, "char_to_ix": vocab.char_to_ix or {},
-                       "lowercase": vocab.lowercase, "word_counts": vocab.word_counts or {},
-                       "vector_to_ix": vocab.vector_to_ix or {},
-                       "temperature": model.temperature}, ensure_ascii=False)
+    return json.dumps({"format": FORMAT, **vocabulary_fields(vocab, model.temperature)},
+                      ensure_ascii=False)
 
 
 def export(model, vocab, path, int8=False):
@@ -117,6 +115,7 @@ def export(model, vocab, path, int8=False):
         raise InputError("a model with a CRF layer cannot be exported: its Viterbi decoding "
                          "loops over each sentence's positions, which the ONNX graph cannot "
                          "take from PyTorch (train without --crf to export)")
+    target = check_can_save(path, read_onnx_tagger)  # now, not after exporting
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # not its notes on what it skips
     graph = ExportedTagger(model.cpu().eval())
     inputs = example_inputs(model, vocab)
@@ -148,7 +147,7 @@ def export(model, vocab, path, int8=False):
     if int8:
         data = quantized(data)
     onnx.checker.check_model(onnx.load_from_string(data))
-    write_atomically(data, check_can_save(path, read_onnx_tagger), path)
+    write_atomically(data, target, path)
 
 
 def quantized(data):
