@@ -1,7 +1,8 @@
 """Run every study of benchmarks/ in turn, or print all their tables from the saved results.
 
     pip install -r requirements-bench.txt
-    python benchmark.py                  # every study; the EWT files and ewt.pt next to this file
+    python benchmark.py                  # every study: the EWT files, ewt.pt and
+                                         # glove.6B.50d.txt next to this file
     python benchmark.py --show           # the tables of docs/ again, from benchmarks/results
 
 Each study also runs alone: `python -m benchmarks.seeds --help`. Run it alone on the machine:
@@ -13,7 +14,8 @@ from pathlib import Path
 from benchmarks import (accuracy, calibration, corpus, crf_cost, export, learning_curve,
                         raw_text, seeds, step_costs, streaming, vectors)
 from benchmarks.results import RESULTS_FOLDER, read_results
-from benchmarks.study import DEFAULT_MODEL, print_saved, run_study, study_name
+from benchmarks.study import (DEFAULT_MODEL, check_inputs, parse_args, print_saved, run_study,
+                              study_name)
 from benchmarks.training import ROOT
 
 STUDIES = (accuracy, raw_text, calibration, learning_curve, step_costs, crf_cost, seeds, streaming,
@@ -71,19 +73,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.show:
         from tagger.errors import InputError
-        if not Path(args.model).is_file():  # now, not after hours of the first studies
-            raise InputError(f"{args.model}: no such file; train it with the README's recipe, "
-                             "or give it with --model")
         if args.results.exists() and not args.results.is_dir():
             raise InputError(f"{args.results}: not a folder; --results names the folder of the "
                              "results files")
+        options = {}
+        for study in STUDIES:
+            options[study] = ["--data", args.data,
+                              "--results", str(args.results / f"{study_name(study)}.json")]
+            if getattr(study, "MODEL_ROWS", ()):
+                options[study] += ["--model", args.model]
+            # every study's files now, not after hours of the first studies
+            check_inputs(study, parse_args(study, options[study]))
         args.results.mkdir(parents=True, exist_ok=True)
         for study in STUDIES:
-            options = ["--data", args.data,
-                       "--results", str(args.results / f"{study_name(study)}.json")]
-            if getattr(study, "MODEL_ROWS", ()):
-                options += ["--model", args.model]
-            run_study(study, options)
+            run_study(study, options[study])
         print()
     show(args.results)
 

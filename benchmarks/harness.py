@@ -11,9 +11,17 @@ from pathlib import Path
 
 
 def peak_memory_mb():
-    """This process's peak resident memory in MB (ru_maxrss is KB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+    """This process's peak resident memory in MB since it started its program.
+
+    On Linux it is VmHWM, which starts again at exec: ru_maxrss would also count the memory the
+    parent held when it started this process. Elsewhere ru_maxrss (bytes on macOS).
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(r"^VmHWM:\s+(\d+) kB", status, flags=re.M).group(1)) / 2**10
+    except (OSError, AttributeError):  # not Linux
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def best_of(repeats, function):
@@ -36,8 +44,8 @@ def _run_and_send(connection, function, args):
 
 
 def in_fresh_process(function, *args):
-    """function(*args) in a new Python process ("spawn": it starts with nothing of this one), so
-    that its peak memory is its own: (result, peak MB). function must be importable."""
+    """function(*args) in a new Python process ("spawn": it starts with nothing of this one):
+    (result, peak MB of that process, by peak_memory_mb). function must be importable."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_run_and_send, args=(sender, function, args))

@@ -1,4 +1,5 @@
-"""The recipe with and without GloVe word vectors, on the same three seeds: what the vectors buy."""
+"""The recipe, the recipe with two layers and 24 epochs, and that with GloVe word vectors (the
+glove recipe), on the same three seeds: what the second layer buys, and what the vectors do."""
 from pathlib import Path
 from statistics import mean
 
@@ -7,9 +8,12 @@ from benchmarks.training import ROOT, train_and_measure
 
 GLOVE_RECIPE = ROOT / "recipes" / "ewt-glove.txt"
 SEEDS = (1, 2, 3)
-# The recipe, then the recipe with vectors, on each seed: {row: (with vectors, seed)}.
-ROWS = {**{f"recipe-seed-{seed}": (False, seed) for seed in SEEDS},
-        **{f"vectors-seed-{seed}": (True, seed) for seed in SEEDS}}
+# Each kind of model: (its label in the table, its options over the recipe, vectors given after).
+# "layers" is the glove recipe without the vectors: its --num-layers 2 and --epochs 24.
+KINDS = {"recipe": ("the recipe", []),
+         "layers": ("two layers, 24 epochs", ["--num-layers", "2", "--epochs", "24"]),
+         "vectors": ("with vectors", [f"@{GLOVE_RECIPE}"])}
+ROWS = {f"{kind}-seed-{seed}": (kind, seed) for kind in KINDS for seed in SEEDS}
 TRAINS = True
 
 
@@ -27,14 +31,13 @@ def inputs(args):
 
 def changes(row, args):
     """tagger.train's options over the recipe for a row."""
-    with_vectors, seed = ROWS[row]
-    vectors = [f"@{GLOVE_RECIPE}", "--word-vectors", str(args.vectors)] if with_vectors else []
-    return [*vectors, "--seed", str(seed)]
+    kind, seed = ROWS[row]
+    vectors = ["--word-vectors", str(args.vectors)] if kind == "vectors" else []
+    return [*KINDS[kind][1], *vectors, "--seed", str(seed)]
 
 
 def measure(row, args):
-    """One seed of the recipe, with or without vectors, trained and measured on dev; its unseen
-    words split by whether the vectors file's first --max-vectors words hold them."""
+    """One seed of one kind of model, trained and measured on dev; its unseen words split by whether the vectors file's first --max-vectors words hold them."""
     in_table = vector_words(args)
     return train_and_measure(changes(row, args), args.train, args.dev, args.epochs,
                              also=lambda *result: unseen_split(in_table, *result))
@@ -75,48 +78,50 @@ def unseen_split(in_table, model, vocab, sentences, gold, predicted):
 
 
 def print_tables(rows):
-    """Each seed with and without vectors, then the means and ranges."""
+    """Each seed of each kind; the means and ranges; what each step adds, seed by seed. Figures are
+    computed from the unrounded accuracies and rounded once, when printed."""
     if not rows:
         return
     print()
-    print("The recipe without and with GloVe vectors (glove.6B.50d, `@recipes/ewt-glove.txt`), "
-          "on dev: UPOS and XPOS; UPOS on the tokens unseen in training, with and without a "
-          "vector; training time; model file size:")
+    print("The recipe; the recipe with two LSTM layers and 24 epochs; and that with GloVe vectors "
+          "(glove.6B.50d, `@recipes/ewt-glove.txt`), on dev: UPOS and XPOS; UPOS on the tokens "
+          "unseen in training, with and without a vector; training time; model file size:")
     print()
     print("| model | seed | dev UPOS | dev XPOS | unseen, with a vector | unseen, without | "
           "training time | model size |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for name, (with_vectors, seed) in ROWS.items():
+    for name, (kind, seed) in ROWS.items():
         if name not in rows:
             continue
         r = rows[name]
         unseen, tokens = r["unseen_accuracy"], r["unseen_tokens"]
-        print(f"| {'with vectors' if with_vectors else 'the recipe'} | {seed} | "
+        print(f"| {KINDS[kind][0]} | {seed} | "
               f"{r['accuracy']:.2%} | {r['xpos_accuracy']:.2%} | "
               f"{unseen['with_vector']:.2%} ({tokens['with_vector']:,}) | "
               f"{unseen['without_vector']:.2%} ({tokens['without_vector']:,}) | "
               f"{r['train_seconds'] / 60:.1f} min | {r['model_bytes'] / 2**20:.1f} MiB |")
     print()
-    for kind in (False, True):
-        names = [name for name, (with_vectors, _) in ROWS.items()
-                 if with_vectors == kind and name in rows]
+    for kind, (label, _) in KINDS.items():
+        names = [f"{kind}-seed-{seed}" for seed in SEEDS if f"{kind}-seed-{seed}" in rows]
         if len(names) < 2:
             continue
         summary = []
         for key in ("accuracy", "xpos_accuracy"):
-            values = [round(100 * rows[name][key], 2) for name in names]
+            values = [100 * rows[name][key] for name in names]
             summary.append(f"{mean(values):.2f}% (range {max(values) - min(values):.2f})")
-        print(f"{'With vectors' if kind else 'The recipe'}, mean of {len(names)} seeds: "
-              f"UPOS {summary[0]}, XPOS {summary[1]}.")
-    pairs = [(f"recipe-seed-{seed}", f"vectors-seed-{seed}") for seed in SEEDS
-             if f"recipe-seed-{seed}" in rows and f"vectors-seed-{seed}" in rows]
-    if pairs:
-        def gain(recipe, vectors, key):  # of the accuracies as printed, in points
-            return round(100 * rows[vectors][key], 2) - round(100 * rows[recipe][key], 2)
-        gains = {key: ", ".join(f"{gain(*pair, key):+.2f}" for pair in pairs)
+        print(f"{label.capitalize()}, mean of {len(names)} seeds: UPOS {summary[0]}, "
+              f"XPOS {summary[1]}.")
+    for before, after in (("recipe", "layers"), ("layers", "vectors"), ("recipe", "vectors")):
+        seeds = [seed for seed in SEEDS
+                 if f"{before}-seed-{seed}" in rows and f"{after}-seed-{seed}" in rows]
+        if not seeds:
+            continue
+        def gain(seed, key):
+            return 100 * (rows[f"{after}-seed-{seed}"][key] - rows[f"{before}-seed-{seed}"][key])
+        gains = {key: ", ".join(f"{gain(seed, key):+.2f}" for seed in seeds)
                  for key in ("accuracy", "xpos_accuracy")}
-        print(f"With vectors minus the recipe, seed by seed, in points: UPOS {gains['accuracy']}; "
-              f"XPOS {gains['xpos_accuracy']}.")
+        print(f"{KINDS[after][0].capitalize()} minus {KINDS[before][0]}, seed by seed, in points: "
+              f"UPOS {gains['accuracy']}; XPOS {gains['xpos_accuracy']}.")
 
 
 if __name__ == "__main__":
