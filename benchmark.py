@@ -92,6 +92,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from tagger.cli import run_cleanly
-    run_cleanly(main,  # `python benchmark.py --show | head` ends quietly
+    from tagger.cli import run
+    run(main,  # `python benchmark.py --show | head` ends quietly
                 when_interrupted=lambda: "every row measured before is saved")

@@ -171,5 +171,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from tagger.cli import run_cleanly
-    run_cleanly(main)  # `python figures.py | head -1` ends quietly
+    from tagger.cli import run
+    run(main)  # `python figures.py | head -1` ends quietly

@@ -5,7 +5,6 @@ Networks", trained on its two sentences, in the tutorial's order. Real data: the
     python main.py --loss ce    # CrossEntropyLoss on raw logits: the same losses and probabilities
 """
 import argparse
-import math
 import os
 import random
 import sys
@@ -34,26 +33,17 @@ def parse_args(argv=None):
     parser.add_argument("--predict", default="The dog ate the book",
                         help="the sentence to tag before and after")
     parser.add_argument("--embedding-dim", type=int, default=6,
-                        help="size of the word vectors, 1-4096 (default: 6)")
+                        help="size of the word vectors (default: 6)")
     parser.add_argument("--hidden-dim", type=int, default=6,
-                        help="size of the LSTM's hidden state, 1-4096 (default: 6)")
+                        help="size of the LSTM's hidden state (default: 6)")
     parser.add_argument("--epochs", type=int, default=300,
-                        help="passes over the training data, >= 1 (default: 300)")
-    parser.add_argument("--lr", type=float, default=0.1,
-                        help="SGD's learning rate, above 0 and at most 1000 (default: 0.1)")
+                        help="passes over the training data (default: 300)")
+    parser.add_argument("--lr", type=float, default=0.1, help="SGD's learning rate (default: 0.1)")
     parser.add_argument("--seed", type=int, default=1,
-                        help="seed for random, numpy and torch, in [0, 2**32) (default: 1)")
+                        help="seed for random, numpy and torch (default: 1)")
     parser.add_argument("--device", choices=["cpu", "cuda", "mps"], default="cpu",
                         help="(default: cpu)")
-    args = parser.parse_args(argv)
-    for option, ok in {"--embedding-dim": 1 <= args.embedding_dim <= 4096,
-                       "--hidden-dim": 1 <= args.hidden_dim <= 4096,
-                       "--epochs": args.epochs >= 1, "--lr": 0 < args.lr <= 1000,
-                       "--seed": 0 <= args.seed < 2**32, "--predict": bool(args.predict.split()),
-                       "--train": args.train.strip() != "" and "\0" not in args.train}.items():
-        if not ok:
-            parser.error(f"{option}: out of range or empty (see --help)")
-    return args
+    return parser.parse_args(argv)
 
 
 def print_probabilities(title, model, words, word_to_ix, tag_to_ix, device):
@@ -73,10 +63,6 @@ def main(argv=None):
     args = parse_args(argv)
     shown = {name: value for name, value in vars(args).items() if name != "train"}
     print("settings: " + " ".join(f"{name}={value}" for name, value in shown.items()))
-    available = {"cpu": True, "cuda": torch.cuda.is_available(),
-                 "mps": torch.backends.mps.is_available()}
-    if not available[args.device]:
-        sys.exit(f"error: --device {args.device}: not available on this machine")  # exit code 1
     device = torch.device(args.device)
     # one seed for every source of randomness, before anything random happens
     random.seed(args.seed)
@@ -120,8 +106,6 @@ def main(argv=None):
     for epoch in range(1, args.epochs + 1):
         loss = train_one_epoch(model, training_data, word_to_ix, tag_to_ix, loss_function,
                                optimizer, device)
-        if not math.isfinite(loss):  # the weights are lost: say so, rather than print nan
-            sys.exit(f"error: training diverged in epoch {epoch} (loss {loss}): try a smaller --lr")
         if epoch % 50 == 0 or epoch == args.epochs:
             print(f"epoch {epoch:3d} | loss {loss:.4f}")
     training_seconds = time.perf_counter() - start
@@ -135,27 +119,5 @@ def main(argv=None):
     print(" ".join(f"{word}/{ix_to_tag[ix]}" for word, ix in zip(words, tags)))
 
 
-def run_cleanly(work):
-    """Run work(); what would end in a traceback ends in one line on stderr instead."""
-    if sys.stdout is None:  # started with `>&-`
-        sys.exit("error: standard output is closed")
-    try:
-        work()
-        sys.stdout.flush()
-    except KeyboardInterrupt:  # Ctrl-C: exit code 130, as a shell reports it
-        print("\ninterrupted", file=sys.stderr)
-        sys.exit(130)
-    except MemoryError:
-        print("error: out of memory", file=sys.stderr)
-        sys.exit(1)
-    # the output could not be written: a closed pipe (`| head`) or a full disk
-    except OSError as error:
-        # nothing more to write at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        if not isinstance(error, BrokenPipeError):
-            print(f"error: cannot write the output: {error.strerror}", file=sys.stderr)
-        sys.exit(1)
-
-
 if __name__ == "__main__":
-    run_cleanly(main)
+    main()

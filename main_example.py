@@ -19,7 +19,6 @@ from loss_examples import (cross_entropy_is_kl_plus_entropy, first_overflowing_i
                            nll_worked_example, recover_probabilities,
                            subnormal_onset_and_first_wrong_gap, true_class_gradients,
                            where_equivalence_stops)
-from loss_figures import draw_figures
 from lstm_example import (lstm_loop_and_call_seconds, lstm_step_by_step_and_whole,
                           why_the_tagger_keeps_no_state)
 
@@ -125,13 +124,14 @@ def main():
 
 
 if __name__ == "__main__":
-    from main import run_cleanly  # a closed pipe, a full disk, Ctrl-C: one line, no traceback
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--figures", metavar="DIR",
                         help="draw the losses page's two figures into DIR instead (needs "
                              "matplotlib: pip install -r requirements-dev.txt)")
     figures_folder = parser.parse_args().figures
-    if figures_folder is not None and not figures_folder.strip():
-        parser.error("--figures: an empty path (an unset variable?)")
-    run_cleanly(lambda: draw_figures(figures_folder) if figures_folder else main())
+    if figures_folder:
+        from loss_figures import draw_figures  # matplotlib: only for the figures
+        draw_figures(figures_folder)
+    else:
+        main()

@@ -1,9 +1,6 @@
 """Day 1's training data and training step: the CSV read with pandas, words turned into index
 tensors, and the tutorial's training step, one sentence at a time."""
-import csv
-import io
 import random
-import warnings
 
 import pandas as pd
 import torch
@@ -17,73 +14,28 @@ class TrainingDataError(Exception):
 
 def read_training_data(path):
     """The CSV's rows as [(words, tags), ...]: columns text and tag, split on spaces."""
-    try:  # opened here, as a local file: given a path, pandas would also fetch URLs and unpack .gz
-        with open(path, "rb") as file:
-            raw = file.read()
-        text = raw.decode("utf-8-sig")
-    except OSError as error:
-        raise TrainingDataError(f"{path}: cannot be read: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise TrainingDataError(f"{path} line {line}: not valid UTF-8 (byte "
-                                f"0x{raw[error.start]:02x})") from None
-    if "\0" in text:
-        raise TrainingDataError(f"{path} line {text[:text.index(chr(0))].count(chr(10)) + 1}: a "
-                                "NUL byte")
-    row_lines = csv_row_lines(path, text)
-    if not row_lines:
-        raise TrainingDataError(f"{path}: file is empty")
-    # dtype=str and keep_default_na=False: a word such as "NA" stays a word. index_col=False: a row
-    # with more fields than the header warns, and that warning is an error here.
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", pd.errors.ParserWarning)
-        try:
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
-        except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
-            first_line = str(error).strip().splitlines()[0]
-            raise TrainingDataError(f"{path}: not valid CSV: {first_line}") from None
-    header = next(csv.reader(io.StringIO(text)))
-    for column in ("text", "tag"):
-        if header.count(column) != 1:
-            problem = "missing" if column not in header else "more than one"
-            raise TrainingDataError(f"{path}: {problem} column '{column}' (found: "
-                                    f"{', '.join(header)})")
+    # dtype=str and keep_default_na=False: a word such as "NA" stays a word. header=None: a row
+    # with more fields than the header is an error naming its line, not a silent extra column.
+    try:
+        df = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise TrainingDataError(f"{path}: {str(error).strip().splitlines()[0]}") from None
+    df.columns = df.iloc[0]
+    df = df[1:]
+    if "text" not in df.columns or "tag" not in df.columns:
+        raise TrainingDataError(f"{path}: needs the columns text and tag (found: "
+                                f"{', '.join(df.columns)})")
     training_data = []
-    for line, words, tags in zip(row_lines[1:], df["text"], df["tag"]):
+    # row 1 is the header; pandas skips blank lines, so a row is not always a line of the file
+    for row, (words, tags) in enumerate(zip(df["text"], df["tag"]), start=2):
         words, tags = words.split(), tags.split()
-        for column, cell in (("text", words), ("tag", tags)):
-            if not cell:
-                raise TrainingDataError(f"{path} line {line}: empty '{column}' cell")
-        if len(words) != len(tags):
-            raise TrainingDataError(f"{path} line {line}: {len(words)} tokens in 'text' but "
+        if not words or len(words) != len(tags):
+            raise TrainingDataError(f"{path}: row {row}: {len(words)} words in 'text' but "
                                     f"{len(tags)} tags in 'tag'")
         training_data.append((words, tags))
     if not training_data:
         raise TrainingDataError(f"{path}: no sentences (only a header)")
     return training_data
-
-
-def csv_row_lines(path, text):
-    """The line where each row of the CSV text starts, blank lines left out (as pandas does).
-
-    Python's csv module in strict mode also refuses what pandas would accept silently, such as
-    text after a closing quote ("The dog"x becomes The dogx).
-    """
-    reader, starts, line, header = csv.reader(io.StringIO(text, newline=""),
-                                              strict=True), [], 1, None
-    try:
-        for row in reader:
-            header = header or row
-            if len(row) > len(header):
-                raise TrainingDataError(f"{path} line {line}: more fields than the header's "
-                                        f"{len(header)} columns (quote a cell that contains "
-                                        "commas)")
-            if len(row) > 1 or row and row[0].strip():  # pandas skips a line of spaces too
-                starts.append(line)
-            line = reader.line_num + 1
-    except csv.Error as error:
-        raise TrainingDataError(f"{path} line {line}: not valid CSV: {error}") from None
-    return starts
 
 
 def prepare_sequence(seq, to_ix):

@@ -1,4 +1,5 @@
-"""One tagger.tag process against local Dask clusters of 1 and 2 workers, on the same text."""
+"""tagger.tag run on each file in turn (a process a file) against local Dask clusters of 1 and
+2 workers, on the same files."""
 import logging
 import re
 import sys
@@ -18,7 +19,7 @@ WORKER_COUNTS = (1, 2)
 
 
 def measure(row, args):
-    """Tag the same files with one process and with each local cluster."""
+    """Tag the same files with a tagger.tag process a file, and with each local cluster."""
     return run_corpus_row(args.dev, args.model.resolve())
 
 
@@ -28,12 +29,12 @@ def run_corpus_row(dev_path, model_path, text_mb=TEXT_MB, files=FILES,
     local cluster of each size in worker_counts (its start-up timed apart)."""
     from distributed import Client, LocalCluster
 
-    from tagger import tag
     from tagger.dask_tagging import tag_files
     from tagger.data import read_text
+    from tagger.tagging import words_of
     from tagger.tokenizer import tokenize
     texts = re.findall(r"^# text = (.*)$", read_text(dev_path), flags=re.M)
-    words_per_copy = sum(len(tag.words_of(tokenize(line))) for line in texts)
+    words_per_copy = sum(len(words_of(tokenize(line))) for line in texts)
     result = {"text_mb": text_mb, "files": files, "runs": []}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -56,10 +57,10 @@ def run_corpus_row(dev_path, model_path, text_mb=TEXT_MB, files=FILES,
                               dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
                     Client(cluster) as client:
                 started = time.perf_counter()
-                failed = tag_files(client, str(model_path), [str(p) for p in paths], out)
+                status = tag_files(client, model_path, [str(p) for p in paths], out)
                 seconds = time.perf_counter() - started
-                if failed:
-                    raise RuntimeError(f"tagging failed: {failed}")
+                if set(status.values()) != {"tagged"}:
+                    raise RuntimeError(f"tagging failed: {status}")
                 peaks = sorted(client.run(peak_memory_mb).values())  # each worker's own
             result["runs"].append({"workers": workers, "words": words, "seconds": seconds,
                                    "words_per_s": words / seconds, "peaks_mb": peaks,

@@ -1,4 +1,5 @@
 """The recipe with and without a CRF output layer: accuracy over seeds, and what the CRF costs."""
+import dataclasses
 import functools
 import random
 import time
@@ -46,13 +47,12 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     and as --eval does (with probabilities), best of `repeats`."""
     import torch
     from tagger import train as trainer
-    from tagger.checkpoint import load_checkpoint, read_checkpoint
+    from tagger.checkpoint import load_checkpoint
     from tagger.data import read_tag_sets
-    from tagger.model import RealDataTagger
     from tagger.evaluation import evaluate
-    from tagger.batches import make_batches, word_count_tensor
-    from tagger.predict import predict
-    from tagger.training import train
+    from tagger.model import RealDataTagger
+    from tagger.tagging import predict
+    from tagger.vocabulary import make_batches, word_count_tensor
     trained, vocab = load_checkpoint(model_path)
     args = recipe_args([], train_path)
     sentences, gold = read_tag_sets(train_path, vocab.tag_sets)
@@ -60,7 +60,7 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     n_dev_words = sum(map(len, dev_sentences))
     # The same model built with CRF output layers (--crf), the trained weights loaded into it, and
     # random transition scores in its CRFs.
-    with_crf = RealDataTagger(**dict(read_checkpoint(model_path)["settings"], crf=True))
+    with_crf = RealDataTagger(dataclasses.replace(trained.config, crf=True))
     missing = with_crf.load_state_dict(trained.state_dict(), strict=False).missing_keys
     assert missing and all(key.split(".")[0] in ("tag_output", "xpos_output") for key in missing)
     torch.manual_seed(0)
@@ -76,11 +76,12 @@ def run_crf_cost_row(train_path, dev_path, model_path, repeats=3):
     for kind in ("softmax", "crf", "softmax", "crf"):
         random.seed(0)
         start = time.perf_counter()
-        train(models[kind], batches, optimizers[kind], 1, clip_grad=args.clip_grad,
-              word_counts=word_count_tensor(vocab), unk_alpha=args.unk_alpha)
+        trainer.train_epoch(models[kind], batches, optimizers[kind], args,
+                            word_count_tensor(vocab))
         result[kind]["epoch_seconds"] = min(result[kind]["epoch_seconds"],
                                             time.perf_counter() - start)
     for kind, model in models.items():
+        model.eval()
         evaluation_seconds, _ = best_of(repeats,
                                         functools.partial(evaluate, model, dev_sentences, dev_gold,
                                                           vocab))

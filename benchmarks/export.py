@@ -32,12 +32,10 @@ def command(*argv):
 
 def dev_accuracy(model_path, dev_path):
     """{tag set: accuracy} on dev of a .pt or an exported .onnx model, as --eval computes it."""
-    from tagger.checkpoint import load_checkpoint
+    from tagger.checkpoint import load_model
     from tagger.data import read_tag_sets
     from tagger.evaluation import evaluate
-    from tagger.onnx_tagger import load_onnx_tagger
-    load = load_onnx_tagger if str(model_path).endswith(".onnx") else load_checkpoint
-    model, vocab = load(model_path)
+    model, vocab = load_model(model_path)
     results = evaluate(model, *read_tag_sets(dev_path, vocab.tag_sets), vocab)
     return {name: result.accuracy for name, result in results.items()}
 
@@ -51,11 +49,11 @@ def start_up_seconds(model_path, runs=START_UP_RUNS):
 def run_export_row(dev_path, model_path, text_mb=TEXT_MB, start_up_runs=START_UP_RUNS):
     """Each runtime's figures: file size, start-up, words/s and peak memory of tagging dev's raw
     text repeated to `text_mb` MB (`- --conllu`), and dev accuracy."""
-    from tagger import tag
     from tagger.data import read_text
+    from tagger.tagging import words_of
     from tagger.tokenizer import tokenize
     texts = re.findall(r"^# text = (.*)$", read_text(dev_path), flags=re.M)
-    words_per_copy = sum(len(tag.words_of(tokenize(line))) for line in texts)
+    words_per_copy = sum(len(words_of(tokenize(line))) for line in texts)
     result = {"text_mb": text_mb, "start_up_runs": start_up_runs, "runtimes": []}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

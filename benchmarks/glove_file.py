@@ -64,5 +64,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from tagger.cli import run_cleanly
-    run_cleanly(main)
+    from tagger.cli import run
+    run(main)

@@ -3,7 +3,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.study import study_command
-from benchmarks.training import (TRAIN_FILE, train_and_measure, train_and_measure_classic)
+from benchmarks.training import (TRAIN_FILE, train_and_measure, train_and_measure_classic,
+                                 write_conllu_slice)
 
 ROWS = {"1/8": 8, "1/4": 4, "1/2": 2, "all": 1}  # a point: the first 1/part of the sentences
 TRAINS = True
@@ -11,7 +12,7 @@ TRAINS = True
 
 def measure(row, args):
     """The recipe and NLTK's perceptron trained on the first 1/part of the training sentences."""
-    from tagger.conllu import read_conllu, write_conllu_slice
+    from tagger.conllu import read_conllu
     lengths = [len(words) for words, _ in read_conllu(args.train)]
     n_sentences = len(lengths) // ROWS[row]
     point = {"sentences": n_sentences, "tokens": sum(lengths[:n_sentences])}

@@ -44,7 +44,6 @@ def run_raw_text_row(dev_path, model_path):
     tokenizing, tagging and writing CoNLL-U, best of 3.
     """
     from tagger.checkpoint import load_checkpoint
-    from tagger.conllu import replace_tags
     from tagger.data import read_tag_sets, read_text
     from tagger.tokenizer import tokenize
     from tagger.evaluation import evaluate
@@ -74,18 +73,34 @@ def run_raw_text_row(dev_path, model_path):
     return result
 
 
+def replace_tags(conllu_text, tags):
+    """conllu_text with the tag columns of each word line replaced by predicted tags.
+
+    tags: {tag set name ("upos", "xpos"): the tags of every word, in file order}. Every other
+    byte stays as it was (ConlluSentence.with_tags).
+    """
+    import io
+    from tagger.conllu import TAG_COLUMNS, conllu_sentences
+    from tagger.lines import LineReader
+    reader = LineReader("CoNLL-U text", io.BytesIO(conllu_text.encode("utf-8")))
+    tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
+    return "".join(sentence.with_tags({column: [next(column_tags) for _ in sentence.words]
+                                       for column, column_tags in tags.items()})
+                   for sentence in conllu_sentences(reader, tags_required=False))
+
+
 def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     """Tokenize and tag each line of a text file, write CoNLL-U (HEAD 0); return the word count."""
-    from tagger import tag
     from tagger.conllu import conllu_sentence
     from tagger.lines import LineReader
+    from tagger.tagging import tag_sentences, text_lines, words_of
     reader = LineReader(text_path)  # read as tagger.tag reads: only "\n" ends a line
-    tokenized = list(tag.tokenized_lines(tag.text_lines(reader), tokenize_line, reader.name))
-    tagged = tag.tag_lines(model, tokenized, vocab)
+    tokenized = [(line, tokenize_line(line)) for _, line in text_lines(reader, [])]
+    tagged = tag_sentences(model, vocab, [words_of(tokens) for _, tokens in tokenized])
     sentences = (conllu_sentence(line, tokens, tags, head="0")
-                 for (line, _), (tokens, tags) in zip(tokenized, tagged) if tokens)
+                 for (line, tokens), tags in zip(tokenized, tagged) if tokens)
     conllu_path.write_text("".join(sentences), encoding="utf-8")
-    return sum(len(tag.words_of(tokens)) for tokens, _ in tagged)
+    return sum(len(words_of(tokens)) for _, tokens in tokenized)
 
 
 def print_tables(rows):

@@ -20,10 +20,10 @@ def measure(row, args):
 
 def print_tables(rows):
     """Each seed's dev accuracies, their mean and range; the wide model against the recipe on the
-    same seeds. Means and ranges are of the accuracies as printed (in points, two decimals), so
-    that they can be checked against the figures beside them."""
+    same seeds. Means, ranges and gains come from the unrounded accuracies, rounded once when
+    printed."""
     def points(name, key):
-        return round(100 * rows[name][key], 2)
+        return 100 * rows[name][key]
 
     for seed_rows, title in ((RECIPE_SEEDS, "The recipe"),
                              (WIDE_SEEDS, f"The recipe with `--hidden-dim {WIDE_HIDDEN_DIM}`")):

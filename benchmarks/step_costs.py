@@ -29,7 +29,7 @@ def run_adam_step_row(train_path, steps=ADAM_STEPS):
     from tagger.data import read_tag_sets
     args = recipe_args([], train_path)
     torch.manual_seed(args.seed)
-    model, _, _ = trainer.build_model(args, *read_tag_sets(train_path, ("upos", "xpos")), "cpu")
+    model, _ = trainer.build_model(args, *read_tag_sets(train_path, ("upos", "xpos")))
     for parameter in model.parameters():
         parameter.grad = torch.randn_like(parameter)
     result = {"parameters": sum(p.numel() for p in model.parameters())}
@@ -55,8 +55,7 @@ def run_step_cost_row(train_path, repeats=30):
     import torch
     from tagger import train as trainer
     from tagger.data import read_tag_sets
-    from tagger.batches import make_batches
-    from tagger.training import tag_set_names
+    from tagger.vocabulary import make_batches
     sentences, gold = read_tag_sets(train_path, ("upos", "xpos"))
     sentence_ids = [next(i for i, words in enumerate(sentences) if len(words) == length)
                     for length in STEP_COST_LENGTHS]
@@ -75,8 +74,8 @@ def run_step_cost_row(train_path, repeats=30):
     for row, (_, changes) in MODELS.items():
         args = recipe_args(changes, train_path)
         torch.manual_seed(args.seed)
-        row_gold = {name: gold[name] for name in tag_set_names(args)}
-        model, vocab, _ = trainer.build_model(args, sentences, row_gold, "cpu")
+        row_gold = {name: gold[name] for name in (("upos", "xpos") if args.xpos else ("upos",))}
+        model, vocab = trainer.build_model(args, sentences, row_gold)
         optimizer = trainer.make_optimizer(args, model)
         figures = {}
         for length, i in zip(STEP_COST_LENGTHS, sentence_ids):

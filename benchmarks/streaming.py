@@ -1,6 +1,5 @@
 """python -m tagger.tag on inputs of growing size: memory, speed, chunk sizes, long token, pause."""
 import functools
-import os
 import re
 import subprocess
 import sys
@@ -61,15 +60,17 @@ def seconds_until_tags_during_a_pause(model_path, lines):
 def accuracy_with_and_without_the_word_bound(model, vocab, dev_path):
     """Dev UPOS and XPOS accuracy with the character LSTM reading at most MAX_WORD_CHARS characters
     of a word, and reading all of them; and how many dev tokens are longer than that."""
-    from tagger.batches import MAX_WORD_CHARS
+    import dataclasses
     from tagger.data import read_tag_sets
     from tagger.evaluation import evaluate
+    from tagger.vocabulary import MAX_WORD_CHARS
     sentences, gold = read_tag_sets(dev_path, vocab.tag_sets)
     figures = {"chars": MAX_WORD_CHARS,
                "longer_tokens": sum(len(word) > MAX_WORD_CHARS
                                     for words in sentences for word in words)}
     for name, max_chars in (("with", MAX_WORD_CHARS), ("without", 10**9)):
-        results = evaluate(model, sentences, gold, vocab, max_word_chars=max_chars)
+        results = evaluate(model, sentences, gold,
+                           dataclasses.replace(vocab, max_word_chars=max_chars))
         figures[name] = {tag_set: result.accuracy for tag_set, result in results.items()}
     return figures
 
@@ -80,15 +81,16 @@ def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=C
     `sizes_mb` (in child processes: wall time, words/s, peak memory); `chunk_sizes` against speed; a
     token of `long_token_chars` characters; and how soon a producer that writes `pause_sentences`
     sentences and then waits gets their tags."""
-    from tagger import tag
-    from tagger.data import read_tag_sets, read_text
     from tagger.checkpoint import load_checkpoint
+    from tagger.data import read_tag_sets, read_text
+    from tagger.lines import LineReader
+    from tagger.tagging import tag_text, text_lines, words_of
     from tagger.tokenizer import tokenize
     tag_command = ["-m", "tagger.tag"]  # run from this folder (measured_run's cwd)
     dev_conllu = read_text(dev_path)
     texts = re.findall(r"^# text = (.*)$", dev_conllu, flags=re.M)
     raw_text = "\n".join(texts) + "\n"
-    words = {"raw": sum(len(tag.words_of(tokenize(line))) for line in texts),
+    words = {"raw": sum(len(words_of(tokenize(line))) for line in texts),
              "conllu": sum(map(len, read_tag_sets(dev_path)[0]))}
     result = {"runs": [], "chunks": []}
     with tempfile.TemporaryDirectory() as folder:
@@ -108,13 +110,12 @@ def run_streaming_row(dev_path, model_path, sizes_mb=STREAMING_MB, chunk_sizes=C
         path = folder / f"raw-{sizes_mb[0]}.txt"
         n_words = result["runs"][0]["words"]
         model, vocab = load_checkpoint(model_path)
-        args = tag.parse_args([str(model_path), "-", "--conllu"])
+        def tag_file(chunk_words):  # as tagger.tag MODEL - --conllu does, output thrown away
+            for _ in tag_text(model, vocab, text_lines(LineReader(path), []), str(path),
+                              conllu=True, chunk_words=chunk_words):
+                pass
         for chunk_words in chunk_sizes:
-            with open(path, "rb") as stdin, open(os.devnull, "w", encoding="utf-8") as stdout:
-                seconds, _ = best_of(1,
-                                     functools.partial(tag.tag_text, model, vocab, args, "cpu",
-                                                       chunk_words,
-                                                          stdin, stdout))
+            seconds, _ = best_of(1, functools.partial(tag_file, chunk_words))
             result["chunks"].append({"chunk_words": chunk_words, "words_per_s": n_words / seconds})
         result["word_bound"] = accuracy_with_and_without_the_word_bound(model, vocab, dev_path)
         (folder / "long.txt").write_text("a" * long_token_chars + "\n", encoding="utf-8")

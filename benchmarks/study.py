@@ -92,7 +92,7 @@ def check_inputs(study, args):
 
 def run_study(study, argv=None):
     """Measure the chosen rows one after another, saving after each; then print the tables."""
-    from tagger.training import subnormals_flushed_to_zero
+    from tagger.train import subnormals_flushed_to_zero
     args = parse_args(study, argv)
     if not args.show:
         check_inputs(study, args)
@@ -109,7 +109,7 @@ def run_study(study, argv=None):
 def study_command(module_name):
     """`python -m benchmarks.NAME`: the study run under its own module name (which the fresh
     processes of a study import), ending in one line on bad input."""
-    from tagger.cli import run_cleanly
+    from tagger.cli import run
     study = importlib.import_module(module_name)
-    run_cleanly(lambda: run_study(study),  # `--show | head` ends quietly
+    run(lambda: run_study(study),  # `--show | head` ends quietly
                 when_interrupted=lambda: "every row measured before is saved")

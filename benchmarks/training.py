@@ -24,6 +24,19 @@ MODELS = {"day1-lstm": ("one-directional LSTM, words only (the recipe's sizes an
           "bilstm-chars": ("BiLSTM + character LSTM (the recipe)", [])}
 
 
+def write_conllu_slice(source, destination, n_sentences):
+    """Copy the first n_sentences sentences of a CoNLL-U file (for quick tests and timings)."""
+    kept, sentences = [], 0
+    with open(source, encoding="utf-8") as lines:
+        for line in lines:
+            kept.append(line)
+            if not line.strip():
+                sentences += 1
+                if sentences == n_sentences:
+                    break
+    Path(destination).write_text("".join(kept), encoding="utf-8")
+
+
 def recipe_args(changes, train_path, dev_path=None, save_path=None, epochs=None, batch_size=None):
     """tagger.train's options: the recipe file, then `changes` (options that override it)."""
     from tagger import train as trainer
@@ -40,8 +53,7 @@ def train_quietly(args):
     from tagger import train as trainer
     from tagger.cli import seed_everything
     seed_everything(args.seed)
-    return trainer.train_tagger(args, trainer.check_device(args.device),
-                                log=lambda *args, **kwargs: None)
+    return trainer.train_tagger(args, log=lambda *args, **kwargs: None)
 
 
 def classic_tagger(kind, training_data):
@@ -93,7 +105,7 @@ def train_and_measure(changes, train_path, dev_path, epochs=None, also=None):
     predicted), if given, adds figures of its own."""
     from tagger.checkpoint import load_checkpoint
     from tagger.data import read_tag_sets
-    from tagger.predict import predict
+    from tagger.tagging import predict
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.pt"
         start = time.perf_counter()

@@ -37,7 +37,8 @@ def changes(row, args):
 
 
 def measure(row, args):
-    """One seed of one kind of model, trained and measured on dev; its unseen words split by whether the vectors file's first --max-vectors words hold them."""
+    """One seed of one kind of model, trained and measured on dev; its unseen words split by
+    whether the vectors file's first --max-vectors words hold them."""
     in_table = vector_words(args)
     return train_and_measure(changes(row, args), args.train, args.dev, args.epochs,
                              also=lambda *result: unseen_split(in_table, *result))
@@ -47,9 +48,9 @@ def vector_words(args):
     """The (lower-cased) words among the vector file's first N that the glove recipe keeps."""
     from tagger import train as trainer
     from tagger.lines import LineReader
-    from tagger.train_options import DEFAULT_MAX_VECTORS
-    recipe = trainer.parse_args([f"@{GLOVE_RECIPE}", "--word-vectors", str(args.vectors)])
-    limit = recipe.max_vectors or DEFAULT_MAX_VECTORS
+    recipe = trainer.parse_args([f"@{GLOVE_RECIPE}", "--word-vectors", str(args.vectors),
+                                 "--train", str(args.train)])
+    limit = recipe.max_vectors or trainer.DEFAULT_MAX_VECTORS
     words = set()
     for number, raw in LineReader(args.vectors, max_line_bytes=1 << 20):
         fields = raw.decode("utf-8", errors="replace").split(" ")
@@ -116,9 +117,9 @@ def print_tables(rows):
                  if f"{before}-seed-{seed}" in rows and f"{after}-seed-{seed}" in rows]
         if not seeds:
             continue
-        def gain(seed, key):
-            return 100 * (rows[f"{after}-seed-{seed}"][key] - rows[f"{before}-seed-{seed}"][key])
-        gains = {key: ", ".join(f"{gain(seed, key):+.2f}" for seed in seeds)
+        pairs = [(rows[f"{before}-seed-{seed}"], rows[f"{after}-seed-{seed}"]) for seed in seeds]
+        gains = {key: ", ".join(f"{100 * (second[key] - first[key]):+.2f}"
+                                for first, second in pairs)
                  for key in ("accuracy", "xpos_accuracy")}
         print(f"{KINDS[after][0].capitalize()} minus {KINDS[before][0]}, seed by seed, in points: "
               f"UPOS {gains['accuracy']}; XPOS {gains['xpos_accuracy']}.")

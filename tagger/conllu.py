@@ -1,8 +1,6 @@
 """CoNLL-U in and out: reading and checking sentences as they arrive, and writing them."""
 import dataclasses
-import io
 import re
-from pathlib import Path
 
 from tagger.errors import InputError
 from tagger.lines import LineReader
@@ -137,32 +135,6 @@ def read_conllu(path, tags_required=True, tag_column=UPOS):
 
 
 TAG_COLUMNS = {"upos": UPOS, "xpos": XPOS}  # the tag sets a CoNLL-U file holds, by name
-
-
-def write_conllu_slice(source, destination, n_sentences):
-    """Copy the first n_sentences sentences of a CoNLL-U file (for quick tests and timings)."""
-    kept, sentences = [], 0
-    with open(source, encoding="utf-8") as lines:
-        for line in lines:
-            kept.append(line)
-            if not line.strip():
-                sentences += 1
-                if sentences == n_sentences:
-                    break
-    Path(destination).write_text("".join(kept), encoding="utf-8")
-
-
-def replace_tags(conllu_text, tags):
-    """conllu_text with the tag columns of each word line replaced by predicted tags.
-
-    tags: {tag set name ("upos", "xpos"): the tags of every word, in file order}; each goes
-    into its column (TAG_COLUMNS). Every other byte stays as it was (ConlluSentence.with_tags).
-    """
-    reader = LineReader("CoNLL-U text", io.BytesIO(conllu_text.encode("utf-8")))
-    tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
-    return "".join(sentence.with_tags({column: [next(column_tags) for _ in sentence.words]
-                                       for column, column_tags in tags.items()})
-                   for sentence in conllu_sentences(reader, tags_required=False))
 
 
 # what str.splitlines splits on

@@ -10,7 +10,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from tagger.cli import run_cleanly
+from tagger.cli import run
 from tagger.crf import CRF
 
 
@@ -162,4 +162,4 @@ def main():
 
 
 if __name__ == "__main__":
-    run_cleanly(main)  # `python -m tagger.crf_example | head` ends quietly
+    run(main)  # `python -m tagger.crf_example | head` ends quietly

@@ -1,11 +1,86 @@
-"""Tagging files on a Dask cluster: their blocks out to the workers, the tagged text back into
-whole files, each renamed into place when complete."""
+"""Tagging files on a Dask cluster: blocks of whole lines out to the workers, tagged text back
+into whole files, each renamed into place when complete, with a record of what made it."""
 import dataclasses
+import functools
+import hashlib
+import io
+import json
+import os
 from pathlib import Path
 
 from tagger.atomic_file import AtomicFile
-from tagger.blocks import BLOCK_BYTES, plan_blocks, tag_block
 from tagger.errors import InputError
+from tagger.lines import MAX_LINE_BYTES, LineReader
+
+BLOCK_BYTES = 1 << 20  # 1 MiB of text a task: about 180,000 words of English
+RECORD = ".tagger-corpus.jsonl"  # in --out: what each output was made from
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """Bytes [start, end) of a file, whole lines; first_line: the number of its first line."""
+    path: str
+    start: int
+    end: int
+    first_line: int
+
+
+def plan_blocks(path, block_bytes=BLOCK_BYTES):
+    """Cut a file into Blocks of about block_bytes, each ending at a line end (or the file's)."""
+    blocks, offset, line = [], 0, 1
+    try:
+        with open(path, "rb") as file:
+            while data := file.read(block_bytes):
+                while not data.endswith(b"\n"):  # finish the line the read cut
+                    more = file.readline(MAX_LINE_BYTES + 1)
+                    if not more:
+                        break
+                    data += more
+                    if len(more) > MAX_LINE_BYTES:
+                        long_line = line + data.count(b"\n")
+                        raise InputError(f"{path} line {long_line}: over "
+                                         f"{MAX_LINE_BYTES >> 20} MiB without a line break")
+                blocks.append(Block(str(path), offset, offset + len(data), line))
+                offset, line = offset + len(data), line + data.count(b"\n")
+    except OSError as error:
+        raise InputError(f"{path}: cannot read it: {error.strerror or error}") from None
+    return blocks
+
+
+def file_digest(path):
+    """The SHA-256 of a file's bytes, in hex: a model's identity, whatever its name or date."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+@functools.lru_cache(maxsize=2)
+def loaded_model(model_path, digest):
+    """The model at model_path whose bytes have this SHA-256, loaded once per worker process.
+
+    Keyed by the digest: a long-lived worker given a retrained model loads it anew.
+    """
+    import torch
+    from tagger.checkpoint import load_model
+    torch.set_num_threads(1)  # one worker a core: N workers do not fight over the cores
+    data = Path(model_path).read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise InputError(f"{model_path}: changed since this run started; run it again")
+    return load_model(model_path, data=data)
+
+
+def tag_block(model_path, digest, block, conllu=False, batch_size=512):
+    """(tagged text, warnings) of one Block, exactly as python -m tagger.tag MODEL - writes it."""
+    from tagger.tagging import MAX_SENTENCE_WORDS, tag_text, text_lines
+    model, vocab = loaded_model(model_path, digest)
+    with open(block.path, "rb") as file:
+        file.seek(block.start)
+        data = file.read(block.end - block.start)
+    reader = LineReader(block.path, io.BytesIO(data), max_line_words=MAX_SENTENCE_WORDS,
+                        first_line=block.first_line)
+    warnings = []
+    text = "".join(tagged for _, tagged in tag_text(model, vocab, text_lines(reader, warnings),
+                                                    reader.name, conllu, batch_size=batch_size))
+    return text, warnings
 
 
 def output_path(out_folder, path, conllu):
@@ -13,18 +88,59 @@ def output_path(out_folder, path, conllu):
     return Path(out_folder) / (Path(path).name + (".conllu" if conllu else ".tagged"))
 
 
+def source_of(path, model_digest, conllu):
+    """What an output is made from: its input (path, size, modification time) and the model."""
+    info = os.stat(path)
+    return {"input": os.path.abspath(path), "size": info.st_size, "mtime_ns": info.st_mtime_ns,
+            "model_sha256": model_digest, "conllu": conllu}
+
+
+class Record:
+    """The file in --out that says what each output was made from, a JSON line an output."""
+
+    def __init__(self, folder):
+        self.path = Path(folder) / RECORD
+        self.outputs = {}
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            lines = []
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(f"{self.path}: cannot read this command's record: {error}") from None
+        for line in lines:  # a later line wins; one cut short by a stop is left out
+            try:
+                entry = json.loads(line)
+                self.outputs[entry["output"]] = entry["source"]
+            except (ValueError, KeyError, TypeError):
+                continue
+
+    def add(self, target, source):
+        """Record an output's source, before the output gets its name (a stop between the two
+        leaves a record of a file that is not there, which a rerun writes)."""
+        with open(self.path, "a", encoding="utf-8") as file:
+            file.write(json.dumps({"output": target.name, "source": source}) + "\n")
+        self.outputs[target.name] = source
+
+    def is_ours(self, path):
+        """Whether `path` is this record, an output it lists, or a temporary file of ours."""
+        path = Path(path)
+        return path.parent.resolve() == self.path.parent.resolve() and (
+            path.name == RECORD or path.name in self.outputs
+            or path.name.startswith(".") and path.name.endswith(".tmp"))
+
+
 @dataclasses.dataclass
 class Output:
     """One input file's output as it is written: blocks arrive in any order, go out in order."""
-    path: Path      # the finished file's name
+    path: Path
     n_blocks: int
+    source: dict
     file: AtomicFile | None = None  # open from the first block written to the last
     waiting: dict = dataclasses.field(default_factory=dict)  # block index -> text not yet written
     written: int = 0
 
-    def add(self, index, text):
-        """Keep a block's text and write every block that is next in order; when the last is
-        written, the file gets its name."""
+    def add(self, index, text, record):
+        """Keep a block's text, write every block next in order; the last names the file."""
         self.waiting[index] = text
         while self.written in self.waiting:
             if self.file is None:
@@ -32,86 +148,107 @@ class Output:
             self.file.write(self.waiting.pop(self.written).encode("utf-8"))
             self.written += 1
         if self.written == self.n_blocks:
+            record.add(self.path, self.source)
             self.file.commit()
             self.file = None
 
     def discard(self):
-        """Remove the temporary file of an output that will not be finished."""
         if self.file is not None:
             self.file.discard()
             self.file = None
 
 
-def failure(path, error):
-    """The one line that says why `path` failed: tag_block's InputError names the file and the
-    line; anything else (a worker lost too often, a full disk) is named after the file."""
-    if isinstance(error, InputError):
-        return str(error)
-    said = str(error).splitlines()[0] if str(error) else ""
-    return f"{path}: failed: {type(error).__name__}: {said}"
+def first_line(error):
+    """The first non-empty line of what an error says, whole."""
+    return next((line for line in str(error).splitlines() if line.strip()), "")
 
 
 def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=512,
-              block_bytes=BLOCK_BYTES, progress=None):
-    """Tag every file on the cluster of `client`; return {file: error line} of those that failed.
+              block_bytes=BLOCK_BYTES, progress=None, warn=print):
+    """Tag every file on the cluster of `client` into out_folder: {file: what happened}, where
+    what happened is "tagged", "retagged" (its output was stale), "skipped" (up to date) or the
+    one line that says why it failed.
 
-    An output that exists is complete (it got its name only when it was): its file is skipped.
-    At most a few blocks per worker are in flight, so the client holds a bounded amount of text.
+    At most a few blocks per worker thread are in flight or held for an earlier block of their
+    file, so the client holds a bounded amount of text.
     """
     from distributed import as_completed
-    failed, outputs, tasks = {}, {}, []
+    digest = file_digest(model_path)
+    record = Record(out_folder)
+    status, outputs, tasks = {}, {}, []
+    names = {output_path(out_folder, path, conllu).name for path in files}
+    for entry in os.scandir(out_folder):  # AtomicFile's ".NAME.RANDOM.tmp", left by a killed run
+        if entry.name.endswith(".tmp") and entry.name[1:-4].rpartition(".")[0] in names:
+            os.unlink(entry.path)
     for path in files:
         target = output_path(out_folder, path, conllu)
-        if target.is_file():
+        try:
+            source = source_of(path, digest, conllu)
+        except OSError as error:
+            status[path] = f"{path}: {error.strerror.lower()}"
             continue
         if target.exists() or target.is_symlink():
-            failed[path] = f"{target}: exists and is not a regular file; not replacing it"
-            continue
+            if not target.is_file() or target.name not in record.outputs:
+                status[path] = f"{target}: exists and was not written by this command; not " \
+                               "replacing it"
+                continue
+            if record.outputs[target.name] == source:
+                status[path] = "skipped"
+                continue
         try:
             blocks = plan_blocks(path, block_bytes)
         except InputError as error:
-            failed[path] = str(error)
+            status[path] = str(error)
             continue
-        if not blocks:  # an empty file gives an empty output
+        status[path] = "retagged" if target.exists() else "tagged"
+        if blocks:
+            outputs[path] = Output(target, len(blocks), source)
+            tasks += [(path, index, block) for index, block in enumerate(blocks)]
+        else:  # an empty file gives an empty output
+            record.add(target, source)
             AtomicFile(target).commit()
-            continue
-        outputs[path] = Output(target, len(blocks))
-        tasks += [(path, index, block) for index, block in enumerate(blocks)]
     if progress is not None:
         progress.total = len(tasks)
-    in_flight = max(4, 3 * sum(client.nthreads().values()))
-    pending = iter(tasks)
-    running = as_completed()
-    futures = {}
+    cap = max(4, 3 * sum(client.nthreads().values()))
+    pending, running, futures = iter(tasks), as_completed(), {}
 
-    def submit_next():
+    def held():
+        return len(futures) + sum(len(output.waiting) for output in outputs.values())
+
+    def submit_more():
         for path, index, block in pending:
-            if path in failed:
-                continue
-            # tag_block's module is never __main__: workers and the scheduler import it by name
-            future = client.submit(tag_block, model_path, block, conllu, batch_size, pure=False)
-            futures[future] = (path, index)
-            running.add(future)
-            return
+            if path in outputs:
+                future = client.submit(tag_block, str(model_path), digest, block, conllu,
+                                       batch_size, pure=False)
+                futures[future] = (path, index)
+                running.add(future)
+                if held() >= cap:
+                    return
 
     try:
-        for _ in range(in_flight):
-            submit_next()
+        submit_more()
         for future in running:
             path, index = futures.pop(future)
-            submit_next()
             if progress is not None:
                 progress.update(1)
-            if path in failed:
-                continue
-            try:
-                outputs[path].add(index, future.result())
-            except Exception as error:  # noqa: BLE001 (one file fails; the others go on)
-                outputs[path].discard()
-                failed[path] = failure(path, error)
+            if path in outputs:
+                try:
+                    text, warnings = future.result()
+                    for warning in warnings:
+                        warn(f"warning: {warning}")
+                    outputs[path].add(index, text, record)
+                    if outputs[path].written == outputs[path].n_blocks:
+                        del outputs[path]
+                except Exception as error:  # noqa: BLE001 (one file fails; the others go on)
+                    outputs.pop(path).discard()
+                    status[path] = (str(error) if isinstance(error, InputError)
+                                    else f"{path}: failed: {type(error).__name__}: "
+                                         f"{first_line(error)}")
+            if held() < cap:
+                submit_more()
     finally:
         for future in futures:
             future.cancel()
         for output in outputs.values():
             output.discard()  # those not finished: nothing half-written stays
-    return failed
+    return status

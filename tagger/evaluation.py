@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from tagger.batches import MAX_WORD_CHARS
-from tagger.predict import predict
+from tagger.tagging import predict
 
 N_BINS = 15  # confidence bins of the expected calibration error and the reliability diagram
 FREQUENCY_BANDS = (("unseen", 0, 0), ("1-10", 1, 10), ("11-100", 11, 100),
@@ -38,8 +37,7 @@ class Evaluation:
         return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
 
 
-def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu",
-             max_word_chars=MAX_WORD_CHARS):
+def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu"):
     """Tag `sentences` (word lists) and score every tag set of the model that gold_tags holds.
 
     gold_tags: {tag set name: one tag list per sentence}. Returns {name: Evaluation}, in the
@@ -48,8 +46,7 @@ def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu",
     gets -1 in .gold_ix.
     """
     results = {}
-    for name, prediction in predict(model, sentences, vocab, batch_size, device,
-                                    max_word_chars=max_word_chars).items():
+    for name, prediction in predict(model, sentences, vocab, batch_size, device).items():
         if name not in gold_tags:
             continue
         result = score_tags(list(zip(sentences, gold_tags[name])), prediction.tags, vocab.knows)

@@ -17,65 +17,30 @@ import torch.nn.functional as F
 
 from tagger.checkpoint import (check_can_save, load_checkpoint, vocabulary_fields,
                                write_atomically)
-from tagger.cli import check_output_is_no_input, check_path, run_cleanly, same_file
-from tagger.crf import CRF
+from tagger.cli import run, same_file
 from tagger.errors import InputError
-from tagger.onnx_tagger import FORMAT, METADATA_KEY, read_onnx_tagger
+from tagger.onnx_model import FORMAT, METADATA_KEY, read_onnx
+from tagger.vocabulary import Batch
 
 OPSET = 18
 
 
-def one_direction(lstm, suffix):
-    """A one-layer, one-direction nn.LSTM holding the weights of `lstm`'s direction `suffix`."""
-    single = nn.LSTM(lstm.input_size, lstm.hidden_size, batch_first=True)
-    for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
-        getattr(single, name).data.copy_(getattr(lstm, name + suffix).data)
-    return single
-
-
 class ExportedTagger(nn.Module):
-    """A trained RealDataTagger as one graph: ids in, each tag set's log-probabilities out.
-
-    Prediction in PyTorch packs the character LSTM's words of different lengths. An exported
-    graph cannot pack, so each direction runs as its own LSTM over padded words (the backward one
-    over each word's characters reversed) and keeps its state at the word's last character:
-    padding comes after it, so it never reaches that state. The result is the same.
-    """
+    """A trained RealDataTagger as one graph: tensors in (ONNX takes no Batch), each tag set's
+    log-probabilities out, the UPOS temperature an input."""
 
     def __init__(self, model):
         super().__init__()
         self.model = model
-        if model.use_chars:
-            self.char_forward = one_direction(model.char_lstm, "")
-            self.char_backward = one_direction(model.char_lstm, "_reverse")
-
-    def char_vectors(self, char_ids, char_lengths):
-        """(n_words, max_word_len), (n_words,) -> (n_words, 2 * char_hidden_dim)."""
-        steps = torch.arange(char_ids.size(1), device=char_ids.device).unsqueeze(0)
-        last = (char_lengths - 1).unsqueeze(1)  # (n_words, 1)
-        reversed_ids = torch.gather(char_ids, 1, torch.where(steps <= last, last - steps, steps))
-        ends = []
-        for lstm, ids in ((self.char_forward, char_ids), (self.char_backward, reversed_ids)):
-            states, _ = lstm(self.model.char_embeddings(ids))  # (n_words, max_word_len, hidden)
-            ends.append(states.gather(1, last.unsqueeze(2).expand(-1, 1, states.size(2)))
-                        .squeeze(1))
-        return torch.cat(ends, dim=-1)
 
     def forward(self, words, temperature, vector_ids=None, char_ids=None, char_lengths=None,
                 word_positions=None):
-        """words (batch, seq_len), sentences of one length; temperature: the UPOS one, a scalar.
-
-        char_ids, char_lengths: each distinct word's characters; word_positions (batch, seq_len):
-        each word's row among them. Returns (batch, seq_len, n_tags) log-probabilities per tag set.
-        """
-        char_features = None
-        if self.model.use_chars:
-            char_features = self.char_vectors(char_ids, char_lengths)[word_positions]
-        scores = self.model(words, None, char_features, vector_ids)
-        temperatures = [temperature] + [output.temperature
-                                        for _, output in self.model.tag_sets[1:]]
-        return tuple(F.log_softmax(set_scores / set_temperature, dim=-1)
-                     for set_scores, set_temperature in zip(scores, temperatures))
+        """words (batch, seq_len): sentences of one length (the graph has no lengths input)."""
+        batch = Batch(words, None, True, [], vectors=vector_ids, char_ids=char_ids,
+                      char_lengths=char_lengths, word_positions=word_positions)
+        temperatures = [temperature] + [output.temperature for _, output in self.model.tag_sets[1:]]
+        return tuple(F.log_softmax(scores / set_temperature, dim=-1)
+                     for scores, set_temperature in zip(self.model(batch), temperatures))
 
 
 def example_inputs(model, vocab):
@@ -84,7 +49,7 @@ def example_inputs(model, vocab):
     inputs = {"words": torch.tensor([[2, 3, 1], [3, 2, 2]]), "temperature": torch.tensor(1.0)}
     if vocab.vector_to_ix is not None:
         inputs["vector_ids"] = torch.tensor([[2, 1, 1], [1, 2, 2]])
-    if model.use_chars:
+    if vocab.char_to_ix is not None:
         inputs["char_ids"] = torch.tensor([[2, 3, 2, 3, 2], [3, 2, 0, 0, 0], [2, 0, 0, 0, 0],
                                            [3, 3, 3, 0, 0]])
         inputs["char_lengths"] = torch.tensor([5, 2, 1, 3])
@@ -111,11 +76,11 @@ def export(model, vocab, path, int8=False):
     except ImportError:
         raise InputError("exporting needs onnx and onnxscript: "
                          "pip install -r requirements-export.txt") from None
-    if any(isinstance(output, CRF) for _, output in model.tag_sets):
+    if model.config.crf:
         raise InputError("a model with a CRF layer cannot be exported: its Viterbi decoding "
                          "loops over each sentence's positions, which the ONNX graph cannot "
                          "take from PyTorch (train without --crf to export)")
-    target = check_can_save(path, read_onnx_tagger)  # now, not after exporting
+    target = check_can_save(path, read_onnx)  # now, not after exporting
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # not its notes on what it skips
     graph = ExportedTagger(model.cpu().eval())
     inputs = example_inputs(model, vocab)
@@ -174,9 +139,7 @@ def parse_args(argv=None):
                              "quantization): a smaller file; docs/tagging.md gives its speed "
                              "and accuracy")
     args = parser.parse_args(argv)
-    for option, path in (("MODEL.pt", args.model), ("MODEL.onnx", args.onnx)):
-        check_path(parser, option, path)
-    if not args.onnx.endswith(".onnx"):
+    if not args.onnx.lower().endswith(".onnx"):
         parser.error(f"MODEL.onnx: {args.onnx!r} does not end in .onnx, which is how "
                      "python -m tagger.tag knows an exported model")
     return args
@@ -187,7 +150,6 @@ def main(argv=None):
     args = parse_args(argv)
 
     def work():
-        check_output_is_no_input([("MODEL.pt", args.model)])
         if same_file(args.model, args.onnx):
             raise InputError(f"{args.onnx}: is MODEL.pt itself; write to another file")
         model, vocab = load_checkpoint(args.model)
@@ -195,7 +157,7 @@ def main(argv=None):
         print(f"{args.onnx}: {Path(args.onnx).stat().st_size / 2**20:.1f} MiB"
               f"{', int8 weights' if args.int8 else ''}")
 
-    run_cleanly(work, lambda: f"{args.onnx} was not written")
+    run(work, lambda: f"{args.onnx} was not written")
 
 
 if __name__ == "__main__":

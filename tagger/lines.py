@@ -26,8 +26,9 @@ class LineReader:
     """
 
     def __init__(self, path, stream=None, max_line_bytes=MAX_LINE_BYTES, max_line_words=None,
-                 read_bytes=READ_BYTES):
-        """stream, if given, is read instead of opening `path`, which then only names it.
+                 read_bytes=READ_BYTES, first_line=1):
+        """stream, if given, is read instead of opening `path`, which then only names it; its
+        first line is line `first_line` of that file.
 
         A line longer than max_line_bytes, or of more than max_line_words words separated by
         whitespace, is an InputError as soon as that much of it has been read.
@@ -40,6 +41,7 @@ class LineReader:
         self.start = 0              # where the next line starts in pending
         self.stream = stream
         self.opened_here = stream is None and path != "-"
+        self.first_line = first_line
 
     def __iter__(self):
         """Yield (line number, line as bytes with its ending)."""
@@ -51,12 +53,11 @@ class LineReader:
             try:
                 # closed below, also when the caller stops early
                 self.stream = open(self.path, "rb")
-            except FileNotFoundError:
-                raise InputError(f"{self.path}: no such file") from None
-            except IsADirectoryError:
-                raise InputError(f"{self.path}: is a directory, not a file") from None
+            except OSError as error:
+                raise InputError(f"{self.path}: {error.strerror.lower()}") from None
         try:
-            line_number, searched = 0, 0  # searched: pending[:searched] holds no "\n" after start
+            # searched: pending[:searched] holds no "\n" after start
+            line_number, searched = self.first_line - 1, 0
             counted, words = 0, 0  # the words of pending[:counted], all of them one unfinished line
             while True:
                 end = self.pending.find(b"\n", max(self.start, searched))
@@ -80,7 +81,7 @@ class LineReader:
                 yield line_number, without_bom(line) if line_number == 1 else line
             if self.pending:  # a last line without "\n"
                 last = bytes(self.pending)
-                yield line_number + 1, without_bom(last) if line_number == 0 else last
+                yield line_number + 1, without_bom(last) if line_number + 1 == 1 else last
                 self.pending.clear()
         finally:
             if self.opened_here:

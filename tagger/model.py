@@ -1,9 +1,11 @@
 """The real-data tagger: the tutorial's word_embeddings -> lstm -> hidden2tag, for padded batches.
 
-Options add a character LSTM, two directions, more layers, dropout, an XPOS layer and a CRF.
-Each tag set has an output layer (WordSoftmax or CRF) that turns its scores into a loss and tags,
-so training and prediction never ask which kind a model has.
+TaggerConfig holds its settings. Options add pretrained vectors, a character LSTM, two
+directions, more layers, dropout, an XPOS layer and a CRF. Each tag set has an output layer
+(WordSoftmax or CRF) that turns its scores into a loss and tags.
 """
+import dataclasses
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -11,6 +13,27 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from tagger.crf import CRF
 from tagger.vocabulary import IGNORE_IX, PAD_IX
+
+
+@dataclasses.dataclass
+class TaggerConfig:
+    """Everything that shapes a RealDataTagger; a checkpoint stores it. Size 0: no such part."""
+    vocab_size: int
+    tagset_size: int
+    embedding_dim: int = 6
+    hidden_dim: int = 6
+    num_layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+    xpos_tagset_size: int = 0
+    char_vocab_size: int = 0
+    char_embedding_dim: int = 0
+    char_hidden_dim: int = 0
+    n_vectors: int = 0
+    vector_dim: int = 0
+    is_nll_loss: bool = True
+    label_smoothing: float = 0.0
+    crf: bool = False
 
 
 class WordSoftmax(nn.Module):
@@ -45,40 +68,42 @@ class WordSoftmax(nn.Module):
 class RealDataTagger(nn.Module):
     """Word vectors (and a character LSTM's) -> LSTM -> one linear and output layer per tag set."""
 
-    def __init__(self, embedding_dim, hidden_dim, vocab_size, tagset_size, is_nll_loss=True,
-                 bidirectional=False, num_layers=1, dropout=0.0, char_vocab_size=0,
-                 char_embedding_dim=0, char_hidden_dim=0, xpos_tagset_size=0,
-                 label_smoothing=0.0, crf=False, n_vectors=0, vector_dim=0):
+    def __init__(self, config):
         super().__init__()
+        self.config = config
         # padding_idx: the padding vector stays zero and gets no gradient.
-        self.word_embeddings = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_IX)
-        self.use_chars = char_vocab_size > 0
-        lstm_input_dim = embedding_dim
-        if n_vectors > 0:
-            # Pretrained vectors: a second table, frozen. Training fills it from the vectors file
-            # (a checkpoint from its own copy); a word never seen in training still has its row.
+        self.word_embeddings = nn.Embedding(config.vocab_size, config.embedding_dim,
+                                            padding_idx=PAD_IX)
+        lstm_input_dim = config.embedding_dim
+        if config.n_vectors:
+            # Frozen; training copies the vectors file in, a checkpoint keeps its own copy.
             self.pretrained_embeddings = nn.Embedding.from_pretrained(
-                torch.zeros(n_vectors, vector_dim), freeze=True, padding_idx=PAD_IX)
-            lstm_input_dim += vector_dim
-        if self.use_chars:  # spelling gives features to words never seen in training
-            self.char_embeddings = nn.Embedding(char_vocab_size, char_embedding_dim,
+                torch.zeros(config.n_vectors, config.vector_dim), freeze=True,
+                padding_idx=PAD_IX)
+            lstm_input_dim += config.vector_dim
+        if config.char_vocab_size:  # spelling gives features to words never seen in training
+            self.char_embeddings = nn.Embedding(config.char_vocab_size, config.char_embedding_dim,
                                                 padding_idx=PAD_IX)
-            self.char_lstm = nn.LSTM(char_embedding_dim, char_hidden_dim, batch_first=True,
-                                     bidirectional=True)
-            lstm_input_dim += 2 * char_hidden_dim
-        self.lstm = nn.LSTM(lstm_input_dim, hidden_dim, num_layers=num_layers, batch_first=True,
-                            bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0)
-        self.dropout = nn.Dropout(dropout)
-        lstm_output_dim = hidden_dim * (2 if bidirectional else 1)
+            self.char_forward = nn.LSTM(config.char_embedding_dim, config.char_hidden_dim,
+                                        batch_first=True)
+            self.char_backward = nn.LSTM(config.char_embedding_dim, config.char_hidden_dim,
+                                         batch_first=True)
+            lstm_input_dim += 2 * config.char_hidden_dim
+        self.lstm = nn.LSTM(lstm_input_dim, config.hidden_dim, num_layers=config.num_layers,
+                            batch_first=True, bidirectional=config.bidirectional,
+                            dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.dropout = nn.Dropout(config.dropout)
+        lstm_output_dim = config.hidden_dim * (2 if config.bidirectional else 1)
 
         def output_layer(n_tags):
-            return CRF(n_tags) if crf else WordSoftmax(is_nll_loss, label_smoothing)
-        self.hidden2tag = nn.Linear(lstm_output_dim, tagset_size)
-        self.tag_output = output_layer(tagset_size)
+            return CRF(n_tags) if config.crf else WordSoftmax(config.is_nll_loss,
+                                                              config.label_smoothing)
+        self.hidden2tag = nn.Linear(lstm_output_dim, config.tagset_size)
+        self.tag_output = output_layer(config.tagset_size)
         self.tag_sets = [(self.hidden2tag, self.tag_output)]  # UPOS first, always
-        if xpos_tagset_size > 0:
-            self.hidden2xpos = nn.Linear(lstm_output_dim, xpos_tagset_size)
-            self.xpos_output = output_layer(xpos_tagset_size)
+        if config.xpos_tagset_size:
+            self.hidden2xpos = nn.Linear(lstm_output_dim, config.xpos_tagset_size)
+            self.xpos_output = output_layer(config.xpos_tagset_size)
             self.tag_sets.append((self.hidden2xpos, self.xpos_output))
 
     @property
@@ -90,103 +115,51 @@ class RealDataTagger(nn.Module):
     def temperature(self, value):
         self.tag_output.temperature = value
 
-    def forward(self, words, lengths=None, char_features=None, vector_ids=None):
-        """One (batch, seq_len, n_tags) score tensor per tag set, UPOS first.
+    def char_vectors(self, char_ids, char_lengths):
+        """(n_words, max_word_len), (n_words,) -> (n_words, 2 * char_hidden_dim).
 
-        words (batch, seq_len), padded with PAD_IX; lengths (batch,), None if unpadded;
-        char_features (batch, seq_len, 2 * char_hidden_dim) for a model that reads characters;
-        vector_ids (batch, seq_len), rows of pretrained_embeddings, for a model that has them.
+        Each direction reads the padded words, the backward one each word's characters reversed
+        (its padding still after them), and keeps its state at the last character, which the
+        padding never reaches. No packing: the same code trains, tags and exports to ONNX.
         """
-        embeds = self.word_embeddings(words)  # (batch, seq_len, embedding_dim)
-        if vector_ids is not None:
-            embeds = torch.cat([embeds, self.pretrained_embeddings(vector_ids)], dim=-1)
-        if self.use_chars:
-            embeds = torch.cat([embeds, char_features], dim=-1)
+        steps = torch.arange(char_ids.size(1), device=char_ids.device).unsqueeze(0)
+        last = (char_lengths - 1).unsqueeze(1)  # (n_words, 1)
+        reversed_ids = char_ids.gather(1, torch.where(steps <= last, last - steps, steps))
+        ends = []
+        for lstm, ids in ((self.char_forward, char_ids), (self.char_backward, reversed_ids)):
+            states, _ = lstm(self.char_embeddings(ids))  # (n_words, max_word_len, hidden)
+            ends.append(states.gather(1, last.unsqueeze(2).expand(-1, 1, states.size(2)))
+                        .squeeze(1))
+        return torch.cat(ends, dim=-1)
+
+    def forward(self, batch):
+        """One (batch, seq_len, n_tags) score tensor per tag set, UPOS first, for a Batch."""
+        embeds = self.word_embeddings(batch.words)  # (batch, seq_len, embedding_dim)
+        if self.config.n_vectors:
+            embeds = torch.cat([embeds, self.pretrained_embeddings(batch.vectors)], dim=-1)
+        if self.config.char_vocab_size:
+            char_vectors = self.char_vectors(batch.char_ids, batch.char_lengths)
+            embeds = torch.cat([embeds, char_vectors[batch.word_positions]], dim=-1)
         embeds = self.dropout(embeds)
-        if lengths is None or bool((lengths == words.size(1)).all()):
-            # Unpadded runs faster on the CPU (oneDNN): prediction batches one length at a time.
+        if batch.same_length:
             lstm_out, _ = self.lstm(embeds)  # (batch, seq_len, hidden_dim * directions)
-        else:
-            # Packed, padding never reaches a real word's state in either direction.
-            packed = pack_padded_sequence(embeds, lengths.cpu(), batch_first=True,
+        else:  # packed: padding never reaches a real word's state in either direction
+            packed = pack_padded_sequence(embeds, batch.lengths, batch_first=True,
                                           enforce_sorted=False)
             lstm_out, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True,
-                                              total_length=words.size(1))
+                                              total_length=batch.words.size(1))
         lstm_out = self.dropout(lstm_out)
         return [output.scores(linear(lstm_out)) for linear, output in self.tag_sets]
 
     def loss(self, batch):
-        """The sum over tag sets of each one's mean loss per word, for a tagger.batches.Batch."""
-        scores = self(batch.words, batch.lengths, self.batch_char_features(batch), batch.vectors)
-        return sum(output.loss(set_scores, tags)
-                   for (_, output), set_scores, tags in zip(self.tag_sets, scores, batch.tags))
+        """The sum over tag sets of each one's mean loss per word."""
+        return sum(output.loss(scores, tags)
+                   for (_, output), scores, tags in zip(self.tag_sets, self(batch), batch.tags))
 
     def decode(self, scores, lengths, probabilities=True):
         """forward's output -> [(tags, log_probs), ...], UPOS first; log_probs None if not asked.
 
-        tags (batch, seq_len), log_probs (batch, seq_len, n_tags). Call it in eval mode, under
-        torch.no_grad().
+        tags (batch, seq_len), log_probs (batch, seq_len, n_tags).
         """
         return [output.decode(set_scores, lengths, probabilities)
                 for (_, output), set_scores in zip(self.tag_sets, scores)]
-
-    def batch_char_features(self, batch):
-        """(batch, seq_len, 2 * char_hidden_dim) character features, or None without characters."""
-        if not self.use_chars:
-            return None
-        char_ids, char_lengths, word_positions = batch.chars
-        return self.word_char_vectors(char_ids, char_lengths)[word_positions]
-
-    def word_char_vectors(self, char_ids, char_lengths):
-        """(n_words, max_word_len) -> (n_words, 2 * char_hidden_dim), both directions' ends."""
-        char_embeds = self.char_embeddings(char_ids)  # (n_words, max_word_len, char_embedding_dim)
-        if bool((char_lengths == char_ids.size(1)).all()):
-            _, (final_hidden, _) = self.char_lstm(char_embeds)  # one length: no padding
-        else:
-            packed = pack_padded_sequence(char_embeds, char_lengths.cpu(), batch_first=True,
-                                          enforce_sorted=False)
-            _, (final_hidden, _) = self.char_lstm(packed)  # (2, n_words, char_hidden_dim)
-        return torch.cat([final_hidden[0], final_hidden[1]], dim=-1)
-
-
-def lstm_shapes(name, input_size, hidden_size, num_layers=1, bidirectional=False):
-    """The state_dict shapes of nn.LSTM(input_size, hidden_size, num_layers, bidirectional)."""
-    shapes = {}
-    for layer in range(num_layers):
-        layer_input = input_size if layer == 0 else hidden_size * (2 if bidirectional else 1)
-        for suffix in ("", "_reverse") if bidirectional else ("",):
-            shapes.update({f"{name}.weight_ih_l{layer}{suffix}": (4 * hidden_size, layer_input),
-                           f"{name}.weight_hh_l{layer}{suffix}": (4 * hidden_size, hidden_size),
-                           f"{name}.bias_ih_l{layer}{suffix}": (4 * hidden_size,),
-                           f"{name}.bias_hh_l{layer}{suffix}": (4 * hidden_size,)})
-    return shapes
-
-
-def parameter_shapes(embedding_dim, hidden_dim, vocab_size, tagset_size, bidirectional=False,
-                     num_layers=1, char_vocab_size=0, char_embedding_dim=0, char_hidden_dim=0,
-                     xpos_tagset_size=0, crf=False, n_vectors=0, vector_dim=0, **_):
-    """The shape of every tensor in RealDataTagger(...).state_dict(), without building anything.
-
-    A checkpoint's weights are compared with it before a model of its settings is made.
-    """
-    shapes = {"word_embeddings.weight": (vocab_size, embedding_dim)}
-    lstm_input_dim = embedding_dim
-    if n_vectors > 0:
-        shapes["pretrained_embeddings.weight"] = (n_vectors, vector_dim)
-        lstm_input_dim += vector_dim
-    if char_vocab_size > 0:
-        shapes["char_embeddings.weight"] = (char_vocab_size, char_embedding_dim)
-        shapes.update(lstm_shapes("char_lstm", char_embedding_dim, char_hidden_dim,
-                                  bidirectional=True))
-        lstm_input_dim += 2 * char_hidden_dim
-    shapes.update(lstm_shapes("lstm", lstm_input_dim, hidden_dim, num_layers, bidirectional))
-    lstm_output_dim = hidden_dim * (2 if bidirectional else 1)
-    tag_sets = [("hidden2tag", "tag_output", tagset_size)]
-    if xpos_tagset_size > 0:
-        tag_sets.append(("hidden2xpos", "xpos_output", xpos_tagset_size))
-    for linear, output, n_tags in tag_sets:
-        shapes.update({f"{linear}.weight": (n_tags, lstm_output_dim), f"{linear}.bias": (n_tags,)})
-        if crf:
-            shapes.update({f"{output}.transitions": (n_tags, n_tags), f"{output}.start": (n_tags,),
-                           f"{output}.end": (n_tags,)})
-    return shapes

@@ -4,8 +4,7 @@ from tagger.checkpoint import save_temperature
 from tagger.data import read_tag_sets
 from tagger.errors import InputError
 from tagger.evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature,
-                               per_tag_scores,
-                               probability_scores, rescale, top_confusions)
+                               per_tag_scores, probability_scores, rescale, top_confusions)
 
 
 PROBABILITY_SCORES = f"""\
@@ -14,8 +13,8 @@ gold tag; words whose gold tag never occurred in training are left out, as p(g) 
   NLL    mean over words of -ln p(g): at temperature 1, for a softmax model trained without label
          smoothing, the loss its UPOS layer trains on, here on other text, without dropout or
          --unk-alpha (a CRF's p are its per-word marginals)
-  Brier  mean over words of the sum over all tags t of (p(t) - 1 if t = g else 0)^2; 0 best,
-         2 worst
+  Brier  mean over words of the sum over all tags t of (p(t) - [t = g])^2, where [t = g] is 1
+         for the gold tag and 0 for the others; 0 best, 2 worst
   ECE    expected calibration error: the words go into {N_BINS} bins of equal width by the
          confidence c = max over t of p(t): (0, 1/{N_BINS}], (1/{N_BINS}, 2/{N_BINS}], ...,
          ({N_BINS - 1}/{N_BINS}, 1]; ECE is the sum over bins of (words in the bin / all words)
@@ -23,12 +22,12 @@ gold tag; words whose gold tag never occurred in training are left out, as p(g) 
 """
 
 
-def print_evaluation(model, vocab, args, device):
+def print_evaluation(model, vocab, args):
     """Print each tag set's accuracy, accuracy on unseen words and, with --report, the rest."""
     if args.fit_temperature:
         model.temperature = 1.0  # fit from the model's own scores, whatever was stored before
     results = evaluate(model, *read_tag_sets(args.eval, vocab.tag_sets), vocab, args.batch_size,
-                       device)
+                       args.device)
     for name, result in results.items():
         print(f"{name} accuracy: {result.accuracy:.4f} ({result.total} tokens)")
     upos = results["upos"]

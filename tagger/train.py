@@ -1,199 +1,277 @@
-"""Train the real-data tagger (python -m tagger.train); python -m tagger.tag uses the model it
-saves.
+"""Train the real-data tagger; python -m tagger.tag uses the model it saves.
 
-    python -m tagger.train                      # the Day-1 run, through the real-data machinery
     python -m tagger.train @recipes/ewt.txt --train en_ewt-ud-train.conllu \\
         --dev en_ewt-ud-dev.conllu --save ewt.pt
-    python -m tagger.train --train TRAIN --dev DEV [options] --save MODEL.pt
+    python -m tagger.train --train TRAIN [--dev DEV] [options] --save MODEL.pt
 
 @FILE reads options from FILE (a recipe: options separated by spaces or lines, '#' starts a
 comment); options after it override it, and --no-chars, --no-xpos, ... switch its parts off.
 """
+import argparse
+import contextlib
 import copy
+import dataclasses
+import math
+import os
+import random
+import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from tagger.batches import make_batches, word_count_tensor
+import torch
+from tqdm import tqdm
+
 from tagger.checkpoint import check_can_save, save_checkpoint
-from tagger.cli import check_device, run_cleanly, seed_everything, show_path
+from tagger.cli import (AT_LEAST_ONE, BELOW_ONE, DIMENSION, LEARNING_RATE, SEED, UP_TO_A_MILLION,
+                        UP_TO_ONE, RecipeParser, add_device_option, check_device, number_type, run,
+                        same_file, seed_everything)
 from tagger.data import read_tag_sets
 from tagger.errors import InputError
 from tagger.evaluation import evaluate, probability_scores
-from tagger.model import RealDataTagger
-from tagger.predict import predict
-from tagger.tokenizer import tokenize
-from tagger.train_options import parse_args
-from tagger.training import (build_model, make_optimizer, make_weight_average,
-                             subnormals_flushed_to_zero, tag_set_names, train)
-from tagger.vectors import coverage_line
-from tagger.vocabulary import Vocabulary
+from tagger.model import RealDataTagger, TaggerConfig
+from tagger.vectors import coverage_line, read_word_vectors, vector_table
+from tagger.vocabulary import UNK_IX, Vocabulary, make_batches, word_count_tensor
+
+DEFAULT_MAX_VECTORS = 100_000
 
 
-def describe_settings(args):
-    """The options that shape this run, as name=value (unused and switched-off ones left out)."""
-    shown = []
-    for name, value in vars(args).items():
-        unused = name.startswith("char_") and not args.chars
-        if value is None or value is False or name == "eval_batch_size" or unused:
-            continue
-        shown.append(f"{name}={show_path(value) if name == 'train' else value}")
-    return " ".join(shown)
+def parse_args(argv=None):
+    """The command line: data, model and training options."""
+    parser = RecipeParser(prog="python -m tagger.train", description=__doc__,
+                          epilog="Every number must be finite and in the range its help gives; "
+                                 "the number in brackets at the end is the default.")
+    switch = dict(action=argparse.BooleanOptionalAction, default=False)  # --chars, --no-chars
+    add = parser.add_argument_group("data").add_argument
+    add("--train", required=True, help="training data, CSV (columns text,tag) or CoNLL-U")
+    add("--dev", help="development data, evaluated after every epoch; the best epoch is kept")
+    add("--save", metavar="MODEL.pt", help="write the model here (with --dev: the best epoch's, "
+        "as it goes); an existing file is replaced only if it is a model of this tagger")
+    add("--word-vectors", metavar="FILE", help="pretrained vectors, GloVe's or word2vec's text "
+        "format (.gz too), in a frozen table beside the trained one; the model keeps them")
+    add("--max-vectors", metavar="N", type=number_type(int, lambda n: 1 <= n <= 10**7,
+                                                       "from 1 to 10,000,000"),
+        help="keep the vectors of the file's first N words (frequent ones come first) and of "
+             f"every training word; 1 to 10,000,000 (default: {DEFAULT_MAX_VECTORS:,})")
+    add = parser.add_argument_group("model").add_argument
+    add("--loss", choices=["nll", "ce"], default="nll",
+        help="nll: log_softmax and NLLLoss; ce: logits and CrossEntropyLoss (default: nll)")
+    add("--embedding-dim", type=DIMENSION, default=6, help="word vector size, 1 to 4096 (6)")
+    add("--hidden-dim", type=DIMENSION, default=6, help="LSTM state size, 1 to 4096 (6)")
+    add("--bidirectional", **switch, help="read each sentence in both directions")
+    add("--num-layers", type=DIMENSION, default=1, help="stacked LSTM layers, 1 to 4096 (1)")
+    add("--dropout", type=BELOW_ONE, default=0.0,
+        help="dropout on the LSTM's inputs, outputs and between layers, in [0, 1) (0)")
+    add("--xpos", **switch, help="also learn CoNLL-U column 5 (XPOS) with a second output layer")
+    add("--lowercase", **switch, help="look words and vectors up in lower case")
+    add("--crf", **switch, help="CRF output layers, decoded with Viterbi (with --loss nll)")
+    add("--chars", **switch, help="add an LSTM over each word's characters")
+    add("--char-embedding-dim", type=DIMENSION, default=32,
+        help="character vector size, 1 to 4096 (32)")
+    add("--char-hidden-dim", type=DIMENSION, default=64,
+        help="character LSTM size per direction, 1 to 4096 (64)")
+    add = parser.add_argument_group("training").add_argument
+    add("--epochs", type=AT_LEAST_ONE, default=300, help="passes over the data, at least 1 (300)")
+    add("--optimizer", choices=["sgd", "adam"], default="sgd", help="(default: sgd)")
+    add("--lr", type=LEARNING_RATE, default=0.1, help="learning rate, in (0, 1000] (0.1)")
+    add("--lr-decay", type=UP_TO_ONE, default=1.0,
+        help="multiply the learning rate by this after every epoch, in (0, 1] (1)")
+    add("--batch-size", type=AT_LEAST_ONE, default=1, help="sentences a step, at least 1 (1)")
+    add("--clip-grad", type=UP_TO_A_MILLION, default=0.0,
+        help="clip the gradient norm to this, 0 to 1e6; 0: off (0)")
+    add("--label-smoothing", type=BELOW_ONE, default=0.0, metavar="EPS",
+        help="with --loss ce: 1 - EPS + EPS/C on the gold tag, EPS/C on the other C - 1; in "
+             "[0, 1) (0)")
+    add("--unk-alpha", type=UP_TO_A_MILLION, default=0.0,
+        help="replace a training word by <unk> with probability a/(a+count), 0 to 1e6 (0)")
+    add("--seed", type=SEED, default=1, help="seed of random, numpy and torch, in [0, 2**32) (1)")
+    add_device_option(parser)
+    args = parser.parse_args(argv)
+    inputs = [args.train, args.dev, args.word_vectors, *parser.recipes]
+    if args.save and any(path and same_file(args.save, path) for path in inputs):
+        parser.error(f"--save {args.save}: is an input of this run; saving there would replace it")
+    if args.label_smoothing and args.loss != "ce":
+        parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities")
+    if args.max_vectors is not None and not args.word_vectors:
+        parser.error("--max-vectors goes with --word-vectors")
+    if args.crf and args.loss != "nll":
+        parser.error("--crf has a loss of its own: use --loss nll (the default)")
+    return args
 
 
-def print_probabilities(title, model, words, vocab, device):
-    """Print the model's UPOS probabilities for one sentence, tag names as headers."""
-    probabilities = predict(model, [words], vocab, device=device)["upos"].log_probs[0].exp()
-    width = max(len(word) for word in words) + 2
-    print(f"{title}:")
-    print("word".ljust(width) + "".join(f"{tag:>8}" for tag in vocab.tag_to_ix))
-    for word, row in zip(words, probabilities.tolist()):
-        print(word.ljust(width) + "".join(f"{p:8.4f}" for p in row))
+def build_model(args, sentences, gold_tags):
+    """The dictionaries and the untrained model the options describe: (model, vocab)."""
+    vocab = Vocabulary.from_training_data(sentences, gold_tags, args.chars, args.lowercase)
+    config = TaggerConfig(
+        vocab_size=len(vocab.word_to_ix), tagset_size=len(vocab.tag_to_ix),
+        embedding_dim=args.embedding_dim, hidden_dim=args.hidden_dim, num_layers=args.num_layers,
+        bidirectional=args.bidirectional, dropout=args.dropout,
+        xpos_tagset_size=len(vocab.tag_sets.get("xpos", {})),
+        char_vocab_size=len(vocab.char_to_ix or {}),
+        char_embedding_dim=args.char_embedding_dim * args.chars,
+        char_hidden_dim=args.char_hidden_dim * args.chars, is_nll_loss=args.loss == "nll",
+        label_smoothing=args.label_smoothing, crf=args.crf)
+    vectors = None
+    if args.word_vectors:
+        training_words = {vocab.key(word) for words in sentences for word in words}
+        try:
+            size = None if args.word_vectors.endswith(".gz") else os.stat(args.word_vectors).st_size
+        except OSError:  # the reader says what is wrong
+            size = None
+        with tqdm(total=size, unit="B", unit_scale=True, desc="word vectors", leave=False,
+                  file=sys.stderr, disable=None) as progress:
+            found, dimension = read_word_vectors(args.word_vectors, training_words,
+                                                 args.max_vectors or DEFAULT_MAX_VECTORS,
+                                                 args.lowercase, progress)
+        if not training_words & set(found):
+            raise InputError(f"{args.word_vectors}: no training word has a vector there: the "
+                             "wrong file, or the words' case differs (try --lowercase)")
+        vocab.vector_to_ix, vectors = vector_table(found, dimension)
+        config.n_vectors, config.vector_dim = vectors.shape
+    model = RealDataTagger(config)
+    if vectors is not None:
+        model.pretrained_embeddings.weight.data.copy_(vectors)
+    return model, vocab
 
 
-@dataclass
+@contextlib.contextmanager
+def subnormals_flushed_to_zero():
+    """Within this block the CPU counts subnormal floats (below 1.2e-38 in float32) as zero.
+
+    Adam's average of a rare word's gradient decays into subnormals, which CPUs compute far more
+    slowly. New threads copy the flag: enter before torch starts its worker threads.
+    """
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def train_epoch(model, batches, optimizer, args, word_counts, description="epoch"):
+    """One pass over the batches, in a new random order: the mean loss per word."""
+    model.train()
+    random.shuffle(batches)  # Python's random, seeded by --seed
+    loss_sum = 0.0
+    for batch in tqdm(batches, desc=description, leave=False, disable=None):
+        if args.unk_alpha:  # rare words become <unk> now and then, so <unk> is learned
+            counts = word_counts[batch.words]
+            replace = torch.rand(counts.shape, device=counts.device) < args.unk_alpha / (
+                args.unk_alpha + counts)
+            batch = dataclasses.replace(batch, words=batch.words.masked_fill(replace, UNK_IX))
+        model.zero_grad()  # backward() adds to the old gradients
+        loss = model.loss(batch)  # mean over the batch's real words
+        loss.backward()
+        if args.clip_grad:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_grad)
+        optimizer.step()
+        loss_sum += loss.item() * int(batch.lengths.sum())
+    return loss_sum / sum(int(batch.lengths.sum()) for batch in batches)
+
+
+def make_optimizer(args, model):
+    """SGD, as in the tutorial, or Adam."""
+    if args.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=args.lr)
+    # fused: one pass over each tensor's weights and state, not several
+    return torch.optim.Adam(model.parameters(), lr=args.lr, fused=True)
+
+
+@dataclasses.dataclass
 class TrainingRun:
-    """What training produced and measured, for main() to save and benchmark.py to record."""
+    """What training produced and measured."""
     model: RealDataTagger
     vocab: Vocabulary
-    settings: dict
+    n_train_tokens: int
     training_seconds: float = 0.0  # in training epochs; dev evaluations left out
-    n_train_tokens: int = 0
-    history: list = field(default_factory=list)  # per epoch: loss and, with --dev, dev figures
-    best_epoch: int | None = None  # the epoch kept, with --dev (UPOS accuracy decides)
+    history: list = dataclasses.field(default_factory=list)  # per epoch: loss, dev figures
+    best_epoch: int | None = None  # with --dev: the epoch kept (UPOS accuracy decides)
 
 
-def train_tagger(args, device, log=print, before_training=None):
-    """Train a tagger as the options say and return the TrainingRun.
-
-    log(...) prints progress (benchmark.py passes a quiet one); before_training(model, vocab),
-    if given, is called once the untrained model exists.
-    """
-    sentences, gold_tags = read_tag_sets(args.train, tag_set_names(args))
-    dev = read_tag_sets(args.dev, tag_set_names(args)) if args.dev else None
+def train_tagger(args, log=print):
+    """Read the data, build the model, train it, keep the best epoch on dev: a TrainingRun."""
+    device = check_device(args.device)
+    names = ("upos", "xpos") if args.xpos else ("upos",)
+    sentences, gold_tags = read_tag_sets(args.train, names)
+    dev = read_tag_sets(args.dev, names) if args.dev else None
     for path, tag_sets in ((args.train, gold_tags), (args.dev, dev and dev[1])):
-        if args.xpos and tag_sets is not None and "xpos" not in tag_sets:
+        if tag_sets is not None and not set(names) <= set(tag_sets):
             raise InputError(f"{path}: is CSV, which has no XPOS column: --xpos needs CoNLL-U")
-    model, vocab, settings = build_model(args, sentences, gold_tags, device)
-    run = TrainingRun(model, vocab, settings, n_train_tokens=sum(len(words) for words in sentences))
-    log(f"training data: {show_path(args.train)}: {len(sentences)} sentences, "
-        f"{run.n_train_tokens} tokens")
+    model, vocab = build_model(args, sentences, gold_tags)
+    model.to(device)
+    run = TrainingRun(model, vocab, sum(map(len, sentences)))
+    log(f"training data: {args.train}: {len(sentences)} sentences, {run.n_train_tokens} tokens")
     if dev:
-        log(f"dev data: {show_path(args.dev)}: {len(dev[0])} sentences, {sum(map(len, dev[0]))} "
-            "tokens")
-        if not any(tag in vocab.tag_to_ix for tags in dev[1]["upos"] for tag in tags):
-            raise InputError(f"{args.dev}: none of its UPOS tags occurs in {args.train}: "
-                             "the best epoch could not be chosen on it")
-    if len(vocab.word_to_ix) <= 50:
-        log(f"word_to_ix: {vocab.word_to_ix}")
-        log(f"tag_to_ix: {vocab.tag_to_ix}")
-    else:
-        log(f"vocabulary: {len(vocab.word_to_ix)} words, "
-            + ", ".join(f"{len(tags)} {name} tags" for name, tags in vocab.tag_sets.items())
-            + (f", {len(vocab.char_to_ix)} characters" if vocab.char_to_ix else ""))
+        log(f"dev data: {args.dev}: {len(dev[0])} sentences, {sum(map(len, dev[0]))} tokens")
+    log(f"vocabulary: {len(vocab.word_to_ix)} words, "
+        + ", ".join(f"{len(tags)} {name} tags" for name, tags in vocab.tag_sets.items())
+        + (f", {len(vocab.char_to_ix)} characters" if vocab.char_to_ix else ""))
     if vocab.vector_to_ix:
-        log(coverage_line(vocab, show_path(args.word_vectors), sentences, dev and dev[0]))
+        log(coverage_line(vocab, args.word_vectors, sentences, dev and dev[0]))
     trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
     frozen = sum(p.numel() for p in model.parameters()) - trained
     log(f"model: {trained} parameters" + (f", and {frozen} frozen (the word vectors)"
                                           if frozen else ""))
-    if before_training is not None:
-        before_training(model, vocab)
     batches = make_batches(sentences, vocab, gold_tags, args.batch_size, device)
-    # its first use imports more of torch: before the clock starts
+    word_counts = word_count_tensor(vocab).to(device)
     optimizer = make_optimizer(args, model)
-    # With --ema the averaged weights are the model that is evaluated, kept and saved.
-    averaged = make_weight_average(model, args.ema) if args.ema else None
-    kept_model = averaged.module if averaged else model
-    best_accuracy, best_state = -1.0, None
-    start = epoch_start = time.perf_counter()
-
-    def after_epoch(epoch, mean_loss):
-        nonlocal best_accuracy, best_state, epoch_start
-        epoch_seconds = time.perf_counter() - epoch_start
-        run.training_seconds += epoch_seconds
-        figures = {"epoch": epoch, "loss": mean_loss, "seconds": epoch_seconds}
-        if dev is None:
-            if epoch % args.log_every == 0 or epoch == args.epochs:
-                log(f"epoch {epoch:3d} | loss {mean_loss:.4f}")
-        else:
-            results = evaluate(kept_model, *dev, vocab, args.eval_batch_size, device)
-            upos = results["upos"]
-            improved = upos.accuracy > best_accuracy  # UPOS decides, with or without --xpos
-            if improved:
-                best_accuracy, run.best_epoch = upos.accuracy, epoch
-                best_state = copy.deepcopy(kept_model.state_dict())
-                if args.save:
-                    save_checkpoint(args.save, kept_model, settings, vocab)
-            # Held-out NLL and ECE: confidence can keep growing after accuracy stops improving.
-            scores = probability_scores(upos.log_probs, upos.gold_ix)
-            figures.update(dev_accuracy=upos.accuracy, dev_nll=scores["nll"], dev_ece=scores["ece"])
-            log(f"epoch {epoch:3d} | loss {mean_loss:.4f} | "
-                + " | ".join(f"dev {name} {result.accuracy:.4f}"
-                             for name, result in results.items())
-                + f" | dev nll {scores['nll']:.4f} | dev ece {scores['ece']:.4f}"
-                f" | {run.n_train_tokens / epoch_seconds:,.0f} tokens/s"
-                f" | {time.perf_counter() - start:.1f} s" + (" | best" if improved else ""),
-                flush=True)
-        run.history.append(figures)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=args.lr_decay)
+    best_accuracy, best_state, start = -1.0, None, time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
         epoch_start = time.perf_counter()
-
-    train(model, batches, optimizer, args.epochs, clip_grad=args.clip_grad,
-          lr_decay=args.lr_decay, word_counts=word_count_tensor(vocab).to(device),
-          unk_alpha=args.unk_alpha,
-          after_epoch=after_epoch, progress=dev is not None, averaged_model=averaged)
+        loss = train_epoch(model, batches, optimizer, args, word_counts, f"epoch {epoch}")
+        schedule.step()
+        if not math.isfinite(loss):  # the weights are lost: say so now, not with nan tags
+            raise InputError(f"training diverged in epoch {epoch}: the loss is {loss} (a "
+                             "smaller --lr or a --clip-grad may help)")
+        seconds = time.perf_counter() - epoch_start
+        run.training_seconds += seconds
+        figures = {"epoch": epoch, "loss": loss, "seconds": seconds}
+        line = f"epoch {epoch:3d} | loss {figures['loss']:.4f}"
+        if dev:
+            model.eval()
+            results = evaluate(model, *dev, vocab, device=device)
+            upos = results["upos"]
+            scores = probability_scores(upos.log_probs, upos.gold_ix)  # held-out NLL and ECE
+            figures.update(dev_accuracy=upos.accuracy, dev_nll=scores["nll"],
+                           dev_ece=scores["ece"])
+            line += "".join(f" | dev {name} {result.accuracy:.4f}"
+                            for name, result in results.items())
+            line += f" | dev nll {scores['nll']:.4f} | dev ece {scores['ece']:.4f}"
+        line += (f" | {run.n_train_tokens / seconds:,.0f} tokens/s"
+                 f" | {time.perf_counter() - start:.1f} s")
+        if dev and upos.accuracy > best_accuracy:
+            best_accuracy, run.best_epoch = upos.accuracy, epoch
+            best_state = copy.deepcopy(model.state_dict())
+            if args.save:
+                save_checkpoint(args.save, model, vocab)
+            line += " | best"
+        run.history.append(figures)
+        log(line, flush=True)
     if best_state is not None:
-        model.load_state_dict(best_state)  # keep the best epoch's model, the one that was saved
-        log(f"best dev accuracy: {best_accuracy:.4f}")
-    else:
-        if averaged:
-            model.load_state_dict(averaged.module.state_dict())  # keep the average, as with --dev
-        if args.save:
-            save_checkpoint(args.save, model, settings, vocab)
+        model.load_state_dict(best_state)  # the best epoch's model, the one saved
+        log(f"best dev accuracy: {best_accuracy:.4f} (epoch {run.best_epoch})")
+    elif args.save:
+        save_checkpoint(args.save, model, vocab)
+    model.eval()
     return run
 
 
 def main(argv=None):
-    """Train as the command line says, printing as it goes.
-
-    A bad file ends with one line on stderr, exit code 2; a bad option, as argparse does it, with
-    the usage summary and then one line, also exit code 2.
-    """
-    args = parse_args(argv, description=__doc__)
-    saved_before = modification_time(args.save)
+    """Train as the command line says, printing as it goes; bad input ends in one line, exit 2."""
+    args = parse_args(argv)
 
     def work():
         if args.save:
             check_can_save(args.save)  # now, not after the training
-        device = check_device(args.device)
         seed_everything(args.seed)  # before anything random happens
-        print("settings: " + describe_settings(args))
-        words = [word for token in tokenize(args.predict) for word in token.words]
-        run = train_tagger(args, device, before_training=lambda model, vocab: print_probabilities(
-            "probabilities before training", model, words, vocab, device))
-        print_probabilities("probabilities after training", run.model, words, run.vocab, device)
-        print(f"training time: {run.training_seconds:.2f} s")
-        tags = [prediction.tags[0] for prediction in predict(run.model, [words], run.vocab,
-                                                             device=device).values()]
-        print(" ".join("/".join(word_tags) for word_tags in zip(words, *tags)))
+        print("settings: " + " ".join(f"{name}={value}" for name, value in vars(args).items()
+                                      if value not in (None, False)))
+        run_ = train_tagger(args)
+        print(f"training time: {run_.training_seconds:.1f} s")
 
-    def what_was_saved():
-        if args.save and modification_time(args.save) not in (None, saved_before):
-            return (f"{args.save} holds the best model so far "
-                    "(--dev saves the best epoch's as it goes)")
-        return "nothing was saved"
-
-    # First, before any torch work starts PyTorch's CPU threads (see subnormals_flushed_to_zero).
+    # First, before torch starts its CPU threads (see subnormals_flushed_to_zero).
     with subnormals_flushed_to_zero():
-        run_cleanly(work, what_was_saved)
-
-
-def modification_time(path):
-    """When the file at `path` was last written (None: no path, or no file there)."""
-    try:
-        return Path(path).stat().st_mtime_ns if path else None
-    except OSError:
-        return None
+        run(work, lambda: f"{args.save} holds the best epoch's model so far" if args.save
+            else "nothing was saved")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""Pretrained word vectors from a text file: GloVe's format, or word2vec's text format."""
+"""Pretrained word vectors from a text file (GloVe's format or word2vec's text format, .gz too)."""
+import gzip
+
 import numpy as np
 import torch
 
@@ -7,36 +9,10 @@ from tagger.lines import LineReader
 
 MAX_VECTOR_LINE_BYTES = 1 << 20  # a 300-d line is about 3 KB
 MAX_DIMENSION = 4096
+BINARY = "binary data, as in a binary word2vec file: convert it to text first"
 
 
-def vector_fields(raw, name, number):
-    """One line's fields, split at single spaces (a GloVe word may hold other whitespace)."""
-    if b"\0" in raw:
-        raise InputError(f"{name} line {number}: binary data; --word-vectors reads text (save a "
-                         "binary word2vec file as text first)")
-    try:
-        line = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{name} line {number}: not UTF-8 (byte {error.start + 1})") from None
-    return line.rstrip("\r\n").rstrip(" ").split(" ")
-
-
-def parse_numbers(fields, name, number):
-    """The numbers of a line as float32; a word, or nan or inf (in float32), is an InputError."""
-    try:
-        with np.errstate(over="ignore"):  # a value too large for float32 becomes inf: refused
-            values = np.array([float(field) for field in fields], dtype=np.float32)
-    except ValueError:
-        bad = next(field for field in fields if not is_float(field))
-        raise InputError(f"{name} line {number}: {bad[:40]!r} is not a number") from None
-    finite = np.isfinite(values)
-    if not finite.all():
-        bad = fields[int(np.argmin(finite))]
-        raise InputError(f"{name} line {number}: {bad[:40]} is not a finite number (float32)")
-    return values
-
-
-def is_float(text):
+def is_number(text):
     try:
         float(text)
         return True
@@ -44,75 +20,100 @@ def is_float(text):
         return False
 
 
-def read_word_vectors(path, wanted, max_vectors=None):
+def parse_numbers(fields, where):
+    """The numbers of a line as float32; a word, nan or inf (in float32) is an InputError."""
+    try:
+        with np.errstate(over="ignore"):  # too large for float32 becomes inf: refused below
+            values = np.array(fields, dtype=np.float32)
+    except ValueError:
+        raise InputError(f"{where}: a field is not a number") from None
+    if not np.isfinite(values).all():
+        raise InputError(f"{where}: a number that is not finite in float32 (nan or inf)")
+    return values
+
+
+def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=None):
     """({word: float32 vector}, dimension) from a vectors file, read a line at a time.
 
-    Every line is checked; the vectors kept are those of the first `max_vectors` words (all
-    without it) and of every word in `wanted`. A word that comes again keeps its first vector.
+    Kept: the vectors of the first `max_vectors` words (all without it) and of every word in
+    `wanted`; the numbers of other lines are not parsed. With lowercase the file's words are
+    lower-cased, and the first of a word's cased forms wins, as a repeated word's first vector does.
+    progress.update(bytes), if given, follows the reading.
     """
-    reader = LineReader(path, max_line_bytes=MAX_VECTOR_LINE_BYTES)
-    name = reader.name
+    stream = gzip.open(path, "rb") if str(path).endswith(".gz") else None
+    reader = LineReader(path, stream=stream, max_line_bytes=MAX_VECTOR_LINE_BYTES)
     vectors, dimension, header, n_words = {}, None, False, 0
-    for number, raw in reader:
-        fields = vector_fields(raw, name, number)
-        if number == 1 and len(fields) == 2 and all(field.isdigit() for field in fields):
-            dimension, header = int(fields[1]), True  # word2vec's first line: COUNT DIM
-            if not 1 <= dimension <= MAX_DIMENSION:
-                raise InputError(f"{name} line 1: a dimension of {dimension}; from 1 to "
-                                 f"{MAX_DIMENSION} is expected")
-            continue
-        if len(fields) < 2:
-            raise InputError(f"{name} line {number}: " + ("a word with no numbers" if fields[0]
-                                                          else "an empty line"))
-        if dimension is None:
-            dimension = len(fields) - 1
-            if dimension > MAX_DIMENSION:
-                raise InputError(f"{name} line {number}: {dimension} numbers; at most "
-                                 f"{MAX_DIMENSION} are expected")
-        # The last `dimension` fields are the numbers; a word may hold spaces ("a b"), but a word
-        # that ends in a number means a number too many.
-        word_fields = fields[:-dimension] if len(fields) > dimension else []
-        if not word_fields or len(word_fields) > 1 and is_float(word_fields[-1]):
-            said = "line 1 gives the dimension" if header else "line 1 has"
-            count = len(fields) - 1
-            raise InputError(f"{name} line {number}: {count} number{'s' * (count != 1)} where "
-                             f"{said} {dimension}")
-        word = " ".join(word_fields)
-        values = parse_numbers(fields[-dimension:], name, number)
-        n_words += 1
-        if word not in vectors and (max_vectors is None or n_words <= max_vectors
-                                    or word in wanted):
-            vectors[word] = values
-    if dimension is None:
-        raise InputError(f"{name}: no vectors: the file is empty")
+    try:
+        for number, raw in reader:
+            where = f"{reader.name} line {number}"
+            if progress is not None:
+                progress.update(len(raw))
+            try:
+                if b"\0" in raw:
+                    raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL")
+                fields = raw.decode("utf-8").rstrip("\r\n").rstrip(" ").split(" ")
+            except UnicodeDecodeError:
+                problem = BINARY if header or b"\0" in raw else "not UTF-8"
+                raise InputError(f"{where}: {problem}") from None
+            if number == 1 and len(fields) == 2 and all(field.isdigit() for field in fields):
+                dimension, header = int(fields[1]), True  # word2vec's first line: COUNT DIM
+                if not 1 <= dimension <= MAX_DIMENSION:
+                    raise InputError(f"{where}: a dimension of {dimension}; 1 to {MAX_DIMENSION} "
+                                     "is expected")
+                continue
+            if dimension is None:
+                dimension = len(fields) - 1
+                if not 1 <= dimension <= MAX_DIMENSION:
+                    raise InputError(f"{where}: {dimension} numbers; 1 to {MAX_DIMENSION} are "
+                                     "expected")
+            # The last `dimension` fields are the numbers; a word may hold spaces ("a b"), but
+            # not end in a number: that is a number too many.
+            if len(fields) <= dimension or len(fields) > dimension + 1 and is_number(
+                    fields[-dimension - 1]):
+                raise InputError(f"{where}: {len(fields) - 1} numbers where "
+                                 f"{'line 1 gives' if header else 'line 1 has'} {dimension}")
+            word = " ".join(fields[:-dimension])
+            word = word.lower() if lowercase else word
+            n_words += 1
+            if word not in vectors and (max_vectors is None or n_words <= max_vectors
+                                        or word in wanted):
+                vectors[word] = parse_numbers(fields[-dimension:], where)
+    except (OSError, EOFError) as error:  # gzip's errors: not gzip, or cut short
+        raise InputError(f"{path}: cannot read it: {error}") from None
+    finally:
+        if stream is not None:
+            stream.close()
+    if not vectors:
+        raise InputError(f"{path}: no vectors: the file is empty")
     return vectors, dimension
 
 
 def vector_table(vectors, dimension):
-    """(vector_to_ix, weights): row 0 (padding) and row 1 (unknown words) are zeros, then the
-    vectors in the file's order. weights (len(vectors) + 2, dimension)."""
-    from tagger.vocabulary import PAD_IX, UNK_IX
-    vector_to_ix = {"<pad>": PAD_IX, "<unk>": UNK_IX}
-    for word in vectors:
-        vector_to_ix[word] = len(vector_to_ix)
-    weights = torch.zeros(len(vector_to_ix), dimension)
-    if vectors:
-        weights[2:] = torch.from_numpy(np.stack(list(vectors.values())))
+    """(vector_to_ix, weights (len(vectors) + 2, dimension)): the file's words from row 2 on, in
+    its order; rows 0 (padding) and 1 (a word without a vector) are zeros."""
+    vector_to_ix = {word: row for row, word in enumerate(vectors, start=2)}
+    weights = torch.zeros(len(vectors) + 2, dimension)
+    weights[2:] = torch.from_numpy(np.stack(list(vectors.values())))
     return vector_to_ix, weights
 
 
+LOW_COVERAGE = 0.5  # below this share of the training tokens, the coverage line says why
+
+
 def coverage_line(vocab, path, sentences, dev_sentences=None):
-    """How many of the training tokens, dev tokens and dev tokens unseen in training have a
-    vector, as one line."""
+    """How many training tokens, dev tokens and dev tokens unseen in training have a vector."""
     def share(words):
         words = list(words)
-        covered = sum(vocab.key(word) in vocab.vector_to_ix for word in words)
-        return f"{covered / len(words):.1%}" if words else "-"
-    line = (f"word vectors: {path}: {len(vocab.vector_to_ix) - 2:,} kept; a vector for "
-            f"{share(word for words in sentences for word in words)} of the training tokens")
+        return sum(vocab.key(word) in vocab.vector_to_ix for word in words) / max(1, len(words))
+    training = share(word for words in sentences for word in words)
+    line = (f"word vectors: {path}: {len(vocab.vector_to_ix):,} kept; a vector for "
+            f"{training:.1%} of the training tokens")
     if dev_sentences is not None:
         dev_words = [word for words in dev_sentences for word in words]
-        line += (f", {share(dev_words)} of the dev tokens and "
-                 f"{share(word for word in dev_words if not vocab.knows(word))} of those unseen "
-                 "in training")
+        line += (f", {share(dev_words):.1%} of the dev tokens and "
+                 f"{share(word for word in dev_words if not vocab.knows(word)):.1%} of those "
+                 "unseen in training")
+    if training < LOW_COVERAGE:
+        line += (" (few: " + ("is it a file of this language and tokenization?" if vocab.lowercase
+                              else "are its words in another case? try --lowercase") + ")")
     return line

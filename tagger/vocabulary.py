@@ -1,37 +1,23 @@
-"""The dictionaries that turn words, characters and tags into indices, and back."""
+"""Words, characters and tags as indices: the dictionaries, and padded batches of sentences."""
 import dataclasses
 from collections import Counter
 
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
-PAD_IX = 0  # the padding word (and character) in every dictionary
+PAD_IX = 0  # the padding word (and character, and vector row) in every dictionary
 UNK_IX = 1  # every word (and character) not seen in training
 IGNORE_IX = -100  # the tag index at padding: the losses' default ignore_index
+MAX_WORD_CHARS = 64  # the character LSTM reads at most this many characters of a word
 
 
-def seqs_to_dictionary(training_data):
-    """Map every word and every tag of [(words, tags), ...] to an index, in first-seen order.
-
-    Words start at 2: index 0 is reserved for padding and 1 for words never seen in training.
-    """
-    word_to_ix = {"<pad>": PAD_IX, "<unk>": UNK_IX}
-    tag_to_ix = {}
-    for words, tags in training_data:
-        for word in words:
-            word_to_ix.setdefault(word, len(word_to_ix))
-        for tag in tags:
-            tag_to_ix.setdefault(tag, len(tag_to_ix))
-    return word_to_ix, tag_to_ix
-
-
-def chars_to_dictionary(training_data):
-    """Map every character of the training words to an index (0: padding, 1: unknown)."""
-    char_to_ix = {"<pad>": PAD_IX, "<unk>": UNK_IX}
-    for words, _ in training_data:
-        for word in words:
-            for char in word:
-                char_to_ix.setdefault(char, len(char_to_ix))
-    return char_to_ix
+def seqs_to_dictionary(sequences, first=("<pad>", "<unk>")):
+    """Map every item of some sequences to an index, in first-seen order, after `first`."""
+    to_ix = {item: ix for ix, item in enumerate(first)}
+    for sequence in sequences:
+        for item in sequence:
+            to_ix.setdefault(item, len(to_ix))
+    return to_ix
 
 
 def indices(items, to_ix):
@@ -39,33 +25,43 @@ def indices(items, to_ix):
     return torch.tensor([to_ix.get(item, UNK_IX) for item in items], dtype=torch.long)
 
 
+def spelling(word, max_chars):
+    """The characters the character LSTM reads: all, or the first and last max_chars / 2.
+
+    The ends carry what spelling tells a tagger; a token of a million characters then costs
+    what any other word costs.
+    """
+    return word if len(word) <= max_chars else word[:max_chars // 2] + word[-max_chars // 2:]
+
+
 @dataclasses.dataclass
 class Vocabulary:
-    """The dictionaries that turn words, characters and tags into indices, kept together.
+    """The dictionaries of a tagger, kept together.
 
-    tag_sets maps each tag set the model predicts to its dictionary, in the order of the
-    model's output layers: {"upos": tag_to_ix} and, for a model with the XPOS layer,
-    "xpos" too. With lowercase=True words are looked up in lower case, so "The" and "the"
-    share one vector; the character LSTM still reads the original spelling, capitals included.
+    tag_sets: {"upos": tag_to_ix} and, for a model with an XPOS layer, "xpos" too, in the order of
+    its output layers. With lowercase=True words are looked up in lower case; the character LSTM
+    still reads the spelling, capitals included. vector_to_ix maps a pretrained vector's word to
+    its row, from 2 on (rows 0 and 1 are padding and unknown words).
     """
     word_to_ix: dict
     tag_sets: dict
-    char_to_ix: dict | None = None  # None when the model reads no characters
+    char_to_ix: dict | None = None  # None: the model reads no characters
     lowercase: bool = False
-    word_counts: dict | None = None  # training count of each looked-up word form (None: not kept)
-    vector_to_ix: dict | None = None  # rows of the pretrained vectors (None: the model has none)
+    word_counts: dict | None = None  # training count of each looked-up form
+    vector_to_ix: dict | None = None  # None: the model has no pretrained vectors
+    max_word_chars: int = MAX_WORD_CHARS
 
     @classmethod
     def from_training_data(cls, sentences, gold_tags, chars=False, lowercase=False):
-        """Build the dictionaries from word lists and {tag set: one tag list per sentence}."""
-        vocab = cls({}, {}, None, lowercase)
+        """The dictionaries of word lists and {tag set: one tag list per sentence}."""
+        vocab = cls({}, {}, lowercase=lowercase)
         keyed = [[vocab.key(word) for word in words] for words in sentences]
-        vocab.word_to_ix, _ = seqs_to_dictionary([(words, []) for words in keyed])
-        vocab.tag_sets = {name: seqs_to_dictionary([([], tags) for tags in tag_lists])[1]
-                          for name, tag_lists in gold_tags.items()}
+        vocab.word_to_ix = seqs_to_dictionary(keyed)
+        vocab.tag_sets = {name: seqs_to_dictionary(tags, first=())
+                          for name, tags in gold_tags.items()}
         vocab.word_counts = dict(Counter(word for words in keyed for word in words))
         if chars:
-            vocab.char_to_ix = chars_to_dictionary([(words, []) for words in sentences])
+            vocab.char_to_ix = seqs_to_dictionary(word for words in sentences for word in words)
         return vocab
 
     @property
@@ -74,21 +70,83 @@ class Vocabulary:
         return self.tag_sets["upos"]
 
     def key(self, word):
-        """The form under which `word` is looked up in word_to_ix."""
+        """The form under which `word` is looked up."""
         return word.lower() if self.lowercase else word
-
-    def word_ids(self, words):
-        """A 1-D tensor of word indices; words not seen in training get UNK_IX."""
-        return indices([self.key(word) for word in words], self.word_to_ix)
-
-    def vector_ids(self, words):
-        """A 1-D tensor of rows in the pretrained vector table; words without one get UNK_IX."""
-        return indices([self.key(word) for word in words], self.vector_to_ix)
 
     def knows(self, word):
         """Whether `word` (in its looked-up form) occurred in the training data."""
         return self.key(word) in self.word_to_ix
 
     def training_count(self, word):
-        """How often `word` (in its looked-up form) occurred in the training data."""
         return self.word_counts.get(self.key(word), 0)
+
+
+@dataclasses.dataclass
+class Batch:
+    """Padded index tensors for a group of sentences: what RealDataTagger reads."""
+    words: torch.Tensor  # (batch, seq_len), PAD_IX after each sentence
+    lengths: torch.Tensor  # (batch,) real lengths, on the CPU
+    same_length: bool  # no padding: the LSTM runs unpacked (faster on the CPU)
+    sentence_ids: list  # each row's position in the caller's list
+    tags: list | None = None  # one (batch, seq_len) tensor per tag set, IGNORE_IX at padding
+    vectors: torch.Tensor | None = None  # (batch, seq_len) rows of the pretrained vectors
+    # Each distinct word's characters once: char_ids (n_words, max_word_len), char_lengths
+    # (n_words,), and word_positions (batch, seq_len), the row of each token's word.
+    char_ids: torch.Tensor | None = None
+    char_lengths: torch.Tensor | None = None
+    word_positions: torch.Tensor | None = None
+
+
+def split_and_pad(flat, lengths, padding_value):
+    """Cut a 1-D tensor into pieces of the given lengths, padded into one 2-D tensor.
+
+    One tensor per batch, cut, rather than one per sentence: making a tensor has a fixed cost.
+    """
+    return pad_sequence(flat.split(lengths), batch_first=True, padding_value=padding_value)
+
+
+def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu"):
+    """The Batch of sentences[i] for i in ids; gold_tags: {tag set: one tag list per sentence}."""
+    word_lists = [sentences[i] for i in ids]
+    lengths = [len(words) for words in word_lists]
+    tokens = [vocab.key(word) for words in word_lists for word in words]
+    batch = Batch(split_and_pad(indices(tokens, vocab.word_to_ix), lengths, PAD_IX).to(device),
+                  torch.tensor(lengths), len(set(lengths)) == 1, list(ids))
+    if gold_tags is not None:
+        batch.tags = [split_and_pad(torch.tensor([to_ix[tag] for i in ids
+                                                  for tag in gold_tags[name][i]]),
+                                    lengths, IGNORE_IX).to(device)
+                      for name, to_ix in vocab.tag_sets.items()]
+    if vocab.vector_to_ix is not None:
+        batch.vectors = split_and_pad(indices(tokens, vocab.vector_to_ix), lengths,
+                                      PAD_IX).to(device)
+    if vocab.char_to_ix is not None:
+        word_row = {}
+        positions = [word_row.setdefault(word, len(word_row))
+                     for words in word_lists for word in words]
+        spelled = [spelling(word, vocab.max_word_chars) for word in word_row]
+        char_lengths = [len(word) for word in spelled]
+        chars = indices([char for word in spelled for char in word], vocab.char_to_ix)
+        batch.char_ids = split_and_pad(chars, char_lengths, PAD_IX).to(device)
+        batch.char_lengths = torch.tensor(char_lengths, device=device)
+        batch.word_positions = split_and_pad(torch.tensor(positions), lengths, 0).to(device)
+    return batch
+
+
+def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False):
+    """Sentences (word lists) grouped into Batches, sorted by length so that little is padding;
+    same_length=True: every batch holds sentences of one length."""
+    groups = []
+    for i in sorted(range(len(sentences)), key=lambda i: len(sentences[i])):
+        if (not groups or len(groups[-1]) == batch_size
+                or same_length and len(sentences[i]) != len(sentences[groups[-1][0]])):
+            groups.append([])
+        groups[-1].append(i)
+    return [make_batch(sentences, ids, vocab, gold_tags, device) for ids in groups]
+
+
+def word_count_tensor(vocab):
+    """Training count of each word index, as floats; padding and <unk> count as infinite."""
+    tensor = torch.tensor([float(vocab.word_counts.get(word, 0)) for word in vocab.word_to_ix])
+    tensor[PAD_IX] = tensor[UNK_IX] = float("inf")
+    return tensor

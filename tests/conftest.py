@@ -68,12 +68,43 @@ def exit_of(function, argv, capsys):
     return exit_info.value.code, capsys.readouterr().err
 
 
+def write_tagged_conllu(path, n_sentences=70):
+    """A small CoNLL-U file with UPOS and XPOS tags, sentences of 1 to 9 words, 'The' and 'the'."""
+    words = ["The", "the", "dog", "cats", "ran", "quickly", "home", "."]
+    lines = []
+    for i in range(n_sentences):
+        lines.append(f"# text = sentence {i}")
+        for j in range(1 + i % 9):
+            word = words[(i + j) % len(words)]
+            upos, xpos = "DET" if word.lower() == "the" else "X", word[:2].upper()
+            lines.append(f"{j + 1}\t{word}\t_\t{upos}\t{xpos}\t_\t_\t_\t_\t_")
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="session")
 def toy_model(tmp_path_factory):
     """A small model of the Day-1 data, trained once, for the tests that tag with one."""
     from tagger import train as trainer
     path = tmp_path_factory.mktemp("model") / "toy.pt"
-    quiet(trainer.main, ["--save", str(path), "--epochs", "30"])
+    quiet(trainer.main, ["--train", str(ROOT / "train.csv"), "--save", str(path),
+                         "--unk-alpha", "1"])
+    return path
+
+
+@pytest.fixture(scope="session")
+def rich_model(tmp_path_factory):
+    """A small model with every part an export keeps: characters, two layers both ways, XPOS,
+    lower-casing, trained once on write_tagged_conllu's data."""
+    from tagger import train as trainer
+    folder = tmp_path_factory.mktemp("rich")
+    data = write_tagged_conllu(folder / "train.conllu")
+    path = folder / "rich.pt"
+    quiet(trainer.main, ["--train", str(data), "--save", str(path), "--epochs", "3",
+                         "--embedding-dim", "5", "--hidden-dim", "6", "--chars",
+                         "--char-embedding-dim", "3", "--char-hidden-dim", "4", "--xpos",
+                         "--lowercase", "--bidirectional", "--num-layers", "2"])
     return path
 
 

@@ -19,7 +19,8 @@ from benchmarks import (accuracy, calibration, corpus, crf_cost, export, learnin
                         raw_text, seeds, step_costs, streaming, study, training, vectors)
 from benchmarks.results import RESULTS_FOLDER, read_results
 from conftest import EWT, needs_ewt, ROOT, doc_text, readme_block, run_script, saved_rows
-from tagger.conllu import XPOS, read_conllu, write_conllu_slice
+from benchmarks.training import write_conllu_slice
+from tagger.conllu import XPOS, read_conllu
 from tagger.errors import InputError
 
 
@@ -54,19 +55,6 @@ def test_each_study_saves_its_own_rows_measured_with_the_recipe_file():
              "--train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu --save ewt-glove.pt")
     assert set(recipe_lines) == {training.RECIPE_COMMAND, glove}
     assert readme_block("cat recipes/ewt.txt") == recipe  # and the README shows it whole
-
-
-def test_each_study_runs_alone_and_imports_no_other_study():
-    names = [study.study_name(each) for each in benchmark.STUDIES]
-    code = ("import importlib, sys\n"
-            f"importlib.import_module('benchmarks.' + sys.argv[1])\n"
-            f"print(sorted(set({names!r}) & {{m.rpartition('.')[2] for m in sys.modules}}))")
-    for name in names:
-        loaded = subprocess.run([sys.executable, "-c", code, name], cwd=ROOT, capture_output=True,
-                                text=True)
-        assert loaded.stdout.strip() == repr([name]), loaded.stderr
-    shown = run_script("-m", "benchmarks.seeds", "--show")
-    assert shown.returncode == 0 and "The recipe, dev UPOS / XPOS" in shown.stdout, shown.stderr
 
 
 def test_every_benchmark_command_the_docs_show_is_one_it_takes(capsys):
@@ -171,18 +159,6 @@ def test_a_study_that_is_not_given_rows_measures_them_all(tmp_path, monkeypatch,
     assert [row for row, *_ in measured] == list(step_costs.ROWS)
 
 
-def test_only_studies_that_train_or_measure_a_model_take_those_options(capsys):
-    for each in benchmark.STUDIES:
-        for option, takes in (("--epochs", getattr(each, "TRAINS", False)),
-                              ("--model", bool(getattr(each, "MODEL_ROWS", ())))):
-            argv = [option, "1", "--results", "elsewhere.json"]
-            if takes:
-                study.parse_args(each, argv)
-            else:
-                with pytest.raises(SystemExit):
-                    study.parse_args(each, argv)
-
-
 @pytest.mark.parametrize("each, rows, needs", [(raw_text, [], True), (crf_cost, ["crf-cost"], True),
                                                (crf_cost, ["crf-forward"], False)])
 def test_rows_that_measure_a_model_want_it_before_anything(tmp_path, monkeypatch, each, rows,
@@ -220,12 +196,13 @@ def test_a_run_with_other_epochs_never_writes_over_the_saved_figures(capsys):
 
 def test_benchmark_runs_every_study_with_the_data_its_results_file_and_the_model(tmp_path,
                                                                                 monkeypatch):
-    runs = []
+    runs, checked = [], []
     monkeypatch.setattr(benchmark, "run_study", lambda each, argv: runs.append((each, argv)))
+    monkeypatch.setattr(benchmark, "check_inputs", lambda each, args: checked.append(each))
     monkeypatch.setattr(benchmark, "show", lambda folder: runs.append(("show", folder)))
-    (tmp_path / "m.pt").write_text("")
     benchmark.main(["--data", "D", "--model", str(tmp_path / "m.pt"),
                     "--results", str(tmp_path / "out")])
+    assert checked == list(benchmark.STUDIES)  # every study's inputs, before the first runs
     assert [each for each, _ in runs] == [*benchmark.STUDIES, "show"]
     for each, argv in runs[:-1]:
         name = study.study_name(each)
@@ -235,21 +212,19 @@ def test_benchmark_runs_every_study_with_the_data_its_results_file_and_the_model
     assert runs[-1] == ("show", tmp_path / "out")
 
 
-def test_benchmark_wants_the_model_before_running_any_study(tmp_path, monkeypatch):
+def test_benchmark_wants_every_input_before_running_any_study(tmp_path, monkeypatch):
     monkeypatch.setattr(benchmark, "run_study", lambda each, argv: pytest.fail("it ran"))
-    with pytest.raises(InputError) as error:
-        benchmark.main(["--model", str(tmp_path / "none.pt"), "--results", str(tmp_path / "r")])
-    assert str(error.value).startswith(f"{tmp_path / 'none.pt'}: no such file")
+    for name in (training.TRAIN_FILE, training.DEV_FILE, "m.pt"):
+        (tmp_path / name).write_text("")
+    with pytest.raises(InputError) as error:  # the vectors study wants its file
+        benchmark.main(["--data", str(tmp_path), "--model", str(tmp_path / "m.pt"),
+                        "--results", str(tmp_path / "r")])
+    assert str(error.value).startswith(f"{ROOT / 'glove.6B.50d.txt'}: no such file")
     assert not (tmp_path / "r").exists()
 
 
-# sentences of EWT the studies are run on here (docs/code.md says so)
+# sentences of EWT the studies are run on here
 SLICE_TRAIN, SLICE_DEV = 120, 40
-
-
-def test_the_docs_give_the_slice_the_studies_are_tested_on():
-    code_page = " ".join(doc_text("docs/code.md").split())
-    assert f"({SLICE_TRAIN} training and {SLICE_DEV} dev sentences, one epoch)" in code_page
 
 
 @pytest.fixture(scope="module")
@@ -508,13 +483,12 @@ def test_the_seed_lines_give_each_seed_the_mean_and_the_range(capsys):
     # 93.50 in 570 s.
     assert ("mean minus the recipe's, on the same seeds (1, 2): "
             "UPOS +0.50, XPOS +1.00 points, for 42% more") in printed
-    # The range is that of the accuracies as printed: 95.63 and 95.43 are 0.20 apart (unrounded,
-    # 0.208).
+    # From the unrounded accuracies: 95.634 and 95.426 are 0.208 apart (the printed ones, 0.20).
     rows.update({"wide": dict(rows["wide"], accuracy=0.95634),
                  "wide-seed-2": dict(rows["wide-seed-2"], accuracy=0.95426)})
     seeds.print_tables(rows)
     assert ("seed 1: 95.63% / 94.00% in 12.0 min, seed 2: 95.43% / 95.00% in 15.0 min. "
-            "Mean: UPOS 95.53% (range 0.20") in capsys.readouterr().out
+            "Mean: UPOS 95.53% (range 0.21") in capsys.readouterr().out
 
 
 def test_straight_line_fits_exact_points_and_least_squares():
@@ -538,7 +512,7 @@ def test_the_training_minutes_add_up_every_row_and_every_learning_curve_point():
 
 def test_show_into_a_closed_pipe_ends_quietly(tmp_path):
     for script in (["benchmark.py", "--show"], ["-m", "benchmarks.accuracy", "--show"],
-                   ["main_example.py"], ["figures.py", "--out", tmp_path]):
+                   ["figures.py", "--out", tmp_path]):
         reader_gone = subprocess.Popen([sys.executable, *script], cwd=ROOT, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE)
         reader_gone.stdout.close()  # like `| head -0`
@@ -566,18 +540,17 @@ def test_ctrl_c_in_a_study_keeps_the_rows_measured_before_and_says_so(tmp_path, 
     assert json.loads(results.read_text())["rows"] == {"adam-step": {"tokens": 1}}
 
 
-def test_the_vectors_rows_are_the_recipe_and_the_glove_recipe_on_each_seed(tmp_path):
+def test_the_vectors_rows_are_the_recipe_two_layers_and_the_glove_recipe_on_each_seed(tmp_path):
     args = argparse.Namespace(vectors=tmp_path / "v.txt")
     recipe = vars(training.recipe_args([], "t.conllu"))
-    for row, (with_vectors, seed) in vectors.ROWS.items():
+    two_layers = dict(recipe, num_layers=2, epochs=24)
+    for row, (kind, seed) in vectors.ROWS.items():
         got = vars(training.recipe_args(vectors.changes(row, args), "t.conllu"))
-        if with_vectors:
-            # the glove recipe: the recipe with two layers, 24 epochs and the vectors
-            assert got == dict(recipe, seed=seed, word_vectors=str(tmp_path / "v.txt"),
-                               max_vectors=100_000, num_layers=2, epochs=24)
-        else:
-            assert got == dict(recipe, seed=seed)
-    assert sorted(seed for _, seed in vectors.ROWS.values()) == [1, 1, 2, 2, 3, 3]
+        expected = {"recipe": dict(recipe, seed=seed), "layers": dict(two_layers, seed=seed),
+                    "vectors": dict(two_layers, seed=seed, word_vectors=str(tmp_path / "v.txt"),
+                                    max_vectors=100_000)}[kind]
+        assert got == expected, row
+    assert sorted(seed for _, seed in vectors.ROWS.values()) == [1, 1, 1, 2, 2, 2, 3, 3, 3]
 
 
 def test_the_unseen_words_are_split_by_whether_they_have_a_vector(tmp_path):
@@ -595,11 +568,11 @@ def test_the_unseen_words_are_split_by_whether_they_have_a_vector(tmp_path):
 def test_the_vector_words_are_the_first_the_glove_recipe_keeps(tmp_path, monkeypatch):
     path = tmp_path / "v.txt"
     path.write_text("3 2\nthe 1 2\nof 3 4\nzebra 5 6\n", encoding="utf-8")
-    monkeypatch.setattr("tagger.train_options.DEFAULT_MAX_VECTORS", 2)
+    monkeypatch.setattr("tagger.train.DEFAULT_MAX_VECTORS", 2)
     recipe = tmp_path / "glove.txt"
     recipe.write_text("--max-vectors 2\n")
     monkeypatch.setattr(vectors, "GLOVE_RECIPE", recipe)
-    assert vectors.vector_words(argparse.Namespace(vectors=path)) == {"the", "of"}
+    assert vectors.vector_words(argparse.Namespace(vectors=path, train="t.csv")) == {"the", "of"}
 
 
 def test_the_vectors_table_gives_each_seed_and_the_means(capsys):
@@ -609,7 +582,7 @@ def test_the_vectors_table_gives_each_seed_and_the_means(capsys):
                 "unseen_accuracy": {"with_vector": 0.9, "without_vector": 0.5},
                 "unseen_tokens": {"with_vector": 1200, "without_vector": 500}}
     rows = {"recipe-seed-1": row(0.954, 0.947), "recipe-seed-2": row(0.956, 0.949),
-            "vectors-seed-1": row(0.959, 0.952)}
+            "layers-seed-1": row(0.955, 0.949), "vectors-seed-1": row(0.959, 0.952)}
     vectors.print_tables(rows)
     printed = capsys.readouterr().out
     assert ("| with vectors | 1 | 95.90% | 95.20% | 90.00% (1,200) | 50.00% (500) | 10.0 min | "
@@ -617,7 +590,10 @@ def test_the_vectors_table_gives_each_seed_and_the_means(capsys):
     assert "The recipe, mean of 2 seeds: UPOS 95.50% (range 0.20), XPOS 94.80% (range 0.20)." \
         in printed
     assert "With vectors, mean" not in printed  # one seed has no mean
-    assert "seed by seed, in points: UPOS +0.50; XPOS +0.50." in printed  # seed 1 only
+    assert "With vectors minus two layers, 24 epochs, seed by seed, in points: UPOS +0.40; XPOS " \
+        "+0.30." in printed  # seed 1 only
+    assert "Two layers, 24 epochs minus the recipe, seed by seed, in points: UPOS +0.10; XPOS " \
+        "+0.20." in printed
 
 
 @needs_ewt

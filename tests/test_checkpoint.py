@@ -1,234 +1,164 @@
-"""Saving and loading a trained tagger, and the one-line errors for bad checkpoint files."""
-import errno
+"""Saving and loading a trained tagger: what a checkpoint keeps, older files, and the guards
+(weights only, shapes from a meta build, one atomic write, never over a file that is no model)."""
+import contextlib
+import dataclasses
+import io
 import os
-import re
-import tempfile
-from pathlib import Path
 
 import pytest
 import torch
 
+from conftest import ROOT
+from tagger import tag
 from tagger.checkpoint import check_can_save, load_checkpoint, save_checkpoint, save_temperature
 from tagger.errors import InputError
-from tagger.model import RealDataTagger as LSTMTagger
+from tagger.model import RealDataTagger, TaggerConfig
+from tagger.tagging import predict
 from tagger.vocabulary import Vocabulary
-from tagger.predict import predict
 
-SENTENCES, GOLD = ["The dog ate the apple".split()], {"upos": ["DET NN V DET NN".split()]}
-
-
-def tags_of(model, vocab, sentences):
-    """{tag set: tag lists} that `model` predicts."""
-    return {name: prediction.tags for name, prediction in predict(model, sentences, vocab).items()}
+SENTENCES = ["The dog ate the apple".split()]
+GOLD = {"upos": ["DET NN V DET NN".split()], "xpos": ["DT NN VBD DT NN".split()]}
+OLD_FORMAT = ROOT / "tests" / "data" / "old-format.pt"  # saved before TaggerConfig, by then's code
 
 
-def saved_model(tmp_path):
+def saved_model(tmp_path, **changes):
     vocab = Vocabulary.from_training_data(SENTENCES, GOLD, chars=True, lowercase=True)
-    settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix),
-                    tagset_size=len(vocab.tag_to_ix),
-                    is_nll_loss=False, bidirectional=True, char_vocab_size=len(vocab.char_to_ix),
-                    char_embedding_dim=2, char_hidden_dim=2)
+    config = TaggerConfig(len(vocab.word_to_ix), len(vocab.tag_to_ix), 4, 3, bidirectional=True,
+                          xpos_tagset_size=3, char_vocab_size=len(vocab.char_to_ix),
+                          char_embedding_dim=2, char_hidden_dim=2, is_nll_loss=False)
     torch.manual_seed(0)
-    model = LSTMTagger(**settings)
+    model = RealDataTagger(dataclasses.replace(config, **changes)).eval()
     path = tmp_path / "model.pt"
-    save_checkpoint(path, model, settings, vocab)
+    save_checkpoint(path, model, vocab)
     return path, model, vocab
 
 
-def test_round_trip_restores_weights_vocabularies_and_settings(tmp_path):
+def tags_of(model, vocab, sentences=(("The", "cat", "ate"),)):
+    return {name: p.tags for name, p in predict(model, list(sentences), vocab).items()}
+
+
+def test_a_round_trip_keeps_the_config_weights_dictionaries_and_temperature(tmp_path):
     path, model, vocab = saved_model(tmp_path)
     loaded, loaded_vocab = load_checkpoint(path)
-    assert loaded_vocab == vocab and loaded_vocab.lowercase
-    assert loaded.tag_output.is_nll_loss is False and loaded.lstm.bidirectional
+    assert loaded.config == model.config and loaded_vocab == vocab and not loaded.training
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, loaded.state_dict()[name])
-    sentences = [["The", "cat", "ate"]]
-    assert tags_of(loaded, vocab, sentences) == tags_of(model, vocab, sentences)
-    assert not (tmp_path / "model.pt.tmp").exists()
-
-
-def test_round_trip_with_the_xpos_layer_and_an_older_checkpoint_without_it(tmp_path):
-    vocab = Vocabulary.from_training_data(SENTENCES,
-                                          dict(GOLD, xpos=[["DT", "NN", "VBD", "DT", "NN"]]))
-    settings = dict(embedding_dim=4, hidden_dim=3, vocab_size=len(vocab.word_to_ix),
-                    tagset_size=len(vocab.tag_to_ix),
-                    xpos_tagset_size=len(vocab.tag_sets["xpos"]))
-    torch.manual_seed(0)
-    model = LSTMTagger(**settings)
-    save_checkpoint(tmp_path / "xpos.pt", model, settings, vocab)
-    loaded, loaded_vocab = load_checkpoint(tmp_path / "xpos.pt")
-    assert len(loaded.tag_sets) == 2 and loaded_vocab.tag_sets["xpos"] == {"DT": 0, "NN": 1,
-                                                                           "VBD": 2}
-    sentences = [["The", "cat", "ate"]]
-    assert tags_of(loaded, loaded_vocab, sentences) == tags_of(model, vocab, sentences)
-
-    # Checkpoints written before tag_sets kept UPOS in "tag_to_ix" and XPOS in "xpos_to_ix"; the
-    # oldest, before the XPOS layer, had no "xpos_to_ix" at all. Both still load.
-    checkpoint = torch.load(tmp_path / "xpos.pt", weights_only=True)
-    tag_sets = checkpoint.pop("tag_sets")
-    torch.save(dict(checkpoint, tag_to_ix=tag_sets["upos"], xpos_to_ix=tag_sets["xpos"]),
-               tmp_path / "older.pt")
-    loaded, loaded_vocab = load_checkpoint(tmp_path / "older.pt")
-    assert loaded_vocab.tag_sets == tag_sets and tags_of(loaded, loaded_vocab,
-                                                         sentences) == tags_of(model, vocab,
-                                                                               sentences)
-    path, model, vocab = saved_model(tmp_path)
-    checkpoint = torch.load(path, weights_only=True)
-    torch.save(dict(checkpoint, tag_to_ix=checkpoint.pop("tag_sets")["upos"]), path)
-    loaded, loaded_vocab = load_checkpoint(path)
-    assert len(loaded.tag_sets) == 1 and list(loaded_vocab.tag_sets) == ["upos"]
-    assert tags_of(loaded, loaded_vocab, sentences) == tags_of(model, vocab, sentences)
-
-
-def test_word_counts_and_a_temperature_are_kept_and_older_checkpoints_load_without(tmp_path):
-    path, model, vocab = saved_model(tmp_path)
-    # lowercase: "The" is "the"
-    assert vocab.word_counts == {"the": 2, "dog": 1, "ate": 1, "apple": 1}
-    loaded, loaded_vocab = load_checkpoint(path)
-    assert loaded_vocab.training_count("THE") == 2 and loaded_vocab.training_count("cat") == 0
-    assert loaded.temperature == 1.0
+    assert tags_of(loaded, loaded_vocab) == tags_of(model, vocab)
     save_temperature(path, 1.7)
-    loaded, loaded_vocab = load_checkpoint(path)
-    assert (loaded.temperature == 1.7 and loaded_vocab == vocab
-            and not (tmp_path / "model.pt.tmp").exists())
-    for name, tensor in model.state_dict().items():
-        assert torch.equal(tensor, loaded.state_dict()[name])
-
-    checkpoint = torch.load(path, weights_only=True)
-    del checkpoint["word_counts"], checkpoint["temperature"]
-    torch.save(checkpoint, path)
-    loaded, loaded_vocab = load_checkpoint(path)
-    assert loaded.temperature == 1.0 and loaded_vocab.word_counts is None
+    assert load_checkpoint(path)[0].temperature == 1.7
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary file left
 
 
-def test_missing_checkpoint(tmp_path):
-    with pytest.raises(InputError, match=r"missing\.pt: no such file$"):
-        load_checkpoint(tmp_path / "missing.pt")
+def test_a_checkpoint_saved_before_the_config_still_tags_as_it_did():
+    """tests/data/old-format.pt: settings, a bidirectional character LSTM, reserved vector rows;
+    old-format-tags.txt: what the code of its day printed for three lines."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        for line in ("The dog ran home .", "the zebra Quickly ran", "Cats"):
+            tag.main([str(OLD_FORMAT), line])
+    assert output.getvalue() == (OLD_FORMAT.parent / "old-format-tags.txt").read_text()
 
 
-def test_truncated_checkpoint(tmp_path):
+def damaged(tmp_path, change):
     path, *_ = saved_model(tmp_path)
-    path.write_bytes(path.read_bytes()[:500])
-    with pytest.raises(InputError, match=r"model\.pt: not a readable PyTorch checkpoint"):
+    checkpoint = torch.load(path, weights_only=True)
+    change(checkpoint)
+    torch.save(checkpoint, path)
+    return path
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["config"].update(vocab_size=10**9, embedding_dim=4096),
+     "its weights do not match its settings"),
+    (lambda c: c["config"].update(hidden_dim=-1), "its settings build no model"),
+    (lambda c: c["config"].update(unknown=1), "its settings build no model"),
+    (lambda c: c["state_dict"]["hidden2tag.weight"].fill_(float("nan")), "not finite"),
+    (lambda c: c["word_to_ix"].pop("dog"), "bad word_to_ix"),
+    (lambda c: c["tag_sets"]["upos"].update({"A B": 3}), "a tag is empty or holds whitespace"),
+    (lambda c: c.update(format="other"), "not a checkpoint written by this tagger"),
+])
+def test_a_damaged_or_lying_checkpoint_is_one_line_and_nothing_is_built(tmp_path, change,
+                                                                         message):
+    """A config that asks for a huge model is compared on the meta device: refused at once."""
+    path = damaged(tmp_path, change)
+    with pytest.raises(InputError, match=message) as error:
         load_checkpoint(path)
+    assert str(error.value).startswith(f"{path}: ") and "\n" not in str(error.value)
 
 
-def test_text_file_is_not_a_checkpoint(tmp_path):
-    path = tmp_path / "notes.pt"
-    path.write_text("hello")
-    with pytest.raises(InputError, match=r"notes\.pt: not a readable PyTorch checkpoint"):
-        load_checkpoint(path)
-
-
-def test_foreign_checkpoint(tmp_path):
-    path = tmp_path / "other.pt"
-    torch.save({"weights": torch.zeros(3)}, path)
-    with pytest.raises(InputError, match=r"other\.pt: not a checkpoint written by this tagger$"):
-        load_checkpoint(path)
-
-
-def test_pickled_code_is_refused_not_run(tmp_path):
+def test_a_checkpoint_with_pickled_code_is_refused_and_never_run(tmp_path):
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("touch ran",))
     path = tmp_path / "evil.pt"
-    torch.save({"format": "x", "payload": InputError("a custom class")}, path)
-    with pytest.raises(InputError, match="evil.pt: refused: it holds Python objects other than "
-                                         "weights"):
+    torch.save({"format": "lstm-tagger-checkpoint-1", "x": Boom()}, path)
+    with pytest.raises(InputError, match="refused: it holds Python objects"):
         load_checkpoint(path)
+    assert not (tmp_path / "ran").exists()
 
 
-def test_a_folder_is_not_a_checkpoint(tmp_path):
-    with pytest.raises(InputError, match=r"a\.pt: is a directory, not a checkpoint$"):
-        load_checkpoint((tmp_path / "a.pt").mkdir() or tmp_path / "a.pt")
-
-
-def drop_last_tag(checkpoint):
-    checkpoint["tag_sets"]["upos"].popitem()
-
-
-@pytest.mark.parametrize("damage, message", [
-    (lambda c: c["settings"].update(bogus=1), "bad settings"),
-    (lambda c: c.pop("word_to_ix"), "missing 'word_to_ix'"),
-    (lambda c: c.pop("settings"), "missing 'settings'"),
-    (drop_last_tag, "2 entries in its dictionary, 3 in tagset_size"),
-    (lambda c: c["word_to_ix"].popitem(), "entries in its dictionary"),
-    (lambda c: c["settings"].update(embedding_dim=-4), "settings: embedding_dim -4"),
-    (lambda c: c.update(temperature=float("nan")), "temperature nan"),
-    (lambda c: c.update(tag_sets=[1, 2]), "damaged checkpoint"),
+@pytest.mark.parametrize("make, message", [
+    (lambda path, model: None, "no such file or directory"),
+    (lambda path, model: path.write_bytes(model.read_bytes()[:500]),
+     "not a readable PyTorch checkpoint"),
+    (lambda path, model: path.write_text("text,tag\n"), "not a readable PyTorch checkpoint"),
+    (lambda path, model: path.mkdir(), "not a regular file"),
 ])
-def test_a_checkpoint_with_a_bad_field_is_a_one_line_error_naming_the_file(tmp_path, damage,
-                                                                           message):
+def test_a_file_that_is_no_checkpoint_is_one_line(tmp_path, make, message):
+    model_path, *_ = saved_model(tmp_path)
+    make(tmp_path / "other.pt", model_path)
+    with pytest.raises(InputError, match=message):
+        load_checkpoint(tmp_path / "other.pt")
+
+
+def test_an_exported_model_where_a_checkpoint_is_needed_is_named_as_such(tmp_path):
+    for name in ("ewt.onnx", "EWT.ONNX"):
+        (tmp_path / name).write_bytes(b"\x08\x07")
+        with pytest.raises(InputError, match="an exported ONNX model; this command needs the "
+                                             "MODEL.pt"):
+            load_checkpoint(tmp_path / name)
+
+
+def test_saving_replaces_a_model_but_never_a_file_that_is_no_model(tmp_path):
+    path, model, vocab = saved_model(tmp_path)
+    save_checkpoint(path, model, vocab)  # a model: replaced
+    for name, content in (("notes.txt", b"mine"), ("train.csv", b"text,tag\na,X\n")):
+        other = tmp_path / name
+        other.write_bytes(content)
+        with pytest.raises(InputError, match="exists and is not a model of this tagger"):
+            save_checkpoint(other, model, vocab)
+        assert other.read_bytes() == content
+    link = tmp_path / "link.pt"
+    link.symlink_to(path)
+    save_checkpoint(link, model, vocab)  # through a link: its target, and the link stays
+    assert link.is_symlink() and load_checkpoint(link)[0].config == model.config
+
+
+def test_a_failed_write_keeps_the_old_model_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    path, model, vocab = saved_model(tmp_path)
+    before = path.read_bytes()
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(InputError, match="could not save it: No space left on device"):
+        save_checkpoint(path, model, vocab)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+def test_a_folder_that_takes_no_new_file_is_said_before_any_work(tmp_path):
+    with pytest.raises(InputError, match="cannot write in"):
+        check_can_save(tmp_path / "no-folder" / "m.pt")
+
+
+def test_the_shapes_come_from_the_model_itself(tmp_path, monkeypatch):
+    """No second description of the layers: a layer added to the model is expected at once."""
     path, *_ = saved_model(tmp_path)
-    checkpoint = torch.load(path, weights_only=True)
-    damage(checkpoint)
-    torch.save(checkpoint, path)
-    with pytest.raises(InputError) as error:
+    real_init = RealDataTagger.__init__
+
+    def with_one_more_layer(self, config):
+        real_init(self, config)
+        self.extra = torch.nn.Linear(2, 2)
+    monkeypatch.setattr(RealDataTagger, "__init__", with_one_more_layer)
+    with pytest.raises(InputError, match="do not match"):
         load_checkpoint(path)
-    assert (str(error.value).startswith(f"{path}: damaged checkpoint: ")
-            and message in str(error.value))
-    assert "\n" not in str(error.value)
-
-
-def test_weights_that_do_not_fit_the_settings(tmp_path):
-    path, *_ = saved_model(tmp_path)
-    checkpoint = torch.load(path, weights_only=True)
-    checkpoint["settings"]["hidden_dim"] = 5
-    torch.save(checkpoint, path)
-    with pytest.raises(InputError, match="weights do not match its settings"):
-        load_checkpoint(path)
-
-
-def test_saving_through_a_symbolic_link_writes_its_target_and_keeps_the_link(tmp_path):
-    path, model, vocab = saved_model(tmp_path)
-    target, link = tmp_path / "models" / "target.pt", tmp_path / "link.pt"
-    target.parent.mkdir()
-    link.symlink_to(target)
-    settings = torch.load(path, weights_only=True)["settings"]
-    save_checkpoint(link, model, settings, vocab)
-    assert link.is_symlink() and target.is_file()
-    assert load_checkpoint(link)[1] == vocab
-    # no temporary file left
-    assert sorted(p.name for p in target.parent.iterdir()) == ["target.pt"]
-
-
-@pytest.mark.parametrize("where, message", [
-    ("folder", "exists and is not a regular file; not replacing it"),
-    ("/dev/null", "exists and is not a regular file; not replacing it"),
-    ("missing/model.pt", "no such folder"),
-])
-def test_saving_never_replaces_what_is_not_a_regular_file(tmp_path, where, message):
-    path, model, vocab = saved_model(tmp_path)
-    (tmp_path / "folder").mkdir()
-    destination = where if where.startswith("/") else tmp_path / where
-    settings = torch.load(path, weights_only=True)["settings"]
-    with pytest.raises(InputError, match=re.escape(message)):
-        save_checkpoint(destination, model, settings, vocab)
-    assert (tmp_path / "folder").is_dir() and Path("/dev/null").is_char_device()
-
-
-def test_a_failed_write_names_the_path_leaves_no_temporary_file_and_keeps_the_old_one(tmp_path,
-                                                                                      monkeypatch):
-    path, model, vocab = saved_model(tmp_path)
-    old = path.read_bytes()
-    settings = torch.load(path, weights_only=True)["settings"]
-
-    def disk_full(descriptor):  # the file is written, but the disk cannot hold it
-        raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(InputError) as error:
-        save_checkpoint(path, model, settings, vocab)
-    assert str(error.value) == f"{path}: could not save it: No space left on device"
-    assert path.read_bytes() == old and sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
-
-
-def test_a_folder_that_takes_no_new_file_is_a_one_line_error(tmp_path, monkeypatch):
-    """A read-only folder (as root, which may write anywhere, the refusal is simulated)."""
-    folder = tmp_path / "read-only"
-    folder.mkdir()
-    folder.chmod(0o500)
-    if os.access(folder, os.W_OK):
-        def refuse(dir):
-            raise PermissionError(errno.EACCES, "Permission denied")
-        monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
-    with pytest.raises(InputError) as error:
-        check_can_save(folder / "m.pt")
-    assert str(error.value) == f"{folder}/m.pt: cannot write in {folder}: Permission denied"
-    folder.chmod(0o700)

@@ -1,30 +1,36 @@
-"""tagger.corpus on a local Dask cluster: tagger.tag's output byte for byte, and nothing lost."""
+"""tagger.corpus on Dask: tagger.tag's output byte for byte, reruns that redo exactly what is
+stale, nothing half-written, and a cluster that cannot import us said in one line."""
 import contextlib
 import io
 import logging
 import os
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from distributed import Client, LocalCluster
 
-from conftest import exit_of, quiet, run_script
-from tagger import blocks, corpus, tag
-from tagger.dask_tagging import tag_files
+from conftest import ROOT, exit_of, quiet, run_script
+from tagger import corpus, dask_tagging, tag
+from tagger.dask_tagging import RECORD, plan_blocks, tag_files
 
 TEXTS = {
     "a.txt": "The dog ate the apple .\nEverybody read that book\n\n  spaced   out  \nthe end",
     "b.txt": "\ufeffA BOM starts this file .\r\nWindows line ends\r\nI can't go .\n",
     "c.txt": "".join(f"Sentence {i} : the dog ate {i} apples .\n" for i in range(60)),
+    "d.txt": b"a good line\nbad \xff byte\n",
 }
 BLOCK_BYTES = 64  # small blocks: every file but the shortest is cut into several
 
 
 @pytest.fixture(scope="module")
 def client():
-    """A local cluster of 2 worker processes, one thread each, for the whole module."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as cluster_client:
+    """A local scheduler on 127.0.0.1 and 2 worker processes, one thread each, for the module."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as cluster_client:
         yield cluster_client
 
 
@@ -36,22 +42,24 @@ def write_inputs(folder, texts=TEXTS):
 
 
 def tagged_by_tag_command(model, path, *options):
-    """What python -m tagger.tag MODEL - writes for the file at `path` on standard input."""
-    printed = io.StringIO()
-    with open(path, "rb") as stdin, contextlib.redirect_stdout(printed):
-        tag.tag_text(*tag_setup(model, options), stdin=stdin)
-    return printed.getvalue()
-
-
-def tag_setup(model, options):
-    from tagger.checkpoint import load_checkpoint
-    loaded, vocab = load_checkpoint(model)
-    return loaded, vocab, tag.parse_args([str(model), "-", *options]), "cpu"
+    """What python -m tagger.tag MODEL - writes for the file at `path` on standard input (its main,
+    run in this process)."""
+    with open(path, "rb") as file:
+        stdin = type("Stdin", (), {"buffer": file, "isatty": lambda self: False})()
+        real_stdin, sys.stdin = sys.stdin, stdin
+        printed = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
+                tag.main([str(model), "-", *options])
+        finally:
+            sys.stdin = real_stdin
+    return printed.getvalue().encode("utf-8")
 
 
 def outputs(folder):
-    """{file name: bytes} of a folder; temporary files included, to be caught."""
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+    """{file name: bytes} of a folder, temporary files included, to be caught; not the record."""
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())
+            if path.name != RECORD}
 
 
 @pytest.mark.parametrize("conllu", [False, True])
@@ -60,37 +68,62 @@ def test_a_cluster_of_two_writes_what_tag_writes_byte_for_byte(client, toy_model
     files = write_inputs(tmp_path / "in")
     out = tmp_path / "out"
     out.mkdir()
-    failed = tag_files(client, str(toy_model), files, out, conllu, block_bytes=BLOCK_BYTES)
-    assert failed == {}
-    suffix = ".conllu" if conllu else ".tagged"
-    expected = {os.path.basename(path) + suffix:
-                tagged_by_tag_command(toy_model, path, *(["--conllu"] if conllu else []))
-                .encode("utf-8") for path in files}
-    assert outputs(out) == expected
-    assert len(blocks.plan_blocks(files[2], BLOCK_BYTES)) > 10  # c.txt went out in many blocks
-
-
-def loads_in_this_worker():
-    return blocks.loaded_model.cache_info().misses
-
-
-def test_each_worker_loads_the_model_once_whatever_the_blocks(client, toy_model, tmp_path):
-    files = write_inputs(tmp_path / "in")
-    tag_files(client, str(toy_model), files, tmp_path, block_bytes=BLOCK_BYTES)
-    loads = client.run(loads_in_this_worker)
-    assert len(loads) == 2 and all(count <= 1 for count in loads.values())
-    assert sum(loads.values()) >= 1
+    warnings = []
+    status = tag_files(client, toy_model, files, out, conllu, block_bytes=BLOCK_BYTES,
+                       warn=warnings.append)
+    assert set(status.values()) == {"tagged"}
+    options = ["--conllu"] if conllu else []
+    assert outputs(out) == {os.path.basename(path) + (".conllu" if conllu else ".tagged"):
+                            tagged_by_tag_command(toy_model, path, *options) for path in files}
+    assert warnings == [f"warning: {files[3]} line 2: not valid UTF-8 (byte 0xff); tagged with "
+                        "U+FFFD in place of each invalid sequence"]  # as tagger.tag says it
+    assert len(plan_blocks(files[2], BLOCK_BYTES)) > 10  # c.txt went out in many blocks
 
 
 def test_blocks_end_at_line_ends_and_cover_the_file(tmp_path):
     path = write_inputs(tmp_path, {"c.txt": TEXTS["c.txt"] + "no newline at the end"})[0]
-    planned = blocks.plan_blocks(path, 100)
+    planned = plan_blocks(path, 100)
     data = open(path, "rb").read()
     assert planned[0].start == 0 and planned[-1].end == len(data)
     assert all(left.end == right.start and data[left.end - 1:left.end] == b"\n"
                for left, right in zip(planned, planned[1:]))
     assert [block.first_line for block in planned] == [1 + data[:block.start].count(b"\n")
                                                        for block in planned]
+
+
+def retrain(path, seed):
+    """Another model at `path`: the toy model's data, another seed (replaces what is there)."""
+    from tagger import train as trainer
+    quiet(trainer.main, ["--train", str(ROOT / "train.csv"), "--save", str(path), "--epochs",
+                         "3", "--seed", str(seed)])
+
+
+def test_a_long_lived_cluster_tags_with_the_model_now_at_the_path(client, tmp_path):
+    """The workers outlive a run: a model replaced at the same path is loaded anew."""
+    files = write_inputs(tmp_path / "in", {"a.txt": TEXTS["a.txt"]})
+    model = tmp_path / "shared.pt"
+    for seed, out in ((1, tmp_path / "first"), (7, tmp_path / "second")):
+        retrain(model, seed)
+        out.mkdir()
+        tag_files(client, model, files, out)
+        assert outputs(out) == {"a.txt.tagged": tagged_by_tag_command(model, files[0])}
+    assert outputs(tmp_path / "first") != outputs(tmp_path / "second")
+
+
+def test_a_rerun_skips_only_outputs_made_from_the_same_input_by_the_same_model(client, tmp_path):
+    files = write_inputs(tmp_path / "in", {"a.txt": TEXTS["a.txt"], "b.txt": TEXTS["b.txt"]})
+    model, out = tmp_path / "m.pt", tmp_path / "out"
+    out.mkdir()
+    retrain(model, 1)
+    assert set(tag_files(client, model, files, out).values()) == {"tagged"}
+    assert set(tag_files(client, model, files, out).values()) == {"skipped"}
+    with open(files[0], "a") as file:
+        file.write("\none more line")
+    assert tag_files(client, model, files, out) == {files[0]: "retagged", files[1]: "skipped"}
+    retrain(model, 7)
+    assert set(tag_files(client, model, files, out).values()) == {"retagged"}
+    assert outputs(out) == {os.path.basename(path) + ".tagged":
+                            tagged_by_tag_command(model, path) for path in files}
 
 
 class StopAfter:
@@ -111,86 +144,89 @@ def test_an_interrupted_run_leaves_only_whole_files_and_a_rerun_does_the_rest(cl
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(KeyboardInterrupt):  # in the middle of c.txt's blocks
-        tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES,
-                         progress=StopAfter(8))
-    expected = {os.path.basename(path) + ".tagged":
-                tagged_by_tag_command(toy_model, path).encode("utf-8") for path in files}
+        tag_files(client, toy_model, files, out, block_bytes=BLOCK_BYTES, progress=StopAfter(8))
+    expected = {os.path.basename(path) + ".tagged": tagged_by_tag_command(toy_model, path)
+                for path in files}
     first = outputs(out)
     assert len(first) < len(files)  # the run did not finish ...
     assert all(expected[name] == text for name, text in first.items())  # ... and left no part
-    times = {name: (out / name).stat().st_mtime_ns for name in first}
-    assert tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES) == {}
+    status = tag_files(client, toy_model, files, out, block_bytes=BLOCK_BYTES)
+    assert sorted(status.values()) == sorted(["skipped"] * len(first)
+                                             + ["tagged"] * (len(files) - len(first)))
     assert outputs(out) == expected
-    assert all((out / name).stat().st_mtime_ns == time for name, time in times.items())
 
 
-def test_a_bad_file_is_named_with_its_line_and_the_others_finish(client, toy_model, tmp_path):
-    texts = {**TEXTS, "bad.txt": b"a good line\nbad \xff byte\n"}
-    write_inputs(tmp_path / "in", texts)
+def test_the_outputs_record_and_temporary_files_in_the_input_folder_are_never_inputs(
+        toy_model, tmp_path):
+    folder = tmp_path / "corpus"
+    write_inputs(folder, {"a.txt": TEXTS["a.txt"]})
+    argv = [str(toy_model), str(folder / "*"), "--out", str(folder), "--workers", "1"]
+    quiet(corpus.main, argv)
+    (folder / ".a.txt.tagged.k3j2.tmp").write_text("left by a killed run")
+    quiet(corpus.main, argv)  # the rerun the docs suggest, with the glob that now matches more
+    assert sorted(path.name for path in folder.iterdir()) == [RECORD, "a.txt", "a.txt.tagged"]
+    assert (folder / "a.txt.tagged").read_bytes() == tagged_by_tag_command(toy_model,
+                                                                           folder / "a.txt")
+
+
+def test_sigterm_stops_like_ctrl_c_and_leaves_no_partial_file(toy_model, tmp_path):
+    files = write_inputs(tmp_path / "in", {"big.txt": TEXTS["c.txt"] * 2000})  # 5 blocks
     out = tmp_path / "out"
-    (out / "b.txt.tagged").mkdir(parents=True)  # not a file: never replaced, never taken as done
-    # The command as users run it (under -m the module is __main__), against the module's cluster
-    result = run_script("-m", "tagger.corpus", toy_model, tmp_path / "in" / "*.txt", "--out", out,
-                        "--scheduler", client.scheduler.address)
-    assert result.returncode == 2 and result.stderr == (
-        f"error: {out / 'b.txt.tagged'}: exists and is not a regular file; not replacing it\n"
-        f"error: {tmp_path / 'in' / 'bad.txt'} line 2: not valid UTF-8 (byte 0xff)\n")
-    assert result.stdout == f"2 files tagged into {out}, 0 there before, 2 failed\n"
-    assert sorted(path.name for path in out.iterdir()) == ["a.txt.tagged", "b.txt.tagged",
-                                                           "c.txt.tagged"]
-    assert (out / "b.txt.tagged").is_dir()
+    process = subprocess.Popen([sys.executable, "-m", "tagger.corpus", str(toy_model), *files,
+                                "--out", str(out), "--workers", "1"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not any(out.glob(".*.tmp")) and process.poll() is None:  # until it writes
+        assert time.monotonic() < deadline, "no output started"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["interrupted: every output in "
+                                           f"{out} is complete; run again to do the rest"]
+    assert outputs(out) == {}
 
 
-class KillOneWorker:
-    """A progress bar that kills a worker process after the first block is in."""
-
-    def __init__(self, client):
-        self.client, self.total, self.killed = client, None, False
-
-    def update(self, count):
-        if not self.killed:
-            self.killed = True
-            pid = next(iter(self.client.run(os.getpid).values()))
-            os.kill(pid, signal.SIGKILL)
-
-
-def test_a_worker_killed_in_the_middle_does_not_stop_the_run(client, toy_model, tmp_path):
-    big = {"c.txt": TEXTS["c.txt"] * 20}
-    files = write_inputs(tmp_path / "in", big)
-    out = tmp_path / "out"
-    out.mkdir()
-    killer = KillOneWorker(client)
-    assert tag_files(client, str(toy_model), files, out, block_bytes=BLOCK_BYTES,
-                            progress=killer) == {}
-    assert killer.killed
-    assert outputs(out) == {"c.txt.tagged":
-                            tagged_by_tag_command(toy_model, files[0]).encode("utf-8")}
-
-
-def test_the_command_starts_its_own_local_cluster_of_workers_workers(toy_model, tmp_path,
-                                                                     monkeypatch):
-    import distributed
-    started = []
-
-    def local_cluster(**options):
-        started.append(options)
-        return LocalCluster(**options)
-    monkeypatch.setattr(distributed, "LocalCluster", local_cluster)
-    files = write_inputs(tmp_path / "in", {"a.txt": TEXTS["a.txt"]})
-    out = tmp_path / "out"
-    quiet(corpus.main, [str(toy_model), files[0], "--out", str(out), "--workers", "1"])
-    assert outputs(out) == {"a.txt.tagged": tagged_by_tag_command(toy_model, files[0])
-                            .encode("utf-8")}
-    assert [(options["n_workers"], options["threads_per_worker"]) for options in started] == [
-        (1, 1)]
+def test_a_cluster_whose_workers_cannot_import_the_tagger_is_one_line(toy_model, tmp_path):
+    """A scheduler and a worker started from a folder without the repository on their path."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    port = 8790 + os.getpid() % 100
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                                  "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                 cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        files = write_inputs(tmp_path / "in", {"a.txt": "the dog"})
+        address = f"tcp://127.0.0.1:{port}"
+        argv = ["-m", "tagger.corpus", toy_model, *files, "--out", tmp_path / "out",
+                "--scheduler", address, "--worker-timeout", "3"]
+        alone = run_script(*argv, timeout=120)
+        assert alone.returncode == 2 and "no worker within 3 s" in alone.stderr
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                   "--nthreads", "1", "--no-dashboard"], cwd=tmp_path, env=env,
+                                  stderr=subprocess.DEVNULL)
+        result = run_script(*[arg if arg != "3" else "60" for arg in argv], timeout=180)
+        assert (result.returncode, result.stderr.count("\n")) == (2, 1), result.stderr
+        assert "cannot import tagger: they need the repository's folder on their PYTHONPATH" \
+            in result.stderr
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
 
 
-def test_on_its_own_cluster_a_bad_file_is_one_line_too(toy_model, tmp_path):
-    files = write_inputs(tmp_path / "in", {"a.txt": "the dog", "bad.txt": b"\xfe"})
-    result = run_script("-m", "tagger.corpus", toy_model, *files, "--out", tmp_path / "out",
-                        "--workers", "1")
-    assert (result.returncode, result.stderr) == (
-        2, f"error: {files[1]} line 1: not valid UTF-8 (byte 0xfe)\n")  # no worker's traceback
+def test_the_workers_follow_the_cpus_this_process_may_use_and_inputs_come_once(tmp_path):
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    result = subprocess.run(["taskset", "-c", "0", sys.executable, "-c",
+                             "from tagger.corpus import usable_cpus; print(usable_cpus())"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "1", result.stderr
+    files = write_inputs(tmp_path, {"a.txt": "x", "b.txt": "y"})
+    record = dask_tagging.Record(tmp_path / "out")
+    assert corpus.input_files([files[1], str(tmp_path / "*.txt"), files[1]], record) == [
+        files[1], files[0]]
 
 
 @pytest.mark.parametrize("argv, said", [
@@ -214,3 +250,14 @@ def test_inputs_that_would_share_an_output_are_refused_before_anything(toy_model
                                  f"{tmp_path / 'out' / 'a.txt.tagged'}; tag them into different "
                                  "folders\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_an_output_that_this_command_did_not_write_is_never_replaced(client, toy_model, tmp_path):
+    files = write_inputs(tmp_path / "in", {"a.txt": "the dog"})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.txt.tagged").write_text("mine")
+    status = tag_files(client, toy_model, files, out)
+    assert status[files[0]].endswith("exists and was not written by this command; not "
+                                     "replacing it")
+    assert (out / "a.txt.tagged").read_text() == "mine"

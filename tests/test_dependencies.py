@@ -34,7 +34,8 @@ for module in pkgutil.iter_modules(tagger.__path__):
     importlib.import_module("tagger." + module.name)
 from tagger import train, tag
 with contextlib.redirect_stdout(io.StringIO()):
-    train.main(["--epochs", "2", "--save", {str(model)!r}])
+    train.main(["--train", {str(ROOT / "train.csv")!r}, "--epochs", "2", "--save",
+                {str(model)!r}])
     tag.main([{str(model)!r}, "The dog ate"])
 """
     result = run_blocked(DAY_1, code)
@@ -64,7 +65,8 @@ for name in ("onnx", "onnxruntime", "onnxscript"):
     sys.modules[name] = None
 from tagger import train, tag
 with contextlib.redirect_stdout(io.StringIO()):
-    train.main(["--epochs", "2", "--save", {str(model)!r}])
+    train.main(["--train", {str(ROOT / "train.csv")!r}, "--epochs", "2", "--save",
+                {str(model)!r}])
 tag.main([{str(model)!r}, "The dog ate"])
 tag.main([{str(tmp_path / "toy.onnx")!r}, "The dog ate"])
 """

@@ -10,9 +10,8 @@ from onnx import TensorProto, helper
 from conftest import exit_of, quiet
 from tagger import export, tag
 from tagger import train as trainer
-from tagger.checkpoint import load_checkpoint, save_temperature
-from tagger.onnx_tagger import load_onnx_tagger
-from tagger.predict import predict
+from tagger.checkpoint import load_checkpoint, load_model, save_temperature
+from tagger.tagging import predict
 
 SENTENCES = [("The dog ate the apple .", "DET NOUN VERB DET NOUN PUNCT", "DT NN VBD DT NN ."),
              ("Everybody read that book", "PRON VERB DET NOUN", "NN VBD DT NN"),
@@ -52,7 +51,7 @@ def exported(tmp_path_factory):
 
 def assert_same_predictions(model_path, onnx_path):
     model, vocab = load_checkpoint(model_path)
-    tagger, onnx_vocab = load_onnx_tagger(onnx_path)
+    tagger, onnx_vocab = load_model(onnx_path)
     expected = predict(model, WORD_LISTS, vocab, batch_size=2)
     got = predict(tagger, WORD_LISTS, onnx_vocab, batch_size=2)
     assert list(got) == list(expected) == ["upos", "xpos"]
@@ -109,7 +108,7 @@ def test_int8_writes_a_smaller_model_that_tags(exported, tmp_path):
     int8 = onnx.load(int8_path)
     assert any(node.op_type == "DynamicQuantizeLSTM" or "Integer" in node.op_type
                for node in int8.graph.node)
-    tagger, vocab = load_onnx_tagger(int8_path)
+    tagger, vocab = load_model(int8_path)
     assert all(len(tags) == len(words) for words, tags in
                zip(WORD_LISTS, predict(tagger, WORD_LISTS, vocab)["upos"].tags))
 
@@ -136,9 +135,11 @@ def test_files_that_are_not_an_exported_tagger_are_one_line_each(tmp_path, capsy
     foreign = foreign_onnx(tmp_path / "add.onnx")
     folder = tmp_path / "folder.onnx"
     folder.mkdir()
-    cases = [(not_onnx, "not a readable ONNX model (truncated or another format)"),
+    cases = [(not_onnx, "not a readable ONNX model (missing, truncated or another format)"),
              (foreign, "an ONNX model, but not a tagger exported by python -m tagger.export"),
-             (tmp_path / "missing.onnx", "no such file"), (folder, "not a regular file")]
+             (tmp_path / "missing.onnx", "not a readable ONNX model (missing, truncated or "
+                                         "another format)"),
+             (folder, "not a readable ONNX model (missing, truncated or another format)")]
     for path, said in cases:
         code, err = exit_of(tag.main, [str(path), "a dog"], capsys)
         assert (code, err) == (2, f"error: {path}: {said}\n")
@@ -155,15 +156,21 @@ def test_export_replaces_only_an_exported_tagger(exported, tmp_path, capsys):
     again = tmp_path / "again.onnx"
     again.write_bytes(onnx_path.read_bytes())
     quiet(export.main, [str(model_path), str(again)])  # an exported tagger is replaced
-    assert load_onnx_tagger(again)[1].lowercase
+    assert load_model(again)[1].lowercase
 
 
 @pytest.mark.parametrize("argv, said", [
     (["m.pt", "m.txt"], "MODEL.onnx: 'm.txt' does not end in .onnx"),
-    (["m.onnx", "--fit-temperature", "--eval", "d.conllu"], "--fit-temperature needs the MODEL.pt"),
-    (["m.onnx", "a dog", "--device", "cuda"], "--device cuda: an exported MODEL.onnx runs on"),
+    (["m.ONNX", "--fit-temperature", "--eval", "d.conllu"], "--fit-temperature stores the "
+                                                            "temperature in MODEL.pt"),
 ])
 def test_usage_errors(argv, said, capsys):
     command = export if argv[1] == "m.txt" else tag
     code, err = exit_of(command.main, argv, capsys)
     assert code == 2 and err.splitlines()[0].startswith("usage:") and said in err
+
+
+def test_an_exported_model_given_for_export_is_named_as_such(exported, tmp_path, capsys):
+    _, onnx_path = exported
+    code, err = exit_of(export.main, [str(onnx_path), str(tmp_path / "again.onnx")], capsys)
+    assert code == 2 and "an exported ONNX model; this command needs the MODEL.pt" in err

@@ -9,7 +9,8 @@ import pytest
 from conftest import EWT, needs_ewt, run_script
 from tagger import tag
 from tagger import train as trainer
-from tagger.conllu import XPOS, read_conllu, write_conllu_slice
+from benchmarks.training import write_conllu_slice
+from tagger.conllu import XPOS, read_conllu
 
 pytestmark = needs_ewt
 

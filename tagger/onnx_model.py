@@ -1,0 +1,76 @@
+"""A tagger exported by python -m tagger.export, run by ONNX Runtime: it scores a Batch as
+RealDataTagger does, so tagging.predict runs either."""
+import json
+
+import numpy as np
+import torch
+
+from tagger.errors import InputError
+
+FORMAT = "lstm-tagger-onnx-1"
+METADATA_KEY = "lstm_tagger"  # the ONNX metadata entry that holds the dictionaries, as JSON
+
+
+class OnnxModel:
+    """An ONNX Runtime session behind RealDataTagger's interface: scores and decode."""
+
+    def __init__(self, session, temperature):
+        self.session = session
+        self.temperature = temperature  # the UPOS one; the graph takes it as an input
+        self.input_names = [node.name for node in session.get_inputs()]
+
+    def __call__(self, batch):
+        """Each tag set's (batch, seq_len, n_tags) log-probabilities; sentences of one length."""
+        inputs = {"words": batch.words, "vector_ids": batch.vectors, "char_ids": batch.char_ids,
+                  "char_lengths": batch.char_lengths, "word_positions": batch.word_positions}
+        feed = {name: inputs[name].numpy() for name in self.input_names if name != "temperature"}
+        feed["temperature"] = np.array(self.temperature, dtype=np.float32)
+        return [torch.from_numpy(scores) for scores in self.session.run(None, feed)]
+
+    def decode(self, scores, lengths, probabilities=True):
+        return [(log_probs.argmax(dim=-1), log_probs if probabilities else None)
+                for log_probs in scores]
+
+
+def read_onnx(path, data=None):
+    """(ONNX Runtime session, metadata dictionary) of an exported tagger; else an InputError."""
+    try:  # not in requirements.txt: only exported models need it
+        import onnxruntime
+        from onnxruntime.capi import onnxruntime_pybind11_state as runtime
+    except ImportError:
+        raise InputError(f"{path}: tagging an exported model needs ONNX Runtime: "
+                         "pip install -r requirements-export.txt") from None
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # errors only: its warnings are about its own internals
+    try:
+        session = onnxruntime.InferenceSession(data if data is not None else str(path), options,
+                                               providers=["CPUExecutionProvider"])
+    except (runtime.Fail, runtime.InvalidProtobuf, runtime.InvalidGraph, runtime.NoSuchFile,
+            runtime.InvalidArgument, runtime.NotImplemented, runtime.RuntimeException, OSError):
+        raise InputError(f"{path}: not a readable ONNX model (missing, truncated or another "
+                         "format)") from None
+    try:
+        fields = json.loads(session.get_modelmeta().custom_metadata_map[METADATA_KEY])
+    except (KeyError, ValueError):
+        fields = None
+    if not isinstance(fields, dict) or fields.get("format") != FORMAT:
+        raise InputError(f"{path}: an ONNX model, but not a tagger exported by "
+                         "python -m tagger.export")
+    return session, fields
+
+
+def load_onnx(path, data=None):
+    """(OnnxModel, Vocabulary) of an exported file; any problem is a one-line InputError."""
+    from tagger.checkpoint import checked_vocabulary
+    session, fields = read_onnx(path, data)
+    try:
+        vocab, temperature = checked_vocabulary(fields)
+        expected = {"words", "temperature"} | ({"vector_ids"} if vocab.vector_to_ix else set())
+        expected |= {"char_ids", "char_lengths", "word_positions"} if vocab.char_to_ix else set()
+        if ({node.name for node in session.get_inputs()} != expected
+                or [node.shape[-1] for node in session.get_outputs()]
+                != [len(tags) for tags in vocab.tag_sets.values()]):
+            raise ValueError("its graph does not match its dictionaries")
+    except ValueError as error:
+        raise InputError(f"{path}: damaged export: {error}") from None
+    return OnnxModel(session, temperature), vocab

@@ -1,0 +1,146 @@
+"""Tagging: one prediction loop for a PyTorch model or an ONNX Runtime session, and lines of text
+or CoNLL-U in, tagged lines out. python -m tagger.tag, the Dask workers and the server call it."""
+import dataclasses
+
+import torch
+import torch.nn.functional as F
+
+from tagger.conllu import TAG_COLUMNS, conllu_sentence, conllu_sentences
+from tagger.errors import InputError
+from tagger.tokenizer import split_on_whitespace, tokenize
+from tagger.vocabulary import make_batches
+
+CHUNK_WORDS = 200_000  # words tagged at a time when streaming (docs/tagging.md: other sizes)
+# Words in one sentence at the most: the LSTM reads a sentence whole, so its memory follows the
+# longest. A longer "sentence" is text that was not split into lines.
+MAX_SENTENCE_WORDS = 10_000
+# Sentences x longest length decoded at once: small enough for the CPU's cache (a CRF is faster).
+DECODE_SLOTS = 4_096
+
+
+@dataclasses.dataclass
+class Prediction:
+    """A tag set's predictions for a list of sentences."""
+    tags: list  # one list of tag names per sentence
+    log_probs: list  # one (len(words), n_tags) CPU tensor per sentence, or None
+
+
+@torch.no_grad()
+def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True):
+    """Tag word lists: {tag set name: Prediction}. model: from checkpoint.load_model, in eval mode.
+
+    The LSTM runs on batches of one length (unpadded, faster); the scores of many batches are
+    decoded together, padded, since a CRF's decoding loops over positions.
+    """
+    predictions = {name: Prediction([None] * len(sentences), [None] * len(sentences))
+                   for name in vocab.tag_sets}
+    ix_to_tag = {name: list(tag_to_ix) for name, tag_to_ix in vocab.tag_sets.items()}
+    group = []  # (sentence ids, each tag set's scores) of batches not yet decoded, shortest first
+
+    def decode_group():
+        ids = [sentence_id for batch_ids, _ in group for sentence_id in batch_ids]
+        lengths = torch.tensor([len(sentences[sentence_id]) for sentence_id in ids])
+        longest = group[-1][1][0].size(1)
+        scores = [torch.cat([F.pad(batch_scores[i], (0, 0, 0, longest - batch_scores[i].size(1)))
+                             for _, batch_scores in group]) for i in range(len(vocab.tag_sets))]
+        for name, (tags, log_probs) in zip(vocab.tag_sets,
+                                           model.decode(scores, lengths, probabilities)):
+            for row, (sentence_id, length) in enumerate(zip(ids, lengths.tolist())):
+                predictions[name].tags[sentence_id] = [ix_to_tag[name][ix]
+                                                       for ix in tags[row, :length].tolist()]
+                if probabilities:
+                    predictions[name].log_probs[sentence_id] = log_probs[row, :length].cpu()
+        group.clear()
+
+    for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device,
+                              same_length=True):
+        waiting = sum(len(ids) for ids, _ in group) + len(batch.sentence_ids)
+        if group and waiting * batch.words.size(1) > DECODE_SLOTS:
+            decode_group()
+        group.append((batch.sentence_ids, model(batch)))
+    if group:
+        decode_group()
+    return predictions
+
+
+def text_lines(reader, warnings):
+    """(line number, text) of a LineReader's lines. A line that is not UTF-8 is tagged with U+FFFD
+    for each invalid byte sequence, and a warning naming it is appended to `warnings`."""
+    for number, raw in reader:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            warnings.append(f"{reader.name} line {number}: not valid UTF-8 (byte "
+                            f"0x{raw[error.start]:02x}); tagged with U+FFFD in place of each "
+                            "invalid sequence")
+            line = raw.decode("utf-8", errors="replace")
+        yield number, line.rstrip("\r\n")
+
+
+def chunks(items, n_words, more_ready, chunk_words):
+    """Lists of items of about chunk_words words (n_words(item) each), in order; a list also ends
+    when more_ready() says that nothing more has arrived for now (a person typing)."""
+    chunk, words = [], 0
+    for item in items:
+        chunk.append(item)
+        words += n_words(item)
+        if words >= chunk_words or not more_ready():
+            yield chunk
+            chunk, words = [], 0
+    if chunk:
+        yield chunk
+
+
+def words_of(tokens):
+    """The words of a list of tokens, in order (a contraction's token gives two)."""
+    return [word for token in tokens for word in token.words]
+
+
+def tag_sentences(model, vocab, sentences, batch_size=512, device="cpu"):
+    """One {tag set: tags} per word list (empty lists allowed), tags only."""
+    predictions = predict(model, [words for words in sentences if words], vocab, batch_size,
+                          device, probabilities=False)
+    tagged = {name: iter(prediction.tags) for name, prediction in predictions.items()}
+    return [{name: next(tags) if words else [] for name, tags in tagged.items()}
+            for words in sentences]
+
+
+def tag_text(model, vocab, numbered_lines, source, conllu=False, pretokenized=False,
+             batch_size=512, device="cpu", chunk_words=None, more_ready=lambda: True):
+    """Tag (line number, text) lines, each one sentence: yield (lines, output text) a chunk at a
+    time, word/UPOS(/XPOS) lines or CoNLL-U. A line of too many words is an InputError."""
+    tokenize_line = split_on_whitespace if pretokenized else tokenize
+
+    def tokenized():
+        for number, line in numbered_lines:
+            tokens = tokenize_line(line)
+            if len(words_of(tokens)) > MAX_SENTENCE_WORDS:
+                raise InputError(f"{source} line {number}: more than {MAX_SENTENCE_WORDS:,} words "
+                                 "in one line, which is tagged as one sentence: put each sentence "
+                                 "on a line of its own")
+            yield line, tokens
+    for chunk in chunks(tokenized(), lambda item: len(words_of(item[1])), more_ready,
+                        chunk_words or CHUNK_WORDS):
+        all_tags = tag_sentences(model, vocab, [words_of(tokens) for _, tokens in chunk],
+                                 batch_size, device)
+        if conllu:  # an empty line is no sentence
+            text = "".join(conllu_sentence(line, tokens, tags)
+                           for (line, tokens), tags in zip(chunk, all_tags) if tokens)
+        else:  # an empty line gives an empty line: outputs line up with inputs
+            text = "".join(" ".join("/".join(word_tags) for word_tags in
+                                    zip(words_of(tokens), *tags.values())) + "\n"
+                           for (_, tokens), tags in zip(chunk, all_tags))
+        yield len(chunk), text
+
+
+def tag_conllu(model, vocab, reader, batch_size=512, device="cpu", chunk_words=None):
+    """Tag the words of a CoNLL-U LineReader, keeping its tokenization: yield (sentences, text) a
+    chunk at a time, with only the tag columns replaced."""
+    columns = [TAG_COLUMNS[name] for name in vocab.tag_sets]
+    sentences = conllu_sentences(reader, tags_required=False, max_words=MAX_SENTENCE_WORDS)
+    for chunk in chunks(sentences, lambda sentence: len(sentence.words), reader.more_ready,
+                        chunk_words or CHUNK_WORDS):
+        all_tags = tag_sentences(model, vocab, [sentence.words for sentence in chunk],
+                                 batch_size, device)
+        yield len(chunk), "".join(sentence.with_tags(dict(zip(columns, tags.values())))
+                                  for sentence, tags in zip(chunk, all_tags))

@@ -1,0 +1,223 @@
+"""python -m tagger.train: every option reaches the model or the loop, the best epoch is kept,
+the seed repeats a run, recipes, and bad input in one line."""
+import contextlib
+import copy
+import io
+import re
+
+import pytest
+import torch
+
+from conftest import (ROOT, exit_of, run_script, subnormal_survives_on_this_thread,
+                      write_tagged_conllu)
+from tagger import train as trainer
+from tagger.checkpoint import load_checkpoint
+from tagger.evaluation import Evaluation
+
+RECIPE_FILE = ROOT / "recipes" / "ewt.txt"
+TRAIN_CSV = str(ROOT / "train.csv")
+
+
+def recipe_options():
+    """The recipe file's options: {flag: value, or None for a switch}."""
+    options, last = {}, None
+    for word in RECIPE_FILE.read_text(encoding="utf-8").split("\n"):
+        for part in word.split("#", 1)[0].split():
+            if part.startswith("--"):
+                options[part], last = None, part
+            else:
+                options[last] = part
+    return options
+
+
+def output_of(argv):
+    """What trainer.main(argv) printed, run in this process."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        trainer.main(argv)
+    return buffer.getvalue()
+
+
+def test_every_option_of_the_recipe_reaches_the_model_or_the_training_loop(monkeypatch, tmp_path):
+    """Each option of recipes/ewt.txt changes what is built or trained (train_epoch's own tests
+    show what it does with --unk-alpha and --clip-grad)."""
+    epochs = []
+
+    def recording_epoch(model, batches, optimizer, args, word_counts, description="epoch"):
+        epochs.append((model, list(batches), optimizer, args))
+        return real_epoch(model, batches, optimizer, args, word_counts, description)
+    real_epoch = trainer.train_epoch
+    monkeypatch.setattr(trainer, "train_epoch", recording_epoch)
+    data = str(write_tagged_conllu(tmp_path / "train.conllu"))
+    args = trainer.parse_args([f"@{RECIPE_FILE}", "--train", data, "--epochs", "2"])
+    run = trainer.train_tagger(args, log=lambda *_, **__: None)
+    model, batches, optimizer, loop_args = epochs[0]
+    options = recipe_options()
+    number = lambda flag: float(options[flag])
+    lr = number("--lr") * number("--lr-decay") ** 2
+    checks = {
+        "--loss": model.tag_output.is_nll_loss == (options["--loss"] == "nll"),
+        "--optimizer": type(optimizer).__name__.lower() == options["--optimizer"],
+        "--lr": optimizer.param_groups[0]["lr"] == pytest.approx(lr),
+        "--lr-decay": optimizer.param_groups[0]["lr"] == pytest.approx(lr),
+        "--batch-size": max(len(batch.sentence_ids) for batch in batches) == number("--batch-size"),
+        "--epochs": number("--epochs") == trainer.parse_args(
+            [f"@{RECIPE_FILE}", "--train", data]).epochs and len(epochs) == 2,
+        "--embedding-dim": model.word_embeddings.embedding_dim == number("--embedding-dim"),
+        "--hidden-dim": model.lstm.hidden_size == number("--hidden-dim"),
+        "--bidirectional": model.lstm.bidirectional,
+        "--lowercase": "The" not in run.vocab.word_to_ix and "the" in run.vocab.word_to_ix,
+        "--chars": all(batch.char_ids is not None for batch in batches),
+        "--char-embedding-dim":
+            model.char_embeddings.embedding_dim == number("--char-embedding-dim"),
+        "--char-hidden-dim": model.char_forward.hidden_size == number("--char-hidden-dim"),
+        "--dropout": model.dropout.p == number("--dropout"),
+        "--unk-alpha": loop_args.unk_alpha == number("--unk-alpha"),
+        "--clip-grad": loop_args.clip_grad == number("--clip-grad"),
+        "--xpos": len(model.tag_sets) == 2 and all(len(batch.tags) == 2 for batch in batches),
+        "--seed": args.seed == number("--seed"),
+    }
+    assert set(checks) == set(options)  # an option added to the recipe needs a check here
+    assert [flag for flag, took_effect in checks.items() if not took_effect] == []
+
+
+@pytest.mark.parametrize("option, value, changed", [
+    ("--num-layers", "2", lambda model, vocab: model.lstm.num_layers == 2),
+    ("--crf", None, lambda model, vocab: model.tag_output.transitions.numel() > 0),
+])
+def test_the_options_the_recipe_leaves_out_reach_the_model_too(option, value, changed, tmp_path):
+    data = str(write_tagged_conllu(tmp_path / "train.conllu", 10))
+    argv = ["--train", data, "--epochs", "1", option, *([value] if value else [])]
+    run = trainer.train_tagger(trainer.parse_args(argv), log=lambda *_, **__: None)
+    assert changed(run.model, run.vocab)
+
+
+def test_options_after_the_recipe_file_override_it_and_comments_are_dropped(tmp_path):
+    args = trainer.parse_args([f"@{RECIPE_FILE}", "--train", "x.conllu", "--seed", "7",
+                               "--no-chars", "--no-xpos"])
+    assert args.seed == 7 and not args.chars and not args.xpos and args.bidirectional
+    recipe = tmp_path / "r.txt"
+    recipe.write_text("# a comment line\n--epochs 3 # three\n--lr 0.5 --seed 4  #--seed 5\n")
+    args = trainer.parse_args([f"@{recipe}", "--train", "x.csv"])
+    assert (args.epochs, args.lr, args.seed) == (3, 0.5, 4)
+
+
+def test_the_same_seed_repeats_a_run_and_another_seed_does_not():
+    argv = ["--train", TRAIN_CSV, "--epochs", "20"]
+    loss = lambda text: re.findall(r"epoch  20 \| loss ([\d.]+)", text)
+    first, again = output_of(argv), output_of(argv)
+    torch.rand(100)  # whatever ran before in the process
+    assert loss(first) == loss(again) == loss(output_of(argv))
+    assert loss(first) != loss(output_of([*argv, "--seed", "2"]))
+
+
+def test_training_flushes_subnormals_and_main_restores_the_default(monkeypatch):
+    seen = []
+    real_epoch = trainer.train_epoch
+    monkeypatch.setattr(trainer, "train_epoch", lambda *args: seen.append(
+        subnormal_survives_on_this_thread()) or real_epoch(*args))
+    output_of(["--train", TRAIN_CSV, "--epochs", "1"])
+    assert seen == [False] and subnormal_survives_on_this_thread()
+
+
+def test_dev_keeps_and_saves_the_best_epoch_not_the_last(monkeypatch, tmp_path):
+    """Dev accuracies 0.9, 0.5, 0.7 (scripted): the model returned and saved is epoch 1's."""
+    accuracies, weights_when_evaluated = iter([90, 50, 70]), []
+
+    def scripted_evaluate(model, *args, **kwargs):
+        weights_when_evaluated.append(copy.deepcopy(model.state_dict()))
+        return {"upos": Evaluation(next(accuracies), 100, 0, 0, [], [],
+                                   log_probs=torch.zeros(1, 1),
+                                   gold_ix=torch.zeros(1, dtype=torch.long))}
+    monkeypatch.setattr(trainer, "evaluate", scripted_evaluate)
+    path = tmp_path / "best.pt"
+    args = trainer.parse_args(["--train", TRAIN_CSV, "--dev", TRAIN_CSV, "--epochs", "3",
+                               "--save", str(path)])
+    run = trainer.train_tagger(args, log=lambda *_, **__: None)
+    assert run.best_epoch == 1 and [e["dev_accuracy"] for e in run.history] == [0.9, 0.5, 0.7]
+    epoch_1, _, epoch_3 = weights_when_evaluated
+    saved, _ = load_checkpoint(path)
+    for name, tensor in epoch_1.items():
+        assert torch.equal(run.model.state_dict()[name], tensor)
+        assert torch.equal(saved.state_dict()[name], tensor)
+    assert not torch.equal(epoch_1["hidden2tag.weight"], epoch_3["hidden2tag.weight"])
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    (b"words,tag\na,X\n", "missing column 'text'"),
+    (b"text,tag\na b,X\n", "line 2: 2 words in 'text' but 1 tags in 'tag'"),
+    (b"text,tag\n\xff,X\n", "line 2: not valid UTF-8"),
+    (b"# c\n1\ta\t_\t_\t_\t_\t_\t_\t_\t_\n\n", "line 2: missing UPOS tag"),
+])
+def test_a_bad_training_file_is_one_line_naming_it_and_exit_2(tmp_path, capsys, content,
+                                                               message):
+    path = tmp_path / "t.data"
+    if content is not None:
+        path.write_bytes(content)
+    code, err = exit_of(trainer.main, ["--train", str(path)], capsys)
+    assert code == 2 and err.startswith(f"error: {path}") and message in err
+    assert err.count("\n") == 1
+
+
+def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
+    """The docs' example: run as a program, exit code 2, one line on stderr, nothing else."""
+    (tmp_path / "bad.csv").write_text("text,tag\nThe dog,DET NN\n"
+                                      "The dog ate the book,DET NN V DET\n")
+    result = run_script("-m", "tagger.train", "--train", "bad.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "error: bad.csv line 3: 5 words in 'text' but 4 tags in 'tag'\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "the following arguments are required: --train"),
+    (["--epochs", "0"], "argument --epochs: must be at least 1, not 0"),
+    (["--lr", "nan"], "argument --lr: must be above 0, at most 1000, not nan"),
+    (["--label-smoothing", "0.1"], "--label-smoothing needs --loss ce"),
+    (["--crf", "--loss", "ce"], "--crf has a loss of its own"),
+    (["--max-vectors", "5"], "--max-vectors goes with --word-vectors"),
+    (["@no-such-recipe.txt"], "No such file or directory"),
+    (["--save", TRAIN_CSV], f"--save {TRAIN_CSV}: is an input of this run"),
+])
+def test_bad_options_are_usage_errors(capsys, argv, message):
+    argv = argv if argv == [] or "--train" in argv else [*argv, "--train", TRAIN_CSV]
+    code, err = exit_of(trainer.main, argv, capsys)
+    assert code == 2 and message in err
+
+
+def test_a_recipe_that_includes_itself_is_a_usage_error(tmp_path, capsys):
+    recipe = tmp_path / "loop.txt"
+    recipe.write_text(f"@{recipe}\n")
+    code, err = exit_of(trainer.main, [f"@{recipe}", "--train", TRAIN_CSV], capsys)
+    assert code == 2 and "a recipe could not be read" in err
+
+
+def test_a_diverging_training_stops_with_one_line_not_a_model_of_nans(capsys, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setattr(trainer, "train_epoch", lambda *args: float("nan"))
+    path = tmp_path / "m.pt"
+    code, err = exit_of(trainer.main, ["--train", TRAIN_CSV, "--save", str(path)], capsys)
+    assert code == 2 and "training diverged in epoch" in err and not path.exists()
+
+
+def test_the_saved_model_is_checked_before_training_and_ctrl_c_says_what_was_saved(
+        tmp_path, capsys, monkeypatch):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    code, err = exit_of(trainer.main, ["--train", TRAIN_CSV, "--save", str(notes)], capsys)
+    assert code == 2 and "is not a model of this tagger" in err and notes.read_text() == "mine"
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(trainer, "train_epoch", interrupted)
+    code, err = exit_of(trainer.main, ["--train", TRAIN_CSV, "--save", str(tmp_path / "m.pt")],
+                        capsys)
+    assert code == 130 and "holds the best epoch's model so far" in err
+
+
+def test_unavailable_device_is_a_one_line_error(capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    code, err = exit_of(trainer.main, ["--train", TRAIN_CSV, "--device", "cuda"], capsys)
+    assert (code, err) == (2, "error: --device cuda: no CUDA device is available on this "
+                              "machine\n")
