@@ -5,12 +5,8 @@ from pathlib import Path
 
 
 class AtomicFile:
-    """A new file beside `target`, written in pieces; commit() makes it `target`.
-
-    It is created exclusively under a random name (mkstemp), so nothing planted at a predictable
-    name is trusted, and two writers never mix: `target` always holds one whole file. discard()
-    removes it, leaving `target` as it was.
-    """
+    """A new file beside `target`, made exclusively under a random name (mkstemp), written in
+    pieces; commit() makes it `target`, discard() removes it."""
 
     def __init__(self, target):
         self.target = Path(target)

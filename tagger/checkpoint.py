@@ -37,11 +37,8 @@ def save_checkpoint(path, model, vocab):
 
 
 def check_can_save(path, read=None):
-    """The path to write, or an InputError now (not after training) if a model may not go there.
-
-    A new path, or a model of ours (read(path) raises an InputError for anything else; default:
-    read_checkpoint), in a folder that takes a new file. A link is followed.
-    """
+    """The path to write (a link's target), or an InputError now if a model may not go there: an
+    existing file must be a model of ours (read raises an InputError for anything else)."""
     target = Path(path).resolve()
     if target.exists():
         if not target.is_file():
@@ -136,11 +133,8 @@ OLD_NAMES = {f"char_lstm.{name}_l0{suffix}": f"char_{direction}.{name}_l0"
 
 
 def rebuild(checkpoint):
-    """The model and Vocabulary a checkpoint describes; a ValueError if it is damaged.
-
-    The shapes its weights must have come from building the model on the meta device, which
-    allocates nothing: settings that ask for a huge model are refused before any memory is used.
-    """
+    """The model and Vocabulary of a checkpoint, or a ValueError. The weights' shapes come from a
+    meta-device build, which allocates nothing: a huge config is refused before using memory."""
     config = checkpoint.get("config", checkpoint.get("settings"))  # "settings": older ones
     older = {"upos": checkpoint.get("tag_to_ix"), "xpos": checkpoint.get("xpos_to_ix")}
     tag_sets = checkpoint.get("tag_sets") or {name: tags for name, tags in older.items() if tags}

@@ -123,7 +123,7 @@ def check_stdout_is_not(paths):
         out = os.fstat(sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):  # no file behind it (a test's buffer)
         return
-    for path in paths:
+    for path in filter(None, paths):
         try:
             info = os.fstat(sys.stdin.fileno()) if path == "-" else os.stat(path)
         except (OSError, ValueError, AttributeError, TypeError):

@@ -120,12 +120,7 @@ def check_sentence_end(source, sentence_start, words, range_end):
 
 
 def read_conllu(path, tags_required=True, tag_column=UPOS):
-    """Read the word forms (column 2) and UPOS tags (column 4) of a CoNLL-U file: [(words, tags),
-    ...].
-
-    tag_column=XPOS reads the treebank-specific tags (column 5; Penn Treebank tags in UD
-    English) instead. conllu_sentences says what is read and checked.
-    """
+    """[(words, UPOS tags), ...] of a CoNLL-U file (tag_column=XPOS: the XPOS tags)."""
     sentences = [(sentence.words, sentence.tags[tag_column])
                  for sentence in conllu_sentences(path, tags_required,
                                                   (tag_column,)) if sentence.words]

@@ -55,10 +55,8 @@ def file_digest(path):
 
 @functools.lru_cache(maxsize=2)
 def loaded_model(model_path, digest):
-    """The model at model_path whose bytes have this SHA-256, loaded once per worker process.
-
-    Keyed by the digest: a long-lived worker given a retrained model loads it anew.
-    """
+    """The model at model_path with these bytes (SHA-256), loaded once per worker process: a
+    long-lived worker given a retrained model loads it anew."""
     import torch
     from tagger.checkpoint import load_model
     torch.set_num_threads(1)  # one worker a core: N workers do not fight over the cores
@@ -165,13 +163,9 @@ def first_line(error):
 
 def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=512,
               block_bytes=BLOCK_BYTES, progress=None, warn=print):
-    """Tag every file on the cluster of `client` into out_folder: {file: what happened}, where
-    what happened is "tagged", "retagged" (its output was stale), "skipped" (up to date) or the
-    one line that says why it failed.
-
-    At most a few blocks per worker thread are in flight or held for an earlier block of their
-    file, so the client holds a bounded amount of text.
-    """
+    """Tag files on the cluster of `client` into out_folder: {file: "tagged", "retagged" (stale),
+    "skipped" (up to date) or why it failed}. At most a few blocks per worker thread are in flight
+    or held for an earlier block of their file: the client's memory is bounded."""
     from distributed import as_completed
     digest = file_digest(model_path)
     record = Record(out_folder)
@@ -211,9 +205,7 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
         progress.total = len(tasks)
     cap = max(4, 3 * sum(client.nthreads().values()))
     pending, running, futures = iter(tasks), as_completed(), {}
-
-    def held():
-        return len(futures) + sum(len(output.waiting) for output in outputs.values())
+    waiting = 0  # blocks back from the workers, held for an earlier block of their file
 
     def submit_more():
         for path, index, block in pending:
@@ -222,7 +214,7 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
                                        batch_size, pure=False)
                 futures[future] = (path, index)
                 running.add(future)
-                if held() >= cap:
+                if len(futures) + waiting >= cap:
                     return
 
     try:
@@ -232,19 +224,22 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
             if progress is not None:
                 progress.update(1)
             if path in outputs:
+                output = outputs[path]
+                waiting -= len(output.waiting)
                 try:
                     text, warnings = future.result()
                     for warning in warnings:
                         warn(f"warning: {warning}")
-                    outputs[path].add(index, text, record)
-                    if outputs[path].written == outputs[path].n_blocks:
+                    output.add(index, text, record)
+                    waiting += len(output.waiting)
+                    if output.written == output.n_blocks:
                         del outputs[path]
                 except Exception as error:  # noqa: BLE001 (one file fails; the others go on)
                     outputs.pop(path).discard()
                     status[path] = (str(error) if isinstance(error, InputError)
                                     else f"{path}: failed: {type(error).__name__}: "
                                          f"{first_line(error)}")
-            if held() < cap:
+            if len(futures) + waiting < cap:
                 submit_more()
     finally:
         for future in futures:

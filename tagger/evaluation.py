@@ -38,13 +38,8 @@ class Evaluation:
 
 
 def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu"):
-    """Tag `sentences` (word lists) and score every tag set of the model that gold_tags holds.
-
-    gold_tags: {tag set name: one tag list per sentence}. Returns {name: Evaluation}, in the
-    order of vocab.tag_sets, with each tag set's log-probabilities kept in .log_probs (UPOS
-    at the model's temperature) for probability_scores; a gold tag the model has never seen
-    gets -1 in .gold_ix.
-    """
+    """Tag word lists and score each tag set that gold_tags ({name: tag lists}) holds:
+    {name: Evaluation}, with the log-probabilities kept (a gold tag the model never saw: -1)."""
     results = {}
     for name, prediction in predict(model, sentences, vocab, batch_size, device).items():
         if name not in gold_tags:
@@ -60,10 +55,7 @@ def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu"):
 
 
 def score_tags(data, predicted, is_known):
-    """Count right tags in `predicted` (one tag list per sentence) against (words, tags) data.
-
-    is_known(word) says whether a word occurred in training, for the unseen-word count.
-    """
+    """Count right tags (and right tags on words is_known(word) says are unseen) in `predicted`."""
     result = Evaluation(0, 0, 0, 0, [], [])
     for (words, gold_tags), predicted_tags in zip(data, predicted):
         for word, gold, guess in zip(words, gold_tags, predicted_tags):
@@ -110,10 +102,8 @@ def confusion_matrix(gold, predicted, tags):
 
 
 def accuracy_by_frequency(words, gold, predicted, training_count):
-    """Accuracy by how often each word occurred in training: [(band, accuracy or nan, tokens), ...].
-
-    training_count(word) -> the count; the bands are FREQUENCY_BANDS (unseen, 1-10, 11-100, more).
-    """
+    """[(band, accuracy or nan, tokens), ...] by how often a word occurs in training
+    (training_count(word)), in FREQUENCY_BANDS."""
     right, total = Counter(), Counter()
     for word, g, p in zip(words, gold, predicted):
         count = training_count(word)
@@ -131,12 +121,8 @@ def known_gold(log_probs, gold_ix):
 
 
 def mean_nll(log_probs, gold_ix):
-    """Mean negative log-likelihood per token: the average of -ln p(gold tag).
-
-    At temperature 1, for a per-word softmax trained with NLLLoss (or CrossEntropyLoss without
-    label smoothing), this is the loss its UPOS layer trains on (without dropout, --unk-alpha
-    and the XPOS term, when training has them). A CRF trains on whole tag sequences.
-    """
+    """Mean over tokens of -ln p(gold tag): at temperature 1, for a per-word softmax without label
+    smoothing, the loss its UPOS layer trains on."""
     return -log_probs.gather(1, gold_ix.unsqueeze(1)).mean().item()
 
 
@@ -147,10 +133,8 @@ def brier_score(log_probs, gold_ix):
 
 
 def calibration_bins(log_probs, gold_ix, n_bins=N_BINS):
-    """Tokens binned by the top tag's probability p into (0, 1/n], (1/n, 2/n], ..., ((n-1)/n, 1].
-
-    Returns one (tokens, mean confidence, accuracy) per bin; an empty bin has nan for both.
-    """
+    """(tokens, mean confidence, accuracy) of each bin (0, 1/n], ..., ((n-1)/n, 1] of the top
+    tag's probability; an empty bin has nan for both."""
     confidence, guess = log_probs.exp().max(dim=1)
     right = (guess == gold_ix).float()
     bins = (confidence * n_bins).ceil().long().clamp(1, n_bins) - 1
@@ -186,11 +170,8 @@ def rescale(log_probs, temperature):
 
 
 def fit_temperature(log_probs, gold_ix, low=0.05, high=20.0, steps=100):
-    """The temperature T in [low, high] at which rescale(log_probs, T) has the lowest mean NLL.
-
-    log_probs at temperature 1. The NLL is convex in 1/T (a log-sum-exp of lines in 1/T,
-    minus a line), so a ternary search finds its one minimum.
-    """
+    """The temperature in [low, high] at which rescale(log_probs, T) has the lowest mean NLL; the
+    NLL is convex in 1/T, so a ternary search over 1/T finds its minimum."""
     log_probs, gold_ix = known_gold(log_probs, gold_ix)
 
     def nll_at(inverse_temperature):

@@ -20,7 +20,7 @@ from tagger.checkpoint import (check_can_save, load_checkpoint, vocabulary_field
 from tagger.cli import run, same_file
 from tagger.errors import InputError
 from tagger.onnx_model import FORMAT, METADATA_KEY, read_onnx
-from tagger.vocabulary import Batch
+from tagger.vocabulary import Batch, Chars
 
 OPSET = 18
 
@@ -36,8 +36,9 @@ class ExportedTagger(nn.Module):
     def forward(self, words, temperature, vector_ids=None, char_ids=None, char_lengths=None,
                 word_positions=None):
         """words (batch, seq_len): sentences of one length (the graph has no lengths input)."""
-        batch = Batch(words, None, True, [], vectors=vector_ids, char_ids=char_ids,
-                      char_lengths=char_lengths, word_positions=word_positions)
+        chars = Chars([char_ids], [char_lengths]) if char_ids is not None else None
+        batch = Batch(words, None, True, [], vectors=vector_ids, chars=chars,
+                      word_positions=word_positions)
         temperatures = [temperature] + [output.temperature for _, output in self.model.tag_sets[1:]]
         return tuple(F.log_softmax(scores / set_temperature, dim=-1)
                      for scores, set_temperature in zip(self.model(batch), temperatures))

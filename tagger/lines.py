@@ -27,12 +27,8 @@ class LineReader:
 
     def __init__(self, path, stream=None, max_line_bytes=MAX_LINE_BYTES, max_line_words=None,
                  read_bytes=READ_BYTES, first_line=1):
-        """stream, if given, is read instead of opening `path`, which then only names it; its
-        first line is line `first_line` of that file.
-
-        A line longer than max_line_bytes, or of more than max_line_words words separated by
-        whitespace, is an InputError as soon as that much of it has been read.
-        """
+        """stream, if given, is read in place of opening `path`, from its line first_line. A line
+        over max_line_bytes or max_line_words is an InputError as soon as it is read."""
         self.max_line_bytes, self.max_line_words = max_line_bytes, max_line_words
         self.read_bytes = read_bytes
         self.path = path

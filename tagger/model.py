@@ -132,14 +132,24 @@ class RealDataTagger(nn.Module):
                         .squeeze(1))
         return torch.cat(ends, dim=-1)
 
-    def forward(self, batch):
-        """One (batch, seq_len, n_tags) score tensor per tag set, UPOS first, for a Batch."""
+    def char_table(self, chars):
+        """(n_words, 2 * char_hidden_dim): the character vectors of a Chars' words, in order."""
+        return torch.cat([self.char_vectors(ids, lengths)
+                          for ids, lengths in zip(chars.ids, chars.lengths)])
+
+    def forward(self, batch, char_table=None):
+        """One (batch, seq_len, n_tags) score tensor per tag set, UPOS first, for a Batch.
+
+        char_table: char_table(batch.chars), when the caller has it (batches that share their
+        Chars share it); None: computed here.
+        """
         embeds = self.word_embeddings(batch.words)  # (batch, seq_len, embedding_dim)
         if self.config.n_vectors:
             embeds = torch.cat([embeds, self.pretrained_embeddings(batch.vectors)], dim=-1)
         if self.config.char_vocab_size:
-            char_vectors = self.char_vectors(batch.char_ids, batch.char_lengths)
-            embeds = torch.cat([embeds, char_vectors[batch.word_positions]], dim=-1)
+            if char_table is None:
+                char_table = self.char_table(batch.chars)
+            embeds = torch.cat([embeds, char_table[batch.word_positions]], dim=-1)
         embeds = self.dropout(embeds)
         if batch.same_length:
             lstm_out, _ = self.lstm(embeds)  # (batch, seq_len, hidden_dim * directions)

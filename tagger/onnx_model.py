@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from tagger.errors import InputError
 
@@ -19,10 +20,20 @@ class OnnxModel:
         self.temperature = temperature  # the UPOS one; the graph takes it as an input
         self.input_names = [node.name for node in session.get_inputs()]
 
-    def __call__(self, batch):
+    def char_table(self, chars):
+        """The words' characters as one padded tensor, and their lengths: made once a call."""
+        width = max(ids.size(1) for ids in chars.ids)
+        return (torch.cat([F.pad(ids, (0, width - ids.size(1))) for ids in chars.ids]),
+                torch.cat(chars.lengths))
+
+    def __call__(self, batch, char_table=None):
         """Each tag set's (batch, seq_len, n_tags) log-probabilities; sentences of one length."""
-        inputs = {"words": batch.words, "vector_ids": batch.vectors, "char_ids": batch.char_ids,
-                  "char_lengths": batch.char_lengths, "word_positions": batch.word_positions}
+        inputs = {"words": batch.words, "vector_ids": batch.vectors}
+        if batch.chars is not None:  # the graph reads this batch's words' characters
+            ids, lengths = char_table or self.char_table(batch.chars)
+            used, positions = batch.word_positions.unique(return_inverse=True)
+            inputs.update(char_ids=ids[used, :int(lengths[used].max())],
+                          char_lengths=lengths[used], word_positions=positions)
         feed = {name: inputs[name].numpy() for name in self.input_names if name != "temperature"}
         feed["temperature"] = np.array(self.temperature, dtype=np.float32)
         return [torch.from_numpy(scores) for scores in self.session.run(None, feed)]

@@ -91,7 +91,8 @@ def main(argv=None):
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNEL_CACHE))
 
     def work():
-        check_stdout_is_not([args.model, args.tag_conllu, args.eval, args.text == "-" and "-"])
+        check_stdout_is_not([args.model, args.tag_conllu, args.eval,
+                             "-" if args.text == "-" else None])
         model, vocab = load_model(args.model, check_device(args.device))
         if args.temperature is not None:
             model.temperature = args.temperature

@@ -52,12 +52,15 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
                     predictions[name].log_probs[sentence_id] = log_probs[row, :length].cpu()
         group.clear()
 
-    for batch in make_batches(sentences, vocab, batch_size=batch_size, device=device,
-                              same_length=True):
+    batches = make_batches(sentences, vocab, batch_size=batch_size, device=device,
+                           same_length=True)
+    # The batches share their words' characters: the character vectors are computed once.
+    char_table = model.char_table(batches[0].chars) if batches and batches[0].chars else None
+    for batch in batches:
         waiting = sum(len(ids) for ids, _ in group) + len(batch.sentence_ids)
         if group and waiting * batch.words.size(1) > DECODE_SLOTS:
             decode_group()
-        group.append((batch.sentence_ids, model(batch)))
+        group.append((batch.sentence_ids, model(batch, char_table)))
     if group:
         decode_group()
     return predictions

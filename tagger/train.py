@@ -218,10 +218,10 @@ def train_tagger(args, log=print):
     for epoch in range(1, args.epochs + 1):
         epoch_start = time.perf_counter()
         loss = train_epoch(model, batches, optimizer, args, word_counts, f"epoch {epoch}")
-        schedule.step()
         if not math.isfinite(loss):  # the weights are lost: say so now, not with nan tags
             raise InputError(f"training diverged in epoch {epoch}: the loss is {loss} (a "
                              "smaller --lr or a --clip-grad may help)")
+        schedule.step()
         seconds = time.perf_counter() - epoch_start
         run.training_seconds += seconds
         figures = {"epoch": epoch, "loss": loss, "seconds": seconds}
@@ -264,9 +264,9 @@ def main(argv=None):
             check_can_save(args.save)  # now, not after the training
         seed_everything(args.seed)  # before anything random happens
         print("settings: " + " ".join(f"{name}={value}" for name, value in vars(args).items()
-                                      if value not in (None, False)))
-        run_ = train_tagger(args)
-        print(f"training time: {run_.training_seconds:.1f} s")
+                                      if value is not None and value is not False))
+        trained = train_tagger(args)
+        print(f"training time: {trained.training_seconds:.1f} s")
 
     # First, before torch starts its CPU threads (see subnormals_flushed_to_zero).
     with subnormals_flushed_to_zero():

@@ -33,12 +33,11 @@ def parse_numbers(fields, where):
 
 
 def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=None):
-    """({word: float32 vector}, dimension) from a vectors file, read a line at a time.
+    """({word: float32 vector}, dimension) of a vectors file, read a line at a time: the first
+    max_vectors words' and every wanted word's (other lines' numbers are not parsed).
 
-    Kept: the vectors of the first `max_vectors` words (all without it) and of every word in
-    `wanted`; the numbers of other lines are not parsed. With lowercase the file's words are
-    lower-cased, and the first of a word's cased forms wins, as a repeated word's first vector does.
-    progress.update(bytes), if given, follows the reading.
+    lowercase folds the file's words (a word's first form wins, as a repeated word's first vector
+    does); progress.update(bytes), if given, follows the reading.
     """
     stream = gzip.open(path, "rb") if str(path).endswith(".gz") else None
     reader = LineReader(path, stream=stream, max_line_bytes=MAX_VECTOR_LINE_BYTES)

@@ -26,23 +26,15 @@ def indices(items, to_ix):
 
 
 def spelling(word, max_chars):
-    """The characters the character LSTM reads: all, or the first and last max_chars / 2.
-
-    The ends carry what spelling tells a tagger; a token of a million characters then costs
-    what any other word costs.
-    """
+    """All the characters of a word, or the first and last max_chars / 2: the ends carry what
+    spelling tells a tagger, and a huge token costs what any word costs."""
     return word if len(word) <= max_chars else word[:max_chars // 2] + word[-max_chars // 2:]
 
 
 @dataclasses.dataclass
 class Vocabulary:
-    """The dictionaries of a tagger, kept together.
-
-    tag_sets: {"upos": tag_to_ix} and, for a model with an XPOS layer, "xpos" too, in the order of
-    its output layers. With lowercase=True words are looked up in lower case; the character LSTM
-    still reads the spelling, capitals included. vector_to_ix maps a pretrained vector's word to
-    its row, from 2 on (rows 0 and 1 are padding and unknown words).
-    """
+    """A tagger's dictionaries: tag_sets is {"upos": tag_to_ix} (and "xpos"), in the output
+    layers' order; vector_to_ix maps a word to its row of pretrained vectors, from 2 on."""
     word_to_ix: dict
     tag_sets: dict
     char_to_ix: dict | None = None  # None: the model reads no characters
@@ -82,6 +74,14 @@ class Vocabulary:
 
 
 @dataclasses.dataclass
+class Chars:
+    """Distinct words as characters, in groups of similar length (1, 2, 3-4, 5-8, ...), so that
+    little is padding: per group ids (n_words, max_word_len) and lengths (n_words,)."""
+    ids: list
+    lengths: list
+
+
+@dataclasses.dataclass
 class Batch:
     """Padded index tensors for a group of sentences: what RealDataTagger reads."""
     words: torch.Tensor  # (batch, seq_len), PAD_IX after each sentence
@@ -90,23 +90,36 @@ class Batch:
     sentence_ids: list  # each row's position in the caller's list
     tags: list | None = None  # one (batch, seq_len) tensor per tag set, IGNORE_IX at padding
     vectors: torch.Tensor | None = None  # (batch, seq_len) rows of the pretrained vectors
-    # Each distinct word's characters once: char_ids (n_words, max_word_len), char_lengths
-    # (n_words,), and word_positions (batch, seq_len), the row of each token's word.
-    char_ids: torch.Tensor | None = None
-    char_lengths: torch.Tensor | None = None
-    word_positions: torch.Tensor | None = None
+    chars: Chars | None = None  # the words of this batch (or of all batches of one call)
+    word_positions: torch.Tensor | None = None  # (batch, seq_len) each token's row in chars
 
 
 def split_and_pad(flat, lengths, padding_value):
-    """Cut a 1-D tensor into pieces of the given lengths, padded into one 2-D tensor.
-
-    One tensor per batch, cut, rather than one per sentence: making a tensor has a fixed cost.
-    """
+    """Cut a 1-D tensor into pieces of the given lengths, padded into one 2-D tensor (one tensor a
+    batch, cut, not one a sentence: making a tensor has a fixed cost)."""
     return pad_sequence(flat.split(lengths), batch_first=True, padding_value=padding_value)
 
 
-def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu"):
-    """The Batch of sentences[i] for i in ids; gold_tags: {tag set: one tag list per sentence}."""
+def make_chars(words, vocab, device="cpu"):
+    """(Chars of the distinct words, {word: its row in them, group after group})."""
+    groups = {}
+    for word in dict.fromkeys(words):
+        spelled = spelling(word, vocab.max_word_chars)
+        groups.setdefault((len(spelled) - 1).bit_length(), {})[word] = spelled
+    chars, row = Chars([], []), {}
+    for group in sorted(groups):
+        row.update((word, len(row)) for word in groups[group])
+        lengths = [len(spelled) for spelled in groups[group].values()]
+        ids = indices([char for spelled in groups[group].values() for char in spelled],
+                      vocab.char_to_ix)
+        chars.ids.append(split_and_pad(ids, lengths, PAD_IX).to(device))
+        chars.lengths.append(torch.tensor(lengths, device=device))
+    return chars, row
+
+
+def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu", chars=None):
+    """The Batch of sentences[i] for i in ids; gold_tags: {tag set: one tag list per sentence};
+    chars: (Chars, rows) shared with other batches, or None for this batch's own."""
     word_lists = [sentences[i] for i in ids]
     lengths = [len(words) for words in word_lists]
     tokens = [vocab.key(word) for words in word_lists for word in words]
@@ -121,28 +134,29 @@ def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu"):
         batch.vectors = split_and_pad(indices(tokens, vocab.vector_to_ix), lengths,
                                       PAD_IX).to(device)
     if vocab.char_to_ix is not None:
-        word_row = {}
-        positions = [word_row.setdefault(word, len(word_row))
-                     for words in word_lists for word in words]
-        spelled = [spelling(word, vocab.max_word_chars) for word in word_row]
-        char_lengths = [len(word) for word in spelled]
-        chars = indices([char for word in spelled for char in word], vocab.char_to_ix)
-        batch.char_ids = split_and_pad(chars, char_lengths, PAD_IX).to(device)
-        batch.char_lengths = torch.tensor(char_lengths, device=device)
-        batch.word_positions = split_and_pad(torch.tensor(positions), lengths, 0).to(device)
+        words = [word for words in word_lists for word in words]
+        batch.chars, row = chars or make_chars(words, vocab, device)
+        batch.word_positions = split_and_pad(torch.tensor([row[word] for word in words]),
+                                             lengths, 0).to(device)
     return batch
 
 
 def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False):
-    """Sentences (word lists) grouped into Batches, sorted by length so that little is padding;
-    same_length=True: every batch holds sentences of one length."""
+    """Sentences (word lists) grouped into Batches, sorted by length so that little is padding.
+
+    same_length=True (for tagging): every batch holds sentences of one length, and all share one
+    Chars, so that a word that recurs across batches is read by the character LSTM once.
+    """
     groups = []
     for i in sorted(range(len(sentences)), key=lambda i: len(sentences[i])):
         if (not groups or len(groups[-1]) == batch_size
                 or same_length and len(sentences[i]) != len(sentences[groups[-1][0]])):
             groups.append([])
         groups[-1].append(i)
-    return [make_batch(sentences, ids, vocab, gold_tags, device) for ids in groups]
+    chars = None
+    if same_length and vocab.char_to_ix is not None:
+        chars = make_chars([word for words in sentences for word in words], vocab, device)
+    return [make_batch(sentences, ids, vocab, gold_tags, device, chars) for ids in groups]
 
 
 def word_count_tensor(vocab):

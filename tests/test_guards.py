@@ -2,7 +2,6 @@
 names an input, memory follows the batch whatever a line holds, one line instead of a traceback,
 and a results file never lost."""
 import contextlib
-import functools
 import io
 import os
 import subprocess
@@ -12,7 +11,7 @@ import threading
 import pytest
 import torch
 
-from conftest import ROOT, exit_of, run_script
+from conftest import ROOT, exit_of
 from tagger import tag, tagging
 from tagger.checkpoint import load_checkpoint, save_checkpoint
 from tagger.conllu import conllu_sentence
@@ -187,55 +186,3 @@ def test_words_are_counted_across_reads_without_counting_a_split_word_twice():
     chunks[:] = [text[i:i + 7] for i in range(0, len(text), 7)]
     with pytest.raises(InputError, match="more than 2,499 words"):
         list(LineReader("-", stream=stream, max_line_words=2499))
-
-
-@pytest.mark.parametrize("content, message", [(None, "results: not a folder of results"),
-                                              ("", "accuracy.json line 1: not a results file"),
-                                              ('{"rows": ',
-                                               "accuracy.json line 1: not a results file"),
-                                              ("[]", "accuracy.json: not a results file: it has "
-                                                     "no rows"),
-                                              ("DIR", "accuracy.json: not a regular file")])
-def test_show_with_a_bad_results_file_is_one_line(tmp_path, content, message):
-    folder = tmp_path / "results"
-    if content is not None:
-        folder.mkdir()
-    if content == "DIR":
-        (folder / "accuracy.json").mkdir()
-    elif content is not None:
-        (folder / "accuracy.json").write_text(content)
-    result = run_script("benchmark.py", "--show", "--results", folder)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr
-
-
-@pytest.mark.parametrize("kind", ["link", "damaged", "folder is a file"])
-def test_a_run_that_would_lose_a_results_file_stops_before_measuring(tmp_path, kind, monkeypatch):
-    import benchmark
-    from benchmarks import accuracy, study
-    for name in ("en_ewt-ud-train.conllu", "en_ewt-ud-dev.conllu", "m.pt"):
-        (tmp_path / name).write_text("")  # never read: the check comes first
-    monkeypatch.setattr(accuracy, "measure", lambda row, args: pytest.fail("it measured"))
-    folder = tmp_path / "results"
-    if kind == "folder is a file":
-        folder.write_text("x")
-        run = functools.partial(benchmark.main, ["--data", str(tmp_path), "--model",
-                                                 str(tmp_path / "m.pt"), "--results", str(folder)])
-    else:
-        folder.mkdir()
-        elsewhere = tmp_path / "elsewhere.json"
-        elsewhere.write_text('{"rows": {}}')
-        if kind == "link":
-            (folder / "accuracy.json").symlink_to(elsewhere)
-        else:
-            (folder / "accuracy.json").write_text('{"rows": ')
-        run = functools.partial(study.run_study, accuracy,
-                                ["--data", str(tmp_path), "--rows", "most-frequent-tag",
-                                 "--results", str(folder / "accuracy.json")])
-    with pytest.raises(InputError) as error:
-        run()
-    message = {"link": "accuracy.json: not a regular file",
-               "damaged": "accuracy.json line 1: not a results file",
-               "folder is a file": "results: not a folder"}[kind]
-    assert message in str(error.value)
-    if kind == "link":
-        assert (folder / "accuracy.json").is_symlink() and elsewhere.read_text() == '{"rows": {}}'

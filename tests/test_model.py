@@ -57,16 +57,19 @@ def test_the_dictionaries_reserve_padding_and_unknown_and_share_lower_case_entri
     assert "T" in vocab.char_to_ix and vocab.knows("THE") and not vocab.knows("cat")
 
 
-def test_a_batch_reads_each_distinct_word_once_and_the_ends_of_a_long_one():
+def test_a_batch_reads_each_distinct_word_once_grouped_by_length_and_a_long_ones_ends():
     vocab = Vocabulary.from_training_data(["ab ba ab".split()], {"upos": [list("XYX")]},
                                           chars=True)
     vocab.max_word_chars = 4
-    batch = make_batch([["ab", "ba", "ab"], ["abcdefgh"]], [0, 1], vocab)
-    assert batch.word_positions.tolist() == [[0, 1, 0], [2, 0, 0]]
-    assert batch.char_lengths.tolist() == [2, 2, 4]
+    batch = make_batch([["ab", "b", "ab", "ba"], ["abcdefgh", "b"]], [0, 1], vocab)
+    # groups of 1, 2, and 3-4 characters: "b"; "ab", "ba"; "abcdefgh" read as "ab" + "gh"
+    assert [lengths.tolist() for lengths in batch.chars.lengths] == [[1], [2, 2], [4]]
+    assert batch.word_positions.tolist() == [[1, 0, 1, 2], [3, 0, 0, 0]]
     ix = vocab.char_to_ix
-    assert batch.char_ids[2].tolist() == [ix["a"], ix["b"], UNK_IX, UNK_IX]  # "ab" + "gh"
-    assert batch.words[1].tolist() == [UNK_IX, PAD_IX, PAD_IX] and not batch.same_length
+    assert batch.chars.ids[2].tolist() == [[ix["a"], ix["b"], UNK_IX, UNK_IX]]
+    assert batch.words[1].tolist() == [UNK_IX, UNK_IX, PAD_IX, PAD_IX] and not batch.same_length
+    shared = make_batches([["ab", "b"], ["ba", "ab", "b"]], vocab, same_length=True)
+    assert shared[0].chars is shared[1].chars  # tagging: one set of words for every batch
 
 
 def test_batches_pad_tags_with_ignore_index_and_same_length_batches_never_pad():
@@ -97,15 +100,18 @@ def test_the_output_is_log_probabilities_or_logits_of_the_same_model(is_nll_loss
 def test_the_character_lstm_equals_a_packed_bidirectional_lstm_with_its_weights():
     """Padding after a short word never reaches either direction's state."""
     model, vocab = model_for(MIXED, chars=True)
-    batch = make_batch([words for words, _ in MIXED], range(len(MIXED)), vocab)
+    words = [word for words, _ in MIXED for word in words]
+    ids = torch.nn.utils.rnn.pad_sequence([torch.tensor([vocab.char_to_ix[c] for c in word])
+                                           for word in words], batch_first=True)
+    lengths = torch.tensor([len(word) for word in words])
     reference = torch.nn.LSTM(4, 3, batch_first=True, bidirectional=True)
     for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
         getattr(reference, name).data.copy_(getattr(model.char_forward, name))
         getattr(reference, name + "_reverse").data.copy_(getattr(model.char_backward, name))
-    packed = pack_padded_sequence(model.char_embeddings(batch.char_ids), batch.char_lengths,
-                                  batch_first=True, enforce_sorted=False)
+    packed = pack_padded_sequence(model.char_embeddings(ids), lengths, batch_first=True,
+                                  enforce_sorted=False)
     _, (ends, _) = reference(packed)
-    torch.testing.assert_close(model.char_vectors(batch.char_ids, batch.char_lengths),
+    torch.testing.assert_close(model.char_vectors(ids, lengths),
                                torch.cat([ends[0], ends[1]], dim=-1))
 
 
@@ -115,6 +121,13 @@ def test_a_sentence_scores_the_same_alone_and_padded_in_a_batch(options):
     model, vocab = model_for(MIXED, **options)
     (together,) = batches_of(MIXED, vocab, batch_size=len(MIXED))
     scores = model(together)
+    if options.get("chars"):  # and with the character vectors of a table shared with others
+        shared = make_batches([words for words, _ in MIXED] + [["zzzzzz", "q"]], vocab,
+                              same_length=True)
+        table = model.char_table(shared[0].chars)
+        for batch in shared:
+            for set_scores, set_alone in zip(model(batch, table), model(batch)):
+                torch.testing.assert_close(set_scores, set_alone)
     for row, i in enumerate(together.sentence_ids):
         (alone,) = batches_of(MIXED[i:i + 1], vocab)
         for set_scores, set_alone in zip(scores, model(alone)):

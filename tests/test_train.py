@@ -67,7 +67,7 @@ def test_every_option_of_the_recipe_reaches_the_model_or_the_training_loop(monke
         "--hidden-dim": model.lstm.hidden_size == number("--hidden-dim"),
         "--bidirectional": model.lstm.bidirectional,
         "--lowercase": "The" not in run.vocab.word_to_ix and "the" in run.vocab.word_to_ix,
-        "--chars": all(batch.char_ids is not None for batch in batches),
+        "--chars": all(batch.chars is not None for batch in batches),
         "--char-embedding-dim":
             model.char_embeddings.embedding_dim == number("--char-embedding-dim"),
         "--char-hidden-dim": model.char_forward.hidden_size == number("--char-hidden-dim"),
