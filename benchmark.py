@@ -1,7 +1,8 @@
 """Run every study of benchmarks/ in turn, or print all their tables from the saved results.
 
     pip install -r requirements-bench.txt
-    python benchmark.py                  # every study: the EWT files, ewt.pt and
+    python benchmark.py                  # every study; every study's files are checked first:
+                                         # the EWT files and ewt.pt (or --data, --model), and
                                          # glove.6B.50d.txt next to this file
     python benchmark.py --show           # the tables of docs/ again, from benchmarks/results
 

@@ -75,7 +75,7 @@ def print_tables(rows):
     row = rows["corpus"]
     print()
     print(f"Dev's raw text repeated to {row['text_mb']} MB in {row['files']} files, tagged with "
-          "the recipe's model (word/TAG lines):")
+          "the recipe's model (word/UPOS/XPOS lines):")
     print()
     print("| how | cluster start | tagging time | words/s | peak memory per process |")
     print("| --- | --- | --- | --- | --- |")

@@ -13,8 +13,9 @@ from pathlib import Path
 def peak_memory_mb():
     """This process's peak resident memory in MB since it started its program.
 
-    On Linux it is VmHWM, which starts again at exec: ru_maxrss would also count the memory the
-    parent held when it started this process. Elsewhere ru_maxrss (bytes on macOS).
+    On Linux it is VmHWM, which starts again at exec: a spawned child's ru_maxrss also counts the
+    parent's memory (up to its peak when it started the child). Elsewhere ru_maxrss (bytes on
+    macOS).
     """
     try:
         status = Path("/proc/self/status").read_text()

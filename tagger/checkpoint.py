@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 from tagger.atomic_file import AtomicFile
 from tagger.errors import InputError
@@ -132,6 +133,17 @@ OLD_NAMES = {f"char_lstm.{name}_l0{suffix}": f"char_{direction}.{name}_l0"
              for suffix, direction in (("", "forward"), ("_reverse", "backward"))}
 
 
+class NoRandomInit(TorchFunctionMode):
+    """Skips nn.init.normal_ (nn.Embedding's): a meta build needs only shapes, and normal_ on the
+    meta device imports torch._dynamo, seconds and tens of MB at every start for nothing."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is torch.nn.init.normal_:
+            return args[0] if args else kwargs["tensor"]
+        return func(*args, **kwargs)
+
+
 def rebuild(checkpoint):
     """The model and Vocabulary of a checkpoint, or a ValueError. The weights' shapes come from a
     meta-device build, which allocates nothing: a huge config is refused before using memory."""
@@ -141,7 +153,7 @@ def rebuild(checkpoint):
     vocab, temperature = checked_vocabulary({**checkpoint, "tag_sets": tag_sets})
     try:
         config = TaggerConfig(**config)
-        with torch.device("meta"):
+        with torch.device("meta"), NoRandomInit():
             expected = {name: tensor.shape
                         for name, tensor in RealDataTagger(config).state_dict().items()}
     except (TypeError, ValueError, RuntimeError):

@@ -52,8 +52,8 @@ def parse_args(argv=None):
                              "'corpus/*.txt' is expanded here)")
     parser.add_argument("--out", metavar="DIR", required=True,
                         help="the folder of the outputs, made if missing: INPUT's name with "
-                             ".tagged added (what tagger.tag writes: word/UPOS or "
-                             "word/UPOS/XPOS lines) or .conllu")
+                             ".tagged added (word/UPOS lines, or word/UPOS/XPOS for a model "
+                             "trained with --xpos), or .conllu with --conllu")
     parser.add_argument("--conllu", action="store_true", help="write CoNLL-U, as tagger.tag does")
     parser.add_argument("--workers", type=AT_LEAST_ONE,
                         help="worker processes of the local cluster, one torch thread each "

@@ -12,7 +12,7 @@ from tagger.atomic_file import AtomicFile
 from tagger.errors import InputError
 from tagger.lines import MAX_LINE_BYTES, LineReader
 
-BLOCK_BYTES = 1 << 20  # 1 MiB of text a task: about 180,000 words of English
+BLOCK_BYTES = 1 << 20  # 1 MiB of text a task: about 200,000 words of EWT's text
 RECORD = ".tagger-corpus.jsonl"  # in --out: what each output was made from
 
 
@@ -189,8 +189,8 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
             if record.outputs[target.name] == source:
                 status[path] = "skipped"
                 continue
-        try:
-            blocks = plan_blocks(path, block_bytes)
+        try:  # absolute: a worker elsewhere opens the same path
+            blocks = plan_blocks(os.path.abspath(path), block_bytes)
         except InputError as error:
             status[path] = str(error)
             continue

@@ -15,8 +15,8 @@ METADATA_KEY = "lstm_tagger"  # the ONNX metadata entry that holds the dictionar
 class OnnxModel:
     """An ONNX Runtime session behind RealDataTagger's interface: scores and decode."""
 
-    def __init__(self, session, temperature):
-        self.session = session
+    def __init__(self, session, temperature, path):
+        self.session, self.path = session, path
         self.temperature = temperature  # the UPOS one; the graph takes it as an input
         self.input_names = [node.name for node in session.get_inputs()]
 
@@ -36,18 +36,28 @@ class OnnxModel:
                           char_lengths=lengths[used], word_positions=positions)
         feed = {name: inputs[name].numpy() for name in self.input_names if name != "temperature"}
         feed["temperature"] = np.array(self.temperature, dtype=np.float32)
-        return [torch.from_numpy(scores) for scores in self.session.run(None, feed)]
+        try:
+            return [torch.from_numpy(scores) for scores in self.session.run(None, feed)]
+        except runtime_errors() as error:  # a graph that does not fit its metadata
+            said = (str(error).splitlines() or [type(error).__name__])[0]
+            raise InputError(f"{self.path}: damaged export: {said}") from None
 
     def decode(self, scores, lengths, probabilities=True):
         return [(log_probs.argmax(dim=-1), log_probs if probabilities else None)
                 for log_probs in scores]
 
 
+def runtime_errors():
+    """ONNX Runtime's exceptions (they share no base class but Exception)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as runtime
+    return (runtime.Fail, runtime.InvalidProtobuf, runtime.InvalidGraph, runtime.NoSuchFile,
+            runtime.InvalidArgument, runtime.NotImplemented, runtime.RuntimeException)
+
+
 def read_onnx(path, data=None):
     """(ONNX Runtime session, metadata dictionary) of an exported tagger; else an InputError."""
     try:  # not in requirements.txt: only exported models need it
         import onnxruntime
-        from onnxruntime.capi import onnxruntime_pybind11_state as runtime
     except ImportError:
         raise InputError(f"{path}: tagging an exported model needs ONNX Runtime: "
                          "pip install -r requirements-export.txt") from None
@@ -56,8 +66,7 @@ def read_onnx(path, data=None):
     try:
         session = onnxruntime.InferenceSession(data if data is not None else str(path), options,
                                                providers=["CPUExecutionProvider"])
-    except (runtime.Fail, runtime.InvalidProtobuf, runtime.InvalidGraph, runtime.NoSuchFile,
-            runtime.InvalidArgument, runtime.NotImplemented, runtime.RuntimeException, OSError):
+    except (*runtime_errors(), OSError):
         raise InputError(f"{path}: not a readable ONNX model (missing, truncated or another "
                          "format)") from None
     try:
@@ -84,4 +93,4 @@ def load_onnx(path, data=None):
             raise ValueError("its graph does not match its dictionaries")
     except ValueError as error:
         raise InputError(f"{path}: damaged export: {error}") from None
-    return OnnxModel(session, temperature), vocab
+    return OnnxModel(session, temperature, path), vocab

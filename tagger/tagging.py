@@ -1,5 +1,5 @@
 """Tagging: one prediction loop for a PyTorch model or an ONNX Runtime session, and lines of text
-or CoNLL-U in, tagged lines out. python -m tagger.tag, the Dask workers and the server call it."""
+or CoNLL-U in, tagged lines out, which python -m tagger.tag and the Dask workers call."""
 import dataclasses
 
 import torch

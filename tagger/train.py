@@ -4,8 +4,9 @@
         --dev en_ewt-ud-dev.conllu --save ewt.pt
     python -m tagger.train --train TRAIN [--dev DEV] [options] --save MODEL.pt
 
-@FILE reads options from FILE (a recipe: options separated by spaces or lines, '#' starts a
-comment); options after it override it, and --no-chars, --no-xpos, ... switch its parts off.
+@FILE reads options from FILE (a recipe: options separated by whitespace; a word that starts
+with '#' starts a comment); options after it override it, and --no-chars, --no-xpos, ...
+switch its parts off.
 """
 import argparse
 import contextlib

@@ -89,7 +89,7 @@ def test_a_damaged_or_lying_checkpoint_is_one_line_and_nothing_is_built(tmp_path
 def test_a_checkpoint_with_pickled_code_is_refused_and_never_run(tmp_path):
     class Boom:
         def __reduce__(self):
-            return (os.system, ("touch ran",))
+            return (os.system, (f"touch {tmp_path / 'ran'}",))
     path = tmp_path / "evil.pt"
     torch.save({"format": "lstm-tagger-checkpoint-1", "x": Boom()}, path)
     with pytest.raises(InputError, match="refused: it holds Python objects"):
