@@ -169,17 +169,25 @@ def test_the_outputs_record_and_temporary_files_in_the_input_folder_are_never_in
                                                                            folder / "a.txt")
 
 
-def test_sigterm_stops_like_ctrl_c_and_a_rerun_finishes_the_job(toy_model, tmp_path):
+@pytest.mark.parametrize("stop", ["SIGTERM to the command", "Ctrl-C: SIGINT to every process"])
+def test_a_stop_leaves_one_line_and_no_partial_file_and_a_rerun_finishes_the_job(toy_model,
+                                                                                tmp_path, stop):
+    """SIGTERM (timeout, SLURM, systemd, docker stop) stops the run as Ctrl-C does; a Ctrl-C at a
+    terminal reaches the workers too, and none of them says more than our line."""
     files = write_inputs(tmp_path / "in", {"big.txt": TEXTS["c.txt"] * 800})  # 2 blocks
     out = tmp_path / "out"
     argv = [str(toy_model), *files, "--out", str(out), "--workers", "1"]
     process = subprocess.Popen([sys.executable, "-m", "tagger.corpus", *argv], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)  # a process group of its own, as a shell's
     deadline = time.monotonic() + 300
     while not any(out.glob(".*.tmp")) and process.poll() is None:  # until it writes
         assert time.monotonic() < deadline, "no output started"
         time.sleep(0.05)
-    process.send_signal(signal.SIGTERM)
+    if stop.startswith("SIGTERM"):
+        process.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines() == ["interrupted: every output in "
