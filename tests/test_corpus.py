@@ -159,12 +159,16 @@ def test_an_interrupted_run_leaves_only_whole_files_and_a_rerun_does_the_rest(cl
 def test_the_outputs_record_and_temporary_files_in_the_input_folder_are_never_inputs(
         toy_model, tmp_path):
     folder = tmp_path / "corpus"
-    write_inputs(folder, {"a.txt": TEXTS["a.txt"]})
-    argv = [str(toy_model), str(folder / "*"), "--out", str(folder), "--workers", "1"]
-    quiet(corpus.main, argv)
+    write_inputs(folder, {"a.txt": TEXTS["a.txt"], "b.txt": "the dog"})
+    quiet(corpus.main, [str(toy_model), str(folder / "*"), "--out", str(folder), "--workers", "1"])
+    (folder / "b.txt").unlink()  # b.txt.tagged stays: an output of an earlier run
     (folder / ".a.txt.tagged.k3j2.tmp").write_text("left by a killed run")
-    quiet(corpus.main, argv)  # the rerun the docs suggest, with the glob that now matches more
-    assert sorted(path.name for path in folder.iterdir()) == [RECORD, "a.txt", "a.txt.tagged"]
+    # the rerun the docs suggest, with a glob that now matches more, and our files named as well
+    quiet(corpus.main, [str(toy_model), str(folder / "*"), str(folder / RECORD),
+                        str(folder / ".a.txt.tagged.k3j2.tmp"), "--out", str(folder),
+                        "--workers", "1"])
+    assert sorted(path.name for path in folder.iterdir()) == [RECORD, "a.txt", "a.txt.tagged",
+                                                              "b.txt.tagged"]
     assert (folder / "a.txt.tagged").read_bytes() == tagged_by_tag_command(toy_model,
                                                                            folder / "a.txt")
 
