@@ -4,7 +4,9 @@ import contextlib
 import io
 import logging
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -204,7 +206,9 @@ def test_a_stop_leaves_one_line_and_no_partial_file_and_a_rerun_finishes_the_job
 def test_a_cluster_whose_workers_cannot_import_the_tagger_is_one_line(toy_model, tmp_path):
     """A scheduler and a worker started from a folder without the repository on their path."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    port = 8790 + os.getpid() % 100
+    with socket.socket() as probe:  # a free port on 127.0.0.1
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
                                   "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                                  cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
@@ -231,8 +235,8 @@ def test_a_cluster_whose_workers_cannot_import_the_tagger_is_one_line(toy_model,
 
 
 def test_the_workers_follow_the_cpus_this_process_may_use_and_inputs_come_once(tmp_path):
-    if not hasattr(os, "sched_getaffinity"):
-        pytest.skip("no CPU affinity on this system")
+    if not hasattr(os, "sched_getaffinity") or shutil.which("taskset") is None:
+        pytest.skip("no CPU affinity or no taskset on this system")
     result = subprocess.run(["taskset", "-c", "0", sys.executable, "-c",
                              "from tagger.corpus import usable_cpus; print(usable_cpus())"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
