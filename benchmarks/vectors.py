@@ -13,7 +13,9 @@ SEEDS = (1, 2, 3)
 KINDS = {"recipe": ("the recipe", []),
          "layers": ("two layers, 24 epochs", ["--num-layers", "2", "--epochs", "24"]),
          "vectors": ("with vectors", [f"@{GLOVE_RECIPE}"])}
-ROWS = {f"{kind}-seed-{seed}": (kind, seed) for kind in KINDS for seed in SEEDS}
+LAYER_SEEDS = SEEDS[:2]  # the two-layer rows: measured on these seeds so far
+ROWS = {f"{kind}-seed-{seed}": (kind, seed) for kind in KINDS
+        for seed in (LAYER_SEEDS if kind == "layers" else SEEDS)}
 TRAINS = True
 
 
