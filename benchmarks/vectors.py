@@ -1,5 +1,5 @@
 """The recipe, the recipe with two layers and 24 epochs, and that with GloVe word vectors (the
-glove recipe), on the same three seeds: what the second layer buys, and what the vectors do."""
+glove recipe), on the same seeds: what the second layer buys, and what the vectors do."""
 from pathlib import Path
 from statistics import mean
 
