@@ -24,7 +24,7 @@ def measure(row, args):
 
 def measure_here(row, train_path, dev_path, epochs):
     """One row's figures, in this process."""
-    from tagger.train import subnormals_flushed_to_zero
+    from tagger.cli import subnormals_flushed_to_zero
     with subnormals_flushed_to_zero():  # as tagger.train trains (a fresh process: set it again)
         if row in SPEED_ROWS:
             model, batch_size = SPEED_ROWS[row]

@@ -92,7 +92,7 @@ def check_inputs(study, args):
 
 def run_study(study, argv=None):
     """Measure the chosen rows one after another, saving after each; then print the tables."""
-    from tagger.train import subnormals_flushed_to_zero
+    from tagger.cli import subnormals_flushed_to_zero
     args = parse_args(study, argv)
     if not args.show:
         check_inputs(study, args)

@@ -85,8 +85,8 @@ def read_checkpoint(path, data=None):
         raise InputError(f"{path}: an exported ONNX model; this command needs the MODEL.pt it "
                          "was exported from")
     try:  # weights_only: tensors and plain containers, never arbitrary pickled code
-        checkpoint = torch.load(io.BytesIO(data) if data is not None else path,
-                                map_location="cpu", weights_only=True)
+        source = io.BytesIO(data) if data is not None else path
+        checkpoint = torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise InputError(f"{path}: refused: it holds Python objects other than weights, "
                          "and loading those could run code") from None

@@ -1,6 +1,7 @@
 """What the commands share: number options, @recipe files, the device, the seed, and ending in
 one line on bad input."""
 import argparse
+import contextlib
 import math
 import os
 import random
@@ -130,3 +131,18 @@ def check_stdout_is_not(paths):
             continue
         if stat.S_ISREG(out.st_mode) and (info.st_dev, info.st_ino) == (out.st_dev, out.st_ino):
             raise InputError(f"{path}: is also the standard output; write to another file")
+
+
+@contextlib.contextmanager
+def subnormals_flushed_to_zero():
+    """Within this block the CPU counts subnormal floats (below 1.2e-38 in float32) as zero.
+
+    Adam's average of a rare word's gradient decays into subnormals, which CPUs compute far more
+    slowly. New threads copy the flag: enter before torch starts its worker threads.
+    """
+    import torch
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)

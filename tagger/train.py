@@ -9,7 +9,6 @@ with '#' starts a comment); options after it override it, and --no-chars, --no-x
 switch its parts off.
 """
 import argparse
-import contextlib
 import copy
 import dataclasses
 import math
@@ -24,7 +23,7 @@ from tqdm import tqdm
 from tagger.checkpoint import check_can_save, save_checkpoint
 from tagger.cli import (AT_LEAST_ONE, BELOW_ONE, DIMENSION, LEARNING_RATE, SEED, UP_TO_A_MILLION,
                         UP_TO_ONE, RecipeParser, add_device_option, check_device, number_type, run,
-                        same_file, seed_everything)
+                        same_file, seed_everything, subnormals_flushed_to_zero)
 from tagger.data import read_tag_sets
 from tagger.errors import InputError
 from tagger.evaluation import evaluate, probability_scores
@@ -131,20 +130,6 @@ def build_model(args, sentences, gold_tags):
     if vectors is not None:
         model.pretrained_embeddings.weight.data.copy_(vectors)
     return model, vocab
-
-
-@contextlib.contextmanager
-def subnormals_flushed_to_zero():
-    """Within this block the CPU counts subnormal floats (below 1.2e-38 in float32) as zero.
-
-    Adam's average of a rare word's gradient decays into subnormals, which CPUs compute far more
-    slowly. New threads copy the flag: enter before torch starts its worker threads.
-    """
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
 
 
 def train_epoch(model, batches, optimizer, args, word_counts, description="epoch"):

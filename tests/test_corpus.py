@@ -186,9 +186,9 @@ def test_a_stop_leaves_one_line_and_no_partial_file_and_a_rerun_finishes_the_job
     process = subprocess.Popen([sys.executable, "-m", "tagger.corpus", *argv], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)  # a process group of its own, as a shell's
-    deadline = time.monotonic() + 300
-    while not any(out.glob(".*.tmp")) and process.poll() is None:  # until it writes
-        assert time.monotonic() < deadline, "no output started"
+    for _ in range(6000):  # bounded: until it writes, or ends
+        if any(out.glob(".*.tmp")) or process.poll() is not None:
+            break
         time.sleep(0.05)
     if stop.startswith("SIGTERM"):
         process.send_signal(signal.SIGTERM)

@@ -12,7 +12,8 @@ from conftest import run_script, subnormal_survives_on_this_thread
 from tagger import tagging
 from tagger.model import RealDataTagger, TaggerConfig
 from tagger.tagging import predict
-from tagger.train import subnormals_flushed_to_zero, train_epoch
+from tagger.cli import subnormals_flushed_to_zero
+from tagger.train import train_epoch
 from tagger.vocabulary import (IGNORE_IX, PAD_IX, UNK_IX, Vocabulary, make_batch, make_batches,
                                word_count_tensor)
 
@@ -254,7 +255,7 @@ def test_subnormals_flushed_to_zero_inside_the_block_only_on_the_calling_thread(
 
 WORKER_THREADS_SCRIPT = """
 import numpy as np, torch
-from tagger.train import subnormals_flushed_to_zero
+from tagger.cli import subnormals_flushed_to_zero
 torch.set_num_threads(2)
 x = torch.from_numpy(np.full(1_000_000, 1e-39, dtype=np.float32))  # numpy: no torch thread yet
 with subnormals_flushed_to_zero():
