@@ -29,7 +29,7 @@ def heading(title):
 
 
 def main():
-    """Print section 0, the tutorial's LSTM example, and 1-6, the losses (7: crf_example.py)."""
+    """Print section 0, the tutorial's LSTM example, and 1-6, the losses (7: the CRF example)."""
     heading("0. An LSTM one step at a time, or the whole sequence at once")
     zero = lstm_step_by_step_and_whole()
     print("nn.LSTM(3, 3), 5 random inputs, the same (h_0, c_0) both ways")

@@ -32,9 +32,9 @@ def measure(row, args):
 def run_crf_forward_row(dev_path, n_sentences=512, n_tags=17):
     """log Z of the first 512 dev sentences' lengths (random scores, 17 tags): the CRF's batched
     forward algorithm against a loop over one sentence and, inside, over the next tag
-    (tagger/crf_example.py)."""
+    (benchmarks/crf_example.py)."""
     from tagger.data import read_tag_sets
-    from tagger.crf_example import forward_algorithm_cost
+    from benchmarks.crf_example import forward_algorithm_cost
     lengths = [len(words) for words in read_tag_sets(dev_path)[0][:n_sentences]]
     return dict(forward_algorithm_cost(lengths, n_tags), sentences=len(lengths), tags=n_tags)
 

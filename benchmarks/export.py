@@ -46,7 +46,8 @@ def start_up_seconds(model_path, runs=START_UP_RUNS):
     return best_of(runs, lambda: command("tagger.tag", model_path, "The dog ate the apple ."))[0]
 
 
-def run_export_row(dev_path, model_path, text_mb=TEXT_MB, start_up_runs=START_UP_RUNS):
+def run_export_row(dev_path, model_path, text_mb=TEXT_MB, start_up_runs=START_UP_RUNS,
+                   runtimes=("pytorch", "onnx", "onnx-int8")):
     """Each runtime's figures: file size, start-up, words/s and peak memory of tagging dev's raw
     text repeated to `text_mb` MB (`- --conllu`), and dev accuracy."""
     from tagger.data import read_text
@@ -59,10 +60,14 @@ def run_export_row(dev_path, model_path, text_mb=TEXT_MB, start_up_runs=START_UP
         folder = Path(folder)
         text = folder / "text.txt"
         words = repeated_to_size("\n".join(texts) + "\n", text_mb, text) * words_per_copy
-        models = {"pytorch": model_path, "onnx": folder / "model.onnx",
-                  "onnx-int8": folder / "model-int8.onnx"}
+        models = {name: path for name, path in (("pytorch", model_path),
+                                                ("onnx", folder / "model.onnx"),
+                                                ("onnx-int8", folder / "model-int8.onnx"))
+                  if name in runtimes}
         export_seconds = {}
         for name, options in (("onnx", []), ("onnx-int8", ["--int8"])):
+            if name not in models:
+                continue
             start = time.perf_counter()
             command("tagger.export", model_path, models[name], *options)
             export_seconds[name] = time.perf_counter() - start
@@ -100,9 +105,10 @@ def print_tables(rows):
               f"{runtime['peak_mb']:,.0f} MB | {runtime['dev']['upos']:.2%} | "
               f"{runtime['dev']['xpos']:.2%} |")
     exports = {runtime["runtime"]: runtime["export_seconds"] for runtime in row["runtimes"]}
-    print()
-    print(f"Exporting took {exports['onnx']:.0f} s (fp32) and {exports['onnx-int8']:.0f} s "
-          "(int8, quantizing included).")
+    if {"onnx", "onnx-int8"} <= set(exports):
+        print()
+        print(f"Exporting took {exports['onnx']:.0f} s (fp32) and {exports['onnx-int8']:.0f} s "
+              "(int8, quantizing included).")
 
 
 if __name__ == "__main__":

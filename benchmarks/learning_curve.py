@@ -12,8 +12,8 @@ TRAINS = True
 
 def measure(row, args):
     """The recipe and NLTK's perceptron trained on the first 1/part of the training sentences."""
-    from tagger.conllu import read_conllu
-    lengths = [len(words) for words, _ in read_conllu(args.train)]
+    from tagger.data import read_tag_sets
+    lengths = [len(words) for words in read_tag_sets(args.train)[0]]
     n_sentences = len(lengths) // ROWS[row]
     point = {"sentences": n_sentences, "tokens": sum(lengths[:n_sentences])}
     with tempfile.TemporaryDirectory() as folder:

@@ -1,6 +1,5 @@
 """Train a tagger (the recipe with some options changed, or a classic baseline) and measure it
 on dev: accuracy, speed, what its probabilities mean, and where it errs."""
-import functools
 import itertools
 import random
 import tempfile
@@ -76,10 +75,12 @@ def classic_tagger(kind, training_data):
 
 def train_and_measure_classic(kind, train_path, dev_path, tag_set="upos"):
     """Train a classic tagger on one tag set's column and measure it, in this process."""
-    from tagger.conllu import UPOS, XPOS, read_conllu
+    from tagger.data import read_tag_sets
     from tagger.evaluation import score_tags
-    read_tagged_sentences = functools.partial(read_conllu,
-                                              tag_column=XPOS if tag_set == "xpos" else UPOS)
+
+    def read_tagged_sentences(path):
+        sentences, tags = read_tag_sets(path, (tag_set,))
+        return list(zip(sentences, tags[tag_set]))
     train_start = time.perf_counter()
     training_data = read_tagged_sentences(train_path)
     tag_sentence = classic_tagger(kind, training_data)
@@ -144,12 +145,21 @@ def unseen_bigrams(predicted, training_tags):
     return sum(pair not in seen for tags in predicted for pair in zip(tags, tags[1:]))
 
 
+def confusion_matrix(gold, predicted, tags):
+    """counts[i][j]: words of gold tag tags[i] tagged tags[j] (tags outside `tags` skipped)."""
+    index = {tag: i for i, tag in enumerate(tags)}
+    counts = [[0] * len(tags) for _ in tags]
+    for g, p in zip(gold, predicted):
+        if g in index and p in index:
+            counts[index[g]][index[p]] += 1
+    return counts
+
+
 def examine(model, vocab, sentences, gold):
     """Accuracy of each tag set on dev, what the UPOS probabilities mean before and after
     temperature scaling, and where the model errs."""
-    from tagger.evaluation import (accuracy_by_frequency, calibration_bins, confusion_matrix,
-                                   evaluate, fit_temperature, probability_scores, rescale,
-                                   top_confusions)
+    from tagger.evaluation import (accuracy_by_frequency, calibration_bins, evaluate,
+                                   fit_temperature, probability_scores, rescale, top_confusions)
     results = evaluate(model, sentences, gold, vocab)  # at temperature 1: the model's own
     result = results["upos"]
     temperature = fit_temperature(result.log_probs, result.gold_ix)

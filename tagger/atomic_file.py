@@ -5,8 +5,7 @@ from pathlib import Path
 
 
 class AtomicFile:
-    """A new file beside `target`, made exclusively under a random name (mkstemp), written in
-    pieces; commit() makes it `target`, discard() removes it."""
+    """A new file beside `target` (mkstemp); commit() makes it `target`, discard() removes it."""
 
     def __init__(self, target):
         self.target = Path(target)
@@ -19,8 +18,7 @@ class AtomicFile:
         self.file.write(data)
 
     def commit(self):
-        """On disk first, then renamed to `target`, with the old file's permissions (a new one
-        gets those open() gives: mkstemp makes 0600)."""
+        """On disk, then renamed; with the old file's mode, or open()'s (mkstemp makes 0600)."""
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()

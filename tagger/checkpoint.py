@@ -38,8 +38,7 @@ def save_checkpoint(path, model, vocab):
 
 
 def check_can_save(path, read=None):
-    """The path to write (a link's target), or an InputError now if a model may not go there: an
-    existing file must be a model of ours (read raises an InputError for anything else)."""
+    """The path to write (a link's target); an InputError if it is not a model of ours (`read`)."""
     target = Path(path).resolve()
     if target.exists():
         if not target.is_file():
@@ -73,8 +72,7 @@ def is_onnx(path):
 
 
 def read_checkpoint(path, data=None):
-    """The dictionary save_checkpoint wrote (read from `data`, bytes, if given); anything else is
-    an InputError naming the file."""
+    """The dictionary save_checkpoint wrote (or `data`, its bytes); else an InputError."""
     if data is None:
         try:
             if not stat.S_ISREG(os.stat(path).st_mode):
@@ -100,20 +98,19 @@ def read_checkpoint(path, data=None):
 
 def checked_vocabulary(fields):
     """(Vocabulary, temperature) from a saved model's fields; a ValueError if one is bad."""
-    def check_dictionary(name, dictionary, first=0):
-        if not (isinstance(dictionary, dict) and all(isinstance(key, str) for key in dictionary)
-                and list(dictionary.values()) == list(range(first, first + len(dictionary)))):
-            raise ValueError(f"bad {name}")
     tag_sets = fields.get("tag_sets")
     if not (isinstance(tag_sets, dict) and list(tag_sets) in (["upos"], ["upos", "xpos"])):
         raise ValueError("bad tag sets")
-    for name, dictionary in (("word_to_ix", fields.get("word_to_ix")),
-                             ("char_to_ix", fields.get("char_to_ix") or {}), *tag_sets.items()):
-        check_dictionary(name, dictionary)
     vector_to_ix = fields.get("vector_to_ix") or {}
-    if list(vector_to_ix)[:2] == ["<pad>", "<unk>"] and list(vector_to_ix.values())[:2] == [0, 1]:
-        vector_to_ix = dict(list(vector_to_ix.items())[2:])  # older: reserved rows listed too
-    check_dictionary("vector_to_ix", vector_to_ix, first=2)
+    if list(vector_to_ix.values())[:1] == [0]:  # older files list the reserved rows 0, 1 too
+        vector_to_ix = dict(list(vector_to_ix.items())[2:])
+    dictionaries = {"word_to_ix": (fields.get("word_to_ix"), 0), "vector_to_ix": (vector_to_ix, 2),
+                    "char_to_ix": (fields.get("char_to_ix") or {}, 0),
+                    **{name: (tags, 0) for name, tags in tag_sets.items()}}
+    for name, (dictionary, first) in dictionaries.items():
+        if not (isinstance(dictionary, dict) and all(isinstance(key, str) for key in dictionary)
+                and list(dictionary.values()) == list(range(first, first + len(dictionary)))):
+            raise ValueError(f"bad {name}")
     if any(not tag or any(char.isspace() for char in tag)
            for tags in tag_sets.values() for tag in tags):
         raise ValueError("a tag is empty or holds whitespace")
@@ -148,9 +145,7 @@ def rebuild(checkpoint):
     """The model and Vocabulary of a checkpoint, or a ValueError. The weights' shapes come from a
     meta-device build, which allocates nothing: a huge config is refused before using memory."""
     config = checkpoint.get("config", checkpoint.get("settings"))  # "settings": older ones
-    older = {"upos": checkpoint.get("tag_to_ix"), "xpos": checkpoint.get("xpos_to_ix")}
-    tag_sets = checkpoint.get("tag_sets") or {name: tags for name, tags in older.items() if tags}
-    vocab, temperature = checked_vocabulary({**checkpoint, "tag_sets": tag_sets})
+    vocab, temperature = checked_vocabulary(checkpoint)
     try:
         config = TaggerConfig(**config)
         with torch.device("meta"), NoRandomInit():
@@ -166,7 +161,7 @@ def rebuild(checkpoint):
         raise ValueError("its weights do not match its settings")
     n_vectors = len(vocab.vector_to_ix) + 2 if vocab.vector_to_ix else 0  # + padding, unknown
     sizes = (len(vocab.word_to_ix), len(vocab.char_to_ix or {}), len(vocab.tag_to_ix),
-             len(tag_sets.get("xpos", {})), n_vectors)
+             len(vocab.tag_sets.get("xpos", {})), n_vectors)
     if sizes != (config.vocab_size, config.char_vocab_size, config.tagset_size,
                  config.xpos_tagset_size, config.n_vectors):
         raise ValueError("its dictionaries do not match its settings")
@@ -188,10 +183,7 @@ def load_checkpoint(path, device="cpu", data=None):
 
 
 def load_model(path, device="cpu", data=None):
-    """A saved (.pt) or exported (.onnx) tagger, ready to tag: (model, Vocabulary).
-
-    Either model scores a Batch (model(batch)) and decodes the scores (model.decode).
-    """
+    """(model, Vocabulary) of a .pt or .onnx file: either scores a Batch and decodes it."""
     if is_onnx(path):
         if str(device) != "cpu":
             raise InputError(f"{path}: an exported model runs on the CPU, not {device}")

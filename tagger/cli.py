@@ -1,5 +1,4 @@
-"""What the commands share: number options, @recipe files, the device, the seed, and ending in
-one line on bad input."""
+"""What the commands share: number options, @recipes, device, seed, one line on bad input."""
 import argparse
 import contextlib
 import math
@@ -51,8 +50,6 @@ class RecipeParser(argparse.ArgumentParser):
         return words[:comment]
 
     def parse_args(self, args=None, namespace=None):
-        args = sys.argv[1:] if args is None else list(args)
-        self.recipes = [arg[1:] for arg in args if arg.startswith("@")]
         try:
             return super().parse_args(args, namespace)
         except (UnicodeDecodeError, RecursionError) as error:  # argparse catches OSError only
@@ -84,22 +81,11 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
-def same_file(first, second):
-    """Whether two paths name one file (in any spelling, or through a link)."""
-    try:
-        return os.path.samefile(first, second)
-    except OSError:  # one of them does not exist (yet)
-        return os.path.realpath(first) == os.path.realpath(second)
-
-
-def stop_on_sigterm(signal_number, frame):
-    raise KeyboardInterrupt  # timeout, SLURM, systemd and docker stop send SIGTERM
-
-
 def run(work, when_interrupted=lambda: "nothing was saved"):
     """Run work(): a bad input ends in one line and exit 2, Ctrl-C or SIGTERM in one line and
     exit 130, a closed pipe quietly, an unwritable output in one line and exit 1."""
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    # timeout, SLURM, systemd and docker stop send SIGTERM: it raises KeyboardInterrupt too
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         work()
         sys.stdout.flush()  # here, so that a closed pipe is caught below rather than at exit

@@ -10,15 +10,6 @@ from tagger.lines import LineReader
 UPOS, XPOS = 3, 4
 
 
-def decode_line(raw, source, line_number):
-    """A line read as bytes, as text; bad UTF-8 is an InputError naming the line."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{source} line {line_number}: not valid UTF-8 (byte "
-                         f"0x{raw[error.start]:02x})") from None
-
-
 @dataclasses.dataclass
 class ConlluSentence:
     """One sentence of a CoNLL-U file as read, to be written back with new tags."""
@@ -42,31 +33,32 @@ class ConlluSentence:
 
 
 WORD_ID = re.compile(r"[1-9][0-9]*")
-RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")  # a multiword token: "3-4"
+RANGE_ID = re.compile(r"[1-9][0-9]*-[1-9][0-9]*")  # a multiword token: "3-4"
 EMPTY_NODE_ID = re.compile(r"(0|[1-9][0-9]*)\.[1-9][0-9]*")  # an empty node: "5.1"
 
 
 def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,), max_words=None):
-    """Yield the sentences of a CoNLL-U file (a path, "-" or a LineReader) as they are read.
+    """Yield the ConlluSentences of a path, "-" or LineReader; their lines joined give the file.
 
-    Forms and the tag_columns are read; every other line (comments, ranges, empty nodes, stray
-    blank lines) is kept in `lines`, so writing every sentence's lines back gives the file
-    again. tags_required=False allows "_" tags; a problem is an InputError naming the line.
+    tags_required=False allows "_" tags; a problem is an InputError naming the line.
     """
     reader = source if isinstance(source, LineReader) else LineReader(source)
     lines, words, tags, word_lines = [], [], {column: [] for column in tag_columns}, []
     sentence_start = None  # line where the current sentence began, for error messages
-    range_end = 0  # the last word id that the sentence's multiword tokens cover
     for line_number, raw in reader:
-        line = decode_line(raw, reader.name, line_number)
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(f"{reader.name} line {line_number}: not valid UTF-8 (byte "
+                             f"0x{raw[error.start]:02x})") from None
         lines.append(line)
         content = line.rstrip("\r\n")
         if not content:
             if sentence_start is not None:
-                check_sentence_end(reader.name, sentence_start, words, range_end)
+                check_has_words(reader.name, sentence_start, words)
                 yield ConlluSentence(lines, words, tags, word_lines)
                 lines, words, tags, word_lines = [], [], {column: [] for column in tag_columns}, []
-                sentence_start, range_end = None, 0
+                sentence_start = None
             continue
         if sentence_start is None:
             sentence_start = line_number
@@ -77,18 +69,8 @@ def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,), max_words=
         if len(columns) != 10:
             raise InputError(f"{where}: expected 10 tab-separated columns, found {len(columns)}")
         token_id = columns[0]
-        if match := RANGE_ID.fullmatch(token_id):
-            first, last = int(match[1]), int(match[2])
-            if first != len(words) + 1 or last <= first:
-                raise InputError(f"{where}: bad range {token_id!r} (the next word is "
-                                 f"{len(words) + 1})")
-            if first <= range_end:
-                raise InputError(f"{where}: range {token_id!r} inside another multiword token (to "
-                                 f"word {range_end})")
-            range_end = max(range_end, last)
-            continue
-        if EMPTY_NODE_ID.fullmatch(token_id):
-            continue
+        if RANGE_ID.fullmatch(token_id) or EMPTY_NODE_ID.fullmatch(token_id):
+            continue  # a multiword token's line, an empty node: kept, never tagged
         if not WORD_ID.fullmatch(token_id):
             raise InputError(f"{where}: bad token id {token_id!r}")
         if int(token_id) != len(words) + 1:
@@ -105,28 +87,14 @@ def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,), max_words=
             raise InputError(f"{where}: the sentence that starts at line {sentence_start} has "
                              f"more than {max_words:,} words")
     if sentence_start is not None:  # a file may end without the final blank line
-        check_sentence_end(reader.name, sentence_start, words, range_end)
+        check_has_words(reader.name, sentence_start, words)
     if lines:
         yield ConlluSentence(lines, words, tags, word_lines)
 
 
-def check_sentence_end(source, sentence_start, words, range_end):
-    """At a sentence's end: it has words, and its multiword tokens cover none past the last."""
+def check_has_words(source, sentence_start, words):
     if not words:
         raise InputError(f"{source} line {sentence_start}: sentence has no words")
-    if range_end > len(words):
-        raise InputError(f"{source} line {sentence_start}: a multiword token reaches word "
-                         f"{range_end}, but the sentence has {len(words)} words")
-
-
-def read_conllu(path, tags_required=True, tag_column=UPOS):
-    """[(words, UPOS tags), ...] of a CoNLL-U file (tag_column=XPOS: the XPOS tags)."""
-    sentences = [(sentence.words, sentence.tags[tag_column])
-                 for sentence in conllu_sentences(path, tags_required,
-                                                  (tag_column,)) if sentence.words]
-    if not sentences:
-        raise InputError(f"{path}: no sentences")
-    return sentences
 
 
 TAG_COLUMNS = {"upos": UPOS, "xpos": XPOS}  # the tag sets a CoNLL-U file holds, by name
@@ -137,11 +105,8 @@ LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def conllu_sentence(text, tokens, tags, head="_"):
-    """One sentence in CoNLL-U, ending in a blank line: `# text`, then a line per word.
-
-    tags: {tag set name: one tag per word of all the tokens}. A token of several words gets a
-    range line ("3-4"); `head` fills the HEAD column (scorers want a number there).
-    """
+    """A sentence as CoNLL-U: `# text`, a range line ("3-4") for a token of several words, a
+    line per word (tags: {tag set: a tag per word}), a blank line; `head` fills HEAD."""
     # A line break inside the comment (a carriage return, a form feed, U+2028, ...) would end it and
     # break the file for a CoNLL-U reader: in the comment it becomes a space.
     lines = [f"# text = {LINE_BREAKS.sub(' ', text)}"]

@@ -29,8 +29,7 @@ def usable_cpus():
 
 
 def input_files(patterns, record):
-    """The files that INPUT arguments name (a quoted glob is expanded here), each once, in order,
-    without this command's own files in --out; a pattern that names no file is an InputError."""
+    """The files INPUT names (globs expanded), each once, in order, none of ours in --out."""
     files = {}
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
@@ -78,8 +77,7 @@ NEEDS = ("need the repository's folder on their PYTHONPATH (or this repository i
 
 
 def start_client(args, stack):
-    """A Dask client whose workers can import tagger: of the cluster at --scheduler, or of a
-    local one; `stack` (an ExitStack) closes what is started here."""
+    """A client of --scheduler's cluster or a local one; `stack` closes what starts here."""
     from distributed import Client, LocalCluster
     if args.scheduler is None:
         # Ctrl-C is for this process, which stops the cluster: its workers ignore it (they

@@ -1,7 +1,7 @@
 """A linear-chain CRF output layer: a softmax over whole tag sequences, and Viterbi decoding.
 
 score(y) = start[y_1] + sum_t emissions[t, y_t] + sum_t transitions[y_t, y_t+1] + end[y_n];
-the loss is log Z - score(gold). tagger/crf_example.py shows each step on numbers.
+the loss is log Z - score(gold). benchmarks/crf_example.py shows each step on numbers.
 """
 import torch
 import torch.nn as nn
@@ -100,11 +100,7 @@ class CRF(nn.Module):
         return torch.stack(path[::-1], dim=1).masked_fill(~mask, 0)
 
     def decode(self, emissions, lengths, probabilities=True):
-        """The Viterbi sequence and each word's marginal log-probabilities (at the temperature).
-
-        emissions (batch, seq_len, n_tags), lengths (batch,) -> (tags (batch, seq_len),
-        log_probs (batch, seq_len, n_tags), or None with probabilities=False).
-        """
+        """(batch, seq_len, n_tags), (batch,) -> Viterbi tags, marginal log-probs or None."""
         positions = torch.arange(emissions.size(1), device=emissions.device)
         mask = positions < lengths.to(emissions.device).unsqueeze(1)
         tags = self.viterbi(emissions, mask)

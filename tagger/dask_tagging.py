@@ -1,5 +1,4 @@
-"""Tagging files on a Dask cluster: blocks of whole lines out to the workers, tagged text back
-into whole files, each renamed into place when complete, with a record of what made it."""
+"""Tagging files on a Dask cluster: blocks of lines out, each output written whole, recorded."""
 import dataclasses
 import functools
 import hashlib
@@ -55,8 +54,7 @@ def file_digest(path):
 
 @functools.lru_cache(maxsize=2)
 def loaded_model(model_path, digest):
-    """The model at model_path with these bytes (SHA-256), loaded once per worker process: a
-    long-lived worker given a retrained model loads it anew."""
+    """The model with these bytes (SHA-256), loaded once per worker (and anew once retrained)."""
     import torch
     from tagger.checkpoint import load_model
     torch.set_num_threads(1)  # one worker a core: N workers do not fight over the cores
@@ -68,13 +66,12 @@ def loaded_model(model_path, digest):
 
 def tag_block(model_path, digest, block, conllu=False, batch_size=512):
     """(tagged text, warnings) of one Block, exactly as python -m tagger.tag MODEL - writes it."""
-    from tagger.tagging import MAX_SENTENCE_WORDS, tag_text, text_lines
+    from tagger.tagging import tag_text, text_lines
     model, vocab = loaded_model(model_path, digest)
     with open(block.path, "rb") as file:
         file.seek(block.start)
         data = file.read(block.end - block.start)
-    reader = LineReader(block.path, io.BytesIO(data), max_line_words=MAX_SENTENCE_WORDS,
-                        first_line=block.first_line)
+    reader = LineReader(block.path, io.BytesIO(data), first_line=block.first_line)
     warnings = []
     text = "".join(tagged for _, tagged in tag_text(model, vocab, text_lines(reader, warnings),
                                                     reader.name, conllu, batch_size=batch_size))
@@ -84,13 +81,6 @@ def tag_block(model_path, digest, block, conllu=False, batch_size=512):
 def output_path(out_folder, path, conllu):
     """Where the tagged text of `path` goes: its name, with .conllu or .tagged added."""
     return Path(out_folder) / (Path(path).name + (".conllu" if conllu else ".tagged"))
-
-
-def source_of(path, model_digest, conllu):
-    """What an output is made from: its input (path, size, modification time) and the model."""
-    info = os.stat(path)
-    return {"input": os.path.abspath(path), "size": info.st_size, "mtime_ns": info.st_mtime_ns,
-            "model_sha256": model_digest, "conllu": conllu}
 
 
 class Record:
@@ -113,8 +103,7 @@ class Record:
                 continue
 
     def add(self, target, source):
-        """Record an output's source, before the output gets its name (a stop between the two
-        leaves a record of a file that is not there, which a rerun writes)."""
+        """Record an output's source, before it is renamed into place (a rerun writes it then)."""
         with open(self.path, "a", encoding="utf-8") as file:
             file.write(json.dumps({"output": target.name, "source": source}) + "\n")
         self.outputs[target.name] = source
@@ -156,11 +145,6 @@ class Output:
             self.file = None
 
 
-def first_line(error):
-    """The first non-empty line of what an error says, whole."""
-    return next((line for line in str(error).splitlines() if line.strip()), "")
-
-
 def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=512,
               block_bytes=BLOCK_BYTES, progress=None, warn=print):
     """Tag files on the cluster of `client` into out_folder: {file: "tagged", "retagged" (stale),
@@ -176,8 +160,10 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
             os.unlink(entry.path)
     for path in files:
         target = output_path(out_folder, path, conllu)
-        try:
-            source = source_of(path, digest, conllu)
+        try:  # what the output is made from: the input as it is now, and the model
+            info = os.stat(path)
+            source = {"input": os.path.abspath(path), "size": info.st_size,
+                      "mtime_ns": info.st_mtime_ns, "model_sha256": digest, "conllu": conllu}
         except OSError as error:
             status[path] = f"{path}: {error.strerror.lower()}"
             continue
@@ -238,7 +224,7 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
                     outputs.pop(path).discard()
                     status[path] = (str(error) if isinstance(error, InputError)
                                     else f"{path}: failed: {type(error).__name__}: "
-                                         f"{first_line(error)}")
+                                         f"{(str(error).strip().splitlines() or [''])[0]}")
             if len(futures) + waiting < cap:
                 submit_more()
     finally:

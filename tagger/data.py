@@ -1,5 +1,4 @@
-"""Labelled data from the toy CSV format or from CoNLL-U, as word lists and tag lists; every
-problem with a file is an InputError of one line naming the file and the line."""
+"""Labelled CSV or CoNLL-U files as word and tag lists; a problem names the file and line."""
 import csv
 import io
 from pathlib import Path
@@ -10,8 +9,7 @@ from tagger.lines import MAX_LINE_BYTES, without_bom
 
 
 def is_conllu(path):
-    """Whether `path` holds CoNLL-U rather than CSV: by its name, else by its first line (a
-    comment or ten columns)."""
+    """Whether `path` is CoNLL-U: by its name, else by its first line (a comment, ten columns)."""
     suffix = Path(path).suffix.lower()
     if suffix in (".conllu", ".csv"):
         return suffix == ".conllu"
@@ -76,10 +74,7 @@ def read_csv(path):
 
 
 def read_tag_sets(path, names=("upos",)):
-    """(word lists, {tag set name: one tag list per sentence}) of a labelled file.
-
-    A CSV file has one tag column, read as "upos"; other names are left out.
-    """
+    """(word lists, {tag set: tag lists}) of a labelled file; a CSV file's tags are "upos"."""
     if not is_conllu(path):
         data = read_csv(path)
         return [words for words, _ in data], {"upos": [tags for _, tags in data]}

@@ -1,5 +1,4 @@
-"""How good a trained tagger is on gold-tagged data: accuracy, per-tag scores, errors, calibration.
-"""
+"""A tagger on gold-tagged data: accuracy, per-tag scores, errors, calibration."""
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -91,19 +90,8 @@ def top_confusions(gold, predicted, n=10):
     return [(g, p, count, count / n_errors) for (g, p), count in errors.most_common(n)]
 
 
-def confusion_matrix(gold, predicted, tags):
-    """counts[i][j]: words of gold tag tags[i] tagged tags[j] (tags outside `tags` skipped)."""
-    index = {tag: i for i, tag in enumerate(tags)}
-    counts = [[0] * len(tags) for _ in tags]
-    for g, p in zip(gold, predicted):
-        if g in index and p in index:
-            counts[index[g]][index[p]] += 1
-    return counts
-
-
 def accuracy_by_frequency(words, gold, predicted, training_count):
-    """[(band, accuracy or nan, tokens), ...] by how often a word occurs in training
-    (training_count(word)), in FREQUENCY_BANDS."""
+    """[(band, accuracy or nan, tokens), ...] of FREQUENCY_BANDS of training_count(word)."""
     right, total = Counter(), Counter()
     for word, g, p in zip(words, gold, predicted):
         count = training_count(word)

@@ -17,17 +17,16 @@ import torch.nn.functional as F
 
 from tagger.checkpoint import (check_can_save, load_checkpoint, vocabulary_fields,
                                write_atomically)
-from tagger.cli import run, same_file
+from tagger.cli import run
 from tagger.errors import InputError
-from tagger.onnx_model import FORMAT, METADATA_KEY, read_onnx
+from tagger.onnx_model import FORMAT, METADATA_KEY, load_onnx
 from tagger.vocabulary import Batch, Chars
 
 OPSET = 18
 
 
 class ExportedTagger(nn.Module):
-    """A trained RealDataTagger as one graph: tensors in (ONNX takes no Batch), each tag set's
-    log-probabilities out, the UPOS temperature an input."""
+    """A RealDataTagger as a graph: tensors in, each tag set's log-probabilities out."""
 
     def __init__(self, model):
         super().__init__()
@@ -81,7 +80,7 @@ def export(model, vocab, path, int8=False):
         raise InputError("a model with a CRF layer cannot be exported: its Viterbi decoding "
                          "loops over each sentence's positions, which the ONNX graph cannot "
                          "take from PyTorch (train without --crf to export)")
-    target = check_can_save(path, read_onnx)  # now, not after exporting
+    target = check_can_save(path, load_onnx)  # now, not after exporting
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # not its notes on what it skips
     graph = ExportedTagger(model.cpu().eval())
     inputs = example_inputs(model, vocab)
@@ -110,20 +109,15 @@ def export(model, vocab, path, int8=False):
     entry = proto.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, metadata(model, vocab)
     data = proto.SerializeToString()
-    if int8:
-        data = quantized(data)
+    if int8:  # onnxruntime's dynamic quantization, which reads and writes files
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        with tempfile.TemporaryDirectory() as folder:
+            source, int8_file = Path(folder, "fp32.onnx"), Path(folder, "int8.onnx")
+            source.write_bytes(data)
+            quantize_dynamic(source, int8_file, weight_type=QuantType.QInt8)
+            data = int8_file.read_bytes()
     onnx.checker.check_model(onnx.load_from_string(data))
     write_atomically(data, target, path)
-
-
-def quantized(data):
-    """An ONNX model with its weights stored as int8 (onnxruntime's dynamic quantization)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    with tempfile.TemporaryDirectory() as folder:
-        source, target = Path(folder, "fp32.onnx"), Path(folder, "int8.onnx")
-        source.write_bytes(data)
-        quantize_dynamic(source, target, weight_type=QuantType.QInt8)
-        return target.read_bytes()
 
 
 def parse_args(argv=None):
@@ -151,8 +145,6 @@ def main(argv=None):
     args = parse_args(argv)
 
     def work():
-        if same_file(args.model, args.onnx):
-            raise InputError(f"{args.onnx}: is MODEL.pt itself; write to another file")
         model, vocab = load_checkpoint(args.model)
         export(model, vocab, args.onnx, args.int8)
         print(f"{args.onnx}: {Path(args.onnx).stat().st_size / 2**20:.1f} MiB"

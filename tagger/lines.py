@@ -9,15 +9,6 @@ READ_BYTES = 1 << 16  # how much LineReader asks for at a time: whatever has arr
 MAX_LINE_BYTES = 1 << 22  # 4 MiB: room for a 2-million-character token, not for a whole file
 
 
-def count_words(text, start):
-    """Whitespace-separated words of text[start:], less one that began before `start`."""
-    words = len(text[start:].split())
-    continued = 0 < start < len(text) and not text[start - 1:start].isspace()
-    if continued and not text[start:start + 1].isspace():
-        words -= 1  # the first piece continues a word already counted
-    return words
-
-
 class LineReader:
     """The lines of a file, or of standard input for "-", read once, in order, as they arrive.
 
@@ -25,11 +16,10 @@ class LineReader:
     separators, and the output would no longer line up with the input lines.
     """
 
-    def __init__(self, path, stream=None, max_line_bytes=MAX_LINE_BYTES, max_line_words=None,
-                 read_bytes=READ_BYTES, first_line=1):
-        """stream, if given, is read in place of opening `path`, from its line first_line. A line
-        over max_line_bytes or max_line_words is an InputError as soon as it is read."""
-        self.max_line_bytes, self.max_line_words = max_line_bytes, max_line_words
+    def __init__(self, path, stream=None, max_line_bytes=MAX_LINE_BYTES, read_bytes=READ_BYTES,
+                 first_line=1):
+        """stream: read instead of opening `path`, from its line first_line."""
+        self.max_line_bytes = max_line_bytes
         self.read_bytes = read_bytes
         self.path = path
         self.name = "standard input" if path == "-" else str(path)
@@ -54,18 +44,15 @@ class LineReader:
         try:
             # searched: pending[:searched] holds no "\n" after start
             line_number, searched = self.first_line - 1, 0
-            counted, words = 0, 0  # the words of pending[:counted], all of them one unfinished line
             while True:
                 end = self.pending.find(b"\n", max(self.start, searched))
                 if end == -1:
-                    if self.start:  # lines were handed out: what is left starts a new one
-                        counted, words = 0, 0
                     # once per read, not per line: linear in the input
                     del self.pending[:self.start]
                     self.start, searched = 0, len(self.pending)  # what is left has no "\n"
-                    words += count_words(self.pending, counted)
-                    counted = len(self.pending)
-                    self.check_unfinished_line(line_number + 1, words)
+                    if len(self.pending) > self.max_line_bytes:
+                        raise InputError(f"{self.name} line {line_number + 1}: over "
+                                         f"{self.max_line_bytes >> 20} MiB without a line break")
                     # what has arrived (waits only if nothing has)
                     block = self.stream.read1(self.read_bytes)
                     if not block:
@@ -82,16 +69,6 @@ class LineReader:
         finally:
             if self.opened_here:
                 self.stream.close()
-
-    def check_unfinished_line(self, line_number, words):
-        """An InputError as soon as the line being read is longer than its bounds allow."""
-        if len(self.pending) > self.max_line_bytes:
-            raise InputError(f"{self.name} line {line_number}: over {self.max_line_bytes >> 20} "
-                             "MiB without a line break")
-        if self.max_line_words is not None and words > self.max_line_words:
-            raise InputError(f"{self.name} line {line_number}: more than {self.max_line_words:,} "
-                             "words in one line, which is tagged as one sentence: put each "
-                             "sentence on a line of its own")
 
     def more_ready(self):
         """Whether another line may be had now, without waiting (for a person, a slow pipe)."""

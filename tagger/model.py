@@ -1,9 +1,5 @@
-"""The real-data tagger: the tutorial's word_embeddings -> lstm -> hidden2tag, for padded batches.
-
-TaggerConfig holds its settings. Options add pretrained vectors, a character LSTM, two
-directions, more layers, dropout, an XPOS layer and a CRF. Each tag set has an output layer
-(WordSoftmax or CRF) that turns its scores into a loss and tags.
-"""
+"""The real-data tagger: the tutorial's word_embeddings -> lstm -> hidden2tag, for batches,
+with the parts that TaggerConfig switches on, and an output layer per tag set."""
 import dataclasses
 
 import torch
@@ -138,11 +134,8 @@ class RealDataTagger(nn.Module):
                           for ids, lengths in zip(chars.ids, chars.lengths)])
 
     def forward(self, batch, char_table=None):
-        """One (batch, seq_len, n_tags) score tensor per tag set, UPOS first, for a Batch.
-
-        char_table: char_table(batch.chars), when the caller has it (batches that share their
-        Chars share it); None: computed here.
-        """
+        """One (batch, seq_len, n_tags) score tensor per tag set, UPOS first, for a Batch;
+        char_table: char_table(batch.chars) if the caller has it (batches may share their Chars)."""
         embeds = self.word_embeddings(batch.words)  # (batch, seq_len, embedding_dim)
         if self.config.n_vectors:
             embeds = torch.cat([embeds, self.pretrained_embeddings(batch.vectors)], dim=-1)
@@ -167,9 +160,6 @@ class RealDataTagger(nn.Module):
                    for (_, output), scores, tags in zip(self.tag_sets, self(batch), batch.tags))
 
     def decode(self, scores, lengths, probabilities=True):
-        """forward's output -> [(tags, log_probs), ...], UPOS first; log_probs None if not asked.
-
-        tags (batch, seq_len), log_probs (batch, seq_len, n_tags).
-        """
+        """forward's output -> [(tags, log_probs or None), ...], as the output layers decode."""
         return [output.decode(set_scores, lengths, probabilities)
                 for (_, output), set_scores in zip(self.tag_sets, scores)]

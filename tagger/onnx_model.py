@@ -1,5 +1,4 @@
-"""A tagger exported by python -m tagger.export, run by ONNX Runtime: it scores a Batch as
-RealDataTagger does, so tagging.predict runs either."""
+"""An exported tagger on ONNX Runtime, scoring a Batch as RealDataTagger does."""
 import json
 
 import numpy as np
@@ -54,8 +53,9 @@ def runtime_errors():
             runtime.InvalidArgument, runtime.NotImplemented, runtime.RuntimeException)
 
 
-def read_onnx(path, data=None):
-    """(ONNX Runtime session, metadata dictionary) of an exported tagger; else an InputError."""
+def load_onnx(path, data=None):
+    """(OnnxModel, Vocabulary) of an exported file; any problem is a one-line InputError."""
+    from tagger.checkpoint import checked_vocabulary
     try:  # not in requirements.txt: only exported models need it
         import onnxruntime
     except ImportError:
@@ -76,13 +76,6 @@ def read_onnx(path, data=None):
     if not isinstance(fields, dict) or fields.get("format") != FORMAT:
         raise InputError(f"{path}: an ONNX model, but not a tagger exported by "
                          "python -m tagger.export")
-    return session, fields
-
-
-def load_onnx(path, data=None):
-    """(OnnxModel, Vocabulary) of an exported file; any problem is a one-line InputError."""
-    from tagger.checkpoint import checked_vocabulary
-    session, fields = read_onnx(path, data)
     try:
         vocab, temperature = checked_vocabulary(fields)
         expected = {"words", "temperature"} | ({"vector_ids"} if vocab.vector_to_ix else set())

@@ -1,5 +1,4 @@
-"""What python -m tagger.tag --eval prints: accuracy, and with --report or --fit-temperature the
-per-tag scores, the probability scores, the frequent errors and accuracy by frequency."""
+"""What python -m tagger.tag --eval prints (with --report, --fit-temperature)."""
 from tagger.checkpoint import save_temperature
 from tagger.data import read_tag_sets
 from tagger.errors import InputError
@@ -7,19 +6,12 @@ from tagger.evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temp
                                per_tag_scores, probability_scores, rescale, top_confusions)
 
 
-PROBABILITY_SCORES = f"""\
-how --report scores the UPOS probabilities p, over the words of the --eval file (g: a word's
-gold tag; words whose gold tag never occurred in training are left out, as p(g) is 0 for them):
-  NLL    mean over words of -ln p(g): at temperature 1, for a softmax model trained without label
-         smoothing, the loss its UPOS layer trains on, here on other text, without dropout or
-         --unk-alpha (a CRF's p are its per-word marginals)
-  Brier  mean over words of the sum over all tags t of (p(t) - [t = g])^2, where [t = g] is 1
-         for the gold tag and 0 for the others; 0 best, 2 worst
-  ECE    expected calibration error: the words go into {N_BINS} bins of equal width by the
-         confidence c = max over t of p(t): (0, 1/{N_BINS}], (1/{N_BINS}, 2/{N_BINS}], ...,
-         ({N_BINS - 1}/{N_BINS}, 1]; ECE is the sum over bins of (words in the bin / all words)
-         * |accuracy in the bin - mean c in the bin|
-"""
+# The scores --report prints, as tagger.tag's help names them (docs/probabilities.md: in full).
+PROBABILITY_SCORES = (
+    "--report scores the UPOS probabilities p on words whose gold tag g occurs in training:\n"
+    "NLL, the mean of -ln p(g); Brier, the mean over words of the sum over tags t of\n"
+    f"(p(t) - [t = g])^2 (0 best, 2 worst); ECE, over {N_BINS} equal-width bins of the top\n"
+    "tag's p, the sum of (bin's share of words) * |accuracy - mean p| (docs/probabilities.md)")
 
 
 def print_evaluation(model, vocab, args):

@@ -18,7 +18,7 @@ from tagger.cli import (AT_LEAST_ONE, TEMPERATURE, add_device_option, check_devi
                         check_stdout_is_not, run)
 from tagger.lines import LineReader
 from tagger.report import PROBABILITY_SCORES, print_evaluation
-from tagger.tagging import MAX_SENTENCE_WORDS, tag_conllu, tag_text, text_lines
+from tagger.tagging import tag_conllu, tag_text, text_lines
 
 # oneDNN, which runs the LSTM on the CPU, keeps a compiled kernel for every batch shape it meets,
 # up to a large default: streaming meets many shapes, and memory would grow until the cache is
@@ -78,12 +78,6 @@ def parse_args(argv=None):
     return args
 
 
-def progress_bar(unit, reads_stdin):
-    """A tqdm bar on stderr when stderr is a terminal, but never while a person types the input."""
-    typing = reads_stdin and sys.stdin is not None and sys.stdin.isatty()
-    return tqdm(unit=f" {unit}", file=sys.stderr, disable=True if typing else None)
-
-
 def main(argv=None):
     """Load the model and do the one job asked for; bad input ends in one line, exit 2."""
     args = parse_args(argv)
@@ -105,7 +99,7 @@ def main(argv=None):
                 sys.stdout.write(text)
             return
         path = args.tag_conllu or "-"
-        reader = LineReader(path, max_line_words=None if args.tag_conllu else MAX_SENTENCE_WORDS)
+        reader = LineReader(path)
         warnings = []
         if args.tag_conllu:
             tagged = tag_conllu(model, vocab, reader, args.batch_size, args.device)
@@ -113,7 +107,10 @@ def main(argv=None):
             tagged = tag_text(model, vocab, text_lines(reader, warnings), reader.name,
                               args.conllu, args.pretokenized, args.batch_size, args.device,
                               more_ready=reader.more_ready)
-        with progress_bar("sentences" if args.tag_conllu else "lines", path == "-") as bar:
+        # A bar on stderr when it is a terminal (tqdm's None), never while a person types.
+        typing = path == "-" and sys.stdin is not None and sys.stdin.isatty()
+        with tqdm(unit=" sentences" if args.tag_conllu else " lines", file=sys.stderr,
+                  disable=True if typing else None) as bar:
             for n_lines, text in tagged:
                 for warning in warnings:
                     print(f"warning: {warning}", file=sys.stderr)

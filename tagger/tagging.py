@@ -1,5 +1,4 @@
-"""Tagging: one prediction loop for a PyTorch model or an ONNX Runtime session, and lines of text
-or CoNLL-U in, tagged lines out, which python -m tagger.tag and the Dask workers call."""
+"""Tagging: one prediction loop for any model, and lines in, tagged lines out, for every caller."""
 import dataclasses
 
 import torch
@@ -81,8 +80,7 @@ def text_lines(reader, warnings):
 
 
 def chunks(items, n_words, more_ready, chunk_words):
-    """Lists of items of about chunk_words words (n_words(item) each), in order; a list also ends
-    when more_ready() says that nothing more has arrived for now (a person typing)."""
+    """Lists of items of about chunk_words words, or fewer when more_ready() says none is ready."""
     chunk, words = [], 0
     for item in items:
         chunk.append(item)
@@ -116,8 +114,9 @@ def tag_text(model, vocab, numbered_lines, source, conllu=False, pretokenized=Fa
 
     def tokenized():
         for number, line in numbered_lines:
-            tokens = tokenize_line(line)
-            if len(words_of(tokens)) > MAX_SENTENCE_WORDS:
+            # Counted twice: a huge line is refused before its tokens fill memory.
+            tokens = tokenize_line(line) if len(line.split()) <= MAX_SENTENCE_WORDS else None
+            if tokens is None or len(words_of(tokens)) > MAX_SENTENCE_WORDS:
                 raise InputError(f"{source} line {number}: more than {MAX_SENTENCE_WORDS:,} words "
                                  "in one line, which is tagged as one sentence: put each sentence "
                                  "on a line of its own")
@@ -137,8 +136,8 @@ def tag_text(model, vocab, numbered_lines, source, conllu=False, pretokenized=Fa
 
 
 def tag_conllu(model, vocab, reader, batch_size=512, device="cpu", chunk_words=None):
-    """Tag the words of a CoNLL-U LineReader, keeping its tokenization: yield (sentences, text) a
-    chunk at a time, with only the tag columns replaced."""
+    """Tag a CoNLL-U LineReader's words: yield (sentences, text) with new tag columns, a chunk at
+    a time."""
     columns = [TAG_COLUMNS[name] for name in vocab.tag_sets]
     sentences = conllu_sentences(reader, tags_required=False, max_words=MAX_SENTENCE_WORDS)
     for chunk in chunks(sentences, lambda sentence: len(sentence.words), reader.more_ready,

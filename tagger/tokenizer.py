@@ -37,62 +37,37 @@ HYPHEN_PREFIXES = ("e non mid pre anti re post co over pro multi ex sub semi cro
 # a run and then fails, a later rule takes that whole run as one token, so no run is scanned
 # twice. test_tokenizer.py times adversarial inputs at two lengths to check that this holds.
 TOKEN = re.compile(r"""
-    # URL, without trailing punctuation
-    (?:https?://|ftp://|www\.)[^\s<>"]*[^\s<>".,;:!?)\]'>]
-    # e-mail address (also name...@host.com)
-  | [\w.+-]{1,64}@\w[\w-]*(?:\.[\w-]+)*
-    # emoticon such as :) ;-) :D
-  | (?<![\w:])[:;=][-'^o]?[)(\]\[DPpOo3/\\|*$@](?![\w)(])
-    # emoticons ^_^ and <3
-  | \^_*\^ | <3
-    # phone number 713-853-3989, 345-9945, 3-5213
-  | (?:\d{3}-)?\d{1,3}-\d{4}(?!\d)
-    # country code +44
-  | \+\d+
-    # number 3.5, 1,000, 10:30, 08/16/2000
-  | \d+(?:[.,:/]\d+)+(?:st|nd|rd|th|s)?
-    # number, ordinal 20th, decade 1990s
-  | \d+(?:st|nd|rd|th|s|am|pm|AM|PM)?(?![\w'])
-    # abbreviation with dots: U.S., p.m., e.g.
-  | (?:[A-Za-z]\.){2,8}(?![A-Za-z])
-    # abbreviation: Mr., Dr., etc., Sept.
-  | (?i:(?:""" + "|".join(ABBREVIATIONS) + r"""))\.(?!\w)
-    # initial: George W. Bush
-  | [A-Z]\.(?=$|[^.\w])
-    # file or domain
-  | \.?\w+(?:\.\w+){0,8}\.(?i:com|org|net|edu|gov|uk|de|ca
+    (?:https?://|ftp://|www\.)[^\s<>"]*[^\s<>".,;:!?)\]'>]  # URL, without trailing punctuation
+  | [\w.+-]{1,64}@\w[\w-]*(?:\.[\w-]+)*  # e-mail address (also name...@host.com)
+  | (?<![\w:])[:;=][-'^o]?[)(\]\[DPpOo3/\\|*$@](?![\w)(])  # emoticon such as :) ;-) :D
+  | \^_*\^ | <3  # emoticons ^_^ and <3
+  | (?:\d{3}-)?\d{1,3}-\d{4}(?!\d)  # phone number 713-853-3989, 345-9945, 3-5213
+  | \+\d+  # country code +44
+  | \d+(?:[.,:/]\d+)+(?:st|nd|rd|th|s)?  # number 3.5, 1,000, 10:30, 08/16/2000
+  | \d+(?:st|nd|rd|th|s|am|pm|AM|PM)?(?![\w'])  # number, ordinal 20th, decade 1990s
+  | (?:[A-Za-z]\.){2,8}(?![A-Za-z])  # abbreviation with dots: U.S., p.m., e.g.
+  | (?i:(?:""" + "|".join(ABBREVIATIONS) + r"""))\.(?!\w)  # abbreviation: Mr., Dr., etc., Sept.
+  | [A-Z]\.(?=$|[^.\w])  # initial: George W. Bush
+  | \.?\w+(?:\.\w+){0,8}\.(?i:com|org|net|edu|gov|uk|de|ca  # file or domain
                            |doc|docx|xls|xlsx|pdf|txt|htm|html|jpg|gif|zip)(?!\w)
-    # dotted name: alt.animals.cat
-  | [a-z]+(?:\.[a-z]+){1,8}(?![\w.])
-    # shorthand with a slash: w/, b/c
-  | (?i:w/o|b/c|w/|l/c)(?!\w)
-    # hashtag or user name
-  | [#@][A-Za-z_]\w*
-    # word with a kept prefix: e-mail, non-profit
-  | (?i:""" + "|".join(HYPHEN_PREFIXES) + r""")-\w+
-    # A&E, AT&T, PG&E's
-  | \w+(?:&\w+)+(?:['’]s)?
-    # plural possessive: parents'
-  | [A-Za-z]+s['’](?![\w'’])
-    # word, with any contraction or possessive
-  | \w+(?:['’`]\w+)*
-    # doubled quote '' or ``
-  | ['‘’`]{2}
-    # runs of . ! ? such as ... !! ?! ..?
-  | \.*[!?][!?.]* | \.{2,}
-    # other runs: -- *** << ==
-  | -{2,} | \*+ | ([^\w\s])\1+
-    # anything else: one character
-  | .
+  | [a-z]+(?:\.[a-z]+){1,8}(?![\w.])  # dotted name: alt.animals.cat
+  | (?i:w/o|b/c|w/|l/c)(?!\w)  # shorthand with a slash: w/, b/c
+  | [#@][A-Za-z_]\w*  # hashtag or user name
+  | (?i:""" + "|".join(HYPHEN_PREFIXES) + r""")-\w+  # word with a kept prefix: e-mail, non-profit
+  | \w+(?:&\w+)+(?:['’]s)?  # A&E, AT&T, PG&E's
+  | [A-Za-z]+s['’](?![\w'’])  # plural possessive: parents'
+  | \w+(?:['’`]\w+)*  # word, with any contraction or possessive
+  | ['‘’`]{2}  # doubled quote '' or ``
+  | \.*[!?][!?.]* | \.{2,}  # runs of . ! ? such as ... !! ?! ..?
+  | -{2,} | \*+ | ([^\w\s])\1+  # other runs: -- *** << ==
+  | .  # anything else: one character
 """, re.VERBOSE | re.DOTALL)
 
 # How one token becomes several words, as in the treebank. Each rule: a pattern for the whole
 # token (case-insensitive) whose groups are the words.
 WORD_SPLIT_RULES = [
-    # don't -> do n't, can't -> ca n't, won't -> wo n't
-    r"(.+?)(n['’`]t)",
-    # it's, I'm, they're, you'll, Bush's (not 70's)
-    r"(?!\d+['’`]s$)(.+?)(['’`](?:s|m|d|re|ve|ll))",
+    r"(.+?)(n['’`]t)",  # don't -> do n't, can't -> ca n't, won't -> wo n't
+    r"(?!\d+['’`]s$)(.+?)(['’`](?:s|m|d|re|ve|ll))",  # it's, I'm, you'll, Bush's (not 70's)
     r"(.+s)(['’])",                                  # plural possessive: parents' -> parents '
     r"(du)(n)(no)",                                  # dunno -> du n no
     r"(can)(not)",                                   # cannot -> can not

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from tagger.checkpoint import check_can_save, save_checkpoint
 from tagger.cli import (AT_LEAST_ONE, BELOW_ONE, DIMENSION, LEARNING_RATE, SEED, UP_TO_A_MILLION,
                         UP_TO_ONE, RecipeParser, add_device_option, check_device, number_type, run,
-                        same_file, seed_everything, subnormals_flushed_to_zero)
+                        seed_everything, subnormals_flushed_to_zero)
 from tagger.data import read_tag_sets
 from tagger.errors import InputError
 from tagger.evaluation import evaluate, probability_scores
@@ -85,9 +85,6 @@ def parse_args(argv=None):
     add("--seed", type=SEED, default=1, help="seed of random, numpy and torch, in [0, 2**32) (1)")
     add_device_option(parser)
     args = parser.parse_args(argv)
-    inputs = [args.train, args.dev, args.word_vectors, *parser.recipes]
-    if args.save and any(path and same_file(args.save, path) for path in inputs):
-        parser.error(f"--save {args.save}: is an input of this run; saving there would replace it")
     if args.label_smoothing and args.loss != "ce":
         parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities")
     if args.max_vectors is not None and not args.word_vectors:
@@ -112,10 +109,8 @@ def build_model(args, sentences, gold_tags):
     vectors = None
     if args.word_vectors:
         training_words = {vocab.key(word) for words in sentences for word in words}
-        try:
-            size = None if args.word_vectors.endswith(".gz") else os.stat(args.word_vectors).st_size
-        except OSError:  # the reader says what is wrong
-            size = None
+        path = args.word_vectors  # bytes read: of the file, not of a .gz file's content
+        size = os.path.getsize(path) if os.path.isfile(path) and not path.endswith(".gz") else None
         with tqdm(total=size, unit="B", unit_scale=True, desc="word vectors", leave=False,
                   file=sys.stderr, disable=None) as progress:
             found, dimension = read_word_vectors(args.word_vectors, training_words,
@@ -154,10 +149,9 @@ def train_epoch(model, batches, optimizer, args, word_counts, description="epoch
 
 
 def make_optimizer(args, model):
-    """SGD, as in the tutorial, or Adam."""
+    """SGD, as in the tutorial, or Adam (fused: one pass over each tensor's weights and state)."""
     if args.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=args.lr)
-    # fused: one pass over each tensor's weights and state, not several
     return torch.optim.Adam(model.parameters(), lr=args.lr, fused=True)
 
 

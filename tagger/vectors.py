@@ -54,17 +54,14 @@ def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=
             except UnicodeDecodeError:
                 problem = BINARY if header or b"\0" in raw else "not UTF-8"
                 raise InputError(f"{where}: {problem}") from None
-            if number == 1 and len(fields) == 2 and all(field.isdigit() for field in fields):
-                dimension, header = int(fields[1]), True  # word2vec's first line: COUNT DIM
+            header = header or number == 1 and len(fields) == 2 and all(map(str.isdigit, fields))
+            if dimension is None:  # from word2vec's first line (COUNT DIM), or GloVe's
+                dimension = int(fields[1]) if header else len(fields) - 1
                 if not 1 <= dimension <= MAX_DIMENSION:
-                    raise InputError(f"{where}: a dimension of {dimension}; 1 to {MAX_DIMENSION} "
-                                     "is expected")
-                continue
-            if dimension is None:
-                dimension = len(fields) - 1
-                if not 1 <= dimension <= MAX_DIMENSION:
-                    raise InputError(f"{where}: {dimension} numbers; 1 to {MAX_DIMENSION} are "
-                                     "expected")
+                    raise InputError(f"{where}: {dimension} numbers a word; 1 to {MAX_DIMENSION} "
+                                     "are expected")
+                if header:
+                    continue
             # The last `dimension` fields are the numbers; a word may hold spaces ("a b"), but
             # not end in a number: that is a number too many.
             if len(fields) <= dimension or len(fields) > dimension + 1 and is_number(

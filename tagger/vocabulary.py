@@ -95,8 +95,7 @@ class Batch:
 
 
 def split_and_pad(flat, lengths, padding_value):
-    """Cut a 1-D tensor into pieces of the given lengths, padded into one 2-D tensor (one tensor a
-    batch, cut, not one a sentence: making a tensor has a fixed cost)."""
+    """A 1-D tensor cut into pieces of these lengths, padded: (len(lengths), max(lengths))."""
     return pad_sequence(flat.split(lengths), batch_first=True, padding_value=padding_value)
 
 
@@ -142,11 +141,8 @@ def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu", chars=None):
 
 
 def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False):
-    """Sentences (word lists) grouped into Batches, sorted by length so that little is padding.
-
-    same_length=True (for tagging): every batch holds sentences of one length, and all share one
-    Chars, so that a word that recurs across batches is read by the character LSTM once.
-    """
+    """Word lists as Batches, sorted by length; same_length (tagging): one length a batch, and
+    one Chars shared by all, so that the character LSTM reads each word once."""
     groups = []
     for i in sorted(range(len(sentences)), key=lambda i: len(sentences[i])):
         if (not groups or len(groups[-1]) == batch_size

@@ -12,6 +12,8 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
+from tagger.data import read_tag_sets
+
 # On a busy machine (CI) generating examples can be slow: no test fails for the time it takes.
 settings.register_profile("any_machine", deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -66,6 +68,12 @@ def exit_of(function, argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         quiet(function, argv)
     return exit_info.value.code, capsys.readouterr().err
+
+
+def read_conllu(path, tag_column="upos"):
+    """[(words, tags), ...] of a CoNLL-U file's UPOS (or "xpos") column."""
+    sentences, tags = read_tag_sets(path, (tag_column,))
+    return list(zip(sentences, tags[tag_column]))
 
 
 def write_tagged_conllu(path, n_sentences=70):

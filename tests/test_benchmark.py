@@ -18,9 +18,9 @@ import benchmark
 from benchmarks import (accuracy, calibration, corpus, crf_cost, export, learning_curve,
                         raw_text, seeds, step_costs, streaming, study, training, vectors)
 from benchmarks.results import RESULTS_FOLDER, read_results
-from conftest import EWT, needs_ewt, ROOT, doc_text, readme_block, run_script, saved_rows
+from conftest import (EWT, ROOT, doc_text, needs_ewt, read_conllu, readme_block, run_script,
+                      saved_rows)
 from benchmarks.training import write_conllu_slice
-from tagger.conllu import XPOS, read_conllu
 from tagger.errors import InputError
 
 
@@ -344,22 +344,20 @@ def test_the_streaming_study_measures_each_size_chunk_long_token_and_pause(ewt_s
 
 
 @needs_ewt
-def test_the_export_study_measures_pytorch_onnx_and_int8_on_the_same_text(ewt_slice, capsys):
+def test_the_export_study_measures_each_runtime_on_the_same_text(ewt_slice, capsys):
+    """PyTorch and int8 here (test_export.py compares fp32 with PyTorch, and the file sizes)."""
     args, _ = ewt_slice
-    row = export.run_export_row(args.dev, args.model, text_mb=0.05, start_up_runs=1)
+    row = export.run_export_row(args.dev, args.model, text_mb=0.05, start_up_runs=1,
+                                runtimes=("pytorch", "onnx-int8"))
     runtimes = {runtime["runtime"]: runtime for runtime in row["runtimes"]}
-    assert list(runtimes) == ["pytorch", "onnx", "onnx-int8"]
+    assert list(runtimes) == ["pytorch", "onnx-int8"]
     assert all(runtime["words_per_s"] > 0 and runtime["start_up_seconds"] > 0
                and 50 < runtime["peak_mb"] < 4000 and 0 < runtime["dev"]["upos"] <= 1
                for runtime in runtimes.values())
     assert len({runtime["words"] for runtime in runtimes.values()}) == 1  # the same text
-    # fp32 ONNX tags as PyTorch does; int8 weights make a smaller file
-    assert runtimes["onnx"]["dev"] == runtimes["pytorch"]["dev"]
-    assert runtimes["onnx-int8"]["file_mb"] < runtimes["onnx"]["file_mb"]
-    assert runtimes["onnx"]["export_seconds"] > 0 == runtimes["pytorch"]["export_seconds"]
+    assert runtimes["onnx-int8"]["export_seconds"] > 0 == runtimes["pytorch"]["export_seconds"]
     export.print_tables({"export": row})
-    printed = capsys.readouterr().out
-    assert printed.count("| ONNX Runtime, int8 weights | ") == 1 and "Exporting took" in printed
+    assert capsys.readouterr().out.count("| ONNX Runtime, int8 weights | ") == 1
 
 
 @needs_ewt
@@ -429,7 +427,7 @@ def test_the_docs_tag_counts_are_the_training_files():
     tags = {tag for _, sentence_tags in read_conllu(EWT / training.TRAIN_FILE)
             for tag in sentence_tags}
     assert f"({len(tags)} universal POS tags)" in results_pages()
-    xpos = {tag for _, sentence_tags in read_conllu(EWT / training.TRAIN_FILE, tag_column=XPOS)
+    xpos = {tag for _, sentence_tags in read_conllu(EWT / training.TRAIN_FILE, tag_column="xpos")
             for tag in sentence_tags}
     # the page names three XPOS tags and counts the rest
     page = " ".join(results_pages().split())
@@ -611,3 +609,8 @@ def test_the_vectors_study_trains_with_the_vectors_file_and_splits_the_unseen_wo
     for figures in (with_vectors, without):
         tokens = figures["unseen_tokens"]
         assert tokens["with_vector"] > 0 and tokens["without_vector"] == 0  # every dev word
+
+
+def test_confusion_matrix_rows_are_gold_columns_predicted():
+    counts = training.confusion_matrix(["A", "A", "B", "C"], ["A", "B", "B", "A"], ["A", "B"])
+    assert counts == [[1, 1], [0, 1]]  # the word tagged C in gold is outside the tags asked for

@@ -1,9 +1,9 @@
-"""tagger/crf_example.py: each claim of section 7 of the losses page, and its printed output."""
+"""benchmarks/crf_example.py: each claim of section 7 of the losses page, and its printed output."""
 import math
 
 import pytest
 
-import tagger.crf_example as ce
+import benchmarks.crf_example as ce
 from conftest import assert_same_output, readme_block, script_output
 
 
@@ -39,5 +39,5 @@ def test_the_batched_forward_algorithm_agrees_with_the_loop():
 
 
 def test_the_script_prints_what_the_losses_page_shows():
-    assert_same_output(readme_block("python -m tagger.crf_example"),
-                       script_output("-m", "tagger.crf_example"))
+    assert_same_output(readme_block("python -m benchmarks.crf_example"),
+                       script_output("-m", "benchmarks.crf_example"))

@@ -51,7 +51,7 @@ def test_main_example_imports_nothing_from_the_wing():
 
 def test_the_product_never_needs_the_benchmark():
     """The Day-1 files and the tagger run without benchmark.py and benchmarks/."""
-    code = "import main, main_example\nfrom tagger import train, tag, crf_example"
+    code = "import main, main_example\nfrom tagger import train, tag, export, corpus"
     result = run_blocked(("benchmark", "benchmarks"), code)
     assert result.returncode == 0, result.stderr
 

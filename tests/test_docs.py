@@ -10,7 +10,7 @@ from conftest import DOC_PAGES, ROOT, assert_same_output, doc_blocks, doc_text, 
 TESTED_COMMANDS = {
     "python main.py", 'python main.py --predict "The cat ate the book"',
                    "python main.py --train bad.csv",
-    "python main_example.py", "python -m tagger.crf_example", "cat recipes/ewt.txt",
+    "python main_example.py", "python -m benchmarks.crf_example", "cat recipes/ewt.txt",
     *(f'python -m tagger.tag ewt.pt "I can\'t believe it\'s not butter!"{option}'
       for option in ("", " --pretokenized", " --conllu")),
 }

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tagger.evaluation import (FREQUENCY_BANDS, accuracy_by_frequency, brier_score,
-                               calibration_bins, confusion_matrix, evaluate,
+                               calibration_bins, evaluate,
                                expected_calibration_error, fit_temperature, mean_nll,
                                per_tag_scores, probability_scores, rescale, score_tags,
                                top_confusions)
@@ -122,11 +122,6 @@ def test_top_confusions_count_errors_and_their_share():
                                                ("C", "A", 1, 0.25)]
     assert top_confusions(gold, predicted, n=1) == [("A", "B", 2, 0.5)]
     assert top_confusions(["A"], ["A"]) == []
-
-
-def test_confusion_matrix_rows_are_gold_columns_predicted():
-    counts = confusion_matrix(["A", "A", "B", "C"], ["A", "B", "B", "A"], ["A", "B"])
-    assert counts == [[1, 1], [0, 1]]  # the word tagged C in gold is outside the tags asked for
 
 
 def test_accuracy_by_frequency_bands_and_their_edges():

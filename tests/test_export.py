@@ -108,6 +108,7 @@ def test_int8_writes_a_smaller_model_that_tags(exported, tmp_path):
     int8 = onnx.load(int8_path)
     assert any(node.op_type == "DynamicQuantizeLSTM" or "Integer" in node.op_type
                for node in int8.graph.node)
+    assert int8_path.stat().st_size < onnx_path.stat().st_size
     tagger, vocab = load_model(int8_path)
     assert all(len(tags) == len(words) for words, tags in
                zip(WORD_LISTS, predict(tagger, WORD_LISTS, vocab)["upos"].tags))

@@ -169,9 +169,9 @@ def test_script_matches_the_losses_page():
 
 def test_every_number_quoted_in_the_losses_page_is_printed():
     """The prose quotes numbers in `backticks`; each must appear in main_example.py's output
-    (or, for section 7, in tagger/crf_example.py's)."""
+    (or, for section 7, in benchmarks/crf_example.py's)."""
     section = doc_text("docs/losses.md").split("\n## Reproduce", 1)[0]
-    output = script_output("main_example.py") + script_output("-m", "tagger.crf_example")
+    output = script_output("main_example.py") + script_output("-m", "benchmarks.crf_example")
     printed = set(NUMBER.findall(output))
     quoted = [n for code in re.findall(r"`([^`\n]+)`", section)
               if not re.search(r"[A-Za-z_(]", code) for n in NUMBER.findall(code)]

@@ -6,11 +6,10 @@ import re
 
 import pytest
 
-from conftest import EWT, needs_ewt, run_script
+from conftest import EWT, needs_ewt, read_conllu, run_script
 from tagger import tag
 from tagger import train as trainer
 from benchmarks.training import write_conllu_slice
-from tagger.conllu import XPOS, read_conllu
 
 pytestmark = needs_ewt
 
@@ -94,7 +93,7 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
     upos = [tag.split("/")[1] for tag in outputs[0].split()]
     xpos = [tag.split("/")[2] for tag in outputs[0].split()]
     assert read_conllu(path) == [(["The", "dog", "barked", "."], upos)]
-    assert read_conllu(path, tag_column=XPOS) == [(["The", "dog", "barked", "."], xpos)]
+    assert read_conllu(path, tag_column="xpos") == [(["The", "dog", "barked", "."], xpos)]
 
 
 def test_xpos_training_data_without_xpos_is_a_one_line_error(tmp_path, capsys):

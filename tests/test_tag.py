@@ -11,11 +11,10 @@ import sys
 
 import pytest
 
-from conftest import ROOT, quiet, readme_block
+from conftest import ROOT, quiet, read_conllu, readme_block
 from tagger import tag, tagging
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint
-from tagger.conllu import read_conllu
 
 BUTTER = "I can't believe it's not butter!"
 # The training sentences, and the same words with two tags changed: the model gets those wrong.

@@ -177,7 +177,7 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
     (["--crf", "--loss", "ce"], "--crf has a loss of its own"),
     (["--max-vectors", "5"], "--max-vectors goes with --word-vectors"),
     (["@no-such-recipe.txt"], "No such file or directory"),
-    (["--save", TRAIN_CSV], f"--save {TRAIN_CSV}: is an input of this run"),
+    (["--save", TRAIN_CSV], f"{TRAIN_CSV}: exists and is not a model of this tagger"),
 ])
 def test_bad_options_are_usage_errors(capsys, argv, message):
     argv = argv if argv == [] or "--train" in argv else [*argv, "--train", TRAIN_CSV]

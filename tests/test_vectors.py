@@ -7,7 +7,7 @@ import re
 import pytest
 import torch
 
-from conftest import EWT, ROOT, doc_text, exit_of, needs_ewt, run_script
+from conftest import EWT, ROOT, doc_text, exit_of, needs_ewt
 from tagger import tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint
@@ -203,14 +203,6 @@ def test_the_saved_model_tags_without_the_vectors_file(tmp_path, capsys):
     vectors.unlink()
     tag.main([str(model_path), text])
     assert capsys.readouterr().out == with_file != ""
-
-
-def test_word_vectors_may_not_be_the_saved_model(tmp_path):
-    vectors = write_vectors(tmp_path / "v.txt", ["the", "dog"], 2)
-    result = run_script("-m", "tagger.train", "--train", ROOT / "train.csv", "--word-vectors",
-                        vectors, "--save", vectors)
-    assert result.returncode == 2
-    assert f"--save {vectors}: is an input of this run" in result.stderr
 
 
 def test_the_glove_file_command_writes_the_packages_vectors_exactly(tmp_path, monkeypatch):

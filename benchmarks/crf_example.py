@@ -1,6 +1,6 @@
 """Section 7 of the losses page: a CRF is a softmax over whole tag sequences, shown on numbers.
 
-    python -m tagger.crf_example
+    python -m benchmarks.crf_example
 
 docs/losses.md quotes its output, computed with tagger/crf.py's CRF; a test checks they agree.
 """
@@ -162,4 +162,4 @@ def main():
 
 
 if __name__ == "__main__":
-    run(main)  # `python -m tagger.crf_example | head` ends quietly
+    run(main)  # `python -m benchmarks.crf_example | head` ends quietly
