@@ -38,11 +38,7 @@ NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:e[+-]\d+)?|-?inf|nan")
 
 
 def run_script(*args, stdin="", cwd=ROOT, timeout=600):
-    """Run a repository script with this Python and return the CompletedProcess.
-
-    pytest runs tests one after another, so at most one of these torch processes runs
-    at a time (two at once on 2 cores slow each other down about tenfold).
-    """
+    """A repository script run with this Python, one at a time (tests run in turn)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))  # `-m tagger.train` from any folder
     return subprocess.run([sys.executable, *map(str, args)], input=stdin, capture_output=True,
                           text=True, cwd=cwd, timeout=timeout, env=env)
@@ -50,8 +46,7 @@ def run_script(*args, stdin="", cwd=ROOT, timeout=600):
 
 @functools.cache
 def script_output(*args):
-    """What a repository script that reads no input prints: run once, and its output shared by the
-    tests that read it (the scripts are seeded, so a second run would print the same)."""
+    """What a seeded script that reads no input prints: run once, shared by the tests."""
     result = run_script(*args)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -103,8 +98,7 @@ def toy_model(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def rich_model(tmp_path_factory):
-    """A small model with every part an export keeps: characters, two layers both ways, XPOS,
-    lower-casing, trained once on write_tagged_conllu's data."""
+    """A small model with every part an export keeps (characters, 2 layers both ways, XPOS)."""
     from tagger import train as trainer
     folder = tmp_path_factory.mktemp("rich")
     data = write_tagged_conllu(folder / "train.conllu")
@@ -117,11 +111,7 @@ def rich_model(tmp_path_factory):
 
 
 def subnormal_survives_on_this_thread():
-    """Whether a float32 subnormal survives arithmetic on the calling thread (by default it does).
-
-    A one-element multiply runs on the calling thread; PyTorch's worker threads have flags of
-    their own (see test_worker_threads_created_inside_the_flush_block_keep_flushing).
-    """
+    """Whether a float32 subnormal survives a multiply on the calling thread (by default)."""
     return (torch.tensor([1e-39]) * 1.0).item() != 0.0
 
 
@@ -158,13 +148,8 @@ def _as_float(token):
 
 
 def assert_same_output(expected, actual):
-    """Compare printed output line by line: words exactly, numbers to the printed precision.
-
-    Tolerances: a number may differ by one unit in its last printed digit; numbers below
-    1e-6 in size (float rounding noise such as 7.5e-09) only need to stay below 1e-6; a
-    duration in seconds (a number followed by " s") or a ratio of two durations (a number
-    followed by "x)") may be any number: it depends on the machine and on what else runs on it.
-    """
+    """Printed output line by line: words exactly, a number within one unit of its last digit
+    (below 1e-6: below 1e-6), a duration ("N s") or a ratio of durations ("Nx)") any number."""
     expected_lines = expected.rstrip("\n").split("\n")
     actual_lines = actual.rstrip("\n").split("\n")
     assert len(expected_lines) == len(actual_lines), (

@@ -1,10 +1,5 @@
 """The docs' figures are what the studies print from their saved results; each study measures
-what it says, runs on its own and takes its options.
-
-The studies' measuring code runs here on a slice of EWT (120 training and 40 dev sentences) and
-one epoch: the figures are checked for what they must be on any data and any machine (counts,
-ranges, agreement between two ways of computing one thing), never for a time.
-"""
+what it says (on a slice of EWT, one epoch: counts, ranges, agreements, never a time)."""
 import argparse
 import json
 import re
@@ -151,12 +146,6 @@ def test_a_study_measures_the_rows_chosen_and_keeps_its_earlier_ones(tmp_path, m
                              "crf-cost": {"tokens": 1}}  # in the study's order
     assert saved["machine"] != "m" and saved["recipe"] == training.RECIPE_COMMAND
     assert "tables of ['crf', 'crf-cost', 'crf-forward']" in capsys.readouterr().out
-
-
-def test_a_study_that_is_not_given_rows_measures_them_all(tmp_path, monkeypatch, capsys):
-    measured = fake_study(monkeypatch, step_costs, tmp_path)
-    study.run_study(step_costs, ["--data", str(tmp_path), "--results", str(tmp_path / "s.json")])
-    assert [row for row, *_ in measured] == list(step_costs.ROWS)
 
 
 @pytest.mark.parametrize("each, rows, needs", [(raw_text, [], True), (crf_cost, ["crf-cost"], True),
@@ -325,13 +314,13 @@ def test_the_raw_text_study_scores_the_model_with_the_official_scorer(ewt_slice)
 def test_the_streaming_study_measures_each_size_chunk_long_token_and_pause(ewt_slice, capsys):
     args, _ = ewt_slice
     row = streaming.run_streaming_row(args.dev, args.model, sizes_mb=(0.05,),
-                                      chunk_sizes=(500, 5000),
+                                      chunk_sizes=(500,),
                                       long_token_chars=100_000, pause_sentences=50)
     assert [run["input"] for run in row["runs"]] == ["raw", "conllu"]
     assert [run["mb"] for run in row["runs"]] == pytest.approx([0.05, 0.05], rel=0.5)
     assert all(run["words_per_s"] > 0 and 100 < run["peak_mb"] < 2000 and run["words"] > 100
                for run in row["runs"])
-    assert [chunk["chunk_words"] for chunk in row["chunks"]] == [500, 5000]
+    assert [chunk["chunk_words"] for chunk in row["chunks"]] == [500]
     bound = row["word_bound"]
     assert bound["chars"] == 64 and set(bound["with"]) == set(bound["without"]) == {"upos", "xpos"}
     assert (row["long_token"]["chars"] == 100_000 and row["pause"]["sentences"] == 50
@@ -345,17 +334,15 @@ def test_the_streaming_study_measures_each_size_chunk_long_token_and_pause(ewt_s
 
 @needs_ewt
 def test_the_export_study_measures_each_runtime_on_the_same_text(ewt_slice, capsys):
-    """PyTorch and int8 here (test_export.py compares fp32 with PyTorch, and the file sizes)."""
+    """int8 here (test_export.py compares fp32 with PyTorch, and the file sizes)."""
     args, _ = ewt_slice
     row = export.run_export_row(args.dev, args.model, text_mb=0.05, start_up_runs=1,
-                                runtimes=("pytorch", "onnx-int8"))
-    runtimes = {runtime["runtime"]: runtime for runtime in row["runtimes"]}
-    assert list(runtimes) == ["pytorch", "onnx-int8"]
-    assert all(runtime["words_per_s"] > 0 and runtime["start_up_seconds"] > 0
-               and 50 < runtime["peak_mb"] < 4000 and 0 < runtime["dev"]["upos"] <= 1
-               for runtime in runtimes.values())
-    assert len({runtime["words"] for runtime in runtimes.values()}) == 1  # the same text
-    assert runtimes["onnx-int8"]["export_seconds"] > 0 == runtimes["pytorch"]["export_seconds"]
+                                runtimes=("onnx-int8",))
+    runtime, = row["runtimes"]
+    assert runtime["runtime"] == "onnx-int8" and runtime["words"] > 100
+    assert (runtime["words_per_s"] > 0 and runtime["start_up_seconds"] > 0
+            and 50 < runtime["peak_mb"] < 4000 and 0 < runtime["dev"]["upos"] <= 1
+            and runtime["export_seconds"] > 0)
     export.print_tables({"export": row})
     assert capsys.readouterr().out.count("| ONNX Runtime, int8 weights | ") == 1
 
@@ -363,15 +350,15 @@ def test_the_export_study_measures_each_runtime_on_the_same_text(ewt_slice, caps
 @needs_ewt
 def test_the_corpus_study_tags_the_same_words_each_way(ewt_slice, capsys):
     args, _ = ewt_slice
-    row = corpus.run_corpus_row(args.dev, args.model, text_mb=0.02, files=2, worker_counts=(1, 2))
-    assert [run["workers"] for run in row["runs"]] == [0, 1, 2]
+    row = corpus.run_corpus_row(args.dev, args.model, text_mb=0.02, files=2, worker_counts=(2,))
+    assert [run["workers"] for run in row["runs"]] == [0, 2]
     assert len({run["words"] for run in row["runs"]}) == 1 and row["runs"][0]["words"] > 100
-    assert [len(run["peaks_mb"]) for run in row["runs"]] == [1, 1, 2]  # one figure a process
+    assert [len(run["peaks_mb"]) for run in row["runs"]] == [1, 2]  # one figure a process
     assert all(run["words_per_s"] > 0 and all(50 < peak < 4000 for peak in run["peaks_mb"])
                for run in row["runs"])
     corpus.print_tables({"corpus": row})
     printed = capsys.readouterr().out
-    assert "| local Dask cluster, 2 workers | " in printed and printed.count(" MB |") == 3
+    assert "| local Dask cluster, 2 workers | " in printed and printed.count(" MB |") == 2
 
 
 @needs_ewt
@@ -445,22 +432,6 @@ def test_official_scorer_agrees_with_our_accuracy_in_the_saved_results():
     assert f"{raw['accuracy']:.4f}" == f"{100 * recipe['accuracy']:.4f}"
 
 
-def test_udeval_f1_scores_a_wrong_tag_and_a_wrong_split(tmp_path):
-    """The scorer on a hand-made pair: one word of three mis-tagged, then one token split in two."""
-    pytest.importorskip("udtools")
-    gold = "# text = a bc\n1\ta\t_\tX\t_\t_\t0\t_\t_\t_\n2\tbc\t_\tY\t_\t_\t0\t_\t_\t_\n\n"
-    (tmp_path / "gold.conllu").write_text(gold)
-    (tmp_path / "tag.conllu").write_text(gold.replace("\tX\t", "\tY\t"))
-    (tmp_path / "split.conllu").write_text("# text = a bc\n1\ta\t_\tX\t_\t_\t0\t_\t_\t_\n"
-                                           "2\tb\t_\tY\t_\t_\t0\t_\t_\tSpaceAfter=No\n"
-                                           "3\tc\t_\tY\t_\t_\t0\t_\t_\t_\n\n")
-    assert raw_text.udeval_f1(tmp_path / "gold.conllu", tmp_path / "tag.conllu") == {
-        "Tokens": 100.0, "Words": 100.0, "UPOS": 50.0}
-    split = raw_text.udeval_f1(tmp_path / "gold.conllu", tmp_path / "split.conllu")
-    # P 1/3, R 1/2
-    assert split["Tokens"] == pytest.approx(100 * 2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
-
-
 def test_the_seed_lines_give_each_seed_the_mean_and_the_range(capsys):
     figures = [(0.95, 0.94, 540), (0.96, 0.93, 600), (0.97, 0.95, 570)]
     rows = {name: {"accuracy": upos, "xpos_accuracy": xpos, "train_seconds": seconds}
@@ -509,8 +480,7 @@ def test_the_training_minutes_add_up_every_row_and_every_learning_curve_point():
 
 
 def test_show_into_a_closed_pipe_ends_quietly(tmp_path):
-    for script in (["benchmark.py", "--show"], ["-m", "benchmarks.accuracy", "--show"],
-                   ["figures.py", "--out", tmp_path]):
+    for script in (["benchmark.py", "--show"], ["figures.py", "--out", tmp_path]):
         reader_gone = subprocess.Popen([sys.executable, *script], cwd=ROOT, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE)
         reader_gone.stdout.close()  # like `| head -0`

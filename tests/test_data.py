@@ -4,7 +4,6 @@ import threading
 
 import pytest
 
-from benchmarks.raw_text import replace_tags
 from conftest import read_conllu
 from tagger.conllu import UPOS, XPOS, conllu_sentences
 from tagger.data import read_csv, read_tag_sets
@@ -32,14 +31,6 @@ def test_read_csv_returns_words_and_tags(tmp_path):
                               (["NA", "null"], ["X", "X"])]
 
 
-def test_repository_train_csv_is_the_tutorial_data():
-    from conftest import ROOT
-    assert read_csv(ROOT / "train.csv") == [
-        ("The dog ate the apple".split(), "DET NN V DET NN".split()),
-        ("Everybody read that book".split(), "NN V DET NN".split()),
-    ]
-
-
 @pytest.mark.parametrize("content, message", [
     ("", "t.csv: file is empty"),
     ("text,tag\n", "t.csv: no sentences (only a header)"),
@@ -61,16 +52,6 @@ def test_bad_csv_is_a_one_line_error_naming_file_and_line(tmp_path, content, mes
         read_csv(path)
     assert str(error.value).startswith(f"{tmp_path}/{message}")
     assert "\n" not in str(error.value)
-
-
-def test_missing_file_is_a_data_error(tmp_path):
-    with pytest.raises(InputError, match=r"nope\.csv: no such file or directory$"):
-        tagged_pairs(tmp_path / "nope.csv")
-
-
-def test_a_quoted_cell_may_span_lines_and_hold_commas(tmp_path):
-    path = write(tmp_path, "t.csv", 'text,tag\n\n"The\ndog, too",DET NN ADV\n')
-    assert read_csv(path) == [(["The", "dog,", "too"], ["DET", "NN", "ADV"])]
 
 
 CONLLU = """# sent_id = 1
@@ -136,22 +117,6 @@ def test_missing_xpos_is_a_one_line_error_naming_the_line(tmp_path):
         read_conllu(path, tag_column="xpos")
     assert str(error.value) == f"{path} line 5: missing XPOS tag"
     assert read_conllu(path)[0][1][2] == "VERB"  # UPOS alone does not need it
-
-
-def test_replace_tags_with_xpos_changes_columns_4_and_5_only():
-    replaced = replace_tags(XPOS_CONLLU,
-                            {"upos": ["A", "B", "C", "D"], "xpos": ["w", "x", "y", "z"]})
-    old_lines, new_lines = XPOS_CONLLU.split("\n"), replaced.split("\n")
-    assert len(old_lines) == len(new_lines)
-    for old, new in zip(old_lines, new_lines):
-        old_columns, new_columns = old.split("\t"), new.split("\t")
-        if len(old_columns) == 10 and old_columns[0].isdigit():
-            assert new_columns[3:5] != old_columns[3:5]
-            assert new_columns[:3] + new_columns[5:] == old_columns[:3] + old_columns[5:]
-        else:
-            assert new == old
-    assert [line.split("\t")[3:5] for line in new_lines[2:6]] == [["A", "w"], ["B", "x"],
-                                                                  ["C", "y"], ["D", "z"]]
 
 
 def test_read_tag_sets_reads_each_named_tag_set_from_conllu_and_only_upos_from_csv(tmp_path):

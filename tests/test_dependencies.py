@@ -26,22 +26,33 @@ def run_blocked(blocked, code):
     return result
 
 
-def test_the_wing_trains_and_tags_without_the_day_1_files(tmp_path):
+def test_the_wing_trains_and_tags_without_the_day_1_files_or_onnx(tmp_path):
+    """A .pt model needs no ONNX package; an .onnx one says what to install."""
     model = tmp_path / "toy.pt"
+    # None in sys.modules: as if not installed (importing fails; importlib's find_spec says None)
     code = f"""
-import pkgutil, importlib, tagger, contextlib, io
+import pkgutil, importlib, tagger, contextlib, io, sys
+for name in ("onnx", "onnxruntime", "onnxscript"):
+    sys.modules[name] = None
+try:
+    import main
+    raise SystemExit("the blocker blocked nothing")
+except ImportError:
+    pass
 for module in pkgutil.iter_modules(tagger.__path__):
     importlib.import_module("tagger." + module.name)
 from tagger import train, tag
 with contextlib.redirect_stdout(io.StringIO()):
     train.main(["--train", {str(ROOT / "train.csv")!r}, "--epochs", "2", "--save",
                 {str(model)!r}])
-    tag.main([{str(model)!r}, "The dog ate"])
+tag.main([{str(model)!r}, "The dog ate"])
+tag.main([{str(tmp_path / "toy.onnx")!r}, "The dog ate"])
 """
     result = run_blocked(DAY_1, code)
-    assert result.returncode == 0, result.stderr
-    # the blocker blocks only its names
-    assert run_blocked(("nothing",), "import main, train").returncode == 0
+    assert result.stdout.startswith("The/"), result.stderr
+    assert result.returncode == 2 and result.stderr == (
+        f"error: {tmp_path / 'toy.onnx'}: tagging an exported model needs ONNX Runtime: "
+        "pip install -r requirements-export.txt\n")
 
 
 def test_main_example_imports_nothing_from_the_wing():
@@ -54,25 +65,3 @@ def test_the_product_never_needs_the_benchmark():
     code = "import main, main_example\nfrom tagger import train, tag, export, corpus"
     result = run_blocked(("benchmark", "benchmarks"), code)
     assert result.returncode == 0, result.stderr
-
-
-def test_tagging_a_pt_model_needs_no_onnx_and_an_onnx_one_says_what_to_install(tmp_path):
-    model = tmp_path / "toy.pt"
-    # None in sys.modules: as if not installed (importing fails; importlib's find_spec says None)
-    code = f"""
-import sys, contextlib, io
-for name in ("onnx", "onnxruntime", "onnxscript"):
-    sys.modules[name] = None
-from tagger import train, tag
-with contextlib.redirect_stdout(io.StringIO()):
-    train.main(["--train", {str(ROOT / "train.csv")!r}, "--epochs", "2", "--save",
-                {str(model)!r}])
-tag.main([{str(model)!r}, "The dog ate"])
-tag.main([{str(tmp_path / "toy.onnx")!r}, "The dog ate"])
-"""
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, timeout=600)
-    assert result.stdout.startswith("The/"), result.stderr
-    assert result.returncode == 2 and result.stderr == (
-        f"error: {tmp_path / 'toy.onnx'}: tagging an exported model needs ONNX Runtime: "
-        "pip install -r requirements-export.txt\n")

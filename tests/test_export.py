@@ -171,12 +171,6 @@ def test_usage_errors(argv, said, capsys):
     assert code == 2 and err.splitlines()[0].startswith("usage:") and said in err
 
 
-def test_an_exported_model_given_for_export_is_named_as_such(exported, tmp_path, capsys):
-    _, onnx_path = exported
-    code, err = exit_of(export.main, [str(onnx_path), str(tmp_path / "again.onnx")], capsys)
-    assert code == 2 and "an exported ONNX model; this command needs the MODEL.pt" in err
-
-
 def test_a_graph_that_does_not_fit_its_metadata_is_one_line(exported, tmp_path, capsys):
     """Metadata edited by hand: a dictionary out of order is refused when read, and a word whose
     index lies past the graph's table fails in ONNX Runtime: one line either way."""

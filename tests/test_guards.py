@@ -54,7 +54,7 @@ def test_two_saves_to_one_path_at_once_leave_one_whole_model_and_no_temporary_fi
     assert sorted(p.name for p in tmp_path.iterdir()) == ["same.pt"]
 
 
-@pytest.mark.parametrize("mode", ["--tag-conllu", "--eval", "-"])
+@pytest.mark.parametrize("mode", ["--tag-conllu", "-"])
 def test_standard_output_that_is_an_input_is_refused_and_the_file_kept(toy_model, tmp_path, mode):
     path = tmp_path / "app.conllu"
     path.write_text(TOY_CONLLU)
@@ -101,7 +101,7 @@ def test_an_absurdly_long_conllu_sentence_is_refused_in_one_line(toy_model, caps
                    "words\n")
 
 
-@pytest.mark.parametrize("command", [["-m", "benchmarks.crf_example"], ["benchmark.py", "--show"],
+@pytest.mark.parametrize("command", [["benchmark.py", "--show"],
                                      ["-m", "tagger.tag", "MODEL", "The dog ate"]])
 def test_a_full_disk_is_one_line_and_exit_code_1(command, toy_model):
     command = [str(toy_model) if part == "MODEL" else part for part in command]

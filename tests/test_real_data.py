@@ -1,6 +1,4 @@
-"""Smoke test of the real-data path on a slice of UD English EWT: python -m tagger.train as a
-subprocess, then
-python -m tagger.tag's main in this process (one torch process start fewer per command)."""
+"""The real-data path on a slice of EWT: tagger.train in a process, then tagger.tag's main."""
 import io
 import re
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import torch
 
-from conftest import (ROOT, exit_of, run_script, subnormal_survives_on_this_thread,
+from conftest import (ROOT, exit_of, subnormal_survives_on_this_thread,
                       write_tagged_conllu)
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint
@@ -158,15 +158,6 @@ def test_a_bad_training_file_is_one_line_naming_it_and_exit_2(tmp_path, capsys, 
     code, err = exit_of(trainer.main, ["--train", str(path)], capsys)
     assert code == 2 and err.startswith(f"error: {path}") and message in err
     assert err.count("\n") == 1
-
-
-def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
-    """The docs' example: run as a program, exit code 2, one line on stderr, nothing else."""
-    (tmp_path / "bad.csv").write_text("text,tag\nThe dog,DET NN\n"
-                                      "The dog ate the book,DET NN V DET\n")
-    result = run_script("-m", "tagger.train", "--train", "bad.csv", cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr == "error: bad.csv line 3: 5 words in 'text' but 4 tags in 'tag'\n"
 
 
 @pytest.mark.parametrize("argv, message", [
