@@ -95,7 +95,7 @@ def tag_raw_text_file(model, vocab, tokenize_line, text_path, conllu_path):
     from tagger.lines import LineReader
     from tagger.tagging import tag_sentences, text_lines, words_of
     reader = LineReader(text_path)  # read as tagger.tag reads: only "\n" ends a line
-    tokenized = [(line, tokenize_line(line)) for _, line in text_lines(reader, [])]
+    tokenized = [(line, tokenize_line(line)) for _, line, _ in text_lines(reader, [])]
     tagged = tag_sentences(model, vocab, [words_of(tokens) for _, tokens in tokenized])
     sentences = (conllu_sentence(line, tokens, tags, head="0")
                  for (line, tokens), tags in zip(tokenized, tagged) if tokens)

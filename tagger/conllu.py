@@ -104,16 +104,21 @@ TAG_COLUMNS = {"upos": UPOS, "xpos": XPOS}  # the tag sets a CoNLL-U file holds,
 LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-def conllu_sentence(text, tokens, tags, head="_"):
+def conllu_sentence(text, tokens, tags, head="_", offset=None):
     """A sentence as CoNLL-U: `# text`, a range line ("3-4") for a token of several words, a
-    line per word (tags: {tag set: a tag per word}), a blank line; `head` fills HEAD."""
+    line per word (tags: {tag set: a tag per word}), a blank line; `head` fills HEAD. With the
+    text's `offset` in its input, MISC says where each token is there (UDPipe's TokenRange)."""
     # A line break inside the comment (a carriage return, a form feed, U+2028, ...) would end it and
     # break the file for a CoNLL-U reader: in the comment it becomes a space.
     lines = [f"# text = {LINE_BREAKS.sub(' ', text)}"]
     tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
     word_id = 1
     for token in tokens:
-        misc = "_" if token.space_after else "SpaceAfter=No"
+        misc = [] if token.space_after else ["SpaceAfter=No"]
+        if offset is not None:  # characters [start, end) of the input
+            start = offset + token.start
+            misc.append(f"TokenRange={start}:{start + len(token.text)}")
+        misc = "|".join(misc) or "_"
         if len(token.words) > 1:
             last_id = word_id + len(token.words) - 1
             lines.append(f"{word_id}-{last_id}\t{token.text}\t_\t_\t_\t_\t_\t_\t_\t{misc}")

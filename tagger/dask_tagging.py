@@ -17,16 +17,18 @@ RECORD = ".tagger-corpus.jsonl"  # in --out: what each output was made from
 
 @dataclasses.dataclass(frozen=True)
 class Block:
-    """Bytes [start, end) of a file, whole lines; first_line: the number of its first line."""
+    """Bytes [start, end) of a file, whole lines; the number of its first line, and the characters
+    before it (as tagger.tag counts them: without a byte order mark, bad bytes as U+FFFD)."""
     path: str
     start: int
     end: int
     first_line: int
+    first_char: int = 0
 
 
 def plan_blocks(path, block_bytes=BLOCK_BYTES):
     """Cut a file into Blocks of about block_bytes, each ending at a line end (or the file's)."""
-    blocks, offset, line = [], 0, 1
+    blocks, offset, line, chars = [], 0, 1, 0
     try:
         with open(path, "rb") as file:
             while data := file.read(block_bytes):
@@ -39,7 +41,9 @@ def plan_blocks(path, block_bytes=BLOCK_BYTES):
                         long_line = line + data.count(b"\n")
                         raise InputError(f"{path} line {long_line}: over "
                                          f"{MAX_LINE_BYTES >> 20} MiB without a line break")
-                blocks.append(Block(str(path), offset, offset + len(data), line))
+                blocks.append(Block(str(path), offset, offset + len(data), line, chars))
+                text = data.decode("utf-8", errors="replace")  # never cut inside a line
+                chars += len(text.removeprefix("\ufeff") if offset == 0 else text)
                 offset, line = offset + len(data), line + data.count(b"\n")
     except OSError as error:
         raise InputError(f"{path}: cannot read it: {error.strerror or error}") from None
@@ -73,8 +77,9 @@ def tag_block(model_path, digest, block, conllu=False, batch_size=512):
         data = file.read(block.end - block.start)
     reader = LineReader(block.path, io.BytesIO(data), first_line=block.first_line)
     warnings = []
-    text = "".join(tagged for _, tagged in tag_text(model, vocab, text_lines(reader, warnings),
-                                                    reader.name, conllu, batch_size=batch_size))
+    lines = text_lines(reader, warnings, block.first_char)
+    text = "".join(tagged for _, tagged in tag_text(model, vocab, lines, reader.name, conllu,
+                                                    batch_size=batch_size))
     return text, warnings
 
 

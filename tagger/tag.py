@@ -94,7 +94,7 @@ def main(argv=None):
             print_evaluation(model, vocab, args)
             return
         if args.text is not None and args.text != "-":
-            for _, text in tag_text(model, vocab, [(1, args.text)], "TEXT", args.conllu,
+            for _, text in tag_text(model, vocab, [(1, args.text, 0)], "TEXT", args.conllu,
                                     args.pretokenized, args.batch_size, args.device):
                 sys.stdout.write(text)
             return

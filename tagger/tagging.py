@@ -65,9 +65,10 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
     return predictions
 
 
-def text_lines(reader, warnings):
-    """(line number, text) of a LineReader's lines. A line that is not UTF-8 is tagged with U+FFFD
-    for each invalid byte sequence, and a warning naming it is appended to `warnings`."""
+def text_lines(reader, warnings, offset=0):
+    """(line number, text, offset) of a LineReader's lines, offset counting the characters before
+    the line from `offset` on. A line that is not UTF-8 is tagged with U+FFFD for each invalid
+    byte sequence, and a warning naming it is appended to `warnings`."""
     for number, raw in reader:
         try:
             line = raw.decode("utf-8")
@@ -76,7 +77,8 @@ def text_lines(reader, warnings):
                             f"0x{raw[error.start]:02x}); tagged with U+FFFD in place of each "
                             "invalid sequence")
             line = raw.decode("utf-8", errors="replace")
-        yield number, line.rstrip("\r\n")
+        yield number, line.rstrip("\r\n"), offset
+        offset += len(line)
 
 
 def chunks(items, n_words, more_ready, chunk_words):
@@ -106,33 +108,40 @@ def tag_sentences(model, vocab, sentences, batch_size=512, device="cpu"):
             for words in sentences]
 
 
+def tokenized_lines(numbered_lines, source, pretokenized=False):
+    """(text, offset, tokens) of each (line number, text, offset) line, one sentence a line; a
+    line of too many words is an InputError."""
+    tokenize_line = split_on_whitespace if pretokenized else tokenize
+    for number, line, offset in numbered_lines:
+        # Counted twice: a huge line is refused before its tokens fill memory.
+        tokens = tokenize_line(line) if len(line.split()) <= MAX_SENTENCE_WORDS else None
+        if tokens is None or len(words_of(tokens)) > MAX_SENTENCE_WORDS:
+            raise InputError(f"{source} line {number}: more than {MAX_SENTENCE_WORDS:,} words in "
+                             "one line, which is tagged as one sentence: put each sentence on a "
+                             "line of its own")
+        yield line, offset, tokens
+
+
+def tagged_line(line, offset, tokens, tags, conllu=False):
+    """A tagged line as tagger.tag writes it: word/UPOS(/XPOS) (an empty line for an empty one),
+    or CoNLL-U with each token's place in the input (nothing for an empty line)."""
+    if conllu:
+        return conllu_sentence(line, tokens, tags, offset=offset) if tokens else ""
+    pairs = zip(words_of(tokens), *tags.values())
+    return " ".join("/".join(word_tags) for word_tags in pairs) + "\n"
+
+
 def tag_text(model, vocab, numbered_lines, source, conllu=False, pretokenized=False,
              batch_size=512, device="cpu", chunk_words=None, more_ready=lambda: True):
-    """Tag (line number, text) lines, each one sentence: yield (lines, output text) a chunk at a
-    time, word/UPOS(/XPOS) lines or CoNLL-U. A line of too many words is an InputError."""
-    tokenize_line = split_on_whitespace if pretokenized else tokenize
-
-    def tokenized():
-        for number, line in numbered_lines:
-            # Counted twice: a huge line is refused before its tokens fill memory.
-            tokens = tokenize_line(line) if len(line.split()) <= MAX_SENTENCE_WORDS else None
-            if tokens is None or len(words_of(tokens)) > MAX_SENTENCE_WORDS:
-                raise InputError(f"{source} line {number}: more than {MAX_SENTENCE_WORDS:,} words "
-                                 "in one line, which is tagged as one sentence: put each sentence "
-                                 "on a line of its own")
-            yield line, tokens
-    for chunk in chunks(tokenized(), lambda item: len(words_of(item[1])), more_ready,
+    """Tag (line number, text, offset) lines, each one sentence: yield (lines, output text) a
+    chunk at a time, word/UPOS(/XPOS) lines or CoNLL-U."""
+    lines = tokenized_lines(numbered_lines, source, pretokenized)
+    for chunk in chunks(lines, lambda line: len(words_of(line[2])), more_ready,
                         chunk_words or CHUNK_WORDS):
-        all_tags = tag_sentences(model, vocab, [words_of(tokens) for _, tokens in chunk],
+        all_tags = tag_sentences(model, vocab, [words_of(tokens) for _, _, tokens in chunk],
                                  batch_size, device)
-        if conllu:  # an empty line is no sentence
-            text = "".join(conllu_sentence(line, tokens, tags)
-                           for (line, tokens), tags in zip(chunk, all_tags) if tokens)
-        else:  # an empty line gives an empty line: outputs line up with inputs
-            text = "".join(" ".join("/".join(word_tags) for word_tags in
-                                    zip(words_of(tokens), *tags.values())) + "\n"
-                           for (_, tokens), tags in zip(chunk, all_tags))
-        yield len(chunk), text
+        yield len(chunk), "".join(tagged_line(*line, tags, conllu)
+                                  for line, tags in zip(chunk, all_tags))
 
 
 def tag_conllu(model, vocab, reader, batch_size=512, device="cpu", chunk_words=None):

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 @dataclass
 class Token:
-    """One token: its text as written, the words it stands for, and whether a space follows it."""
+    """One token: its text as written, the words it stands for, whether a space follows it, and
+    where it starts in its line (text[start:start + len(token.text)] is the token)."""
     text: str
     words: list
     space_after: bool = True
+    start: int = 0
 
 
 # Short words that end in a period and keep it (the treebank writes "Mr." as one token).
@@ -117,10 +119,10 @@ def character_starts(chunk):
 def tokenize(text):
     """Split one sentence's raw text into Tokens; their texts joined give `text` less its spaces."""
     tokens = []
-    for chunk in re.finditer(r"\S+", text):
-        chunk = chunk.group()
+    for match in re.finditer(r"\S+", text):
+        chunk, offset = match.group(), match.start()
         if chunk.isalnum():  # most chunks are plain words: no rule splits those into tokens
-            tokens.append(Token(chunk, split_words(chunk)))
+            tokens.append(Token(chunk, split_words(chunk), start=offset))
             continue
         # The rules run on the first code point of each character, so that none is cut in two;
         # each token then takes its characters whole. Most chunks have no such marks: starts
@@ -131,13 +133,15 @@ def tokenize(text):
         position = 0
         while position < len(bases):
             end = position + len(TOKEN.match(bases, position).group())
-            piece = chunk[starts[position]:starts[end]]
+            piece, piece_start = chunk[starts[position]:starts[end]], offset + starts[position]
             position = end
             # A space follows only the last token of a chunk (or the text ends there).
-            tokens.append(Token(piece, split_words(piece), space_after=position == len(bases)))
+            tokens.append(Token(piece, split_words(piece), space_after=position == len(bases),
+                                start=piece_start))
     return tokens
 
 
 def split_on_whitespace(text):
     """Tokens for text whose words are already separated by spaces: one word per token."""
-    return [Token(word, [word]) for word in text.split()]
+    return [Token(match.group(), [match.group()], start=match.start())
+            for match in re.finditer(r"\S+", text)]

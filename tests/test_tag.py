@@ -57,12 +57,16 @@ def test_conllu_output_reads_back_with_the_same_words_and_tags(toy_model, monkey
     assert [list(zip(words, tags)) for words, tags in read_conllu(path)] == pairs
     first = conllu.split("\n\n")[0].splitlines()
     assert first[0] == f"# text = {BUTTER}"
-    assert first[2] == "2-3\tcan't\t_\t_\t_\t_\t_\t_\t_\t_"
+    assert first[2] == "2-3\tcan't\t_\t_\t_\t_\t_\t_\t_\tTokenRange=2:7"
     assert first[3].split("\t")[:2] == ["2", "ca"] and first[3].split("\t")[9] == "_"
-    assert first[6] == "5-6\tit's\t_\t_\t_\t_\t_\t_\t_\t_"
-    assert first[10].split("\t")[:2] == ["8", "butter"] and first[10].endswith("\tSpaceAfter=No")
-    assert first[11].split("\t")[:2] == ["9", "!"] and first[11].endswith("\t_")
+    assert first[10].split("\t")[:2] == ["8", "butter"]
+    assert first[10].endswith("\tSpaceAfter=No|TokenRange=25:31")
     assert all(line.count("\t") == 9 for line in first[1:])
+    # every token's range is its place in the whole input, across lines
+    ranges = re.findall(r"^[\d-]+\t([^\t]+)\t(?:[^\t]*\t){7}\S*TokenRange=(\d+):(\d+)", conllu,
+                        flags=re.M)
+    assert len(ranges) == 14 and all(text.decode()[int(start):int(end)] == form
+                                     for form, start, end in ranges)
 
 
 def test_empty_and_whitespace_lines_give_empty_lines_in_word_tag_output(toy_model, monkeypatch):

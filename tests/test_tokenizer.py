@@ -77,7 +77,8 @@ def test_split_words_leaves_ordinary_words_alone():
 
 
 def test_split_on_whitespace_makes_one_word_per_token():
-    assert split_on_whitespace(" a  b,c ") == [Token("a", ["a"]), Token("b,c", ["b,c"])]
+    assert split_on_whitespace(" a  b,c ") == [Token("a", ["a"], start=1),
+                                                Token("b,c", ["b,c"], start=4)]
 
 
 @pytest.mark.parametrize("text",
@@ -98,6 +99,7 @@ def test_property_no_character_is_lost_or_invented(text):
     tokens = tokenize(text)
     assert "".join(t.text for t in tokens) == re.sub(r"\s", "", text)
     assert all(t.text and not re.search(r"\s", t.text) for t in tokens)
+    assert all(text[t.start:t.start + len(t.text)] == t.text for t in tokens)  # its place
     assert all("".join(t.words) == t.text and all(t.words) for t in tokens)
 
 
