@@ -1,0 +1,196 @@
+"""python -m tagger.serve as a real process on 127.0.0.1: tagger.tag's tags, offsets and CoNLL-U,
+every bad request a 4xx with the server still serving, concurrent clients, SIGTERM, the page."""
+import concurrent.futures
+import contextlib
+import http.client
+import io
+import json
+import re
+import select
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks import browser
+from conftest import ROOT
+from tagger import tag
+from tagger.checkpoint import load_checkpoint
+
+TEXT = "I can't believe it's not butter!\n\n  The dog ate, didn't it?\r\nThe end\n"
+
+
+def start_server(model, *options):
+    """A server on a free port of 127.0.0.1: (process, port), once it says it listens."""
+    process = subprocess.Popen([sys.executable, "-m", "tagger.serve", str(model), "--port", "0",
+                                *options], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    ready, _, _ = select.select([process.stdout], [], [], 120)  # bounded: 2 minutes at most
+    line = process.stdout.readline() if ready else ""
+    if not line.startswith("serving "):
+        process.kill()
+        pytest.fail(f"the server did not start: {line}{process.stderr.read()}")
+    return process, int(re.search(r"127\.0\.0\.1:(\d+)/", line).group(1))
+
+
+@pytest.fixture(scope="module")
+def server(rich_model):
+    process, port = start_server(rich_model, "--max-request-bytes", "100000")
+    yield port
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+
+
+def request(port, method, path, body=None, headers=None):
+    """(status, content type, body) of one request, on a connection of its own."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            headers = {"content-type": "application/json", **(headers or {})}
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheader("content-type"), response.read()
+    finally:
+        connection.close()
+
+
+def tagged_json(port, body):
+    status, _, answer = request(port, "POST", "/tag", body)
+    assert status == 200, answer
+    return json.loads(answer)["sentences"]
+
+
+def tag_command(model, text, *options):
+    """What python -m tagger.tag MODEL - prints for `text` on standard input (its main, here)."""
+    stdin = type("Stdin", (), {"buffer": io.BytesIO(text.encode()), "isatty": lambda self: False})
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", stdin())
+        tag.main([str(model), "-", *options])
+    return printed.getvalue()
+
+
+def test_text_gets_tagger_tags_tags_offsets_and_conllu_byte_for_byte(server, rich_model):
+    sentences = tagged_json(server, {"text": TEXT})
+    expected = [line.split() for line in tag_command(rich_model, TEXT).splitlines() if line]
+    assert [[f"{word['form']}/{word['upos']}/{word['xpos']}"
+             for token in sentence["tokens"] for word in token["words"]]
+            for sentence in sentences] == expected
+    tokens = [token for sentence in sentences for token in sentence["tokens"]]
+    assert all(TEXT[token["start"]:token["end"]] == token["text"] for token in tokens)
+    assert tokens[1]["text"] == "can't" and [word["form"] for word in tokens[1]["words"]] == [
+        "ca", "n't"]
+    assert all(0 < word[p] <= 1 for token in tokens for word in token["words"]
+               for p in ("upos_p", "xpos_p"))
+    status, content_type, conllu = request(server, "POST", "/tag",
+                                           {"text": TEXT, "format": "conllu"})
+    assert status == 200 and content_type.startswith("text/plain")
+    assert conllu == tag_command(rich_model, TEXT, "--conllu").encode()
+
+
+def test_sentences_are_never_split_again(server, rich_model):
+    sentences = [["I", "can't", "go"], ["The", "U.S.", "dog", "."]]
+    answer = tagged_json(server, {"sentences": sentences})
+    assert [[token["text"] for token in sentence["tokens"]] for sentence in answer] == sentences
+    assert "start" not in answer[0]["tokens"][0]  # no text, no places in it
+    printed = tag_command(rich_model, "\n".join(map(" ".join, sentences)), "--pretokenized")
+    assert [[f"{token['text']}/{token['words'][0]['upos']}/{token['words'][0]['xpos']}"
+             for token in sentence["tokens"]]
+            for sentence in answer] == [line.split() for line in printed.splitlines()]
+
+
+@pytest.mark.parametrize("body, headers, status, said", [
+    (b'{"text": "a"', {"content-type": "application/json"}, 422, "JSON decode error"),
+    ({"text": 3}, None, 422, "Input should be a valid string"),
+    ({"sentences": [["a", 1]]}, None, 422, "Input should be a valid string"),
+    ({"text": "a", "extra": 1}, None, 422, "Extra inputs are not permitted"),
+    ({"text": "a", "format": "xml"}, None, 422, "Input should be 'json' or 'conllu'"),
+    ({"text": "  \n\n"}, None, 422, '"text" holds no word'),
+    ({}, None, 422, 'give "text" or "sentences"'),
+    ({"text": "a", "sentences": [["a"]]}, None, 422, 'give "text" or "sentences"'),
+    ({"sentences": [["a", ""]]}, None, 422, "sentence 0: a word is empty or holds whitespace"),
+    ({"sentences": [["a b"]]}, None, 422, "sentence 0: a word is empty or holds whitespace"),
+    ({"sentences": [["a"], []]}, None, 422, "sentence 1: 0 words"),
+    ({"text": "a " * 10_001}, None, 422, '"text" line 1: more than 10,000 words'),
+    (b'{"text": "\\ud800"}', {"content-type": "application/json"}, 422, "lone surrogate"),
+    (b'{"text": "caf\xe9"}', {"content-type": "application/json"}, 400,
+     "the body is not valid UTF-8 (byte 0xe9 at 13)"),
+    (b"x" * 100_001, {"content-type": "application/json"}, 413, "over 100,000 bytes"),
+], ids=lambda value: repr(value)[:40] if isinstance(value, (bytes, dict)) else None)
+def test_a_bad_request_is_a_4xx_naming_it_and_the_next_one_is_served(server, body, headers,
+                                                                     status, said):
+    got, content_type, answer = request(server, "POST", "/tag", body, headers)
+    detail = json.loads(answer)["detail"]  # FastAPI's own: a list of problems
+    detail = detail if isinstance(detail, str) else " ".join(item["msg"] for item in detail)
+    assert got == status and content_type == "application/json" and said in detail
+    assert tagged_json(server, {"text": "The dog"})[0]["text"] == "The dog"
+
+
+def test_a_body_without_its_length_and_a_get_are_refused(server):
+    connection = http.client.HTTPConnection("127.0.0.1", server, timeout=120)
+    connection.putrequest("POST", "/tag")
+    connection.putheader("transfer-encoding", "chunked")
+    connection.endheaders()
+    connection.send(b"4\r\n{}  \r\n0\r\n\r\n")
+    assert connection.getresponse().status == 411
+    connection.close()
+    assert request(server, "GET", "/tag")[0] == 405
+
+
+def test_concurrent_clients_each_get_their_own_tags(server, rich_model):
+    texts = [f"The dog ate {i} apples .\nI saw her {'duck' if i % 2 else 'book'} ." * (1 + i % 3)
+             for i in range(24)]
+    with concurrent.futures.ThreadPoolExecutor(12) as clients:
+        answers = list(clients.map(lambda text: request(server, "POST", "/tag",
+                                                        {"text": text, "format": "conllu"}),
+                                   texts))
+    for text, (status, _, answer) in zip(texts, answers):
+        assert status == 200 and answer == tag_command(rich_model, text, "--conllu").encode()
+
+
+def test_health_the_page_and_the_schema(server, rich_model):
+    status, _, health = request(server, "GET", "/health")
+    health = json.loads(health)
+    tag_sets = load_checkpoint(rich_model)[1].tag_sets
+    assert status == 200 and health["tag_sets"] == {name: len(tags) for name, tags in
+                                                    tag_sets.items()}
+    assert health["settings"]["num_layers"] == 2 and health["max_request_bytes"] == 100_000
+    status, content_type, page = request(server, "GET", "/")
+    assert status == 200 and content_type.startswith("text/html") and b"<textarea" in page
+    schema = json.loads(request(server, "GET", "/openapi.json")[2])
+    assert {"text", "sentences", "format"} <= set(schema["components"]["schemas"]["TagRequest"]
+                                                  ["properties"])
+
+
+def test_sigterm_answers_or_refuses_the_request_in_flight_and_exits_0(toy_model):
+    process, port = start_server(toy_model)
+    with concurrent.futures.ThreadPoolExecutor(1) as client:
+        answer = client.submit(request, port, "POST", "/tag", {"text": "The dog ate\n" * 3000})
+        process.send_signal(signal.SIGTERM)
+        try:
+            status = answer.result(timeout=120)[0]
+        except (ConnectionError, http.client.HTTPException):
+            status = "refused"  # it came after the server stopped listening
+    assert process.wait(timeout=60) == 0 and status in (200, "refused")
+    assert process.stderr.read().strip() == "stopped"
+
+
+def shown_words(port, text):
+    """The words of /tag's answer for `text`, sentence by sentence, as the page shows them."""
+    return [[f"{word['form']}/{word['upos']}" for token in sentence["tokens"]
+             for word in token["words"]] for sentence in tagged_json(port, {"text": text})]
+
+
+def test_the_page_in_a_real_browser_shows_what_tag_answers(server, tmp_path):
+    chromium = browser.find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium: apt-get install chromium (.ci/run installs it where missing)")
+    url = f"http://127.0.0.1:{server}/"
+    with browser.Browser(chromium) as page:
+        shown = browser.type_and_tag(page, url, browser.SENTENCE, tmp_path / "page.png")
+        shared = browser.open_shared(page, url, "The dog ran home .")
+    assert shown == shown_words(server, browser.SENTENCE) and len(shown) == 2
+    assert shared == shown_words(server, "The dog ran home .")
+    assert (tmp_path / "page.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
