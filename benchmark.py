@@ -13,14 +13,14 @@ import argparse
 from pathlib import Path
 
 from benchmarks import (accuracy, calibration, corpus, crf_cost, export, learning_curve,
-                        raw_text, seeds, step_costs, streaming, vectors)
+                        raw_text, seeds, serve, step_costs, streaming, vectors)
 from benchmarks.results import RESULTS_FOLDER, read_results
 from benchmarks.study import (DEFAULT_MODEL, check_inputs, parse_args, print_saved, run_study,
                               study_name)
 from benchmarks.training import ROOT
 
 STUDIES = (accuracy, raw_text, calibration, learning_curve, step_costs, crf_cost, seeds, streaming,
-           vectors, export, corpus)
+           vectors, export, corpus, serve)
 
 
 def training_seconds(figures):
@@ -64,8 +64,9 @@ def main(argv=None):
     parser.add_argument("--data", metavar="FOLDER", default=str(ROOT),
                         help="folder of the EWT files (default: this file's)")
     parser.add_argument("--model", metavar="FILE", default=str(DEFAULT_MODEL),
-                        help="the trained model that raw_text, crf_cost, streaming, export and "
-                             "corpus measure (default: ewt.pt, where the README's recipe saves it)")
+                        help="the trained model that raw_text, crf_cost, streaming, export, corpus "
+                             "and serve measure (default: ewt.pt, where the README's recipe "
+                             "saves it)")
     parser.add_argument("--results", metavar="FOLDER", type=Path, default=RESULTS_FOLDER,
                         help="folder of the results files, one a study (default: "
                              "benchmarks/results)")

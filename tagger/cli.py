@@ -72,6 +72,11 @@ def check_device(name):
     return torch.device(name)
 
 
+def usable_cpus():
+    """The CPUs this process may run on (taskset, cgroups' cpusets), or all the machine's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def seed_everything(seed):
     """One seed for every source of randomness: Python's random, numpy and torch."""
     import numpy as np
@@ -117,6 +122,17 @@ def check_stdout_is_not(paths):
             continue
         if stat.S_ISREG(out.st_mode) and (info.st_dev, info.st_ino) == (out.st_dev, out.st_ino):
             raise InputError(f"{path}: is also the standard output; write to another file")
+
+
+# oneDNN, which runs the LSTM on the CPU, keeps a compiled kernel for every batch shape it meets,
+# up to a large default: tagging meets many shapes, and memory would grow until the cache is full.
+ONEDNN_KERNEL_CACHE = 32
+
+
+def limit_kernel_cache(kernels=ONEDNN_KERNEL_CACHE):
+    """A small oneDNN kernel cache, so that memory stays flat. Read by oneDNN when it first runs,
+    not when torch is imported; a value the user set wins."""
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(kernels))
 
 
 @contextlib.contextmanager

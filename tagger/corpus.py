@@ -13,19 +13,13 @@ import contextlib
 import glob
 import importlib.util
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
 
-from tagger.cli import AT_LEAST_ONE, run
+from tagger.cli import AT_LEAST_ONE, run, usable_cpus
 from tagger.dask_tagging import Record, output_path, tag_files
 from tagger.errors import InputError
-
-
-def usable_cpus():
-    """The CPUs this process may run on (taskset, cgroups' cpusets), or all the machine's."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def input_files(patterns, record):

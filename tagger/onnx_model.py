@@ -14,6 +14,8 @@ METADATA_KEY = "lstm_tagger"  # the ONNX metadata entry that holds the dictionar
 class OnnxModel:
     """An ONNX Runtime session behind RealDataTagger's interface: scores and decode."""
 
+    same_length_only = True  # the graph takes no lengths: padding would reach the backward LSTM
+
     def __init__(self, session, temperature, path):
         self.session, self.path = session, path
         self.temperature = temperature  # the UPOS one; the graph takes it as an input

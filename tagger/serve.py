@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 
 from tagger.checkpoint import load_model
-from tagger.cli import AT_LEAST_ONE, add_device_option, check_device, number_type, run
+from tagger.cli import (AT_LEAST_ONE, add_device_option, check_device, limit_kernel_cache,
+                        number_type, run, usable_cpus)
 from tagger.conllu import conllu_sentence
 from tagger.errors import InputError
 from tagger.lines import LineReader
@@ -39,8 +40,8 @@ class Batcher:
     together. Torch runs in this thread alone: torch work in a second thread brings a second pool
     of CPU threads, and tagging ran three times slower beside it."""
 
-    def __init__(self, model_path, device, batch_size):
-        self.device, self.batch_size = device, batch_size
+    def __init__(self, model_path, device, batch_size, threads):
+        self.device, self.batch_size, self.threads = device, batch_size, threads
         self.waiting = queue.Queue()
         loaded = concurrent.futures.Future()
         self.thread = threading.Thread(target=self.work, args=(model_path, loaded), name="tagger",
@@ -55,6 +56,7 @@ class Batcher:
         return answer
 
     def work(self, model_path, loaded):
+        torch.set_num_threads(self.threads)
         try:
             model, vocab = load_model(model_path, self.device)
         except Exception as error:  # noqa: BLE001 (the main thread raises it)
@@ -72,7 +74,9 @@ class Batcher:
                 words += sum(map(len, request[0]))
             sentences = [sentence for wanted, _ in batch for sentence in wanted]
             try:
-                predictions = predict(model, sentences, vocab, self.batch_size, self.device)
+                # a few sentences of each length: padded batches are faster
+                predictions = predict(model, sentences, vocab, self.batch_size, self.device,
+                                      same_length=False)
             except Exception as error:  # noqa: BLE001 (each request hears of it; the thread goes on)
                 for _, answer in batch:
                     answer.set_exception(error)
@@ -291,8 +295,11 @@ def parse_args(argv=None):
                         default=8000, help="0: any free port (default: 8000)")
     parser.add_argument("--max-request-bytes", type=AT_LEAST_ONE, default=1_000_000,
                         help="the largest request body taken (default: 1,000,000)")
-    parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=512,
-                        help="sentences per batch, at least 1 (default: 512)")
+    parser.add_argument("--threads", type=AT_LEAST_ONE,
+                        help="CPU threads of the model (default: half the CPUs this process may "
+                             "use; the others answer HTTP)")
+    parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=64,
+                        help="sentences per batch, at least 1 (default: 64)")
     add_device_option(parser)
     return parser.parse_args(argv)
 
@@ -300,6 +307,7 @@ def parse_args(argv=None):
 def main(argv=None):
     """Load the model and serve it until Ctrl-C or SIGTERM (exit 0); bad input: one line, exit 2."""
     args = parse_args(argv)
+    limit_kernel_cache(256)  # requests meet more shapes than a stream: a larger cache pays
 
     def work():
         try:  # not in requirements.txt: only serving needs them
@@ -308,7 +316,8 @@ def main(argv=None):
         except ImportError:
             raise InputError("serving needs FastAPI and uvicorn: "
                              "pip install -r requirements-serve.txt") from None
-        batcher = Batcher(args.model, check_device(args.device), args.batch_size)
+        threads = args.threads or max(1, usable_cpus() // 2)
+        batcher = Batcher(args.model, check_device(args.device), args.batch_size, threads)
         model, vocab = batcher.model, batcher.vocab
         try:
             listener = listening_socket(args.host, args.port)
@@ -319,7 +328,7 @@ def main(argv=None):
         health = {"status": "ok", "model": Path(args.model).name,
                   "tag_sets": {name: len(tags) for name, tags in vocab.tag_sets.items()},
                   "settings": vars(config) if config is not None else None,
-                  "max_request_bytes": args.max_request_bytes,
+                  "max_request_bytes": args.max_request_bytes, "threads": threads,
                   "max_sentence_words": MAX_SENTENCE_WORDS}
         app = make_app(batcher, health, args.max_request_bytes)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))

@@ -8,23 +8,16 @@
     python -m tagger.tag ewt.pt --eval en_ewt-ud-dev.conllu --fit-temperature   # calibrate
 """
 import argparse
-import os
 import sys
 
 from tqdm import tqdm
 
 from tagger.checkpoint import load_model
 from tagger.cli import (AT_LEAST_ONE, TEMPERATURE, add_device_option, check_device,
-                        check_stdout_is_not, run)
+                        check_stdout_is_not, limit_kernel_cache, run)
 from tagger.lines import LineReader
 from tagger.report import PROBABILITY_SCORES, print_evaluation
 from tagger.tagging import tag_conllu, tag_text, text_lines
-
-# oneDNN, which runs the LSTM on the CPU, keeps a compiled kernel for every batch shape it meets,
-# up to a large default: streaming meets many shapes, and memory would grow until the cache is
-# full. A small cache keeps it flat.
-ONEDNN_KERNEL_CACHE = 32
-
 
 def parse_args(argv=None):
     """The command line: a saved model and one job (tag text, tag a CoNLL-U file, or evaluate)."""
@@ -81,8 +74,7 @@ def parse_args(argv=None):
 def main(argv=None):
     """Load the model and do the one job asked for; bad input ends in one line, exit 2."""
     args = parse_args(argv)
-    # Read by oneDNN when it first runs, not when torch is imported; a value the user set wins.
-    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNEL_CACHE))
+    limit_kernel_cache()
 
     def work():
         check_stdout_is_not([args.model, args.tag_conllu, args.eval,

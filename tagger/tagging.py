@@ -25,11 +25,14 @@ class Prediction:
 
 
 @torch.no_grad()
-def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True):
+def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True,
+            same_length=True):
     """Tag word lists: {tag set name: Prediction}. model: from checkpoint.load_model, in eval mode.
 
-    The LSTM runs on batches of one length (unpadded, faster); the scores of many batches are
-    decoded together, padded, since a CRF's decoding loops over positions.
+    The LSTM runs on batches of one length (unpadded: faster, when there are many sentences of
+    each length), or with same_length=False on padded batches of sentences of about one length
+    (faster for a few sentences of many lengths); the scores of many batches are decoded together,
+    padded, since a CRF's decoding loops over positions.
     """
     predictions = {name: Prediction([None] * len(sentences), [None] * len(sentences))
                    for name in vocab.tag_sets}
@@ -51,8 +54,9 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
                     predictions[name].log_probs[sentence_id] = log_probs[row, :length].cpu()
         group.clear()
 
+    same_length = same_length or getattr(model, "same_length_only", False)
     batches = make_batches(sentences, vocab, batch_size=batch_size, device=device,
-                           same_length=True)
+                           same_length=same_length)
     # The batches share their words' characters: the character vectors are computed once.
     char_table = model.char_table(batches[0].chars) if batches and batches[0].chars else None
     for batch in batches:

@@ -141,8 +141,8 @@ def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu", chars=None):
 
 
 def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False):
-    """Word lists as Batches, sorted by length; same_length (tagging): one length a batch, and
-    one Chars shared by all, so that the character LSTM reads each word once."""
+    """Word lists as Batches, sorted by length; same_length: one length a batch. Without gold tags
+    (tagging) the batches share one Chars, so that the character LSTM reads each word once."""
     groups = []
     for i in sorted(range(len(sentences)), key=lambda i: len(sentences[i])):
         if (not groups or len(groups[-1]) == batch_size
@@ -150,7 +150,7 @@ def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", s
             groups.append([])
         groups[-1].append(i)
     chars = None
-    if same_length and vocab.char_to_ix is not None:
+    if gold_tags is None and vocab.char_to_ix is not None:
         chars = make_chars([word for words in sentences for word in words], vocab, device)
     return [make_batch(sentences, ids, vocab, gold_tags, device, chars) for ids in groups]
 

@@ -231,7 +231,7 @@ def test_the_workers_follow_the_cpus_this_process_may_use_and_inputs_come_once(t
     if not hasattr(os, "sched_getaffinity") or shutil.which("taskset") is None:
         pytest.skip("no CPU affinity or no taskset on this system")
     result = subprocess.run(["taskset", "-c", "0", sys.executable, "-c",
-                             "from tagger.corpus import usable_cpus; print(usable_cpus())"],
+                             "from tagger.cli import usable_cpus; print(usable_cpus())"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "1", result.stderr
     files = write_inputs(tmp_path, {"a.txt": "x", "b.txt": "y"})

@@ -6,13 +6,18 @@ import pytest
 from conftest import DOC_PAGES, ROOT, assert_same_output, doc_blocks, doc_text, saved_rows
 
 # Every output block the README and the pages show, each compared with real output by a test:
-# test_main.py, test_main_example.py, test_crf_example.py, test_tag.py and test_benchmark.py.
+# test_main.py, test_main_example.py, test_crf_example.py, test_tag.py, test_serve.py and
+# test_benchmark.py.
 TESTED_COMMANDS = {
     "python main.py", 'python main.py --predict "The cat ate the book"',
                    "python main.py --train bad.csv",
     "python main_example.py", "python -m benchmarks.crf_example", "cat recipes/ewt.txt",
     *(f'python -m tagger.tag ewt.pt "I can\'t believe it\'s not butter!"{option}'
       for option in ("", " --pretokenized", " --conllu")),
+    # test_serve.py
+    """curl -s --json '{"text": "I saw her duck."}' http://127.0.0.1:8000/tag""",
+    """curl -s --json '{"text": "I can\\u0027t go.\\nShe saw her duck.", "format": "conllu"}' """
+    "http://127.0.0.1:8000/tag",
 }
 
 

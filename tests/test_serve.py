@@ -7,14 +7,17 @@ import io
 import json
 import re
 import select
+import shlex
 import signal
 import subprocess
 import sys
+import urllib.parse
 
 import pytest
 
 from benchmarks import browser
-from conftest import ROOT
+from benchmarks import serve as serve_study
+from conftest import ROOT, doc_blocks
 from tagger import tag
 from tagger.checkpoint import load_checkpoint
 
@@ -194,3 +197,35 @@ def test_the_page_in_a_real_browser_shows_what_tag_answers(server, tmp_path):
     assert shown == shown_words(server, browser.SENTENCE) and len(shown) == 2
     assert shared == shown_words(server, "The dog ran home .")
     assert (tmp_path / "page.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_serve_study_measures_its_clients_against_a_real_server(server):
+    sentences = [("The dog ate the apple .", 6), ("I saw her duck .", 5)]
+    one = serve_study.run_configuration(server, sentences, 1, 1, n_sentences=8)
+    many = serve_study.run_configuration(server, sentences, 4, 2, n_sentences=8)
+    assert (one["requests"], many["requests"]) == (8, 4) and one["words"] == many["words"] == 44
+    assert all(0 < figures["p50_ms"] <= figures["p99_ms"] and figures["words_per_s"] > 0
+               for figures in (one, many))
+
+
+def without_tags(answer, conllu):
+    """An answer with its tags and probabilities left out (the docs show the recipe's)."""
+    if conllu:
+        return [line.split("\t")[:3] + line.split("\t")[5:] for line in answer.splitlines()]
+    return [[{key: value for key, value in token.items() if key != "words"}
+             | {"words": [word["form"] for word in token["words"]]}
+             for token in sentence["tokens"]] for sentence in json.loads(answer)["sentences"]]
+
+
+def test_the_docs_curl_examples_are_the_servers_answers_but_the_tags(server):
+    blocks = {command: shown for command, (_, shown) in doc_blocks().items()
+              if command.startswith("curl ")}
+    assert len(blocks) == 2
+    for command, shown in blocks.items():
+        argv = shlex.split(command)
+        body = json.loads(argv[argv.index("--json") + 1])
+        status, _, answer = request(server, "POST", urllib.parse.urlsplit(argv[-1]).path, body)
+        conllu = body.get("format") == "conllu"
+        assert status == 200
+        assert without_tags(answer.decode(), conllu) == without_tags(shown.rstrip("\n") + (
+            "\n\n" if conllu else ""), conllu)

@@ -15,6 +15,7 @@ from conftest import ROOT, quiet, read_conllu, readme_block
 from tagger import tag, tagging
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint
+from tagger.cli import ONEDNN_KERNEL_CACHE
 
 BUTTER = "I can't believe it's not butter!"
 # The training sentences, and the same words with two tags changed: the model gets those wrong.
@@ -350,4 +351,4 @@ def test_importing_sets_no_variable_tagging_sets_the_kernel_cache(toy_model):
     result = subprocess.run([sys.executable, "-c", code, str(toy_model)], cwd=ROOT,
                             env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
                             timeout=600)
-    assert result.stdout.splitlines()[-1] == f"None {tag.ONEDNN_KERNEL_CACHE}", result.stderr
+    assert result.stdout.splitlines()[-1] == f"None {ONEDNN_KERNEL_CACHE}", result.stderr
