@@ -47,7 +47,8 @@ class Batcher:
         self.thread = threading.Thread(target=self.work, args=(model_path, loaded), name="tagger",
                                        daemon=True)
         self.thread.start()
-        self.model, self.vocab = loaded.result()  # a bad model file: its InputError, raised here
+        # a bad model file: its InputError, raised here
+        self.model, self.vocab, self.threads = loaded.result()
 
     def submit(self, sentences):
         """A Future of [{tag set: (tags, each tag's probability)}, ...] for word lists."""
@@ -62,7 +63,7 @@ class Batcher:
         except Exception as error:  # noqa: BLE001 (the main thread raises it)
             loaded.set_exception(error)
             return
-        loaded.set_result((model, vocab))
+        loaded.set_result((model, vocab, torch.get_num_threads()))
         while (request := self.waiting.get()) is not None:
             batch, words = [request], sum(map(len, request[0]))
             while words < BATCH_WORDS and not self.waiting.empty():
@@ -328,7 +329,7 @@ def main(argv=None):
         health = {"status": "ok", "model": Path(args.model).name,
                   "tag_sets": {name: len(tags) for name, tags in vocab.tag_sets.items()},
                   "settings": vars(config) if config is not None else None,
-                  "max_request_bytes": args.max_request_bytes, "threads": threads,
+                  "max_request_bytes": args.max_request_bytes, "threads": batcher.threads,
                   "max_sentence_words": MAX_SENTENCE_WORDS}
         app = make_app(batcher, health, args.max_request_bytes)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))

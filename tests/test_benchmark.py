@@ -333,18 +333,18 @@ def test_the_streaming_study_measures_each_size_chunk_long_token_and_pause(ewt_s
 
 
 @needs_ewt
-def test_the_export_study_measures_each_runtime_on_the_same_text(ewt_slice, capsys):
-    """int8 here (test_export.py compares fp32 with PyTorch, and the file sizes)."""
+def test_the_export_study_measures_a_runtime(ewt_slice, capsys):
+    """PyTorch's here: test_export.py exports and compares ONNX Runtime's, and the file sizes."""
     args, _ = ewt_slice
     row = export.run_export_row(args.dev, args.model, text_mb=0.05, start_up_runs=1,
-                                runtimes=("onnx-int8",))
+                                runtimes=("pytorch",))
     runtime, = row["runtimes"]
-    assert runtime["runtime"] == "onnx-int8" and runtime["words"] > 100
+    assert runtime["runtime"] == "pytorch" and runtime["words"] > 100
     assert (runtime["words_per_s"] > 0 and runtime["start_up_seconds"] > 0
             and 50 < runtime["peak_mb"] < 4000 and 0 < runtime["dev"]["upos"] <= 1
-            and runtime["export_seconds"] > 0)
+            and runtime["export_seconds"] == 0)
     export.print_tables({"export": row})
-    assert capsys.readouterr().out.count("| ONNX Runtime, int8 weights | ") == 1
+    assert capsys.readouterr().out.count("| PyTorch (ewt.pt) | ") == 1
 
 
 @needs_ewt

@@ -20,7 +20,7 @@ from tagger.dask_tagging import RECORD, plan_blocks, tag_files
 
 TEXTS = {
     "a.txt": "The dog ate the apple .\nEverybody read that book\n\n  spaced   out  \nthe end",
-    "b.txt": "\ufeffA BOM starts this file .\r\nWindows line ends\r\nI can't go .\n",
+    "b.txt": "\ufeff" + "A BOM starts this file .\r\nWindows line ends\r\nI can't go .\n" * 3,
     "c.txt": "".join(f"Sentence {i} : the dog ate {i} apples .\n" for i in range(60)),
     "d.txt": b"a good line\nbad \xff byte\n",
 }

@@ -39,7 +39,8 @@ def start_server(model, *options):
 
 @pytest.fixture(scope="module")
 def server(rich_model):
-    process, port = start_server(rich_model, "--max-request-bytes", "100000")
+    process, port = start_server(rich_model, "--max-request-bytes", "100000", "--threads", "1")
+    assert port != 8000  # --port 0: any free port
     yield port
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=60)
@@ -160,6 +161,7 @@ def test_health_the_page_and_the_schema(server, rich_model):
     assert status == 200 and health["tag_sets"] == {name: len(tags) for name, tags in
                                                     tag_sets.items()}
     assert health["settings"]["num_layers"] == 2 and health["max_request_bytes"] == 100_000
+    assert health["threads"] == 1  # torch's own count, in the model's thread
     status, content_type, page = request(server, "GET", "/")
     assert status == 200 and content_type.startswith("text/html") and b"<textarea" in page
     schema = json.loads(request(server, "GET", "/openapi.json")[2])

