@@ -18,7 +18,7 @@ RECORD = ".tagger-corpus.jsonl"  # in --out: what each output was made from
 @dataclasses.dataclass(frozen=True)
 class Block:
     """Bytes [start, end) of a file, whole lines; the number of its first line, and the characters
-    before it (as tagger.tag counts them: without a byte order mark, bad bytes as U+FFFD)."""
+    before it (as tagger.tag counts them: bad bytes as U+FFFD)."""
     path: str
     start: int
     end: int
@@ -42,8 +42,7 @@ def plan_blocks(path, block_bytes=BLOCK_BYTES):
                         raise InputError(f"{path} line {long_line}: over "
                                          f"{MAX_LINE_BYTES >> 20} MiB without a line break")
                 blocks.append(Block(str(path), offset, offset + len(data), line, chars))
-                text = data.decode("utf-8", errors="replace")  # never cut inside a line
-                chars += len(text.removeprefix("\ufeff") if offset == 0 else text)
+                chars += len(data.decode("utf-8", errors="replace"))  # never cut inside a line
                 offset, line = offset + len(data), line + data.count(b"\n")
     except OSError as error:
         raise InputError(f"{path}: cannot read it: {error.strerror or error}") from None

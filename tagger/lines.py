@@ -28,6 +28,7 @@ class LineReader:
         self.stream = stream
         self.opened_here = stream is None and path != "-"
         self.first_line = first_line
+        self.bom = False  # whether the first line began with a byte order mark
 
     def __iter__(self):
         """Yield (line number, line as bytes with its ending)."""
@@ -61,14 +62,20 @@ class LineReader:
                     continue
                 line_number, line = line_number + 1, bytes(self.pending[self.start:end + 1])
                 self.start = end + 1  # before the yield, so that more_ready() looks past this line
-                yield line_number, without_bom(line) if line_number == 1 else line
+                yield line_number, self.first(line) if line_number == 1 else line
             if self.pending:  # a last line without "\n"
                 last = bytes(self.pending)
-                yield line_number + 1, without_bom(last) if line_number + 1 == 1 else last
+                yield line_number + 1, self.first(last) if line_number + 1 == 1 else last
                 self.pending.clear()
         finally:
             if self.opened_here:
                 self.stream.close()
+
+    def first(self, line):
+        """The first line without a byte order mark, which is no part of the text; self.bom
+        says whether there was one."""
+        self.bom = line.startswith(BOM)
+        return without_bom(line)
 
     def more_ready(self):
         """Whether another line may be had now, without waiting (for a person, a slow pipe)."""

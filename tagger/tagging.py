@@ -71,8 +71,8 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
 
 def text_lines(reader, warnings, offset=0):
     """(line number, text, offset) of a LineReader's lines, offset counting the characters before
-    the line from `offset` on. A line that is not UTF-8 is tagged with U+FFFD for each invalid
-    byte sequence, and a warning naming it is appended to `warnings`."""
+    the line from `offset` on (a byte order mark is one). A line that is not UTF-8 is tagged with
+    U+FFFD for each invalid byte sequence, and a warning naming it is appended to `warnings`."""
     for number, raw in reader:
         try:
             line = raw.decode("utf-8")
@@ -81,6 +81,8 @@ def text_lines(reader, warnings, offset=0):
                             f"0x{raw[error.start]:02x}); tagged with U+FFFD in place of each "
                             "invalid sequence")
             line = raw.decode("utf-8", errors="replace")
+        if number == 1 and reader.bom:  # the mark is a character of the input: counted
+            offset += 1
         yield number, line.rstrip("\r\n"), offset
         offset += len(line)
 

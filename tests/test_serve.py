@@ -5,11 +5,8 @@ import contextlib
 import http.client
 import io
 import json
-import re
-import select
 import shlex
 import signal
-import subprocess
 import sys
 import urllib.parse
 
@@ -17,29 +14,17 @@ import pytest
 
 from benchmarks import browser
 from benchmarks import serve as serve_study
-from conftest import ROOT, doc_blocks
+from conftest import doc_blocks
 from tagger import tag
 from tagger.checkpoint import load_checkpoint
 
-TEXT = "I can't believe it's not butter!\n\n  The dog ate, didn't it?\r\nThe end\n"
-
-
-def start_server(model, *options):
-    """A server on a free port of 127.0.0.1: (process, port), once it says it listens."""
-    process = subprocess.Popen([sys.executable, "-m", "tagger.serve", str(model), "--port", "0",
-                                *options], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    ready, _, _ = select.select([process.stdout], [], [], 120)  # bounded: 2 minutes at most
-    line = process.stdout.readline() if ready else ""
-    if not line.startswith("serving "):
-        process.kill()
-        pytest.fail(f"the server did not start: {line}{process.stderr.read()}")
-    return process, int(re.search(r"127\.0\.0\.1:(\d+)/", line).group(1))
+TEXT = "\ufeffI can't believe it's not butter!\n\n  The dog ate, didn't it?\r\nThe end\n"
 
 
 @pytest.fixture(scope="module")
 def server(rich_model):
-    process, port = start_server(rich_model, "--max-request-bytes", "100000", "--threads", "1")
+    process, port = serve_study.start_server(rich_model, "--max-request-bytes", "100000",
+                                             "--threads", "1")
     assert port != 8000  # --port 0: any free port
     yield port
     process.send_signal(signal.SIGTERM)
@@ -132,7 +117,7 @@ def test_a_bad_request_is_a_4xx_naming_it_and_the_next_one_is_served(server, bod
     assert tagged_json(server, {"text": "The dog"})[0]["text"] == "The dog"
 
 
-def test_a_body_without_its_length_and_a_get_are_refused(server):
+def test_a_body_without_its_length_a_get_and_clients_that_leave(server):
     connection = http.client.HTTPConnection("127.0.0.1", server, timeout=120)
     connection.putrequest("POST", "/tag")
     connection.putheader("transfer-encoding", "chunked")
@@ -141,6 +126,14 @@ def test_a_body_without_its_length_and_a_get_are_refused(server):
     assert connection.getresponse().status == 411
     connection.close()
     assert request(server, "GET", "/tag")[0] == 405
+    for body in (b'{"text": "The', json.dumps({"text": "The dog ate\n" * 2000}).encode()):
+        leaving = http.client.HTTPConnection("127.0.0.1", server, timeout=120)
+        leaving.putrequest("POST", "/tag")  # half a body, or a whole one, then gone
+        leaving.putheader("content-type", "application/json")
+        leaving.putheader("content-length", str(len(json.dumps({"text": "The dog ate\n" * 2000}))))
+        leaving.endheaders(body)
+        leaving.close()
+    assert tagged_json(server, {"text": "The dog"})[0]["text"] == "The dog"
 
 
 def test_concurrent_clients_each_get_their_own_tags(server, rich_model):
@@ -170,7 +163,7 @@ def test_health_the_page_and_the_schema(server, rich_model):
 
 
 def test_sigterm_answers_or_refuses_the_request_in_flight_and_exits_0(toy_model):
-    process, port = start_server(toy_model)
+    process, port = serve_study.start_server(toy_model)
     with concurrent.futures.ThreadPoolExecutor(1) as client:
         answer = client.submit(request, port, "POST", "/tag", {"text": "The dog ate\n" * 3000})
         process.send_signal(signal.SIGTERM)
