@@ -193,8 +193,9 @@ def make_app(batcher, health, max_request_bytes):
     """The FastAPI application: POST /tag, GET /health, GET /."""
     from typing import Literal
 
+    import orjson
     from fastapi import FastAPI, HTTPException
-    from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+    from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
     from pydantic import BaseModel, ConfigDict, Field
     from starlette.exceptions import HTTPException as AnyHTTPException  # FastAPI's own raise it
 
@@ -258,8 +259,10 @@ def make_app(batcher, health, max_request_bytes):
                 text = "".join(conllu_sentence(line, tokens, sentence_tags)
                                for (line, _, tokens), sentence_tags in zip(lines, tags))
             return PlainTextResponse(text)
-        return JSONResponse({"sentences": [as_json(*line, sentence)
-                                           for line, sentence in zip(lines, tagged)]})
+        # orjson: a large answer's JSON in a tenth of the time the json module takes (measured)
+        return Response(orjson.dumps({"sentences": [as_json(*line, sentence)
+                                                    for line, sentence in zip(lines, tagged)]}),
+                        media_type="application/json")
 
     @app.get("/health")
     def health_check():
