@@ -145,7 +145,9 @@ def rebuild(checkpoint):
     """The model and Vocabulary of a checkpoint, or a ValueError. The weights' shapes come from a
     meta-device build, which allocates nothing: a huge config is refused before using memory."""
     config = checkpoint.get("config", checkpoint.get("settings"))  # "settings": older ones
-    vocab, temperature = checked_vocabulary(checkpoint)
+    older = {"upos": checkpoint.get("tag_to_ix"), "xpos": checkpoint.get("xpos_to_ix")}
+    tag_sets = checkpoint.get("tag_sets") or {name: tags for name, tags in older.items() if tags}
+    vocab, temperature = checked_vocabulary({**checkpoint, "tag_sets": tag_sets})
     try:
         config = TaggerConfig(**config)
         with torch.device("meta"), NoRandomInit():

@@ -521,8 +521,8 @@ def test_the_vectors_rows_are_the_recipe_two_layers_and_the_glove_recipe_on_each
                     "vectors": dict(two_layers, seed=seed, word_vectors=str(tmp_path / "v.txt"),
                                     max_vectors=100_000)}[kind]
         assert got == expected, row
-    assert {seed for _, seed in vectors.ROWS.values()} == set(vectors.SEEDS)
-    assert {kind for kind, _ in vectors.ROWS.values()} == {"recipe", "layers", "vectors"}
+    assert set(vectors.ROWS) == {f"{kind}-seed-{seed}" for kind in ("recipe", "layers", "vectors")
+                                 for seed in vectors.SEEDS}  # every kind on every seed
 
 
 def test_the_unseen_words_are_split_by_whether_they_have_a_vector(tmp_path):

@@ -59,6 +59,17 @@ def test_a_checkpoint_saved_before_the_config_still_tags_as_it_did():
     assert output.getvalue() == (OLD_FORMAT.parent / "old-format-tags.txt").read_text()
 
 
+def test_a_checkpoint_of_the_days_before_tag_sets_still_loads(tmp_path):
+    path, model, vocab = saved_model(tmp_path)
+    checkpoint = torch.load(path, weights_only=True)
+    tag_sets = checkpoint.pop("tag_sets")
+    checkpoint.update(tag_to_ix=tag_sets["upos"], xpos_to_ix=tag_sets["xpos"])
+    torch.save(checkpoint, path)
+    loaded, loaded_vocab = load_checkpoint(path)
+    assert loaded_vocab.tag_sets == vocab.tag_sets and tags_of(loaded, loaded_vocab) == tags_of(
+        model, vocab)
+
+
 def damaged(tmp_path, change):
     path, *_ = saved_model(tmp_path)
     checkpoint = torch.load(path, weights_only=True)
