@@ -6,7 +6,9 @@ import argparse
 import base64
 import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -30,12 +32,14 @@ class Browser:
 
     def __init__(self, executable, seconds=60):
         from websockets.sync.client import connect
-        self.folder = tempfile.TemporaryDirectory()
+        # Chromium's helper processes may write here while they stop: what is left is let be.
+        self.folder = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         self.process = subprocess.Popen(
             [executable, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--remote-debugging-port=0", f"--user-data-dir={self.folder.name}",
              "--window-size=900,600", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)  # a process group: its helper processes stop with it
         port_file = Path(self.folder.name, "DevToolsActivePort")  # Chromium writes its port here
         for _ in range(seconds * 10):  # bounded
             if port_file.exists() and len(port_file.read_text().split()) == 2:
@@ -80,7 +84,8 @@ class Browser:
     def close(self):
         if hasattr(self, "connection"):
             self.connection.close()
-        self.process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=60)
         self.folder.cleanup()
 
