@@ -58,6 +58,18 @@ def quiet(function, *args):
         return function(*args)
 
 
+def run_tag(argv, stdin=None):
+    """What python -m tagger.tag prints for argv, its main run in this process; standard input:
+    the bytes `stdin`, read as from a pipe."""
+    from tagger import tag
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), pytest.MonkeyPatch.context() as patch:
+        if stdin is not None:
+            patch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+        tag.main([str(arg) for arg in argv])
+    return printed.getvalue()
+
+
 def exit_of(function, argv, capsys):
     """(exit code, stderr) of a command's main(argv) run in this process."""
     with pytest.raises(SystemExit) as exit_info:

@@ -1,7 +1,5 @@
 """tagger.corpus on Dask: tagger.tag's output byte for byte, reruns that redo exactly what is
 stale, nothing half-written, and a cluster that cannot import us said in one line."""
-import contextlib
-import io
 import logging
 import os
 import shutil
@@ -14,8 +12,8 @@ import time
 import pytest
 from distributed import Client, LocalCluster
 
-from conftest import ROOT, exit_of, quiet, run_script
-from tagger import corpus, dask_tagging, tag
+from conftest import ROOT, exit_of, quiet, run_script, run_tag
+from tagger import corpus, dask_tagging
 from tagger.dask_tagging import RECORD, plan_blocks, tag_files
 
 TEXTS = {
@@ -44,18 +42,9 @@ def write_inputs(folder, texts=TEXTS):
 
 
 def tagged_by_tag_command(model, path, *options):
-    """What python -m tagger.tag MODEL - writes for the file at `path` on standard input (its main,
-    run in this process)."""
+    """What python -m tagger.tag MODEL - writes for the file at `path` on standard input."""
     with open(path, "rb") as file:
-        stdin = type("Stdin", (), {"buffer": file, "isatty": lambda self: False})()
-        real_stdin, sys.stdin = sys.stdin, stdin
-        printed = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
-                tag.main([str(model), "-", *options])
-        finally:
-            sys.stdin = real_stdin
-    return printed.getvalue().encode("utf-8")
+        return run_tag([model, "-", *options], file.read()).encode("utf-8")
 
 
 def outputs(folder):

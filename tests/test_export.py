@@ -1,13 +1,11 @@
 """tagger.export and tagging with MODEL.onnx: the .pt model's tags, and one-line errors."""
-import contextlib
-import io
 
 import onnx
 import pytest
 import torch
 from onnx import TensorProto, helper
 
-from conftest import exit_of, quiet
+from conftest import exit_of, quiet, run_tag
 from tagger import export, tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint, load_model, save_temperature
@@ -77,27 +75,16 @@ def test_a_model_with_word_vectors_exports_with_its_table(tmp_path):
     assert_same_predictions(model_path, onnx_path)
 
 
-def run_tag(argv, stdin=None, monkeypatch=None):
-    """What tag.main prints for argv (standard input: `stdin` bytes)."""
-    if stdin is not None:
-        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        tag.main([str(arg) for arg in argv])
-    return printed.getvalue()
-
-
 @pytest.mark.parametrize("options", [["The Zebra can't read ."], ["-"], ["-", "--conllu"],
                                      ["--tag-conllu", "FILE"], ["--eval", "FILE", "--report"],
                                      ["--eval", "FILE", "--temperature", "0.5"]])
-def test_the_tagging_command_prints_the_same_for_both_files(exported, options, tmp_path,
-                                                            monkeypatch):
+def test_the_tagging_command_prints_the_same_for_both_files(exported, options, tmp_path):
     model_path, onnx_path = exported
     conllu = tmp_path / "in.conllu"
     conllu.write_text(CONLLU.replace("dog", "zebra"), encoding="utf-8")
     options = [str(conllu) if option == "FILE" else option for option in options]
     stdin = "\n".join(TEXTS).encode() if "-" in options else None
-    outputs = [run_tag([path, *options], stdin, monkeypatch) for path in (model_path, onnx_path)]
+    outputs = [run_tag([path, *options], stdin) for path in (model_path, onnx_path)]
     assert outputs[0] == outputs[1] != ""
 
 

@@ -1,11 +1,9 @@
 """The real-data path on a slice of EWT: tagger.train in a process, then tagger.tag's main."""
-import io
 import re
 
 import pytest
 
-from conftest import EWT, needs_ewt, read_conllu, run_script
-from tagger import tag
+from conftest import EWT, needs_ewt, read_conllu, run_script, run_tag
 from tagger import train as trainer
 from benchmarks.training import write_conllu_slice
 
@@ -17,14 +15,7 @@ def test_write_conllu_slice_keeps_the_first_sentences(tmp_path):
     assert read_conllu(tmp_path / "dev.conllu") == read_conllu(EWT / "en_ewt-ud-dev.conllu")[:50]
 
 
-def tag_command(capsys, *argv):
-    """What python -m tagger.tag with these arguments prints, run in this process."""
-    capsys.readouterr()
-    tag.main([str(arg) for arg in argv])
-    return capsys.readouterr().out
-
-
-def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
+def test_train_save_load_eval_predict_on_a_slice(tmp_path):
     train, dev, model = tmp_path / "train.conllu", tmp_path / "dev.conllu", tmp_path / "ewt.pt"
     write_conllu_slice(EWT / "en_ewt-ud-train.conllu", train, 400)
     write_conllu_slice(EWT / "en_ewt-ud-dev.conllu", dev, 100)
@@ -45,7 +36,7 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
     assert dev_accuracy > 0.3 and dev_xpos > 0.2
     assert model.exists()
 
-    lines = tag_command(capsys, model, "--eval", dev, "--report").splitlines()
+    lines = run_tag([model, "--eval", dev, "--report"]).splitlines()
     n_tokens = sum(len(words) for words, _ in read_conllu(dev))
     # the saved model is the best one
     assert lines[0] == f"upos accuracy: {dev_accuracy:.4f} ({n_tokens} tokens)"
@@ -67,7 +58,7 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
     bands = lines[-4:]
     assert sum(int(re.search(r"\((\d+) tokens\)", band).group(1)) for band in bands) == n_tokens
 
-    fitted = tag_command(capsys, model, "--eval", dev, "--fit-temperature", "--report")
+    fitted = run_tag([model, "--eval", dev, "--fit-temperature", "--report"])
     fitted_lines = fitted.splitlines()
     assert fitted_lines[:3] == lines[:3]  # the same tags
     def report(report_lines):
@@ -78,15 +69,14 @@ def test_train_save_load_eval_predict_on_a_slice(tmp_path, capsys, monkeypatch):
                                          fitted, flags=re.M)]
     assert len(nlls) == 2 and nlls[1] < nlls[0]
 
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"The dog barked.\nI saw it.\n")))
-    outputs = tag_command(capsys, model, "-").splitlines()
+    outputs = run_tag([model, "-"], b"The dog barked.\nI saw it.\n").splitlines()
     assert len(outputs) == 2 and [pair.split("/")[0] for pair in outputs[0].split()] == ["The",
                                                                                          "dog",
                                                                                          "barked",
                                                                                          "."]
     assert outputs[0].split()[0] == "The/DET/DT" and outputs[0].split()[-1] == "./PUNCT/."
 
-    conllu = tag_command(capsys, model, "The dog barked.", "--conllu")
+    conllu = run_tag([model, "The dog barked.", "--conllu"])
     (path := tmp_path / "tagged.conllu").write_text(conllu, encoding="utf-8")
     upos = [tag.split("/")[1] for tag in outputs[0].split()]
     xpos = [tag.split("/")[2] for tag in outputs[0].split()]

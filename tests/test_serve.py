@@ -1,21 +1,17 @@
 """python -m tagger.serve as a real process on 127.0.0.1: tagger.tag's tags, offsets and CoNLL-U,
 every bad request a 4xx with the server still serving, concurrent clients, SIGTERM, the page."""
 import concurrent.futures
-import contextlib
 import http.client
-import io
 import json
 import shlex
 import signal
-import sys
 import urllib.parse
 
 import pytest
 
 from benchmarks import browser
 from benchmarks import serve as serve_study
-from conftest import doc_blocks
-from tagger import tag
+from conftest import doc_blocks, run_tag
 from tagger.checkpoint import load_checkpoint
 
 TEXT = "\ufeffI can't believe it's not butter!\n\n  The dog ate, didn't it?\r\nThe end\n"
@@ -52,13 +48,8 @@ def tagged_json(port, body):
 
 
 def tag_command(model, text, *options):
-    """What python -m tagger.tag MODEL - prints for `text` on standard input (its main, here)."""
-    stdin = type("Stdin", (), {"buffer": io.BytesIO(text.encode()), "isatty": lambda self: False})
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sys, "stdin", stdin())
-        tag.main([str(model), "-", *options])
-    return printed.getvalue()
+    """What python -m tagger.tag MODEL - prints for `text` on standard input."""
+    return run_tag([model, "-", *options], text.encode())
 
 
 def test_text_gets_tagger_tags_tags_offsets_and_conllu_byte_for_byte(server, rich_model):

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, quiet, read_conllu, readme_block
+from conftest import ROOT, quiet, read_conllu, readme_block, run_tag
 from tagger import tag, tagging
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint
@@ -29,27 +29,16 @@ def train_toy(path, *options):
     return path
 
 
-def run_tag(argv, stdin_bytes=None, monkeypatch=None):
-    """tag.main in this process with `stdin_bytes` as standard input; returns what it printed."""
-    if stdin_bytes is not None:
-        monkeypatch.setattr(sys, "stdin",
-                            io.TextIOWrapper(io.BytesIO(stdin_bytes), encoding="utf-8"))
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        tag.main([str(arg) for arg in argv])
-    return buffer.getvalue()
-
-
 def write(tmp_path, name, content):
     path = tmp_path / name
     path.write_bytes(content)
     return path
 
 
-def test_conllu_output_reads_back_with_the_same_words_and_tags(toy_model, monkeypatch, tmp_path):
+def test_conllu_output_reads_back_with_the_same_words_and_tags(toy_model, tmp_path):
     text = f"{BUTTER}\n\n   \nThe dog ate, didn't it?\n".encode()
-    tagged = run_tag([toy_model, "-"], text, monkeypatch)
-    conllu = run_tag([toy_model, "-", "--conllu"], text, monkeypatch)
+    tagged = run_tag([toy_model, "-"], text)
+    conllu = run_tag([toy_model, "-", "--conllu"], text)
     path = tmp_path / "out.conllu"
     path.write_text(conllu, encoding="utf-8")
     pairs = [[tuple(pair.rsplit("/", 1)) for pair in line.split()]
@@ -70,8 +59,8 @@ def test_conllu_output_reads_back_with_the_same_words_and_tags(toy_model, monkey
                                      for form, start, end in ranges)
 
 
-def test_empty_and_whitespace_lines_give_empty_lines_in_word_tag_output(toy_model, monkeypatch):
-    output = run_tag([toy_model, "-"], b"The dog\n\n \t \n!!!\n", monkeypatch)
+def test_empty_and_whitespace_lines_give_empty_lines_in_word_tag_output(toy_model):
+    output = run_tag([toy_model, "-"], b"The dog\n\n \t \n!!!\n")
     lines = output.split("\n")
     assert lines[1:3] == ["", ""] and lines[3].startswith("!!!/") and len(lines) == 5
 
@@ -100,8 +89,8 @@ def test_tag_conllu_replaces_only_the_upos_column(toy_model, tmp_path):
     assert changed >= 3
 
 
-def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model, monkeypatch, capsys):
-    output = run_tag([toy_model, "-"], b"ok\ncaf\xe9 ok\nthe dog\n", monkeypatch)
+def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model, capsys):
+    output = run_tag([toy_model, "-"], b"ok\ncaf\xe9 ok\nthe dog\n")
     assert capsys.readouterr().err == ("warning: standard input line 2: not valid UTF-8 (byte "
                                        "0xe9); tagged with U+FFFD in place of each invalid "
                                        "sequence\n")
@@ -110,16 +99,16 @@ def test_a_line_that_is_not_utf8_is_named_and_the_others_are_tagged(toy_model, m
             and lines[2].startswith("the/DET"))
 
 
-def test_only_newline_ends_an_input_line_so_outputs_line_up_with_inputs(toy_model, monkeypatch):
+def test_only_newline_ends_an_input_line_so_outputs_line_up_with_inputs(toy_model):
     text = "the dog\x0cate\nthe\u2028dog\n\nthe\u0085book\x1dok\n".encode()
-    lines = run_tag([toy_model, "-"], text, monkeypatch).split("\n")
+    lines = run_tag([toy_model, "-"], text).split("\n")
     assert len(lines) == 5 and lines[2] == "" and lines[4] == ""  # 4 lines in, 4 out
 
 
 @pytest.mark.parametrize("text", ["!!! ... ?!", "\x00\x07 control \x1b chars", "a" * 100_000,
                                   "Привет, мир! 日本語の文です。 👍🏽🎉 مرحبا"])
-def test_hard_text_is_tagged_without_losing_a_character(toy_model, monkeypatch, tmp_path, text):
-    conllu = run_tag([toy_model, "-", "--conllu"], text.encode() + b"\n", monkeypatch)
+def test_hard_text_is_tagged_without_losing_a_character(toy_model, tmp_path, text):
+    conllu = run_tag([toy_model, "-", "--conllu"], text.encode() + b"\n")
     path = tmp_path / "hard.conllu"
     path.write_text(conllu, encoding="utf-8")
     (words, tags), = read_conllu(path)  # one line in, one sentence out
@@ -174,7 +163,7 @@ def test_readme_tagging_examples(command, toy_model):
     assert without_tags(run_tag(argv)) == without_tags(readme_block(command))
 
 
-def test_save_load_eval_report_and_tag_standard_input(tmp_path, monkeypatch):
+def test_save_load_eval_report_and_tag_standard_input(tmp_path):
     model_path = train_toy(tmp_path / "toy.pt")
     assert model_path.exists() and not (tmp_path / "toy.pt.tmp").exists()
     output = run_tag([model_path, "--eval", ROOT / "train.csv", "--report"])
@@ -193,8 +182,8 @@ def test_save_load_eval_report_and_tag_standard_input(tmp_path, monkeypatch):
                                                      ["unseen", "-", "(0", "tokens)"],
         ["1-10", "1.0000", "(9", "tokens)"], ["11-100", "-", "(0", "tokens)"],
         ["more", "than", "100", "-", "(0", "tokens)"]]
-    assert run_tag([model_path, "-"], b"The dog ate\n\nthat book\n",
-                   monkeypatch) == "The/DET dog/NN ate/V\n\nthat/DET book/NN\n"
+    assert run_tag([model_path, "-"], b"The dog ate\n\nthat book\n") == (
+        "The/DET dog/NN ate/V\n\nthat/DET book/NN\n")
 
 
 def printed_nll(output, temperature):
@@ -249,12 +238,12 @@ def test_chunk_boundaries_change_nothing(toy_model, monkeypatch, tmp_path, mode)
     argv = [toy_model, "-", *(["--conllu"] if mode == "--conllu" else [])]
     if mode == "--tag-conllu":
         path = tmp_path / "in.conllu"
-        path.write_text(run_tag([toy_model, "-", "--conllu"], text, monkeypatch) + "\n\n")
+        path.write_text(run_tag([toy_model, "-", "--conllu"], text) + "\n\n")
         argv, text = [toy_model, "--tag-conllu", path], None
     outputs = []
     for chunk_words in (1, 6, 21, 10**9):
         monkeypatch.setattr(tagging, "CHUNK_WORDS", chunk_words)
-        outputs.append(run_tag(argv, text, monkeypatch))
+        outputs.append(run_tag(argv, text))
     assert outputs[0].count("\n") >= 40 and all(output == outputs[0] for output in outputs)
     assert mode != "--tag-conllu" or outputs[0] == path.read_text()  # tags as the file has them
 
