@@ -19,6 +19,9 @@ from tagger.errors import InputError
 from tagger.http_api import make_app
 from tagger.tagging import MAX_SENTENCE_WORDS
 
+# oneDNN kernels kept: requests meet more shapes than a stream does, and a larger cache pays.
+KERNEL_CACHE = 256
+
 
 def listening_socket(host, port):
     """A TCP socket listening on host:port. Made as IPPROTO_TCP: asyncio then turns Nagle's
@@ -56,7 +59,7 @@ def parse_args(argv=None):
 def main(argv=None):
     """Load the model and serve it until Ctrl-C or SIGTERM (exit 0); bad input: one line, exit 2."""
     args = parse_args(argv)
-    limit_kernel_cache(256)  # requests meet more shapes than a stream: a larger cache pays
+    limit_kernel_cache(KERNEL_CACHE)
 
     def work():
         try:  # not in requirements.txt: only serving needs them

@@ -11,7 +11,11 @@ import pytest
 
 from benchmarks import browser
 from benchmarks import serve as serve_study
-from conftest import doc_blocks, run_tag
+from conftest import doc_blocks, doc_text, run_tag, saved_rows
+from tagger import serve
+from tagger.batcher import BATCH_WORDS
+from tagger.cli import ONEDNN_KERNEL_CACHE
+from tagger.tagging import MAX_SENTENCE_WORDS
 from tagger.checkpoint import load_checkpoint
 
 TEXT = "\ufeffI can't believe it's not butter!\n\n  The dog ate, didn't it?\r\nThe end\n"
@@ -215,3 +219,20 @@ def test_the_docs_curl_examples_are_the_servers_answers_but_the_tags(server):
         assert status == 200
         assert without_tags(answer.decode(), conllu) == without_tags(shown.rstrip("\n") + (
             "\n\n" if conllu else ""), conllu)
+
+
+def test_the_serving_prose_says_what_the_code_and_the_saved_study_say():
+    row = saved_rows("serve")["serve"]
+    by = {(run["clients"], run["sentences_per_request"]): run for run in row["configurations"]}
+    memory = [run["rss_mb"] for run in row["configurations"]]
+    page = " ".join(doc_text("docs/tagging.md").split())
+    for said in (f"reached {by[32, 1]['words_per_s'] / by[1, 1]['words_per_s']:.1f} times one "
+                 "client's words/s",
+                 f"Memory rose with each row ({memory[0]:,.0f} to {memory[-1]:,.0f} MB)",
+                 f"until they hold {BATCH_WORDS:,} words",
+                 f"padded batches of {serve.parse_args(['m.pt']).batch_size} sentences",
+                 f"at most {serve.KERNEL_CACHE} compiled kernels (`tagger.tag`: "
+                 f"{ONEDNN_KERNEL_CACHE};",
+                 f"over `--max-request-bytes` ({serve.parse_args(['m.pt']).max_request_bytes:,} "
+                 "bytes", f"more than {MAX_SENTENCE_WORDS:,} words (422)"):
+        assert said in page, said
