@@ -128,10 +128,22 @@ class RealDataTagger(nn.Module):
                         .squeeze(1))
         return torch.cat(ends, dim=-1)
 
-    def char_table(self, chars):
-        """(n_words, 2 * char_hidden_dim): the character vectors of a Chars' words, in order."""
-        return torch.cat([self.char_vectors(ids, lengths)
-                          for ids, lengths in zip(chars.ids, chars.lengths)])
+    def char_table(self, chars, cache=None):
+        """(n_words, 2 * char_hidden_dim): the character vectors of a Chars' words, in order.
+        cache: {word: its vector}, read and filled, so that a word's vector is computed once."""
+        if cache is None:
+            return torch.cat([self.char_vectors(ids, lengths)
+                              for ids, lengths in zip(chars.ids, chars.lengths)])
+        first = 0
+        for ids, lengths in zip(chars.ids, chars.lengths):
+            words = chars.words[first:first + len(lengths)]
+            first += len(lengths)
+            new = [i for i, word in enumerate(words) if word not in cache]
+            if new:
+                rows = torch.tensor(new, device=ids.device)
+                cache.update(zip([words[i] for i in new],
+                                 self.char_vectors(ids[rows], lengths[rows])))
+        return torch.stack([cache[word] for word in chars.words])
 
     def forward(self, batch, char_table=None):
         """One (batch, seq_len, n_tags) score tensor per tag set, UPOS first, for a Batch;

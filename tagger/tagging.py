@@ -15,6 +15,7 @@ CHUNK_WORDS = 200_000  # words tagged at a time when streaming (docs/tagging.md:
 MAX_SENTENCE_WORDS = 10_000
 # Sentences x longest length decoded at once: small enough for the CPU's cache (a CRF is faster).
 DECODE_SLOTS = 4_096
+CHAR_CACHE_WORDS = 20_000  # character vectors a char_cache holds (about 1 KB each), then emptied
 
 
 @dataclasses.dataclass
@@ -26,13 +27,14 @@ class Prediction:
 
 @torch.no_grad()
 def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True,
-            same_length=True):
+            same_length=True, char_cache=None):
     """Tag word lists: {tag set name: Prediction}. model: from checkpoint.load_model, in eval mode.
 
     The LSTM runs on batches of one length (unpadded: faster, when there are many sentences of
     each length), or with same_length=False on padded batches of sentences of about one length
     (faster for a few sentences of many lengths); the scores of many batches are decoded together,
-    padded, since a CRF's decoding loops over positions.
+    padded, since a CRF's decoding loops over positions. char_cache: {word: character vector},
+    kept by a caller that tags many small calls (a .pt model's only).
     """
     predictions = {name: Prediction([None] * len(sentences), [None] * len(sentences))
                    for name in vocab.tag_sets}
@@ -58,7 +60,13 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
     batches = make_batches(sentences, vocab, batch_size=batch_size, device=device,
                            same_length=same_length)
     # The batches share their words' characters: the character vectors are computed once.
-    char_table = model.char_table(batches[0].chars) if batches and batches[0].chars else None
+    char_table, chars = None, batches[0].chars if batches else None
+    if chars and char_cache is None:
+        char_table = model.char_table(chars)
+    elif chars:
+        if len(char_cache) > CHAR_CACHE_WORDS:
+            char_cache.clear()  # memory stays bounded
+        char_table = model.char_table(chars, char_cache)
     for batch in batches:
         waiting = sum(len(ids) for ids, _ in group) + len(batch.sentence_ids)
         if group and waiting * batch.words.size(1) > DECODE_SLOTS:

@@ -79,6 +79,7 @@ class Chars:
     little is padding: per group ids (n_words, max_word_len) and lengths (n_words,)."""
     ids: list
     lengths: list
+    words: list = dataclasses.field(default_factory=list)  # the words, row after row
 
 
 @dataclasses.dataclass
@@ -108,6 +109,7 @@ def make_chars(words, vocab, device="cpu"):
     chars, row = Chars([], []), {}
     for group in sorted(groups):
         row.update((word, len(row)) for word in groups[group])
+        chars.words.extend(groups[group])
         lengths = [len(spelled) for spelled in groups[group].values()]
         ids = indices([char for spelled in groups[group].values() for char in spelled],
                       vocab.char_to_ix)

@@ -171,6 +171,26 @@ def test_predict_agrees_with_decoding_each_sentence_alone(crf, decode_slots, mon
     assert predict(model, [], vocab)["xpos"].tags == []
 
 
+def test_a_char_cache_changes_no_tag_and_holds_each_word_once_until_it_is_full(monkeypatch):
+    model, vocab = model_for(MIXED, chars=True, xpos=True, bidirectional=True)
+    sentences = [words for words, _ in MIXED]
+    plain, cache = predict(model, sentences, vocab, batch_size=4, same_length=False), {}
+    for _ in range(2):  # filled, then read
+        cached = predict(model, sentences, vocab, batch_size=4, same_length=False,
+                         char_cache=cache)
+        for name in plain:
+            assert cached[name].tags == plain[name].tags
+            for got, expected in zip(cached[name].log_probs, plain[name].log_probs):
+                torch.testing.assert_close(got, expected)
+    assert set(cache) == {word for words in sentences for word in words}
+    cache["a"] = cache["a"] + 10  # a wrong vector changes the answer: the cache is read
+    poisoned = predict(model, [["a"]], vocab, char_cache=cache)["upos"].log_probs[0]
+    assert not torch.allclose(poisoned, predict(model, [["a"]], vocab)["upos"].log_probs[0])
+    monkeypatch.setattr(tagging, "CHAR_CACHE_WORDS", 3)
+    predict(model, [["b", "e"]], vocab, char_cache=cache)
+    assert set(cache) == {"b", "e"}  # full: emptied before the call
+
+
 def test_a_temperature_changes_the_probabilities_and_never_the_tags():
     model, vocab = model_for(MIXED)
     sentences = [words for words, _ in MIXED]
