@@ -1,7 +1,8 @@
-"""The model's own thread: requests wait in its queue, and those waiting are tagged together."""
+"""The model's own process: requests wait in a queue, and those waiting are tagged together."""
 import concurrent.futures
-import itertools
+import multiprocessing
 import queue
+import signal
 import threading
 
 import torch
@@ -13,19 +14,26 @@ BATCH_WORDS = 20_000  # words tagged in one call at the most, however many reque
 
 
 class Batcher:
-    """The model's own thread: it loads the model and tags every request waiting in its queue
-    together. Torch runs in this thread alone: torch work in a second thread brings a second pool
-    of CPU threads, and tagging ran three times slower beside it."""
+    """Tags word lists in a process of its own, which loads the model: every request waiting is
+    sent to it in one batch. Why a process: between its torch calls the model's Python waits for
+    the GIL while the server's threads tokenize, and tagging beside them ran ten times slower."""
 
     def __init__(self, model_path, device, batch_size, threads):
-        self.device, self.batch_size = device, batch_size
+        # spawn, not fork: a forked child of a process with threads may hang, and CUDA needs it
+        context = multiprocessing.get_context("spawn")
+        self.connection, child_end = context.Pipe()
+        self.process = context.Process(target=tag_batches, name="tagger-model", daemon=True,
+                                       args=(child_end, model_path, device, batch_size, threads))
+        self.process.start()
+        child_end.close()
+        loaded = self.connection.recv()
+        if isinstance(loaded, Exception):  # a bad model file: its InputError, raised here
+            self.process.join()
+            raise loaded
+        self.tag_sets, self.settings, self.threads = loaded  # threads: torch's own count
         self.waiting = queue.Queue()
-        loaded = concurrent.futures.Future()
-        self.thread = threading.Thread(target=self.work, args=(model_path, threads, loaded),
-                                       name="tagger", daemon=True)
+        self.thread = threading.Thread(target=self.send_batches, name="batcher", daemon=True)
         self.thread.start()
-        # torch's own count of its threads; a bad model file: its InputError, raised here
-        self.model, self.vocab, self.threads = loaded.result()
 
     def submit(self, sentences):
         """A Future of [{tag set: (tags, each tag's probability)}, ...] for word lists."""
@@ -33,14 +41,8 @@ class Batcher:
         self.waiting.put((sentences, answer))
         return answer
 
-    def work(self, model_path, threads, loaded):
-        torch.set_num_threads(threads)
-        try:
-            model, vocab = load_model(model_path, self.device)
-        except Exception as error:  # noqa: BLE001 (the main thread raises it)
-            loaded.set_exception(error)
-            return
-        loaded.set_result((model, vocab, torch.get_num_threads()))
+    def send_batches(self):
+        """Send the requests waiting to the model's process, and give each its own answers."""
         while (request := self.waiting.get()) is not None:
             batch, words = [request], sum(map(len, request[0]))
             while words < BATCH_WORDS and not self.waiting.empty():
@@ -50,29 +52,60 @@ class Batcher:
                     break
                 batch.append(request)
                 words += sum(map(len, request[0]))
-            sentences = [sentence for wanted, _ in batch for sentence in wanted]
             try:
-                # a few sentences of each length: padded batches are faster
-                predictions = predict(model, sentences, vocab, self.batch_size, self.device,
-                                      same_length=False)
-            except Exception as error:  # noqa: BLE001 (each request hears of it; the thread lives)
-                for _, answer in batch:
-                    answer.set_exception(error)
-                continue
-            chosen = {name: iter(probabilities(vocab.tag_sets[name], prediction))
-                      for name, prediction in predictions.items()}
-            tagged = [{name: (prediction.tags[i], list(itertools.islice(chosen[name],
-                                                                        len(sentences[i]))))
-                       for name, prediction in predictions.items()}
-                      for i in range(len(sentences))]
+                self.connection.send([sentence for wanted, _ in batch for sentence in wanted])
+                tagged = self.connection.recv()
+            except (EOFError, OSError):  # the process was killed (out of memory, say)
+                tagged = RuntimeError("the model's process stopped")
             first = 0
-            for request_sentences, answer in batch:
-                answer.set_result(tagged[first:first + len(request_sentences)])
-                first += len(request_sentences)
+            for sentences, answer in batch:
+                if isinstance(tagged, Exception):  # each request hears of it; serving goes on
+                    answer.set_exception(tagged)
+                else:
+                    answer.set_result(tagged[first:first + len(sentences)])
+                first += len(sentences)
 
     def close(self):
+        """Answer the requests taken, then stop the model's process."""
         self.waiting.put(None)
         self.thread.join()
+        self.connection.close()  # the process reads the end of the pipe, and returns
+        self.process.join()
+
+
+def tag_batches(connection, model_path, device, batch_size, threads):
+    """The model's process: load the model, then tag each list of sentences received until the
+    pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which closes this
+    torch.set_num_threads(threads)
+    try:
+        model, vocab = load_model(model_path, device)
+    except Exception as error:  # noqa: BLE001 (the server raises it)
+        connection.send(error)
+        return
+    config = getattr(model, "config", None)
+    connection.send((vocab.tag_sets, vars(config) if config is not None else None,
+                     torch.get_num_threads()))
+    # A .pt model's character vectors, kept between calls: most words come again, and the
+    # character LSTM is a third of the work (an .onnx model computes them inside its graph).
+    char_cache = {} if isinstance(model, torch.nn.Module) else None
+    while True:
+        try:
+            sentences = connection.recv()
+        except EOFError:
+            return
+        try:
+            # a few sentences of each length: padded batches are faster
+            predictions = predict(model, sentences, vocab, batch_size, device, same_length=False,
+                                  char_cache=char_cache)
+            chosen = {name: iter(probabilities(vocab.tag_sets[name], prediction))
+                      for name, prediction in predictions.items()}
+            tagged = [{name: (prediction.tags[i], [next(chosen[name]) for _ in sentences[i]])
+                       for name, prediction in predictions.items()}
+                      for i in range(len(sentences))]
+        except Exception as error:  # noqa: BLE001 (each request hears of it)
+            tagged = error
+        connection.send(tagged)
 
 
 def probabilities(tag_to_ix, prediction):

@@ -3,8 +3,8 @@
     python -m tagger.serve ewt.pt                  # http://127.0.0.1:8000/, Ctrl-C to stop
     curl -s --json '{"text": "I saw her duck."}' http://127.0.0.1:8000/tag
 
-One thread owns the model: requests that arrive while it is busy wait, and are tagged together in
-its next batch. FastAPI documents the request and the answer at /docs.
+A process of its own holds the model: requests that arrive while it is busy wait, and are tagged
+together in its next batch. FastAPI documents the request and the answer at /docs.
 """
 import argparse
 import signal
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tagger.batcher import Batcher
 from tagger.cli import (AT_LEAST_ONE, add_device_option, check_device, limit_kernel_cache,
-                        number_type, run, usable_cpus)
+                        number_type, run)
 from tagger.errors import InputError
 from tagger.http_api import make_app
 from tagger.tagging import MAX_SENTENCE_WORDS
@@ -47,11 +47,11 @@ def parse_args(argv=None):
                         default=8000, help="0: any free port (default: 8000)")
     parser.add_argument("--max-request-bytes", type=AT_LEAST_ONE, default=1_000_000,
                         help="the largest request body taken (default: 1,000,000)")
-    parser.add_argument("--threads", type=AT_LEAST_ONE,
-                        help="CPU threads of the model (default: half the CPUs this process may "
-                             "use; the others answer HTTP)")
-    parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=64,
-                        help="sentences per batch, at least 1 (default: 64)")
+    parser.add_argument("--threads", type=AT_LEAST_ONE, default=1,
+                        help="CPU threads of the model's process (default: 1; a request's "
+                             "batches are small, and more threads mostly wait, busily)")
+    parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=128,
+                        help="sentences per batch, at least 1 (default: 128)")
     add_device_option(parser)
     return parser.parse_args(argv)
 
@@ -68,18 +68,15 @@ def main(argv=None):
         except ImportError:
             raise InputError("serving needs FastAPI and uvicorn: "
                              "pip install -r requirements-serve.txt") from None
-        threads = args.threads or max(1, usable_cpus() // 2)
-        batcher = Batcher(args.model, check_device(args.device), args.batch_size, threads)
-        model, vocab = batcher.model, batcher.vocab
+        batcher = Batcher(args.model, check_device(args.device), args.batch_size, args.threads)
         try:
             listener = listening_socket(args.host, args.port)
         except OSError as error:
             raise InputError(f"--host {args.host} --port {args.port}: "
                              f"{error.strerror or error}") from None
-        config = getattr(model, "config", None)
         health = {"status": "ok", "model": Path(args.model).name,
-                  "tag_sets": {name: len(tags) for name, tags in vocab.tag_sets.items()},
-                  "settings": vars(config) if config is not None else None,
+                  "tag_sets": {name: len(tags) for name, tags in batcher.tag_sets.items()},
+                  "settings": batcher.settings,
                   "max_request_bytes": args.max_request_bytes, "threads": batcher.threads,
                   "max_sentence_words": MAX_SENTENCE_WORDS}
         app = make_app(batcher, health, args.max_request_bytes)
@@ -94,7 +91,7 @@ def main(argv=None):
             signal.signal(signal_number, stop)
         host, port = listener.getsockname()[:2]
         print(f"serving {args.model} ("
-              + ", ".join(f"{name}: {len(tags)} tags" for name, tags in vocab.tag_sets.items())
+              + ", ".join(f"{name}: {len(tags)} tags" for name, tags in batcher.tag_sets.items())
               + f") at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
         try:
             server.run(sockets=[listener])

@@ -1,11 +1,15 @@
 """tagger.export and tagging with MODEL.onnx: the .pt model's tags, and one-line errors."""
+import http.client
+import json
+import signal
 
 import onnx
 import pytest
 import torch
 from onnx import TensorProto, helper
 
-from conftest import exit_of, quiet, run_tag
+from benchmarks.serve import start_server
+from conftest import exit_of, quiet, run_script, run_tag
 from tagger import export, tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint, load_model, save_temperature
@@ -174,3 +178,25 @@ def test_a_graph_that_does_not_fit_its_metadata_is_one_line(exported, tmp_path, 
         code, err = exit_of(tag.main, [str(tmp_path / "bad.onnx"), "w49"], capsys)
         assert code == 2 and err.count("\n") == 1
         assert err.startswith(f"error: {tmp_path / 'bad.onnx'}: damaged export: {said}")
+
+
+def test_the_server_tags_with_the_onnx_file_and_refuses_a_file_that_is_no_model(exported,
+                                                                                 tmp_path):
+    model_path, onnx_path = exported
+    process, port = start_server(onnx_path)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        connection.request("POST", "/tag", body=json.dumps({"text": "\n".join(TEXTS)}),
+                           headers={"content-type": "application/json"})
+        answer = json.loads(connection.getresponse().read())["sentences"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    printed = run_tag([model_path, "-"], "\n".join(TEXTS).encode())
+    assert [[f"{word['form']}/{word['upos']}/{word['xpos']}" for token in sentence["tokens"]
+             for word in token["words"]] for sentence in answer] == [
+        line.split() for line in printed.splitlines()]
+    not_a_model = tmp_path / "notes.onnx"
+    not_a_model.write_text("not a model")
+    result = run_script("-m", "tagger.serve", str(not_a_model), "--port", "0")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and not result.stdout
