@@ -24,7 +24,13 @@ class Batcher:
         self.connection, child_end = context.Pipe()
         self.process = context.Process(target=tag_batches, name="tagger-model", daemon=True,
                                        args=(child_end, model_path, device, batch_size, threads))
-        self.process.start()
+        # Started with Ctrl-C ignored, which it keeps: Ctrl-C reaches every process of the terminal's
+        # group, and the server, not its model, decides when to stop (it then closes the pipe).
+        ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.process.start()
+        finally:
+            signal.signal(signal.SIGINT, ctrl_c)
         child_end.close()
         loaded = self.connection.recv()
         if isinstance(loaded, Exception):  # a bad model file: its InputError, raised here
@@ -76,7 +82,6 @@ class Batcher:
 def tag_batches(connection, model_path, device, batch_size, threads):
     """The model's process: load the model, then tag each list of sentences received until the
     pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which closes this
     torch.set_num_threads(threads)
     try:
         model, vocab = load_model(model_path, device)

@@ -3,9 +3,11 @@ every bad request a 4xx with the server still serving, concurrent clients, SIGTE
 import concurrent.futures
 import http.client
 import json
+import os
 import shlex
 import signal
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -159,6 +161,11 @@ def test_health_the_page_and_the_schema(server, rich_model):
 
 def test_sigterm_answers_or_refuses_the_request_in_flight_and_exits_0(toy_model):
     process, port = serve_study.start_server(toy_model)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    (model_process,) = [pid for pid in children
+                        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    os.kill(int(model_process), signal.SIGINT)  # Ctrl-C, which reaches the terminal's group
+    assert request(port, "POST", "/tag", {"text": "A dog"})[0] == 200  # the model is still there
     with concurrent.futures.ThreadPoolExecutor(1) as client:
         answer = client.submit(request, port, "POST", "/tag", {"text": "The dog ate\n" * 3000})
         process.send_signal(signal.SIGTERM)
@@ -168,6 +175,7 @@ def test_sigterm_answers_or_refuses_the_request_in_flight_and_exits_0(toy_model)
             status = "refused"  # it came after the server stopped listening
     assert process.wait(timeout=60) == 0 and status in (200, "refused")
     assert process.stderr.read().strip() == "stopped"
+    assert not Path(f"/proc/{model_process}").exists()  # the model's process stopped too
 
 
 def shown_words(port, text):
