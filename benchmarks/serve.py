@@ -25,8 +25,8 @@ ROWS = ("serve",)
 MODEL_ROWS = ("serve",)
 # (clients, sentences a request); each configuration sends SENTENCES sentences in all.
 CONFIGURATIONS = ((1, 1), (8, 1), (32, 1), (1, 100), (8, 100), (32, 100))
-SENTENCES = 3200
-TAG_COPIES = 4
+SENTENCES = 6400
+PASSES = 2  # the table is the second's; the first pass warms the server up
 
 
 def measure(row, args):
@@ -48,9 +48,12 @@ def start_server(model_path, *options):
 
 
 def memory_mb(pid, field):
-    """A process's VmRSS (now) or VmHWM (its peak) in MB, from /proc."""
+    """VmRSS (now) or VmHWM (the peak) in MB of a process and its children together, from /proc:
+    the server's model runs in a child process."""
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(rf"^{field}:\s+(\d+) kB", status, flags=re.M).group(1)) / 2**10
+    mb = int(re.search(rf"^{field}:\s+(\d+) kB", status, flags=re.M).group(1)) / 2**10
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return mb + sum(memory_mb(int(child), field) for child in children)
 
 
 def client(port, requests):
@@ -73,9 +76,9 @@ def client(port, requests):
 def run_configuration(port, sentences, clients, per_request, n_sentences=SENTENCES):
     """`clients` clients sending `n_sentences` sentences, `per_request` a request: words/s and
     latency percentiles (ms)."""
-    requests = []
+    sent, requests = served_text(sentences, n_sentences), []
     for first in range(0, n_sentences, per_request):
-        chosen = [sentences[(first + i) % len(sentences)] for i in range(per_request)]
+        chosen = sent[first:first + per_request]
         requests.append((json.dumps({"text": "\n".join(text for text, _ in chosen)}).encode(),
                          sum(words for _, words in chosen)))
     shares = [requests[i::clients] for i in range(clients)]
@@ -93,33 +96,41 @@ def run_configuration(port, sentences, clients, per_request, n_sentences=SENTENC
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}
 
 
-def run_serve_row(dev_path, model_path, configurations=CONFIGURATIONS, n_sentences=SENTENCES):
-    """tagger.tag's words/s on dev's raw text (4 times; start-up taken off), then each
-    configuration on the same sentences against one server process, with its memory after each."""
+def served_text(sentences, n_sentences):
+    """The first `n_sentences` of dev's sentences, from the start again at its end."""
+    return [sentences[i % len(sentences)] for i in range(n_sentences)]
+
+
+def run_serve_row(dev_path, model_path, configurations=CONFIGURATIONS, n_sentences=SENTENCES,
+                  passes=PASSES):
+    """tagger.tag's words/s on the text the clients send (start-up taken off), then every
+    configuration on one server process, `passes` times over, with its memory after each."""
     from tagger.data import read_text
     from tagger.tagging import words_of
     from tagger.tokenizer import tokenize
     texts = re.findall(r"^# text = (.*)$", read_text(dev_path), flags=re.M)
     sentences = [(text, len(words_of(tokenize(text)))) for text in texts]
-    result = {"sentences": n_sentences, "configurations": []}
+    sent = served_text(sentences, n_sentences)
+    result = {"sentences": n_sentences, "passes": []}
     with tempfile.TemporaryDirectory() as folder:
-        text_file, one_line = Path(folder, "dev.txt"), Path(folder, "one.txt")
-        # dev's text 4 times: a run long enough that its start-up can be taken off
-        text_file.write_text("\n".join(texts * TAG_COPIES) + "\n", encoding="utf-8")
+        text_file, one_line = Path(folder, "sent.txt"), Path(folder, "one.txt")
+        text_file.write_text("".join(text + "\n" for text, _ in sent), encoding="utf-8")
         one_line.write_text(texts[0] + "\n", encoding="utf-8")
         command = [sys.executable, "-m", "tagger.tag", str(model_path), "-"]
         start_up = min(measured_run(command, one_line, ROOT)[0] for _ in range(3))
         seconds = min(measured_run(command, text_file, ROOT)[0] for _ in range(3))
-    words = TAG_COPIES * sum(n for _, n in sentences)
+    words = sum(n for _, n in sent)
     result["tag_command"] = {"words": words, "seconds": seconds, "start_up_seconds": start_up,
                              "words_per_s": words / (seconds - start_up)}
     process, port = start_server(model_path)
     try:
         result["start_mb"] = memory_mb(process.pid, "VmRSS")
-        for clients, per_request in configurations:
-            figures = run_configuration(port, sentences, clients, per_request, n_sentences)
-            figures["rss_mb"] = memory_mb(process.pid, "VmRSS")
-            result["configurations"].append(figures)
+        for _ in range(passes):  # the second pass: does memory grow under the same load?
+            result["passes"].append([])
+            for clients, per_request in configurations:
+                figures = run_configuration(port, sentences, clients, per_request, n_sentences)
+                figures["rss_mb"] = memory_mb(process.pid, "VmRSS")
+                result["passes"][-1].append(figures)
         result["peak_mb"] = memory_mb(process.pid, "VmHWM")
     finally:
         process.terminate()
@@ -128,34 +139,36 @@ def run_serve_row(dev_path, model_path, configurations=CONFIGURATIONS, n_sentenc
 
 
 def print_tables(rows):
-    """One line per configuration, then tagger.tag's line and what batching gained."""
+    """One line per configuration (the last pass), then tagger.tag's line and what batching
+    gained."""
     if "serve" not in rows:
         return
     row = rows["serve"]
-    tag_command = row["tag_command"]
+    tag_command, passes = row["tag_command"], row["passes"]
     print()
     print(f"python -m tagger.serve ewt.pt on 127.0.0.1; {row['sentences']:,} sentences of dev's "
           "raw text sent by each row's clients (threads of one process on the same machine, a "
-          "connection each):")
+          f"connection each); pass {len(passes)} of {len(passes)}, and the server's memory (its "
+          "two processes) after each pass:")
     print()
-    print("| clients | sentences a request | words/s | p50 latency | p99 latency | server memory "
-          "after |")
+    print("| clients | sentences a request | words/s | p50 latency | p99 latency | memory after "
+          "each pass |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for figures in row["configurations"]:
+    for i, figures in enumerate(passes[-1]):
+        memory = " / ".join(f"{done[i]['rss_mb']:,.0f}" for done in passes)
         print(f"| {figures['clients']} | {figures['sentences_per_request']} | "
               f"{figures['words_per_s']:,.0f} | {figures['p50_ms']:.1f} ms | "
-              f"{figures['p99_ms']:.1f} ms | {figures['rss_mb']:,.0f} MB |")
+              f"{figures['p99_ms']:.1f} ms | {memory} MB |")
     by = {(figures["clients"], figures["sentences_per_request"]): figures
-          for figures in row["configurations"]}
+          for figures in passes[-1]}
     print()
     many, one = by[32, 1]["words_per_s"], by[1, 1]["words_per_s"]
     print(f"python -m tagger.tag ewt.pt - on the same text: {tag_command['words_per_s']:,.0f} "
           f"words/s (its {tag_command['start_up_seconds']:.1f} s of start-up taken off). "
           f"32 clients of one sentence a request: {many / one:.1f}x the words/s of one; 8 clients "
           f"of 100 sentences: {by[8, 100]['words_per_s'] / tag_command['words_per_s']:.2f}x "
-          "tagger.tag's. The "
-          f"server's memory: {row['start_mb']:,.0f} MB after loading, {row['peak_mb']:,.0f} MB "
-          "at its peak.")
+          f"tagger.tag's. The server's memory: {row['start_mb']:,.0f} MB after loading, "
+          f"{row['peak_mb']:,.0f} MB at its peak (each process's peak, added).")
 
 
 if __name__ == "__main__":
