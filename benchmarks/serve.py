@@ -49,7 +49,7 @@ def start_server(model_path, *options):
 
 def memory_mb(pid, field):
     """VmRSS (now) or VmHWM (the peak) in MB of a process and its children together, from /proc:
-    the server's model runs in a child process."""
+    the server's model runs in a child process, multiprocessing's resource tracker in another."""
     status = Path(f"/proc/{pid}/status").read_text()
     mb = int(re.search(rf"^{field}:\s+(\d+) kB", status, flags=re.M).group(1)) / 2**10
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -148,11 +148,11 @@ def print_tables(rows):
     print()
     print(f"python -m tagger.serve ewt.pt on 127.0.0.1; {row['sentences']:,} sentences of dev's "
           "raw text sent by each row's clients (threads of one process on the same machine, a "
-          f"connection each); pass {len(passes)} of {len(passes)}, and the server's memory (its "
-          "two processes) after each pass:")
+          f"connection each); pass {len(passes)} of {len(passes)}, and the server's memory (all "
+          "its processes) after the row in each pass:")
     print()
     print("| clients | sentences a request | words/s | p50 latency | p99 latency | memory after "
-          "each pass |")
+          "the row, each pass |")
     print("| --- | --- | --- | --- | --- | --- |")
     for i, figures in enumerate(passes[-1]):
         memory = " / ".join(f"{done[i]['rss_mb']:,.0f}" for done in passes)
@@ -168,7 +168,7 @@ def print_tables(rows):
           f"32 clients of one sentence a request: {many / one:.1f}x the words/s of one; 8 clients "
           f"of 100 sentences: {by[8, 100]['words_per_s'] / tag_command['words_per_s']:.2f}x "
           f"tagger.tag's. The server's memory: {row['start_mb']:,.0f} MB after loading, "
-          f"{row['peak_mb']:,.0f} MB at its peak (each process's peak, added).")
+          f"{row['peak_mb']:,.0f} MB at its peak (each process's peak, added: at most that).")
 
 
 if __name__ == "__main__":

@@ -10,13 +10,13 @@ import torch
 from tagger.checkpoint import load_model
 from tagger.tagging import predict
 
-BATCH_WORDS = 20_000  # words tagged in one call at the most, however many requests wait
+BATCH_WORDS = 20_000  # requests are taken into a call until it holds this many words or more
 
 
 class Batcher:
     """Tags word lists in a process of its own, which loads the model: every request waiting is
     sent to it in one batch. Why a process: between its torch calls the model's Python waits for
-    the GIL while the server's threads tokenize, and tagging beside them ran ten times slower."""
+    the GIL while the server's event loop tokenizes, and tagging beside it ran many times slower."""
 
     def __init__(self, model_path, device, batch_size, threads):
         # spawn, not fork: a forked child of a process with threads may hang, and CUDA needs it
@@ -24,8 +24,9 @@ class Batcher:
         self.connection, child_end = context.Pipe()
         self.process = context.Process(target=tag_batches, name="tagger-model", daemon=True,
                                        args=(child_end, model_path, device, batch_size, threads))
-        # Started with Ctrl-C ignored, which it keeps: Ctrl-C reaches every process of the terminal's
-        # group, and the server, not its model, decides when to stop (it then closes the pipe).
+        # Started with Ctrl-C ignored, which it keeps: Ctrl-C reaches every process of the
+        # terminal's group, and the server, not its model, decides when to stop (it then closes
+        # the pipe).
         ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             self.process.start()
@@ -92,7 +93,7 @@ def tag_batches(connection, model_path, device, batch_size, threads):
     connection.send((vocab.tag_sets, vars(config) if config is not None else None,
                      torch.get_num_threads()))
     # A .pt model's character vectors, kept between calls: most words come again, and the
-    # character LSTM is a third of the work (an .onnx model computes them inside its graph).
+    # character LSTM is much of a small call's work (an .onnx model's graph computes them).
     char_cache = {} if isinstance(model, torch.nn.Module) else None
     while True:
         try:

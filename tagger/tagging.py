@@ -15,7 +15,7 @@ CHUNK_WORDS = 200_000  # words tagged at a time when streaming (docs/tagging.md:
 MAX_SENTENCE_WORDS = 10_000
 # Sentences x longest length decoded at once: small enough for the CPU's cache (a CRF is faster).
 DECODE_SLOTS = 4_096
-CHAR_CACHE_WORDS = 20_000  # character vectors a char_cache holds (about 1 KB each), then emptied
+CHAR_CACHE_WORDS = 20_000  # a char_cache over this many words (about 1 KB each) is emptied first
 
 
 @dataclasses.dataclass

@@ -240,14 +240,14 @@ def test_the_serving_prose_says_what_the_code_and_the_saved_study_say():
                  "client's words/s",
                  f"reached {by[8, 100]['words_per_s'] / row['tag_command']['words_per_s']:.2f} "
                  "times the words/s of `tagger.tag`",
-                 f"first pass as the larger batches came ({first[0]:,.0f} to {first[-1]:,.0f} MB) "
+                 f"first pass ({first[0]:,.0f} to {first[-1]:,.0f} MB) "
                  f"and stayed within {min(second):,.0f} to {max(second):,.0f} MB over the second",
                  f"sending {row['sentences']:,} sentences", f"tags the same {row['sentences']:,} "
-                 "lines", "Every row runs twice",
+                 "lines", "then the six again",
                  f"until they hold {BATCH_WORDS:,} words",
-                 f"uses {'one CPU thread' if options.threads == 1 else options.threads}",
+                 f"uses {'one CPU thread' if options.threads == 1 else options.threads} for torch",
                  f"padded batches of {options.batch_size} sentences",
-                 f"up to {CHAR_CACHE_WORDS:,} distinct words",
+                 f"once they are over {CHAR_CACHE_WORDS:,} words",
                  f"at most {serve.KERNEL_CACHE} compiled kernels (`tagger.tag`: "
                  f"{ONEDNN_KERNEL_CACHE};",
                  f"over `--max-request-bytes` ({options.max_request_bytes:,} bytes",
