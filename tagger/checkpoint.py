@@ -32,6 +32,8 @@ def save_checkpoint(path, model, vocab):
     checkpoint = {"format": FORMAT, "config": dataclasses.asdict(model.config),
                   **vocabulary_fields(vocab, model.temperature),
                   "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()}}
+    if model.encoder is not None:  # the transformer's files, as they were
+        checkpoint["contextual"] = model.encoder.fields()
     buffer = io.BytesIO()  # serialised first: a failed write is then only an OSError
     torch.save(checkpoint, buffer)
     write_atomically(buffer.getbuffer(), check_can_save(path), path)
@@ -141,7 +143,7 @@ class NoRandomInit(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def rebuild(checkpoint):
+def rebuild(checkpoint, device="cpu"):
     """The model and Vocabulary of a checkpoint, or a ValueError. The weights' shapes come from a
     meta-device build, which allocates nothing: a huge config is refused before using memory."""
     config = checkpoint.get("config", checkpoint.get("settings"))  # "settings": older ones
@@ -172,13 +174,21 @@ def rebuild(checkpoint):
     model = RealDataTagger(config)
     model.load_state_dict(state_dict)
     model.temperature = temperature
+    if config.contextual_dim:
+        from tagger.contextual import ContextualEncoder  # transformers: only for such models
+        try:
+            model.encoder = ContextualEncoder.from_fields(checkpoint["contextual"], device)
+        except (KeyError, TypeError, AttributeError):
+            raise ValueError("its transformer's files are missing") from None
+        if model.encoder.dim != config.contextual_dim:
+            raise ValueError("its transformer's features are not the size it was trained on")
     return model, vocab
 
 
 def load_checkpoint(path, device="cpu", data=None):
     """(model in eval mode, Vocabulary) of a .pt file; any problem is a one-line InputError."""
     try:
-        model, vocab = rebuild(read_checkpoint(path, data))
+        model, vocab = rebuild(read_checkpoint(path, data), device)
     except ValueError as error:
         raise InputError(f"{path}: damaged checkpoint: {error}") from None
     return model.to(device).eval(), vocab

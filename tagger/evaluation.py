@@ -36,11 +36,13 @@ class Evaluation:
         return self.unseen_correct / self.unseen_total if self.unseen_total else float("nan")
 
 
-def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu"):
+def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu", features=None):
     """Tag word lists and score each tag set that gold_tags ({name: tag lists}) holds:
-    {name: Evaluation}, with the log-probabilities kept (a gold tag the model never saw: -1)."""
+    {name: Evaluation}, with the log-probabilities kept (a gold tag the model never saw: -1).
+    features: the sentences' transformer features, if the model reads them and has them."""
     results = {}
-    for name, prediction in predict(model, sentences, vocab, batch_size, device).items():
+    for name, prediction in predict(model, sentences, vocab, batch_size, device,
+                                    features=features).items():
         if name not in gold_tags:
             continue
         result = score_tags(list(zip(sentences, gold_tags[name])), prediction.tags, vocab.knows)

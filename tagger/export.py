@@ -80,6 +80,9 @@ def export(model, vocab, path, int8=False):
         raise InputError("a model with a CRF layer cannot be exported: its Viterbi decoding "
                          "loops over each sentence's positions, which the ONNX graph cannot "
                          "take from PyTorch (train without --crf to export)")
+    if model.config.contextual_dim:
+        raise InputError("a model with a transformer's features (--contextual) is not exported: "
+                         "the ONNX file would hold the transformer too; tag with the .pt model")
     target = check_can_save(path, load_onnx)  # now, not after exporting
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # not its notes on what it skips
     graph = ExportedTagger(model.cpu().eval())

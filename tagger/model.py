@@ -27,6 +27,7 @@ class TaggerConfig:
     char_hidden_dim: int = 0
     n_vectors: int = 0
     vector_dim: int = 0
+    contextual_dim: int = 0  # a frozen transformer's features (tagger/contextual.py)
     is_nll_loss: bool = True
     label_smoothing: float = 0.0
     crf: bool = False
@@ -85,6 +86,10 @@ class RealDataTagger(nn.Module):
             self.char_backward = nn.LSTM(config.char_embedding_dim, config.char_hidden_dim,
                                          batch_first=True)
             lstm_input_dim += 2 * config.char_hidden_dim
+        # The transformer is no part of this module (nor of its state_dict): it is frozen, and
+        # a checkpoint keeps its files as they were. predict encodes with it.
+        self.encoder = None
+        lstm_input_dim += config.contextual_dim
         self.lstm = nn.LSTM(lstm_input_dim, config.hidden_dim, num_layers=config.num_layers,
                             batch_first=True, bidirectional=config.bidirectional,
                             dropout=config.dropout if config.num_layers > 1 else 0.0)
@@ -155,6 +160,8 @@ class RealDataTagger(nn.Module):
             if char_table is None:
                 char_table = self.char_table(batch.chars)
             embeds = torch.cat([embeds, char_table[batch.word_positions]], dim=-1)
+        if self.config.contextual_dim:
+            embeds = torch.cat([embeds, batch.contextual], dim=-1)
         embeds = self.dropout(embeds)
         if batch.same_length:
             lstm_out, _ = self.lstm(embeds)  # (batch, seq_len, hidden_dim * directions)

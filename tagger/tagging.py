@@ -27,14 +27,15 @@ class Prediction:
 
 @torch.no_grad()
 def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True,
-            same_length=True, char_cache=None):
+            same_length=True, char_cache=None, features=None):
     """Tag word lists: {tag set name: Prediction}. model: from checkpoint.load_model, in eval mode.
 
     The LSTM runs on batches of one length (unpadded: faster, when there are many sentences of
     each length), or with same_length=False on padded batches of sentences of about one length
     (faster for a few sentences of many lengths); the scores of many batches are decoded together,
     padded, since a CRF's decoding loops over positions. char_cache: {word: character vector},
-    kept by a caller that tags many small calls (a .pt model's only).
+    kept by a caller that tags many small calls (a .pt model's only). A model with a transformer
+    encodes the sentences first, unless `features` holds them already (training's dev set).
     """
     predictions = {name: Prediction([None] * len(sentences), [None] * len(sentences))
                    for name in vocab.tag_sets}
@@ -57,8 +58,10 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
         group.clear()
 
     same_length = same_length or getattr(model, "same_length_only", False)
+    if features is None and getattr(model, "encoder", None) is not None:
+        features = model.encoder.encode(sentences)
     batches = make_batches(sentences, vocab, batch_size=batch_size, device=device,
-                           same_length=same_length)
+                           same_length=same_length, features=features)
     # The batches share their words' characters: the character vectors are computed once.
     char_table, chars = None, batches[0].chars if batches else None
     if chars and char_cache is None:

@@ -51,6 +51,12 @@ def parse_args(argv=None):
                                                        "from 1 to 10,000,000"),
         help="keep the vectors of the file's first N words (frequent ones come first) and of "
              f"every training word; 1 to 10,000,000 (default: {DEFAULT_MAX_VECTORS:,})")
+    add("--contextual", metavar="DIR", help="a transformer's folder (Hugging Face: config.json, "
+        "model.safetensors, tokenizer.json): each word also reads the frozen transformer's "
+        "features, the mean over its pieces of the last 4 layers' average; the model keeps "
+        "the transformer")
+    add("--contextual-sha256", metavar="HASH", help="refuse a --contextual folder whose "
+        "model.safetensors has another SHA-256 (a recipe names the transformer it was tuned on)")
     add = parser.add_argument_group("model").add_argument
     add("--loss", choices=["nll", "ce"], default="nll",
         help="nll: log_softmax and NLLLoss; ce: logits and CrossEntropyLoss (default: nll)")
@@ -89,12 +95,14 @@ def parse_args(argv=None):
         parser.error("--label-smoothing needs --loss ce: NLLLoss takes log-probabilities")
     if args.max_vectors is not None and not args.word_vectors:
         parser.error("--max-vectors goes with --word-vectors")
+    if args.contextual_sha256 and not args.contextual:
+        parser.error("--contextual-sha256 goes with --contextual")
     if args.crf and args.loss != "nll":
         parser.error("--crf has a loss of its own: use --loss nll (the default)")
     return args
 
 
-def build_model(args, sentences, gold_tags):
+def build_model(args, sentences, gold_tags, device="cpu"):
     """The dictionaries and the untrained model the options describe: (model, vocab)."""
     vocab = Vocabulary.from_training_data(sentences, gold_tags, args.chars, args.lowercase)
     config = TaggerConfig(
@@ -121,7 +129,13 @@ def build_model(args, sentences, gold_tags):
                              "wrong file, or the words' case differs (try --lowercase)")
         vocab.vector_to_ix, vectors = vector_table(found, dimension)
         config.n_vectors, config.vector_dim = vectors.shape
+    encoder = None
+    if getattr(args, "contextual", None):
+        from tagger.contextual import ContextualEncoder  # transformers: only for --contextual
+        encoder = ContextualEncoder.from_folder(args.contextual, args.contextual_sha256, device)
+        config.contextual_dim = encoder.dim
     model = RealDataTagger(config)
+    model.encoder = encoder
     if vectors is not None:
         model.pretrained_embeddings.weight.data.copy_(vectors)
     return model, vocab
@@ -162,6 +176,7 @@ class TrainingRun:
     vocab: Vocabulary
     n_train_tokens: int
     training_seconds: float = 0.0  # in training epochs; dev evaluations left out
+    encoding_seconds: float = 0.0  # the transformer's, before the first epoch (--contextual)
     history: list = dataclasses.field(default_factory=list)  # per epoch: loss, dev figures
     best_epoch: int | None = None  # with --dev: the epoch kept (UPOS accuracy decides)
 
@@ -175,7 +190,7 @@ def train_tagger(args, log=print):
     for path, tag_sets in ((args.train, gold_tags), (args.dev, dev and dev[1])):
         if tag_sets is not None and not set(names) <= set(tag_sets):
             raise InputError(f"{path}: is CSV, which has no XPOS column: --xpos needs CoNLL-U")
-    model, vocab = build_model(args, sentences, gold_tags)
+    model, vocab = build_model(args, sentences, gold_tags, device)
     model.to(device)
     run = TrainingRun(model, vocab, sum(map(len, sentences)))
     log(f"training data: {args.train}: {len(sentences)} sentences, {run.n_train_tokens} tokens")
@@ -190,7 +205,17 @@ def train_tagger(args, log=print):
     frozen = sum(p.numel() for p in model.parameters()) - trained
     log(f"model: {trained} parameters" + (f", and {frozen} frozen (the word vectors)"
                                           if frozen else ""))
-    batches = make_batches(sentences, vocab, gold_tags, args.batch_size, device)
+    features, dev_features = None, None  # the transformer is frozen: its features, once
+    if model.encoder is not None:
+        start = time.perf_counter()
+        features = model.encoder.encode(sentences, "encoding train")
+        dev_features = model.encoder.encode(dev[0], "encoding dev") if dev else None
+        run.encoding_seconds = time.perf_counter() - start
+        log(f"contextual features: {model.encoder.source} (model.safetensors SHA-256 "
+            f"{model.encoder.sha256}), {model.encoder.dim} a word, encoded in "
+            f"{run.encoding_seconds:.1f} s")
+    batches = make_batches(sentences, vocab, gold_tags, args.batch_size, device,
+                           features=features)
     word_counts = word_count_tensor(vocab).to(device)
     optimizer = make_optimizer(args, model)
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=args.lr_decay)
@@ -208,7 +233,7 @@ def train_tagger(args, log=print):
         line = f"epoch {epoch:3d} | loss {figures['loss']:.4f}"
         if dev:
             model.eval()
-            results = evaluate(model, *dev, vocab, device=device)
+            results = evaluate(model, *dev, vocab, device=device, features=dev_features)
             upos = results["upos"]
             scores = probability_scores(upos.log_probs, upos.gold_ix)  # held-out NLL and ECE
             figures.update(dev_accuracy=upos.accuracy, dev_nll=scores["nll"],

@@ -93,6 +93,7 @@ class Batch:
     vectors: torch.Tensor | None = None  # (batch, seq_len) rows of the pretrained vectors
     chars: Chars | None = None  # the words of this batch (or of all batches of one call)
     word_positions: torch.Tensor | None = None  # (batch, seq_len) each token's row in chars
+    contextual: torch.Tensor | None = None  # (batch, seq_len, dim) a transformer's, 0 at padding
 
 
 def split_and_pad(flat, lengths, padding_value):
@@ -118,9 +119,10 @@ def make_chars(words, vocab, device="cpu"):
     return chars, row
 
 
-def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu", chars=None):
+def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu", chars=None, features=None):
     """The Batch of sentences[i] for i in ids; gold_tags: {tag set: one tag list per sentence};
-    chars: (Chars, rows) shared with other batches, or None for this batch's own."""
+    chars: (Chars, rows) shared with other batches, or None for this batch's own; features: as
+    make_batches takes them."""
     word_lists = [sentences[i] for i in ids]
     lengths = [len(words) for words in word_lists]
     tokens = [vocab.key(word) for words in word_lists for word in words]
@@ -139,12 +141,16 @@ def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu", chars=None):
         batch.chars, row = chars or make_chars(words, vocab, device)
         batch.word_positions = split_and_pad(torch.tensor([row[word] for word in words]),
                                              lengths, 0).to(device)
+    if features is not None:
+        batch.contextual = pad_sequence([features[i] for i in ids], batch_first=True).to(device)
     return batch
 
 
-def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False):
+def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False,
+                 features=None):
     """Word lists as Batches, sorted by length; same_length: one length a batch. Without gold tags
-    (tagging) the batches share one Chars, so that the character LSTM reads each word once."""
+    (tagging) the batches share one Chars, so that the character LSTM reads each word once.
+    features: one (len(words), dim) tensor per sentence, a transformer's (ContextualEncoder)."""
     groups = []
     for i in sorted(range(len(sentences)), key=lambda i: len(sentences[i])):
         if (not groups or len(groups[-1]) == batch_size
@@ -154,7 +160,8 @@ def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", s
     chars = None
     if gold_tags is None and vocab.char_to_ix is not None:
         chars = make_chars([word for words in sentences for word in words], vocab, device)
-    return [make_batch(sentences, ids, vocab, gold_tags, device, chars) for ids in groups]
+    return [make_batch(sentences, ids, vocab, gold_tags, device, chars, features)
+            for ids in groups]
 
 
 def word_count_tensor(vocab):

@@ -122,6 +122,54 @@ def rich_model(tmp_path_factory):
     return path
 
 
+def write_tiny_transformer(folder, max_positions=64):
+    """A randomly initialised 4-layer BERT, 8 wide, and its WordPiece tokenizer (letters and a
+    few words), as a Hugging Face folder: what --contextual reads, made here, never downloaded."""
+    import json
+
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", *letters, *".,'!?-",
+              *[f"##{letter}" for letter in letters], "the", "dog", "ate", "apple", "##s"]
+    tokenizer = Tokenizer(models.WordPiece({piece: i for i, piece in enumerate(pieces)},
+                                           unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(str(folder / "tokenizer.json"))
+    (folder / "tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "BertTokenizer", "unk_token": "[UNK]", "pad_token": "[PAD]",
+         "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[UNK]"}))
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(pieces), hidden_size=8, num_hidden_layers=4,
+                        num_attention_heads=2, intermediate_size=16,
+                        max_position_embeddings=max_positions)
+    quiet(BertModel(config).save_pretrained, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_transformer(tmp_path_factory):
+    return write_tiny_transformer(tmp_path_factory.mktemp("transformer") / "tiny-bert")
+
+
+@pytest.fixture(scope="session")
+def contextual_model(tmp_path_factory, tiny_transformer):
+    """A small model that reads the tiny transformer's features (and characters, and XPOS)."""
+    from tagger import train as trainer
+    folder = tmp_path_factory.mktemp("contextual")
+    data = write_tagged_conllu(folder / "train.conllu")
+    path = folder / "contextual.pt"
+    quiet(trainer.main, ["--train", str(data), "--save", str(path), "--epochs", "3",
+                         "--embedding-dim", "5", "--hidden-dim", "6", "--chars",
+                         "--char-embedding-dim", "3", "--char-hidden-dim", "4", "--xpos",
+                         "--bidirectional", "--contextual", str(tiny_transformer)])
+    return path
+
+
 def subnormal_survives_on_this_thread():
     """Whether a float32 subnormal survives a multiply on the calling thread (by default)."""
     return (torch.tensor([1e-39]) * 1.0).item() != 0.0

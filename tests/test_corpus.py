@@ -53,9 +53,11 @@ def outputs(folder):
             if path.name != RECORD}
 
 
-@pytest.mark.parametrize("conllu", [False, True])
-def test_a_cluster_of_two_writes_what_tag_writes_byte_for_byte(client, toy_model, tmp_path,
-                                                               conllu):
+@pytest.mark.parametrize("conllu, model_name", [(False, "toy_model"), (True, "toy_model"),
+                                               (False, "contextual_model")])
+def test_a_cluster_of_two_writes_what_tag_writes_byte_for_byte(client, request, tmp_path,
+                                                               conllu, model_name):
+    toy_model = request.getfixturevalue(model_name)  # and one that reads a transformer
     files = write_inputs(tmp_path / "in")
     out = tmp_path / "out"
     out.mkdir()

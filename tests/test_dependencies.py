@@ -26,13 +26,14 @@ def run_blocked(blocked, code):
     return result
 
 
-def test_the_wing_trains_and_tags_without_the_day_1_files_or_onnx(tmp_path):
-    """A .pt model needs no ONNX package; an .onnx one says what to install."""
+def test_the_wing_trains_and_tags_without_the_day_1_files_onnx_or_transformers(tmp_path):
+    """A .pt model needs no ONNX package and no transformers; an .onnx one and --contextual say
+    what to install."""
     model = tmp_path / "toy.pt"
     # None in sys.modules: as if not installed (importing fails; importlib's find_spec says None)
     code = f"""
 import pkgutil, importlib, tagger, contextlib, io, sys
-for name in ("onnx", "onnxruntime", "onnxscript"):
+for name in ("onnx", "onnxruntime", "onnxscript", "transformers"):
     sys.modules[name] = None
 try:
     import main
@@ -46,11 +47,17 @@ with contextlib.redirect_stdout(io.StringIO()):
     train.main(["--train", {str(ROOT / "train.csv")!r}, "--epochs", "2", "--save",
                 {str(model)!r}])
 tag.main([{str(model)!r}, "The dog ate"])
+try:
+    train.main(["--train", {str(ROOT / "train.csv")!r}, "--contextual", {str(tmp_path)!r}])
+except SystemExit as stop:
+    print(stop.code, file=sys.stderr)
 tag.main([{str(tmp_path / "toy.onnx")!r}, "The dog ate"])
 """
     result = run_blocked(DAY_1, code)
     assert result.stdout.startswith("The/"), result.stderr
     assert result.returncode == 2 and result.stderr == (
+        "error: contextual features need transformers: pip install -r "
+        "requirements-contextual.txt\n2\n"
         f"error: {tmp_path / 'toy.onnx'}: tagging an exported model needs ONNX Runtime: "
         "pip install -r requirements-export.txt\n")
 

