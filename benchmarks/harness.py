@@ -96,3 +96,19 @@ def repeated_to_size(text, megabytes, path):
         for _ in range(copies):
             file.write(text)
     return copies
+
+
+def tag_command_speed(model_path, lines, words, cwd):
+    """python -m tagger.tag MODEL - on `lines` (texts, one sentence each; `words` words in all):
+    its words/s with its start-up (a run on the first line alone) taken off, and its peak memory
+    in MB; the fastest of 3 runs each."""
+    with tempfile.TemporaryDirectory() as folder:
+        text_file, one_line = Path(folder, "lines.txt"), Path(folder, "one.txt")
+        text_file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        one_line.write_text(lines[0] + "\n", encoding="utf-8")
+        command = [sys.executable, "-m", "tagger.tag", str(model_path), "-"]
+        start_up = min(measured_run(command, one_line, cwd)[0] for _ in range(3))
+        runs = [measured_run(command, text_file, cwd) for _ in range(3)]
+    seconds = min(seconds for seconds, _ in runs)
+    return {"words": words, "seconds": seconds, "start_up_seconds": start_up,
+            "words_per_s": words / (seconds - start_up), "peak_mb": max(peak for _, peak in runs)}

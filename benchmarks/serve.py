@@ -13,11 +13,10 @@ import select
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import measured_run
+from benchmarks.harness import tag_command_speed
 from benchmarks.study import study_command
 from benchmarks.training import ROOT
 
@@ -112,16 +111,8 @@ def run_serve_row(dev_path, model_path, configurations=CONFIGURATIONS, n_sentenc
     sentences = [(text, len(words_of(tokenize(text)))) for text in texts]
     sent = served_text(sentences, n_sentences)
     result = {"sentences": n_sentences, "passes": []}
-    with tempfile.TemporaryDirectory() as folder:
-        text_file, one_line = Path(folder, "sent.txt"), Path(folder, "one.txt")
-        text_file.write_text("".join(text + "\n" for text, _ in sent), encoding="utf-8")
-        one_line.write_text(texts[0] + "\n", encoding="utf-8")
-        command = [sys.executable, "-m", "tagger.tag", str(model_path), "-"]
-        start_up = min(measured_run(command, one_line, ROOT)[0] for _ in range(3))
-        seconds = min(measured_run(command, text_file, ROOT)[0] for _ in range(3))
-    words = sum(n for _, n in sent)
-    result["tag_command"] = {"words": words, "seconds": seconds, "start_up_seconds": start_up,
-                             "words_per_s": words / (seconds - start_up)}
+    result["tag_command"] = tag_command_speed(model_path, [text for text, _ in sent],
+                                              sum(n for _, n in sent), ROOT)
     process, port = start_server(model_path)
     try:
         result["start_mb"] = memory_mb(process.pid, "VmRSS")

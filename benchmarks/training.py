@@ -100,10 +100,10 @@ def train_and_measure_classic(kind, train_path, dev_path, tag_set="upos"):
             "tag_tokens_per_s": sum(len(words) for words, _ in dev_data) / tag_seconds}
 
 
-def train_and_measure(changes, train_path, dev_path, epochs=None, also=None):
+def train_and_measure(changes, train_path, dev_path, epochs=None, also=None, with_file=None):
     """Train the recipe with `changes` through tagger.train's own code, then measure and examine
     the model kept (the best epoch's, as a user gets it); also(model, vocab, sentences, gold,
-    predicted), if given, adds figures of its own."""
+    predicted) and with_file(the saved model's path), if given, add figures of their own."""
     from tagger.checkpoint import load_checkpoint
     from tagger.data import read_tag_sets
     from tagger.tagging import predict
@@ -114,6 +114,7 @@ def train_and_measure(changes, train_path, dev_path, epochs=None, also=None):
         wall_seconds = time.perf_counter() - start
         model, vocab = load_checkpoint(model_path)
         model_bytes = model_path.stat().st_size
+        file_figures = with_file(model_path) if with_file is not None else {}
 
     def read_and_tag():
         sentences, gold = read_tag_sets(dev_path, vocab.tag_sets)
@@ -125,7 +126,7 @@ def train_and_measure(changes, train_path, dev_path, epochs=None, also=None):
                   train_tokens_per_s=run.n_train_tokens * len(history) / run.training_seconds,
                   tag_tokens_per_s=sum(map(len, sentences)) / tag_seconds,
                   best_epoch=run.best_epoch, epochs=len(history), history=history,
-                  model_bytes=model_bytes)
+                  model_bytes=model_bytes, encoding_seconds=run.encoding_seconds, **file_figures)
     result.update(examine(model, vocab, sentences, gold))
     training_tags = read_tag_sets(train_path, vocab.tag_sets)[1]
     predicted = result.pop("predicted")

@@ -10,8 +10,9 @@ import sys
 import pytest
 
 import benchmark
-from benchmarks import (accuracy, calibration, corpus, crf_cost, export, learning_curve,
-                        raw_text, seeds, step_costs, streaming, study, training, vectors)
+from benchmarks import (accuracy, calibration, contextual, corpus, crf_cost, export,
+                        learning_curve, raw_text, seeds, step_costs, streaming, study, training,
+                        vectors)
 from benchmarks.results import RESULTS_FOLDER, read_results
 from conftest import (EWT, ROOT, doc_text, needs_ewt, read_conllu, readme_block, run_script,
                       saved_rows)
@@ -49,7 +50,12 @@ def test_each_study_saves_its_own_rows_measured_with_the_recipe_file():
                     if line.startswith("python -m tagger.train @")]
     glove = ("python -m tagger.train @recipes/ewt-glove.txt --word-vectors glove.6B.50d.txt "
              "--train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu --save ewt-glove.pt")
-    assert set(recipe_lines) == {training.RECIPE_COMMAND, glove}
+    contextual_line = ("python -m tagger.train @recipes/ewt-contextual.txt --contextual MODEL_DIR "
+                       "--word-vectors glove.6B.50d.txt --train en_ewt-ud-train.conllu --dev "
+                       "en_ewt-ud-dev.conllu --save ewt-contextual.pt")  # as its issue asks
+    assert set(recipe_lines) == {training.RECIPE_COMMAND, glove, contextual_line}
+    for recipe_file, line in (("ewt-glove.txt", glove), ("ewt-contextual.txt", contextual_line)):
+        assert f"#   {line}\n" in (ROOT / "recipes" / recipe_file).read_text()
     assert readme_block("cat recipes/ewt.txt") == recipe  # and the README shows it whole
 
 
@@ -587,3 +593,38 @@ def test_the_vectors_study_trains_with_the_vectors_file_and_splits_the_unseen_wo
 def test_confusion_matrix_rows_are_gold_columns_predicted():
     counts = training.confusion_matrix(["A", "A", "B", "C"], ["A", "B", "B", "A"], ["A", "B"])
     assert counts == [[1, 1], [0, 1]]  # the word tagged C in gold is outside the tags asked for
+
+
+def test_the_contextual_rows_are_the_three_recipes_on_each_seed_and_one_without_chars(tmp_path):
+    args = argparse.Namespace(vectors=tmp_path / "v.txt", transformer=tmp_path / "minilm")
+    recipe = vars(training.recipe_args([], "t.conllu"))
+    glove = dict(recipe, num_layers=2, epochs=24, word_vectors=str(tmp_path / "v.txt"),
+                 max_vectors=100_000)
+    with_transformer = dict(glove, contextual=str(tmp_path / "minilm"),
+                            contextual_sha256=contextual.CONTEXTUAL_RECIPE.read_text().split(
+                                "--contextual-sha256 ")[1].split()[0])
+    for row, (kind, seed) in contextual.ROWS.items():
+        got = vars(training.recipe_args(contextual.changes(row, args), "t.conllu"))
+        expected = {"recipe": recipe, "glove": glove, "contextual": with_transformer,
+                    "no-chars": dict(with_transformer, chars=False)}[kind]
+        assert got == dict(expected, seed=seed), row
+    assert set(contextual.ROWS) == {f"{kind}-seed-{seed}" for kind in ("recipe", "glove",
+                                                                       "contextual")
+                                    for seed in contextual.SEEDS} | {"no-chars-seed-1"}
+
+
+def test_the_contextual_table_gives_each_row_the_means_and_the_gains(capsys):
+    def row(upos, xpos, encoding=0.0):
+        return {"accuracy": upos, "xpos_accuracy": xpos, "unseen": 0.8, "train_seconds": 660.0,
+                "encoding_seconds": encoding, "raw_text_words_per_s": 3000.0,
+                "tag_peak_mb": 900.0, "model_bytes": 2**20 * 120.5}
+    rows = {"glove-seed-1": row(0.960, 0.955), "glove-seed-2": row(0.962, 0.957),
+            "contextual-seed-1": row(0.970, 0.966, 60.0),
+            "contextual-seed-2": row(0.971, 0.965, 60.0)}
+    contextual.print_tables(rows)
+    printed = capsys.readouterr().out
+    assert ("| the contextual recipe | 1 | 97.00% | 96.60% | 80.00% | 10.0 min | 1.0 min | "
+            "3,000 words/s | 900 MB | 120.5 MiB |") in printed
+    assert "The contextual recipe, mean of 2 seeds: UPOS 97.05%, XPOS 96.55%." in printed
+    assert ("The contextual recipe minus the GloVe recipe, seed by seed, in points: UPOS +1.00, "
+            "+0.90; XPOS +1.10, +0.80.") in printed
