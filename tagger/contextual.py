@@ -88,7 +88,9 @@ class ContextualEncoder:
     def from_fields(cls, fields, device="cpu"):
         """The transformer a checkpoint keeps; a ValueError if its weights are not the ones
         recorded."""
-        files = {name: bytes(tensor.numpy()) for name, tensor in fields["files"].items()}
+        # FILES only: a name from the file is never a path to write to
+        files = {name: bytes(fields["files"][name].numpy()) for name in FILES
+                 if name in fields["files"]}
         if sha256(files.get(WEIGHTS, b"")) != fields["sha256"]:
             raise ValueError("its transformer's weights are not the ones it recorded")
         return cls(files, fields["source"], device)

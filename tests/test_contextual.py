@@ -123,3 +123,15 @@ def test_the_recipes_transformer_is_the_packaged_one_where_it_is_installed():
     encoder = quiet(ContextualEncoder.from_folder, folder, expected)
     (features,) = encoder.encode([["I", "saw", "her", "duck", "."]])
     assert features.shape == (5, 384) and torch.isfinite(features).all()
+
+
+def test_a_file_name_in_a_checkpoint_is_never_a_path_written_to(contextual_model, tmp_path,
+                                                                monkeypatch):
+    checkpoint = torch.load(contextual_model, weights_only=True)
+    checkpoint["contextual"]["files"]["../escaped.json"] = torch.tensor([123], dtype=torch.uint8)
+    lying = tmp_path / "lying.pt"
+    torch.save(checkpoint, lying)
+    (tmp_path / "temporary").mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "temporary"))
+    model, _ = load_checkpoint(lying)
+    assert model.encoder is not None and not (tmp_path / "temporary" / "escaped.json").exists()
