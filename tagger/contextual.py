@@ -59,8 +59,8 @@ class ContextualEncoder:
         self.device = device
         self.dim = self.model.config.hidden_size
         # pieces of words a window holds: the model's positions less [CLS] and [SEP]
-        self.max_pieces = (self.model.config.max_position_embeddings
-                           - self.tokenizer.num_special_tokens_to_add())
+        self.special = self.tokenizer.num_special_tokens_to_add()
+        self.max_pieces = self.model.config.max_position_embeddings - self.special
 
     @classmethod
     def from_folder(cls, folder, expected_sha256=None, device="cpu"):
@@ -72,7 +72,7 @@ class ContextualEncoder:
                              "folder: config.json, model.safetensors, tokenizer files)")
         files = {name: (path / name).read_bytes() for name in FILES if (path / name).is_file()}
         encoder = cls(files, str(path.resolve()), device)
-        if expected_sha256 and encoder.sha256 != expected_sha256.lower():
+        if expected_sha256 and encoder.sha256 != expected_sha256:
             raise InputError(f"{folder}: its {WEIGHTS} has SHA-256 {encoder.sha256}, not the "
                              f"{expected_sha256} expected: another transformer")
         return encoder
@@ -97,7 +97,7 @@ class ContextualEncoder:
 
     def windows(self, sentences):
         """(pieces, sentence, first word, end word) of parts of sentences that fit the model: a
-        long sentence is cut between words, never truncated."""
+        long sentence is cut between words (only a word too long alone is cut short)."""
         windows = []
         encodings = self.tokenizer(sentences, is_split_into_words=True, add_special_tokens=False)
         for i, words in enumerate(sentences):
@@ -122,7 +122,7 @@ class ContextualEncoder:
         counts = torch.zeros(starts[-1])
         batches, batch = [], []
         for window in sorted(self.windows(sentences)):  # fewest pieces first: little padding
-            if batch and (len(batch) + 1) * (window[0] + 2) > BATCH_PIECES:
+            if batch and (len(batch) + 1) * (window[0] + self.special) > BATCH_PIECES:
                 batches.append(batch)
                 batch = []
             batch.append(window[1:])
@@ -131,7 +131,8 @@ class ContextualEncoder:
                           disable=None if description else True):
             inputs = self.tokenizer([sentences[i][first:end] for i, first, end in batch],
                                     is_split_into_words=True, padding=True, truncation=True,
-                                    max_length=self.max_pieces + 2, return_tensors="pt")
+                                    max_length=self.max_pieces + self.special,
+                                    return_tensors="pt")
             states = self.model(input_ids=inputs["input_ids"].to(self.device),
                                 attention_mask=inputs["attention_mask"].to(self.device),
                                 output_hidden_states=True).hidden_states

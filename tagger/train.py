@@ -14,6 +14,7 @@ import dataclasses
 import math
 import os
 import random
+import re
 import sys
 import time
 
@@ -32,6 +33,13 @@ from tagger.vectors import coverage_line, read_word_vectors, vector_table
 from tagger.vocabulary import UNK_IX, Vocabulary, make_batches, word_count_tensor
 
 DEFAULT_MAX_VECTORS = 100_000
+
+
+def sha256_type(text):
+    """An argparse type: a SHA-256 in hexadecimal (either case)."""
+    if not re.fullmatch("[0-9a-fA-F]{64}", text):
+        raise argparse.ArgumentTypeError(f"must be 64 hexadecimal digits, not {text!r}")
+    return text.lower()
 
 
 def parse_args(argv=None):
@@ -55,8 +63,9 @@ def parse_args(argv=None):
         "model.safetensors, tokenizer.json): each word also reads the frozen transformer's "
         "features, the mean over its pieces of the last 4 layers' average; the model keeps "
         "the transformer")
-    add("--contextual-sha256", metavar="HASH", help="refuse a --contextual folder whose "
-        "model.safetensors has another SHA-256 (a recipe names the transformer it was tuned on)")
+    add("--contextual-sha256", metavar="HASH", type=sha256_type,
+        help="refuse a --contextual folder whose model.safetensors has another SHA-256, 64 "
+             "hexadecimal digits (a recipe names the transformer it was tuned on)")
     add = parser.add_argument_group("model").add_argument
     add("--loss", choices=["nll", "ce"], default="nll",
         help="nll: log_softmax and NLLLoss; ce: logits and CrossEntropyLoss (default: nll)")

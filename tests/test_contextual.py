@@ -97,6 +97,10 @@ def test_another_transformer_and_a_damaged_one_are_refused_in_one_line(
                                        str(tiny_transformer), "--contextual-sha256", "ab" * 32],
                         capsys)
     assert code == 2 and "not the " + "ab" * 32 + " expected" in err and err.count("\n") == 1
+    code, err = exit_of(trainer.main, ["--train", str(data), "--contextual",
+                                       str(tiny_transformer), "--contextual-sha256", "ab12"],
+                        capsys)
+    assert code == 2 and "must be 64 hexadecimal digits, not 'ab12'" in err
     checkpoint = torch.load(contextual_model, weights_only=True)
     checkpoint["contextual"]["files"]["model.safetensors"][-1] ^= 1  # one bit of the weights
     damaged = tmp_path / "damaged.pt"
