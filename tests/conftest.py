@@ -108,18 +108,23 @@ def toy_model(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="session")
-def rich_model(tmp_path_factory):
-    """A small model with every part an export keeps (characters, 2 layers both ways, XPOS)."""
+def train_rich(folder, name, *options):
+    """Train the rich model's settings (characters, 2 layers both ways, XPOS) on a small CoNLL-U
+    file in `folder`, with `options` added: the saved model's path."""
     from tagger import train as trainer
-    folder = tmp_path_factory.mktemp("rich")
     data = write_tagged_conllu(folder / "train.conllu")
-    path = folder / "rich.pt"
+    path = folder / name
     quiet(trainer.main, ["--train", str(data), "--save", str(path), "--epochs", "3",
                          "--embedding-dim", "5", "--hidden-dim", "6", "--chars",
                          "--char-embedding-dim", "3", "--char-hidden-dim", "4", "--xpos",
-                         "--lowercase", "--bidirectional", "--num-layers", "2"])
+                         "--lowercase", "--bidirectional", "--num-layers", "2", *options])
     return path
+
+
+@pytest.fixture(scope="session")
+def rich_model(tmp_path_factory):
+    """A small model with every part an export keeps (characters, 2 layers both ways, XPOS)."""
+    return train_rich(tmp_path_factory.mktemp("rich"), "rich.pt")
 
 
 def write_tiny_transformer(folder, max_positions=64):
@@ -158,16 +163,9 @@ def tiny_transformer(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def contextual_model(tmp_path_factory, tiny_transformer):
-    """A small model that reads the tiny transformer's features (and characters, and XPOS)."""
-    from tagger import train as trainer
-    folder = tmp_path_factory.mktemp("contextual")
-    data = write_tagged_conllu(folder / "train.conllu")
-    path = folder / "contextual.pt"
-    quiet(trainer.main, ["--train", str(data), "--save", str(path), "--epochs", "3",
-                         "--embedding-dim", "5", "--hidden-dim", "6", "--chars",
-                         "--char-embedding-dim", "3", "--char-hidden-dim", "4", "--xpos",
-                         "--bidirectional", "--contextual", str(tiny_transformer)])
-    return path
+    """The rich model's settings, and the tiny transformer's features."""
+    return train_rich(tmp_path_factory.mktemp("contextual"), "contextual.pt", "--contextual",
+                      str(tiny_transformer))
 
 
 def subnormal_survives_on_this_thread():
