@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from benchmarks.serve import start_server
-from conftest import ROOT, exit_of, quiet, run_tag, write_tagged_conllu, write_tiny_transformer
+from conftest import (ROOT, doc_text, exit_of, quiet, run_tag, write_tagged_conllu,
+                      write_tiny_transformer)
 from tagger import export, tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint, read_checkpoint
@@ -126,7 +127,14 @@ def test_the_recipes_transformer_is_the_packaged_one_where_it_is_installed():
     folder = Path(spec.origin).parent / "model"
     encoder = quiet(ContextualEncoder.from_folder, folder, expected)
     (features,) = encoder.encode([["I", "saw", "her", "duck", "."]])
-    assert features.shape == (5, 384) and torch.isfinite(features).all()
+    assert features.shape == (5, encoder.dim) and torch.isfinite(features).all()
+    config = encoder.model.config  # the figures docs/real-data.md gives of it
+    page = " ".join(doc_text("docs/real-data.md").split())
+    for said in (f"a {config.num_hidden_layers}-layer BERT, {encoder.dim} numbers a word",
+                 f"({config.max_position_embeddings} for this one, [CLS] and [SEP] included: "
+                 f"{encoder.max_pieces} pieces a part)",
+                 f"tokenizer: {sum(map(len, encoder.files.values())) / 1e6:.0f} MB more)"):
+        assert said in page, said
 
 
 def test_a_file_name_in_a_checkpoint_is_never_a_path_written_to(contextual_model, tmp_path,
