@@ -34,6 +34,11 @@ def save_checkpoint(path, model, vocab):
                   "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()}}
     if model.encoder is not None:  # the transformer's files, as they were
         checkpoint["contextual"] = model.encoder.fields()
+    write_checkpoint(path, checkpoint)
+
+
+def write_checkpoint(path, checkpoint):
+    """torch.save a checkpoint's dictionary to `path`, whole or not at all."""
     buffer = io.BytesIO()  # serialised first: a failed write is then only an OSError
     torch.save(checkpoint, buffer)
     write_atomically(buffer.getbuffer(), check_can_save(path), path)
@@ -99,30 +104,20 @@ def read_checkpoint(path, data=None):
 
 
 def checked_vocabulary(fields):
-    """(Vocabulary, temperature) from a saved model's fields; a ValueError if one is bad."""
+    """(Vocabulary, temperature) from a saved model's fields; a ValueError if one is bad. Their
+    sizes are checked against the weights' (a .pt's config, an .onnx's graph) by the caller."""
     tag_sets = fields.get("tag_sets")
     if not (isinstance(tag_sets, dict) and list(tag_sets) in (["upos"], ["upos", "xpos"])):
         raise ValueError("bad tag sets")
     vector_to_ix = fields.get("vector_to_ix") or {}
     if list(vector_to_ix.values())[:1] == [0]:  # older files list the reserved rows 0, 1 too
         vector_to_ix = dict(list(vector_to_ix.items())[2:])
-    dictionaries = {"word_to_ix": (fields.get("word_to_ix"), 0), "vector_to_ix": (vector_to_ix, 2),
-                    "char_to_ix": (fields.get("char_to_ix") or {}, 0),
-                    **{name: (tags, 0) for name, tags in tag_sets.items()}}
-    for name, (dictionary, first) in dictionaries.items():
-        if not (isinstance(dictionary, dict) and all(isinstance(key, str) for key in dictionary)
-                and list(dictionary.values()) == list(range(first, first + len(dictionary)))):
-            raise ValueError(f"bad {name}")
-    if any(not tag or any(char.isspace() for char in tag)
-           for tags in tag_sets.values() for tag in tags):
-        raise ValueError("a tag is empty or holds whitespace")
-    counts, lowercase = fields.get("word_counts") or {}, fields.get("lowercase", False)
     temperature = fields.get("temperature", 1.0)
-    if not (isinstance(counts, dict) and type(lowercase) is bool
-            and type(temperature) in (int, float) and 0.01 <= temperature <= 100):
-        raise ValueError("bad word counts, lower-casing or temperature")
+    if not (type(temperature) in (int, float) and 0.01 <= temperature <= 100):
+        raise ValueError("bad temperature")  # the probabilities would be nan
     vocab = Vocabulary(fields["word_to_ix"], tag_sets, fields.get("char_to_ix") or None,
-                       lowercase, counts or None, vector_to_ix or None)
+                       fields.get("lowercase", False), fields.get("word_counts") or None,
+                       vector_to_ix or None)
     return vocab, temperature
 
 
@@ -157,10 +152,8 @@ def rebuild(checkpoint, device="cpu"):
                         for name, tensor in RealDataTagger(config).state_dict().items()}
     except (TypeError, ValueError, RuntimeError):
         raise ValueError("its settings build no model") from None
-    state_dict = checkpoint.get("state_dict")
-    if not isinstance(state_dict, dict):
-        raise ValueError("no weights")
-    state_dict = {OLD_NAMES.get(name, name): tensor for name, tensor in state_dict.items()}
+    state_dict = {OLD_NAMES.get(name, name): tensor
+                  for name, tensor in checkpoint["state_dict"].items()}
     if {name: getattr(tensor, "shape", None) for name, tensor in state_dict.items()} != expected:
         raise ValueError("its weights do not match its settings")
     n_vectors = len(vocab.vector_to_ix) + 2 if vocab.vector_to_ix else 0  # + padding, unknown
@@ -176,10 +169,7 @@ def rebuild(checkpoint, device="cpu"):
     model.temperature = temperature
     if config.contextual_dim:
         from tagger.contextual import ContextualEncoder  # transformers: only for such models
-        try:
-            model.encoder = ContextualEncoder.from_fields(checkpoint["contextual"], device)
-        except (KeyError, TypeError, AttributeError):
-            raise ValueError("its transformer's files are missing") from None
+        model.encoder = ContextualEncoder.from_fields(checkpoint["contextual"], device)
         if model.encoder.dim != config.contextual_dim:
             raise ValueError("its transformer's features are not the size it was trained on")
     return model, vocab
@@ -191,6 +181,9 @@ def load_checkpoint(path, device="cpu", data=None):
         model, vocab = rebuild(read_checkpoint(path, data), device)
     except ValueError as error:
         raise InputError(f"{path}: damaged checkpoint: {error}") from None
+    except (KeyError, TypeError, AttributeError):  # a field missing, or of another type
+        raise InputError(f"{path}: damaged checkpoint: its fields are not the ones this "
+                         "tagger writes") from None
     return model.to(device).eval(), vocab
 
 
@@ -206,8 +199,4 @@ def load_model(path, device="cpu", data=None):
 
 def save_temperature(path, temperature):
     """Store a fitted temperature in the checkpoint at `path`."""
-    checkpoint = read_checkpoint(path)
-    checkpoint["temperature"] = temperature
-    buffer = io.BytesIO()
-    torch.save(checkpoint, buffer)
-    write_atomically(buffer.getbuffer(), check_can_save(path), path)
+    write_checkpoint(path, {**read_checkpoint(path), "temperature": temperature})

@@ -9,7 +9,6 @@ from tagger.lines import LineReader
 
 MAX_VECTOR_LINE_BYTES = 1 << 20  # a 300-d line is about 3 KB
 MAX_DIMENSION = 4096
-BINARY = "binary data, as in a binary word2vec file: convert it to text first"
 
 
 def is_number(text):
@@ -48,12 +47,10 @@ def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=
             if progress is not None:
                 progress.update(len(raw))
             try:
-                if b"\0" in raw:
-                    raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL")
                 fields = raw.decode("utf-8").rstrip("\r\n").rstrip(" ").split(" ")
-            except UnicodeDecodeError:
-                problem = BINARY if header or b"\0" in raw else "not UTF-8"
-                raise InputError(f"{where}: {problem}") from None
+            except UnicodeDecodeError:  # a binary word2vec file, say
+                raise InputError(f"{where}: not UTF-8 text (a binary file? convert it to "
+                                 "text first)") from None
             header = header or number == 1 and len(fields) == 2 and all(map(str.isdigit, fields))
             if dimension is None:  # from word2vec's first line (COUNT DIM), or GloVe's
                 dimension = int(fields[1]) if header else len(fields) - 1
