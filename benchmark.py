@@ -3,7 +3,8 @@
     pip install -r requirements-bench.txt
     python benchmark.py                  # every study; every study's files are checked first:
                                          # the EWT files and ewt.pt (or --data, --model), and
-                                         # glove.6B.50d.txt next to this file
+                                         # glove.6B.50d.txt next to this file, and the
+                                         # transformer's weights (the recipe's SHA-256)
     python benchmark.py --show           # the tables of docs/ again, from benchmarks/results
 
 Each study also runs alone: `python -m benchmarks.seeds --help`. Run it alone on the machine:
@@ -12,15 +13,15 @@ two torch processes at once slow each other down.
 import argparse
 from pathlib import Path
 
-from benchmarks import (accuracy, calibration, corpus, crf_cost, export, learning_curve,
-                        raw_text, seeds, serve, step_costs, streaming, vectors)
+from benchmarks import (accuracy, calibration, contextual, corpus, crf_cost, export,
+                        learning_curve, raw_text, seeds, serve, step_costs, streaming, vectors)
 from benchmarks.results import RESULTS_FOLDER, read_results
 from benchmarks.study import (DEFAULT_MODEL, check_inputs, parse_args, print_saved, run_study,
                               study_name)
 from benchmarks.training import ROOT
 
 STUDIES = (accuracy, raw_text, calibration, learning_curve, step_costs, crf_cost, seeds, streaming,
-           vectors, export, corpus, serve)
+           vectors, contextual, export, corpus, serve)
 
 
 def training_seconds(figures):

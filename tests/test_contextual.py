@@ -6,12 +6,14 @@ import json
 import shlex
 import signal
 from pathlib import Path
+from statistics import mean
 
 import pytest
 import torch
 
+from benchmarks.contextual import SEEDS
 from benchmarks.serve import start_server
-from conftest import (ROOT, doc_text, exit_of, quiet, run_tag, write_tagged_conllu,
+from conftest import (ROOT, doc_text, exit_of, quiet, run_tag, saved_rows, write_tagged_conllu,
                       write_tiny_transformer)
 from tagger import export, tag
 from tagger import train as trainer
@@ -133,7 +135,8 @@ def test_the_recipes_transformer_is_the_packaged_one_where_it_is_installed():
     for said in (f"a {config.num_hidden_layers}-layer BERT, {encoder.dim} numbers a word",
                  f"({config.max_position_embeddings} for this one, [CLS] and [SEP] included: "
                  f"{encoder.max_pieces} pieces a part)",
-                 f"tokenizer: {sum(map(len, encoder.files.values())) / 1e6:.0f} MB more)"):
+                 f"tokenizer: {sum(map(len, encoder.files.values())) / 1e6:.0f} MB more, or "
+                 f"{sum(map(len, encoder.files.values())) / 2**20:.0f} MiB)"):
         assert said in page, said
 
 
@@ -147,3 +150,41 @@ def test_a_file_name_in_a_checkpoint_is_never_a_path_written_to(contextual_model
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "temporary"))
     model, _ = load_checkpoint(lying)
     assert model.encoder is not None and not (tmp_path / "temporary" / "escaped.json").exists()
+
+
+def test_the_contextual_prose_says_what_the_saved_study_says():
+    rows = saved_rows("contextual")
+
+    def seeds_of(kind, key):
+        return [rows[f"{kind}-seed-{seed}"][key] for seed in SEEDS]
+    gains = [100 * (after - before) for key in ("accuracy", "xpos_accuracy")
+             for before, after in zip(seeds_of("glove", key), seeds_of("contextual", key))]
+    late = [100 * epoch["dev_accuracy"] for history in seeds_of("contextual", "history")
+            for epoch in history[len(history) // 2:]]
+    minutes = [seconds / 60 for seconds in seeds_of("contextual", "train_seconds")]
+    speed = {kind: seeds_of(kind, "raw_text_words_per_s") for kind in ("glove", "contextual")}
+    peak = {kind: seeds_of(kind, "tag_peak_mb") for kind in ("glove", "contextual")}
+    no_chars, with_chars = rows["no-chars-seed-1"], rows["contextual-seed-1"]
+    drops = [100 * (no_chars[key] - with_chars[key]) for key in ("accuracy", "xpos_accuracy")]
+    spread = [100 * abs(a - b) for a, b in (seeds_of("contextual", key)
+                                            for key in ("accuracy", "xpos_accuracy"))]
+    assert all(-drop > gap for drop, gap in zip(drops, spread))
+    slower = [glove / with_transformer for glove, with_transformer
+              in zip(speed["glove"], speed["contextual"])]
+    page = " ".join(doc_text("docs/real-data.md").split())
+    size = {kind: rows[f"{kind}-seed-1"]["model_bytes"] / 2**20 for kind in ("glove", "contextual")}
+    for said in (f"features add {min(gains):.1f} to {max(gains):.1f} points",
+                 f"rises from {100 * mean(seeds_of('glove', 'unseen')):.1f}% to "
+                 f"{100 * mean(seeds_of('contextual', 'unseen')):.1f}%",
+                 f"lies between {min(late):.2f}% and {max(late):.2f}%",
+                 f"took {min(minutes):.1f} to {max(minutes):.1f} minutes",
+                 f"at {min(speed['contextual']):,.0f} to {max(speed['contextual']):,.0f} words/s",
+                 f"{slower[0]:.1f} and {slower[1]:.1f} times slower than the GloVe recipe on the "
+                 f"same seed ({min(speed['glove']):,.0f} to {max(speed['glove']):,.0f} words/s)",
+                 f"{min(peak['contextual']):,.0f} to {max(peak['contextual']):,.0f} MB at the "
+                 f"peak rather than {max(peak['glove']):,.0f}",
+                 f"seed 1 scores {drops[0]:+.2f} points of UPOS and {drops[1]:+.2f} of XPOS, more "
+                 f"than the contextual recipe's two seeds differ ({spread[0]:.2f} and "
+                 f"{spread[1]:.2f})",
+                 f"model file is {size['contextual']:.0f} MiB rather than {size['glove']:.0f}"):
+        assert said in page, said
