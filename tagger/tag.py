@@ -19,6 +19,7 @@ from tagger.lines import LineReader
 from tagger.report import PROBABILITY_SCORES, print_evaluation
 from tagger.tagging import tag_conllu, tag_text, text_lines
 
+
 def parse_args(argv=None):
     """The command line: a saved model and one job (tag text, tag a CoNLL-U file, or evaluate)."""
     parser = argparse.ArgumentParser(prog="python -m tagger.tag", description=__doc__,
