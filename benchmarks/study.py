@@ -37,7 +37,7 @@ def parse_args(study, argv):
                                             "(default: all)")
     if getattr(study, "TRAINS", False):
         parser.add_argument("--epochs", type=AT_LEAST_ONE,
-                            help="epochs of every training (default: the recipe's)")
+                            help="epochs of every training (default: each row's recipe's)")
     if getattr(study, "MODEL_ROWS", ()):
         parser.add_argument("--model", metavar="FILE", type=Path, default=DEFAULT_MODEL,
                             help=f"a trained model, measured by {', '.join(study.MODEL_ROWS)} "
