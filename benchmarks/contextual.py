@@ -6,11 +6,10 @@ import importlib.util
 import re
 import shlex
 from pathlib import Path
-from statistics import mean
 
 from benchmarks.harness import tag_command_speed
 from benchmarks.study import study_command
-from benchmarks.training import ROOT, train_and_measure
+from benchmarks.training import ROOT, print_seed_summaries, train_and_measure
 
 GLOVE_RECIPE = ROOT / "recipes" / "ewt-glove.txt"
 CONTEXTUAL_RECIPE = ROOT / "recipes" / "ewt-contextual.txt"
@@ -116,24 +115,8 @@ def print_tables(rows):
               f"{r['raw_text_words_per_s']:,.0f} words/s | "
               f"{r['tag_peak_mb']:,.0f} MB | {r['model_bytes'] / 2**20:.1f} MiB |")
     print()
-    for kind, (label, _) in KINDS.items():
-        names = [f"{kind}-seed-{seed}" for seed in SEEDS if f"{kind}-seed-{seed}" in rows]
-        if len(names) < 2:
-            continue
-        means = [mean(100 * rows[name][key] for name in names)
-                 for key in ("accuracy", "xpos_accuracy")]
-        print(f"{label[0].upper() + label[1:]}, mean of {len(names)} seeds: UPOS "
-              f"{means[0]:.2f}%, XPOS {means[1]:.2f}%.")
-    seeds = [seed for seed in SEEDS
-             if f"glove-seed-{seed}" in rows and f"contextual-seed-{seed}" in rows]
-    if seeds:
-        pairs = [(rows[f"glove-seed-{seed}"], rows[f"contextual-seed-{seed}"]) for seed in seeds]
-        gains = {key: ", ".join(f"{100 * (after[key] - before[key]):+.2f}"
-                                for before, after in pairs)
-                 for key in ("accuracy", "xpos_accuracy")}
-        print(f"The contextual recipe minus the GloVe recipe, seed by seed, in points: UPOS "
-              f"{gains['accuracy']}; XPOS {gains['xpos_accuracy']}.")
-
+    print_seed_summaries(rows, {kind: label for kind, (label, _) in KINDS.items()}, SEEDS,
+                         [("glove", "contextual")])
 
 if __name__ == "__main__":
     study_command(__spec__.name)

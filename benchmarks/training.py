@@ -6,6 +6,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from statistics import mean
 
 from benchmarks.harness import best_of
 
@@ -182,3 +183,31 @@ def examine(model, vocab, sentences, gold):
                 confusion_matrix=confusion_matrix(result.gold, result.predicted, tags),
                 by_frequency=accuracy_by_frequency(result.words, result.gold, result.predicted,
                                                    vocab.training_count))
+
+
+def print_seed_summaries(rows, labels, seeds, comparisons):
+    """Under a study's table of rows named KIND-seed-SEED: each kind's mean UPOS and XPOS and
+    their range over its seeds (two or more), then for each (before, after) pair of kinds the
+    difference seed by seed. labels: {kind: its name in the sentences}."""
+    def figures(kind, key, kept_seeds=seeds):
+        return [100 * rows[f"{kind}-seed-{seed}"][key] for seed in kept_seeds
+                if f"{kind}-seed-{seed}" in rows]
+
+    def capitalized(label):  # not str.capitalize, which would write "Glove"
+        return label[0].upper() + label[1:]
+    for kind, label in labels.items():
+        upos, xpos = figures(kind, "accuracy"), figures(kind, "xpos_accuracy")
+        if len(upos) >= 2:
+            print(f"{capitalized(label)}, mean of {len(upos)} seeds: UPOS {mean(upos):.2f}% "
+                  f"(range {max(upos) - min(upos):.2f}), XPOS {mean(xpos):.2f}% "
+                  f"(range {max(xpos) - min(xpos):.2f}).")
+    for before, after in comparisons:
+        both = [seed for seed in seeds
+                if f"{before}-seed-{seed}" in rows and f"{after}-seed-{seed}" in rows]
+        if not both:
+            continue
+        gains = {key: ", ".join(f"{second - first:+.2f}" for first, second
+                                in zip(figures(before, key, both), figures(after, key, both)))
+                 for key in ("accuracy", "xpos_accuracy")}
+        print(f"{capitalized(labels[after])} minus {labels[before]}, seed by seed, in points: "
+              f"UPOS {gains['accuracy']}; XPOS {gains['xpos_accuracy']}.")

@@ -1,10 +1,9 @@
 """The recipe, the recipe with two layers and 24 epochs, and that with GloVe word vectors (the
 glove recipe), on the same seeds: what the second layer buys, and what the vectors do."""
 from pathlib import Path
-from statistics import mean
 
 from benchmarks.study import study_command
-from benchmarks.training import ROOT, train_and_measure
+from benchmarks.training import ROOT, print_seed_summaries, train_and_measure
 
 GLOVE_RECIPE = ROOT / "recipes" / "ewt-glove.txt"
 SEEDS = (1, 2, 3)
@@ -102,28 +101,8 @@ def print_tables(rows):
               f"{unseen['without_vector']:.2%} ({tokens['without_vector']:,}) | "
               f"{r['train_seconds'] / 60:.1f} min | {r['model_bytes'] / 2**20:.1f} MiB |")
     print()
-    for kind, (label, _) in KINDS.items():
-        names = [f"{kind}-seed-{seed}" for seed in SEEDS if f"{kind}-seed-{seed}" in rows]
-        if len(names) < 2:
-            continue
-        summary = []
-        for key in ("accuracy", "xpos_accuracy"):
-            values = [100 * rows[name][key] for name in names]
-            summary.append(f"{mean(values):.2f}% (range {max(values) - min(values):.2f})")
-        print(f"{label.capitalize()}, mean of {len(names)} seeds: UPOS {summary[0]}, "
-              f"XPOS {summary[1]}.")
-    for before, after in (("recipe", "layers"), ("layers", "vectors"), ("recipe", "vectors")):
-        seeds = [seed for seed in SEEDS
-                 if f"{before}-seed-{seed}" in rows and f"{after}-seed-{seed}" in rows]
-        if not seeds:
-            continue
-        pairs = [(rows[f"{before}-seed-{seed}"], rows[f"{after}-seed-{seed}"]) for seed in seeds]
-        gains = {key: ", ".join(f"{100 * (second[key] - first[key]):+.2f}"
-                                for first, second in pairs)
-                 for key in ("accuracy", "xpos_accuracy")}
-        print(f"{KINDS[after][0].capitalize()} minus {KINDS[before][0]}, seed by seed, in points: "
-              f"UPOS {gains['accuracy']}; XPOS {gains['xpos_accuracy']}.")
-
+    print_seed_summaries(rows, {kind: label for kind, (label, _) in KINDS.items()}, SEEDS,
+                         [("recipe", "layers"), ("layers", "vectors"), ("recipe", "vectors")])
 
 if __name__ == "__main__":
     study_command(__spec__.name)

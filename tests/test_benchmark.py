@@ -635,6 +635,7 @@ def test_the_contextual_table_gives_each_row_the_means_and_the_gains(capsys):
     assert ("| the contextual recipe | 1 | 97.00% | 96.60% | 80.00% | 10.0 min | 1.0 min | "
             "3,000 words/s | 900 MB | 120.5 MiB |") in printed
     assert "| the GloVe recipe | 1 | 96.00% | 95.50% | 80.00% | 11.0 min | - | 3,000" in printed
-    assert "The contextual recipe, mean of 2 seeds: UPOS 97.05%, XPOS 96.55%." in printed
+    assert ("The contextual recipe, mean of 2 seeds: UPOS 97.05% (range 0.10), XPOS 96.55% "
+            "(range 0.10).") in printed
     assert ("The contextual recipe minus the GloVe recipe, seed by seed, in points: UPOS +1.00, "
             "+0.90; XPOS +1.10, +0.80.") in printed
