@@ -65,6 +65,8 @@ class WordSoftmax(nn.Module):
 class RealDataTagger(nn.Module):
     """Word vectors (and a character LSTM's) -> LSTM -> one linear and output layer per tag set."""
 
+    same_length_only = False  # packed sequences: batches of mixed lengths too
+
     def __init__(self, config):
         super().__init__()
         self.config = config

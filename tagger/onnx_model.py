@@ -15,6 +15,7 @@ class OnnxModel:
     """An ONNX Runtime session behind RealDataTagger's interface: scores and decode."""
 
     same_length_only = True  # the graph takes no lengths: padding would reach the backward LSTM
+    encoder = None  # an exported model reads no transformer's features
 
     def __init__(self, session, temperature, path):
         self.session, self.path = session, path

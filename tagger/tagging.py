@@ -57,8 +57,8 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
                     predictions[name].log_probs[sentence_id] = log_probs[row, :length].cpu()
         group.clear()
 
-    same_length = same_length or getattr(model, "same_length_only", False)
-    if features is None and getattr(model, "encoder", None) is not None:
+    same_length = same_length or model.same_length_only
+    if features is None and model.encoder is not None:
         features = model.encoder.encode(sentences)
     batches = make_batches(sentences, vocab, batch_size=batch_size, device=device,
                            same_length=same_length, features=features)

@@ -139,7 +139,7 @@ def build_model(args, sentences, gold_tags, device="cpu"):
         vocab.vector_to_ix, vectors = vector_table(found, dimension)
         config.n_vectors, config.vector_dim = vectors.shape
     encoder = None
-    if getattr(args, "contextual", None):
+    if args.contextual:
         from tagger.contextual import ContextualEncoder  # transformers: only for --contextual
         encoder = ContextualEncoder.from_folder(args.contextual, args.contextual_sha256, device)
         config.contextual_dim = encoder.dim
