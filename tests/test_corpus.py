@@ -1,20 +1,19 @@
 """tagger.corpus on Dask: tagger.tag's output byte for byte, reruns that redo exactly what is
 stale, nothing half-written, and a cluster that cannot import us said in one line."""
-import logging
+import argparse
+import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
-from distributed import Client, LocalCluster
 
-from conftest import ROOT, exit_of, quiet, run_script, run_tag
+from conftest import ROOT, exit_of, quiet, run_tag
 from tagger import corpus, dask_tagging
 from tagger.dask_tagging import RECORD, plan_blocks, tag_files
+from tagger.errors import InputError
 
 TEXTS = {
     "a.txt": "The dog ate the apple .\nEverybody read that book\n\n  spaced   out  \nthe end",
@@ -27,11 +26,15 @@ BLOCK_BYTES = 64  # small blocks: every file but the shortest is cut into severa
 
 @pytest.fixture(scope="module")
 def client():
-    """A local scheduler on 127.0.0.1 and 2 worker processes, one thread each, for the module."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as cluster_client:
-        yield cluster_client
+    """The command's local cluster (on 127.0.0.1): 2 worker processes, one thread each."""
+    with contextlib.ExitStack() as stack:
+        yield corpus.start_client(argparse.Namespace(scheduler=None, workers=2), stack)
+
+
+def test_the_local_workers_leave_ctrl_c_to_the_command(client):
+    """Ctrl-C reaches every process of the terminal's group: the command alone says one line."""
+    assert set(client.run(signal.getsignal, signal.SIGINT).values()) == {signal.SIG_IGN}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def write_inputs(folder, texts=TEXTS):
@@ -166,56 +169,27 @@ def test_the_outputs_record_and_temporary_files_in_the_input_folder_are_never_in
                                                                            folder / "a.txt")
 
 
-def test_ctrl_c_leaves_one_line_and_no_partial_file(toy_model, tmp_path):
-    """A Ctrl-C at a terminal reaches the workers too, and none of them says more than our line
-    (SIGTERM takes the same path: test_guards.py)."""
-    files = write_inputs(tmp_path / "in", {"big.txt": TEXTS["c.txt"] * 800})  # 2 blocks
-    out = tmp_path / "out"
-    argv = [str(toy_model), *files, "--out", str(out), "--workers", "1"]
-    process = subprocess.Popen([sys.executable, "-m", "tagger.corpus", *argv], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)  # a process group of its own, as a shell's
-    for _ in range(6000):  # bounded: until it writes, or ends
-        if any(out.glob(".*.tmp")) or process.poll() is not None:
-            break
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
-    assert stderr.strip().splitlines() == ["interrupted: every output in "
-                                           f"{out} is complete; run again to do the rest"]
-    assert outputs(out) == {}  # no partial file, hidden or not (a rerun: the test above)
+class ClusterWithoutUs:
+    """A client whose scheduler and workers answer that they cannot import the tagger."""
+
+    def wait_for_workers(self, n, timeout):
+        pass
+
+    def run_on_scheduler(self, function, *args):
+        return None
+
+    def run(self, function, *args):
+        return {"tcp://127.0.0.1:1": None}
 
 
-def test_a_cluster_whose_workers_cannot_import_the_tagger_is_one_line(toy_model, tmp_path):
-    """A scheduler and a worker started from a folder without the repository on their path."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    with socket.socket() as probe:  # a free port on 127.0.0.1
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
-                                  "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                                 cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
-    worker = None
-    try:
-        files = write_inputs(tmp_path / "in", {"a.txt": "the dog"})
-        address = f"tcp://127.0.0.1:{port}"
-        argv = ["-m", "tagger.corpus", toy_model, *files, "--out", tmp_path / "out",
-                "--scheduler", address, "--worker-timeout", "3"]
-        alone = run_script(*argv, timeout=120)
-        assert alone.returncode == 2 and "no worker within 3 s" in alone.stderr
-        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
-                                   "--nthreads", "1", "--no-dashboard"], cwd=tmp_path, env=env,
-                                  stderr=subprocess.DEVNULL)
-        result = run_script(*[arg if arg != "3" else "60" for arg in argv], timeout=180)
-        assert (result.returncode, result.stderr.count("\n")) == (2, 1), result.stderr
-        assert "cannot import tagger: they need the repository's folder on their PYTHONPATH" \
-            in result.stderr
-    finally:
-        for process in (worker, scheduler):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=60)
+def test_a_cluster_whose_workers_cannot_import_the_tagger_is_one_line(monkeypatch):
+    monkeypatch.setattr("distributed.Client", lambda *args, **kwargs: contextlib.nullcontext(
+        ClusterWithoutUs()))
+    args = argparse.Namespace(scheduler="tcp://127.0.0.1:1", worker_timeout=3)
+    with contextlib.ExitStack() as stack, pytest.raises(InputError) as error:
+        corpus.start_client(args, stack)
+    assert "cannot import tagger: they need the repository's folder on their PYTHONPATH" \
+        in str(error.value)
 
 
 def test_the_workers_follow_the_cpus_this_process_may_use_and_inputs_come_once(tmp_path):
