@@ -14,9 +14,8 @@ BATCH_WORDS = 20_000  # requests are taken into a call until it holds this many 
 
 
 class Batcher:
-    """Tags word lists in a process of its own, which loads the model: every request waiting is
-    sent to it in one batch. Why a process: between its torch calls the model's Python waits for
-    the GIL while the server's event loop tokenizes, and tagging beside it ran many times slower."""
+    """Tags word lists in a process of its own (beside the event loop's GIL, tagging ran many
+    times slower), sending it every request waiting as one batch."""
 
     def __init__(self, model_path, device, batch_size, threads):
         # spawn, not fork: a forked child of a process with threads may hang, and CUDA needs it
@@ -24,9 +23,7 @@ class Batcher:
         self.connection, child_end = context.Pipe()
         self.process = context.Process(target=tag_batches, name="tagger-model", daemon=True,
                                        args=(child_end, model_path, device, batch_size, threads))
-        # Started with Ctrl-C ignored, which it keeps: Ctrl-C reaches every process of the
-        # terminal's group, and the server, not its model, decides when to stop (it then closes
-        # the pipe).
+        # Ctrl-C reaches the terminal's whole group: the server, not its model, decides to stop.
         ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             self.process.start()
@@ -81,20 +78,18 @@ class Batcher:
 
 
 def tag_batches(connection, model_path, device, batch_size, threads):
-    """The model's process: load the model, then tag each list of sentences received until the
-    pipe closes."""
+    """The model's process: load the model, tag each list of sentences until the pipe closes."""
     torch.set_num_threads(threads)
     try:
         model, vocab = load_model(model_path, device)
     except Exception as error:  # noqa: BLE001 (the server raises it)
         connection.send(error)
         return
-    config = getattr(model, "config", None)
-    connection.send((vocab.tag_sets, vars(config) if config is not None else None,
+    connection.send((vocab.tag_sets, model.config and vars(model.config),
                      torch.get_num_threads()))
-    # A .pt model's character vectors, kept between calls: most words come again, and the
-    # character LSTM is much of a small call's work (an .onnx model's graph computes them).
-    char_cache = {} if isinstance(model, torch.nn.Module) else None
+    char_cache = {}  # character vectors kept between calls: most words come again
+
+
     while True:
         try:
             sentences = connection.recv()

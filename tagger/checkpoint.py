@@ -45,7 +45,7 @@ def write_checkpoint(path, checkpoint):
 
 
 def check_can_save(path, read=None):
-    """The path to write (a link's target); an InputError if it is not a model of ours (`read`)."""
+    """The path to write (a link's target); an InputError if `read` finds no model of ours there."""
     target = Path(path).resolve()
     if target.exists():
         if not target.is_file():
@@ -64,7 +64,7 @@ def check_can_save(path, read=None):
 
 
 def write_atomically(data, target, path):
-    """Write `data` as the whole of `target`; on failure `target` is as it was."""
+    """Write `data` as the whole of `target`, or leave `target` as it was."""
     new_file = AtomicFile(target)
     try:
         new_file.write(data)
@@ -89,7 +89,7 @@ def read_checkpoint(path, data=None):
     if is_onnx(path):
         raise InputError(f"{path}: an exported ONNX model; this command needs the MODEL.pt it "
                          "was exported from")
-    try:  # weights_only: tensors and plain containers, never arbitrary pickled code
+    try:
         source = io.BytesIO(data) if data is not None else path
         checkpoint = torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
@@ -104,8 +104,7 @@ def read_checkpoint(path, data=None):
 
 
 def checked_vocabulary(fields):
-    """(Vocabulary, temperature) from a saved model's fields; a ValueError if one is bad. Their
-    sizes are checked against the weights' (a .pt's config, an .onnx's graph) by the caller."""
+    """(Vocabulary, temperature) of a saved model's fields (the caller checks their sizes)."""
     tag_sets = fields.get("tag_sets")
     if not (isinstance(tag_sets, dict) and list(tag_sets) in (["upos"], ["upos", "xpos"])):
         raise ValueError("bad tag sets")
@@ -128,8 +127,7 @@ OLD_NAMES = {f"char_lstm.{name}_l0{suffix}": f"char_{direction}.{name}_l0"
 
 
 class NoRandomInit(TorchFunctionMode):
-    """Skips nn.init.normal_ (nn.Embedding's): a meta build needs only shapes, and normal_ on the
-    meta device imports torch._dynamo, seconds and tens of MB at every start for nothing."""
+    """Skips nn.init.normal_: on the meta device it imports torch._dynamo (seconds, tens of MB)."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -139,8 +137,9 @@ class NoRandomInit(TorchFunctionMode):
 
 
 def rebuild(checkpoint, device="cpu"):
-    """The model and Vocabulary of a checkpoint, or a ValueError. The weights' shapes come from a
-    meta-device build, which allocates nothing: a huge config is refused before using memory."""
+    """The model and Vocabulary of a checkpoint, or a ValueError; the shapes are checked on the
+    meta device first, so that a huge config is refused before it takes memory."""
+
     config = checkpoint.get("config", checkpoint.get("settings"))  # "settings": older ones
     older = {"upos": checkpoint.get("tag_to_ix"), "xpos": checkpoint.get("xpos_to_ix")}
     tag_sets = checkpoint.get("tag_sets") or {name: tags for name, tags in older.items() if tags}

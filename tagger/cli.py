@@ -37,15 +37,14 @@ SEED = number_type(int, lambda n: 0 <= n < 2**32, "in [0, 2**32)")  # numpy's se
 
 
 class RecipeParser(argparse.ArgumentParser):
-    """argparse reading @FILE recipes (fromfile_prefix_chars): options separated by spaces or
-    lines; a word that starts with '#' starts a comment, to the end of its line."""
+    """argparse reading @FILE recipes: options split at whitespace, '#' to the line's end."""
 
     def __init__(self, **kwargs):
         super().__init__(fromfile_prefix_chars="@", allow_abbrev=False,
                          formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
 
     def convert_arg_line_to_args(self, arg_line):
-        words = arg_line.removeprefix("\ufeff").split()  # a byte order mark is no option
+        words = arg_line.removeprefix("\ufeff").split()
         comment = next((i for i, word in enumerate(words) if word.startswith("#")), len(words))
         return words[:comment]
 
@@ -87,10 +86,9 @@ def seed_everything(seed):
 
 
 def run(work, when_interrupted=lambda: "nothing was saved"):
-    """Run work(): a bad input ends in one line and exit 2, Ctrl-C or SIGTERM in one line and
-    exit 130, a closed pipe quietly, an unwritable output in one line and exit 1."""
-    # timeout, SLURM, systemd and docker stop send SIGTERM: it raises KeyboardInterrupt too
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    """Run work(): bad input is one line and exit 2, Ctrl-C or SIGTERM one line and exit 130, a
+    closed pipe quiet, an unwritable output one line and exit 1."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # timeout, SLURM, docker stop
     try:
         work()
         sys.stdout.flush()  # here, so that a closed pipe is caught below rather than at exit
@@ -109,8 +107,7 @@ def run(work, when_interrupted=lambda: "nothing was saved"):
 
 
 def check_stdout_is_not(paths):
-    """An InputError when standard output is one of the input files (`>> input`, as cat refuses:
-    the command would read what it writes)."""
+    """An InputError when standard output is one of the input files (`>> input`), as cat's."""
     try:
         out = os.fstat(sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):  # no file behind it (a test's buffer)
@@ -124,24 +121,20 @@ def check_stdout_is_not(paths):
             raise InputError(f"{path}: is also the standard output; write to another file")
 
 
-# oneDNN, which runs the LSTM on the CPU, keeps a compiled kernel for every batch shape it meets,
-# up to a large default: tagging meets many shapes, and memory would grow until the cache is full.
 ONEDNN_KERNEL_CACHE = 32
 
 
 def limit_kernel_cache(kernels=ONEDNN_KERNEL_CACHE):
-    """A small oneDNN kernel cache, so that memory stays flat. Read by oneDNN when it first runs,
-    not when torch is imported; a value the user set wins."""
-    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(kernels))
+
+    """Few oneDNN kernels kept (one a batch shape; tagging meets many): memory stays flat."""
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(kernels))  # the user's wins
 
 
 @contextlib.contextmanager
 def subnormals_flushed_to_zero():
-    """Within this block the CPU counts subnormal floats (below 1.2e-38 in float32) as zero.
+    """Subnormal floats count as zero here: Adam's averages of rare words' gradients decay into
+    them, which CPUs compute far more slowly. Enter before torch starts its threads."""
 
-    Adam's average of a rare word's gradient decays into subnormals, which CPUs compute far more
-    slowly. New threads copy the flag: enter before torch starts its worker threads.
-    """
     import torch
     torch.set_flush_denormal(True)
     try:

@@ -6,14 +6,12 @@ from tagger.errors import InputError
 from tagger.lines import LineReader
 
 
-# the CoNLL-U columns (counted from 0) of the universal and the treebank's own tag
-UPOS, XPOS = 3, 4
+UPOS, XPOS = 3, 4  # columns counted from 0
 
 
 @dataclasses.dataclass
 class ConlluSentence:
-    """One sentence of a CoNLL-U file as read, to be written back with new tags."""
-    # its lines as read, endings kept: comments, word lines, ranges, the blank line after it
+    """One sentence of a CoNLL-U file as read (every line, endings kept), to be retagged."""
     lines: list
     words: list       # the word forms
     tags: dict        # {column (UPOS, XPOS): one tag per word}
@@ -38,13 +36,10 @@ EMPTY_NODE_ID = re.compile(r"(0|[1-9][0-9]*)\.[1-9][0-9]*")  # an empty node: "5
 
 
 def conllu_sentences(source, tags_required=True, tag_columns=(UPOS,), max_words=None):
-    """Yield the ConlluSentences of a path, "-" or LineReader; their lines joined give the file.
-
-    tags_required=False allows "_" tags; a problem is an InputError naming the line.
-    """
+    """Yield the ConlluSentences of a path, "-" or LineReader (tags_required=False: "_" too)."""
     reader = source if isinstance(source, LineReader) else LineReader(source)
     lines, words, tags, word_lines = [], [], {column: [] for column in tag_columns}, []
-    sentence_start = None  # line where the current sentence began, for error messages
+    sentence_start = None
     for line_number, raw in reader:
         try:
             line = raw.decode("utf-8")
@@ -100,17 +95,14 @@ def check_has_words(source, sentence_start, words):
 TAG_COLUMNS = {"upos": UPOS, "xpos": XPOS}  # the tag sets a CoNLL-U file holds, by name
 
 
-# what str.splitlines splits on
-LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # str.splitlines'
 
 
 def conllu_sentence(text, tokens, tags, head="_", offset=None):
-    """A sentence as CoNLL-U: `# text`, a range line ("3-4") for a token of several words, a
-    line per word (tags: {tag set: a tag per word}), a blank line; `head` fills HEAD. With the
-    text's `offset` in its input, MISC says where each token is there (UDPipe's TokenRange)."""
-    # A line break inside the comment (a carriage return, a form feed, U+2028, ...) would end it and
-    # break the file for a CoNLL-U reader: in the comment it becomes a space.
-    lines = [f"# text = {LINE_BREAKS.sub(' ', text)}"]
+    """A sentence as CoNLL-U (tags: {tag set: a tag per word}); with the text's `offset` in its
+    input, MISC gives each token's TokenRange there, as UDPipe does."""
+    lines = [f"# text = {LINE_BREAKS.sub(' ', text)}"]  # a line break would end the comment
+
     tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
     word_id = 1
     for token in tokens:

@@ -1,9 +1,5 @@
-"""Contextual word features from a frozen pretrained transformer (a Hugging Face model folder).
-
-Each word gets the mean, over its subword pieces, of the average of the transformer's last four
-layers (UDPipe 2's recipe). The transformer is never trained: a tagger reads these vectors
-beside its word and character vectors. A saved tagger keeps the transformer's files inside it.
-"""
+"""Contextual word features from a frozen pretrained transformer (a Hugging Face model folder):
+each word gets the mean over its pieces of the average of the last four layers (as UDPipe 2)."""
 import collections
 import hashlib
 import sys
@@ -18,8 +14,7 @@ from tagger.errors import InputError
 LAYERS = slice(-4, None)  # the hidden states averaged: the last four layers
 BATCH_PIECES = 2_048  # pieces (rows x longest row) the transformer reads at once
 WEIGHTS = "model.safetensors"
-# The folder's files a saved tagger keeps: the model's settings, weights and tokenizer.
-FILES = (WEIGHTS, "config.json", "tokenizer.json", "tokenizer_config.json",
+FILES = (WEIGHTS, "config.json", "tokenizer.json", "tokenizer_config.json",  # a checkpoint keeps
          "special_tokens_map.json", "vocab.txt")
 INSTALL = "pip install -r requirements-contextual.txt"
 
@@ -32,9 +27,8 @@ class ContextualEncoder:
     """A frozen transformer and its tokenizer: word lists in, a vector per word out."""
 
     def __init__(self, files, source, device="cpu"):
-        """files: {file name: its bytes}, FILES that the folder holds; source: where they came
-        from (said in errors and kept in the checkpoint)."""
-        try:  # not in requirements.txt: only contextual features need them
+        """files: {name: bytes} of FILES; source: where they came from."""
+        try:
             import transformers
         except ImportError:
             raise InputError(f"contextual features need transformers: {INSTALL}") from None
@@ -58,14 +52,12 @@ class ContextualEncoder:
         self.model.requires_grad_(False)
         self.device = device
         self.dim = self.model.config.hidden_size
-        # pieces of words a window holds: the model's positions less [CLS] and [SEP]
-        self.special = self.tokenizer.num_special_tokens_to_add()
+        self.special = self.tokenizer.num_special_tokens_to_add()  # [CLS], [SEP]
         self.max_pieces = self.model.config.max_position_embeddings - self.special
 
     @classmethod
     def from_folder(cls, folder, expected_sha256=None, device="cpu"):
-        """The transformer in a local folder; an InputError if its weights' SHA-256 is not the
-        one expected."""
+        """The transformer in a local folder, whose weights have the SHA-256 expected (if any)."""
         path = Path(folder)
         if not path.is_dir():
             raise InputError(f"{folder}: not a folder (--contextual takes a transformer's "
@@ -78,26 +70,23 @@ class ContextualEncoder:
         return encoder
 
     def fields(self):
-        """What a checkpoint keeps: the files (as byte tensors), where they came from, and the
-        weights' SHA-256."""
+        """What a checkpoint keeps: the files (as byte tensors), their source, the SHA-256."""
         return {"source": self.source, "sha256": self.sha256,
                 "files": {name: torch.frombuffer(bytearray(data), dtype=torch.uint8)
                           for name, data in self.files.items()}}
 
     @classmethod
     def from_fields(cls, fields, device="cpu"):
-        """The transformer a checkpoint keeps; a ValueError if its weights are not the ones
-        recorded."""
-        # FILES only: a name from the file is never a path to write to
-        files = {name: bytes(fields["files"][name].numpy()) for name in FILES
+        """The transformer a checkpoint keeps; a ValueError if the weights' SHA-256 differs."""
+        files = {name: bytes(fields["files"][name].numpy()) for name in FILES  # never a path
                  if name in fields["files"]}
         if sha256(files.get(WEIGHTS, b"")) != fields["sha256"]:
             raise ValueError("its transformer's weights are not the ones it recorded")
         return cls(files, fields["source"], device)
 
     def windows(self, sentences):
-        """(pieces, sentence, first word, end word) of parts of sentences that fit the model: a
-        long sentence is cut between words (only a word too long alone is cut short)."""
+        """(pieces, sentence, first word, end word) of parts that fit the model, cut between
+        words (a word too long alone is cut short)."""
         windows = []
         encodings = self.tokenizer(sentences, is_split_into_words=True, add_special_tokens=False)
         for i, words in enumerate(sentences):
@@ -113,8 +102,8 @@ class ContextualEncoder:
 
     @torch.no_grad()
     def encode(self, sentences, description=None):
-        """One (len(words), dim) CPU tensor per word list; a word with no piece (a character the
-        tokenizer drops) gets zeros. description: shown on a progress bar."""
+        """One (len(words), dim) CPU tensor per word list (zeros for a word of no piece)."""
+
         starts = [0]
         for words in sentences:
             starts.append(starts[-1] + len(words))

@@ -25,8 +25,7 @@ class CRF(nn.Module):
         return tag_space
 
     def loss(self, emissions, tags):
-        """-log p(gold sequence), summed and divided by the real words (to compare with the
-        per-word losses). emissions (batch, seq_len, n_tags); tags (batch, seq_len)."""
+        """-log p(gold sequence) per real word: (batch, seq_len, n_tags), (batch, seq_len)."""
         mask = tags != IGNORE_IX
         gold = tags.masked_fill(~mask, 0)
         log_z = self.log_partition(emissions, mask)
@@ -38,14 +37,13 @@ class CRF(nn.Module):
         emitted = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (batch, seq_len)
         moved = self.transitions[tags[:, :-1], tags[:, 1:]]  # (batch, seq_len - 1)
         last = tags.gather(1, (lengths - 1).unsqueeze(1)).squeeze(1)
-        return (self.start[tags[:, 0]] + (emitted * mask).sum(dim=1) + (moved * mask[:,
-                                                                                     1:]).sum(dim=1)
-                + self.end[last])
+        return (self.start[tags[:, 0]] + (emitted * mask).sum(dim=1)
+                + (moved * mask[:, 1:]).sum(dim=1) + self.end[last])
 
     def forward_scores(self, emissions, mask, last_only=False):
         """alpha[:, t, j]: log of the summed exp(score) of the sequences of words 1..t ending in
-        tag j; (batch, seq_len, n_tags), or with last_only each sentence's last (batch, n_tags).
-        At a padded position the sentence has ended, so alpha stays what it was."""
+        tag j (batch, seq_len, n_tags), or each sentence's last (batch, n_tags); padding: kept."""
+
         alpha = self.start + emissions[:, 0]  # (batch, n_tags)
         alphas = [alpha]
         for t in range(1, emissions.size(1)):
@@ -68,8 +66,8 @@ class CRF(nn.Module):
         betas = [beta]
         for t in range(emissions.size(1) - 2, -1, -1):
             step = torch.logsumexp(transitions + (emissions[:, t + 1] + beta).unsqueeze(1), dim=2)
-            # word t is the last: only end
-            beta = torch.where(mask[:, t + 1].unsqueeze(1), step, end)
+            beta = torch.where(mask[:, t + 1].unsqueeze(1), step, end)  # word t the last: end
+
             betas.append(beta)
         return torch.stack(betas[::-1], dim=1)  # (batch, seq_len, n_tags)
 

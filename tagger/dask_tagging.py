@@ -17,8 +17,7 @@ RECORD = ".tagger-corpus.jsonl"  # in --out: what each output was made from
 
 @dataclasses.dataclass(frozen=True)
 class Block:
-    """Bytes [start, end) of a file, whole lines; the number of its first line, and the characters
-    before it (as tagger.tag counts them: bad bytes as U+FFFD)."""
+    """Bytes [start, end) of a file, whole lines: its first line's number and character offset."""
     path: str
     start: int
     end: int
@@ -42,7 +41,7 @@ def plan_blocks(path, block_bytes=BLOCK_BYTES):
                         raise InputError(f"{path} line {long_line}: over "
                                          f"{MAX_LINE_BYTES >> 20} MiB without a line break")
                 blocks.append(Block(str(path), offset, offset + len(data), line, chars))
-                chars += len(data.decode("utf-8", errors="replace"))  # never cut inside a line
+                chars += len(data.decode("utf-8", errors="replace"))  # as tagger.tag counts
                 offset, line = offset + len(data), line + data.count(b"\n")
     except OSError as error:
         raise InputError(f"{path}: cannot read it: {error.strerror or error}") from None
@@ -60,7 +59,7 @@ def loaded_model(model_path, digest):
     """The model with these bytes (SHA-256), loaded once per worker (and anew once retrained)."""
     import torch
     from tagger.checkpoint import load_model
-    torch.set_num_threads(1)  # one worker a core: N workers do not fight over the cores
+    torch.set_num_threads(1)  # one worker a core
     data = Path(model_path).read_bytes()
     if hashlib.sha256(data).hexdigest() != digest:
         raise InputError(f"{model_path}: changed since this run started; run it again")
@@ -151,9 +150,9 @@ class Output:
 
 def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=512,
               block_bytes=BLOCK_BYTES, progress=None, warn=print):
-    """Tag files on the cluster of `client` into out_folder: {file: "tagged", "retagged" (stale),
-    "skipped" (up to date) or why it failed}. At most a few blocks per worker thread are in flight
-    or held for an earlier block of their file: the client's memory is bounded."""
+    """Tag files on the cluster into out_folder: {file: "tagged", "retagged", "skipped" or why it
+    failed}, with a few blocks a worker thread in flight or held, so memory stays bounded."""
+
     from distributed import as_completed
     digest = file_digest(model_path)
     record = Record(out_folder)

@@ -36,11 +36,9 @@ def read_text(path):
 
 
 def read_csv(path):
-    """[(words, tags), ...] of a CSV file with columns `text` and `tag`, a sentence a row.
+    """[(words, tags), ...] of a CSV file with columns `text` and `tag`, a sentence a row (the csv
+    module: an error names the line where its row starts, and "NA" stays a word)."""
 
-    Python's csv module reads it a row at a time, so that an error names the line where its row
-    starts. Cells stay text: "NA" or "null" is a word, not a missing value.
-    """
     reader = csv.reader(io.StringIO(read_text(path), newline=""), strict=True)
     rows, line = [], 1
     try:

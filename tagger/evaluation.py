@@ -19,13 +19,11 @@ class Evaluation:
     total: int
     unseen_correct: int  # over words that never occur in the training data
     unseen_total: int
-    gold: list           # every gold tag, in order
-    predicted: list      # every predicted tag, in the same order
-    words: list = field(default_factory=list)  # every word, in the same order
-    # (tokens, tags): the model's log-probabilities, when kept
-    log_probs: torch.Tensor | None = None
-    # (tokens,): each gold tag's column in log_probs, -1 if none
-    gold_ix: torch.Tensor | None = None
+    gold: list  # every token's, in order
+    predicted: list
+    words: list = field(default_factory=list)
+    log_probs: torch.Tensor | None = None  # (tokens, tags)
+    gold_ix: torch.Tensor | None = None  # (tokens,) each gold tag's column in log_probs, or -1
 
     @property
     def accuracy(self):
@@ -37,9 +35,8 @@ class Evaluation:
 
 
 def evaluate(model, sentences, gold_tags, vocab, batch_size=512, device="cpu", features=None):
-    """Tag word lists and score each tag set that gold_tags ({name: tag lists}) holds:
-    {name: Evaluation}, with the log-probabilities kept (a gold tag the model never saw: -1).
-    features: the sentences' transformer features, if the model reads them and has them."""
+    """{tag set: Evaluation} of word lists against gold_tags ({name: tag lists}); features: the
+    sentences' transformer features, if computed already."""
     results = {}
     for name, prediction in predict(model, sentences, vocab, batch_size, device,
                                     features=features).items():
@@ -111,8 +108,7 @@ def known_gold(log_probs, gold_ix):
 
 
 def mean_nll(log_probs, gold_ix):
-    """Mean over tokens of -ln p(gold tag): at temperature 1, for a per-word softmax without label
-    smoothing, the loss its UPOS layer trains on."""
+    """Mean over tokens of -ln p(gold tag)."""
     return -log_probs.gather(1, gold_ix.unsqueeze(1)).mean().item()
 
 
@@ -124,7 +120,7 @@ def brier_score(log_probs, gold_ix):
 
 def calibration_bins(log_probs, gold_ix, n_bins=N_BINS):
     """(tokens, mean confidence, accuracy) of each bin (0, 1/n], ..., ((n-1)/n, 1] of the top
-    tag's probability; an empty bin has nan for both."""
+    tag's probability (nan for an empty bin)."""
     confidence, guess = log_probs.exp().max(dim=1)
     right = (guess == gold_ix).float()
     bins = (confidence * n_bins).ceil().long().clamp(1, n_bins) - 1
@@ -147,21 +143,20 @@ def expected_calibration_error(log_probs, gold_ix, n_bins=N_BINS):
 def probability_scores(log_probs, gold_ix):
     """{"nll", "brier", "ece"} over the tokens whose gold tag the model knows (None: none)."""
     log_probs, gold_ix = known_gold(log_probs, gold_ix)
-    if len(gold_ix) == 0:  # a mean over no tokens: not a number, so no figures at all
+    if len(gold_ix) == 0:
         return None
+
     return {"nll": mean_nll(log_probs, gold_ix), "brier": brier_score(log_probs, gold_ix),
             "ece": expected_calibration_error(log_probs, gold_ix)}
 
 
 def rescale(log_probs, temperature):
-    """Temperature scaling: log_softmax(log p / T), from log p at T = 1, as both output layers
-    apply it (for the softmax it equals softmax(logits / T)); the tags' order never changes."""
+    """Temperature scaling from log p at T = 1, as both output layers apply it."""
     return F.log_softmax(log_probs / temperature, dim=-1)
 
 
 def fit_temperature(log_probs, gold_ix, low=0.05, high=20.0, steps=100):
-    """The temperature in [low, high] at which rescale(log_probs, T) has the lowest mean NLL; the
-    NLL is convex in 1/T, so a ternary search over 1/T finds its minimum."""
+    """The T in [low, high] of the lowest mean NLL, by a ternary search over 1/T (convex there)."""
     log_probs, gold_ix = known_gold(log_probs, gold_ix)
 
     def nll_at(inverse_temperature):

@@ -44,8 +44,7 @@ class ExportedTagger(nn.Module):
 
 
 def example_inputs(model, vocab):
-    """Inputs of the shapes tagging gives (2 sentences of 3 words, 4 distinct words of up to 5
-    characters), as keywords; sizes that differ, so that the exporter keeps them apart."""
+    """Inputs shaped as tagging's, with sizes that differ, so that the exporter keeps them apart."""
     inputs = {"words": torch.tensor([[2, 3, 1], [3, 2, 2]]), "temperature": torch.tensor(1.0)}
     if vocab.vector_to_ix is not None:
         inputs["vector_ids"] = torch.tensor([[2, 1, 1], [1, 2, 2]])
@@ -57,7 +56,6 @@ def example_inputs(model, vocab):
     return inputs
 
 
-# Dimensions that vary from call to call; the rest are fixed by the model.
 DYNAMIC = {"words": (0, 1), "vector_ids": (0, 1), "word_positions": (0, 1), "char_ids": (0, 1),
            "char_lengths": (0,), "temperature": ()}
 
@@ -70,7 +68,7 @@ def metadata(model, vocab):
 
 def export(model, vocab, path, int8=False):
     """Write `model` (a RealDataTagger in eval mode) and `vocab` as an ONNX file at `path`."""
-    try:  # not in requirements.txt: only exporting needs them
+    try:
         import onnx
         import onnxscript  # noqa: F401 (torch.onnx.export needs it)
     except ImportError:
@@ -112,8 +110,9 @@ def export(model, vocab, path, int8=False):
     entry = proto.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, metadata(model, vocab)
     data = proto.SerializeToString()
-    if int8:  # onnxruntime's dynamic quantization, which reads and writes files
+    if int8:  # onnxruntime's dynamic quantization works on files
         from onnxruntime.quantization import QuantType, quantize_dynamic
+
         with tempfile.TemporaryDirectory() as folder:
             source, int8_file = Path(folder, "fp32.onnx"), Path(folder, "int8.onnx")
             source.write_bytes(data)

@@ -14,8 +14,7 @@ PAGE = Path(__file__).with_name("page.html")
 
 
 def utf8(value, what):
-    """`value` in UTF-8, or a ValueError when it holds a lone surrogate ("\\ud800": JSON allows
-    it, UTF-8 cannot hold it)."""
+    """`value` in UTF-8, or a ValueError for a lone surrogate (JSON allows "\\ud800")."""
     try:
         return value.encode("utf-8")
     except UnicodeEncodeError:
@@ -23,8 +22,8 @@ def utf8(value, what):
 
 
 def request_lines(text, sentences):
-    """(text, offset, tokens) of each sentence of a request: its text's lines (not the empty
-    ones), or its word lists as one token a word; a problem is a ValueError or an InputError."""
+    """(text, offset, tokens) of each sentence of a request: its text's non-empty lines, or its
+    word lists, one token a word; a ValueError or an InputError if it is bad."""
     if (text is None) == (sentences is None):
         raise ValueError('give "text" or "sentences", one of them')
     if text is not None:
@@ -48,8 +47,7 @@ def request_lines(text, sentences):
 
 
 def as_json(line, offset, tokens, tagged):
-    """One tagged sentence as the JSON answer gives it: its tokens, their places, and each word
-    with its tag and that tag's probability in each tag set ("upos", "upos_p", ...)."""
+    """One tagged sentence as JSON: tokens, their places, words, tags and probabilities."""
     columns = [(name, f"{name}_p", tags, p) for name, (tags, p) in tagged.items()]
     i, answer = 0, []
     for token in tokens:
@@ -69,8 +67,9 @@ def as_json(line, offset, tokens, tagged):
 
 
 class BodyLimit:
-    """ASGI middleware: a POST body over `limit` bytes is refused (413) before it is read, and
-    one whose length is not given (411), so a request never holds more memory than that."""
+    """ASGI middleware: a POST body over `limit` bytes (413) or of no stated length (411) is
+    refused before it is read."""
+
 
     def __init__(self, app, limit):
         self.app, self.limit = app, limit

@@ -10,11 +10,8 @@ MAX_LINE_BYTES = 1 << 22  # 4 MiB: room for a 2-million-character token, not for
 
 
 class LineReader:
-    """The lines of a file, or of standard input for "-", read once, in order, as they arrive.
-
-    Only "\n" ends a line: str.splitlines would also split at form feeds and Unicode line
-    separators, and the output would no longer line up with the input lines.
-    """
+    """The lines of a file, or of standard input for "-", read once, as they arrive; only "\n"
+    ends a line (as the output's lines must line up with the input's)."""
 
     def __init__(self, path, stream=None, max_line_bytes=MAX_LINE_BYTES, read_bytes=READ_BYTES,
                  first_line=1):
@@ -24,11 +21,11 @@ class LineReader:
         self.path = path
         self.name = "standard input" if path == "-" else str(path)
         self.pending = bytearray()  # read but not yet handed out
-        self.start = 0              # where the next line starts in pending
+        self.start = 0  # where the next line starts in pending
         self.stream = stream
         self.opened_here = stream is None and path != "-"
         self.first_line = first_line
-        self.bom = False  # whether the first line began with a byte order mark
+        self.bom = False  # whether the first line began with one
 
     def __iter__(self):
         """Yield (line number, line as bytes with its ending)."""
@@ -38,24 +35,20 @@ class LineReader:
             self.stream = sys.stdin.buffer
         elif self.opened_here:
             try:
-                # closed below, also when the caller stops early
-                self.stream = open(self.path, "rb")
+                self.stream = open(self.path, "rb")  # closed below, even if the caller stops
             except OSError as error:
                 raise InputError(f"{self.path}: {error.strerror.lower()}") from None
         try:
-            # searched: pending[:searched] holds no "\n" after start
-            line_number, searched = self.first_line - 1, 0
+            line_number, searched = self.first_line - 1, 0  # pending[start:searched]: no "\n"
             while True:
                 end = self.pending.find(b"\n", max(self.start, searched))
                 if end == -1:
-                    # once per read, not per line: linear in the input
-                    del self.pending[:self.start]
+                    del self.pending[:self.start]  # once per read: linear in the input
                     self.start, searched = 0, len(self.pending)  # what is left has no "\n"
                     if len(self.pending) > self.max_line_bytes:
                         raise InputError(f"{self.name} line {line_number + 1}: over "
                                          f"{self.max_line_bytes >> 20} MiB without a line break")
-                    # what has arrived (waits only if nothing has)
-                    block = self.stream.read1(self.read_bytes)
+                    block = self.stream.read1(self.read_bytes)  # what has arrived, or wait
                     if not block:
                         break
                     self.pending += block
@@ -72,8 +65,7 @@ class LineReader:
                 self.stream.close()
 
     def first(self, line):
-        """The first line without a byte order mark, which is no part of the text; self.bom
-        says whether there was one."""
+        """The first line without its byte order mark, if any (self.bom says)."""
         self.bom = line.startswith(BOM)
         return without_bom(line)
 
@@ -83,8 +75,7 @@ class LineReader:
             return True
         try:
             readable, _, _ = select.select([self.stream], [], [], 0)
-        # no select() for this stream (in memory; pipes on Windows): read on
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # no select() here (in memory; pipes on Windows)
             return True
         return bool(readable)
 
@@ -93,5 +84,5 @@ BOM = b"\xef\xbb\xbf"  # a byte order mark, which some editors put at the start 
 
 
 def without_bom(raw):
-    """The bytes without a leading byte order mark, which is no part of the text."""
+
     return raw[len(BOM):] if raw.startswith(BOM) else raw

@@ -27,7 +27,7 @@ class TaggerConfig:
     char_hidden_dim: int = 0
     n_vectors: int = 0
     vector_dim: int = 0
-    contextual_dim: int = 0  # a frozen transformer's features (tagger/contextual.py)
+    contextual_dim: int = 0  # a frozen transformer's features
     is_nll_loss: bool = True
     label_smoothing: float = 0.0
     crf: bool = False
@@ -40,7 +40,7 @@ class WordSoftmax(nn.Module):
         super().__init__()
         self.is_nll_loss = is_nll_loss
         self.label_smoothing = label_smoothing
-        self.temperature = 1.0  # fitted on dev after training; never changes a tag
+        self.temperature = 1.0  # fitted on dev after training
 
     def scores(self, tag_space):
         """Log-probabilities for NLLLoss, or the logits themselves for CrossEntropyLoss."""
@@ -88,9 +88,8 @@ class RealDataTagger(nn.Module):
             self.char_backward = nn.LSTM(config.char_embedding_dim, config.char_hidden_dim,
                                          batch_first=True)
             lstm_input_dim += 2 * config.char_hidden_dim
-        # The transformer is no part of this module (nor of its state_dict): it is frozen, and
-        # a checkpoint keeps its files as they were. predict encodes with it.
-        self.encoder = None
+        self.encoder = None  # a frozen transformer: no module of this one, predict encodes
+
         lstm_input_dim += config.contextual_dim
         self.lstm = nn.LSTM(lstm_input_dim, config.hidden_dim, num_layers=config.num_layers,
                             batch_first=True, bidirectional=config.bidirectional,
@@ -119,12 +118,9 @@ class RealDataTagger(nn.Module):
         self.tag_output.temperature = value
 
     def char_vectors(self, char_ids, char_lengths):
-        """(n_words, max_word_len), (n_words,) -> (n_words, 2 * char_hidden_dim).
-
-        Each direction reads the padded words, the backward one each word's characters reversed
-        (its padding still after them), and keeps its state at the last character, which the
-        padding never reaches. No packing: the same code trains, tags and exports to ONNX.
-        """
+        """(n_words, max_word_len), (n_words,) -> (n_words, 2 * char_hidden_dim). Each direction
+        reads the padded words (the backward one each word's characters reversed, padding after)
+        and keeps its state at the last character: unpacked, so that ONNX takes it too."""
         steps = torch.arange(char_ids.size(1), device=char_ids.device).unsqueeze(0)
         last = (char_lengths - 1).unsqueeze(1)  # (n_words, 1)
         reversed_ids = char_ids.gather(1, torch.where(steps <= last, last - steps, steps))
@@ -136,8 +132,8 @@ class RealDataTagger(nn.Module):
         return torch.cat(ends, dim=-1)
 
     def char_table(self, chars, cache=None):
-        """(n_words, 2 * char_hidden_dim): the character vectors of a Chars' words, in order.
-        cache: {word: its vector}, read and filled, so that a word's vector is computed once."""
+        """(n_words, 2 * char_hidden_dim): the character vectors of a Chars' words, in order;
+        cache: {word: its vector}, read and filled."""
         if cache is None:
             return torch.cat([self.char_vectors(ids, lengths)
                               for ids, lengths in zip(chars.ids, chars.lengths)])

@@ -15,15 +15,17 @@ class OnnxModel:
     """An ONNX Runtime session behind RealDataTagger's interface: scores and decode."""
 
     same_length_only = True  # the graph takes no lengths: padding would reach the backward LSTM
-    encoder = None  # an exported model reads no transformer's features
+    encoder = config = None  # no transformer; the settings are the graph's
 
     def __init__(self, session, temperature, path):
         self.session, self.path = session, path
         self.temperature = temperature  # the UPOS one; the graph takes it as an input
         self.input_names = [node.name for node in session.get_inputs()]
 
-    def char_table(self, chars):
-        """The words' characters as one padded tensor, and their lengths: made once a call."""
+    def char_table(self, chars, cache=None):
+        """The words' characters as one padded tensor, and their lengths (the graph computes the
+        vectors: no cache)."""
+
         width = max(ids.size(1) for ids in chars.ids)
         return (torch.cat([F.pad(ids, (0, width - ids.size(1))) for ids in chars.ids]),
                 torch.cat(chars.lengths))

@@ -5,13 +5,8 @@ from tagger.errors import InputError
 from tagger.evaluation import (N_BINS, accuracy_by_frequency, evaluate, fit_temperature,
                                per_tag_scores, probability_scores, rescale, top_confusions)
 
-
-# The scores --report prints, as tagger.tag's help names them (docs/probabilities.md: in full).
-PROBABILITY_SCORES = (
-    "--report scores the UPOS probabilities p on words whose gold tag g occurs in training:\n"
-    "NLL, the mean of -ln p(g); Brier, the mean over words of the sum over tags t of\n"
-    f"(p(t) - [t = g])^2 (0 best, 2 worst); ECE, over {N_BINS} equal-width bins of the top\n"
-    "tag's p, the sum of (bin's share of words) * |accuracy - mean p| (docs/probabilities.md)")
+PROBABILITY_SCORES = (f"--report scores the UPOS probabilities with NLL, Brier and ECE ({N_BINS} "
+                      "bins), on words whose gold tag occurs in training (docs/probabilities.md)")
 
 
 def print_evaluation(model, vocab, args):
@@ -28,8 +23,8 @@ def print_evaluation(model, vocab, args):
     else:
         print("unseen-word accuracy: - (every word of the file occurs in training)")
     if args.fit_temperature:
-        # the NLL would be nan, and so the fitted temperature
-        if not bool((upos.gold_ix >= 0).any()):
+        if not bool((upos.gold_ix >= 0).any()):  # the NLL, and so T, would be nan
+
             raise InputError(f"{args.eval}: no word has a UPOS tag that the model knows, so there "
                              f"is no temperature to fit; {args.model} is unchanged")
         print_probability_scores(upos, model.temperature)

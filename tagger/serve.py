@@ -19,13 +19,12 @@ from tagger.errors import InputError
 from tagger.http_api import make_app
 from tagger.tagging import MAX_SENTENCE_WORDS
 
-# oneDNN kernels kept: requests meet more shapes than a stream does, and a larger cache pays.
-KERNEL_CACHE = 256
+KERNEL_CACHE = 256  # oneDNN kernels: requests meet more shapes than a stream does
 
 
 def listening_socket(host, port):
-    """A TCP socket listening on host:port. Made as IPPROTO_TCP: asyncio then turns Nagle's
-    algorithm off on each connection, which would otherwise hold every answer back ~40 ms."""
+    """A TCP socket on host:port, made as IPPROTO_TCP: asyncio then turns Nagle's algorithm off
+    (which held every answer back ~40 ms)."""
     family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                             proto=socket.IPPROTO_TCP)[0]
     listener = socket.socket(family, kind, protocol)
@@ -62,7 +61,7 @@ def main(argv=None):
     limit_kernel_cache(KERNEL_CACHE)
 
     def work():
-        try:  # not in requirements.txt: only serving needs them
+        try:
             import fastapi  # noqa: F401
             import uvicorn
         except ImportError:
@@ -84,10 +83,9 @@ def main(argv=None):
 
         def stop(signal_number, frame):
             server.should_exit = True
-        # Ctrl-C or SIGTERM: uvicorn stops once the requests in flight are answered, and then
-        # raises the signal again for the handler it found (this one: the exit is 0). One that
-        # comes before uvicorn listens for it stops it as soon as it starts.
+        # Ctrl-C, SIGTERM: uvicorn answers the requests in flight, stops, then calls this (exit 0).
         for signal_number in (signal.SIGINT, signal.SIGTERM):
+
             signal.signal(signal_number, stop)
         host, port = listener.getsockname()[:2]
         print(f"serving {args.model} ("

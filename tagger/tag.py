@@ -29,24 +29,20 @@ def parse_args(argv=None):
                         help="a model saved by python -m tagger.train --save (MODEL.pt), or "
                              "exported by python -m tagger.export (MODEL.onnx: ONNX Runtime, CPU)")
     parser.add_argument("text", nargs="?",
-                        help="text of one sentence to tag; '-' tags each line of standard input "
-                             "as one sentence, a chunk at a time. Tokens are split as UD English "
-                             "EWT splits them (can't -> ca n't); prints word/UPOS (word/UPOS/XPOS "
-                             "for a model trained with --xpos), a line per input line")
+                        help="one sentence to tag; '-' tags each line of standard input as one "
+                             "sentence, split into tokens as UD English EWT splits them; prints "
+                             "word/UPOS (or word/UPOS/XPOS), a line per input line")
     parser.add_argument("--pretokenized", action="store_true",
                         help="with TEXT: the words are already separated by spaces")
-    parser.add_argument("--conllu", action="store_true",
-                        help="with TEXT: write CoNLL-U (ID, FORM, UPOS, XPOS, SpaceAfter=No); an "
-                             "empty input line gives no sentence")
+    parser.add_argument("--conllu", action="store_true", help="with TEXT: write CoNLL-U")
     parser.add_argument("--tag-conllu", metavar="FILE",
                         help="tag the words of a CoNLL-U file ('-': standard input), keeping its "
                              "tokenization; only the tag columns change")
     parser.add_argument("--eval", metavar="FILE",
-                        help="accuracy on FILE (.csv or .conllu): UPOS, XPOS for a model with "
-                             "--xpos and a .conllu file, and UPOS on words unseen in training")
+                        help="accuracy on FILE (.csv or .conllu), also on words unseen in training")
     parser.add_argument("--report", action="store_true",
-                        help="with --eval: per-tag scores, the UPOS probabilities' scores (below), "
-                             "the 10 most frequent errors and accuracy by training frequency")
+                        help="with --eval: per-tag scores, probability scores (below), the most "
+                             "frequent errors, accuracy by training frequency")
     parser.add_argument("--fit-temperature", action="store_true",
                         help="with --eval: fit the temperature that minimises the UPOS NLL on "
                              "FILE (your dev data) and store it in MODEL.pt")
@@ -100,8 +96,7 @@ def main(argv=None):
             tagged = tag_text(model, vocab, text_lines(reader, warnings), reader.name,
                               args.conllu, args.pretokenized, args.batch_size, args.device,
                               more_ready=reader.more_ready)
-        # A bar on stderr when it is a terminal (tqdm's None), never while a person types.
-        typing = path == "-" and sys.stdin is not None and sys.stdin.isatty()
+        typing = path == "-" and sys.stdin is not None and sys.stdin.isatty()  # then no bar
         with tqdm(unit=" sentences" if args.tag_conllu else " lines", file=sys.stderr,
                   disable=True if typing else None) as bar:
             for n_lines, text in tagged:
@@ -109,7 +104,8 @@ def main(argv=None):
                     print(f"warning: {warning}", file=sys.stderr)
                 warnings.clear()
                 sys.stdout.write(text)
-                sys.stdout.flush()  # a reader at the other end of a pipe gets each chunk at once
+                sys.stdout.flush()  # a pipe's reader gets each chunk at once
+
                 bar.update(n_lines)
 
     run(work, lambda: f"{args.model} is unchanged; the output holds every line tagged before")

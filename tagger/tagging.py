@@ -10,11 +10,9 @@ from tagger.tokenizer import split_on_whitespace, tokenize
 from tagger.vocabulary import make_batches
 
 CHUNK_WORDS = 200_000  # words tagged at a time when streaming (docs/tagging.md: other sizes)
-# Words in one sentence at the most: the LSTM reads a sentence whole, so its memory follows the
-# longest. A longer "sentence" is text that was not split into lines.
+# The LSTM reads a sentence whole: memory follows the longest, and a longer one is unsplit text.
 MAX_SENTENCE_WORDS = 10_000
-# Sentences x longest length decoded at once: small enough for the CPU's cache (a CRF is faster).
-DECODE_SLOTS = 4_096
+DECODE_SLOTS = 4_096  # sentences x longest length decoded at once: within the CPU's cache
 CHAR_CACHE_WORDS = 20_000  # a char_cache over this many words (about 1 KB each) is emptied first
 
 
@@ -28,14 +26,12 @@ class Prediction:
 @torch.no_grad()
 def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities=True,
             same_length=True, char_cache=None, features=None):
-    """Tag word lists: {tag set name: Prediction}. model: from checkpoint.load_model, in eval mode.
+    """Tag word lists: {tag set name: Prediction}, for a model of checkpoint.load_model.
 
-    The LSTM runs on batches of one length (unpadded: faster, when there are many sentences of
-    each length), or with same_length=False on padded batches of sentences of about one length
-    (faster for a few sentences of many lengths); the scores of many batches are decoded together,
-    padded, since a CRF's decoding loops over positions. char_cache: {word: character vector},
-    kept by a caller that tags many small calls (a .pt model's only). A model with a transformer
-    encodes the sentences first, unless `features` holds them already (training's dev set).
+    Batches of one length run unpadded (faster with many sentences of each length); with
+    same_length=False, padded (faster for a few of many lengths). The scores of many batches are
+    decoded together, since a CRF's decoding loops over positions. char_cache: kept by a caller
+    of many small calls; features: the transformer's, if computed already.
     """
     predictions = {name: Prediction([None] * len(sentences), [None] * len(sentences))
                    for name in vocab.tag_sets}
@@ -81,9 +77,8 @@ def predict(model, sentences, vocab, batch_size=512, device="cpu", probabilities
 
 
 def text_lines(reader, warnings, offset=0):
-    """(line number, text, offset) of a LineReader's lines, offset counting the characters before
-    the line from `offset` on (a byte order mark is one). A line that is not UTF-8 is tagged with
-    U+FFFD for each invalid byte sequence, and a warning naming it is appended to `warnings`."""
+    """(line number, text, offset in characters) of a LineReader's lines; a line that is not
+    UTF-8 gets U+FFFD for each bad sequence, and a warning in `warnings`."""
     for number, raw in reader:
         try:
             line = raw.decode("utf-8")
@@ -92,8 +87,9 @@ def text_lines(reader, warnings, offset=0):
                             f"0x{raw[error.start]:02x}); tagged with U+FFFD in place of each "
                             "invalid sequence")
             line = raw.decode("utf-8", errors="replace")
-        if number == 1 and reader.bom:  # the mark is a character of the input: counted
+        if number == 1 and reader.bom:  # a character of the input: counted
             offset += 1
+
         yield number, line.rstrip("\r\n"), offset
         offset += len(line)
 
@@ -126,8 +122,7 @@ def tag_sentences(model, vocab, sentences, batch_size=512, device="cpu"):
 
 
 def tokenized_lines(numbered_lines, source, pretokenized=False):
-    """(text, offset, tokens) of each (line number, text, offset) line, one sentence a line; a
-    line of too many words is an InputError."""
+    """(text, offset, tokens) of each (line number, text, offset) line, one sentence a line."""
     tokenize_line = split_on_whitespace if pretokenized else tokenize
     for number, line, offset in numbered_lines:
         # Counted twice: a huge line is refused before its tokens fill memory.
@@ -140,8 +135,7 @@ def tokenized_lines(numbered_lines, source, pretokenized=False):
 
 
 def tagged_line(line, offset, tokens, tags, conllu=False):
-    """A tagged line as tagger.tag writes it: word/UPOS(/XPOS) (an empty line for an empty one),
-    or CoNLL-U with each token's place in the input (nothing for an empty line)."""
+    """A tagged line as tagger.tag writes it: word/UPOS(/XPOS), or CoNLL-U."""
     if conllu:
         return conllu_sentence(line, tokens, tags, offset=offset) if tokens else ""
     pairs = zip(words_of(tokens), *tags.values())
@@ -150,8 +144,7 @@ def tagged_line(line, offset, tokens, tags, conllu=False):
 
 def tag_text(model, vocab, numbered_lines, source, conllu=False, pretokenized=False,
              batch_size=512, device="cpu", chunk_words=None, more_ready=lambda: True):
-    """Tag (line number, text, offset) lines, each one sentence: yield (lines, output text) a
-    chunk at a time, word/UPOS(/XPOS) lines or CoNLL-U."""
+    """Tag (line number, text, offset) lines: yield (lines, output text) a chunk at a time."""
     lines = tokenized_lines(numbered_lines, source, pretokenized)
     for chunk in chunks(lines, lambda line: len(words_of(line[2])), more_ready,
                         chunk_words or CHUNK_WORDS):
@@ -162,8 +155,7 @@ def tag_text(model, vocab, numbered_lines, source, conllu=False, pretokenized=Fa
 
 
 def tag_conllu(model, vocab, reader, batch_size=512, device="cpu", chunk_words=None):
-    """Tag a CoNLL-U LineReader's words: yield (sentences, text) with new tag columns, a chunk at
-    a time."""
+    """Tag a CoNLL-U LineReader's words: yield (sentences, retagged text) a chunk at a time."""
     columns = [TAG_COLUMNS[name] for name in vocab.tag_sets]
     sentences = conllu_sentences(reader, tags_required=False, max_words=MAX_SENTENCE_WORDS)
     for chunk in chunks(sentences, lambda sentence: len(sentence.words), reader.more_ready,

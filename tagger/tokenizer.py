@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 @dataclass
 class Token:
-    """One token: its text as written, the words it stands for, whether a space follows it, and
-    where it starts in its line (text[start:start + len(token.text)] is the token)."""
+    """One token: its text as written, its words, whether a space follows, where it starts."""
     text: str
     words: list
     space_after: bool = True
@@ -96,12 +95,8 @@ ZERO_WIDTH_JOINER = "\u200d"
 
 
 def character_starts(chunk):
-    """Where each character of `chunk` starts, as a reader sees characters (grapheme clusters).
-
-    A combining mark (the accent of "e\u0301", an Indic vowel sign), a variation selector, an
-    emoji's skin tone, a zero-width joiner and the emoji it joins, and the second letter of a
-    flag belong to the character before them; the rules must never cut them off it.
-    """
+    """Where each character of `chunk` starts, as a reader sees characters: a combining mark, a
+    variation selector, a skin tone, a zero-width join, a flag's second letter extend the last."""
     starts, regional_indicators = [], 0
     for i, char in enumerate(chunk):
         code = ord(char)
@@ -124,9 +119,7 @@ def tokenize(text):
         if chunk.isalnum():  # most chunks are plain words: no rule splits those into tokens
             tokens.append(Token(chunk, split_words(chunk), start=offset))
             continue
-        # The rules run on the first code point of each character, so that none is cut in two;
-        # each token then takes its characters whole. Most chunks have no such marks: starts
-        # is then every position, and the bases are the chunk itself.
+        # The rules run on each character's first code point, so that none is cut in two.
         starts = character_starts(chunk)
         bases = chunk if len(starts) == len(chunk) else "".join(chunk[i] for i in starts)
         starts.append(len(chunk))
@@ -135,8 +128,8 @@ def tokenize(text):
             end = position + len(TOKEN.match(bases, position).group())
             piece, piece_start = chunk[starts[position]:starts[end]], offset + starts[position]
             position = end
-            # A space follows only the last token of a chunk (or the text ends there).
             tokens.append(Token(piece, split_words(piece), space_after=position == len(bases),
+
                                 start=piece_start))
     return tokens
 

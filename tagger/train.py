@@ -2,11 +2,9 @@
 
     python -m tagger.train @recipes/ewt.txt --train en_ewt-ud-train.conllu \\
         --dev en_ewt-ud-dev.conllu --save ewt.pt
-    python -m tagger.train --train TRAIN [--dev DEV] [options] --save MODEL.pt
 
-@FILE reads options from FILE (a recipe: options separated by whitespace; a word that starts
-with '#' starts a comment); options after it override it, and --no-chars, --no-xpos, ...
-switch its parts off.
+@FILE reads options from a recipe ('#' starts a comment); options after it override it, and
+--no-chars, --no-xpos, ... switch its parts off.
 """
 import argparse
 import copy
@@ -45,27 +43,23 @@ def sha256_type(text):
 def parse_args(argv=None):
     """The command line: data, model and training options."""
     parser = RecipeParser(prog="python -m tagger.train", description=__doc__,
-                          epilog="Every number must be finite and in the range its help gives; "
-                                 "the number in brackets at the end is the default.")
+                          epilog="A number in brackets at the end of a help is the default.")
     switch = dict(action=argparse.BooleanOptionalAction, default=False)  # --chars, --no-chars
     add = parser.add_argument_group("data").add_argument
     add("--train", required=True, help="training data, CSV (columns text,tag) or CoNLL-U")
     add("--dev", help="development data, evaluated after every epoch; the best epoch is kept")
-    add("--save", metavar="MODEL.pt", help="write the model here (with --dev: the best epoch's, "
-        "as it goes); an existing file is replaced only if it is a model of this tagger")
+    add("--save", metavar="MODEL.pt", help="write the model here (with --dev: the best epoch's); "
+        "an existing file is replaced only if it is a model of this tagger")
     add("--word-vectors", metavar="FILE", help="pretrained vectors, GloVe's or word2vec's text "
-        "format (.gz too), in a frozen table beside the trained one; the model keeps them")
+        "format (.gz too), frozen; the model keeps them")
     add("--max-vectors", metavar="N", type=number_type(int, lambda n: 1 <= n <= 10**7,
                                                        "from 1 to 10,000,000"),
         help="keep the vectors of the file's first N words (frequent ones come first) and of "
              f"every training word; 1 to 10,000,000 (default: {DEFAULT_MAX_VECTORS:,})")
-    add("--contextual", metavar="DIR", help="a transformer's folder (Hugging Face: config.json, "
-        "model.safetensors, tokenizer.json): each word also reads the frozen transformer's "
-        "features, the mean over its pieces of the last 4 layers' average; the model keeps "
-        "the transformer")
+    add("--contextual", metavar="DIR", help="a transformer's folder (Hugging Face) whose frozen "
+        "features each word also reads; the model keeps the transformer")
     add("--contextual-sha256", metavar="HASH", type=sha256_type,
-        help="refuse a --contextual folder whose model.safetensors has another SHA-256, 64 "
-             "hexadecimal digits (a recipe names the transformer it was tuned on)")
+        help="refuse a --contextual folder whose model.safetensors has another SHA-256")
     add = parser.add_argument_group("model").add_argument
     add("--loss", choices=["nll", "ce"], default="nll",
         help="nll: log_softmax and NLLLoss; ce: logits and CrossEntropyLoss (default: nll)")
@@ -93,8 +87,7 @@ def parse_args(argv=None):
     add("--clip-grad", type=UP_TO_A_MILLION, default=0.0,
         help="clip the gradient norm to this, 0 to 1e6; 0: off (0)")
     add("--label-smoothing", type=BELOW_ONE, default=0.0, metavar="EPS",
-        help="with --loss ce: 1 - EPS + EPS/C on the gold tag, EPS/C on the other C - 1; in "
-             "[0, 1) (0)")
+        help="with --loss ce: CrossEntropyLoss's label_smoothing, in [0, 1) (0)")
     add("--unk-alpha", type=UP_TO_A_MILLION, default=0.0,
         help="replace a training word by <unk> with probability a/(a+count), 0 to 1e6 (0)")
     add("--seed", type=SEED, default=1, help="seed of random, numpy and torch, in [0, 2**32) (1)")
@@ -126,7 +119,7 @@ def build_model(args, sentences, gold_tags, device="cpu"):
     vectors = None
     if args.word_vectors:
         training_words = {vocab.key(word) for words in sentences for word in words}
-        path = args.word_vectors  # bytes read: of the file, not of a .gz file's content
+        path = args.word_vectors  # a .gz file's bytes read are not the file's: no total
         size = os.path.getsize(path) if os.path.isfile(path) and not path.endswith(".gz") else None
         with tqdm(total=size, unit="B", unit_scale=True, desc="word vectors", leave=False,
                   file=sys.stderr, disable=None) as progress:
@@ -180,14 +173,14 @@ def make_optimizer(args, model):
 
 @dataclasses.dataclass
 class TrainingRun:
-    """What training produced and measured."""
+    """What training produced and measured (seconds: of the epochs, dev evaluations left out)."""
     model: RealDataTagger
     vocab: Vocabulary
     n_train_tokens: int
-    training_seconds: float = 0.0  # in training epochs; dev evaluations left out
-    encoding_seconds: float = 0.0  # the transformer's, before the first epoch (--contextual)
+    training_seconds: float = 0.0
+    encoding_seconds: float = 0.0  # the transformer's, before the first epoch
     history: list = dataclasses.field(default_factory=list)  # per epoch: loss, dev figures
-    best_epoch: int | None = None  # with --dev: the epoch kept (UPOS accuracy decides)
+    best_epoch: int | None = None  # with --dev: the epoch with the best UPOS accuracy
 
 
 def train_tagger(args, log=print):
@@ -270,7 +263,8 @@ def train_tagger(args, log=print):
 
 
 def main(argv=None):
-    """Train as the command line says, printing as it goes; bad input ends in one line, exit 2."""
+    """Train as the command line says, printing as it goes."""
+
     args = parse_args(argv)
 
     def work():

@@ -32,12 +32,8 @@ def parse_numbers(fields, where):
 
 
 def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=None):
-    """({word: float32 vector}, dimension) of a vectors file, read a line at a time: the first
-    max_vectors words' and every wanted word's (other lines' numbers are not parsed).
-
-    lowercase folds the file's words (a word's first form wins, as a repeated word's first vector
-    does); progress.update(bytes), if given, follows the reading.
-    """
+    """({word: float32 vector}, dimension) of the file's first max_vectors words and the wanted
+    ones, read a line at a time (lowercase: a word's first form wins)."""
     stream = gzip.open(path, "rb") if str(path).endswith(".gz") else None
     reader = LineReader(path, stream=stream, max_line_bytes=MAX_VECTOR_LINE_BYTES)
     vectors, dimension, header, n_words = {}, None, False, 0
@@ -48,7 +44,7 @@ def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=
                 progress.update(len(raw))
             try:
                 fields = raw.decode("utf-8").rstrip("\r\n").rstrip(" ").split(" ")
-            except UnicodeDecodeError:  # a binary word2vec file, say
+            except UnicodeDecodeError:
                 raise InputError(f"{where}: not UTF-8 text (a binary file? convert it to "
                                  "text first)") from None
             header = header or number == 1 and len(fields) == 2 and all(map(str.isdigit, fields))
@@ -59,8 +55,7 @@ def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=
                                      "are expected")
                 if header:
                     continue
-            # The last `dimension` fields are the numbers; a word may hold spaces ("a b"), but
-            # not end in a number: that is a number too many.
+            # The last `dimension` fields are numbers; a word may hold spaces, not end in a number.
             if len(fields) <= dimension or len(fields) > dimension + 1 and is_number(
                     fields[-dimension - 1]):
                 raise InputError(f"{where}: {len(fields) - 1} numbers where "
@@ -82,8 +77,8 @@ def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=
 
 
 def vector_table(vectors, dimension):
-    """(vector_to_ix, weights (len(vectors) + 2, dimension)): the file's words from row 2 on, in
-    its order; rows 0 (padding) and 1 (a word without a vector) are zeros."""
+    """(vector_to_ix, weights): rows 0 (padding) and 1 (no vector) zeros, the words from 2 on."""
+
     vector_to_ix = {word: row for row, word in enumerate(vectors, start=2)}
     weights = torch.zeros(len(vectors) + 2, dimension)
     weights[2:] = torch.from_numpy(np.stack(list(vectors.values())))

@@ -26,15 +26,13 @@ def indices(items, to_ix):
 
 
 def spelling(word, max_chars):
-    """All the characters of a word, or the first and last max_chars / 2: the ends carry what
-    spelling tells a tagger, and a huge token costs what any word costs."""
+    """A word, or its first and last max_chars / 2 characters, which carry what spelling tells."""
     return word if len(word) <= max_chars else word[:max_chars // 2] + word[-max_chars // 2:]
 
 
 @dataclasses.dataclass
 class Vocabulary:
-    """A tagger's dictionaries: tag_sets is {"upos": tag_to_ix} (and "xpos"), in the output
-    layers' order; vector_to_ix maps a word to its row of pretrained vectors, from 2 on."""
+    """A tagger's dictionaries: tag_sets is {"upos": tag_to_ix} (and "xpos"), in layer order."""
     word_to_ix: dict
     tag_sets: dict
     char_to_ix: dict | None = None  # None: the model reads no characters
@@ -75,8 +73,8 @@ class Vocabulary:
 
 @dataclasses.dataclass
 class Chars:
-    """Distinct words as characters, in groups of similar length (1, 2, 3-4, 5-8, ...), so that
-    little is padding: per group ids (n_words, max_word_len) and lengths (n_words,)."""
+    """Distinct words' characters in groups of lengths 1, 2, 3-4, 5-8, ... (little padding): per
+    group ids (n_words, max_word_len) and lengths (n_words,)."""
     ids: list
     lengths: list
     words: list = dataclasses.field(default_factory=list)  # the words, row after row
@@ -120,9 +118,7 @@ def make_chars(words, vocab, device="cpu"):
 
 
 def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu", chars=None, features=None):
-    """The Batch of sentences[i] for i in ids; gold_tags: {tag set: one tag list per sentence};
-    chars: (Chars, rows) shared with other batches, or None for this batch's own; features: as
-    make_batches takes them."""
+    """The Batch of sentences[i] for i in ids; chars: (Chars, rows) shared by other batches."""
     word_lists = [sentences[i] for i in ids]
     lengths = [len(words) for words in word_lists]
     tokens = [vocab.key(word) for words in word_lists for word in words]
@@ -148,9 +144,9 @@ def make_batch(sentences, ids, vocab, gold_tags=None, device="cpu", chars=None, 
 
 def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", same_length=False,
                  features=None):
-    """Word lists as Batches, sorted by length; same_length: one length a batch. Without gold tags
-    (tagging) the batches share one Chars, so that the character LSTM reads each word once.
-    features: one (len(words), dim) tensor per sentence, a transformer's (ContextualEncoder)."""
+    """Word lists as Batches, sorted by length (same_length: one length a batch); without gold
+    tags they share one Chars. features: one (len(words), dim) tensor per sentence."""
+
     groups = []
     for i in sorted(range(len(sentences)), key=lambda i: len(sentences[i])):
         if (not groups or len(groups[-1]) == batch_size
