@@ -37,28 +37,22 @@ def parse_args(argv=None):
     """The command line: a model, input files or globs, the output folder and the cluster."""
     parser = argparse.ArgumentParser(prog="python -m tagger.corpus", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", metavar="MODEL",
-                        help="a saved (.pt) or exported (.onnx) model; with --scheduler, at a "
-                             "path every worker can read")
-    parser.add_argument("inputs", metavar="INPUT", nargs="+",
-                        help="text files, a sentence a line (a quoted glob such as "
-                             "'corpus/*.txt' is expanded here)")
-    parser.add_argument("--out", metavar="DIR", required=True,
-                        help="the folder of the outputs, made if missing: INPUT's name with "
-                             ".tagged added (word/UPOS lines, or word/UPOS/XPOS for a model "
-                             "trained with --xpos), or .conllu with --conllu")
-    parser.add_argument("--conllu", action="store_true", help="write CoNLL-U, as tagger.tag does")
-    parser.add_argument("--workers", type=AT_LEAST_ONE,
-                        help="worker processes of the local cluster, one torch thread each "
-                             "(default: one per CPU this process may use)")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="use the Dask cluster whose scheduler is at ADDRESS "
-                             "(tcp://HOST:8786) instead of a local one")
-    parser.add_argument("--worker-timeout", type=AT_LEAST_ONE, default=60, metavar="SECONDS",
-                        help="with --scheduler: stop if no worker has joined after this long "
-                             "(default: 60)")
-    parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=512,
-                        help="sentences per batch, at least 1 (default: 512)")
+    add = parser.add_argument
+    add("model", metavar="MODEL", help="a saved (.pt) or exported (.onnx) model; with "
+        "--scheduler, at a path every worker can read")
+    add("inputs", metavar="INPUT", nargs="+", help="text files, a sentence a line (a quoted glob "
+        "such as 'corpus/*.txt' is expanded here)")
+    add("--out", metavar="DIR", required=True, help="the outputs' folder: INPUT's name with "
+        ".tagged added (tagger.tag's lines), or .conllu with --conllu")
+    add("--conllu", action="store_true", help="write CoNLL-U, as tagger.tag does")
+    add("--workers", type=AT_LEAST_ONE, help="worker processes of the local cluster, one torch "
+        "thread each (default: one per CPU this process may use)")
+    add("--scheduler", metavar="ADDRESS", help="the Dask cluster whose scheduler is at ADDRESS "
+        "(tcp://HOST:8786) instead of a local one")
+    add("--worker-timeout", type=AT_LEAST_ONE, default=60, metavar="SECONDS",
+        help="with --scheduler: stop if no worker has joined after this long (default: 60)")
+    add("--batch-size", type=AT_LEAST_ONE, default=512, help="sentences a batch (default: 512)")
+
     args = parser.parse_args(argv)
     if args.scheduler is not None and args.workers is not None:
         parser.error("--workers is for the local cluster; a cluster given with --scheduler has "

@@ -38,19 +38,16 @@ def parse_args(argv=None):
     """The command line: a model, where to listen, and the request limit."""
     parser = argparse.ArgumentParser(prog="python -m tagger.serve", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", metavar="MODEL", help="a saved (.pt) or exported (.onnx) model")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="the address to listen on; 0.0.0.0 lets other machines in "
-                             "(default: 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=number_type(int, lambda n: 0 <= n < 65536, "0 to 65535"),
-                        default=8000, help="0: any free port (default: 8000)")
-    parser.add_argument("--max-request-bytes", type=AT_LEAST_ONE, default=1_000_000,
-                        help="the largest request body taken (default: 1,000,000)")
-    parser.add_argument("--threads", type=AT_LEAST_ONE, default=1,
-                        help="CPU threads of the model's process (default: 1; a request's "
-                             "batches are small, and more threads mostly wait, busily)")
-    parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=128,
-                        help="sentences per batch, at least 1 (default: 128)")
+    add = parser.add_argument
+    add("model", metavar="MODEL", help="a saved (.pt) or exported (.onnx) model")
+    add("--host", default="127.0.0.1", help="0.0.0.0 lets other machines in (default: 127.0.0.1)")
+    add("--port", type=number_type(int, lambda n: 0 <= n < 65536, "0 to 65535"), default=8000,
+        help="0: any free port (default: 8000)")
+    add("--max-request-bytes", type=AT_LEAST_ONE, default=1_000_000, help="(default: 1,000,000)")
+    add("--threads", type=AT_LEAST_ONE, default=1, help="CPU threads of the model's process "
+        "(default: 1: a request's batches are small, and more threads mostly wait, busily)")
+    add("--batch-size", type=AT_LEAST_ONE, default=128, help="sentences a batch (default: 128)")
+
     add_device_option(parser)
     return parser.parse_args(argv)
 

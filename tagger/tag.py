@@ -25,32 +25,22 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tagger.tag", description=__doc__,
                                      epilog=PROBABILITY_SCORES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", metavar="MODEL",
-                        help="a model saved by python -m tagger.train --save (MODEL.pt), or "
-                             "exported by python -m tagger.export (MODEL.onnx: ONNX Runtime, CPU)")
-    parser.add_argument("text", nargs="?",
-                        help="one sentence to tag; '-' tags each line of standard input as one "
-                             "sentence, split into tokens as UD English EWT splits them; prints "
-                             "word/UPOS (or word/UPOS/XPOS), a line per input line")
-    parser.add_argument("--pretokenized", action="store_true",
-                        help="with TEXT: the words are already separated by spaces")
-    parser.add_argument("--conllu", action="store_true", help="with TEXT: write CoNLL-U")
-    parser.add_argument("--tag-conllu", metavar="FILE",
-                        help="tag the words of a CoNLL-U file ('-': standard input), keeping its "
-                             "tokenization; only the tag columns change")
-    parser.add_argument("--eval", metavar="FILE",
-                        help="accuracy on FILE (.csv or .conllu), also on words unseen in training")
-    parser.add_argument("--report", action="store_true",
-                        help="with --eval: per-tag scores, probability scores (below), the most "
-                             "frequent errors, accuracy by training frequency")
-    parser.add_argument("--fit-temperature", action="store_true",
-                        help="with --eval: fit the temperature that minimises the UPOS NLL on "
-                             "FILE (your dev data) and store it in MODEL.pt")
-    parser.add_argument("--temperature", type=TEMPERATURE, metavar="T",
-                        help="report UPOS probabilities at temperature T (0.01 to 100) instead of "
-                             "the model's own; tags do not change")
-    parser.add_argument("--batch-size", type=AT_LEAST_ONE, default=512,
-                        help="sentences per batch, at least 1 (default: 512)")
+    add = parser.add_argument
+    add("model", metavar="MODEL", help="a MODEL.pt of tagger.train, a MODEL.onnx of tagger.export")
+    add("text", nargs="?", help="one sentence to tag, split into tokens as EWT splits them; '-': "
+        "each line of standard input; prints word/UPOS(/XPOS), a line per input line")
+    add("--pretokenized", action="store_true", help="with TEXT: the words are split by spaces")
+    add("--conllu", action="store_true", help="with TEXT: write CoNLL-U")
+    add("--tag-conllu", metavar="FILE", help="retag the words of a CoNLL-U file ('-': stdin)")
+    add("--eval", metavar="FILE", help="accuracy on FILE (.csv or .conllu), and on unseen words")
+    add("--report", action="store_true", help="with --eval: per-tag and probability scores "
+        "(below), the most frequent errors, accuracy by training frequency")
+    add("--fit-temperature", action="store_true",
+        help="with --eval: fit the temperature of the least UPOS NLL on FILE, store it in MODEL.pt")
+    add("--temperature", type=TEMPERATURE, metavar="T",
+        help="UPOS probabilities at temperature T (0.01 to 100); the tags do not change")
+    add("--batch-size", type=AT_LEAST_ONE, default=512, help="sentences a batch (default: 512)")
+
     add_device_option(parser)
     args = parser.parse_intermixed_args(argv)  # TEXT may come after the options too
     if [args.text, args.tag_conllu, args.eval].count(None) != 2:

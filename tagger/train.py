@@ -54,42 +54,36 @@ def parse_args(argv=None):
         "format (.gz too), frozen; the model keeps them")
     add("--max-vectors", metavar="N", type=number_type(int, lambda n: 1 <= n <= 10**7,
                                                        "from 1 to 10,000,000"),
-        help="keep the vectors of the file's first N words (frequent ones come first) and of "
-             f"every training word; 1 to 10,000,000 (default: {DEFAULT_MAX_VECTORS:,})")
+        help=f"keep the first N words' vectors and the training words' ({DEFAULT_MAX_VECTORS:,})")
+
     add("--contextual", metavar="DIR", help="a transformer's folder (Hugging Face) whose frozen "
         "features each word also reads; the model keeps the transformer")
     add("--contextual-sha256", metavar="HASH", type=sha256_type,
         help="refuse a --contextual folder whose model.safetensors has another SHA-256")
     add = parser.add_argument_group("model").add_argument
-    add("--loss", choices=["nll", "ce"], default="nll",
-        help="nll: log_softmax and NLLLoss; ce: logits and CrossEntropyLoss (default: nll)")
+    add("--loss", choices=["nll", "ce"], default="nll", help="NLLLoss, or CrossEntropyLoss (nll)")
     add("--embedding-dim", type=DIMENSION, default=6, help="word vector size, 1 to 4096 (6)")
     add("--hidden-dim", type=DIMENSION, default=6, help="LSTM state size, 1 to 4096 (6)")
     add("--bidirectional", **switch, help="read each sentence in both directions")
     add("--num-layers", type=DIMENSION, default=1, help="stacked LSTM layers, 1 to 4096 (1)")
-    add("--dropout", type=BELOW_ONE, default=0.0,
-        help="dropout on the LSTM's inputs, outputs and between layers, in [0, 1) (0)")
+    add("--dropout", type=BELOW_ONE, default=0.0, help="on the LSTM's inputs and outputs (0)")
     add("--xpos", **switch, help="also learn CoNLL-U column 5 (XPOS) with a second output layer")
     add("--lowercase", **switch, help="look words and vectors up in lower case")
     add("--crf", **switch, help="CRF output layers, decoded with Viterbi (with --loss nll)")
     add("--chars", **switch, help="add an LSTM over each word's characters")
-    add("--char-embedding-dim", type=DIMENSION, default=32,
-        help="character vector size, 1 to 4096 (32)")
-    add("--char-hidden-dim", type=DIMENSION, default=64,
-        help="character LSTM size per direction, 1 to 4096 (64)")
+    add("--char-embedding-dim", type=DIMENSION, default=32, help="character vector size (32)")
+    add("--char-hidden-dim", type=DIMENSION, default=64, help="char LSTM size a direction (64)")
     add = parser.add_argument_group("training").add_argument
     add("--epochs", type=AT_LEAST_ONE, default=300, help="passes over the data, at least 1 (300)")
     add("--optimizer", choices=["sgd", "adam"], default="sgd", help="(default: sgd)")
     add("--lr", type=LEARNING_RATE, default=0.1, help="learning rate, in (0, 1000] (0.1)")
-    add("--lr-decay", type=UP_TO_ONE, default=1.0,
-        help="multiply the learning rate by this after every epoch, in (0, 1] (1)")
+    add("--lr-decay", type=UP_TO_ONE, default=1.0, help="lr factor after each epoch, (0, 1] (1)")
     add("--batch-size", type=AT_LEAST_ONE, default=1, help="sentences a step, at least 1 (1)")
-    add("--clip-grad", type=UP_TO_A_MILLION, default=0.0,
-        help="clip the gradient norm to this, 0 to 1e6; 0: off (0)")
-    add("--label-smoothing", type=BELOW_ONE, default=0.0, metavar="EPS",
-        help="with --loss ce: CrossEntropyLoss's label_smoothing, in [0, 1) (0)")
+    add("--clip-grad", type=UP_TO_A_MILLION, default=0.0, help="clip the gradient norm; 0: off (0)")
+    add("--label-smoothing", type=BELOW_ONE, default=0.0, help="of --loss ce, in [0, 1) (0)")
     add("--unk-alpha", type=UP_TO_A_MILLION, default=0.0,
-        help="replace a training word by <unk> with probability a/(a+count), 0 to 1e6 (0)")
+        help="a training word becomes <unk> with probability a/(a+count), 0 to 1e6 (0)")
+
     add("--seed", type=SEED, default=1, help="seed of random, numpy and torch, in [0, 2**32) (1)")
     add_device_option(parser)
     args = parser.parse_args(argv)
