@@ -146,7 +146,6 @@ def make_batches(sentences, vocab, gold_tags=None, batch_size=1, device="cpu", s
                  features=None):
     """Word lists as Batches, sorted by length (same_length: one length a batch); without gold
     tags they share one Chars. features: one (len(words), dim) tensor per sentence."""
-
     groups = []
     for i in sorted(range(len(sentences)), key=lambda i: len(sentences[i])):
         if (not groups or len(groups[-1]) == batch_size
