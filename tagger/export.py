@@ -60,12 +60,6 @@ DYNAMIC = {"words": (0, 1), "vector_ids": (0, 1), "word_positions": (0, 1), "cha
            "char_lengths": (0,), "temperature": ()}
 
 
-def metadata(model, vocab):
-    """What tagging needs besides the graph: the dictionaries, lower-casing and temperature."""
-    return json.dumps({"format": FORMAT, **vocabulary_fields(vocab, model.temperature)},
-                      ensure_ascii=False)
-
-
 def export(model, vocab, path, int8=False):
     """Write `model` (a RealDataTagger in eval mode) and `vocab` as an ONNX file at `path`."""
     try:
@@ -107,8 +101,10 @@ def export(model, vocab, path, int8=False):
         dims = output.type.tensor_type.shape.dim
         dims[0].dim_param, dims[1].dim_param = "batch", "length"
     del proto.graph.value_info[:]
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, metadata(model, vocab)
+    entry = proto.metadata_props.add()  # what tagging needs besides the graph
+    entry.key = METADATA_KEY
+    entry.value = json.dumps({"format": FORMAT, **vocabulary_fields(vocab, model.temperature)},
+                             ensure_ascii=False)
     data = proto.SerializeToString()
     if int8:  # onnxruntime's dynamic quantization works on files
         from onnxruntime.quantization import QuantType, quantize_dynamic
