@@ -48,15 +48,20 @@ class Batcher:
     def send_batches(self):
         """Send the requests waiting to the model's process, and give each its own answers."""
         while (request := self.waiting.get()) is not None:
-            batch, words = [request], sum(map(len, request[0]))
-            while words < BATCH_WORDS and not self.waiting.empty():
+            batch, words = [], 0
+            while request is not None:
+                if request[1].set_running_or_notify_cancel():  # a cancelled one is dropped
+                    batch.append(request)
+                    words += sum(map(len, request[0]))
+                if words >= BATCH_WORDS or self.waiting.empty():
+                    break
                 request = self.waiting.get()
                 if request is None:  # closing: the requests taken are still answered
                     self.waiting.put(None)
-                    break
-                batch.append(request)
-                words += sum(map(len, request[0]))
+            if not batch:
+                continue
             try:
+
                 self.connection.send([sentence for wanted, _ in batch for sentence in wanted])
                 tagged = self.connection.recv()
             except (EOFError, OSError):  # the process was killed (out of memory, say)

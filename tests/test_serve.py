@@ -15,7 +15,8 @@ from benchmarks import browser
 from benchmarks import serve as serve_study
 from conftest import doc_blocks, doc_text, run_tag, saved_rows
 from tagger import serve
-from tagger.batcher import BATCH_WORDS
+from tagger.batcher import BATCH_WORDS, Batcher
+
 from tagger.cli import ONEDNN_KERNEL_CACHE
 from tagger.tagging import CHAR_CACHE_WORDS, MAX_SENTENCE_WORDS
 from tagger.checkpoint import load_checkpoint
@@ -142,6 +143,18 @@ def test_concurrent_clients_each_get_their_own_tags(server, rich_model):
                                    texts))
     for text, (status, _, answer) in zip(texts, answers):
         assert status == 200 and answer == tag_command(rich_model, text, "--conllu").encode()
+
+
+def test_a_request_cancelled_while_it_waits_is_dropped_and_the_next_answered(toy_model):
+    """asyncio cancels a request's future on a timeout: the batcher must go on."""
+    batcher = Batcher(str(toy_model), "cpu", 128, 1)
+    try:
+        waiting = [batcher.submit([["The", "dog"]] * 2000) for _ in range(3)]
+        cancelled = [answer.cancel() for answer in waiting]  # those not yet taken
+        assert batcher.submit([["The", "dog"]]).result(timeout=120)[0]["upos"][0] == ["DET", "NN"]
+        assert all(answer.cancelled() == was for answer, was in zip(waiting, cancelled))
+    finally:
+        batcher.close()
 
 
 def test_health_the_page_and_the_schema(server, rich_model):
