@@ -93,12 +93,13 @@ class Record:
         self.path = Path(folder) / RECORD
         self.outputs = {}
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
+            text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            lines = []
+            text = ""
         except (OSError, UnicodeDecodeError) as error:
             raise InputError(f"{self.path}: cannot read this command's record: {error}") from None
-        for line in lines:  # a later line wins; one cut short by a stop is left out
+        self.cut_short = not text.endswith("\n") and text != ""  # by a stop: end it first
+        for line in text.splitlines():  # a later line wins; one cut short is left out
             try:
                 entry = json.loads(line)
                 self.outputs[entry["output"]] = entry["source"]
@@ -106,10 +107,19 @@ class Record:
                 continue
 
     def add(self, target, source):
-        """Record an output's source, before it is renamed into place (a rerun writes it then)."""
+        """Record an output's source (None: unknown, so that a rerun writes it again)."""
         with open(self.path, "a", encoding="utf-8") as file:
-            file.write(json.dumps({"output": target.name, "source": source}) + "\n")
+            entry = json.dumps({"output": target.name, "source": source})
+            file.write(("\n" if self.cut_short else "") + entry + "\n")
+        self.cut_short = False
         self.outputs[target.name] = source
+
+    def commit(self, new_file, target, source):
+        """Rename new_file to target, recorded as ours first (with no source, until it is in
+        place: a stop between the two then leaves an output that a rerun writes again)."""
+        self.add(target, None)
+        new_file.commit()
+        self.add(target, source)
 
     def is_ours(self, path):
         """Whether `path` is this record, an output it lists, or a temporary file of ours."""
@@ -138,9 +148,9 @@ class Output:
             self.file.write(self.waiting.pop(self.written).encode("utf-8"))
             self.written += 1
         if self.written == self.n_blocks:
-            record.add(self.path, self.source)
-            self.file.commit()
+            record.commit(self.file, self.path, self.source)
             self.file = None
+
 
     def discard(self):
         if self.file is not None:
@@ -188,8 +198,8 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
             outputs[path] = Output(target, len(blocks), source)
             tasks += [(path, index, block) for index, block in enumerate(blocks)]
         else:  # an empty file gives an empty output
-            record.add(target, source)
-            AtomicFile(target).commit()
+            record.commit(AtomicFile(target), target, source)
+
     if progress is not None:
         progress.total = len(tasks)
     cap = max(4, 3 * sum(client.nthreads().values()))

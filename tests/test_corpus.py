@@ -152,7 +152,32 @@ def test_an_interrupted_run_leaves_only_whole_files_and_a_rerun_does_the_rest(cl
     assert outputs(out) == expected
 
 
+def test_a_stop_while_an_output_is_renamed_leaves_it_to_be_written_again(client, toy_model,
+                                                                         tmp_path, monkeypatch):
+    files = write_inputs(tmp_path / "in", {"a.txt": TEXTS["a.txt"]})
+    out = tmp_path / "out"
+    out.mkdir()
+    tag_files(client, toy_model, files, out)
+    with open(files[0], "a") as file:
+        file.write("\none more line")
+
+    def stopped(new_file):  # as Ctrl-C during the fsync before the rename
+        raise KeyboardInterrupt
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(dask_tagging.AtomicFile, "commit", stopped)
+        tag_files(client, toy_model, files, out)
+    assert tag_files(client, toy_model, files, out) == {files[0]: "retagged"}
+    assert outputs(out) == {"a.txt.tagged": tagged_by_tag_command(toy_model, files[0])}
+
+
+def test_a_record_line_cut_short_by_a_stop_is_ended_before_the_next(tmp_path):
+    (tmp_path / RECORD).write_text('{"output": "a.txt.tagged", "source": 1}\n{"output": "b.t')
+    dask_tagging.Record(tmp_path).add(tmp_path / "c.txt.tagged", 3)
+    assert dask_tagging.Record(tmp_path).outputs == {"a.txt.tagged": 1, "c.txt.tagged": 3}
+
+
 def test_the_outputs_record_and_temporary_files_in_the_input_folder_are_never_inputs(
+
         toy_model, tmp_path):
     folder = tmp_path / "corpus"
     write_inputs(folder, {"a.txt": TEXTS["a.txt"], "b.txt": "the dog"})
