@@ -105,19 +105,24 @@ def read_checkpoint(path, data=None):
 
 def checked_vocabulary(fields):
     """(Vocabulary, temperature) of a saved model's fields (the caller checks their sizes)."""
-    tag_sets = fields.get("tag_sets")
-    if not (isinstance(tag_sets, dict) and list(tag_sets) in (["upos"], ["upos", "xpos"])):
-        raise ValueError("bad tag sets")
-    vector_to_ix = fields.get("vector_to_ix") or {}
+    names = ("word_to_ix", "char_to_ix", "word_counts", "vector_to_ix", "tag_sets")
+    word_to_ix, char_to_ix, word_counts, vector_to_ix, tag_sets = (fields.get(name) or {}
+                                                                    for name in names)
+    dictionaries = (word_to_ix, char_to_ix, word_counts, vector_to_ix, tag_sets)
+    if not (word_to_ix and all(isinstance(d, dict) for d in dictionaries)
+            and all(isinstance(d, dict) for d in tag_sets.values())
+            and list(tag_sets) in (["upos"], ["upos", "xpos"])):
+
+        raise ValueError("its dictionaries are not the ones this tagger writes")
     if list(vector_to_ix.values())[:1] == [0]:  # older files list the reserved rows 0, 1 too
         vector_to_ix = dict(list(vector_to_ix.items())[2:])
     temperature = fields.get("temperature", 1.0)
     if not (type(temperature) in (int, float) and 0.01 <= temperature <= 100):
         raise ValueError("bad temperature")  # the probabilities would be nan
-    vocab = Vocabulary(fields["word_to_ix"], tag_sets, fields.get("char_to_ix") or None,
-                       fields.get("lowercase", False), fields.get("word_counts") or None,
-                       vector_to_ix or None)
+    vocab = Vocabulary(word_to_ix, tag_sets, char_to_ix or None, fields.get("lowercase", False),
+                       word_counts or None, vector_to_ix or None)
     return vocab, temperature
+
 
 
 # The character LSTM of checkpoints saved before it ran each direction on its own.

@@ -85,6 +85,9 @@ def damaged(tmp_path, change):
     (lambda c: c["config"].update(unknown=1), "its settings build no model"),
     (lambda c: c["state_dict"]["hidden2tag.weight"].fill_(float("nan")), "not finite"),
     (lambda c: c["word_to_ix"].pop("dog"), "its dictionaries do not match its settings"),
+    (lambda c: c.update(word_to_ix=list(c["word_to_ix"])), "its dictionaries are not the ones"),
+    (lambda c: c["tag_sets"].update(upos=list(c["tag_sets"]["upos"])), "dictionaries are not"),
+
     (lambda c: c.pop("state_dict"), "its fields are not the ones this tagger writes"),
     (lambda c: c.update(format="other"), "not a checkpoint written by this tagger"),
 ])
