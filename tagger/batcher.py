@@ -8,6 +8,8 @@ import threading
 import torch
 
 from tagger.checkpoint import load_model
+from tagger.errors import InputError
+
 from tagger.tagging import predict
 
 BATCH_WORDS = 20_000  # requests are taken into a call until it holds this many words or more
@@ -30,7 +32,10 @@ class Batcher:
         finally:
             signal.signal(signal.SIGINT, ctrl_c)
         child_end.close()
-        loaded = self.connection.recv()
+        try:
+            loaded = self.connection.recv()
+        except EOFError:  # it died first (out of memory while loading, say)
+            loaded = InputError(f"{model_path}: the model's process stopped while loading it")
         if isinstance(loaded, Exception):  # a bad model file: its InputError, raised here
             self.process.join()
             raise loaded

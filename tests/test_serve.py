@@ -20,6 +20,8 @@ from tagger.batcher import BATCH_WORDS, Batcher
 from tagger.cli import ONEDNN_KERNEL_CACHE
 from tagger.tagging import CHAR_CACHE_WORDS, MAX_SENTENCE_WORDS
 from tagger.checkpoint import load_checkpoint
+from tagger.errors import InputError
+
 
 TEXT = "\ufeffI can't believe it's not butter!\n\n  The dog ate, didn't it?\r\nThe end\n"
 
@@ -155,6 +157,11 @@ def test_a_request_cancelled_while_it_waits_is_dropped_and_the_next_answered(toy
         assert all(answer.cancelled() == was for answer, was in zip(waiting, cancelled))
     finally:
         batcher.close()
+
+
+def test_a_model_process_that_dies_while_loading_is_one_line(toy_model):
+    with pytest.raises(InputError, match="the model's process stopped while loading it"):
+        Batcher(str(toy_model), "cpu", 128, 0)  # torch refuses 0 threads: the process ends
 
 
 def test_health_the_page_and_the_schema(server, rich_model):
