@@ -157,7 +157,8 @@ class RealDataTagger(nn.Module):
         if self.config.char_vocab_size:
             if char_table is None:
                 char_table = self.char_table(batch.chars)
-            embeds = torch.cat([embeds, char_table[batch.word_positions]], dim=-1)
+            # F.embedding: its backward adds a word's gradients in one order, whatever the threads
+            embeds = torch.cat([embeds, F.embedding(batch.word_positions, char_table)], dim=-1)
         if self.config.contextual_dim:
             embeds = torch.cat([embeds, batch.contextual], dim=-1)
         embeds = self.dropout(embeds)

@@ -205,7 +205,34 @@ def training_args(**changes):
     return argparse.Namespace(**{"unk_alpha": 0.0, "clip_grad": 0.0, **changes})
 
 
+def test_a_step_with_characters_repeats_its_gradients_bit_for_bit():
+    """Many tokens share a word's character vector: their gradients must add up in one order,
+    whatever the threads do (indexing's backward adds them in the order threads reach them)."""
+    draw = random.Random(0)
+    words = ["".join(draw.choices("abcdefgh", k=draw.randint(1, 6))) for _ in range(50)]
+    data = [(draw.choices(words, k=25), draw.choices("XY", k=25)) for _ in range(40)]
+
+    vocab = Vocabulary.from_training_data(*split(data), chars=True)
+    torch.manual_seed(0)
+    model = RealDataTagger(TaggerConfig(len(vocab.word_to_ix), 2, 4, 4, char_vocab_size=len(
+        vocab.char_to_ix), char_embedding_dim=4, char_hidden_dim=64))
+    batch, = batches_of(data, vocab, batch_size=40)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the difference needs threads
+    try:
+        gradients = set()
+        for _ in range(10):
+            model.zero_grad()
+            model.loss(batch).backward()
+            gradients.add(torch.cat([p.grad.flatten() for p in model.parameters()]).numpy()
+                          .tobytes())
+    finally:
+        torch.set_num_threads(threads)
+    assert len(gradients) == 1
+
+
 def test_an_epoch_clears_the_gradients_before_each_step():
+
     """Two batches equal two plain SGD steps, each on a fresh gradient."""
     model, vocab = model_for(TOY)
     reference = copy.deepcopy(model)
