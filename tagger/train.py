@@ -177,8 +177,10 @@ class TrainingRun:
     best_epoch: int | None = None  # with --dev: the epoch with the best UPOS accuracy
 
 
-def train_tagger(args, log=print):
-    """Read the data, build the model, train it, keep the best epoch on dev: a TrainingRun."""
+def train_tagger(args, log=print, saved=None):
+    """Read the data, build the model, train it, keep the best epoch on dev: a TrainingRun.
+    saved: a list that gets each epoch saved to --save, as it is."""
+    saved = [] if saved is None else saved
     device = check_device(args.device)
     names = ("upos", "xpos") if args.xpos else ("upos",)
     sentences, gold_tags = read_tag_sets(args.train, names)
@@ -231,12 +233,13 @@ def train_tagger(args, log=print):
             model.eval()
             results = evaluate(model, *dev, vocab, device=device, features=dev_features)
             upos = results["upos"]
-            scores = probability_scores(upos.log_probs, upos.gold_ix)  # held-out NLL and ECE
-            figures.update(dev_accuracy=upos.accuracy, dev_nll=scores["nll"],
-                           dev_ece=scores["ece"])
+            figures.update(dev_accuracy=upos.accuracy)
             line += "".join(f" | dev {name} {result.accuracy:.4f}"
                             for name, result in results.items())
-            line += f" | dev nll {scores['nll']:.4f} | dev ece {scores['ece']:.4f}"
+            scores = probability_scores(upos.log_probs, upos.gold_ix)  # None: no tag known
+            if scores is not None:
+                figures.update(dev_nll=scores["nll"], dev_ece=scores["ece"])
+                line += f" | dev nll {scores['nll']:.4f} | dev ece {scores['ece']:.4f}"
         line += (f" | {run.n_train_tokens / seconds:,.0f} tokens/s"
                  f" | {time.perf_counter() - start:.1f} s")
         if dev and upos.accuracy > best_accuracy:
@@ -244,6 +247,7 @@ def train_tagger(args, log=print):
             best_state = copy.deepcopy(model.state_dict())
             if args.save:
                 save_checkpoint(args.save, model, vocab)
+                saved.append(epoch)
             line += " | best"
         run.history.append(figures)
         log(line, flush=True)
@@ -252,14 +256,15 @@ def train_tagger(args, log=print):
         log(f"best dev accuracy: {best_accuracy:.4f} (epoch {run.best_epoch})")
     elif args.save:
         save_checkpoint(args.save, model, vocab)
+        saved.append(args.epochs)
     model.eval()
     return run
 
 
 def main(argv=None):
     """Train as the command line says, printing as it goes."""
-
     args = parse_args(argv)
+    saved = []  # the epochs saved, for what Ctrl-C says
 
     def work():
         if args.save:
@@ -267,13 +272,14 @@ def main(argv=None):
         seed_everything(args.seed)  # before anything random happens
         print("settings: " + " ".join(f"{name}={value}" for name, value in vars(args).items()
                                       if value is not None and value is not False))
-        trained = train_tagger(args)
+        trained = train_tagger(args, saved=saved)
         print(f"training time: {trained.training_seconds:.1f} s")
 
     # First, before torch starts its CPU threads (see subnormals_flushed_to_zero).
     with subnormals_flushed_to_zero():
-        run(work, lambda: f"{args.save} holds the best epoch's model so far" if args.save
-            else "nothing was saved")
+        run(work, lambda: f"{args.save} holds epoch {saved[-1]}'s model, the best so far"
+            if saved else "nothing was saved")
+
 
 
 if __name__ == "__main__":

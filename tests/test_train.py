@@ -198,15 +198,34 @@ def test_the_saved_model_is_checked_before_training_and_ctrl_c_says_what_was_sav
     code, err = exit_of(trainer.main, ["--train", TRAIN_CSV, "--save", str(notes)], capsys)
     assert code == 2 and "is not a model of this tagger" in err and notes.read_text() == "mine"
 
-    def interrupted(*args):
-        raise KeyboardInterrupt
-    monkeypatch.setattr(trainer, "train_epoch", interrupted)
-    code, err = exit_of(trainer.main, ["--train", TRAIN_CSV, "--save", str(tmp_path / "m.pt")],
-                        capsys)
-    assert code == 130 and "holds the best epoch's model so far" in err
+    real_epoch, epochs = trainer.train_epoch, []
+
+    def second_interrupted(*args):
+        epochs.append(1)
+        if len(epochs) == 2:
+            raise KeyboardInterrupt
+        return real_epoch(*args)
+    monkeypatch.setattr(trainer, "train_epoch", second_interrupted)
+    argv = ["--train", TRAIN_CSV, "--save", str(tmp_path / "m.pt")]
+    code, err = exit_of(trainer.main, argv, capsys)  # without --dev: saved at the end
+    assert code == 130 and err.endswith("interrupted: nothing was saved\n")
+    assert not (tmp_path / "m.pt").exists()
+    epochs.clear()
+    code, err = exit_of(trainer.main, [*argv, "--dev", TRAIN_CSV], capsys)
+    assert code == 130 and err.endswith(f"{tmp_path / 'm.pt'} holds epoch 1's model, the best "
+                                        "so far\n")
+
+
+
+def test_a_dev_file_whose_tags_training_never_saw_has_no_probability_scores(tmp_path):
+    dev = tmp_path / "dev.csv"
+    dev.write_text("text,tag\nThe dog ate,XX YY ZZ\n")
+    printed = output_of(["--train", TRAIN_CSV, "--dev", str(dev), "--epochs", "1"])
+    assert "| dev upos 0.0000 | " in printed and "dev nll" not in printed
 
 
 def test_unavailable_device_is_a_one_line_error(capsys):
+
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     code, err = exit_of(trainer.main, ["--train", TRAIN_CSV, "--device", "cuda"], capsys)
