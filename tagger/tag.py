@@ -38,7 +38,8 @@ def parse_args(argv=None):
     add("--fit-temperature", action="store_true",
         help="with --eval: fit the temperature of the least UPOS NLL on FILE, store it in MODEL.pt")
     add("--temperature", type=TEMPERATURE, metavar="T",
-        help="UPOS probabilities at temperature T (0.01 to 100); the tags do not change")
+        help="with --report: UPOS probabilities at temperature T (0.01 to 100)")
+
     add("--batch-size", type=AT_LEAST_ONE, default=512, help="sentences a batch (default: 512)")
 
     add_device_option(parser)
@@ -51,8 +52,10 @@ def parse_args(argv=None):
         parser.error("--conllu and --pretokenized go with TEXT")
     if (args.report or args.fit_temperature) and args.eval is None:
         parser.error("--report and --fit-temperature go with --eval")
-    if args.temperature is not None and args.fit_temperature:
-        parser.error("--temperature does not go with --fit-temperature, which fits its own")
+    if args.temperature is not None and (args.fit_temperature or not args.report):
+        parser.error("--temperature goes with --report (not with --fit-temperature, which "
+                     "fits its own)")
+
     if args.fit_temperature and args.model.lower().endswith(".onnx"):
         parser.error("--fit-temperature stores the temperature in MODEL.pt: fit, then export")
     return args

@@ -34,10 +34,10 @@ def parse_numbers(fields, where):
 def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=None):
     """({word: float32 vector}, dimension) of the file's first max_vectors words and the wanted
     ones, read a line at a time (lowercase: a word's first form wins)."""
-    stream = gzip.open(path, "rb") if str(path).endswith(".gz") else None
-    reader = LineReader(path, stream=stream, max_line_bytes=MAX_VECTOR_LINE_BYTES)
-    vectors, dimension, header, n_words = {}, None, False, 0
+    vectors, dimension, header, n_words, stream = {}, None, False, 0, None
     try:
+        stream = gzip.open(path, "rb") if str(path).endswith(".gz") else None
+        reader = LineReader(path, stream=stream, max_line_bytes=MAX_VECTOR_LINE_BYTES)
         for number, raw in reader:
             where = f"{reader.name} line {number}"
             if progress is not None:
@@ -66,8 +66,9 @@ def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=
             if word not in vectors and (max_vectors is None or n_words <= max_vectors
                                         or word in wanted):
                 vectors[word] = parse_numbers(fields[-dimension:], where)
-    except (OSError, EOFError) as error:  # gzip's errors: not gzip, or cut short
-        raise InputError(f"{path}: cannot read it: {error}") from None
+    except (OSError, EOFError) as error:  # gzip's errors: missing, not gzip, or cut short
+        raise InputError(f"{path}: cannot read it: {error.strerror or error}") from None
+
     finally:
         if stream is not None:
             stream.close()

@@ -81,7 +81,8 @@ def test_a_model_with_word_vectors_exports_with_its_table(tmp_path):
 
 @pytest.mark.parametrize("options", [["The Zebra can't read ."], ["-"], ["-", "--conllu"],
                                      ["--tag-conllu", "FILE"], ["--eval", "FILE", "--report"],
-                                     ["--eval", "FILE", "--temperature", "0.5"]])
+                                     ["--eval", "FILE", "--report", "--temperature", "0.5"]])
+
 def test_the_tagging_command_prints_the_same_for_both_files(exported, options, tmp_path):
     model_path, onnx_path = exported
     conllu = tmp_path / "in.conllu"

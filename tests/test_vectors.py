@@ -137,6 +137,10 @@ def test_a_gzip_file_is_read_as_the_text_it_holds_and_progress_follows_the_bytes
     assert dimension == 3 and {word: v.tolist() for word, v in vectors.items()} == {
         word: v.tolist() for word, v in read_word_vectors(plain, set())[0].items()}
     assert progress.done == plain.stat().st_size
+    for broken in (tmp_path / "missing.gz", plain.rename(tmp_path / "plain.gz")):
+        with pytest.raises(InputError, match=f"{broken.name}: cannot read it: "):
+            read_word_vectors(broken, set())
+
 
 
 def test_lowercase_folds_the_files_words_and_the_first_cased_form_wins(tmp_path):
