@@ -53,7 +53,11 @@ class ContextualEncoder:
         self.device = device
         self.dim = self.model.config.hidden_size
         self.special = self.tokenizer.num_special_tokens_to_add()  # [CLS], [SEP]
-        self.max_pieces = self.model.config.max_position_embeddings - self.special
+        # RoBERTa's positions start after its padding's: its tokenizer says how many there are
+        positions = min(self.model.config.max_position_embeddings,
+                        self.tokenizer.model_max_length)
+        self.max_pieces = positions - self.special
+
 
     @classmethod
     def from_folder(cls, folder, expected_sha256=None, device="cpu"):

@@ -127,13 +127,13 @@ def rich_model(tmp_path_factory):
     return train_rich(tmp_path_factory.mktemp("rich"), "rich.pt")
 
 
-def write_tiny_transformer(folder, max_positions=64):
-    """A randomly initialised 4-layer BERT, 8 wide, and its WordPiece tokenizer (letters and a
-    few words), as a Hugging Face folder: what --contextual reads, made here, never downloaded."""
+def write_tiny_transformer(folder, max_positions=64, roberta=False):
+    """A randomly initialised 4-layer BERT (or RoBERTa), 8 wide, and its WordPiece tokenizer
+    (letters and a few words), as a Hugging Face folder: what --contextual reads, made here."""
     import json
 
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel
+    from transformers import BertConfig, BertModel, RobertaConfig, RobertaModel
     letters = "abcdefghijklmnopqrstuvwxyz"
     pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", *letters, *".,'!?-",
               *[f"##{letter}" for letter in letters], "the", "dog", "ate", "apple", "##s"]
@@ -145,15 +145,20 @@ def write_tiny_transformer(folder, max_positions=64):
         single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(folder / "tokenizer.json"))
+    # RoBERTa's positions start at 2 (after its padding's): as its own, the tokenizer says so
+    limit = {"model_max_length": max_positions - 2} if roberta else {}
     (folder / "tokenizer_config.json").write_text(json.dumps(
         {"tokenizer_class": "BertTokenizer", "unk_token": "[UNK]", "pad_token": "[PAD]",
-         "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[UNK]"}))
+         "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[UNK]", **limit}))
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(pieces), hidden_size=8, num_hidden_layers=4,
-                        num_attention_heads=2, intermediate_size=16,
-                        max_position_embeddings=max_positions)
-    quiet(BertModel(config).save_pretrained, folder)
+    config_class, model_class = (RobertaConfig, RobertaModel) if roberta else (BertConfig,
+                                                                              BertModel)
+    config = config_class(vocab_size=len(pieces), hidden_size=8, num_hidden_layers=4,
+                          num_attention_heads=2, intermediate_size=16, pad_token_id=0,
+                          max_position_embeddings=max_positions)
+    quiet(model_class(config).save_pretrained, folder)
     return folder
+
 
 
 @pytest.fixture(scope="session")
