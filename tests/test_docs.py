@@ -93,3 +93,17 @@ def test_the_notebook_runs_in_a_fresh_kernel_and_prints_what_it_shows():
         assert_same_output(stream_text(before), stream_text(after))
     last = stream_text(code_cells[-1][1])
     assert last.endswith("largest difference between the two loss histories: 0.0\n")
+
+
+def installed_by(requirements):
+    """The package names a requirements file installs, following its -r lines."""
+    for line in (ROOT / requirements).read_text().splitlines():
+        if line.startswith("-r "):
+            yield from installed_by(line[3:].strip())
+        elif line.strip() and not line.startswith("#"):
+            yield re.split(r"[=<>\[ ]", line.strip())[0]
+
+
+def test_the_readme_names_every_package_its_two_commands_install():
+    readme = " ".join(doc_text("README.md").split())
+    assert [name for name in installed_by("requirements-dev.txt") if f"`{name}" not in readme] == []

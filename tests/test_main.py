@@ -8,6 +8,7 @@ import pytest
 
 import main
 from conftest import ROOT, assert_same_output, doc_text, readme_block, run_script
+from train import UNK_IX, prepare_sequence
 
 
 def main_output(argv):
@@ -88,7 +89,9 @@ def test_same_seed_same_numbers():
 @pytest.mark.parametrize("content, message", [
     (None, ": [Errno 2] No such file or directory"),
     (b"", ": No columns to parse from file"),
-    (b"words,tag\na,X\n", ": needs the columns text and tag (found: words, tag)"),
+    (b"words,tag\na,X\n", ": needs the columns text and tag, once each (found: words, tag)"),
+    (b"text,tag,text\na,X,b\n", ": needs the columns text and tag, once each (found: text, tag"),
+
     (b"text,tag\na b,X\n", ": row 2: 2 words in 'text' but 1 tags in 'tag'"),
     (b"text,tag\n\na,X\n\n,\n", ": row 3: 0 words in 'text' but 0 tags in 'tag'"),
     (b"text,tag\n", ": no sentences"),
@@ -121,3 +124,11 @@ def test_bad_options_exit_2_with_a_usage_error(capsys, argv):
         main.main(argv)
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and err.startswith("usage: ") and argv[0] in err
+
+
+def test_an_unknown_word_becomes_unk_and_an_unknown_tag_is_an_error():
+    word_to_ix, tag_to_ix = {"<unk>": UNK_IX, "dog": 1}, {"DET": 0, "NN": 1}
+    assert prepare_sequence(["dog", "cat"], word_to_ix).tolist() == [1, UNK_IX]
+    assert prepare_sequence(["NN", "DET"], tag_to_ix).tolist() == [1, 0]
+    with pytest.raises(KeyError):
+        prepare_sequence(["ADJ"], tag_to_ix)  # not DET, the tag at index 0
