@@ -70,8 +70,10 @@ def write_atomically(data, target, path):
         new_file.write(data)
         new_file.commit()
     except OSError as error:
-        new_file.discard()
         raise InputError(f"{path}: could not save it: {error.strerror or error}") from None
+    finally:
+        new_file.discard()  # the temporary file, if not renamed: also after a Ctrl-C
+
 
 
 def is_onnx(path):

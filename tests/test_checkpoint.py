@@ -148,16 +148,21 @@ def test_saving_replaces_a_model_but_never_a_file_that_is_no_model(tmp_path):
     assert link.is_symlink() and load_checkpoint(link)[0].config == model.config
 
 
-def test_a_failed_write_keeps_the_old_model_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("stop, said", [(OSError(28, "No space left on device"), InputError(
+    "could not save it: No space left on device")), (KeyboardInterrupt(), KeyboardInterrupt())])
+def test_a_failed_write_keeps_the_old_model_and_leaves_no_temporary_file(tmp_path, monkeypatch,
+                                                                         stop, said):
     path, model, vocab = saved_model(tmp_path)
     before = path.read_bytes()
 
-    def full_disk(*args):
-        raise OSError(28, "No space left on device")
-    monkeypatch.setattr(os, "fsync", full_disk)
-    with pytest.raises(InputError, match="could not save it: No space left on device"):
+    def stopped(*args):  # a full disk, or Ctrl-C, while the new file goes to disk
+        raise stop
+    monkeypatch.setattr(os, "fsync", stopped)
+    with pytest.raises(type(said), match=str(said)):
         save_checkpoint(path, model, vocab)
+
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
 
 
 def test_a_folder_that_takes_no_new_file_is_said_before_any_work(tmp_path):
