@@ -9,7 +9,7 @@ import torch
 from onnx import TensorProto, helper
 
 from benchmarks.serve import start_server
-from conftest import exit_of, quiet, run_script, run_tag
+from conftest import doc_text, exit_of, quiet, run_script, run_tag, saved_rows
 from tagger import export, tag
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint, load_model, save_temperature
@@ -202,3 +202,15 @@ def test_the_server_tags_with_the_onnx_file_and_refuses_a_file_that_is_no_model(
     not_a_model.write_text("not a model")
     result = run_script("-m", "tagger.serve", str(not_a_model), "--port", "0")
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and not result.stdout
+
+
+def test_the_export_prose_says_what_the_saved_study_says():
+    runtimes = {run["runtime"]: run for run in saved_rows("export")["export"]["runtimes"]}
+    slower = {name: 100 * (1 - runtimes[name]["words_per_s"] / runtimes["pytorch"]["words_per_s"])
+              for name in ("onnx", "onnx-int8")}
+    shorter = runtimes["pytorch"]["start_up_seconds"] - runtimes["onnx"]["start_up_seconds"]
+    page = " ".join(doc_text("docs/tagging.md").split())
+    assert (f"about {slower['onnx']:.0f}% slower than PyTorch (int8 weights: about "
+            f"{slower['onnx-int8']:.0f}%), its start-up included, which is about half a second "
+            "shorter") in page
+    assert round(2 * shorter) == 1  # half a second, to the nearest half
