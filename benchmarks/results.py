@@ -124,8 +124,14 @@ def check_results_file(path):
 
 
 def save_results(path, rows):
-    """Write a study's rows, the machine and the recipe to `path` whole: a new file, renamed."""
+    """Write a study's rows, the machine and the recipe to `path` whole: a new file, renamed;
+    never figures read_results would refuse (the file would then block the study's next runs)."""
     from tagger.checkpoint import write_atomically
+    from tagger.errors import InputError
+    bad = next(iter(bad_figures(rows, "rows")), None)
+    if bad:
+        raise InputError(f"{path}: the new figures are not saved: {bad}")
+
     results = {"machine": machine_description(), "recipe": RECIPE_COMMAND,
                "recipe_file": RECIPE_FILE.read_text(encoding="utf-8"), "rows": rows}
     write_atomically((json.dumps(results, indent=1) + "\n").encode("utf-8"), path, path)

@@ -639,3 +639,13 @@ def test_the_contextual_table_gives_each_row_the_means_and_the_gains(capsys):
             "(range 0.10).") in printed
     assert ("The contextual recipe minus the GloVe recipe, seed by seed, in points: UPOS +1.00, "
             "+0.90; XPOS +1.10, +0.80.") in printed
+
+
+def test_figures_that_reading_would_refuse_are_never_saved(tmp_path):
+    from benchmarks.results import save_results
+    path = tmp_path / "r.json"
+    save_results(path, {"a": {"unseen": 0.5}})
+    before = path.read_text()
+    with pytest.raises(InputError, match=r"not saved: rows\.b\.unseen: nan is not a finite"):
+        save_results(path, {"a": {"unseen": 0.5}, "b": {"unseen": float("nan")}})
+    assert path.read_text() == before and read_results(path)["rows"] == {"a": {"unseen": 0.5}}
