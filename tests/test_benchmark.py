@@ -649,3 +649,12 @@ def test_figures_that_reading_would_refuse_are_never_saved(tmp_path):
     with pytest.raises(InputError, match=r"not saved: rows\.b\.unseen: nan is not a finite"):
         save_results(path, {"a": {"unseen": 0.5}, "b": {"unseen": float("nan")}})
     assert path.read_text() == before and read_results(path)["rows"] == {"a": {"unseen": 0.5}}
+
+
+def test_the_vectors_prose_gives_the_second_layers_share_of_the_gain():
+    rows = saved_rows("vectors")
+    shares = [(rows[f"layers-seed-{seed}"]["accuracy"] - rows[f"recipe-seed-{seed}"]["accuracy"])
+              / (rows[f"vectors-seed-{seed}"]["accuracy"] - rows[f"recipe-seed-{seed}"]["accuracy"])
+              for seed in vectors.SEEDS]
+    assert (f"({100 * min(shares):.0f} to {100 * max(shares):.0f}%) is the second layer's"
+            in " ".join(results_pages().split()))
