@@ -86,8 +86,19 @@ def test_batches_pad_tags_with_ignore_index_and_same_length_batches_never_pad():
     assert all(batch.same_length and bool((batch.words != PAD_IX).all()) for batch in same)
 
 
+def test_dropout_draws_in_training_and_never_in_evaluation():
+    model, vocab = model_for(TOY, chars=True, dropout=0.3)  # one layer: no dropout inside
+    batch = batches_of(TOY, vocab)[0]
+    scores = lambda: model(batch)[0]
+    model.train()
+    assert not torch.equal(scores(), scores())
+    model.eval()
+    assert torch.equal(scores(), scores())
+
+
 @pytest.mark.parametrize("is_nll_loss", [True, False])
 def test_the_output_is_log_probabilities_or_logits_of_the_same_model(is_nll_loss):
+
     model, vocab = model_for(TOY, is_nll_loss=is_nll_loss)
     (batch,) = batches_of(TOY[:1], vocab)
     (scores,) = model(batch)

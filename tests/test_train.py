@@ -80,15 +80,24 @@ def test_every_option_of_the_recipe_reaches_the_model_or_the_training_loop(monke
     assert [flag for flag, took_effect in checks.items() if not took_effect] == []
 
 
-@pytest.mark.parametrize("option, value, changed", [
-    ("--num-layers", "2", lambda model, vocab: model.lstm.num_layers == 2),
-    ("--crf", None, lambda model, vocab: model.tag_output.transitions.numel() > 0),
+@pytest.mark.parametrize("options, changed", [
+    ("--num-layers 2", lambda model: model.lstm.num_layers == 2),
+    ("--crf", lambda model: model.tag_output.transitions.numel() > 0),
+    ("--loss ce --label-smoothing 0.2", lambda model: model.tag_output.label_smoothing == 0.2),
 ])
-def test_the_options_the_recipe_leaves_out_reach_the_model_too(option, value, changed, tmp_path):
+def test_the_options_the_recipe_leaves_out_reach_the_model_too(options, changed, tmp_path):
     data = str(write_tagged_conllu(tmp_path / "train.conllu", 10))
-    argv = ["--train", data, "--epochs", "1", option, *([value] if value else [])]
+    argv = ["--train", data, "--epochs", "1", *options.split()]
     run = trainer.train_tagger(trainer.parse_args(argv), log=lambda *_, **__: None)
-    assert changed(run.model, run.vocab)
+    assert changed(run.model)
+
+
+def test_sgd_takes_the_learning_rate_given():
+    model = torch.nn.Linear(2, 2)
+    for optimizer in ("sgd", "adam"):
+        args = trainer.parse_args(["--train", "x.csv", "--optimizer", optimizer, "--lr", "0.05"])
+        assert trainer.make_optimizer(args, model).param_groups[0]["lr"] == 0.05
+
 
 
 def test_options_after_the_recipe_file_override_it_and_comments_are_dropped(tmp_path):
