@@ -5,9 +5,10 @@ import os
 import re
 
 import pytest
+import torch
 
 import main
-from conftest import ROOT, assert_same_output, doc_text, readme_block, run_script
+from conftest import ROOT, assert_same_output, doc_text, quiet, readme_block, run_script
 from train import UNK_IX, prepare_sequence
 
 
@@ -50,7 +51,29 @@ def test_nll_and_ce_print_the_same_losses_and_probabilities():
     assert strip(nll) == strip(ce) and "settings: loss=ce " in ce
 
 
+@pytest.mark.parametrize("loss, kind, logits", [("nll", torch.nn.NLLLoss, False),
+                                                ("ce", torch.nn.CrossEntropyLoss, True)])
+def test_the_loss_option_picks_the_loss_and_what_the_model_outputs(loss, kind, logits,
+                                                                   monkeypatch):
+    seen = []
+    monkeypatch.setattr(main, "train_one_epoch", lambda model, data, words, tags, loss_function,
+                        *rest: seen.append((model, loss_function)) or 1.0)
+    quiet(main.main, ["--loss", loss, "--epochs", "1"])
+    model, loss_function = seen[0]
+    scores = model(torch.tensor([1, 2]))
+    assert type(loss_function) is kind
+    assert torch.allclose(scores.exp().sum(dim=-1), torch.ones(2)) != logits  # log-probabilities
+
+
+def test_the_device_option_moves_the_model(monkeypatch):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: --device cuda would simply work")
+    with pytest.raises((AssertionError, RuntimeError), match="CUDA"):  # this build has none
+        quiet(main.main, ["--device", "cuda", "--epochs", "1"])
+
+
 def test_unseen_word_is_tagged_as_the_docs_show_and_its_row_depends_only_on_the_words_before_it():
+
     whole = main_output(["--predict", "The cat ate the book"])
     assert_same_output(readme_block('python main.py --predict "The cat ate the book"'), whole)
     def row(text):
