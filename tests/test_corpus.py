@@ -198,7 +198,7 @@ class ClusterWithoutUs:
     """A client whose scheduler and workers answer that they cannot import the tagger."""
 
     def wait_for_workers(self, n, timeout):
-        pass
+        self.timeout = timeout
 
     def run_on_scheduler(self, function, *args):
         return None
@@ -208,13 +208,43 @@ class ClusterWithoutUs:
 
 
 def test_a_cluster_whose_workers_cannot_import_the_tagger_is_one_line(monkeypatch):
+    cluster = ClusterWithoutUs()
     monkeypatch.setattr("distributed.Client", lambda *args, **kwargs: contextlib.nullcontext(
-        ClusterWithoutUs()))
-    args = argparse.Namespace(scheduler="tcp://127.0.0.1:1", worker_timeout=3)
+        cluster))
+    args = corpus.parse_args(["m.pt", "a.txt", "--out", "o", "--scheduler", "tcp://127.0.0.1:1",
+                              "--worker-timeout", "3"])
     with contextlib.ExitStack() as stack, pytest.raises(InputError) as error:
         corpus.start_client(args, stack)
     assert "cannot import tagger: they need the repository's folder on their PYTHONPATH" \
         in str(error.value)
+    assert cluster.timeout == 3
+
+
+class RecordedCluster:
+    """A local cluster that only records how many workers it was asked for."""
+
+    def __init__(self, n_workers, **options):
+        self.n_workers = n_workers
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *stopped):
+        pass
+
+
+def test_the_options_reach_the_local_cluster_and_the_tagging(toy_model, tmp_path, monkeypatch):
+    seen = {}
+    monkeypatch.setattr("distributed.LocalCluster", RecordedCluster)
+    monkeypatch.setattr("distributed.Client", lambda cluster, **options: contextlib.nullcontext(
+        seen.setdefault("workers", cluster.n_workers)))
+    monkeypatch.setattr(corpus, "tag_files", lambda client, model, files, out, conllu, batch_size,
+                        **rest: seen.update(conllu=conllu, batch_size=batch_size) or {})
+    files = write_inputs(tmp_path / "in", {"a.txt": "the dog"})
+    quiet(corpus.main, [str(toy_model), *files, "--out", str(tmp_path / "out"), "--conllu",
+                        "--workers", "3", "--batch-size", "5"])
+    assert seen == {"workers": 3, "conllu": True, "batch_size": 5}
+
 
 
 def test_the_workers_follow_the_cpus_this_process_may_use_and_inputs_come_once(tmp_path):

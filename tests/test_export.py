@@ -101,9 +101,18 @@ def test_int8_writes_a_smaller_model_that_tags(exported, tmp_path):
     assert any(node.op_type == "DynamicQuantizeLSTM" or "Integer" in node.op_type
                for node in int8.graph.node)
     assert int8_path.stat().st_size < onnx_path.stat().st_size
-    tagger, vocab = load_model(int8_path)
-    assert all(len(tags) == len(words) for words, tags in
-               zip(WORD_LISTS, predict(tagger, WORD_LISTS, vocab)["upos"].tags))
+    tags = {}
+    for path in (model_path, int8_path):
+        tagger, vocab = load_model(path)
+        tags[path] = [tag for sentence in predict(tagger, WORD_LISTS, vocab)["upos"].tags
+                      for tag in sentence]
+    same = sum(a == b for a, b in zip(tags[model_path], tags[int8_path]))
+    words = sum(map(len, WORD_LISTS))
+    assert len(tags[int8_path]) == len(tags[model_path]) == words
+    assert same >= 0.9 * words  # 8-bit weights: close to the model's, not a wrecked graph
+
+
+
 
 
 def test_a_crf_model_is_refused_in_one_line(tmp_path, capsys):

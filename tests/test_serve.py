@@ -273,3 +273,22 @@ def test_the_serving_prose_says_what_the_code_and_the_saved_study_say():
                  f"over `--max-request-bytes` ({options.max_request_bytes:,} bytes",
                  f"more than {MAX_SENTENCE_WORDS:,} words (422)"):
         assert said in page, said
+
+
+def test_the_options_reach_the_model_process_and_the_socket(toy_model, monkeypatch, capsys):
+    import torch
+    seen = {}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # torch.device only: no GPU used
+    monkeypatch.setattr(serve, "Batcher", lambda *args: seen.setdefault("batcher", args))
+
+    def no_socket(host, port):
+        seen["socket"] = (host, port)
+        raise OSError(99, "Cannot assign requested address")
+    monkeypatch.setattr(serve, "listening_socket", no_socket)
+    with pytest.raises(SystemExit) as exit_info:
+        serve.main([str(toy_model), "--host", "::1", "--port", "0", "--batch-size", "7",
+                    "--threads", "3", "--device", "cuda"])
+    assert exit_info.value.code == 2
+    assert "--host ::1 --port 0: Cannot assign" in capsys.readouterr().err
+
+    assert seen == {"batcher": (str(toy_model), torch.device("cuda"), 7, 3), "socket": ("::1", 0)}

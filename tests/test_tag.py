@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, quiet, read_conllu, readme_block, run_tag
+from conftest import ROOT, exit_of, quiet, read_conllu, readme_block, run_tag
 from tagger import tag, tagging
 from tagger import train as trainer
 from tagger.checkpoint import load_checkpoint
@@ -343,3 +343,17 @@ def test_importing_sets_no_variable_tagging_sets_the_kernel_cache(toy_model):
                             env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
                             timeout=600)
     assert result.stdout.splitlines()[-1] == f"None {ONEDNN_KERNEL_CACHE}", result.stderr
+
+
+def test_the_device_and_the_batch_size_reach_the_prediction_loop(toy_model, tmp_path, capsys,
+                                                                  monkeypatch):
+    import torch
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    code, err = exit_of(tag.main, [str(toy_model), "The dog", "--device", "cuda"], capsys)
+    assert code == 2 and "--device cuda: no CUDA device is available" in err
+    sizes, make_batches = [], tagging.make_batches
+    monkeypatch.setattr(tagging, "make_batches", lambda *args, **options: sizes.append(
+        options["batch_size"]) or make_batches(*args, **options))
+    run_tag([toy_model, "-", "--batch-size", "2"], b"The dog\nate\n")
+    run_tag([toy_model, "--eval", write(tmp_path, "e.csv", EVAL_CSV), "--batch-size", "3"])
+    assert sizes == [2, 3]

@@ -239,10 +239,9 @@ def test_a_dev_file_whose_tags_training_never_saw_has_no_probability_scores(tmp_
     assert "| dev upos 0.0000 | " in printed and "dev nll" not in printed
 
 
-def test_unavailable_device_is_a_one_line_error(capsys):
-
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
+def test_unavailable_device_is_a_one_line_error(capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on this machine
     code, err = exit_of(trainer.main, ["--train", TRAIN_CSV, "--device", "cuda"], capsys)
+
     assert (code, err) == (2, "error: --device cuda: no CUDA device is available on this "
                               "machine\n")
