@@ -15,6 +15,10 @@ from tagger.tagging import predict
 BATCH_WORDS = 20_000  # requests are taken into a call until it holds this many words or more
 
 
+class ModelStopped(RuntimeError):
+    """The model's process is gone (killed for memory, say): no request can be tagged."""
+
+
 class Batcher:
     """Tags word lists in a process of its own (beside the event loop's GIL, tagging ran many
     times slower), sending it every request waiting as one batch."""
@@ -25,12 +29,15 @@ class Batcher:
         self.connection, child_end = context.Pipe()
         self.process = context.Process(target=tag_batches, name="tagger-model", daemon=True,
                                        args=(child_end, model_path, device, batch_size, threads))
-        # Ctrl-C reaches the terminal's whole group: the server, not its model, decides to stop.
-        ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # Ctrl-C reaches the terminal's whole group, systemd's SIGTERM the service's: the server,
+        # not its model, decides when to stop (it then closes the pipe). The child keeps SIG_IGN.
+        handlers = {number: signal.signal(number, signal.SIG_IGN)
+                    for number in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.process.start()
         finally:
-            signal.signal(signal.SIGINT, ctrl_c)
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
         child_end.close()
         try:
             loaded = self.connection.recv()
@@ -70,7 +77,8 @@ class Batcher:
                 self.connection.send([sentence for wanted, _ in batch for sentence in wanted])
                 tagged = self.connection.recv()
             except (EOFError, OSError):  # the process was killed (out of memory, say)
-                tagged = RuntimeError("the model's process stopped")
+                tagged = ModelStopped("the model's process stopped; restart the server")
+
             first = 0
             for sentences, answer in batch:
                 if isinstance(tagged, Exception):  # each request hears of it; serving goes on

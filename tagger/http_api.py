@@ -4,6 +4,7 @@ import io
 import json
 from pathlib import Path
 
+from tagger.batcher import ModelStopped
 from tagger.conllu import conllu_sentence
 from tagger.errors import InputError
 from tagger.lines import LineReader
@@ -154,8 +155,11 @@ def make_app(batcher, health, max_request_bytes):
             lines = request_lines(request.text, request.sentences)
         except (ValueError, InputError) as error:
             raise HTTPException(422, str(error)) from None
-        tagged = await asyncio.wrap_future(batcher.submit([words_of(tokens)
-                                                           for _, _, tokens in lines]))
+        try:
+            tagged = await asyncio.wrap_future(batcher.submit([words_of(tokens)
+                                                               for _, _, tokens in lines]))
+        except ModelStopped as error:
+            raise HTTPException(503, str(error)) from None
         if request.format == "conllu":
             tags = [{name: tags for name, (tags, _) in sentence.items()} for sentence in tagged]
             if request.text is not None:  # as tagger.tag writes it, byte for byte
@@ -172,8 +176,11 @@ def make_app(batcher, health, max_request_bytes):
 
     @app.get("/health")
     def health_check():
-        """The model's tag sets and settings."""
+        """The model's tag sets and settings; 503 once the model's process has stopped."""
+        if not batcher.process.is_alive():
+            return JSONResponse({**health, "status": "the model's process stopped"}, 503)
         return health
+
 
     @app.get("/", response_class=HTMLResponse)
     def page():

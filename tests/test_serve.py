@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import signal
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -185,6 +186,7 @@ def test_sigterm_answers_or_refuses_the_request_in_flight_and_exits_0(toy_model)
     (model_process,) = [pid for pid in children
                         if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
     os.kill(int(model_process), signal.SIGINT)  # Ctrl-C, which reaches the terminal's group
+    os.kill(int(model_process), signal.SIGTERM)  # and systemd's stop, which reaches the service's
     assert request(port, "POST", "/tag", {"text": "A dog"})[0] == 200  # the model is still there
     with concurrent.futures.ThreadPoolExecutor(1) as client:
         answer = client.submit(request, port, "POST", "/tag", {"text": "The dog ate\n" * 3000})
@@ -198,7 +200,28 @@ def test_sigterm_answers_or_refuses_the_request_in_flight_and_exits_0(toy_model)
     assert not Path(f"/proc/{model_process}").exists()  # the model's process stopped too
 
 
+def test_a_model_process_that_dies_is_said_by_health_and_each_request(toy_model):
+    process, port = serve_study.start_server(toy_model)
+    try:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        for pid in children:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(int(pid), signal.SIGKILL)  # as the out-of-memory killer would
+        for _ in range(600):  # bounded: until the server sees it
+            status, _, body = request(port, "GET", "/health")
+            if status != 200:
+                break
+            time.sleep(0.05)
+        assert status == 503 and json.loads(body)["status"] == "the model's process stopped"
+        status, _, body = request(port, "POST", "/tag", {"text": "A dog"})
+        assert status == 503 and "restart the server" in json.loads(body)["detail"]
+    finally:
+        process.kill()
+        process.wait(timeout=60)
+
+
 def shown_words(port, text):
+
     """The words of /tag's answer for `text`, sentence by sentence, as the page shows them."""
     return [[f"{word['form']}/{word['upos']}" for token in sentence["tokens"]
              for word in token["words"]] for sentence in tagged_json(port, {"text": text})]
