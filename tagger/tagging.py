@@ -125,9 +125,9 @@ def tokenized_lines(numbered_lines, source, pretokenized=False):
     """(text, offset, tokens) of each (line number, text, offset) line, one sentence a line."""
     tokenize_line = split_on_whitespace if pretokenized else tokenize
     for number, line, offset in numbered_lines:
-        # Counted twice: a huge line is refused before its tokens fill memory.
-        tokens = tokenize_line(line) if len(line.split()) <= MAX_SENTENCE_WORDS else None
-        if tokens is None or len(words_of(tokens)) > MAX_SENTENCE_WORDS:
+        tokens = tokenize_line(line, MAX_SENTENCE_WORDS)  # a huge line: refused when it is seen
+        if len(words_of(tokens)) > MAX_SENTENCE_WORDS:
+
             raise InputError(f"{source} line {number}: more than {MAX_SENTENCE_WORDS:,} words in "
                              "one line, which is tagged as one sentence: put each sentence on a "
                              "line of its own")

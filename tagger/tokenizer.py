@@ -7,6 +7,7 @@ A token is the text as written; a word is what the tagger tags ("can't" is "ca" 
 The rules are regular expressions read off the training split; the last takes any one
 character, so none can lose or invent one.
 """
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -111,10 +112,13 @@ def character_starts(chunk):
     return starts
 
 
-def tokenize(text):
-    """Split one sentence's raw text into Tokens; their texts joined give `text` less its spaces."""
+def tokenize(text, max_tokens=None):
+    """Split one sentence's raw text into Tokens; their texts joined give `text` less its spaces.
+    With max_tokens, it stops once it has more: a caller that refuses such a line waits no more."""
     tokens = []
     for match in re.finditer(r"\S+", text):
+        if max_tokens is not None and len(tokens) > max_tokens:
+            break
         chunk, offset = match.group(), match.start()
         if chunk.isalnum():  # most chunks are plain words: no rule splits those into tokens
             tokens.append(Token(chunk, split_words(chunk), start=offset))
@@ -124,17 +128,19 @@ def tokenize(text):
         bases = chunk if len(starts) == len(chunk) else "".join(chunk[i] for i in starts)
         starts.append(len(chunk))
         position = 0
-        while position < len(bases):
+        while position < len(bases) and (max_tokens is None or len(tokens) <= max_tokens):
             end = position + len(TOKEN.match(bases, position).group())
             piece, piece_start = chunk[starts[position]:starts[end]], offset + starts[position]
             position = end
             tokens.append(Token(piece, split_words(piece), space_after=position == len(bases),
-
                                 start=piece_start))
     return tokens
 
 
-def split_on_whitespace(text):
-    """Tokens for text whose words are already separated by spaces: one word per token."""
-    return [Token(match.group(), [match.group()], start=match.start())
-            for match in re.finditer(r"\S+", text)]
+def split_on_whitespace(text, max_tokens=None):
+    """Tokens for text whose words are already separated by spaces: one word per token (at most
+    max_tokens + 1 of them)."""
+    matches = itertools.islice(re.finditer(r"\S+", text), None if max_tokens is None
+                               else max_tokens + 1)
+    return [Token(match.group(), [match.group()], start=match.start()) for match in matches]
+

@@ -81,6 +81,9 @@ def test_a_line_break_inside_the_text_becomes_a_space_in_the_text_comment(separa
 @pytest.mark.parametrize("line", ["a-" * 60 + "a", "a " * 101])  # tokens, or spaces
 def test_an_absurdly_long_line_is_refused_in_one_line(line, toy_model, capsys, monkeypatch):
     monkeypatch.setattr(tagging, "MAX_SENTENCE_WORDS", 100)
+    made, tokenize = [], tagging.tokenize  # the tokens made: a refused line stops at 101
+    monkeypatch.setattr(tagging, "tokenize", lambda text, *bound: made.append(len(
+        tokenize(text, *bound))) or tokenize(text, *bound))
     stdin = type("Stdin", (), {"buffer": io.BytesIO(f"The dog\n{line}\n".encode()),
                                "isatty": lambda self: False})()
     monkeypatch.setattr(sys, "stdin", stdin)
@@ -88,6 +91,8 @@ def test_an_absurdly_long_line_is_refused_in_one_line(line, toy_model, capsys, m
     assert code == 2 and err == ("error: standard input line 2: more than 100 words in one line, "
                                  "which is tagged as one sentence: put each sentence on a line of "
                                  "its own\n")
+    assert made == [2, 101]
+
 
 
 def test_an_absurdly_long_conllu_sentence_is_refused_in_one_line(toy_model, capsys, monkeypatch,
