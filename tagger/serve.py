@@ -85,6 +85,8 @@ def main(argv=None):
 
             signal.signal(signal_number, stop)
         host, port = listener.getsockname()[:2]
+        host = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
+
         print(f"serving {args.model} ("
               + ", ".join(f"{name}: {len(tags)} tags" for name, tags in batcher.tag_sets.items())
               + f") at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)

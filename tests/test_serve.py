@@ -315,3 +315,22 @@ def test_the_options_reach_the_model_process_and_the_socket(toy_model, monkeypat
     assert "--host ::1 --port 0: Cannot assign" in capsys.readouterr().err
 
     assert seen == {"batcher": (str(toy_model), torch.device("cuda"), 7, 3), "socket": ("::1", 0)}
+
+
+def test_an_ipv6_address_is_said_as_a_url_writes_it(toy_model, monkeypatch, capsys):
+    import types
+
+    import uvicorn
+    batcher = types.SimpleNamespace(tag_sets={"upos": {"X": 0}}, settings=None, threads=1,
+                                    close=lambda: None)
+    monkeypatch.setattr(serve, "Batcher", lambda *args: batcher)
+    monkeypatch.setattr(serve, "listening_socket", lambda host, port: types.SimpleNamespace(
+        getsockname=lambda: ("::1", 8123, 0, 0)))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets: None)
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        serve.main([str(toy_model), "--host", "::1", "--port", "8123"])
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    assert "at http://[::1]:8123/ (Ctrl-C to stop)" in capsys.readouterr().out
