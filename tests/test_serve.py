@@ -235,6 +235,17 @@ def test_the_page_in_a_real_browser_shows_what_tag_answers(server, tmp_path):
     with browser.Browser(chromium) as page:
         shown = browser.type_and_tag(page, url, browser.SENTENCE, tmp_path / "page.png")
         shared = browser.open_shared(page, url, "The dog ran home .")
+        big = json.dumps("The dog ate the apple .\n" * 2000)  # sent first, answered last
+        last = page.evaluate(f"Promise.all([tagText({big}), tagText('The dog')])"
+                             ".then(() => document.body.dataset.tagged)")
+        after_last = page.evaluate(browser.SHOWN)
+        refused = page.evaluate("tagText('   ').then(() => [document.getElementById('error')"
+                                ".textContent, document.querySelectorAll('.word').length])")
+        checks = page.evaluate("post('a', 'xml').catch((error) => error.message)")
+    assert last == "The dog" and after_last == shown_words(server, "The dog")
+    assert refused == ['"text" holds no word', 0]  # no tags of the text before beside it
+    assert checks == "Input should be 'json' or 'conllu'"
+
     assert shown == shown_words(server, browser.SENTENCE) and len(shown) == 2
     assert shared == shown_words(server, "The dog ran home .")
     assert (tmp_path / "page.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
