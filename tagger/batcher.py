@@ -43,6 +43,10 @@ class Batcher:
             loaded = self.connection.recv()
         except EOFError:  # it died first (out of memory while loading, say)
             loaded = InputError(f"{model_path}: the model's process stopped while loading it")
+        except BaseException:  # Ctrl-C while it loads: it ignores signals but SIGKILL
+            self.process.kill()
+            raise
+
         if isinstance(loaded, Exception):  # a bad model file: its InputError, raised here
             self.process.join()
             raise loaded

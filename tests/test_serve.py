@@ -160,7 +160,31 @@ def test_a_request_cancelled_while_it_waits_is_dropped_and_the_next_answered(toy
         batcher.close()
 
 
+def spawned_children():
+    """This process's children started by multiprocessing's spawn, still running."""
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    return [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_ctrl_c_while_the_model_loads_stops_its_process_at_once(toy_model, monkeypatch):
+    """It ignores Ctrl-C and SIGTERM: the server must end it, not wait for it to load."""
+    import multiprocessing.connection
+    loading = []
+
+    def interrupted(connection):  # Ctrl-C while the server waits for its model
+        loading.extend(spawned_children())
+        raise KeyboardInterrupt
+    monkeypatch.setattr(multiprocessing.connection.Connection, "recv", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Batcher(str(toy_model), "cpu", 128, 1)
+    (pid,) = loading
+    _, status = os.waitpid(int(pid), 0)  # left alone, it would load, then fail to report
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+
+
 def test_a_model_process_that_dies_while_loading_is_one_line(toy_model):
+
     with pytest.raises(InputError, match="the model's process stopped while loading it"):
         Batcher(str(toy_model), "cpu", 128, 0)  # torch refuses 0 threads: the process ends
 
@@ -182,20 +206,24 @@ def test_health_the_page_and_the_schema(server, rich_model):
 
 def test_sigterm_answers_or_refuses_the_request_in_flight_and_exits_0(toy_model):
     process, port = serve_study.start_server(toy_model)
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    (model_process,) = [pid for pid in children
-                        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-    os.kill(int(model_process), signal.SIGINT)  # Ctrl-C, which reaches the terminal's group
-    os.kill(int(model_process), signal.SIGTERM)  # and systemd's stop, which reaches the service's
-    assert request(port, "POST", "/tag", {"text": "A dog"})[0] == 200  # the model is still there
-    with concurrent.futures.ThreadPoolExecutor(1) as client:
-        answer = client.submit(request, port, "POST", "/tag", {"text": "The dog ate\n" * 3000})
-        process.send_signal(signal.SIGTERM)
-        try:
-            status = answer.result(timeout=120)[0]
-        except (ConnectionError, http.client.HTTPException):
-            status = "refused"  # it came after the server stopped listening
-    assert process.wait(timeout=60) == 0 and status in (200, "refused")
+    try:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        (model_process,) = [pid for pid in children
+                            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        os.kill(int(model_process), signal.SIGINT)  # Ctrl-C, which reaches the terminal's group
+        os.kill(int(model_process), signal.SIGTERM)  # and systemd's stop: the service's
+        assert request(port, "POST", "/tag", {"text": "A dog"})[0] == 200  # the model is there
+        with concurrent.futures.ThreadPoolExecutor(1) as client:
+            answer = client.submit(request, port, "POST", "/tag", {"text": "The dog ate\n" * 3000})
+            process.send_signal(signal.SIGTERM)
+            try:
+                status = answer.result(timeout=120)[0]
+            except (ConnectionError, http.client.HTTPException):
+                status = "refused"  # it came after the server stopped listening
+        assert process.wait(timeout=60) == 0 and status in (200, "refused")
+    finally:
+        process.kill()  # a failed check leaves no server behind (its model then reads the end)
+
     assert process.stderr.read().strip() == "stopped"
     assert not Path(f"/proc/{model_process}").exists()  # the model's process stopped too
 
