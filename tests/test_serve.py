@@ -160,25 +160,21 @@ def test_a_request_cancelled_while_it_waits_is_dropped_and_the_next_answered(toy
         batcher.close()
 
 
-def spawned_children():
-    """This process's children started by multiprocessing's spawn, still running."""
-    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
-    return [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-
-
 def test_ctrl_c_while_the_model_loads_stops_its_process_at_once(toy_model, monkeypatch):
     """It ignores Ctrl-C and SIGTERM: the server must end it, not wait for it to load."""
     import multiprocessing.connection
     loading = []
 
     def interrupted(connection):  # Ctrl-C while the server waits for its model
-        loading.extend(spawned_children())
+        loading.extend(child.pid for child in multiprocessing.active_children()
+                       if child.name == "tagger-model")
         raise KeyboardInterrupt
+
     monkeypatch.setattr(multiprocessing.connection.Connection, "recv", interrupted)
     with pytest.raises(KeyboardInterrupt):
         Batcher(str(toy_model), "cpu", 128, 1)
     (pid,) = loading
-    _, status = os.waitpid(int(pid), 0)  # left alone, it would load, then fail to report
+    _, status = os.waitpid(pid, 0)  # left alone, it would load, then fail to report
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
 
 
