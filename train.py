@@ -25,7 +25,6 @@ def read_training_data(path):
     if list(df.columns).count("text") != 1 or list(df.columns).count("tag") != 1:
         raise TrainingDataError(f"{path}: needs the columns text and tag, once each (found: "
                                 f"{', '.join(df.columns)})")
-
     training_data = []
     # row 1 is the header; pandas skips blank lines, so a row is not always a line of the file
     for row, (words, tags) in enumerate(zip(df["text"], df["tag"]), start=2):
@@ -43,7 +42,6 @@ def prepare_sequence(seq, to_ix):
     """A list of words (or tags) as a 1-D tensor of their indices. An unknown word gets <unk>'s;
     tag_to_ix has no <unk>, so an unknown tag is a KeyError, as in the tutorial."""
     idxs = [to_ix.get(w, UNK_IX) if "<unk>" in to_ix else to_ix[w] for w in seq]
-
     return torch.tensor(idxs, dtype=torch.long)
 
 

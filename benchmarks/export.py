@@ -96,7 +96,6 @@ def print_tables(rows):
     print(f"python -m tagger.tag MODEL - --conllu on dev's raw text repeated to {row['text_mb']} "
           "MB (words/s: over the whole run, start-up included); start-up: tagging one sentence "
           f"(the fastest of {row['start_up_runs']}); dev accuracy as --eval computes it:")
-
     print()
     print("| runtime | model file | start-up | words/s | peak memory | dev UPOS | dev XPOS |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

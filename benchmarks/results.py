@@ -131,7 +131,6 @@ def save_results(path, rows):
     bad = next(iter(bad_figures(rows, "rows")), None)
     if bad:
         raise InputError(f"{path}: the new figures are not saved: {bad}")
-
     results = {"machine": machine_description(), "recipe": RECIPE_COMMAND,
                "recipe_file": RECIPE_FILE.read_text(encoding="utf-8"), "rows": rows}
     write_atomically((json.dumps(results, indent=1) + "\n").encode("utf-8"), path, path)

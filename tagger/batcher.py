@@ -9,7 +9,6 @@ import torch
 
 from tagger.checkpoint import load_model
 from tagger.errors import InputError
-
 from tagger.tagging import predict
 
 BATCH_WORDS = 20_000  # requests are taken into a call until it holds this many words or more
@@ -46,7 +45,6 @@ class Batcher:
         except BaseException:  # Ctrl-C while it loads: it ignores signals but SIGKILL
             self.process.kill()
             raise
-
         if isinstance(loaded, Exception):  # a bad model file: its InputError, raised here
             self.process.join()
             raise loaded
@@ -77,12 +75,10 @@ class Batcher:
             if not batch:
                 continue
             try:
-
                 self.connection.send([sentence for wanted, _ in batch for sentence in wanted])
                 tagged = self.connection.recv()
             except (EOFError, OSError):  # the process was killed (out of memory, say)
                 tagged = ModelStopped("the model's process stopped; restart the server")
-
             first = 0
             for sentences, answer in batch:
                 if isinstance(tagged, Exception):  # each request hears of it; serving goes on
@@ -110,8 +106,6 @@ def tag_batches(connection, model_path, device, batch_size, threads):
     connection.send((vocab.tag_sets, model.config and vars(model.config),
                      torch.get_num_threads()))
     char_cache = {}  # character vectors kept between calls: most words come again
-
-
     while True:
         try:
             sentences = connection.recv()

@@ -75,7 +75,6 @@ def write_atomically(data, target, path):
         new_file.discard()  # the temporary file, if not renamed: also after a Ctrl-C
 
 
-
 def is_onnx(path):
     return str(path).lower().endswith(".onnx")
 
@@ -114,7 +113,6 @@ def checked_vocabulary(fields):
     if not (word_to_ix and all(isinstance(d, dict) for d in dictionaries)
             and all(isinstance(d, dict) for d in tag_sets.values())
             and list(tag_sets) in (["upos"], ["upos", "xpos"])):
-
         raise ValueError("its dictionaries are not the ones this tagger writes")
     if list(vector_to_ix.values())[:1] == [0]:  # older files list the reserved rows 0, 1 too
         vector_to_ix = dict(list(vector_to_ix.items())[2:])
@@ -124,7 +122,6 @@ def checked_vocabulary(fields):
     vocab = Vocabulary(word_to_ix, tag_sets, char_to_ix or None, fields.get("lowercase", False),
                        word_counts or None, vector_to_ix or None)
     return vocab, temperature
-
 
 
 # The character LSTM of checkpoints saved before it ran each direction on its own.
@@ -146,7 +143,6 @@ class NoRandomInit(TorchFunctionMode):
 def rebuild(checkpoint, device="cpu"):
     """The model and Vocabulary of a checkpoint, or a ValueError; the shapes are checked on the
     meta device first, so that a huge config is refused before it takes memory."""
-
     config = checkpoint.get("config", checkpoint.get("settings"))  # "settings": older ones
     older = {"upos": checkpoint.get("tag_to_ix"), "xpos": checkpoint.get("xpos_to_ix")}
     tag_sets = checkpoint.get("tag_sets") or {name: tags for name, tags in older.items() if tags}

@@ -125,7 +125,6 @@ ONEDNN_KERNEL_CACHE = 32
 
 
 def limit_kernel_cache(kernels=ONEDNN_KERNEL_CACHE):
-
     """Few oneDNN kernels kept (one a batch shape; tagging meets many): memory stays flat."""
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(kernels))  # the user's wins
 
@@ -134,7 +133,6 @@ def limit_kernel_cache(kernels=ONEDNN_KERNEL_CACHE):
 def subnormals_flushed_to_zero():
     """Subnormal floats count as zero here: Adam's averages of rare words' gradients decay into
     them, which CPUs compute far more slowly. Enter before torch starts its threads."""
-
     import torch
     torch.set_flush_denormal(True)
     try:

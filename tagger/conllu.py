@@ -102,7 +102,6 @@ def conllu_sentence(text, tokens, tags, head="_", offset=None):
     """A sentence as CoNLL-U (tags: {tag set: a tag per word}); with the text's `offset` in its
     input, MISC gives each token's TokenRange there, as UDPipe does."""
     lines = [f"# text = {LINE_BREAKS.sub(' ', text)}"]  # a line break would end the comment
-
     tags = {TAG_COLUMNS[name]: iter(column_tags) for name, column_tags in tags.items()}
     word_id = 1
     for token in tokens:

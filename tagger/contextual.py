@@ -58,7 +58,6 @@ class ContextualEncoder:
                         self.tokenizer.model_max_length)
         self.max_pieces = positions - self.special
 
-
     @classmethod
     def from_folder(cls, folder, expected_sha256=None, device="cpu"):
         """The transformer in a local folder, whose weights have the SHA-256 expected (if any)."""
@@ -107,7 +106,6 @@ class ContextualEncoder:
     @torch.no_grad()
     def encode(self, sentences, description=None):
         """One (len(words), dim) CPU tensor per word list (zeros for a word of no piece)."""
-
         starts = [0]
         for words in sentences:
             starts.append(starts[-1] + len(words))

@@ -52,7 +52,6 @@ def parse_args(argv=None):
     add("--worker-timeout", type=AT_LEAST_ONE, default=60, metavar="SECONDS",
         help="with --scheduler: stop if no worker has joined after this long (default: 60)")
     add("--batch-size", type=AT_LEAST_ONE, default=512, help="sentences a batch (default: 512)")
-
     args = parser.parse_args(argv)
     if args.scheduler is not None and args.workers is not None:
         parser.error("--workers is for the local cluster; a cluster given with --scheduler has "

@@ -43,7 +43,6 @@ class CRF(nn.Module):
     def forward_scores(self, emissions, mask, last_only=False):
         """alpha[:, t, j]: log of the summed exp(score) of the sequences of words 1..t ending in
         tag j (batch, seq_len, n_tags), or each sentence's last (batch, n_tags); padding: kept."""
-
         alpha = self.start + emissions[:, 0]  # (batch, n_tags)
         alphas = [alpha]
         for t in range(1, emissions.size(1)):
@@ -67,7 +66,6 @@ class CRF(nn.Module):
         for t in range(emissions.size(1) - 2, -1, -1):
             step = torch.logsumexp(transitions + (emissions[:, t + 1] + beta).unsqueeze(1), dim=2)
             beta = torch.where(mask[:, t + 1].unsqueeze(1), step, end)  # word t the last: end
-
             betas.append(beta)
         return torch.stack(betas[::-1], dim=1)  # (batch, seq_len, n_tags)
 

@@ -151,7 +151,6 @@ class Output:
             record.commit(self.file, self.path, self.source)
             self.file = None
 
-
     def discard(self):
         if self.file is not None:
             self.file.discard()
@@ -162,7 +161,6 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
               block_bytes=BLOCK_BYTES, progress=None, warn=print):
     """Tag files on the cluster into out_folder: {file: "tagged", "retagged", "skipped" or why it
     failed}, with a few blocks a worker thread in flight or held, so memory stays bounded."""
-
     from distributed import as_completed
     digest = file_digest(model_path)
     record = Record(out_folder)
@@ -199,7 +197,6 @@ def tag_files(client, model_path, files, out_folder, conllu=False, batch_size=51
             tasks += [(path, index, block) for index, block in enumerate(blocks)]
         else:  # an empty file gives an empty output
             record.commit(AtomicFile(target), target, source)
-
     if progress is not None:
         progress.total = len(tasks)
     cap = max(4, 3 * sum(client.nthreads().values()))

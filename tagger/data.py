@@ -38,7 +38,6 @@ def read_text(path):
 def read_csv(path):
     """[(words, tags), ...] of a CSV file with columns `text` and `tag`, a sentence a row (the csv
     module: an error names the line where its row starts, and "NA" stays a word)."""
-
     reader = csv.reader(io.StringIO(read_text(path), newline=""), strict=True)
     rows, line = [], 1
     try:

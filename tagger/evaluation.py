@@ -145,7 +145,6 @@ def probability_scores(log_probs, gold_ix):
     log_probs, gold_ix = known_gold(log_probs, gold_ix)
     if len(gold_ix) == 0:
         return None
-
     return {"nll": mean_nll(log_probs, gold_ix), "brier": brier_score(log_probs, gold_ix),
             "ece": expected_calibration_error(log_probs, gold_ix)}
 

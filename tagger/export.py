@@ -108,7 +108,6 @@ def export(model, vocab, path, int8=False):
     data = proto.SerializeToString()
     if int8:  # onnxruntime's dynamic quantization works on files
         from onnxruntime.quantization import QuantType, quantize_dynamic
-
         with tempfile.TemporaryDirectory() as folder:
             source, int8_file = Path(folder, "fp32.onnx"), Path(folder, "int8.onnx")
             source.write_bytes(data)

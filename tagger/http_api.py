@@ -71,7 +71,6 @@ class BodyLimit:
     """ASGI middleware: a POST body over `limit` bytes (413) or of no stated length (411) is
     refused before it is read."""
 
-
     def __init__(self, app, limit):
         self.app, self.limit = app, limit
 
@@ -81,7 +80,6 @@ class BodyLimit:
             if length is None:
                 return await refuse(send, 411, "a request body needs a Content-Length")
             if int(length) > self.limit:  # uvicorn refuses a length that is not a number
-
                 return await refuse(send, 413, f"the body is over {self.limit:,} bytes, this "
                                                "server's --max-request-bytes")
         await self.app(scope, receive, send)
@@ -179,7 +177,6 @@ def make_app(batcher, health, max_request_bytes):
         if not batcher.process.is_alive():
             return JSONResponse({**health, "status": "the model's process stopped"}, 503)
         return health
-
 
     @app.get("/", response_class=HTMLResponse)
     def page():

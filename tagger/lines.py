@@ -84,5 +84,4 @@ BOM = b"\xef\xbb\xbf"  # a byte order mark, which some editors put at the start 
 
 
 def without_bom(raw):
-
     return raw[len(BOM):] if raw.startswith(BOM) else raw

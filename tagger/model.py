@@ -89,7 +89,6 @@ class RealDataTagger(nn.Module):
                                          batch_first=True)
             lstm_input_dim += 2 * config.char_hidden_dim
         self.encoder = None  # a frozen transformer: no module of this one, predict encodes
-
         lstm_input_dim += config.contextual_dim
         self.lstm = nn.LSTM(lstm_input_dim, config.hidden_dim, num_layers=config.num_layers,
                             batch_first=True, bidirectional=config.bidirectional,

@@ -25,7 +25,6 @@ class OnnxModel:
     def char_table(self, chars, cache=None):
         """The words' characters as one padded tensor, and their lengths (the graph computes the
         vectors: no cache)."""
-
         width = max(ids.size(1) for ids in chars.ids)
         return (torch.cat([F.pad(ids, (0, width - ids.size(1))) for ids in chars.ids]),
                 torch.cat(chars.lengths))

@@ -24,7 +24,6 @@ def print_evaluation(model, vocab, args):
         print("unseen-word accuracy: - (every word of the file occurs in training)")
     if args.fit_temperature:
         if not bool((upos.gold_ix >= 0).any()):  # the NLL, and so T, would be nan
-
             raise InputError(f"{args.eval}: no word has a UPOS tag that the model knows, so there "
                              f"is no temperature to fit; {args.model} is unchanged")
         print_probability_scores(upos, model.temperature)

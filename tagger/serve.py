@@ -47,7 +47,6 @@ def parse_args(argv=None):
     add("--threads", type=AT_LEAST_ONE, default=1, help="CPU threads of the model's process "
         "(default: 1: a request's batches are small, and more threads mostly wait, busily)")
     add("--batch-size", type=AT_LEAST_ONE, default=128, help="sentences a batch (default: 128)")
-
     add_device_option(parser)
     return parser.parse_args(argv)
 
@@ -82,11 +81,9 @@ def main(argv=None):
             server.should_exit = True
         # Ctrl-C, SIGTERM: uvicorn answers the requests in flight, stops, then calls this (exit 0).
         for signal_number in (signal.SIGINT, signal.SIGTERM):
-
             signal.signal(signal_number, stop)
         host, port = listener.getsockname()[:2]
         host = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
-
         print(f"serving {args.model} ("
               + ", ".join(f"{name}: {len(tags)} tags" for name, tags in batcher.tag_sets.items())
               + f") at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)

@@ -39,9 +39,7 @@ def parse_args(argv=None):
         help="with --eval: fit the temperature of the least UPOS NLL on FILE, store it in MODEL.pt")
     add("--temperature", type=TEMPERATURE, metavar="T",
         help="with --report: UPOS probabilities at temperature T (0.01 to 100)")
-
     add("--batch-size", type=AT_LEAST_ONE, default=512, help="sentences a batch (default: 512)")
-
     add_device_option(parser)
     args = parser.parse_intermixed_args(argv)  # TEXT may come after the options too
     if [args.text, args.tag_conllu, args.eval].count(None) != 2:
@@ -55,7 +53,6 @@ def parse_args(argv=None):
     if args.temperature is not None and (args.fit_temperature or not args.report):
         parser.error("--temperature goes with --report (not with --fit-temperature, which "
                      "fits its own)")
-
     if args.fit_temperature and args.model.lower().endswith(".onnx"):
         parser.error("--fit-temperature stores the temperature in MODEL.pt: fit, then export")
     return args
@@ -98,7 +95,6 @@ def main(argv=None):
                 warnings.clear()
                 sys.stdout.write(text)
                 sys.stdout.flush()  # a pipe's reader gets each chunk at once
-
                 bar.update(n_lines)
 
     run(work, lambda: f"{args.model} is unchanged; the output holds every line tagged before")

@@ -89,7 +89,6 @@ def text_lines(reader, warnings, offset=0):
             line = raw.decode("utf-8", errors="replace")
         if number == 1 and reader.bom:  # a character of the input: counted
             offset += 1
-
         yield number, line.rstrip("\r\n"), offset
         offset += len(line)
 
@@ -127,7 +126,6 @@ def tokenized_lines(numbered_lines, source, pretokenized=False):
     for number, line, offset in numbered_lines:
         tokens = tokenize_line(line, MAX_SENTENCE_WORDS)  # a huge line: refused when it is seen
         if len(words_of(tokens)) > MAX_SENTENCE_WORDS:
-
             raise InputError(f"{source} line {number}: more than {MAX_SENTENCE_WORDS:,} words in "
                              "one line, which is tagged as one sentence: put each sentence on a "
                              "line of its own")

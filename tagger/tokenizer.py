@@ -143,4 +143,3 @@ def split_on_whitespace(text, max_tokens=None):
     matches = itertools.islice(re.finditer(r"\S+", text), None if max_tokens is None
                                else max_tokens + 1)
     return [Token(match.group(), [match.group()], start=match.start()) for match in matches]
-

@@ -55,7 +55,6 @@ def parse_args(argv=None):
     add("--max-vectors", metavar="N", type=number_type(int, lambda n: 1 <= n <= 10**7,
                                                        "from 1 to 10,000,000"),
         help=f"keep the first N words' vectors and the training words' ({DEFAULT_MAX_VECTORS:,})")
-
     add("--contextual", metavar="DIR", help="a transformer's folder (Hugging Face) whose frozen "
         "features each word also reads; the model keeps the transformer")
     add("--contextual-sha256", metavar="HASH", type=sha256_type,
@@ -83,7 +82,6 @@ def parse_args(argv=None):
     add("--label-smoothing", type=BELOW_ONE, default=0.0, help="of --loss ce, in [0, 1) (0)")
     add("--unk-alpha", type=UP_TO_A_MILLION, default=0.0,
         help="a training word becomes <unk> with probability a/(a+count), 0 to 1e6 (0)")
-
     add("--seed", type=SEED, default=1, help="seed of random, numpy and torch, in [0, 2**32) (1)")
     add_device_option(parser)
     args = parser.parse_args(argv)
@@ -279,7 +277,6 @@ def main(argv=None):
     with subnormals_flushed_to_zero():
         run(work, lambda: f"{args.save} holds epoch {saved[-1]}'s model, the best so far"
             if saved else "nothing was saved")
-
 
 
 if __name__ == "__main__":

@@ -68,7 +68,6 @@ def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=
                 vectors[word] = parse_numbers(fields[-dimension:], where)
     except (OSError, EOFError) as error:  # gzip's errors: missing, not gzip, or cut short
         raise InputError(f"{path}: cannot read it: {error.strerror or error}") from None
-
     finally:
         if stream is not None:
             stream.close()
@@ -79,7 +78,6 @@ def read_word_vectors(path, wanted, max_vectors=None, lowercase=False, progress=
 
 def vector_table(vectors, dimension):
     """(vector_to_ix, weights): rows 0 (padding) and 1 (no vector) zeros, the words from 2 on."""
-
     vector_to_ix = {word: row for row, word in enumerate(vectors, start=2)}
     weights = torch.zeros(len(vectors) + 2, dimension)
     weights[2:] = torch.from_numpy(np.stack(list(vectors.values())))

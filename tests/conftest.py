@@ -160,7 +160,6 @@ def write_tiny_transformer(folder, max_positions=64, roberta=False):
     return folder
 
 
-
 @pytest.fixture(scope="session")
 def tiny_transformer(tmp_path_factory):
     return write_tiny_transformer(tmp_path_factory.mktemp("transformer") / "tiny-bert")

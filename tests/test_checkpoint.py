@@ -87,7 +87,6 @@ def damaged(tmp_path, change):
     (lambda c: c["word_to_ix"].pop("dog"), "its dictionaries do not match its settings"),
     (lambda c: c.update(word_to_ix=list(c["word_to_ix"])), "its dictionaries are not the ones"),
     (lambda c: c["tag_sets"].update(upos=list(c["tag_sets"]["upos"])), "dictionaries are not"),
-
     (lambda c: c.pop("state_dict"), "its fields are not the ones this tagger writes"),
     (lambda c: c.update(format="other"), "not a checkpoint written by this tagger"),
 ])
@@ -160,9 +159,7 @@ def test_a_failed_write_keeps_the_old_model_and_leaves_no_temporary_file(tmp_pat
     monkeypatch.setattr(os, "fsync", stopped)
     with pytest.raises(type(said), match=str(said) or None):
         save_checkpoint(path, model, vocab)
-
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.pt"]
-
 
 
 def test_a_folder_that_takes_no_new_file_is_said_before_any_work(tmp_path):

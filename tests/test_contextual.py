@@ -60,7 +60,6 @@ def test_a_sentence_longer_than_the_model_is_cut_between_words(tmp_path):
 
 def test_a_roberta_whose_positions_start_after_padding_cuts_where_its_tokenizer_says(tmp_path):
     encoder = ContextualEncoder.from_folder(write_tiny_transformer(tmp_path, 16, roberta=True))
-
     words = ["dogs"] * 30  # 2 pieces each: 6 words a window of 12 pieces
     assert [(first, end) for _, _, first, end in encoder.windows([words])][:2] == [(0, 6),
                                                                                  (6, 12)]
@@ -69,7 +68,6 @@ def test_a_roberta_whose_positions_start_after_padding_cuts_where_its_tokenizer_
 
 
 def test_a_contextual_model_keeps_its_transformer_and_tags_with_it(contextual_model,
-
                                                                     tiny_transformer):
     checkpoint = read_checkpoint(contextual_model)
     assert checkpoint["config"]["contextual_dim"] == 8

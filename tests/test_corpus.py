@@ -177,7 +177,6 @@ def test_a_record_line_cut_short_by_a_stop_is_ended_before_the_next(tmp_path):
 
 
 def test_the_outputs_record_and_temporary_files_in_the_input_folder_are_never_inputs(
-
         toy_model, tmp_path):
     folder = tmp_path / "corpus"
     write_inputs(folder, {"a.txt": TEXTS["a.txt"], "b.txt": "the dog"})
@@ -244,7 +243,6 @@ def test_the_options_reach_the_local_cluster_and_the_tagging(toy_model, tmp_path
     quiet(corpus.main, [str(toy_model), *files, "--out", str(tmp_path / "out"), "--conllu",
                         "--workers", "3", "--batch-size", "5"])
     assert seen == {"workers": 3, "conllu": True, "batch_size": 5}
-
 
 
 def test_the_workers_follow_the_cpus_this_process_may_use_and_inputs_come_once(tmp_path):

@@ -112,9 +112,6 @@ def test_int8_writes_a_smaller_model_that_tags(exported, tmp_path):
     assert same >= 0.9 * words  # 8-bit weights: close to the model's, not a wrecked graph
 
 
-
-
-
 def test_a_crf_model_is_refused_in_one_line(tmp_path, capsys):
     model_path = train(tmp_path, "--crf")
     code, err = exit_of(export.main, [str(model_path), str(tmp_path / "crf.onnx")], capsys)
@@ -188,7 +185,6 @@ def test_a_graph_that_does_not_fit_its_metadata_is_one_line(exported, tmp_path, 
     code, err = exit_of(tag.main, [str(tmp_path / "bad.onnx"), "w49"], capsys)
     assert code == 2 and err.count("\n") == 1
     assert err.startswith(f"error: {tmp_path / 'bad.onnx'}: damaged export: ")
-
 
 
 def test_the_server_tags_with_the_onnx_file_and_refuses_a_file_that_is_no_model(exported,

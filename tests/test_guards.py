@@ -94,7 +94,6 @@ def test_an_absurdly_long_line_is_refused_in_one_line(line, toy_model, capsys, m
     assert made == [2, 101]
 
 
-
 def test_an_absurdly_long_conllu_sentence_is_refused_in_one_line(toy_model, capsys, monkeypatch,
                                                                  tmp_path):
     monkeypatch.setattr(tagging, "MAX_SENTENCE_WORDS", 2)

@@ -73,7 +73,6 @@ def test_the_device_option_moves_the_model(monkeypatch):
 
 
 def test_unseen_word_is_tagged_as_the_docs_show_and_its_row_depends_only_on_the_words_before_it():
-
     whole = main_output(["--predict", "The cat ate the book"])
     assert_same_output(readme_block('python main.py --predict "The cat ate the book"'), whole)
     def row(text):
@@ -114,7 +113,6 @@ def test_same_seed_same_numbers():
     (b"", ": No columns to parse from file"),
     (b"words,tag\na,X\n", ": needs the columns text and tag, once each (found: words, tag)"),
     (b"text,tag,text\na,X,b\n", ": needs the columns text and tag, once each (found: text, tag"),
-
     (b"text,tag\na b,X\n", ": row 2: 2 words in 'text' but 1 tags in 'tag'"),
     (b"text,tag\n\na,X\n\n,\n", ": row 3: 0 words in 'text' but 0 tags in 'tag'"),
     (b"text,tag\n", ": no sentences"),

@@ -98,7 +98,6 @@ def test_dropout_draws_in_training_and_never_in_evaluation():
 
 @pytest.mark.parametrize("is_nll_loss", [True, False])
 def test_the_output_is_log_probabilities_or_logits_of_the_same_model(is_nll_loss):
-
     model, vocab = model_for(TOY, is_nll_loss=is_nll_loss)
     (batch,) = batches_of(TOY[:1], vocab)
     (scores,) = model(batch)
@@ -222,7 +221,6 @@ def test_a_step_with_characters_repeats_its_gradients_bit_for_bit():
     draw = random.Random(0)
     words = ["".join(draw.choices("abcdefgh", k=draw.randint(1, 6))) for _ in range(50)]
     data = [(draw.choices(words, k=25), draw.choices("XY", k=25)) for _ in range(40)]
-
     vocab = Vocabulary.from_training_data(*split(data), chars=True)
     torch.manual_seed(0)
     model = RealDataTagger(TaggerConfig(len(vocab.word_to_ix), 2, 4, 4, char_vocab_size=len(
@@ -243,7 +241,6 @@ def test_a_step_with_characters_repeats_its_gradients_bit_for_bit():
 
 
 def test_an_epoch_clears_the_gradients_before_each_step():
-
     """Two batches equal two plain SGD steps, each on a fresh gradient."""
     model, vocab = model_for(TOY)
     reference = copy.deepcopy(model)

@@ -169,18 +169,13 @@ def test_ctrl_c_while_the_model_loads_stops_its_process_at_once(toy_model, monke
         loading.extend(child.pid for child in multiprocessing.active_children()
                        if child.name == "tagger-model")
         raise KeyboardInterrupt
-
     monkeypatch.setattr(multiprocessing.connection.Connection, "recv", interrupted)
     with pytest.raises(KeyboardInterrupt):
         Batcher(str(toy_model), "cpu", 128, 1)
     (pid,) = loading
     _, status = os.waitpid(pid, 0)  # left alone, it would load, then fail to report
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-
-
-
 def test_a_model_process_that_dies_while_loading_is_one_line(toy_model):
-
     with pytest.raises(InputError, match="the model's process stopped while loading it"):
         Batcher(str(toy_model), "cpu", 128, 0)  # torch refuses 0 threads: the process ends
 
@@ -219,7 +214,6 @@ def test_sigterm_answers_or_refuses_the_request_in_flight_and_exits_0(toy_model)
         assert process.wait(timeout=60) == 0 and status in (200, "refused")
     finally:
         process.kill()  # a failed check leaves no server behind (its model then reads the end)
-
     assert process.stderr.read().strip() == "stopped"
     assert not Path(f"/proc/{model_process}").exists()  # the model's process stopped too
 
@@ -245,7 +239,6 @@ def test_a_model_process_that_dies_is_said_by_health_and_each_request(toy_model)
 
 
 def shown_words(port, text):
-
     """The words of /tag's answer for `text`, sentence by sentence, as the page shows them."""
     return [[f"{word['form']}/{word['upos']}" for token in sentence["tokens"]
              for word in token["words"]] for sentence in tagged_json(port, {"text": text})]
@@ -269,7 +262,6 @@ def test_the_page_in_a_real_browser_shows_what_tag_answers(server, tmp_path):
     assert last == "The dog" and after_last == shown_words(server, "The dog")
     assert refused == ['"text" holds no word', 0]  # no tags of the text before beside it
     assert checks == "Input should be 'json' or 'conllu'"
-
     assert shown == shown_words(server, browser.SENTENCE) and len(shown) == 2
     assert shared == shown_words(server, "The dog ran home .")
     assert (tmp_path / "page.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -348,7 +340,6 @@ def test_the_options_reach_the_model_process_and_the_socket(toy_model, monkeypat
                     "--threads", "3", "--device", "cuda"])
     assert exit_info.value.code == 2
     assert "--host ::1 --port 0: Cannot assign" in capsys.readouterr().err
-
     assert seen == {"batcher": (str(toy_model), torch.device("cuda"), 7, 3), "socket": ("::1", 0)}
 
 

@@ -132,7 +132,6 @@ def test_hard_text_is_tagged_without_losing_a_character(toy_model, tmp_path, tex
     (["--eval", "x.csv", "--report", "--fit-temperature", "--temperature", "2"],
      "not with --fit-temperature"),
     (["--eval", "x.csv", "--temperature", "2"], "--temperature goes with --report"),
-
     (["a", "--batch-size", "0"], "argument --batch-size: must be at least 1, not 0"),
 ])
 def test_option_combinations_that_are_usage_errors(capsys, argv, message):

@@ -99,7 +99,6 @@ def test_sgd_takes_the_learning_rate_given():
         assert trainer.make_optimizer(args, model).param_groups[0]["lr"] == 0.05
 
 
-
 def test_options_after_the_recipe_file_override_it_and_comments_are_dropped(tmp_path):
     args = trainer.parse_args([f"@{RECIPE_FILE}", "--train", "x.conllu", "--seed", "7",
                                "--no-chars", "--no-xpos"])
@@ -123,7 +122,6 @@ def test_the_same_seed_repeats_a_run_bit_for_bit_and_another_seed_does_not(tmp_p
     first, again, other = weights(), weights(), weights("--seed", "2")
     assert all(torch.equal(first[name], again[name]) for name in first)
     assert not all(torch.equal(first[name], other[name]) for name in first)
-
 
 
 def test_training_flushes_subnormals_and_main_restores_the_default(monkeypatch):
@@ -230,8 +228,6 @@ def test_the_saved_model_is_checked_before_training_and_ctrl_c_says_what_was_sav
     assert code == 130 and err.endswith(f"{tmp_path / 'm.pt'} holds epoch 1's model, the best "
                                         "so far\n")
 
-
-
 def test_a_dev_file_whose_tags_training_never_saw_has_no_probability_scores(tmp_path):
     dev = tmp_path / "dev.csv"
     dev.write_text("text,tag\nThe dog ate,XX YY ZZ\n")
@@ -242,6 +238,5 @@ def test_a_dev_file_whose_tags_training_never_saw_has_no_probability_scores(tmp_
 def test_unavailable_device_is_a_one_line_error(capsys, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on this machine
     code, err = exit_of(trainer.main, ["--train", TRAIN_CSV, "--device", "cuda"], capsys)
-
     assert (code, err) == (2, "error: --device cuda: no CUDA device is available on this "
                               "machine\n")

@@ -142,7 +142,6 @@ def test_a_gzip_file_is_read_as_the_text_it_holds_and_progress_follows_the_bytes
             read_word_vectors(broken, set())
 
 
-
 def test_lowercase_folds_the_files_words_and_the_first_cased_form_wins(tmp_path):
     path = write_vectors(tmp_path / "v.txt", ["Dog", "dog", "The"], 2)
     vectors, _ = read_word_vectors(path, set(), lowercase=True)
