@@ -275,8 +275,8 @@ def main(argv=None):
 
     # First, before torch starts its CPU threads (see subnormals_flushed_to_zero).
     with subnormals_flushed_to_zero():
-        run(work, lambda: f"{args.save} holds epoch {saved[-1]}'s model, the best so far"
-            if saved else "nothing was saved")
+        run(work, lambda: f"{args.save} holds epoch {saved[-1]}'s model" if saved
+            else "nothing was saved")
 
 
 if __name__ == "__main__":
